@@ -1,0 +1,208 @@
+"""The ``tousu`` command: serve, migrate, tenants sync, users.
+
+``tousu serve`` is the embedded default in one step: apply migrations, sync the tenants in
+``tenants/``, print how to authenticate as each demo user, and serve the API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from core.db import Database, utcnow
+from core.migrate import upgrade
+from core.people.auth import forget, hash_token, new_token
+from core.people.models import ApiKey, Tenant, User
+from core.people.roles import Role
+from core.people.sync import sync_tenant
+from core.people.tenant_file import TenantFileError, load_dir
+from core.settings import Settings, load_settings
+
+
+def _migrate(settings: Settings) -> None:
+    upgrade(settings.database_url)
+    print(f"database migrated: {_safe_url(settings.database_url)}")
+
+
+def _safe_url(url: str) -> str:
+    if "@" in url:
+        head, tail = url.split("@", 1)
+        scheme = head.split("://", 1)[0]
+        return f"{scheme}://***@{tail}"
+    return url
+
+
+async def _sync(settings: Settings, directory: Path, quiet: bool = False) -> list[str]:
+    files = load_dir(directory)
+    db = Database(settings.database_url)
+    slugs = []
+    try:
+        for path, tf in files:
+            report = await sync_tenant(db, tf, actor="cli:tenants sync")
+            slugs.append(tf.slug)
+            if not quiet:
+                state = "created" if report.created else "updated"
+                print(f"{path}: tenant {tf.slug} {state}, {len(report.changes)} change(s)")
+    finally:
+        await db.dispose()
+    return slugs
+
+
+def _print_demo_logins(directory: Path, base: str) -> None:
+    print("\nDemo logins (send the token as 'Authorization: Bearer <token>'):")
+    for path, tf in load_dir(directory):
+        keyed = [u for u in tf.users if u.demo_key]
+        if not keyed:
+            continue
+        print(f"\n  {tf.slug} — {tf.name} (plugin: {tf.plugin})")
+        for u in keyed:
+            print(f"    {u.username:<18} {','.join(u.roles):<28} {u.demo_key}")
+    first = next((u.demo_key for _, tf in load_dir(directory) for u in tf.users if u.demo_key), None)
+    print(f"\nAPI docs: {base}/docs   health: {base}/health")
+    if first:
+        print(f"Try:  curl -H 'Authorization: Bearer {first}' {base}/api/me\n")
+
+
+async def _create_user(settings: Settings, tenant: str | None, username: str,
+                       roles: list[str]) -> None:
+    db = Database(settings.database_url)
+    try:
+        async with db.cross_tenant() as session:  # operators belong to no tenant
+            tid = None
+            if tenant:
+                tid = await session.scalar(select(Tenant.id).where(Tenant.slug == tenant))
+                if tid is None:
+                    raise SystemExit(f"unknown tenant {tenant!r}")
+            exists = await session.scalar(select(User).where(User.tenant_id.is_(tid) if tid is None
+                                                             else User.tenant_id == tid,
+                                                             User.username == username))
+            if exists:
+                raise SystemExit(f"user {username!r} already exists")
+            session.add(User(tenant_id=tid, username=username, roles=sorted(set(roles))))
+    finally:
+        await db.dispose()
+    print(f"user {username} created")
+
+
+async def _issue_key(settings: Settings, tenant: str | None, username: str, label: str) -> None:
+    db = Database(settings.database_url)
+    token = new_token()
+    try:
+        async with db.cross_tenant() as session:
+            user = await _find_user(session, tenant, username)
+            session.add(ApiKey(user_id=user.id, key_hash=hash_token(token), label=label))
+    finally:
+        await db.dispose()
+    print(token)
+
+
+async def _revoke_keys(settings: Settings, tenant: str | None, username: str) -> None:
+    db = Database(settings.database_url)
+    try:
+        async with db.cross_tenant() as session:
+            user = await _find_user(session, tenant, username)
+            keys = list(await session.scalars(
+                select(ApiKey).where(ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None))))
+            for key in keys:
+                key.revoked_at = utcnow()
+                forget(key.key_hash)
+    finally:
+        await db.dispose()
+    print(f"revoked {len(keys)} key(s) of {username}")
+
+
+async def _find_user(session, tenant: str | None, username: str) -> User:  # type: ignore[no-untyped-def]
+    q = select(User).where(User.username == username)
+    if tenant:
+        q = q.join(Tenant, Tenant.id == User.tenant_id).where(Tenant.slug == tenant)
+    else:
+        q = q.where(User.tenant_id.is_(None))
+    user = await session.scalar(q)
+    if user is None:
+        raise SystemExit(f"no user {username!r} in {tenant or 'the platform'}")
+    return user
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tousu", description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+
+    p_serve = sub.add_parser("serve", help="migrate, load tenants/, print demo logins, serve")
+    p_serve.add_argument("--host", default=None)
+    p_serve.add_argument("--port", type=int, default=None)
+    p_serve.add_argument("--no-sync", action="store_true", help="do not load tenants/")
+
+    sub.add_parser("migrate", help="apply database migrations")
+
+    p_ten = sub.add_parser("tenants", help="tenant files")
+    ten_sub = p_ten.add_subparsers(dest="tenants_cmd", required=True)
+    p_sync = ten_sub.add_parser("sync", help="load/sync tenants/*.toml idempotently")
+    p_sync.add_argument("directory", nargs="?", default=None)
+    p_check = ten_sub.add_parser("check", help="validate tenant files without touching the db")
+    p_check.add_argument("directory", nargs="?", default=None)
+
+    p_users = sub.add_parser("users", help="users and API keys")
+    users_sub = p_users.add_subparsers(dest="users_cmd", required=True)
+    p_uc = users_sub.add_parser("create", help="create a user (no --tenant: platform operator)")
+    p_uc.add_argument("username")
+    p_uc.add_argument("--tenant")
+    p_uc.add_argument("--role", action="append", dest="roles")
+    p_key = users_sub.add_parser("key", help="issue a new API key and print it once")
+    p_key.add_argument("username")
+    p_key.add_argument("--tenant")
+    p_key.add_argument("--label", default="cli")
+    p_rev = users_sub.add_parser("revoke", help="revoke every API key of a user")
+    p_rev.add_argument("username")
+    p_rev.add_argument("--tenant")
+
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    try:
+        if args.cmd == "migrate":
+            _migrate(settings)
+        elif args.cmd == "tenants":
+            directory = Path(args.directory) if args.directory else settings.tenants_dir
+            if args.tenants_cmd == "check":
+                for path, tf in load_dir(directory):
+                    print(f"{path}: ok ({tf.slug}, plugin {tf.plugin})")
+            else:
+                _migrate(settings)
+                asyncio.run(_sync(settings, directory))
+        elif args.cmd == "users":
+            if args.users_cmd == "create":
+                roles = args.roles or ([Role.PLATFORM_OPERATOR.value] if not args.tenant else [])
+                if not roles:
+                    raise SystemExit("give at least one --role")
+                asyncio.run(_create_user(settings, args.tenant, args.username, roles))
+            elif args.users_cmd == "key":
+                asyncio.run(_issue_key(settings, args.tenant, args.username, args.label))
+            else:
+                asyncio.run(_revoke_keys(settings, args.tenant, args.username))
+        elif args.cmd == "serve":
+            _serve(settings, args)
+    except TenantFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from core.app import create_app
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    _migrate(settings)
+    if not args.no_sync and settings.tenants_dir.is_dir():
+        asyncio.run(_sync(settings, settings.tenants_dir))
+        _print_demo_logins(settings.tenants_dir, f"http://{host}:{port}")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,217 @@
+"""Engine, base model and the one tenant-scoping mechanism.
+
+Every tenant-owned row inherits :class:`TenantScoped`. Handlers never hold a bare session:
+they open a :class:`TenantScope` (``db.tenant(tenant_id)``), a unit of work bound to one
+tenant. A ``do_orm_execute`` listener puts ``tenant_id = :tenant`` into every SELECT, UPDATE
+and DELETE that touches a tenant-owned table (joins, relationship loads and subqueries
+included), a ``before_flush`` listener stamps and checks ``tenant_id`` on inserts, and
+hand-written SQL text is refused outright in a tenant scope. A session that is not bound to a
+tenant refuses to touch tenant-owned tables unless it was opened, by name, as
+``db.cross_tenant()`` — the handful of platform paths (authentication, tenant sync).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    declared_attr,
+    mapped_column,
+    with_loader_criteria,
+)
+from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; the database stores UTC-aware times")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class TenantScoped:
+    """Mixin for every tenant-owned table: the scope filters and stamps ``tenant_id``."""
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+
+
+class TenantScopeError(RuntimeError):
+    """A statement tried to reach tenant-owned rows outside a tenant scope (a bug, not input)."""
+
+
+_TENANT = "tenant_id"
+_CROSS = "cross_tenant"
+
+
+def _touches_tenant_tables(state: ORMExecuteState) -> bool:
+    return any(
+        isinstance(m.class_, type) and issubclass(m.class_, TenantScoped)
+        for m in state.all_mappers
+    )
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_statement(state: ORMExecuteState) -> None:
+    info = state.session.info
+    if info.get(_CROSS):
+        return
+    tenant_id = info.get(_TENANT)
+    if isinstance(state.statement, TextClause):
+        raise TenantScopeError("raw SQL text is not allowed in a tenant scope; build a statement")
+    if not _touches_tenant_tables(state):
+        return
+    if tenant_id is None:
+        raise TenantScopeError("tenant-owned table queried without a tenant scope")
+    if state.is_insert:
+        raise TenantScopeError("bulk INSERT into a tenant table: use scope.add() instead")
+    if state.is_select or state.is_update or state.is_delete:
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
+            )
+        )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_tenant(session: Session, flush_context: Any, instances: Any) -> None:
+    if session.info.get(_CROSS):
+        return
+    tenant_id = session.info.get(_TENANT)
+    for obj in list(session.new) + list(session.dirty):
+        if not isinstance(obj, TenantScoped):
+            continue
+        if tenant_id is None:
+            raise TenantScopeError(f"{type(obj).__name__} written without a tenant scope")
+        current = obj.tenant_id
+        if current is None:
+            obj.tenant_id = tenant_id
+        elif current != tenant_id:
+            raise TenantScopeError(f"{type(obj).__name__} belongs to another tenant")
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+def make_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+class TenantScope:
+    """A unit of work bound to one tenant; the only way handlers reach tenant data.
+
+    It is an ``AsyncSession`` underneath whose every statement is filtered by the listeners
+    above. Use it as ``async with db.tenant(tid) as scope:``; leaving the block commits, an
+    exception rolls back, so a state change and its audit event land together or not at all.
+    """
+
+    def __init__(self, session: AsyncSession, tenant_id: int) -> None:
+        self.session = session
+        self.tenant_id = tenant_id
+
+    def add(self, obj: Any) -> None:
+        if isinstance(obj, TenantScoped):
+            obj.tenant_id = self.tenant_id
+        self.session.add(obj)
+
+    async def execute(self, statement: Any, params: Any = None) -> Any:
+        return await self.session.execute(statement, params)
+
+    async def scalar(self, statement: Any) -> Any:
+        return await self.session.scalar(statement)
+
+    async def scalars(self, statement: Any) -> Any:
+        return await self.session.scalars(statement)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def tenant(self, tenant_id: int) -> AsyncIterator[TenantScope]:
+        async with self.sessions() as session:
+            session.info[_TENANT] = tenant_id
+            async with session.begin():
+                yield TenantScope(session, tenant_id)
+
+    @asynccontextmanager
+    async def cross_tenant(self) -> AsyncIterator[AsyncSession]:
+        """A session that sees every tenant: platform paths only (auth, tenant sync)."""
+        async with self.sessions() as session:
+            session.info[_CROSS] = True
+            async with session.begin():
+                yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+__all__ = [
+    "Base",
+    "Database",
+    "Engine",
+    "TenantScope",
+    "TenantScopeError",
+    "TenantScoped",
+    "utcnow",
+]

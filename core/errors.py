@@ -1,0 +1,133 @@
+"""The one error format: ``{"error": {"status", "code", "message", "field"?, "rule"?, ...}}``.
+
+Client mistakes are 4xx naming the field and the rule; anything unexpected is a logged 500
+whose body reveals nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from sqlalchemy.exc import IntegrityError
+
+log = logging.getLogger("tousu.errors")
+
+
+class ApiError(Exception):
+    """A client-facing error; raise it from services and handlers."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None, rule: str | None = None,
+                 **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.rule = rule
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        err: dict[str, Any] = {"status": self.status, "code": self.code, "message": self.message}
+        if self.field is not None:
+            err["field"] = self.field
+        if self.rule is not None:
+            err["rule"] = self.rule
+        err.update(self.extra)
+        return {"error": err}
+
+
+class Invalid(ApiError):
+    status, code = 422, "invalid"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+
+
+class Conflict(ApiError):
+    status, code = 409, "conflict"
+
+
+class Unauthorized(ApiError):
+    status, code = 401, "unauthorized"
+
+
+def _json(err: ApiError) -> Response[dict[str, Any]]:
+    headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else None
+    return Response(err.body(), status_code=err.status, headers=headers)
+
+
+def handle_api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[dict[str, Any]]:
+    return _json(exc)
+
+
+_AT = re.compile(r"^(?P<rule>.*?)(?: - at `\$\.?(?P<field>[^`]*)`)?$")
+
+
+def handle_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    """Litestar/msgspec decode errors → 422 naming the field and the rule."""
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    field, rule = None, exc.detail
+    for item in extra:
+        if isinstance(item, dict):
+            msg = str(item.get("message", ""))
+            m = _AT.match(msg)
+            rule = m.group("rule") if m else msg
+            field = (m.group("field") if m else None) or item.get("key")
+            src = item.get("source")
+            if src and src != "body" and field:
+                field = f"{src}.{field}"
+            break
+    if "JSON is malformed" in str(rule) or "malformed" in str(exc.detail).lower():
+        return _json(ApiError("the request body is not valid JSON", rule=str(rule)))
+    return _json(Invalid(f"{field or 'request'}: {rule}", field=field, rule=rule))
+
+
+def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    mapping: dict[type[HTTPException], type[ApiError]] = {
+        NotAuthorizedException: Unauthorized,
+        PermissionDeniedException: Forbidden,
+        NotFoundException: NotFound,
+    }
+    for klass, api in mapping.items():
+        if isinstance(exc, klass):
+            return _json(api(exc.detail))
+    err = ApiError(exc.detail)
+    err.status, err.code = exc.status_code, "http_error"
+    return _json(err)
+
+
+def handle_integrity(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[Any]:
+    log.info("integrity error: %s", exc.orig)
+    return _json(Conflict("the change conflicts with existing data (a duplicate or a stale reference)"))
+
+
+def handle_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error", exc_info=exc)
+    err = ApiError("internal error; it has been logged")
+    err.status, err.code = 500, "internal"
+    return _json(err)
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ApiError: handle_api_error,
+    ValidationException: handle_validation,
+    HTTPException: handle_http,
+    IntegrityError: handle_integrity,
+    Exception: handle_unexpected,
+}

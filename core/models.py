@@ -1,0 +1,10 @@
+"""Imports every model so ``Base.metadata`` is complete (alembic and tests use it)."""
+
+from core.audit import AuditEvent
+from core.people.models import ApiKey, Department, Staff, Tenant, User
+from core.tickets.models import AccusedStaff, Counter, Ticket, TicketEvent, TicketGrade
+
+__all__ = [
+    "AccusedStaff", "ApiKey", "AuditEvent", "Counter", "Department", "Staff", "Tenant",
+    "Ticket", "TicketEvent", "TicketGrade", "User",
+]

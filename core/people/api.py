@@ -1,0 +1,111 @@
+"""HTTP routes for the caller, the tenant's people and taxonomy, plugins and tenants."""
+
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from sqlalchemy import select
+
+from core.db import Database
+from core.errors import Invalid
+from core.people.auth import Principal
+from core.people.guards import operator_only, tenant_member
+from core.people.models import Department, Staff, Tenant
+from core.people.sync import sync_tenant
+from core.people.tenant_file import TenantFile, TenantFileError, validate_references
+from core.plugins import describe_plugins, hooks_for
+from core.taxonomy import Taxonomy
+
+
+class Me(msgspec.Struct, kw_only=True):
+    username: str
+    roles: list[str]
+    tenant: str | None
+    plugin: str | None
+    department_id: int | None
+    staff_id: int | None
+
+
+class DepartmentOut(msgspec.Struct, kw_only=True):
+    code: str
+    name: str
+
+
+class StaffOut(msgspec.Struct, kw_only=True):
+    code: str
+    name: str
+    department: str | None
+    position: str
+    active: bool
+
+
+class TenantOut(msgspec.Struct, kw_only=True):
+    slug: str
+    name: str
+    plugin: str
+    ticket_prefix: str
+
+
+@get("/api/me", operation_id="me", tags=["people"])
+async def me(request: Request[Any, Any, Any]) -> Me:
+    """Who the bearer token authenticates, and in which tenant."""
+    p: Principal = request.user
+    return Me(username=p.username, roles=sorted(p.roles), tenant=p.tenant_slug, plugin=p.plugin,
+              department_id=p.department_id, staff_id=p.staff_id)
+
+
+@get("/api/departments", operation_id="listDepartments", tags=["people"], guards=[tenant_member])
+async def departments(request: Request[Any, Any, Any]) -> list[DepartmentOut]:
+    p: Principal = request.user
+    async with request.app.state.db.tenant(p.tenant_id) as scope:
+        rows = await scope.scalars(select(Department).order_by(Department.code))
+        return [DepartmentOut(code=d.code, name=d.name) for d in rows]
+
+
+@get("/api/staff", operation_id="listStaff", tags=["people"], guards=[tenant_member])
+async def staff(request: Request[Any, Any, Any]) -> list[StaffOut]:
+    p: Principal = request.user
+    async with request.app.state.db.tenant(p.tenant_id) as scope:
+        depts = {d.id: d.code for d in await scope.scalars(select(Department))}
+        rows = await scope.scalars(select(Staff).order_by(Staff.code))
+        return [StaffOut(code=x.code, name=x.name, department=depts.get(x.department_id or -1),
+                         position=x.position, active=x.active) for x in rows]
+
+
+@get("/api/taxonomy", operation_id="getTaxonomy", tags=["plugins"], guards=[tenant_member])
+async def taxonomy(request: Request[Any, Any, Any]) -> Taxonomy:
+    """The caller's tenant taxonomy, from its industry plugin."""
+    p: Principal = request.user
+    return hooks_for(p.plugin or "").taxonomy()
+
+
+@get("/api/plugins", operation_id="listPlugins", tags=["plugins"])
+async def plugins() -> list[dict[str, Any]]:
+    """Installed industry plugins: name, version, distribution and the hooks each implements."""
+    return describe_plugins()
+
+
+@get("/api/tenants", operation_id="listTenants", tags=["platform"], guards=[operator_only])
+async def list_tenants(request: Request[Any, Any, Any]) -> list[TenantOut]:
+    db: Database = request.app.state.db
+    async with db.cross_tenant() as session:  # the platform operator sees every tenant
+        rows = await session.scalars(select(Tenant).order_by(Tenant.slug))
+        return [TenantOut(slug=t.slug, name=t.name, plugin=t.plugin,
+                          ticket_prefix=t.ticket_prefix) for t in rows]
+
+
+@post("/api/tenants", operation_id="createTenant", tags=["platform"], guards=[operator_only])
+async def create_tenant(request: Request[Any, Any, Any], data: TenantFile) -> Response[TenantOut]:
+    """Create (or update) a tenant from the same document as a ``tenants/*.toml`` file."""
+    try:
+        validate_references(data, "body")
+    except TenantFileError as exc:
+        raise Invalid(exc.rule, field=exc.key, rule=exc.rule) from exc
+    p: Principal = request.user
+    report = await sync_tenant(request.app.state.db, data, actor=f"user:{p.user_id}")
+    out = TenantOut(slug=data.slug, name=data.name, plugin=data.plugin,
+                    ticket_prefix=data.ticket_prefix)
+    return Response(out, status_code=201 if report.created else 200)
+
+
+ROUTES = [me, departments, staff, taxonomy, plugins, list_tenants, create_tenant]

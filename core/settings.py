@@ -1,0 +1,49 @@
+"""Typed settings read from the environment, with embedded defaults.
+
+The defaults give a zero-set-up deployment: a SQLite file under ``./var`` and the demo
+tenants from ``./tenants``. Production points ``DATABASE_URL`` at PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgspec
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str
+    redis_url: str | None
+    tenants_dir: Path
+    host: str
+    port: int
+    trace_hooks: bool
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs people paste (``postgres://``, ``postgresql://``) and pick async drivers."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    return url
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    return Settings(
+        database_url=normalise_database_url(
+            env.get("DATABASE_URL", "sqlite+aiosqlite:///./var/tousu.db")
+        ),
+        redis_url=env.get("REDIS_URL") or None,
+        tenants_dir=Path(env.get("TOUSU_TENANTS_DIR", "tenants")),
+        host=env.get("TOUSU_HOST", "127.0.0.1"),
+        port=int(env.get("TOUSU_PORT", "8000")),
+        trace_hooks=env.get("TOUSU_TRACE_HOOKS", "") not in ("", "0", "false"),
+    )

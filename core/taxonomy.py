@@ -1,0 +1,62 @@
+"""The shape of an industry taxonomy, as a plugin returns it from ``tousu_taxonomy``.
+
+Values are frozen msgspec Structs: a taxonomy is data, compared and serialised as is,
+and never mutated after the plugin hands it over.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class Term(msgspec.Struct, frozen=True, kw_only=True):
+    """One value of a classification axis (a category, a severity, a facet value)."""
+
+    code: str
+    """Stable machine code (lower snake case); stored on tickets, never translated."""
+    label: str
+    """English label."""
+    label_zh: str
+    """Chinese label as the seed writes it."""
+    group: str | None = None
+    """For categories: the code of the category group it belongs to."""
+    definition: str = ""
+    """What qualifies, in the seed's words (shown to the clerk who classifies)."""
+    seed: str = ""
+    """Where the rule comes from, e.g. ``002 《客户投诉管理考核办法》第十条``."""
+
+
+class Facet(msgspec.Struct, frozen=True, kw_only=True):
+    """A further classification axis an industry uses (nature, direction, mode, ...)."""
+
+    code: str
+    label: str
+    label_zh: str
+    values: tuple[Term, ...]
+    required: bool = False
+    """A required facet must be set when the ticket is triaged valid."""
+    seed: str = ""
+
+
+class Taxonomy(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything a tenant's tickets may be classified by."""
+
+    industry: str
+    label: str
+    label_zh: str
+    category_groups: tuple[Term, ...]
+    categories: tuple[Term, ...]
+    severities: tuple[Term, ...]
+    facets: tuple[Facet, ...] = ()
+    grades: tuple[Term, ...] = ()
+    """The responsibility grades (codes among full/main/secondary/none) this industry uses,
+    with their meaning in the industry."""
+
+    def category(self, code: str) -> Term | None:
+        return next((t for t in self.categories if t.code == code), None)
+
+    def severity(self, code: str) -> Term | None:
+        return next((t for t in self.severities if t.code == code), None)
+
+    def facet(self, code: str) -> Facet | None:
+        return next((f for f in self.facets if f.code == code), None)

@@ -1,0 +1,144 @@
+"""HTTP routes for tickets. Thin: decode, open the tenant scope, call the service, convert.
+
+One route per lifecycle action is generated from :data:`core.tickets.lifecycle.TRANSITIONS`,
+so the OpenAPI page documents each action's body.
+"""
+
+
+import datetime as dt
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.params import Parameter
+
+from core.db import Database
+from core.errors import Invalid
+from core.people.auth import Principal
+from core.people.guards import tenant_member
+from core.people.roles import DESK, MANAGEMENT
+from core.people.guards import requires
+from core.tickets import schemas as s
+from core.tickets import service
+from core.tickets.lifecycle import TRANSITIONS, Transition
+
+TAGS = ["tickets"]
+ID_KEY = Annotated[str | None, Parameter(header="Idempotency-Key", required=False,
+                                          max_length=128, min_length=1)]
+
+
+def _principal(request: Request[Any, Any, Any]) -> Principal:
+    return request.user  # type: ignore[no-any-return]
+
+
+async def _out(db: Database, principal: Principal, ticket_id: int) -> s.TicketOut:
+    async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]
+        ticket = await service.load(scope, principal, ticket_id)
+        depts = await service.department_refs(scope)
+        actions = await service.actions_for(scope, principal, ticket)
+        return service.to_out(ticket, principal, depts, actions)
+
+
+@post("/api/tickets", operation_id="createTicket", tags=TAGS, status_code=201,
+      guards=[tenant_member, requires(*(DESK | MANAGEMENT))])
+async def create_ticket(request: Request[Any, Any, Any], data: s.TicketCreate,
+                        idempotency_key: ID_KEY = None) -> Response[s.TicketOut]:
+    """Record a complaint (受理). Send ``Idempotency-Key`` to make retries safe: the same key
+    and body return the same ticket; the same key with another body is refused (422)."""
+    principal = _principal(request)
+    db: Database = request.app.state.db
+    async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]
+        ticket, created = await service.create(scope, principal, data, idempotency_key)
+        ticket_id = ticket.id
+    out = await _out(db, principal, ticket_id)
+    headers = {"Location": f"/api/tickets/{ticket_id}"}
+    if not created:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(out, status_code=201 if created else 200, headers=headers)
+
+
+@get("/api/tickets", operation_id="listTickets", tags=TAGS, guards=[tenant_member])
+async def list_tickets(
+    request: Request[Any, Any, Any],
+    ticket_state: Annotated[str | None, Parameter(query="state")] = None,
+    category: str | None = None,
+    severity: str | None = None,
+    department: str | None = None,
+    created_from: dt.datetime | None = None,
+    created_to: dt.datetime | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+) -> s.TicketPage:
+    """Tickets the caller may read, newest first; pass ``next_cursor`` back as ``cursor``."""
+    principal = _principal(request)
+    for name, value in (("created_from", created_from), ("created_to", created_to)):
+        if value is not None and value.tzinfo is None:
+            raise Invalid(f"{name} needs a timezone (e.g. 2026-11-01T00:00:00+08:00)",
+                          field=name, rule="timezone-aware datetime")
+    f = service.Filters(ticket_state, category, severity, department, created_from, created_to)
+    db: Database = request.app.state.db
+    async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]
+        rows, next_cursor = await service.list_page(scope, principal, f, cursor, limit)
+        depts = await service.department_refs(scope)
+        items = [service.to_out(t, principal, depts, await service.actions_for(scope, principal, t))
+                 for t in rows]
+    return s.TicketPage(items=items, next_cursor=next_cursor)
+
+
+@get("/api/tickets/{ticket_id:int}", operation_id="getTicket", tags=TAGS,
+     guards=[tenant_member])
+async def get_ticket(request: Request[Any, Any, Any], ticket_id: int) -> s.TicketOut:
+    """One ticket, with the actions the caller may take on it now."""
+    return await _out(request.app.state.db, _principal(request), ticket_id)
+
+
+@get("/api/tickets/{ticket_id:int}/history", operation_id="getTicketHistory", tags=TAGS,
+     guards=[tenant_member])
+async def get_history(request: Request[Any, Any, Any], ticket_id: int) -> list[s.EventOut]:
+    """Every transition of the ticket, oldest first (append-only)."""
+    principal = _principal(request)
+    async with request.app.state.db.tenant(principal.tenant_id) as scope:
+        rows = await service.history(scope, principal, ticket_id)
+    return [
+        s.EventOut(seq=e.seq, action=e.action, from_state=e.from_state, to_state=e.to_state,
+                   actor=name, actor_role=e.actor_role, at=e.at, payload=e.payload)
+        for e, name in rows
+    ]
+
+
+@get("/api/tickets/{ticket_id:int}/grades", operation_id="getTicketGrades", tags=TAGS,
+     guards=[tenant_member])
+async def get_grades(request: Request[Any, Any, Any], ticket_id: int) -> list[s.GradeOut]:
+    """Responsibility grades recorded on the ticket (superseded ones marked not current)."""
+    principal = _principal(request)
+    async with request.app.state.db.tenant(principal.tenant_id) as scope:
+        rows = await service.grades(scope, principal, ticket_id)
+    return [
+        s.GradeOut(staff=s.Ref(code=st.code, name=st.name), grade=g.grade, findings=g.findings,
+                   complainant_violation=g.complainant_violation, graded_at=g.graded_at,
+                   current=g.superseded_at is None)
+        for g, st in rows
+    ]
+
+
+def _action_route(t: Transition) -> Any:
+    body_type = t.body
+
+    async def handler(request: Request[Any, Any, Any], ticket_id: int,
+                      data: body_type) -> s.TicketOut:  # type: ignore[valid-type]
+        principal = _principal(request)
+        db: Database = request.app.state.db
+        async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]
+            await service.transition(scope, principal, ticket_id, t.action, data)
+        return await _out(db, principal, ticket_id)
+
+    handler.__doc__ = (f"{t.summary}\n\nFrom: {', '.join(sorted(t.sources))}. "
+                       f"Roles: {', '.join(sorted(t.roles))}.")
+    handler.__name__ = f"action_{t.action}"
+    camel = "".join(w.capitalize() for w in t.action.split("_"))
+    return post(f"/api/tickets/{{ticket_id:int}}/{t.action.replace('_', '-')}",
+                operation_id=f"ticket{camel}", tags=["ticket lifecycle"], status_code=200,
+                guards=[tenant_member], summary=t.summary)(handler)
+
+
+ACTION_ROUTES = [_action_route(t) for t in TRANSITIONS.values()]
+ROUTES = [create_ticket, list_tickets, get_ticket, get_history, get_grades, *ACTION_ROUTES]

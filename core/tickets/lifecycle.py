@@ -1,0 +1,129 @@
+"""The ticket lifecycle of domain §2 as data: states, and the transitions between them.
+
+Each transition names the states it starts from, the state it leads to (``None`` = the
+state does not change), the roles that may take it, and the body it takes. Preconditions
+that need the ticket or the tenant's plugin live in :mod:`core.tickets.service`, one
+function per action; who may close a ticket of a given severity is the plugin's answer
+(hook ``tousu_close_roles``).
+
+    received ─triage_valid→ valid ─register→ registered ─review→ ready ─dispatch→ dispatched
+       │                      └─settle→ closed                      ↑   ←return─┘  │
+       └─triage_invalid→ closed                                     │      first_contact
+                                                                    │              ↓
+    closed ←close─ followed_up ←follow_up─ replied ←reply─ graded ←grade─ in_progress
+                                             └─follow_up_unsatisfied→ ready
+    suspend (manager): any handling state → suspended ─close→ closed; reopen → ready
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from core.people.roles import DESK, MANAGEMENT, Role
+from core.tickets import schemas as s
+
+
+class State(StrEnum):
+    RECEIVED = "received"  # 受理: recorded at the desk
+    VALID = "valid"  # triaged as a valid complaint, registration not yet decided
+    REGISTERED = "registered"  # 立项: someone owns it until closed
+    READY = "ready"  # reviewed by the supervisor, waiting for (re)dispatch
+    DISPATCHED = "dispatched"  # 派单: with the handling department
+    IN_PROGRESS = "in_progress"  # 首日联系 made; investigating and handling
+    GRADED = "graded"  # 定责 done
+    REPLIED = "replied"  # 答复 given to the complainant
+    FOLLOWED_UP = "followed_up"  # 回访: complainant satisfied
+    SUSPENDED = "suspended"  # unresolvable, recorded with a manager's approval
+    CLOSED = "closed"  # 销项
+
+
+HANDLING = frozenset(
+    {
+        State.REGISTERED,
+        State.READY,
+        State.DISPATCHED,
+        State.IN_PROGRESS,
+        State.GRADED,
+        State.REPLIED,
+    }
+)
+OPEN = frozenset(State) - {State.CLOSED}
+
+# Default closers; the plugin may narrow them by severity (tousu_close_roles).
+DEFAULT_CLOSE_ROLES = frozenset({Role.SUPERVISOR, Role.MANAGER, Role.GENERAL_MANAGER})
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset[State]
+    target: State | None
+    roles: frozenset[str]
+    body: type[s.Transition]
+    summary: str
+    own_department: bool = False
+    """A department head may take it only for a ticket dispatched to their department."""
+
+
+HANDLER = frozenset({Role.DEPARTMENT_HEAD}) | MANAGEMENT
+
+
+def _t(
+    action: str,
+    sources: set[State] | frozenset[State],
+    target: State | None,
+    roles: frozenset[str] | set[str],
+    body: type[s.Transition],
+    summary: str,
+    own_department: bool = False,
+) -> Transition:
+    return Transition(
+        action, frozenset(sources), target, frozenset(roles), body, summary, own_department
+    )
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in [
+        _t("triage_valid", {State.RECEIVED}, State.VALID, DESK, s.TriageValid,
+           "Triage as a valid complaint; category and severity must be set [000 §篇1 1(1)1]."),
+        _t("triage_invalid", {State.RECEIVED}, State.CLOSED, DESK, s.TriageInvalid,
+           "Invalid complaint: explain to the complainant and close [004 §篇3 二1]."),
+        _t("settle", {State.VALID}, State.CLOSED, DESK, s.Settle,
+           "Not registered: an explanation satisfied the complainant [000 §篇1 5(5)1]."),
+        _t("register", {State.VALID}, State.REGISTERED, DESK, s.Register,
+           "Register (立项) the complaint; it now has an owner until closed [000 §篇1 5(5)1]."),
+        _t("review", {State.REGISTERED}, State.READY, {Role.SUPERVISOR}, s.Note,
+           "Supervisor (班长) reviews the ticket before dispatch [002 第十四条]."),
+        _t("dispatch", {State.READY}, State.DISPATCHED, DESK, s.Dispatch,
+           "Dispatch to the responsible department [002 第十四条; 000 §篇1 4(4)4]."),
+        _t("return", {State.DISPATCHED}, State.READY, HANDLER, s.Reasoned,
+           "Not our responsibility: send back with a reason [002 第十七条].", True),
+        _t("first_contact", {State.DISPATCHED}, State.IN_PROGRESS, HANDLER, s.FirstContact,
+           "The department contacted the complainant [002 第十五条].", True),
+        _t("refer_to_inspection", {State.IN_PROGRESS}, None, HANDLER, s.Reasoned,
+           "Misconduct found: refer to discipline inspection (纪检监察) [002 第十八条].", True),
+        _t("grade", {State.IN_PROGRESS}, State.GRADED, HANDLER, s.Grade,
+           "Record each involved staff member's responsibility grade (定责) with findings.", True),
+        _t("reply", {State.GRADED}, State.REPLIED, DESK | HANDLER, s.Reply,
+           "Reply to the complainant with the result [000 §篇8 3(4)].", True),
+        _t("follow_up", {State.REPLIED}, State.FOLLOWED_UP, DESK, s.FollowUp,
+           "Follow-up (回访): complainant satisfied [002 第二十条]."),
+        _t("follow_up_unsatisfied", {State.REPLIED}, State.READY, DESK, s.FollowUp,
+           "Follow-up: complainant unsatisfied, back for redispatch [002 第二十一条]."),
+        _t("close", {State.FOLLOWED_UP, State.SUSPENDED}, State.CLOSED, DEFAULT_CLOSE_ROLES,
+           s.Close, "Close (销项) once handling is verified [000 §篇1 5(5)2]."),
+        _t("suspend", HANDLING, State.SUSPENDED, MANAGEMENT, s.Reasoned,
+           "Record as unresolvable, with a manager's approval [000 §篇1 5(5)2]."),
+        _t("reopen", {State.CLOSED, State.SUSPENDED}, State.READY,
+           {Role.SUPERVISOR} | MANAGEMENT, s.Reasoned, "Reopen for redispatch."),
+        _t("reclassify", OPEN, None, DESK | MANAGEMENT, s.Reclassify,
+           "Change category, severity or facets, with a reason."),
+    ]
+}  # fmt: skip
+
+
+def allowed_from(state: str) -> list[str]:
+    """Actions whose source states include ``state`` (named in 409 answers)."""
+    return [a for a, t in TRANSITIONS.items() if state in t.sources]

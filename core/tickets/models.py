@@ -1,0 +1,124 @@
+"""Tickets, their accused staff, their append-only history and responsibility grades."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base, TenantScoped, utcnow
+from core.people.models import Staff
+
+
+class Counter(TenantScoped, Base):
+    """Per-tenant sequences (ticket numbers): one row per name, bumped with UPDATE … RETURNING."""
+
+    __tablename__ = "counters"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    value: Mapped[int] = mapped_column(default=0)
+
+
+class Ticket(TenantScoped, Base):
+    """One complaint (domain §1) and where it stands in the lifecycle (domain §2)."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number"),
+        UniqueConstraint("tenant_id", "idempotency_key"),
+        Index("ix_tickets_tenant_state_id", "tenant_id", "state", "id"),
+        Index("ix_tickets_tenant_created", "tenant_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(32))
+    complainant_name: Mapped[str] = mapped_column(String(200))
+    complainant_contact: Mapped[str] = mapped_column(String(200))
+    complainant_address: Mapped[str] = mapped_column(String(500), default="")
+    accused_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    assigned_department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("departments.id"), index=True
+    )
+    event_time: Mapped[dt.datetime | None] = mapped_column(default=None)
+    event_place: Mapped[str] = mapped_column(String(500), default="")
+    description: Mapped[str] = mapped_column(Text)
+    demands: Mapped[str] = mapped_column(Text, default="")
+    temper_note: Mapped[str] = mapped_column(String(500), default="")
+    category: Mapped[str | None] = mapped_column(String(64), default=None)
+    severity: Mapped[str | None] = mapped_column(String(64), default=None)
+    facets: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(32))
+    resolution: Mapped[str | None] = mapped_column(String(32), default=None)
+    referred_to_inspection: Mapped[bool] = mapped_column(default=False)
+    redispatch_count: Mapped[int] = mapped_column(default=0)
+    reopen_count: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=1)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), default=None)
+    request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+
+    # UPDATE … WHERE version = :seen; zero rows → StaleDataError → 409.
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    accused: Mapped[list[AccusedStaff]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="AccusedStaff.staff_id"
+    )
+
+
+class AccusedStaff(TenantScoped, Base):
+    """A staff member a ticket complains about (masking and grading key off this)."""
+
+    __tablename__ = "ticket_accused_staff"
+    __table_args__ = (UniqueConstraint("ticket_id", "staff_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    staff: Mapped[Staff] = relationship(lazy="joined", innerjoin=True)
+
+
+class TicketEvent(TenantScoped, Base):
+    """One transition, append-only (the database refuses UPDATE and DELETE on this table)."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (UniqueConstraint("ticket_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    seq: Mapped[int] = mapped_column()
+    action: Mapped[str] = mapped_column(String(64))
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    actor_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    actor_role: Mapped[str] = mapped_column(String(32))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class TicketGrade(TenantScoped, Base):
+    """A responsibility grade (full / main / secondary / none) for one staff member.
+
+    A later grade for the same staff member (regrading, an appeal decision) supersedes the
+    earlier one; superseded rows stay for the record.
+    """
+
+    __tablename__ = "ticket_grades"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    grade: Mapped[str] = mapped_column(String(16))
+    findings: Mapped[str] = mapped_column(Text)
+    complainant_violation: Mapped[str] = mapped_column(Text, default="")
+    graded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    graded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    event_id: Mapped[int] = mapped_column(ForeignKey("ticket_events.id"))
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(default=None)

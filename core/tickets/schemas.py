@@ -1,0 +1,223 @@
+"""Request and response bodies for tickets (msgspec Structs, decoded at the boundary).
+
+Inputs forbid unknown fields: a typo'd field is an error naming the field, not silently
+dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+Text = Annotated[str, Meta(min_length=1, max_length=4000)]
+ShortText = Annotated[str, Meta(min_length=1, max_length=500)]
+OptText = Annotated[str, Meta(max_length=4000)]
+Code = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+AwareTime = Annotated[dt.datetime, Meta(tz=True)]
+
+# Domain §1: phone, letter, visit, web, hotline/government transfer, media [000 §篇8 2];
+# utility adds 95598, voice mailbox and letters forwarded by the GM's office [002 第十二、十三条].
+Channel = Literal[
+    "phone",
+    "letter",
+    "visit",
+    "web",
+    "email",
+    "hotline_transfer",
+    "government_transfer",
+    "media",
+    "hotline_95598",
+    "voice_mailbox",
+    "management_forwarded",
+]
+
+
+class Input(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class Complainant(Input, kw_only=True):
+    name: ShortText
+    contact: ShortText
+    address: OptText = ""
+
+
+class TicketCreate(Input, kw_only=True):
+    channel: Channel
+    complainant: Complainant
+    description: Text
+    demands: OptText = ""
+    event_time: AwareTime | None = None
+    event_place: OptText = ""
+    accused_department: Code | None = None
+    accused_staff: list[Code] = []
+    temper_note: OptText = ""
+    category: Code | None = None
+    severity: Code | None = None
+    facets: dict[Code, Code] = {}
+
+
+# ---------------------------------------------------------------- transition payloads
+# Every transition body carries the ticket version the client last saw (optimistic lock).
+
+
+class Transition(Input, kw_only=True):
+    version: Annotated[int, Meta(ge=1)]
+
+
+class Note(Transition, kw_only=True):
+    note: OptText = ""
+
+
+class Reasoned(Transition, kw_only=True):
+    reason: Text
+
+
+class TriageValid(Transition, kw_only=True):
+    note: OptText = ""
+    category: Code | None = None
+    severity: Code | None = None
+    facets: dict[Code, Code] = {}
+
+
+class TriageInvalid(Transition, kw_only=True):
+    reason: Text
+    """The explanation given to the complainant [000 §篇1 1(1); 004 §篇3 二1]."""
+    complainant_informed: bool = True
+
+
+class Settle(Transition, kw_only=True):
+    explanation: Text
+    """Why no registration is needed: the explanation satisfied the complainant [000 §篇1 5(5)1]."""
+
+
+class Register(Transition, kw_only=True):
+    # [000 §篇1 5(5)1]: on-site work needed, found by management, needs follow-up,
+    # emergency, outside scope but the complainant wants help.
+    reason: Literal[
+        "on_site", "found_by_management", "needs_follow_up", "emergency", "outside_scope_help"
+    ]
+    note: OptText = ""
+
+
+class Dispatch(Transition, kw_only=True):
+    department: Code
+    note: OptText = ""
+
+
+class FirstContact(Transition, kw_only=True):
+    contacted_at: AwareTime | None = None
+    note: Text
+
+
+class GradeLine(Input, kw_only=True):
+    staff: Code
+    grade: Literal["full", "main", "secondary", "none"]
+    findings: Text
+    complainant_violation: OptText = ""
+
+
+class Grade(Transition, kw_only=True):
+    grades: list[GradeLine]
+    findings: Text
+    """The investigation's overall findings (cause, facts established)."""
+
+
+class Reply(Transition, kw_only=True):
+    reply: Text
+    apology: bool = False
+    policy_explained: OptText = ""
+
+
+class FollowUp(Transition, kw_only=True):
+    note: OptText = ""
+
+
+class Close(Transition, kw_only=True):
+    # [000 §篇1 5(5)2]: closed only once handling is verified.
+    verification: Literal["service_slip_signed", "result_confirmed", "unresolvable_approved"]
+    note: OptText = ""
+    related_ticket: Annotated[str, Meta(max_length=32)] | None = None
+    """A newly found related problem's own ticket; it must already be registered."""
+    four_donts: list[Literal["cause_found", "person_educated", "measures_taken", "person_dealt_with"]] = []
+    """The 四不放过 checklist [002 第二条]; recorded as ticked."""
+
+
+class Reclassify(Transition, kw_only=True):
+    reason: Text
+    category: Code | None = None
+    severity: Code | None = None
+    facets: dict[Code, Code] | None = None
+
+
+# ---------------------------------------------------------------- responses
+
+
+class Out(msgspec.Struct, kw_only=True):
+    pass
+
+
+class ComplainantOut(Out, kw_only=True):
+    name: str
+    contact: str
+    address: str
+    masked: bool
+
+
+class Ref(Out, kw_only=True):
+    code: str
+    name: str
+
+
+class TicketOut(Out, kw_only=True):
+    id: int
+    number: str
+    state: str
+    version: int
+    channel: str
+    complainant: ComplainantOut
+    description: str
+    demands: str
+    event_time: dt.datetime | None
+    event_place: str
+    temper_note: str
+    accused_department: Ref | None
+    accused_staff: list[Ref]
+    assigned_department: Ref | None
+    category: str | None
+    severity: str | None
+    facets: dict[str, str]
+    resolution: str | None
+    referred_to_inspection: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    closed_at: dt.datetime | None
+    allowed_actions: list[str]
+
+
+class TicketPage(Out, kw_only=True):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+class EventOut(Out, kw_only=True):
+    seq: int
+    action: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    actor_role: str
+    at: dt.datetime
+    payload: dict[str, object]
+
+
+class GradeOut(Out, kw_only=True):
+    staff: Ref
+    grade: str
+    findings: str
+    complainant_violation: str
+    graded_at: dt.datetime
+    current: bool

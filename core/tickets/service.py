@@ -1,0 +1,557 @@
+"""Ticket use cases: intake, reading, listing, and every lifecycle transition.
+
+Every function takes the tenant-bound :class:`~core.db.TenantScope` and the principal; the
+scope is the only way to the data, so no function here writes a tenant filter by hand. A
+transition changes the ticket and appends its event in the scope's one transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from sqlalchemy import ColumnElement, exists, false, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from core.db import TenantScope, utcnow
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.people.auth import Principal
+from core.people.models import Department, Staff, Tenant, User
+from core.people.roles import READ_ALL, SEES_COMPLAINANT, Role
+from core.plugins import hooks_for
+from core.tickets import schemas as s
+from core.tickets.classification import check_classification, check_complete
+from core.tickets.lifecycle import TRANSITIONS, State, Transition, allowed_from
+from core.tickets.models import AccusedStaff, Counter, Ticket, TicketEvent, TicketGrade
+
+# ---------------------------------------------------------------- visibility
+
+
+def visible(principal: Principal) -> ColumnElement[bool]:
+    """Which of the tenant's tickets a principal may read (others answer 404).
+
+    Desk, management and tenant admin read all; a department head the tickets dispatched to
+    or complaining about their department; discipline inspection the referred ones; a staff
+    member the tickets about them (with the complainant masked).
+    """
+    if principal.has(*READ_ALL):
+        return Ticket.id.is_not(None)
+    clauses: list[ColumnElement[bool]] = []
+    if principal.has(Role.DEPARTMENT_HEAD) and principal.department_id is not None:
+        clauses.append(Ticket.assigned_department_id == principal.department_id)
+        clauses.append(Ticket.accused_department_id == principal.department_id)
+    if principal.has(Role.INSPECTOR):
+        clauses.append(Ticket.referred_to_inspection.is_(True))
+    if principal.has(Role.STAFF) and principal.staff_id is not None:
+        clauses.append(
+            exists().where(AccusedStaff.ticket_id == Ticket.id,
+                           AccusedStaff.staff_id == principal.staff_id)
+        )
+    return or_(*clauses) if clauses else false()
+
+
+async def load(scope: TenantScope, principal: Principal, ticket_id: int) -> Ticket:
+    ticket = await scope.scalar(
+        select(Ticket)
+        .where(Ticket.id == ticket_id, visible(principal))
+        .options(selectinload(Ticket.accused))
+    )
+    if ticket is None:
+        raise NotFound(f"ticket {ticket_id} not found", field="ticket_id")
+    return ticket
+
+
+# ---------------------------------------------------------------- intake
+
+
+def _request_hash(body: s.TicketCreate) -> str:
+    raw = msgspec.json.encode(msgspec.to_builtins(body), order="sorted")
+    return hashlib.sha256(raw).hexdigest()
+
+
+async def _next_number(scope: TenantScope, prefix: str, now: dt.datetime) -> str:
+    name = f"ticket-{now.year}"
+    bump = (
+        update(Counter).where(Counter.name == name)
+        .values(value=Counter.value + 1).returning(Counter.value)
+    )
+    value = (await scope.execute(bump)).scalar_one_or_none()
+    if value is None:
+        try:
+            async with scope.session.begin_nested():
+                scope.add(Counter(name=name, value=1))
+            value = 1
+        except IntegrityError:  # another intake created the counter first
+            value = (await scope.execute(bump)).scalar_one()
+    return f"{prefix}-{now.year}-{value:06d}"
+
+
+async def _department_id(scope: TenantScope, code: str, field: str) -> int:
+    dept_id = await scope.scalar(select(Department.id).where(Department.code == code))
+    if dept_id is None:
+        raise Invalid(f"unknown department {code!r}", field=field,
+                      rule="must be a department code of this tenant")
+    return int(dept_id)
+
+
+async def create(scope: TenantScope, principal: Principal, body: s.TicketCreate,
+                 idempotency_key: str | None) -> tuple[Ticket, bool]:
+    """Record a complaint. Returns (ticket, created); a replayed key returns the first ticket."""
+    digest = _request_hash(body)
+    if idempotency_key is not None:
+        prior = await scope.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
+        if prior is not None:
+            return await _replay(scope, principal, prior, digest), False
+
+    tenant = await scope.session.get(Tenant, scope.tenant_id)
+    assert tenant is not None
+    check_classification(hooks_for(tenant.plugin).taxonomy(), body.category, body.severity,
+                         body.facets)
+    accused_dept = (
+        await _department_id(scope, body.accused_department, "accused_department")
+        if body.accused_department else None
+    )
+    staff_ids: list[int] = []
+    for i, code in enumerate(body.accused_staff):
+        sid = await scope.scalar(select(Staff.id).where(Staff.code == code))
+        if sid is None:
+            raise Invalid(f"unknown staff member {code!r}", field=f"accused_staff[{i}]",
+                          rule="must be a staff code of this tenant")
+        if sid in staff_ids:
+            raise Invalid(f"staff member {code!r} listed twice", field=f"accused_staff[{i}]",
+                          rule="unique")
+        staff_ids.append(int(sid))
+
+    now = utcnow()
+    try:
+        async with scope.session.begin_nested():
+            ticket = Ticket(
+                number=await _next_number(scope, tenant.ticket_prefix, now),
+                channel=body.channel,
+                complainant_name=body.complainant.name,
+                complainant_contact=body.complainant.contact,
+                complainant_address=body.complainant.address,
+                accused_department_id=accused_dept,
+                event_time=body.event_time,
+                event_place=body.event_place,
+                description=body.description,
+                demands=body.demands,
+                temper_note=body.temper_note,
+                category=body.category,
+                severity=body.severity,
+                facets=dict(body.facets),
+                state=State.RECEIVED,
+                created_by=principal.user_id,
+                created_at=now,
+                updated_at=now,
+                idempotency_key=idempotency_key,
+                request_hash=digest,
+                accused=[AccusedStaff(staff_id=sid, tenant_id=scope.tenant_id)
+                         for sid in staff_ids],
+            )
+            scope.add(ticket)
+            await scope.flush()
+            role = principal.role_for(frozenset(principal.roles)) or "unknown"
+            scope.add(TicketEvent(
+                ticket_id=ticket.id, seq=1, action="intake", from_state=None,
+                to_state=State.RECEIVED, actor_user_id=principal.user_id, actor_role=role,
+                at=now, payload={"channel": body.channel, "number": ticket.number},
+            ))
+            await scope.flush()
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        prior = await scope.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
+        if prior is None:
+            raise
+        return await _replay(scope, principal, prior, digest), False
+    return await load(scope, principal, ticket.id), True
+
+
+async def _replay(scope: TenantScope, principal: Principal, prior: Ticket, digest: str) -> Ticket:
+    if prior.request_hash != digest:
+        raise Invalid("this Idempotency-Key was already used with a different body",
+                      field="Idempotency-Key", rule="same key must carry the same body",
+                      ticket_number=None)
+    return await load(scope, principal, prior.id)
+
+
+# ---------------------------------------------------------------- listing
+
+
+@dataclass(frozen=True)
+class Filters:
+    state: str | None = None
+    category: str | None = None
+    severity: str | None = None
+    department: str | None = None
+    created_from: dt.datetime | None = None
+    created_to: dt.datetime | None = None
+
+
+def encode_cursor(ticket_id: int) -> str:
+    return base64.urlsafe_b64encode(f"t:{ticket_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, value = raw.partition(":")
+        if kind != "t":
+            raise ValueError
+        return int(value)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Invalid("malformed cursor", field="cursor",
+                      rule="pass back next_cursor unchanged") from exc
+
+
+async def list_page(scope: TenantScope, principal: Principal, f: Filters, cursor: str | None,
+                    limit: int) -> tuple[list[Ticket], str | None]:
+    """Newest first, keyset-paginated on id; accused staff loaded in one extra query."""
+    q = select(Ticket).where(visible(principal)).options(selectinload(Ticket.accused))
+    if f.state:
+        q = q.where(Ticket.state == f.state)
+    if f.category:
+        q = q.where(Ticket.category == f.category)
+    if f.severity:
+        q = q.where(Ticket.severity == f.severity)
+    if f.department:
+        dept_id = await _department_id(scope, f.department, "department")
+        q = q.where(or_(Ticket.assigned_department_id == dept_id,
+                        Ticket.accused_department_id == dept_id))
+    if f.created_from:
+        q = q.where(Ticket.created_at >= f.created_from)
+    if f.created_to:
+        q = q.where(Ticket.created_at < f.created_to)
+    if cursor:
+        q = q.where(Ticket.id < decode_cursor(cursor))
+    rows = list(await scope.scalars(q.order_by(Ticket.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_cursor(rows[-1].id) if more and rows else None)
+
+
+# ---------------------------------------------------------------- transitions
+
+
+async def _close_roles(scope: TenantScope, ticket: Ticket, t: Transition) -> frozenset[str]:
+    if t.action != "close":
+        return t.roles
+    tenant = await scope.session.get(Tenant, scope.tenant_id)
+    assert tenant is not None
+    answer = hooks_for(tenant.plugin).close_roles(ticket.severity)
+    return frozenset(answer) if answer is not None else t.roles
+
+
+async def actions_for(scope: TenantScope, principal: Principal, ticket: Ticket) -> list[str]:
+    """The actions this principal could take on the ticket now."""
+    out = []
+    for action in allowed_from(ticket.state):
+        t = TRANSITIONS[action]
+        role = principal.role_for(await _close_roles(scope, ticket, t))
+        if role is None:
+            continue
+        if _department_blocks(principal, role, ticket, t):
+            continue
+        out.append(action)
+    return out
+
+
+def _department_blocks(principal: Principal, role: str, ticket: Ticket, t: Transition) -> bool:
+    return (
+        t.own_department
+        and role == Role.DEPARTMENT_HEAD
+        and (principal.department_id is None
+             or ticket.assigned_department_id != principal.department_id)
+    )
+
+
+async def transition(scope: TenantScope, principal: Principal, ticket_id: int, action: str,
+                     body: s.Transition) -> Ticket:
+    t = TRANSITIONS[action]
+    ticket = await load(scope, principal, ticket_id)
+    allowed_roles = await _close_roles(scope, ticket, t)
+    role = principal.role_for(allowed_roles)
+    if role is None:
+        raise Forbidden(f"{action} needs one of the roles {sorted(allowed_roles)}",
+                        rule="role", allowed_roles=sorted(allowed_roles))
+    if _department_blocks(principal, role, ticket, t):
+        raise Forbidden(f"{action} is for the department the ticket is dispatched to",
+                        rule="own department")
+    if ticket.state not in t.sources:
+        raise Conflict(f"{action} is not possible from state {ticket.state!r}",
+                       rule="lifecycle", state=ticket.state, allowed=allowed_from(ticket.state))
+    if body.version != ticket.version:
+        raise Conflict("the ticket changed since you read it; reload and retry",
+                       field="version", rule="must equal the ticket's current version",
+                       current_version=ticket.version)
+    before = ticket.state
+    payload = msgspec.to_builtins(body)
+    payload.pop("version", None)
+    effect = _EFFECTS.get(action)
+    extra = await effect(scope, principal, ticket, body) if effect else None
+    if extra:
+        payload.update(extra)
+    now = utcnow()
+    if t.target is not None:
+        ticket.state = t.target
+    ticket.updated_at = now
+    event = TicketEvent(
+        ticket_id=ticket.id, seq=ticket.version + 1, action=action, from_state=before,
+        to_state=ticket.state, actor_user_id=principal.user_id, actor_role=role, at=now,
+        payload=payload,
+    )
+    scope.add(event)
+    try:
+        await scope.flush()
+    except StaleDataError as exc:
+        raise Conflict("the ticket changed since you read it; reload and retry",
+                       field="version", rule="must equal the ticket's current version") from exc
+    if action == "grade":
+        await _record_grades(scope, principal, ticket, body, event)  # type: ignore[arg-type]
+    return ticket
+
+
+Effect = Any
+
+
+async def _classify(scope: TenantScope, p: Principal, ticket: Ticket,
+                    body: s.TriageValid | s.Reclassify) -> dict[str, Any]:
+    tenant = await scope.session.get(Tenant, scope.tenant_id)
+    assert tenant is not None
+    tax = hooks_for(tenant.plugin).taxonomy()
+    check_classification(tax, body.category, body.severity, body.facets)
+    changed: dict[str, Any] = {}
+    if body.category is not None and body.category != ticket.category:
+        changed["category_was"] = ticket.category
+        ticket.category = body.category
+    if body.severity is not None and body.severity != ticket.severity:
+        changed["severity_was"] = ticket.severity
+        ticket.severity = body.severity
+    if body.facets is not None:
+        merged = {**(ticket.facets or {}), **body.facets}
+        if merged != ticket.facets:
+            changed["facets_was"] = ticket.facets
+            ticket.facets = merged
+    if isinstance(body, s.TriageValid):
+        check_complete(tax, ticket.category, ticket.severity, ticket.facets or {})
+    elif not changed:
+        raise Invalid("nothing to change: give a new category, severity or facets",
+                      field="category", rule="reclassify must change something")
+    return changed
+
+
+async def _close_now(scope: TenantScope, p: Principal, ticket: Ticket, body: Any) -> None:
+    ticket.closed_at = utcnow()
+    ticket.resolution = {"triage_invalid": "invalid", "settle": "explained"}[
+        "triage_invalid" if isinstance(body, s.TriageInvalid) else "settle"]
+
+
+async def _dispatch(scope: TenantScope, p: Principal, ticket: Ticket,
+                    body: s.Dispatch) -> dict[str, Any]:
+    tenant = await scope.session.get(Tenant, scope.tenant_id)
+    assert tenant is not None
+    check_complete(hooks_for(tenant.plugin).taxonomy(), ticket.category, ticket.severity,
+                   ticket.facets or {})
+    dept_id = await _department_id(scope, body.department, "department")
+    redispatch = await scope.scalar(
+        select(func.count()).select_from(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == "dispatch"))
+    if redispatch:
+        ticket.redispatch_count += 1
+    ticket.assigned_department_id = dept_id
+    return {"department_id": dept_id, "redispatch": bool(redispatch)}
+
+
+async def _return(scope: TenantScope, p: Principal, ticket: Ticket, body: Any) -> dict[str, Any]:
+    was = ticket.assigned_department_id
+    ticket.assigned_department_id = None
+    return {"returned_by_department_id": was}
+
+
+async def _refer(scope: TenantScope, p: Principal, ticket: Ticket, body: Any) -> None:
+    if ticket.referred_to_inspection:
+        raise Conflict("already referred to discipline inspection", rule="once")
+    ticket.referred_to_inspection = True
+
+
+async def _grade(scope: TenantScope, p: Principal, ticket: Ticket,
+                 body: s.Grade) -> dict[str, Any]:
+    tenant = await scope.session.get(Tenant, scope.tenant_id)
+    assert tenant is not None
+    tax = hooks_for(tenant.plugin).taxonomy()
+    grade_codes = {g.code for g in tax.grades} or {"full", "main", "secondary", "none"}
+    seen: set[str] = set()
+    ids: dict[str, int] = {}
+    for i, line in enumerate(body.grades):
+        if line.staff in seen:
+            raise Invalid(f"staff member {line.staff!r} graded twice",
+                          field=f"grades[{i}].staff", rule="one grade per staff member")
+        seen.add(line.staff)
+        if line.grade not in grade_codes:
+            raise Invalid(f"grade {line.grade!r} is not used by industry {tax.industry!r}",
+                          field=f"grades[{i}].grade", rule="must be a grade of the taxonomy",
+                          allowed=sorted(grade_codes))
+        sid = await scope.scalar(select(Staff.id).where(Staff.code == line.staff))
+        if sid is None:
+            raise Invalid(f"unknown staff member {line.staff!r}", field=f"grades[{i}].staff",
+                          rule="must be a staff code of this tenant")
+        ids[line.staff] = int(sid)
+    return {"staff_ids": ids}
+
+
+async def _record_grades(scope: TenantScope, p: Principal, ticket: Ticket, body: s.Grade,
+                         event: TicketEvent) -> None:
+    now = event.at
+    ids = event.payload["staff_ids"]
+    await scope.execute(
+        update(TicketGrade)
+        .where(TicketGrade.ticket_id == ticket.id, TicketGrade.superseded_at.is_(None),
+               TicketGrade.staff_id.in_(list(ids.values())))
+        .values(superseded_at=now)
+    )
+    for line in body.grades:
+        scope.add(TicketGrade(
+            ticket_id=ticket.id, staff_id=ids[line.staff], grade=line.grade,
+            findings=line.findings, complainant_violation=line.complainant_violation,
+            graded_by=p.user_id, graded_at=now, event_id=event.id,
+        ))
+    await scope.flush()
+
+
+async def _close(scope: TenantScope, p: Principal, ticket: Ticket,
+                 body: s.Close) -> dict[str, Any] | None:
+    from_suspended = ticket.state == State.SUSPENDED
+    if from_suspended != (body.verification == "unresolvable_approved"):
+        raise Invalid(
+            "a suspended ticket closes as unresolvable_approved; a followed-up one closes on "
+            "a signed service slip or a confirmed result",
+            field="verification", rule="matches the ticket's state")
+    extra: dict[str, Any] | None = None
+    if body.related_ticket is not None:
+        related = await scope.scalar(select(Ticket).where(Ticket.number == body.related_ticket))
+        if related is None:
+            raise Invalid(f"related ticket {body.related_ticket!r} not found",
+                          field="related_ticket", rule="must be a ticket of this tenant")
+        if related.state in (State.RECEIVED, State.VALID):
+            raise Invalid("the related problem's ticket must be registered first",
+                          field="related_ticket", rule="registered before the original closes")
+        extra = {"related_ticket_id": related.id}
+    ticket.closed_at = utcnow()
+    ticket.resolution = "unresolvable" if from_suspended else "resolved"
+    return extra
+
+
+async def _reopen(scope: TenantScope, p: Principal, ticket: Ticket, body: Any) -> dict[str, Any]:
+    was = ticket.resolution
+    ticket.reopen_count += 1
+    ticket.closed_at = None
+    ticket.resolution = None
+    return {"resolution_was": was}
+
+
+_EFFECTS: dict[str, Effect] = {
+    "triage_valid": _classify,
+    "reclassify": _classify,
+    "triage_invalid": _close_now,
+    "settle": _close_now,
+    "dispatch": _dispatch,
+    "return": _return,
+    "refer_to_inspection": _refer,
+    "grade": _grade,
+    "close": _close,
+    "reopen": _reopen,
+}
+
+
+# ---------------------------------------------------------------- history
+
+
+async def history(scope: TenantScope, principal: Principal,
+                  ticket_id: int) -> list[tuple[TicketEvent, str]]:
+    await load(scope, principal, ticket_id)
+    rows = await scope.execute(
+        select(TicketEvent, User.username)
+        .join(User, User.id == TicketEvent.actor_user_id)
+        .where(TicketEvent.ticket_id == ticket_id)
+        .order_by(TicketEvent.seq)
+    )
+    return [(e, name) for e, name in rows.all()]
+
+
+async def grades(scope: TenantScope, principal: Principal,
+                 ticket_id: int) -> list[tuple[TicketGrade, Staff]]:
+    await load(scope, principal, ticket_id)
+    rows = await scope.execute(
+        select(TicketGrade, Staff).join(Staff, Staff.id == TicketGrade.staff_id)
+        .where(TicketGrade.ticket_id == ticket_id).order_by(TicketGrade.id)
+    )
+    return [(g, st) for g, st in rows.all()]
+
+
+# ---------------------------------------------------------------- output
+
+
+def mask(value: str, keep_head: int = 1, keep_tail: int = 0) -> str:
+    if len(value) <= keep_head + keep_tail:
+        return "*" * len(value)
+    tail = value[len(value) - keep_tail:] if keep_tail else ""
+    return value[:keep_head] + "*" * (len(value) - keep_head - keep_tail) + tail
+
+
+def sees_complainant(principal: Principal, ticket: Ticket) -> bool:
+    """The accused never see who complained; other roles by need (domain §7)."""
+    if principal.staff_id is not None and any(
+        a.staff_id == principal.staff_id for a in ticket.accused
+    ):
+        return False
+    return principal.has(*SEES_COMPLAINANT)
+
+
+async def department_refs(scope: TenantScope) -> dict[int, s.Ref]:
+    rows = await scope.scalars(select(Department))
+    return {d.id: s.Ref(code=d.code, name=d.name) for d in rows}
+
+
+def to_out(ticket: Ticket, principal: Principal, depts: dict[int, s.Ref],
+           actions: list[str]) -> s.TicketOut:
+    shown = sees_complainant(principal, ticket)
+    contact = ticket.complainant_contact
+    complainant = s.ComplainantOut(
+        name=ticket.complainant_name if shown else mask(ticket.complainant_name),
+        contact=contact if shown else mask(contact, 3 if len(contact) >= 8 else 0,
+                                           4 if len(contact) >= 8 else 0),
+        address=ticket.complainant_address if shown else ("***" if ticket.complainant_address else ""),
+        masked=not shown,
+    )
+    return s.TicketOut(
+        id=ticket.id,
+        number=ticket.number,
+        state=ticket.state,
+        version=ticket.version,
+        channel=ticket.channel,
+        complainant=complainant,
+        description=ticket.description,
+        demands=ticket.demands,
+        event_time=ticket.event_time,
+        event_place=ticket.event_place,
+        temper_note=ticket.temper_note,
+        accused_department=depts.get(ticket.accused_department_id or -1),
+        accused_staff=[s.Ref(code=a.staff.code, name=a.staff.name) for a in ticket.accused],
+        assigned_department=depts.get(ticket.assigned_department_id or -1),
+        category=ticket.category,
+        severity=ticket.severity,
+        facets=dict(ticket.facets or {}),
+        resolution=ticket.resolution,
+        referred_to_inspection=ticket.referred_to_inspection,
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+        closed_at=ticket.closed_at,
+        allowed_actions=actions,
+    )

@@ -1,0 +1,45 @@
+"""Power-supply industry plugin (供电公司/供电局, customer hotline 95598).
+
+Covers complaints about a power-supply company's service conduct, marketing management
+(meter reading, charges, tariffs, collection, metering, new connections), operation and
+maintenance (faults, supply quality, outages, damaged appliances, hazards, construction,
+environment, grid upgrade) and publicity.
+
+Seeds:
+
+- 002 《客户投诉管理考核办法》 (供电公司客户投诉管理考核办法): 第九条 a ticket counts as a
+  complaint only once verified as the supplier's responsibility; 第十条 four classes and
+  seventeen items; 第六条/第十九条 major and severe events go to the marketing department;
+  第二十四条 general, major (重大) and severe (严重) events, main and secondary responsibility.
+- 002 《投诉举报管理办法》 (供电局客户投诉举报管理办法) 第四条 受理范围: the nineteen
+  acceptance-scope items (the ``commitment_breach`` facet), with their thresholds.
+- 001 (analyses of power-customer complaints): reporting tags only, no second taxonomy.
+"""
+
+from __future__ import annotations
+
+from core import hookimpl
+from plugins.utility.taxonomy import TAXONOMY
+
+# Severities whose closing is restricted. 重大 and 严重 are unordered labels (see taxonomy.py);
+# both are restricted alike.
+_RESTRICTED = frozenset({"major", "severe"})
+
+
+@hookimpl
+def tousu_taxonomy():
+    return TAXONOMY
+
+
+@hookimpl
+def tousu_close_roles(severity):
+    # Major and severe events leave the customer-service centres' hands: the units report
+    # them to the marketing department the same day (002 《客户投诉管理考核办法》第十九条),
+    # the marketing department investigates and handles major events (第六条) while the
+    # centres only take part (第八条), the relevant departments lead handling of serious
+    # tickets and report the result (第七条), and assessment results are filed with the
+    # marketing department (第二十四条). So only a manager (the marketing department's head)
+    # or the general manager may close them; the desk supervisor may not.
+    if severity in _RESTRICTED:
+        return ["manager", "general_manager"]
+    return None

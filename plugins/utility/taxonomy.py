@@ -1,0 +1,418 @@
+"""The power-supply (供电公司/供电局, hotline 95598) taxonomy.
+
+Sources (002 is a bundle of several documents from different companies; article numbers
+repeat, so every citation names the document):
+
+- 002 《客户投诉管理考核办法》 (the seed's full title: 供电公司客户投诉管理考核办法):
+  第九条 (what counts as a complaint), 第十条 (four classes, seventeen items — canonical),
+  第二十四条 (general / major / severe events; main and secondary responsibility).
+- 002 《投诉举报管理办法》 (full title: 供电局客户投诉举报管理办法), 第四条 受理范围:
+  nineteen items, published-commitment breaches, some with measurable thresholds.
+
+001's groupings and 003's production / marketing / grid-construction split are reporting
+tags, not a second taxonomy (domain notes §9), so they are not encoded here.
+"""
+
+from __future__ import annotations
+
+from core import Facet, Taxonomy, Term
+
+_ASSESS = "002 《客户投诉管理考核办法》"
+_REPORT = "002 《投诉举报管理办法》"
+
+_ART9 = f"{_ASSESS}第九条"
+_ART10 = f"{_ASSESS}第十条"
+_ART24 = f"{_ASSESS}第二十四条"
+_SCOPE = f"{_REPORT}第四条"
+
+
+# -------------------------------------------------------------------------
+# Classes and items: 第十条 "按业务性质划分,投诉分为四大类共十七项"
+# -------------------------------------------------------------------------
+
+CATEGORY_GROUPS: tuple[Term, ...] = (
+    Term(
+        code="service_conduct",
+        label="Service conduct",
+        label_zh="服务规范类",
+        definition="服务态度、服务规范 (2 items).",
+        seed=f"{_ART10}(一)",
+    ),
+    Term(
+        code="marketing_management",
+        label="Marketing management",
+        label_zh="营销管理类",
+        definition=(
+            "抄表质量、营业收费、电费电价、催收电费、电能计量、报装接电(一户一表和其它) (6 items)."
+        ),
+        seed=f"{_ART10}(二)",
+    ),
+    Term(
+        code="operation_maintenance",
+        label="Operation and maintenance",
+        label_zh="运行维护类",
+        definition=(
+            "故障处理、供电质量、停电公告、电器损坏、安全隐患、施工质量、环保、电网改造 (8 items)."
+        ),
+        seed=f"{_ART10}(三)",
+    ),
+    Term(
+        code="publicity",
+        label="Supplier's publicity responsibility",
+        label_zh="供电方宣传责任类",
+        definition="因供电方宣传不到位引发的投诉 (1 item).",
+        seed=f"{_ART10}(四)",
+    ),
+)
+
+
+def _item(code: str, label: str, label_zh: str, group: str, clause: str, defn: str = "") -> Term:
+    return Term(
+        code=code,
+        label=label,
+        label_zh=label_zh,
+        group=group,
+        definition=defn,
+        seed=f"{_ART10}{clause}",
+    )
+
+
+_SC, _MM, _OM, _PB = (g.code for g in CATEGORY_GROUPS)
+
+CATEGORIES: tuple[Term, ...] = (
+    # (一) 服务规范类
+    _item("service_attitude", "Service attitude", "服务态度", _SC, "(一)"),
+    _item("service_norms", "Service norms", "服务规范", _SC, "(一)"),
+    # (二) 营销管理类
+    _item("meter_reading", "Meter-reading quality", "抄表质量", _MM, "(二)"),
+    _item("business_charges", "Business charges", "营业收费", _MM, "(二)"),
+    _item("tariffs", "Electricity bills and tariffs", "电费电价", _MM, "(二)"),
+    _item("bill_collection", "Collection of electricity bills", "催收电费", _MM, "(二)"),
+    _item("metering", "Energy metering", "电能计量", _MM, "(二)"),
+    # One item: the parenthesis qualifies it, it does not split it (17 holds only so).
+    _item(
+        "new_connection",
+        "Application and connection of supply (one meter per household and other)",
+        "报装接电(一户一表和其它)",
+        _MM,
+        "(二)",
+        "报装接电,含一户一表和其它报装接电,计为一项。",
+    ),
+    # (三) 运行维护类
+    _item("fault_repair", "Fault handling and repair", "故障处理", _OM, "(三)"),
+    _item("supply_quality", "Supply quality", "供电质量", _OM, "(三)"),
+    _item("outage_notice", "Outage notice", "停电公告", _OM, "(三)"),
+    _item("damaged_appliances", "Damaged electrical appliances", "电器损坏", _OM, "(三)"),
+    _item("safety_hazards", "Safety hazards", "安全隐患", _OM, "(三)"),
+    _item("construction_quality", "Construction quality", "施工质量", _OM, "(三)"),
+    _item("environment", "Environmental protection", "环保", _OM, "(三)"),
+    _item("grid_upgrade", "Grid upgrade", "电网改造", _OM, "(三)"),
+    # (四) 供电方宣传责任类
+    _item(
+        "poor_publicity",
+        "Complaint caused by the supplier's poor publicity",
+        "因供电方宣传不到位引发的投诉",
+        _PB,
+        "(四)",
+    ),
+)
+
+
+# -------------------------------------------------------------------------
+# Severities: 第二十四条
+# -------------------------------------------------------------------------
+# 重大 (major) and 严重 (severe) are two separate labels, each with its own schedule in
+# 第二十四条(四)1 and (四)2. The seed gives them no consistent order: 严重 carries the higher
+# fines (main ≥ 1000 vs ≥ 800), 重大 the harsher sanctions (up to dismissal vs at most one
+# year's 留用察看). So NO order is derived between them (domain notes §9); never compare
+# them or map them onto another plugin's "major".
+
+SEVERITIES: tuple[Term, ...] = (
+    Term(
+        code="general",
+        label="General",
+        label_zh="一般",
+        definition=(
+            "违反“十个不准”和“十项承诺”以外的一般性质投诉事件:因业务技能不熟、工作失误、"
+            "工作疏漏等工作质量问题引发投诉;因服务态度问题引发客户不满造成投诉。"
+            "一般投诉由各客户服务中心调查(第八条)。违反“十个不准”“十项承诺”的投诉事件"
+            "按另行的规定考核(第二十四条(一)(二))。"
+        ),
+        seed=f"{_ART24}(三)",
+    ),
+    Term(
+        code="major",
+        label="Major",
+        label_zh="重大",
+        definition=(
+            "投诉事件性质严重或对(二)、(三)中所列投诉处理不当,导致出现的社会影响达到"
+            "重大程度的(重大投诉事件)。当日将简要情况上报公司市场营销部(第十九条);"
+            "市场营销部负责重大投诉事件的调查处理(第六条)。"
+        ),
+        seed=f"{_ART24}(四)1",
+    ),
+    Term(
+        code="severe",
+        label="Severe",
+        label_zh="严重",
+        definition=(
+            "投诉事件性质严重或对(二)、(三)中所列投诉处理不当,导致出现的社会影响达到"
+            "严重程度的(严重投诉事件)。当日将简要情况上报公司市场营销部(第十九条)。"
+        ),
+        seed=f"{_ART24}(四)2",
+    ),
+)
+
+
+# -------------------------------------------------------------------------
+# Facet: the acceptance scope, 《投诉举报管理办法》第四条 受理范围 (19 items, seed order)
+# -------------------------------------------------------------------------
+
+
+def _scope(n: int, code: str, label: str, label_zh: str, defn: str) -> Term:
+    return Term(code=code, label=label, label_zh=label_zh, definition=defn, seed=f"{_SCOPE}第{n}项")
+
+
+COMMITMENT_BREACHES: tuple[Term, ...] = (
+    _scope(
+        1,
+        "abusive_attitude",
+        "Abusive attitude, deliberately making things difficult",
+        "服务态度蛮横,故意刁难客户",
+        "服务态度蛮横,故意刁难客户的。",
+    ),
+    _scope(
+        2,
+        "outage_against_rules",
+        "Outage against the rules or reconnection delayed without cause",
+        "违反规定停电、无故拖延送电",
+        "违反规定停电、无故拖延送电的。",
+    ),
+    _scope(
+        3,
+        "self_invented_charges",
+        "Self-invented charges or unauthorised change of charge rates",
+        "自立收费项目、擅自更改收费标准",
+        "自立收费项目、擅自更改收费标准的。",
+    ),
+    _scope(
+        4,
+        "three_designations",
+        "Designating designers, builders or suppliers for the customer (三指定)",
+        "为客户指定设计、施工、供货单位",
+        "为客户指定设计、施工、供货单位的(即对客户工程“三指定”)。",
+    ),
+    _scope(
+        5,
+        "passing_the_buck",
+        "Passing the buck on complaints or enquiries",
+        "对客户投诉、咨询等工作推诿塞责",
+        "对客户投诉、咨询等工作推诿塞责的。",
+    ),
+    _scope(
+        6,
+        "favours_for_relatives",
+        "Seeking private gain for relatives' or friends' supply",
+        "为亲友用电谋取私利",
+        "为亲友用电谋取私利的。",
+    ),
+    _scope(
+        7,
+        "customer_secrets_leaked",
+        "Customer's business secrets leaked",
+        "对外泄漏客户的商业秘密",
+        "对外泄漏客户的商业秘密的。",
+    ),
+    _scope(
+        8,
+        "gifts_accepted",
+        "Gifts, cash or securities accepted from a customer",
+        "收受客户礼品、礼金、有价证券",
+        "收受客户礼品、礼金、有价证券的。",
+    ),
+    _scope(
+        9,
+        "banquets_accepted",
+        "Banquets, trips or entertainment organised by a customer accepted",
+        "接受客户组织的宴请、旅游和娱乐活动",
+        "接受客户组织的宴请、旅游和娱乐活动的。",
+    ),
+    _scope(
+        10,
+        "supply_plan_late",
+        "Supply plan answered late",
+        "供电方案答复期限超出规定要求",
+        "供电方案答复期限超出规定要求:居民客户超过3个工作日,低压电力客户超过7个工作日,"
+        "高压单电源客户超过15个工作日,高压双电源客户超过30个工作日的。"
+        " (residential > 3 working days; low-voltage > 7; high-voltage single supply > 15;"
+        " high-voltage dual supply > 30.)",
+    ),
+    _scope(
+        11,
+        "residential_connection_late",
+        "Residential supply not connected in time",
+        "城乡居民客户受电装置检验合格并办理相关手续后,超过3个工作日未送电",
+        "城乡居民客户向供电企业申请用电,受电装置检验合格并办理相关手续后,"
+        "超过3个工作日未送电的。 (residential > 3 working days after inspection passed"
+        " and formalities completed.)",
+    ),
+    _scope(
+        12,
+        "non_residential_connection_late",
+        "Non-residential supply not connected in time",
+        "非居民客户受电工程验收合格并办理相关手续后,超过5个工作日未送电",
+        "非居民客户向供电企业申请用电,受电工程验收合格并办理相关手续后,"
+        "超过5个工作日未送电的。 (non-residential > 5 working days after acceptance passed"
+        " and formalities completed.)",
+    ),
+    _scope(
+        13,
+        "planned_outage_not_announced",
+        "Planned maintenance outage not announced 7 days ahead",
+        "供电设施计划检修停电,未提前7天向社会公告",
+        "供电设施计划检修停电,未提前7天向社会公告的。 (public notice < 7 days ahead.)",
+    ),
+    _scope(
+        14,
+        "no_24h_fault_service",
+        "No 24-hour fault-repair service",
+        "未提供24小时电力故障报修服务",
+        "未提供24小时电力故障报修服务的。",
+    ),
+    _scope(
+        15,
+        "repair_crew_late",
+        "Repair crew late on site",
+        "供电抢修人员未按规定时间到达现场",
+        "供电抢修人员未按规定时间到达现场:城区范围超过45分钟;农村地区超过90分钟;"
+        "特殊边远地区超过2小时的。 (urban > 45 min; rural > 90 min; remote > 2 h.)",
+    ),
+    _scope(
+        16,
+        "arrears_disconnection_without_notice",
+        "Disconnection for arrears without 7 days' notice",
+        "对欠费客户采取停电措施,未提前7天送达停电通知书",
+        "依法对欠费客户采取停电措施,未提前7天送达停电通知书的。"
+        " (disconnection notice served < 7 days ahead.)",
+    ),
+    _scope(
+        17,
+        "power_theft_investigation_harm",
+        "Harm to the customer or the unit while investigating breach of contract or power theft",
+        "在查处违约用电、窃电工作中,损害客户或本单位合法利益",
+        "在查处违约用电、窃电工作中,损害客户或本单位合法利益的。",
+    ),
+    _scope(
+        18,
+        "dispatch_rules_breach",
+        'Serious breach of the "three fairness" (三公) dispatch ten measures',
+        "严重违反《“三公”调度“十项措施”》",
+        "严重违反《“三公”调度“十项措施”》的。",
+    ),
+    _scope(
+        19,
+        "other",
+        "Other breach of the quality-service and conduct rules",
+        "其他违反局优质服务和行风建设有关规定的行为",
+        "其他违反局优质服务和行风建设有关规定的行为。",
+    ),
+)
+
+
+# -------------------------------------------------------------------------
+# Facet: verified as the supplier's responsibility, 第九条
+# -------------------------------------------------------------------------
+
+VERIFICATION: tuple[Term, ...] = (
+    Term(
+        code="verified",
+        label="Verified: the supplier's responsibility",
+        label_zh="经核实属于供电单位责任",
+        definition=(
+            "出现投诉事项范例情况之一,经查属实者界定为投诉;经核实属于供电单位责任的,"
+            "列入投诉类统计,并纳入考核。"
+        ),
+        seed=_ART9,
+    ),
+    Term(
+        code="not_verified",
+        label="Not (yet) verified as the supplier's responsibility",
+        label_zh="未核实",
+        definition=(
+            "投诉处理工单在未核实前不统计为投诉;核实后不属于供电单位责任的,"
+            "亦不列入投诉类统计、不纳入考核。"
+        ),
+        seed=_ART9,
+    ),
+)
+
+
+FACETS: tuple[Facet, ...] = (
+    Facet(
+        code="commitment_breach",
+        label="Breach within the acceptance scope",
+        label_zh="受理范围",
+        values=COMMITMENT_BREACHES,
+        required=False,
+        seed=_SCOPE,
+    ),
+    Facet(
+        code="verified_responsibility",
+        label="Verified as the supplier's responsibility",
+        label_zh="经核实属于供电单位责任",
+        values=VERIFICATION,
+        required=False,
+        seed=_ART9,
+    ),
+)
+
+
+# -------------------------------------------------------------------------
+# Responsibility grades: 第二十四条(四). No "full" grade in the seed.
+# The further accountable parties of (四)1(3)-(5) / 2(3)-(5) — the workshop leader of the
+# directly responsible person, the department head with management responsibility, and the
+# unit's head or deputy with leadership responsibility — are not grades of the person
+# complained about; (五) assesses other responsible persons "by reference, level by level".
+# -------------------------------------------------------------------------
+
+GRADES: tuple[Term, ...] = (
+    Term(
+        code="main",
+        label="Main responsibility",
+        label_zh="负主要责任",
+        definition=(
+            "重大投诉事件:对负主要责任者给予行政记大过至开除处分,并处以不少于800元的经济处罚;"
+            "严重投诉事件:给予不高于行政留用察看一年处分,并处以不少于1000元的经济处罚。"
+        ),
+        seed=f"{_ART24}(四)",
+    ),
+    Term(
+        code="secondary",
+        label="Secondary responsibility",
+        label_zh="负次要责任",
+        definition=(
+            "重大投诉事件:对负次要责任者给予行政记过至开除处分,并处以不少于600元的经济处罚;"
+            "严重投诉事件:给予不高于行政记大过处分,并处以不少于800元的经济处罚。"
+        ),
+        seed=f"{_ART24}(四)",
+    ),
+    Term(
+        code="none",
+        label="No responsibility",
+        label_zh="无责任",
+        definition="不属责任人,不予考核(仅对引发投诉事件和管理投诉的责任人考核)。",
+        seed=_ART24,
+    ),
+)
+
+
+TAXONOMY: Taxonomy = Taxonomy(
+    industry="utility",
+    label="Power supply (95598)",
+    label_zh="供电公司",
+    category_groups=CATEGORY_GROUPS,
+    categories=CATEGORIES,
+    severities=SEVERITIES,
+    facets=FACETS,
+    grades=GRADES,
+)
