@@ -4,6 +4,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.params import JSONBody
 from sqlalchemy import select
 
 from core.db import Database
@@ -95,7 +96,7 @@ async def list_tenants(request: Request[Any, Any, Any]) -> list[TenantOut]:
 
 
 @post("/api/tenants", operation_id="createTenant", tags=["platform"], guards=[operator_only])
-async def create_tenant(request: Request[Any, Any, Any], data: TenantFile) -> Response[TenantOut]:
+async def create_tenant(request: Request[Any, Any, Any], data: JSONBody[TenantFile]) -> Response[TenantOut]:
     """Create (or update) a tenant from the same document as a ``tenants/*.toml`` file."""
     try:
         validate_references(data, "body")

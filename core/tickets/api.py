@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from core.db import Database
 from core.errors import Invalid
@@ -22,8 +22,8 @@ from core.tickets import service
 from core.tickets.lifecycle import TRANSITIONS, Transition
 
 TAGS = ["tickets"]
-ID_KEY = Annotated[str | None, Parameter(header="Idempotency-Key", required=False,
-                                          max_length=128, min_length=1)]
+ID_KEY = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False,
+                                                max_length=128, min_length=1)]
 
 
 def _principal(request: Request[Any, Any, Any]) -> Principal:
@@ -40,7 +40,7 @@ async def _out(db: Database, principal: Principal, ticket_id: int) -> s.TicketOu
 
 @post("/api/tickets", operation_id="createTicket", tags=TAGS, status_code=201,
       guards=[tenant_member, requires(*(DESK | MANAGEMENT))])
-async def create_ticket(request: Request[Any, Any, Any], data: s.TicketCreate,
+async def create_ticket(request: Request[Any, Any, Any], data: JSONBody[s.TicketCreate],
                         idempotency_key: ID_KEY = None) -> Response[s.TicketOut]:
     """Record a complaint (受理). Send ``Idempotency-Key`` to make retries safe: the same key
     and body return the same ticket; the same key with another body is refused (422)."""
@@ -59,14 +59,14 @@ async def create_ticket(request: Request[Any, Any, Any], data: s.TicketCreate,
 @get("/api/tickets", operation_id="listTickets", tags=TAGS, guards=[tenant_member])
 async def list_tickets(
     request: Request[Any, Any, Any],
-    ticket_state: Annotated[str | None, Parameter(query="state")] = None,
-    category: str | None = None,
-    severity: str | None = None,
-    department: str | None = None,
-    created_from: dt.datetime | None = None,
-    created_to: dt.datetime | None = None,
-    cursor: str | None = None,
-    limit: Annotated[int, Parameter(ge=1, le=200)] = 50,
+    ticket_state: Annotated[str | None, QueryParameter(name="state")] = None,
+    category: FromQuery[str | None] = None,
+    severity: FromQuery[str | None] = None,
+    department: FromQuery[str | None] = None,
+    created_from: FromQuery[dt.datetime | None] = None,
+    created_to: FromQuery[dt.datetime | None] = None,
+    cursor: FromQuery[str | None] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
 ) -> s.TicketPage:
     """Tickets the caller may read, newest first; pass ``next_cursor`` back as ``cursor``."""
     principal = _principal(request)
@@ -86,14 +86,14 @@ async def list_tickets(
 
 @get("/api/tickets/{ticket_id:int}", operation_id="getTicket", tags=TAGS,
      guards=[tenant_member])
-async def get_ticket(request: Request[Any, Any, Any], ticket_id: int) -> s.TicketOut:
+async def get_ticket(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> s.TicketOut:
     """One ticket, with the actions the caller may take on it now."""
     return await _out(request.app.state.db, _principal(request), ticket_id)
 
 
 @get("/api/tickets/{ticket_id:int}/history", operation_id="getTicketHistory", tags=TAGS,
      guards=[tenant_member])
-async def get_history(request: Request[Any, Any, Any], ticket_id: int) -> list[s.EventOut]:
+async def get_history(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> list[s.EventOut]:
     """Every transition of the ticket, oldest first (append-only)."""
     principal = _principal(request)
     async with request.app.state.db.tenant(principal.tenant_id) as scope:
@@ -107,7 +107,7 @@ async def get_history(request: Request[Any, Any, Any], ticket_id: int) -> list[s
 
 @get("/api/tickets/{ticket_id:int}/grades", operation_id="getTicketGrades", tags=TAGS,
      guards=[tenant_member])
-async def get_grades(request: Request[Any, Any, Any], ticket_id: int) -> list[s.GradeOut]:
+async def get_grades(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> list[s.GradeOut]:
     """Responsibility grades recorded on the ticket (superseded ones marked not current)."""
     principal = _principal(request)
     async with request.app.state.db.tenant(principal.tenant_id) as scope:
@@ -123,8 +123,8 @@ async def get_grades(request: Request[Any, Any, Any], ticket_id: int) -> list[s.
 def _action_route(t: Transition) -> Any:
     body_type = t.body
 
-    async def handler(request: Request[Any, Any, Any], ticket_id: int,
-                      data: body_type) -> s.TicketOut:  # type: ignore[valid-type]
+    async def handler(request: Request[Any, Any, Any], ticket_id: FromPath[int],
+                      data: JSONBody[body_type]) -> s.TicketOut:  # type: ignore[valid-type]
         principal = _principal(request)
         db: Database = request.app.state.db
         async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]

@@ -1,0 +1,118 @@
+"""Fixtures: the real app over a real, migrated database — SQLite and PostgreSQL both.
+
+Every test that takes ``api`` runs once per backend. PostgreSQL must be reachable (default
+``postgresql+asyncpg://postgres@127.0.0.1:5432/test``, override with TOUSU_TEST_POSTGRES_URL):
+when it is not, the tests error out instead of skipping, so CI cannot pass without it.
+The demo tenants of ``tenants/`` are loaded through the same sync the CLI uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from litestar.testing import TestClient
+
+from core.app import create_app
+from core.cli import _sync
+from core.migrate import upgrade
+from core.people.tenant_file import load_dir
+from core.settings import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TENANTS = ROOT / "tenants"
+PG_URL = os.environ.get(
+    "TOUSU_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = ["sqlite", "postgres"]
+
+
+async def _reset_postgres(url: str) -> None:
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    try:
+        conn = await asyncpg.connect(dsn, timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise RuntimeError(
+            f"PostgreSQL is required for the test suite and is not reachable at {dsn}: {exc}"
+        ) from exc
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+
+
+def database_url(backend: str, tmp: Path) -> str:
+    if backend == "postgres":
+        asyncio.run(_reset_postgres(PG_URL))
+        return PG_URL
+    return f"sqlite+aiosqlite:///{tmp / 'tousu.db'}"
+
+
+def prepare(url: str, tenants: Path = TENANTS) -> None:
+    upgrade(url)
+    settings = load_settings({"DATABASE_URL": url})
+    asyncio.run(_sync(settings, tenants, quiet=True))
+
+
+DEMO_KEYS = {
+    (tf.slug, u.username): u.demo_key
+    for _, tf in load_dir(TENANTS)
+    for u in tf.users
+    if u.demo_key
+}
+
+
+class Api:
+    """The HTTP client plus who-is-who helpers (tokens come from the demo tenant files)."""
+
+    _counter = itertools.count(1)
+
+    def __init__(self, client: TestClient[Any], backend: str, url: str) -> None:
+        self.client = client
+        self.backend = backend
+        self.url = url
+
+    def headers(self, tenant: str, username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {DEMO_KEYS[(tenant, username)]}"}
+
+    def get(self, tenant: str, username: str, path: str, **kw: Any) -> Any:
+        return self.client.get(path, headers=self.headers(tenant, username), **kw)
+
+    def post(self, tenant: str, username: str, path: str, json: Any = None,
+             headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        h = self.headers(tenant, username) | (headers or {})
+        return self.client.post(path, json=json, headers=h, **kw)
+
+    def create(self, tenant: str, username: str = "clerk", **fields: Any) -> dict[str, Any]:
+        body = {
+            "channel": "phone",
+            "complainant": {"name": "张三丰", "contact": "13812345678", "address": "1栋2单元301"},
+            "description": f"test complaint #{next(self._counter)}",
+        } | fields
+        r = self.post(tenant, username, "/api/tickets", json=body)
+        assert r.status_code == 201, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    def act(self, tenant: str, username: str, ticket: dict[str, Any], action: str,
+            expect: int = 200, **payload: Any) -> dict[str, Any]:
+        body = {"version": ticket["version"]} | payload
+        r = self.post(tenant, username,
+                      f"/api/tickets/{ticket['id']}/{action.replace('_', '-')}", json=body)
+        assert r.status_code == expect, f"{action} as {username}: {r.status_code} {r.text}"
+        return r.json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    backend = request.param
+    url = database_url(backend, tmp_path_factory.mktemp(backend))
+    prepare(url)
+    app = create_app(load_settings({"DATABASE_URL": url}))
+    with TestClient(app) as client:
+        yield Api(client, backend, url)
