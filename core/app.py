@@ -32,7 +32,9 @@ async def health(request: Request[Any, Any, Any]) -> dict[str, Any]:
     except Exception as exc:  # the check's whole point is to report it
         from litestar.exceptions import HTTPException
 
-        raise HTTPException(status_code=503, detail=f"database unavailable: {type(exc).__name__}") from exc
+        raise HTTPException(
+            status_code=503, detail=f"database unavailable: {type(exc).__name__}"
+        ) from exc
     return {"status": "ok", "database": db.dialect}
 
 

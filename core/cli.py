@@ -54,21 +54,24 @@ async def _sync(settings: Settings, directory: Path, quiet: bool = False) -> lis
 
 def _print_demo_logins(directory: Path, base: str) -> None:
     print("\nDemo logins (send the token as 'Authorization: Bearer <token>'):")
-    for path, tf in load_dir(directory):
+    for _, tf in load_dir(directory):
         keyed = [u for u in tf.users if u.demo_key]
         if not keyed:
             continue
         print(f"\n  {tf.slug} — {tf.name} (plugin: {tf.plugin})")
         for u in keyed:
             print(f"    {u.username:<18} {','.join(u.roles):<28} {u.demo_key}")
-    first = next((u.demo_key for _, tf in load_dir(directory) for u in tf.users if u.demo_key), None)
+    first = next(
+        (u.demo_key for _, tf in load_dir(directory) for u in tf.users if u.demo_key), None
+    )
     print(f"\nAPI docs: {base}/docs   health: {base}/health")
     if first:
         print(f"Try:  curl -H 'Authorization: Bearer {first}' {base}/api/me\n")
 
 
-async def _create_user(settings: Settings, tenant: str | None, username: str,
-                       roles: list[str]) -> None:
+async def _create_user(
+    settings: Settings, tenant: str | None, username: str, roles: list[str]
+) -> None:
     db = Database(settings.database_url)
     try:
         async with db.cross_tenant() as session:  # operators belong to no tenant
@@ -77,9 +80,12 @@ async def _create_user(settings: Settings, tenant: str | None, username: str,
                 tid = await session.scalar(select(Tenant.id).where(Tenant.slug == tenant))
                 if tid is None:
                     raise SystemExit(f"unknown tenant {tenant!r}")
-            exists = await session.scalar(select(User).where(User.tenant_id.is_(tid) if tid is None
-                                                             else User.tenant_id == tid,
-                                                             User.username == username))
+            exists = await session.scalar(
+                select(User).where(
+                    User.tenant_id.is_(tid) if tid is None else User.tenant_id == tid,
+                    User.username == username,
+                )
+            )
             if exists:
                 raise SystemExit(f"user {username!r} already exists")
             session.add(User(tenant_id=tid, username=username, roles=sorted(set(roles))))
@@ -105,8 +111,11 @@ async def _revoke_keys(settings: Settings, tenant: str | None, username: str) ->
     try:
         async with db.cross_tenant() as session:
             user = await _find_user(session, tenant, username)
-            keys = list(await session.scalars(
-                select(ApiKey).where(ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None))))
+            keys = list(
+                await session.scalars(
+                    select(ApiKey).where(ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None))
+                )
+            )
             for key in keys:
                 key.revoked_at = utcnow()
                 forget(key.key_hash)

@@ -19,7 +19,12 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -66,7 +71,11 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map = {  # noqa: RUF012
+        dt.datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
 
 
 class TenantScoped:
@@ -87,8 +96,7 @@ _CROSS = "cross_tenant"
 
 def _touches_tenant_tables(state: ORMExecuteState) -> bool:
     return any(
-        isinstance(m.class_, type) and issubclass(m.class_, TenantScoped)
-        for m in state.all_mappers
+        isinstance(m.class_, type) and issubclass(m.class_, TenantScoped) for m in state.all_mappers
     )
 
 

@@ -29,8 +29,9 @@ class ApiError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, field: str | None = None, rule: str | None = None,
-                 **extra: Any) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, rule: str | None = None, **extra: Any
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
@@ -114,7 +115,9 @@ def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
 
 def handle_integrity(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[Any]:
     log.info("integrity error: %s", exc.orig)
-    return _json(Conflict("the change conflicts with existing data (a duplicate or a stale reference)"))
+    return _json(
+        Conflict("the change conflicts with existing data (a duplicate or a stale reference)")
+    )
 
 
 def handle_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

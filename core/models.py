@@ -5,6 +5,15 @@ from core.people.models import ApiKey, Department, Staff, Tenant, User
 from core.tickets.models import AccusedStaff, Counter, Ticket, TicketEvent, TicketGrade
 
 __all__ = [
-    "AccusedStaff", "ApiKey", "AuditEvent", "Counter", "Department", "Staff", "Tenant",
-    "Ticket", "TicketEvent", "TicketGrade", "User",
+    "AccusedStaff",
+    "ApiKey",
+    "AuditEvent",
+    "Counter",
+    "Department",
+    "Staff",
+    "Tenant",
+    "Ticket",
+    "TicketEvent",
+    "TicketGrade",
+    "User",
 ]

@@ -61,10 +61,7 @@ def prepare(url: str, tenants: Path = TENANTS) -> None:
 
 
 DEMO_KEYS = {
-    (tf.slug, u.username): u.demo_key
-    for _, tf in load_dir(TENANTS)
-    for u in tf.users
-    if u.demo_key
+    (tf.slug, u.username): u.demo_key for _, tf in load_dir(TENANTS) for u in tf.users if u.demo_key
 }
 
 
@@ -84,8 +81,15 @@ class Api:
     def get(self, tenant: str, username: str, path: str, **kw: Any) -> Any:
         return self.client.get(path, headers=self.headers(tenant, username), **kw)
 
-    def post(self, tenant: str, username: str, path: str, json: Any = None,
-             headers: dict[str, str] | None = None, **kw: Any) -> Any:
+    def post(
+        self,
+        tenant: str,
+        username: str,
+        path: str,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        **kw: Any,
+    ) -> Any:
         h = self.headers(tenant, username) | (headers or {})
         return self.client.post(path, json=json, headers=h, **kw)
 
@@ -99,11 +103,19 @@ class Api:
         assert r.status_code == 201, r.text
         return r.json()  # type: ignore[no-any-return]
 
-    def act(self, tenant: str, username: str, ticket: dict[str, Any], action: str,
-            expect: int = 200, **payload: Any) -> dict[str, Any]:
+    def act(
+        self,
+        tenant: str,
+        username: str,
+        ticket: dict[str, Any],
+        action: str,
+        expect: int = 200,
+        **payload: Any,
+    ) -> dict[str, Any]:
         body = {"version": ticket["version"]} | payload
-        r = self.post(tenant, username,
-                      f"/api/tickets/{ticket['id']}/{action.replace('_', '-')}", json=body)
+        r = self.post(
+            tenant, username, f"/api/tickets/{ticket['id']}/{action.replace('_', '-')}", json=body
+        )
         assert r.status_code == expect, f"{action} as {username}: {r.status_code} {r.text}"
         return r.json()  # type: ignore[no-any-return]
 

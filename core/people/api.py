@@ -51,8 +51,14 @@ class TenantOut(msgspec.Struct, kw_only=True):
 async def me(request: Request[Any, Any, Any]) -> Me:
     """Who the bearer token authenticates, and in which tenant."""
     p: Principal = request.user
-    return Me(username=p.username, roles=sorted(p.roles), tenant=p.tenant_slug, plugin=p.plugin,
-              department_id=p.department_id, staff_id=p.staff_id)
+    return Me(
+        username=p.username,
+        roles=sorted(p.roles),
+        tenant=p.tenant_slug,
+        plugin=p.plugin,
+        department_id=p.department_id,
+        staff_id=p.staff_id,
+    )
 
 
 @get("/api/departments", operation_id="listDepartments", tags=["people"], guards=[tenant_member])
@@ -69,8 +75,16 @@ async def staff(request: Request[Any, Any, Any]) -> list[StaffOut]:
     async with request.app.state.db.tenant(p.tenant_id) as scope:
         depts = {d.id: d.code for d in await scope.scalars(select(Department))}
         rows = await scope.scalars(select(Staff).order_by(Staff.code))
-        return [StaffOut(code=x.code, name=x.name, department=depts.get(x.department_id or -1),
-                         position=x.position, active=x.active) for x in rows]
+        return [
+            StaffOut(
+                code=x.code,
+                name=x.name,
+                department=depts.get(x.department_id or -1),
+                position=x.position,
+                active=x.active,
+            )
+            for x in rows
+        ]
 
 
 @get("/api/taxonomy", operation_id="getTaxonomy", tags=["plugins"], guards=[tenant_member])
@@ -91,12 +105,16 @@ async def list_tenants(request: Request[Any, Any, Any]) -> list[TenantOut]:
     db: Database = request.app.state.db
     async with db.cross_tenant() as session:  # the platform operator sees every tenant
         rows = await session.scalars(select(Tenant).order_by(Tenant.slug))
-        return [TenantOut(slug=t.slug, name=t.name, plugin=t.plugin,
-                          ticket_prefix=t.ticket_prefix) for t in rows]
+        return [
+            TenantOut(slug=t.slug, name=t.name, plugin=t.plugin, ticket_prefix=t.ticket_prefix)
+            for t in rows
+        ]
 
 
 @post("/api/tenants", operation_id="createTenant", tags=["platform"], guards=[operator_only])
-async def create_tenant(request: Request[Any, Any, Any], data: JSONBody[TenantFile]) -> Response[TenantOut]:
+async def create_tenant(
+    request: Request[Any, Any, Any], data: JSONBody[TenantFile]
+) -> Response[TenantOut]:
     """Create (or update) a tenant from the same document as a ``tenants/*.toml`` file."""
     try:
         validate_references(data, "body")
@@ -104,8 +122,9 @@ async def create_tenant(request: Request[Any, Any, Any], data: JSONBody[TenantFi
         raise Invalid(exc.rule, field=exc.key, rule=exc.rule) from exc
     p: Principal = request.user
     report = await sync_tenant(request.app.state.db, data, actor=f"user:{p.user_id}")
-    out = TenantOut(slug=data.slug, name=data.name, plugin=data.plugin,
-                    ticket_prefix=data.ticket_prefix)
+    out = TenantOut(
+        slug=data.slug, name=data.name, plugin=data.plugin, ticket_prefix=data.ticket_prefix
+    )
     return Response(out, status_code=201 if report.created else 200)
 
 

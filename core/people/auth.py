@@ -97,15 +97,21 @@ async def resolve(db: Database, token: str) -> Principal | None:
 
 
 class BearerAuth(AbstractAuthenticationMiddleware):
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("send 'Authorization: Bearer <token>'", field="Authorization",
-                               rule="bearer token required")
+            raise Unauthorized(
+                "send 'Authorization: Bearer <token>'",
+                field="Authorization",
+                rule="bearer token required",
+            )
         db: Database = connection.app.state.db
         principal = await resolve(db, token.strip())
         if principal is None:
-            raise Unauthorized("unknown or revoked token", field="Authorization",
-                               rule="token must be active")
+            raise Unauthorized(
+                "unknown or revoked token", field="Authorization", rule="token must be active"
+            )
         return AuthenticationResult(user=principal, auth=token)

@@ -24,7 +24,8 @@ def requires(*roles: str) -> Guard:
         if principal.roles.isdisjoint(allowed):
             raise Forbidden(
                 f"this needs one of the roles {sorted(allowed)}",
-                rule="role", allowed_roles=sorted(allowed),
+                rule="role",
+                allowed_roles=sorted(allowed),
             )
 
     return guard
@@ -34,8 +35,10 @@ def tenant_member(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHa
     """Tenant routes need a principal that belongs to a tenant (not a platform operator)."""
     principal: Principal = connection.user
     if principal.tenant_id is None:
-        raise Forbidden("this route works on a tenant's data; a platform operator has none",
-                        rule="tenant member")
+        raise Forbidden(
+            "this route works on a tenant's data; a platform operator has none",
+            rule="tenant member",
+        )
 
 
 operator_only = requires(Role.PLATFORM_OPERATOR)

@@ -47,8 +47,13 @@ async def _sync(session: AsyncSession, tf: TenantFile, actor: str) -> SyncReport
     report = SyncReport(tf.slug)
     tenant = await session.scalar(select(Tenant).where(Tenant.slug == tf.slug))
     if tenant is None:
-        tenant = Tenant(slug=tf.slug, name=tf.name, plugin=tf.plugin,
-                        ticket_prefix=tf.ticket_prefix, config=tf.config)
+        tenant = Tenant(
+            slug=tf.slug,
+            name=tf.name,
+            plugin=tf.plugin,
+            ticket_prefix=tf.ticket_prefix,
+            config=tf.config,
+        )
         session.add(tenant)
         await session.flush()
         report.created = True
@@ -56,19 +61,36 @@ async def _sync(session: AsyncSession, tf: TenantFile, actor: str) -> SyncReport
 
     def audit(action: str, entity: str, key: str, payload: dict[str, Any]) -> None:
         report.changes.append(f"{action} {entity} {key}")
-        session.add(AuditEvent(tenant_id=tid, actor=actor, action=action, entity=entity,
-                               entity_key=key, payload=payload))
+        session.add(
+            AuditEvent(
+                tenant_id=tid,
+                actor=actor,
+                action=action,
+                entity=entity,
+                entity_key=key,
+                payload=payload,
+            )
+        )
 
     if report.created:
         audit("create", "tenant", tf.slug, {"name": tf.name, "plugin": tf.plugin})
     else:
-        changed = _diff(tenant, {"name": tf.name, "plugin": tf.plugin,
-                                 "ticket_prefix": tf.ticket_prefix, "config": tf.config})
+        changed = _diff(
+            tenant,
+            {
+                "name": tf.name,
+                "plugin": tf.plugin,
+                "ticket_prefix": tf.ticket_prefix,
+                "config": tf.config,
+            },
+        )
         if changed:
             audit("update", "tenant", tf.slug, changed)
 
-    depts = {d.code: d for d in await session.scalars(
-        select(Department).where(Department.tenant_id == tid))}
+    depts = {
+        d.code: d
+        for d in await session.scalars(select(Department).where(Department.tenant_id == tid))
+    }
     for d in tf.departments:
         row = depts.get(d.code)
         if row is None:
@@ -81,8 +103,12 @@ async def _sync(session: AsyncSession, tf: TenantFile, actor: str) -> SyncReport
 
     staff = {s.code: s for s in await session.scalars(select(Staff).where(Staff.tenant_id == tid))}
     for s in tf.staff:
-        values = {"name": s.name, "department_id": depts[s.department].id,
-                  "position": s.position, "active": True}
+        values = {
+            "name": s.name,
+            "department_id": depts[s.department].id,
+            "position": s.position,
+            "active": True,
+        }
         row = staff.get(s.code)
         if row is None:
             row = staff[s.code] = Staff(tenant_id=tid, code=s.code, **values)
@@ -97,7 +123,9 @@ async def _sync(session: AsyncSession, tf: TenantFile, actor: str) -> SyncReport
             audit("deactivate", "staff", code, {})
     await session.flush()
 
-    users = {u.username: u for u in await session.scalars(select(User).where(User.tenant_id == tid))}
+    users = {
+        u.username: u for u in await session.scalars(select(User).where(User.tenant_id == tid))
+    }
     for u in tf.users:
         values = {
             "display_name": u.display_name,

@@ -21,8 +21,14 @@ StaffCode = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Username = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
 RoleName = Literal[
-    "clerk", "supervisor", "department_head", "manager", "general_manager", "inspector",
-    "staff", "tenant_admin",
+    "clerk",
+    "supervisor",
+    "department_head",
+    "manager",
+    "general_manager",
+    "inspector",
+    "staff",
+    "tenant_admin",
 ]
 
 
@@ -93,8 +99,9 @@ def parse_tenant_file(path: Path) -> TenantFile:
 
 def validate_references(tf: TenantFile, path: Path) -> TenantFile:
     if tf.plugin not in plugin_names():
-        raise TenantFileError(path, "plugin", f"unknown plugin {tf.plugin!r} (installed: "
-                              f"{', '.join(plugin_names())})")
+        raise TenantFileError(
+            path, "plugin", f"unknown plugin {tf.plugin!r} (installed: {', '.join(plugin_names())})"
+        )
     depts = [d.code for d in tf.departments]
     _dupes("departments", depts, path)
     _dupes("staff", [s.code for s in tf.staff], path)
@@ -102,20 +109,30 @@ def validate_references(tf: TenantFile, path: Path) -> TenantFile:
     staff_codes = {s.code for s in tf.staff}
     for i, s in enumerate(tf.staff):
         if s.department not in depts:
-            raise TenantFileError(path, f"staff[{i}].department",
-                                  f"unknown department {s.department!r} (declared: {', '.join(depts)})")
+            raise TenantFileError(
+                path,
+                f"staff[{i}].department",
+                f"unknown department {s.department!r} (declared: {', '.join(depts)})",
+            )
     for i, u in enumerate(tf.users):
         if u.department is not None and u.department not in depts:
-            raise TenantFileError(path, f"users[{i}].department",
-                                  f"unknown department {u.department!r} (declared: {', '.join(depts)})")
+            raise TenantFileError(
+                path,
+                f"users[{i}].department",
+                f"unknown department {u.department!r} (declared: {', '.join(depts)})",
+            )
         if u.staff is not None and u.staff not in staff_codes:
             raise TenantFileError(path, f"users[{i}].staff", f"unknown staff code {u.staff!r}")
         if "department_head" in u.roles and u.department is None:
-            raise TenantFileError(path, f"users[{i}].department",
-                                  "a department_head must name the department they head")
+            raise TenantFileError(
+                path,
+                f"users[{i}].department",
+                "a department_head must name the department they head",
+            )
         if "staff" in u.roles and u.staff is None:
-            raise TenantFileError(path, f"users[{i}].staff",
-                                  "a user with role staff must name their staff record")
+            raise TenantFileError(
+                path, f"users[{i}].staff", "a user with role staff must name their staff record"
+            )
     return tf
 
 

@@ -4,7 +4,6 @@ One route per lifecycle action is generated from :data:`core.tickets.lifecycle.T
 so the OpenAPI page documents each action's body.
 """
 
-
 import datetime as dt
 from typing import Annotated, Any
 
@@ -14,16 +13,17 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from core.db import Database
 from core.errors import Invalid
 from core.people.auth import Principal
-from core.people.guards import tenant_member
+from core.people.guards import requires, tenant_member
 from core.people.roles import DESK, MANAGEMENT
-from core.people.guards import requires
 from core.tickets import schemas as s
 from core.tickets import service
 from core.tickets.lifecycle import TRANSITIONS, Transition
 
 TAGS = ["tickets"]
-ID_KEY = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False,
-                                                max_length=128, min_length=1)]
+ID_KEY = Annotated[
+    str | None,
+    HeaderParameter(name="Idempotency-Key", required=False, max_length=128, min_length=1),
+]
 
 
 def _principal(request: Request[Any, Any, Any]) -> Principal:
@@ -38,10 +38,16 @@ async def _out(db: Database, principal: Principal, ticket_id: int) -> s.TicketOu
         return service.to_out(ticket, principal, depts, actions)
 
 
-@post("/api/tickets", operation_id="createTicket", tags=TAGS, status_code=201,
-      guards=[tenant_member, requires(*(DESK | MANAGEMENT))])
-async def create_ticket(request: Request[Any, Any, Any], data: JSONBody[s.TicketCreate],
-                        idempotency_key: ID_KEY = None) -> Response[s.TicketOut]:
+@post(
+    "/api/tickets",
+    operation_id="createTicket",
+    tags=TAGS,
+    status_code=201,
+    guards=[tenant_member, requires(*(DESK | MANAGEMENT))],
+)
+async def create_ticket(
+    request: Request[Any, Any, Any], data: JSONBody[s.TicketCreate], idempotency_key: ID_KEY = None
+) -> Response[s.TicketOut]:
     """Record a complaint (受理). Send ``Idempotency-Key`` to make retries safe: the same key
     and body return the same ticket; the same key with another body is refused (422)."""
     principal = _principal(request)
@@ -72,50 +78,77 @@ async def list_tickets(
     principal = _principal(request)
     for name, value in (("created_from", created_from), ("created_to", created_to)):
         if value is not None and value.tzinfo is None:
-            raise Invalid(f"{name} needs a timezone (e.g. 2026-11-01T00:00:00+08:00)",
-                          field=name, rule="timezone-aware datetime")
+            raise Invalid(
+                f"{name} needs a timezone (e.g. 2026-11-01T00:00:00+08:00)",
+                field=name,
+                rule="timezone-aware datetime",
+            )
     f = service.Filters(ticket_state, category, severity, department, created_from, created_to)
     db: Database = request.app.state.db
     async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]
         rows, next_cursor = await service.list_page(scope, principal, f, cursor, limit)
         depts = await service.department_refs(scope)
-        items = [service.to_out(t, principal, depts, await service.actions_for(scope, principal, t))
-                 for t in rows]
+        items = [
+            service.to_out(t, principal, depts, await service.actions_for(scope, principal, t))
+            for t in rows
+        ]
     return s.TicketPage(items=items, next_cursor=next_cursor)
 
 
-@get("/api/tickets/{ticket_id:int}", operation_id="getTicket", tags=TAGS,
-     guards=[tenant_member])
+@get("/api/tickets/{ticket_id:int}", operation_id="getTicket", tags=TAGS, guards=[tenant_member])
 async def get_ticket(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> s.TicketOut:
     """One ticket, with the actions the caller may take on it now."""
     return await _out(request.app.state.db, _principal(request), ticket_id)
 
 
-@get("/api/tickets/{ticket_id:int}/history", operation_id="getTicketHistory", tags=TAGS,
-     guards=[tenant_member])
-async def get_history(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> list[s.EventOut]:
+@get(
+    "/api/tickets/{ticket_id:int}/history",
+    operation_id="getTicketHistory",
+    tags=TAGS,
+    guards=[tenant_member],
+)
+async def get_history(
+    request: Request[Any, Any, Any], ticket_id: FromPath[int]
+) -> list[s.EventOut]:
     """Every transition of the ticket, oldest first (append-only)."""
     principal = _principal(request)
     async with request.app.state.db.tenant(principal.tenant_id) as scope:
         rows = await service.history(scope, principal, ticket_id)
     return [
-        s.EventOut(seq=e.seq, action=e.action, from_state=e.from_state, to_state=e.to_state,
-                   actor=name, actor_role=e.actor_role, at=e.at, payload=e.payload)
+        s.EventOut(
+            seq=e.seq,
+            action=e.action,
+            from_state=e.from_state,
+            to_state=e.to_state,
+            actor=name,
+            actor_role=e.actor_role,
+            at=e.at,
+            payload=e.payload,
+        )
         for e, name in rows
     ]
 
 
-@get("/api/tickets/{ticket_id:int}/grades", operation_id="getTicketGrades", tags=TAGS,
-     guards=[tenant_member])
+@get(
+    "/api/tickets/{ticket_id:int}/grades",
+    operation_id="getTicketGrades",
+    tags=TAGS,
+    guards=[tenant_member],
+)
 async def get_grades(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> list[s.GradeOut]:
     """Responsibility grades recorded on the ticket (superseded ones marked not current)."""
     principal = _principal(request)
     async with request.app.state.db.tenant(principal.tenant_id) as scope:
         rows = await service.grades(scope, principal, ticket_id)
     return [
-        s.GradeOut(staff=s.Ref(code=st.code, name=st.name), grade=g.grade, findings=g.findings,
-                   complainant_violation=g.complainant_violation, graded_at=g.graded_at,
-                   current=g.superseded_at is None)
+        s.GradeOut(
+            staff=s.Ref(code=st.code, name=st.name),
+            grade=g.grade,
+            findings=g.findings,
+            complainant_violation=g.complainant_violation,
+            graded_at=g.graded_at,
+            current=g.superseded_at is None,
+        )
         for g, st in rows
     ]
 
@@ -123,21 +156,28 @@ async def get_grades(request: Request[Any, Any, Any], ticket_id: FromPath[int]) 
 def _action_route(t: Transition) -> Any:
     body_type = t.body
 
-    async def handler(request: Request[Any, Any, Any], ticket_id: FromPath[int],
-                      data: JSONBody[body_type]) -> s.TicketOut:  # type: ignore[valid-type]
+    async def handler(
+        request: Request[Any, Any, Any], ticket_id: FromPath[int], data: JSONBody[body_type]
+    ) -> s.TicketOut:  # type: ignore[valid-type]
         principal = _principal(request)
         db: Database = request.app.state.db
         async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]
             await service.transition(scope, principal, ticket_id, t.action, data)
         return await _out(db, principal, ticket_id)
 
-    handler.__doc__ = (f"{t.summary}\n\nFrom: {', '.join(sorted(t.sources))}. "
-                       f"Roles: {', '.join(sorted(t.roles))}.")
+    handler.__doc__ = (
+        f"{t.summary}\n\nFrom: {', '.join(sorted(t.sources))}. Roles: {', '.join(sorted(t.roles))}."
+    )
     handler.__name__ = f"action_{t.action}"
     camel = "".join(w.capitalize() for w in t.action.split("_"))
-    return post(f"/api/tickets/{{ticket_id:int}}/{t.action.replace('_', '-')}",
-                operation_id=f"ticket{camel}", tags=["ticket lifecycle"], status_code=200,
-                guards=[tenant_member], summary=t.summary)(handler)
+    return post(
+        f"/api/tickets/{{ticket_id:int}}/{t.action.replace('_', '-')}",
+        operation_id=f"ticket{camel}",
+        tags=["ticket lifecycle"],
+        status_code=200,
+        guards=[tenant_member],
+        summary=t.summary,
+    )(handler)
 
 
 ACTION_ROUTES = [_action_route(t) for t in TRANSITIONS.values()]

@@ -17,29 +17,38 @@ def check_classification(
     if category is not None and tax.category(category) is None:
         raise Invalid(
             f"unknown category {category!r} for industry {tax.industry!r}",
-            field=prefix + "category", rule="must be a category of the tenant's taxonomy",
+            field=prefix + "category",
+            rule="must be a category of the tenant's taxonomy",
             allowed=[c.code for c in tax.categories],
         )
     if severity is not None and tax.severity(severity) is None:
         raise Invalid(
             f"unknown severity {severity!r} for industry {tax.industry!r}",
-            field=prefix + "severity", rule="must be a severity of the tenant's taxonomy",
+            field=prefix + "severity",
+            rule="must be a severity of the tenant's taxonomy",
             allowed=[c.code for c in tax.severities],
         )
     for key, value in (facets or {}).items():
         facet = tax.facet(key)
         if facet is None:
-            raise Invalid(f"unknown facet {key!r}", field=f"{prefix}facets.{key}",
-                          rule="must be a facet of the tenant's taxonomy",
-                          allowed=[f.code for f in tax.facets])
+            raise Invalid(
+                f"unknown facet {key!r}",
+                field=f"{prefix}facets.{key}",
+                rule="must be a facet of the tenant's taxonomy",
+                allowed=[f.code for f in tax.facets],
+            )
         if value not in {v.code for v in facet.values}:
-            raise Invalid(f"unknown value {value!r} for facet {key!r}",
-                          field=f"{prefix}facets.{key}", rule="must be one of the facet's values",
-                          allowed=[v.code for v in facet.values])
+            raise Invalid(
+                f"unknown value {value!r} for facet {key!r}",
+                field=f"{prefix}facets.{key}",
+                rule="must be one of the facet's values",
+                allowed=[v.code for v in facet.values],
+            )
 
 
-def check_complete(tax: Taxonomy, category: str | None, severity: str | None,
-                   facets: dict[str, str]) -> None:
+def check_complete(
+    tax: Taxonomy, category: str | None, severity: str | None, facets: dict[str, str]
+) -> None:
     """A valid complaint needs its category, severity and required facets before dispatch."""
     if category is None:
         raise Invalid("a valid complaint needs a category", field="category", rule="required")
@@ -47,6 +56,9 @@ def check_complete(tax: Taxonomy, category: str | None, severity: str | None,
         raise Invalid("a valid complaint needs a severity", field="severity", rule="required")
     for facet in tax.facets:
         if facet.required and facet.code not in facets:
-            raise Invalid(f"facet {facet.code!r} is required by the industry",
-                          field=f"facets.{facet.code}", rule="required",
-                          allowed=[v.code for v in facet.values])
+            raise Invalid(
+                f"facet {facet.code!r} is required by the industry",
+                field=f"facets.{facet.code}",
+                rule="required",
+                allowed=[v.code for v in facet.values],
+            )

@@ -142,7 +142,9 @@ class Close(Transition, kw_only=True):
     note: OptText = ""
     related_ticket: Annotated[str, Meta(max_length=32)] | None = None
     """A newly found related problem's own ticket; it must already be registered."""
-    four_donts: list[Literal["cause_found", "person_educated", "measures_taken", "person_dealt_with"]] = []
+    four_donts: list[
+        Literal["cause_found", "person_educated", "measures_taken", "person_dealt_with"]
+    ] = []
     """The 四不放过 checklist [002 第二条]; recorded as ticked."""
 
 

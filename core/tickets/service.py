@@ -50,8 +50,9 @@ def visible(principal: Principal) -> ColumnElement[bool]:
         clauses.append(Ticket.referred_to_inspection.is_(True))
     if principal.has(Role.STAFF) and principal.staff_id is not None:
         clauses.append(
-            exists().where(AccusedStaff.ticket_id == Ticket.id,
-                           AccusedStaff.staff_id == principal.staff_id)
+            exists().where(
+                AccusedStaff.ticket_id == Ticket.id, AccusedStaff.staff_id == principal.staff_id
+            )
         )
     return or_(*clauses) if clauses else false()
 
@@ -78,8 +79,10 @@ def _request_hash(body: s.TicketCreate) -> str:
 async def _next_number(scope: TenantScope, prefix: str, now: dt.datetime) -> str:
     name = f"ticket-{now.year}"
     bump = (
-        update(Counter).where(Counter.name == name)
-        .values(value=Counter.value + 1).returning(Counter.value)
+        update(Counter)
+        .where(Counter.name == name)
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
     )
     value = (await scope.execute(bump)).scalar_one_or_none()
     if value is None:
@@ -95,13 +98,17 @@ async def _next_number(scope: TenantScope, prefix: str, now: dt.datetime) -> str
 async def _department_id(scope: TenantScope, code: str, field: str) -> int:
     dept_id = await scope.scalar(select(Department.id).where(Department.code == code))
     if dept_id is None:
-        raise Invalid(f"unknown department {code!r}", field=field,
-                      rule="must be a department code of this tenant")
+        raise Invalid(
+            f"unknown department {code!r}",
+            field=field,
+            rule="must be a department code of this tenant",
+        )
     return int(dept_id)
 
 
-async def create(scope: TenantScope, principal: Principal, body: s.TicketCreate,
-                 idempotency_key: str | None) -> tuple[Ticket, bool]:
+async def create(
+    scope: TenantScope, principal: Principal, body: s.TicketCreate, idempotency_key: str | None
+) -> tuple[Ticket, bool]:
     """Record a complaint. Returns (ticket, created); a replayed key returns the first ticket."""
     digest = _request_hash(body)
     if idempotency_key is not None:
@@ -111,21 +118,27 @@ async def create(scope: TenantScope, principal: Principal, body: s.TicketCreate,
 
     tenant = await scope.session.get(Tenant, scope.tenant_id)
     assert tenant is not None
-    check_classification(hooks_for(tenant.plugin).taxonomy(), body.category, body.severity,
-                         body.facets)
+    check_classification(
+        hooks_for(tenant.plugin).taxonomy(), body.category, body.severity, body.facets
+    )
     accused_dept = (
         await _department_id(scope, body.accused_department, "accused_department")
-        if body.accused_department else None
+        if body.accused_department
+        else None
     )
     staff_ids: list[int] = []
     for i, code in enumerate(body.accused_staff):
         sid = await scope.scalar(select(Staff.id).where(Staff.code == code))
         if sid is None:
-            raise Invalid(f"unknown staff member {code!r}", field=f"accused_staff[{i}]",
-                          rule="must be a staff code of this tenant")
+            raise Invalid(
+                f"unknown staff member {code!r}",
+                field=f"accused_staff[{i}]",
+                rule="must be a staff code of this tenant",
+            )
         if sid in staff_ids:
-            raise Invalid(f"staff member {code!r} listed twice", field=f"accused_staff[{i}]",
-                          rule="unique")
+            raise Invalid(
+                f"staff member {code!r} listed twice", field=f"accused_staff[{i}]", rule="unique"
+            )
         staff_ids.append(int(sid))
 
     now = utcnow()
@@ -152,17 +165,26 @@ async def create(scope: TenantScope, principal: Principal, body: s.TicketCreate,
                 updated_at=now,
                 idempotency_key=idempotency_key,
                 request_hash=digest,
-                accused=[AccusedStaff(staff_id=sid, tenant_id=scope.tenant_id)
-                         for sid in staff_ids],
+                accused=[
+                    AccusedStaff(staff_id=sid, tenant_id=scope.tenant_id) for sid in staff_ids
+                ],
             )
             scope.add(ticket)
             await scope.flush()
             role = principal.role_for(frozenset(principal.roles)) or "unknown"
-            scope.add(TicketEvent(
-                ticket_id=ticket.id, seq=1, action="intake", from_state=None,
-                to_state=State.RECEIVED, actor_user_id=principal.user_id, actor_role=role,
-                at=now, payload={"channel": body.channel, "number": ticket.number},
-            ))
+            scope.add(
+                TicketEvent(
+                    ticket_id=ticket.id,
+                    seq=1,
+                    action="intake",
+                    from_state=None,
+                    to_state=State.RECEIVED,
+                    actor_user_id=principal.user_id,
+                    actor_role=role,
+                    at=now,
+                    payload={"channel": body.channel, "number": ticket.number},
+                )
+            )
             await scope.flush()
     except IntegrityError:
         if idempotency_key is None:
@@ -176,9 +198,12 @@ async def create(scope: TenantScope, principal: Principal, body: s.TicketCreate,
 
 async def _replay(scope: TenantScope, principal: Principal, prior: Ticket, digest: str) -> Ticket:
     if prior.request_hash != digest:
-        raise Invalid("this Idempotency-Key was already used with a different body",
-                      field="Idempotency-Key", rule="same key must carry the same body",
-                      ticket_number=None)
+        raise Invalid(
+            "this Idempotency-Key was already used with a different body",
+            field="Idempotency-Key",
+            rule="same key must carry the same body",
+            ticket_number=None,
+        )
     return await load(scope, principal, prior.id)
 
 
@@ -207,12 +232,14 @@ def decode_cursor(cursor: str) -> int:
             raise ValueError
         return int(value)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise Invalid("malformed cursor", field="cursor",
-                      rule="pass back next_cursor unchanged") from exc
+        raise Invalid(
+            "malformed cursor", field="cursor", rule="pass back next_cursor unchanged"
+        ) from exc
 
 
-async def list_page(scope: TenantScope, principal: Principal, f: Filters, cursor: str | None,
-                    limit: int) -> tuple[list[Ticket], str | None]:
+async def list_page(
+    scope: TenantScope, principal: Principal, f: Filters, cursor: str | None, limit: int
+) -> tuple[list[Ticket], str | None]:
     """Newest first, keyset-paginated on id; accused staff loaded in one extra query."""
     q = select(Ticket).where(visible(principal)).options(selectinload(Ticket.accused))
     if f.state:
@@ -223,8 +250,9 @@ async def list_page(scope: TenantScope, principal: Principal, f: Filters, cursor
         q = q.where(Ticket.severity == f.severity)
     if f.department:
         dept_id = await _department_id(scope, f.department, "department")
-        q = q.where(or_(Ticket.assigned_department_id == dept_id,
-                        Ticket.accused_department_id == dept_id))
+        q = q.where(
+            or_(Ticket.assigned_department_id == dept_id, Ticket.accused_department_id == dept_id)
+        )
     if f.created_from:
         q = q.where(Ticket.created_at >= f.created_from)
     if f.created_to:
@@ -267,30 +295,44 @@ def _department_blocks(principal: Principal, role: str, ticket: Ticket, t: Trans
     return (
         t.own_department
         and role == Role.DEPARTMENT_HEAD
-        and (principal.department_id is None
-             or ticket.assigned_department_id != principal.department_id)
+        and (
+            principal.department_id is None
+            or ticket.assigned_department_id != principal.department_id
+        )
     )
 
 
-async def transition(scope: TenantScope, principal: Principal, ticket_id: int, action: str,
-                     body: s.Transition) -> Ticket:
+async def transition(
+    scope: TenantScope, principal: Principal, ticket_id: int, action: str, body: s.Transition
+) -> Ticket:
     t = TRANSITIONS[action]
     ticket = await load(scope, principal, ticket_id)
     allowed_roles = await _close_roles(scope, ticket, t)
     role = principal.role_for(allowed_roles)
     if role is None:
-        raise Forbidden(f"{action} needs one of the roles {sorted(allowed_roles)}",
-                        rule="role", allowed_roles=sorted(allowed_roles))
+        raise Forbidden(
+            f"{action} needs one of the roles {sorted(allowed_roles)}",
+            rule="role",
+            allowed_roles=sorted(allowed_roles),
+        )
     if _department_blocks(principal, role, ticket, t):
-        raise Forbidden(f"{action} is for the department the ticket is dispatched to",
-                        rule="own department")
+        raise Forbidden(
+            f"{action} is for the department the ticket is dispatched to", rule="own department"
+        )
     if ticket.state not in t.sources:
-        raise Conflict(f"{action} is not possible from state {ticket.state!r}",
-                       rule="lifecycle", state=ticket.state, allowed=allowed_from(ticket.state))
+        raise Conflict(
+            f"{action} is not possible from state {ticket.state!r}",
+            rule="lifecycle",
+            state=ticket.state,
+            allowed=allowed_from(ticket.state),
+        )
     if body.version != ticket.version:
-        raise Conflict("the ticket changed since you read it; reload and retry",
-                       field="version", rule="must equal the ticket's current version",
-                       current_version=ticket.version)
+        raise Conflict(
+            "the ticket changed since you read it; reload and retry",
+            field="version",
+            rule="must equal the ticket's current version",
+            current_version=ticket.version,
+        )
     before = ticket.state
     payload = msgspec.to_builtins(body)
     payload.pop("version", None)
@@ -303,16 +345,25 @@ async def transition(scope: TenantScope, principal: Principal, ticket_id: int, a
         ticket.state = t.target
     ticket.updated_at = now
     event = TicketEvent(
-        ticket_id=ticket.id, seq=ticket.version + 1, action=action, from_state=before,
-        to_state=ticket.state, actor_user_id=principal.user_id, actor_role=role, at=now,
+        ticket_id=ticket.id,
+        seq=ticket.version + 1,
+        action=action,
+        from_state=before,
+        to_state=ticket.state,
+        actor_user_id=principal.user_id,
+        actor_role=role,
+        at=now,
         payload=payload,
     )
     scope.add(event)
     try:
         await scope.flush()
     except StaleDataError as exc:
-        raise Conflict("the ticket changed since you read it; reload and retry",
-                       field="version", rule="must equal the ticket's current version") from exc
+        raise Conflict(
+            "the ticket changed since you read it; reload and retry",
+            field="version",
+            rule="must equal the ticket's current version",
+        ) from exc
     if action == "grade":
         await _record_grades(scope, principal, ticket, body, event)  # type: ignore[arg-type]
     return ticket
@@ -321,8 +372,9 @@ async def transition(scope: TenantScope, principal: Principal, ticket_id: int, a
 Effect = Any
 
 
-async def _classify(scope: TenantScope, p: Principal, ticket: Ticket,
-                    body: s.TriageValid | s.Reclassify) -> dict[str, Any]:
+async def _classify(
+    scope: TenantScope, p: Principal, ticket: Ticket, body: s.TriageValid | s.Reclassify
+) -> dict[str, Any]:
     tenant = await scope.session.get(Tenant, scope.tenant_id)
     assert tenant is not None
     tax = hooks_for(tenant.plugin).taxonomy()
@@ -342,27 +394,35 @@ async def _classify(scope: TenantScope, p: Principal, ticket: Ticket,
     if isinstance(body, s.TriageValid):
         check_complete(tax, ticket.category, ticket.severity, ticket.facets or {})
     elif not changed:
-        raise Invalid("nothing to change: give a new category, severity or facets",
-                      field="category", rule="reclassify must change something")
+        raise Invalid(
+            "nothing to change: give a new category, severity or facets",
+            field="category",
+            rule="reclassify must change something",
+        )
     return changed
 
 
 async def _close_now(scope: TenantScope, p: Principal, ticket: Ticket, body: Any) -> None:
     ticket.closed_at = utcnow()
     ticket.resolution = {"triage_invalid": "invalid", "settle": "explained"}[
-        "triage_invalid" if isinstance(body, s.TriageInvalid) else "settle"]
+        "triage_invalid" if isinstance(body, s.TriageInvalid) else "settle"
+    ]
 
 
-async def _dispatch(scope: TenantScope, p: Principal, ticket: Ticket,
-                    body: s.Dispatch) -> dict[str, Any]:
+async def _dispatch(
+    scope: TenantScope, p: Principal, ticket: Ticket, body: s.Dispatch
+) -> dict[str, Any]:
     tenant = await scope.session.get(Tenant, scope.tenant_id)
     assert tenant is not None
-    check_complete(hooks_for(tenant.plugin).taxonomy(), ticket.category, ticket.severity,
-                   ticket.facets or {})
+    check_complete(
+        hooks_for(tenant.plugin).taxonomy(), ticket.category, ticket.severity, ticket.facets or {}
+    )
     dept_id = await _department_id(scope, body.department, "department")
     redispatch = await scope.scalar(
-        select(func.count()).select_from(TicketEvent)
-        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == "dispatch"))
+        select(func.count())
+        .select_from(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == "dispatch")
+    )
     if redispatch:
         ticket.redispatch_count += 1
     ticket.assigned_department_id = dept_id
@@ -381,8 +441,7 @@ async def _refer(scope: TenantScope, p: Principal, ticket: Ticket, body: Any) ->
     ticket.referred_to_inspection = True
 
 
-async def _grade(scope: TenantScope, p: Principal, ticket: Ticket,
-                 body: s.Grade) -> dict[str, Any]:
+async def _grade(scope: TenantScope, p: Principal, ticket: Ticket, body: s.Grade) -> dict[str, Any]:
     tenant = await scope.session.get(Tenant, scope.tenant_id)
     assert tenant is not None
     tax = hooks_for(tenant.plugin).taxonomy()
@@ -391,57 +450,86 @@ async def _grade(scope: TenantScope, p: Principal, ticket: Ticket,
     ids: dict[str, int] = {}
     for i, line in enumerate(body.grades):
         if line.staff in seen:
-            raise Invalid(f"staff member {line.staff!r} graded twice",
-                          field=f"grades[{i}].staff", rule="one grade per staff member")
+            raise Invalid(
+                f"staff member {line.staff!r} graded twice",
+                field=f"grades[{i}].staff",
+                rule="one grade per staff member",
+            )
         seen.add(line.staff)
         if line.grade not in grade_codes:
-            raise Invalid(f"grade {line.grade!r} is not used by industry {tax.industry!r}",
-                          field=f"grades[{i}].grade", rule="must be a grade of the taxonomy",
-                          allowed=sorted(grade_codes))
+            raise Invalid(
+                f"grade {line.grade!r} is not used by industry {tax.industry!r}",
+                field=f"grades[{i}].grade",
+                rule="must be a grade of the taxonomy",
+                allowed=sorted(grade_codes),
+            )
         sid = await scope.scalar(select(Staff.id).where(Staff.code == line.staff))
         if sid is None:
-            raise Invalid(f"unknown staff member {line.staff!r}", field=f"grades[{i}].staff",
-                          rule="must be a staff code of this tenant")
+            raise Invalid(
+                f"unknown staff member {line.staff!r}",
+                field=f"grades[{i}].staff",
+                rule="must be a staff code of this tenant",
+            )
         ids[line.staff] = int(sid)
     return {"staff_ids": ids}
 
 
-async def _record_grades(scope: TenantScope, p: Principal, ticket: Ticket, body: s.Grade,
-                         event: TicketEvent) -> None:
+async def _record_grades(
+    scope: TenantScope, p: Principal, ticket: Ticket, body: s.Grade, event: TicketEvent
+) -> None:
     now = event.at
     ids = event.payload["staff_ids"]
     await scope.execute(
         update(TicketGrade)
-        .where(TicketGrade.ticket_id == ticket.id, TicketGrade.superseded_at.is_(None),
-               TicketGrade.staff_id.in_(list(ids.values())))
+        .where(
+            TicketGrade.ticket_id == ticket.id,
+            TicketGrade.superseded_at.is_(None),
+            TicketGrade.staff_id.in_(list(ids.values())),
+        )
         .values(superseded_at=now)
     )
     for line in body.grades:
-        scope.add(TicketGrade(
-            ticket_id=ticket.id, staff_id=ids[line.staff], grade=line.grade,
-            findings=line.findings, complainant_violation=line.complainant_violation,
-            graded_by=p.user_id, graded_at=now, event_id=event.id,
-        ))
+        scope.add(
+            TicketGrade(
+                ticket_id=ticket.id,
+                staff_id=ids[line.staff],
+                grade=line.grade,
+                findings=line.findings,
+                complainant_violation=line.complainant_violation,
+                graded_by=p.user_id,
+                graded_at=now,
+                event_id=event.id,
+            )
+        )
     await scope.flush()
 
 
-async def _close(scope: TenantScope, p: Principal, ticket: Ticket,
-                 body: s.Close) -> dict[str, Any] | None:
+async def _close(
+    scope: TenantScope, p: Principal, ticket: Ticket, body: s.Close
+) -> dict[str, Any] | None:
     from_suspended = ticket.state == State.SUSPENDED
     if from_suspended != (body.verification == "unresolvable_approved"):
         raise Invalid(
             "a suspended ticket closes as unresolvable_approved; a followed-up one closes on "
             "a signed service slip or a confirmed result",
-            field="verification", rule="matches the ticket's state")
+            field="verification",
+            rule="matches the ticket's state",
+        )
     extra: dict[str, Any] | None = None
     if body.related_ticket is not None:
         related = await scope.scalar(select(Ticket).where(Ticket.number == body.related_ticket))
         if related is None:
-            raise Invalid(f"related ticket {body.related_ticket!r} not found",
-                          field="related_ticket", rule="must be a ticket of this tenant")
+            raise Invalid(
+                f"related ticket {body.related_ticket!r} not found",
+                field="related_ticket",
+                rule="must be a ticket of this tenant",
+            )
         if related.state in (State.RECEIVED, State.VALID):
-            raise Invalid("the related problem's ticket must be registered first",
-                          field="related_ticket", rule="registered before the original closes")
+            raise Invalid(
+                "the related problem's ticket must be registered first",
+                field="related_ticket",
+                rule="registered before the original closes",
+            )
         extra = {"related_ticket_id": related.id}
     ticket.closed_at = utcnow()
     ticket.resolution = "unresolvable" if from_suspended else "resolved"
@@ -473,8 +561,9 @@ _EFFECTS: dict[str, Effect] = {
 # ---------------------------------------------------------------- history
 
 
-async def history(scope: TenantScope, principal: Principal,
-                  ticket_id: int) -> list[tuple[TicketEvent, str]]:
+async def history(
+    scope: TenantScope, principal: Principal, ticket_id: int
+) -> list[tuple[TicketEvent, str]]:
     await load(scope, principal, ticket_id)
     rows = await scope.execute(
         select(TicketEvent, User.username)
@@ -485,12 +574,15 @@ async def history(scope: TenantScope, principal: Principal,
     return [(e, name) for e, name in rows.all()]
 
 
-async def grades(scope: TenantScope, principal: Principal,
-                 ticket_id: int) -> list[tuple[TicketGrade, Staff]]:
+async def grades(
+    scope: TenantScope, principal: Principal, ticket_id: int
+) -> list[tuple[TicketGrade, Staff]]:
     await load(scope, principal, ticket_id)
     rows = await scope.execute(
-        select(TicketGrade, Staff).join(Staff, Staff.id == TicketGrade.staff_id)
-        .where(TicketGrade.ticket_id == ticket_id).order_by(TicketGrade.id)
+        select(TicketGrade, Staff)
+        .join(Staff, Staff.id == TicketGrade.staff_id)
+        .where(TicketGrade.ticket_id == ticket_id)
+        .order_by(TicketGrade.id)
     )
     return [(g, st) for g, st in rows.all()]
 
@@ -501,7 +593,7 @@ async def grades(scope: TenantScope, principal: Principal,
 def mask(value: str, keep_head: int = 1, keep_tail: int = 0) -> str:
     if len(value) <= keep_head + keep_tail:
         return "*" * len(value)
-    tail = value[len(value) - keep_tail:] if keep_tail else ""
+    tail = value[len(value) - keep_tail :] if keep_tail else ""
     return value[:keep_head] + "*" * (len(value) - keep_head - keep_tail) + tail
 
 
@@ -519,15 +611,19 @@ async def department_refs(scope: TenantScope) -> dict[int, s.Ref]:
     return {d.id: s.Ref(code=d.code, name=d.name) for d in rows}
 
 
-def to_out(ticket: Ticket, principal: Principal, depts: dict[int, s.Ref],
-           actions: list[str]) -> s.TicketOut:
+def to_out(
+    ticket: Ticket, principal: Principal, depts: dict[int, s.Ref], actions: list[str]
+) -> s.TicketOut:
     shown = sees_complainant(principal, ticket)
     contact = ticket.complainant_contact
     complainant = s.ComplainantOut(
         name=ticket.complainant_name if shown else mask(ticket.complainant_name),
-        contact=contact if shown else mask(contact, 3 if len(contact) >= 8 else 0,
-                                           4 if len(contact) >= 8 else 0),
-        address=ticket.complainant_address if shown else ("***" if ticket.complainant_address else ""),
+        contact=contact
+        if shown
+        else mask(contact, 3 if len(contact) >= 8 else 0, 4 if len(contact) >= 8 else 0),
+        address=ticket.complainant_address
+        if shown
+        else ("***" if ticket.complainant_address else ""),
         masked=not shown,
     )
     return s.TicketOut(
