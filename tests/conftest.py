@@ -47,11 +47,25 @@ async def _reset_postgres(url: str) -> None:
         await conn.close()
 
 
-def database_url(backend: str, tmp: Path) -> str:
+async def _fresh_database(name: str) -> str:
+    dsn = PG_URL.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn, timeout=5)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def database_url(backend: str, tmp: Path, name: str | None = None) -> str:
+    """An empty database: the shared ``test`` database, or a fresh one called ``name``."""
     if backend == "postgres":
+        if name:
+            return asyncio.run(_fresh_database(name))
         asyncio.run(_reset_postgres(PG_URL))
         return PG_URL
-    return f"sqlite+aiosqlite:///{tmp / 'tousu.db'}"
+    return f"sqlite+aiosqlite:///{tmp / (name or 'tousu')}.db"
 
 
 def prepare(url: str, tenants: Path = TENANTS) -> None:
