@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.errors import EXCEPTION_HANDLERS
+from core.penalties.api import ROUTES as PENALTY_ROUTES
 from core.people.api import ROUTES as PEOPLE_ROUTES
 from core.people.auth import BearerAuth
 from core.people.models import Tenant
@@ -47,7 +48,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             await database.dispose()
 
     app = Litestar(
-        route_handlers=[health, *PEOPLE_ROUTES, *TICKET_ROUTES],
+        route_handlers=[health, *PEOPLE_ROUTES, *TICKET_ROUTES, *PENALTY_ROUTES],
         middleware=[DefineMiddleware(BearerAuth, exclude=PUBLIC)],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(

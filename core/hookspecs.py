@@ -1,15 +1,19 @@
 """Every hook an industry plugin may implement.
 
-Hooks that describe an industry (its taxonomy, who may close what) are called **only on the
-tenant's own plugin**, through :func:`core.plugins.hooks_for`; the core never names an
-industry. A hook returning ``None`` has no opinion; single-answer hooks are declared
-``firstresult=True`` and stop at the first non-None result.
+Hooks that describe an industry are called **only on the tenant's own plugin**, through
+:func:`core.plugins.hooks_for`; the core never names an industry. Every hook receives and
+returns values (:mod:`core.taxonomy`, :mod:`core.rules`), never database rows. A hook
+returning ``None`` has no opinion; single-answer hooks are declared ``firstresult=True``
+and stop at the first non-None result.
 
 A plugin is a module (or object) with functions decorated by :data:`hookimpl`, registered
 through the ``tousu.plugins`` entry-point group, exactly as the built-in plugins are::
 
     [project.entry-points."tousu.plugins"]
     aviation = "tousu_aviation"
+
+The full guide, with an example for each hook, is ``docs/plugins.md``; the contract suite
+every plugin must pass is :mod:`core.contract`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,14 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from core.rules import (
+        Classification,
+        GradeFacts,
+        PenaltyProposal,
+        PenaltySchedule,
+        Problem,
+        TicketFacts,
+    )
     from core.taxonomy import Taxonomy
 
 PROJECT = "tousu"
@@ -36,8 +48,82 @@ def tousu_taxonomy() -> Taxonomy | None:
     """Called when a ticket is created or reclassified, and by ``GET /api/taxonomy``.
 
     Return the industry's :class:`core.taxonomy.Taxonomy`: category groups, categories,
-    severities, further facets (nature, direction, mode, ...) and the responsibility grades
-    it uses. Category and severity codes are what tickets store; keep them stable.
+    severities, further facets (nature, direction, mode, ...), the responsibility grades it
+    uses with their criteria, further accountable capacities, and the measurable facts its
+    rules read. Codes are stored on tickets; keep them stable.
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def tousu_classify(ticket: TicketFacts) -> Classification | None:
+    """Called when a ticket is created, when its facts or classification change, and by
+    the deadline sweep for open tickets whose age may change their severity.
+
+    :param ticket: the ticket's facts (``ticket.facts`` already validated against the
+        taxonomy's ``facts``; ``ticket.now`` is the time of the question).
+
+    Return a :class:`core.rules.Classification`: suggested category / severity / validity,
+    whether it counts as a complaint in statistics, and flags detected in the facts (e.g.
+    a breach of a published commitment). The core stores it on the ticket and shows it; it
+    applies a suggested severity only where the rule says it is definitional (e.g. "valid
+    and unresolved for a month → major"). Return None for no opinion.
+
+    Stops at first non-None result.
+    """
+
+
+# -------------------------------------------------------------------------
+# Grading and penalties
+# -------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def tousu_check_grade(ticket: TicketFacts, grade: GradeFacts) -> list[Problem] | None:
+    """Called for each line of a grading (and of an appeal decision) before it is stored.
+
+    :param ticket: the ticket being graded.
+    :param grade: one staff member's grade, capacity, offence and findings.
+
+    Return the rules the line breaks (each a :class:`core.rules.Problem` naming the field
+    and the rule, e.g. "grade none needs the complainant's violation recorded"); an empty
+    list or None accepts it. The core has already checked the grade is one the taxonomy
+    uses and the staff member exists.
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def tousu_penalty_schedule() -> PenaltySchedule | None:
+    """Called when penalties are proposed and when a tenant admin reads or sets fines.
+
+    Return the industry's :class:`core.rules.PenaltySchedule`: each rule's amount range and
+    default in fen, its non-monetary sanctions, whether it is charged per person or per
+    unit, and whether fines carry over to later months by default. Tenant admins set
+    amounts inside the ranges (outside only with a recorded reason).
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def tousu_propose_penalties(
+    ticket: TicketFacts, grades: list[GradeFacts], amounts: dict[str, int | None]
+) -> list[PenaltyProposal] | None:
+    """Called after a ticket is graded and again when an appeal changes a grade.
+
+    :param ticket: the graded ticket (severity and facts decide the tier).
+    :param grades: the current grade of every staff member graded on the ticket.
+    :param amounts: the amount in fen of each schedule rule as configured by the tenant
+        **at the time of grading** (the plugin default where the tenant set none; None
+        where neither set one).
+
+    Return every penalty the schedule gives, per staff member and per unit where the
+    schedule says so, with amounts from ``amounts`` (multiplied where the rules say,
+    e.g. doubled on external escalation). Nothing is applied: a manager confirms, adjusts
+    or waives each proposal. Return an empty list when nobody is penalised.
 
     Stops at first non-None result.
     """
@@ -49,14 +135,17 @@ def tousu_taxonomy() -> Taxonomy | None:
 
 
 @hookspec(firstresult=True)
-def tousu_close_roles(severity: str | None) -> list[str] | None:
-    """Called when someone tries to close a followed-up or suspended ticket.
+def tousu_approvers(step: str, ticket: TicketFacts) -> list[str] | None:
+    """Called when someone takes a step that needs approval, and to list allowed actions.
 
-    :param severity: the ticket's severity code (from this plugin's taxonomy), or None.
+    :param step: one of ``close`` (closing a ticket), ``penalty`` (confirming, adjusting
+        or waiving a penalty), ``appeal`` (deciding a grade appeal), ``extension``
+        (approving more time for a step).
+    :param ticket: the ticket concerned (severity decides for most industries).
 
-    Return the roles allowed to close a ticket of that severity (e.g. only a manager may
-    close a major one), or None to accept the core's default (supervisor, manager,
-    general manager).
+    Return the roles allowed to take the step, or None to accept the core's default
+    (close: supervisor, manager, general manager; penalty and appeal: manager, general
+    manager; extension: manager, general manager).
 
     Stops at first non-None result.
     """

@@ -15,6 +15,14 @@ from typing import Any
 import pluggy
 
 from core import hookspecs
+from core.rules import (
+    Classification,
+    GradeFacts,
+    PenaltyProposal,
+    PenaltySchedule,
+    Problem,
+    TicketFacts,
+)
 from core.taxonomy import Taxonomy
 
 ENTRY_POINT_GROUP = "tousu.plugins"
@@ -75,8 +83,23 @@ class TenantHooks:
             raise TypeError(f"plugin {self.name!r} returned no Taxonomy from tousu_taxonomy")
         return result
 
-    def close_roles(self, severity: str | None) -> list[str] | None:
-        return self.hook("tousu_close_roles", severity=severity)
+    def classify(self, ticket: TicketFacts) -> Classification:
+        return self.hook("tousu_classify", ticket=ticket) or Classification()
+
+    def check_grade(self, ticket: TicketFacts, grade: GradeFacts) -> list[Problem]:
+        return list(self.hook("tousu_check_grade", ticket=ticket, grade=grade) or [])
+
+    def penalty_schedule(self) -> PenaltySchedule:
+        return self.hook("tousu_penalty_schedule") or PenaltySchedule(rules=())
+
+    def propose_penalties(
+        self, ticket: TicketFacts, grades: list[GradeFacts], amounts: dict[str, int | None]
+    ) -> list[PenaltyProposal]:
+        answer = self.hook("tousu_propose_penalties", ticket=ticket, grades=grades, amounts=amounts)
+        return list(answer or [])
+
+    def approvers(self, step: str, ticket: TicketFacts) -> list[str] | None:
+        return self.hook("tousu_approvers", step=step, ticket=ticket)
 
 
 class _SubsetHook:

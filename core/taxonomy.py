@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import msgspec
 
+from core.rules import FactSpec
+
 
 class Term(msgspec.Struct, frozen=True, kw_only=True):
     """One value of a classification axis (a category, a severity, a facet value)."""
@@ -50,7 +52,12 @@ class Taxonomy(msgspec.Struct, frozen=True, kw_only=True):
     facets: tuple[Facet, ...] = ()
     grades: tuple[Term, ...] = ()
     """The responsibility grades (codes among full/main/secondary/none) this industry uses,
-    with their meaning in the industry."""
+    with their meaning in the industry (the criteria shown to the grader)."""
+    capacities: tuple[Term, ...] = ()
+    """Further accountable capacities besides ``direct`` (utility: workshop leader,
+    department head, unit leader)."""
+    facts: tuple[FactSpec, ...] = ()
+    """Measurable facts the industry's rules read from ``ticket.facts``."""
 
     def category(self, code: str) -> Term | None:
         return next((t for t in self.categories if t.code == code), None)
@@ -60,3 +67,6 @@ class Taxonomy(msgspec.Struct, frozen=True, kw_only=True):
 
     def facet(self, code: str) -> Facet | None:
         return next((f for f in self.facets if f.code == code), None)
+
+    def fact(self, code: str) -> FactSpec | None:
+        return next((f for f in self.facts if f.code == code), None)

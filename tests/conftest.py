@@ -33,7 +33,7 @@ PG_URL = os.environ.get(
 BACKENDS = ["sqlite", "postgres"]
 
 
-async def _reset_postgres(url: str) -> None:
+async def _check_postgres(url: str) -> None:
     dsn = url.replace("postgresql+asyncpg://", "postgresql://")
     try:
         conn = await asyncpg.connect(dsn, timeout=5)
@@ -41,10 +41,7 @@ async def _reset_postgres(url: str) -> None:
         raise RuntimeError(
             f"PostgreSQL is required for the test suite and is not reachable at {dsn}: {exc}"
         ) from exc
-    try:
-        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
-    finally:
-        await conn.close()
+    await conn.close()
 
 
 async def _fresh_database(name: str) -> str:
@@ -58,14 +55,28 @@ async def _fresh_database(name: str) -> str:
     return PG_URL.rsplit("/", 1)[0] + "/" + name
 
 
-def database_url(backend: str, tmp: Path, name: str | None = None) -> str:
-    """An empty database: the shared ``test`` database, or a fresh one called ``name``."""
+async def _drop_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    conn = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def drop_database(url: str) -> None:
+    """Remove a database made by :func:`database_url` (no-op for SQLite files)."""
+    if url.startswith("postgresql"):
+        asyncio.run(_drop_database(url))
+
+
+def database_url(backend: str, tmp: Path, name: str = "api") -> str:
+    """An empty database. On PostgreSQL a fresh database per test process and name, created
+    through the ``test`` database, so parallel runs on one server never share tables."""
     if backend == "postgres":
-        if name:
-            return asyncio.run(_fresh_database(name))
-        asyncio.run(_reset_postgres(PG_URL))
-        return PG_URL
-    return f"sqlite+aiosqlite:///{tmp / (name or 'tousu')}.db"
+        asyncio.run(_check_postgres(PG_URL))
+        return asyncio.run(_fresh_database(f"tousu_{name}_{os.getpid()}"))
+    return f"sqlite+aiosqlite:///{tmp / name}.db"
 
 
 def prepare(url: str, tenants: Path = TENANTS) -> None:
@@ -142,3 +153,4 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     app = create_app(load_settings({"DATABASE_URL": url}))
     with TestClient(app) as client:
         yield Api(client, backend, url)
+    drop_database(url)

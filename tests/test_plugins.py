@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 from pathlib import Path
 
 from core import hookspecs
 from core.plugins import describe_plugins, hooks_for
+from core.rules import TicketFacts
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"
 
@@ -14,6 +16,12 @@ DOCS = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"
 def _hook_names() -> list[str]:
     return [n for n, f in inspect.getmembers(hookspecs, inspect.isfunction)
             if n.startswith("tousu_")]
+
+
+def _facts(**kw):
+    base = dict(number="X-1", state="followed_up", channel="phone", category=None,
+                severity=None, facets={}, facts={}, created_at=dt.datetime.now(dt.UTC))
+    return TicketFacts(**(base | kw))
 
 
 def test_builtin_plugins_come_through_the_entry_point_group():
@@ -49,8 +57,9 @@ def test_industry_hooks_reach_only_the_tenants_plugin():
     assert hooks_for("utility").taxonomy().industry == "utility"
     assert hooks_for("property").taxonomy().industry == "property"
     # property's closers for major do not leak into another industry's answer
-    assert hooks_for("property").close_roles("major") is not None
-    assert hooks_for("utility").close_roles("minor") is None
+    major = _facts(severity="major")
+    assert hooks_for("property").approvers("close", major) == ["manager", "general_manager"]
+    assert hooks_for("utility").approvers("close", _facts(severity="general")) is None
 
 
 def test_every_hook_is_documented():

@@ -6,7 +6,7 @@ import asyncio
 import shutil
 
 import pytest
-from conftest import BACKENDS, TENANTS, database_url
+from conftest import BACKENDS, TENANTS, database_url, drop_database
 from sqlalchemy import func, select
 
 from core.audit import AuditEvent
@@ -31,10 +31,11 @@ async def _counts(url: str) -> dict[str, int]:
 
 
 @pytest.fixture(params=BACKENDS)
-def empty_db(request, tmp_path) -> str:
-    url = database_url(request.param, tmp_path, name="tousu_tenant_files")
+def empty_db(request, tmp_path):
+    url = database_url(request.param, tmp_path, name="tenant_files")
     upgrade(url)
-    return url
+    yield url
+    drop_database(url)
 
 
 def test_sync_twice_changes_nothing_the_second_time(empty_db):

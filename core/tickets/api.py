@@ -142,8 +142,11 @@ async def get_grades(request: Request[Any, Any, Any], ticket_id: FromPath[int]) 
         rows = await service.grades(scope, principal, ticket_id)
     return [
         s.GradeOut(
+            id=g.id,
             staff=s.Ref(code=st.code, name=st.name),
             grade=g.grade,
+            capacity=g.capacity,
+            offence=g.offence,
             findings=g.findings,
             complainant_violation=g.complainant_violation,
             graded_at=g.graded_at,

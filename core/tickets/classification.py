@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from core.errors import Invalid
 from core.taxonomy import Taxonomy
 
@@ -62,3 +65,52 @@ def check_complete(
                 rule="required",
                 allowed=[v.code for v in facet.values],
             )
+
+
+def check_facts(
+    tax: Taxonomy, facts: dict[str, Any] | None, prefix: str = "facts"
+) -> dict[str, Any]:
+    """Validate measurable facts against the plugin's :class:`~core.rules.FactSpec` list.
+
+    Returns the normalised dict (datetimes as ISO strings, so the JSON column round-trips).
+    """
+    out: dict[str, Any] = {}
+    for key, value in (facts or {}).items():
+        spec = tax.fact(key)
+        field = f"{prefix}.{key}"
+        if spec is None:
+            raise Invalid(
+                f"unknown fact {key!r}",
+                field=field,
+                rule="must be a fact of the tenant's taxonomy",
+                allowed=[f.code for f in tax.facts],
+            )
+        if value is None:
+            continue
+        ok = True
+        if spec.kind == "bool":
+            ok = isinstance(value, bool)
+        elif spec.kind == "int":
+            ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        elif spec.kind == "choice":
+            ok = value in spec.values
+        elif spec.kind == "text":
+            ok = isinstance(value, str) and len(value) <= 4000
+        elif spec.kind == "datetime":
+            try:
+                parsed = dt.datetime.fromisoformat(str(value))
+                ok = parsed.tzinfo is not None
+                value = parsed.isoformat()
+            except ValueError:
+                ok = False
+        if not ok:
+            rule = {
+                "bool": "must be true or false",
+                "int": "must be a whole number >= 0",
+                "choice": f"must be one of {', '.join(spec.values)}",
+                "text": "must be text of at most 4000 characters",
+                "datetime": "must be an ISO 8601 time with a timezone",
+            }[spec.kind]
+            raise Invalid(f"fact {key!r}: {rule}", field=field, rule=rule)
+        out[key] = value
+    return out

@@ -4,7 +4,7 @@ Each transition names the states it starts from, the state it leads to (``None``
 state does not change), the roles that may take it, and the body it takes. Preconditions
 that need the ticket or the tenant's plugin live in :mod:`core.tickets.service`, one
 function per action; who may close a ticket of a given severity is the plugin's answer
-(hook ``tousu_close_roles``).
+(hook ``tousu_approvers`` with step ``close``).
 
     received ─triage_valid→ valid ─register→ registered ─review→ ready ─dispatch→ dispatched
        │                      └─settle→ closed                      ↑   ←return─┘  │
@@ -50,7 +50,7 @@ HANDLING = frozenset(
 )
 OPEN = frozenset(State) - {State.CLOSED}
 
-# Default closers; the plugin may narrow them by severity (tousu_close_roles).
+# Default closers; the plugin may narrow them by severity (tousu_approvers).
 DEFAULT_CLOSE_ROLES = frozenset({Role.SUPERVISOR, Role.MANAGER, Role.GENERAL_MANAGER})
 
 

@@ -52,6 +52,11 @@ class Ticket(TenantScoped, Base):
     category: Mapped[str | None] = mapped_column(String(64), default=None)
     severity: Mapped[str | None] = mapped_column(String(64), default=None)
     facets: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """Measurable facts the industry's rules read (arrival minutes, notice days, ...)."""
+    classification: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """The plugin's latest reading of the facts (suggestions and flags)."""
+    valid: Mapped[bool | None] = mapped_column(default=None)
     state: Mapped[str] = mapped_column(String(32))
     resolution: Mapped[str | None] = mapped_column(String(32), default=None)
     referred_to_inspection: Mapped[bool] = mapped_column(default=False)
@@ -116,6 +121,8 @@ class TicketGrade(TenantScoped, Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
     grade: Mapped[str] = mapped_column(String(16))
+    capacity: Mapped[str] = mapped_column(String(32), default="direct")
+    offence: Mapped[str | None] = mapped_column(String(64), default=None)
     findings: Mapped[str] = mapped_column(Text)
     complainant_violation: Mapped[str] = mapped_column(Text, default="")
     graded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -7,7 +7,7 @@ dropped.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import Meta
@@ -58,6 +58,8 @@ class TicketCreate(Input, kw_only=True):
     category: Code | None = None
     severity: Code | None = None
     facets: dict[Code, Code] = {}
+    facts: dict[Code, Any] = {}
+    """Measurable facts the industry's rules read (see the taxonomy's ``facts``)."""
 
 
 # ---------------------------------------------------------------- transition payloads
@@ -118,6 +120,10 @@ class GradeLine(Input, kw_only=True):
     grade: Literal["full", "main", "secondary", "none"]
     findings: Text
     complainant_violation: OptText = ""
+    capacity: Code = "direct"
+    """``direct``, or one of the industry's further accountable capacities."""
+    offence: Code | None = None
+    """The offence picked from the industry's penalty schedule (e.g. a property tier)."""
 
 
 class Grade(Transition, kw_only=True):
@@ -148,11 +154,27 @@ class Close(Transition, kw_only=True):
     """The 四不放过 checklist [002 第二条]; recorded as ticked."""
 
 
+class AppealFile(Input, kw_only=True):
+    reason: Text
+
+
+class AppealDecision(Input, kw_only=True):
+    decision: Literal["upheld", "overturned"]
+    reason: Text
+    grade: Literal["full", "main", "secondary", "none"] | None = None
+    """The new grade, when overturned."""
+    offence: Code | None = None
+    findings: OptText = ""
+    complainant_violation: OptText = ""
+
+
 class Reclassify(Transition, kw_only=True):
     reason: Text
     category: Code | None = None
     severity: Code | None = None
     facets: dict[Code, Code] | None = None
+    facts: dict[Code, Any] | None = None
+    """Measurable facts to add or change (the industry's rules re-read the ticket)."""
 
 
 # ---------------------------------------------------------------- responses
@@ -192,6 +214,10 @@ class TicketOut(Out, kw_only=True):
     category: str | None
     severity: str | None
     facets: dict[str, str]
+    facts: dict[str, Any]
+    classification: dict[str, Any]
+    """The industry plugin's reading of the facts: suggestions, flags, counts_as_complaint."""
+    valid: bool | None
     resolution: str | None
     referred_to_inspection: bool
     created_at: dt.datetime
@@ -217,8 +243,11 @@ class EventOut(Out, kw_only=True):
 
 
 class GradeOut(Out, kw_only=True):
+    id: int
     staff: Ref
     grade: str
+    capacity: str
+    offence: str | None
     findings: str
     complainant_violation: str
     graded_at: dt.datetime

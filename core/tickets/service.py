@@ -17,7 +17,6 @@ import msgspec
 from sqlalchemy import ColumnElement, exists, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from core.db import TenantScope, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -25,8 +24,11 @@ from core.people.auth import Principal
 from core.people.models import Department, Staff, Tenant, User
 from core.people.roles import READ_ALL, SEES_COMPLAINANT, Role
 from core.plugins import hooks_for
+from core.tickets import grading
 from core.tickets import schemas as s
-from core.tickets.classification import check_classification, check_complete
+from core.tickets.classification import check_classification, check_complete, check_facts
+from core.tickets.events import append_event
+from core.tickets.facts import facts_of, plugin_of, reclassify_from_facts
 from core.tickets.lifecycle import TRANSITIONS, State, Transition, allowed_from
 from core.tickets.models import AccusedStaff, Counter, Ticket, TicketEvent, TicketGrade
 
@@ -118,9 +120,10 @@ async def create(
 
     tenant = await scope.session.get(Tenant, scope.tenant_id)
     assert tenant is not None
-    check_classification(
-        hooks_for(tenant.plugin).taxonomy(), body.category, body.severity, body.facets
-    )
+    hooks = hooks_for(tenant.plugin)
+    tax = hooks.taxonomy()
+    check_classification(tax, body.category, body.severity, body.facets)
+    facts = check_facts(tax, body.facts)
     accused_dept = (
         await _department_id(scope, body.accused_department, "accused_department")
         if body.accused_department
@@ -159,6 +162,7 @@ async def create(
                 category=body.category,
                 severity=body.severity,
                 facets=dict(body.facets),
+                facts=facts,
                 state=State.RECEIVED,
                 created_by=principal.user_id,
                 created_at=now,
@@ -169,6 +173,7 @@ async def create(
                     AccusedStaff(staff_id=sid, tenant_id=scope.tenant_id) for sid in staff_ids
                 ],
             )
+            reclassify_from_facts(hooks, ticket)
             scope.add(ticket)
             await scope.flush()
             role = principal.role_for(frozenset(principal.roles)) or "unknown"
@@ -271,9 +276,7 @@ async def list_page(
 async def _close_roles(scope: TenantScope, ticket: Ticket, t: Transition) -> frozenset[str]:
     if t.action != "close":
         return t.roles
-    tenant = await scope.session.get(Tenant, scope.tenant_id)
-    assert tenant is not None
-    answer = hooks_for(tenant.plugin).close_roles(ticket.severity)
+    answer = (await plugin_of(scope)).approvers("close", facts_of(ticket))
     return frozenset(answer) if answer is not None else t.roles
 
 
@@ -340,32 +343,11 @@ async def transition(
     extra = await effect(scope, principal, ticket, body) if effect else None
     if extra:
         payload.update(extra)
-    now = utcnow()
     if t.target is not None:
         ticket.state = t.target
-    ticket.updated_at = now
-    event = TicketEvent(
-        ticket_id=ticket.id,
-        seq=ticket.version + 1,
-        action=action,
-        from_state=before,
-        to_state=ticket.state,
-        actor_user_id=principal.user_id,
-        actor_role=role,
-        at=now,
-        payload=payload,
-    )
-    scope.add(event)
-    try:
-        await scope.flush()
-    except StaleDataError as exc:
-        raise Conflict(
-            "the ticket changed since you read it; reload and retry",
-            field="version",
-            rule="must equal the ticket's current version",
-        ) from exc
+    event = await append_event(scope, ticket, action, principal.user_id, role, payload, before)
     if action == "grade":
-        await _record_grades(scope, principal, ticket, body, event)  # type: ignore[arg-type]
+        await grading.record(scope, principal, ticket, body, event)  # type: ignore[arg-type]
     return ticket
 
 
@@ -375,10 +357,10 @@ Effect = Any
 async def _classify(
     scope: TenantScope, p: Principal, ticket: Ticket, body: s.TriageValid | s.Reclassify
 ) -> dict[str, Any]:
-    tenant = await scope.session.get(Tenant, scope.tenant_id)
-    assert tenant is not None
-    tax = hooks_for(tenant.plugin).taxonomy()
+    hooks = await plugin_of(scope)
+    tax = hooks.taxonomy()
     check_classification(tax, body.category, body.severity, body.facets)
+    new_facts = check_facts(tax, getattr(body, "facts", None))
     changed: dict[str, Any] = {}
     if body.category is not None and body.category != ticket.category:
         changed["category_was"] = ticket.category
@@ -391,18 +373,27 @@ async def _classify(
         if merged != ticket.facets:
             changed["facets_was"] = ticket.facets
             ticket.facets = merged
+    if new_facts:
+        merged = {**(ticket.facts or {}), **new_facts}
+        if merged != ticket.facts:
+            changed["facts_was"] = ticket.facts
+            ticket.facts = merged
     if isinstance(body, s.TriageValid):
         check_complete(tax, ticket.category, ticket.severity, ticket.facets or {})
+        ticket.valid = True
     elif not changed:
         raise Invalid(
-            "nothing to change: give a new category, severity or facets",
+            "nothing to change: give a new category, severity, facets or facts",
             field="category",
             rule="reclassify must change something",
         )
+    reclassify_from_facts(hooks, ticket)
     return changed
 
 
 async def _close_now(scope: TenantScope, p: Principal, ticket: Ticket, body: Any) -> None:
+    if isinstance(body, s.TriageInvalid):
+        ticket.valid = False
     ticket.closed_at = utcnow()
     ticket.resolution = {"triage_invalid": "invalid", "settle": "explained"}[
         "triage_invalid" if isinstance(body, s.TriageInvalid) else "settle"
@@ -412,11 +403,8 @@ async def _close_now(scope: TenantScope, p: Principal, ticket: Ticket, body: Any
 async def _dispatch(
     scope: TenantScope, p: Principal, ticket: Ticket, body: s.Dispatch
 ) -> dict[str, Any]:
-    tenant = await scope.session.get(Tenant, scope.tenant_id)
-    assert tenant is not None
-    check_complete(
-        hooks_for(tenant.plugin).taxonomy(), ticket.category, ticket.severity, ticket.facets or {}
-    )
+    tax = (await plugin_of(scope)).taxonomy()
+    check_complete(tax, ticket.category, ticket.severity, ticket.facets or {})
     dept_id = await _department_id(scope, body.department, "department")
     redispatch = await scope.scalar(
         select(func.count())
@@ -439,69 +427,6 @@ async def _refer(scope: TenantScope, p: Principal, ticket: Ticket, body: Any) ->
     if ticket.referred_to_inspection:
         raise Conflict("already referred to discipline inspection", rule="once")
     ticket.referred_to_inspection = True
-
-
-async def _grade(scope: TenantScope, p: Principal, ticket: Ticket, body: s.Grade) -> dict[str, Any]:
-    tenant = await scope.session.get(Tenant, scope.tenant_id)
-    assert tenant is not None
-    tax = hooks_for(tenant.plugin).taxonomy()
-    grade_codes = {g.code for g in tax.grades} or {"full", "main", "secondary", "none"}
-    seen: set[str] = set()
-    ids: dict[str, int] = {}
-    for i, line in enumerate(body.grades):
-        if line.staff in seen:
-            raise Invalid(
-                f"staff member {line.staff!r} graded twice",
-                field=f"grades[{i}].staff",
-                rule="one grade per staff member",
-            )
-        seen.add(line.staff)
-        if line.grade not in grade_codes:
-            raise Invalid(
-                f"grade {line.grade!r} is not used by industry {tax.industry!r}",
-                field=f"grades[{i}].grade",
-                rule="must be a grade of the taxonomy",
-                allowed=sorted(grade_codes),
-            )
-        sid = await scope.scalar(select(Staff.id).where(Staff.code == line.staff))
-        if sid is None:
-            raise Invalid(
-                f"unknown staff member {line.staff!r}",
-                field=f"grades[{i}].staff",
-                rule="must be a staff code of this tenant",
-            )
-        ids[line.staff] = int(sid)
-    return {"staff_ids": ids}
-
-
-async def _record_grades(
-    scope: TenantScope, p: Principal, ticket: Ticket, body: s.Grade, event: TicketEvent
-) -> None:
-    now = event.at
-    ids = event.payload["staff_ids"]
-    await scope.execute(
-        update(TicketGrade)
-        .where(
-            TicketGrade.ticket_id == ticket.id,
-            TicketGrade.superseded_at.is_(None),
-            TicketGrade.staff_id.in_(list(ids.values())),
-        )
-        .values(superseded_at=now)
-    )
-    for line in body.grades:
-        scope.add(
-            TicketGrade(
-                ticket_id=ticket.id,
-                staff_id=ids[line.staff],
-                grade=line.grade,
-                findings=line.findings,
-                complainant_violation=line.complainant_violation,
-                graded_by=p.user_id,
-                graded_at=now,
-                event_id=event.id,
-            )
-        )
-    await scope.flush()
 
 
 async def _close(
@@ -552,7 +477,7 @@ _EFFECTS: dict[str, Effect] = {
     "dispatch": _dispatch,
     "return": _return,
     "refer_to_inspection": _refer,
-    "grade": _grade,
+    "grade": grading.validate,
     "close": _close,
     "reopen": _reopen,
 }
@@ -644,6 +569,9 @@ def to_out(
         category=ticket.category,
         severity=ticket.severity,
         facets=dict(ticket.facets or {}),
+        facts=dict(ticket.facts or {}),
+        classification=dict(ticket.classification or {}),
+        valid=ticket.valid,
         resolution=ticket.resolution,
         referred_to_inspection=ticket.referred_to_inspection,
         created_at=ticket.created_at,

@@ -1,0 +1,486 @@
+"""HTTP routes for penalties, grade appeals, tenant fine settings and the fine ledger.
+
+Amounts travel as decimal yuan strings (``"600.00"``) and are stored as integer fen.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Request, Response, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody
+from msgspec import Meta
+from sqlalchemy import select
+
+from core.db import Database, utcnow
+from core.errors import Forbidden, Invalid, NotFound
+from core.penalties import service
+from core.penalties.models import Appeal, FineSetting, LedgerLine, Penalty
+from core.people.auth import Principal
+from core.people.guards import requires, tenant_member
+from core.people.models import Staff
+from core.people.roles import MANAGEMENT, Role
+from core.tickets import grading
+from core.tickets import schemas as ts
+from core.tickets import service as tickets
+from core.tickets.facts import plugin_of
+
+TAGS = ["penalties"]
+Yuan = Annotated[Decimal, Meta(ge=0)]
+Period = Annotated[str, Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+ADMIN = frozenset({Role.TENANT_ADMIN})
+LEDGER_READERS = ADMIN | MANAGEMENT
+
+
+def to_fen(amount: Decimal, field: str = "amount_yuan") -> int:
+    fen = amount * 100
+    if fen != fen.to_integral_value():
+        raise Invalid(f"{amount} has more than two decimals", field=field, rule="whole fen")
+    return int(fen)
+
+
+def yuan(fen: int | None) -> str | None:
+    return None if fen is None else f"{Decimal(fen) / 100:.2f}"
+
+
+class PenaltyOut(msgspec.Struct, kw_only=True):
+    id: int
+    ticket_id: int
+    staff: str | None
+    unit: str | None
+    rule: str
+    status: str
+    proposed_yuan: str | None
+    minimum_yuan: str | None
+    final_yuan: str | None
+    multiplier: int
+    sanctions: list[str]
+    appraisal_points: int
+    whole_month_pay: bool
+    reason: str
+    decision_reason: str
+    decided_at: dt.datetime | None
+
+
+class PenaltyDecision(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    reason: str = ""
+    amount_yuan: Yuan | None = None
+
+
+class AppealOut(msgspec.Struct, kw_only=True):
+    id: int
+    ticket_id: int
+    staff: str
+    status: str
+    reason: str
+    decision_reason: str
+    filed_at: dt.datetime
+    decided_at: dt.datetime | None
+
+
+class FineRuleOut(msgspec.Struct, kw_only=True):
+    rule: str
+    label: str
+    label_zh: str
+    per: str
+    range: str
+    min_yuan: str | None
+    max_yuan: str | None
+    default_yuan: str | None
+    current_yuan: str | None
+    sanctions: list[str]
+    seed: str
+
+
+class FineSet(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    amount_yuan: Yuan
+    reason: str = ""
+    effective_from: Annotated[dt.datetime, Meta(tz=True)] | None = None
+
+
+class FineSettingOut(msgspec.Struct, kw_only=True):
+    id: int
+    rule: str
+    amount_yuan: str
+    effective_from: dt.datetime
+    reason: str
+    out_of_range: bool
+    set_by: str
+
+
+class PaySet(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    amount_yuan: Yuan
+
+
+class RunRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    period: Period
+
+
+class StatementOut(msgspec.Struct, kw_only=True):
+    period: str
+    staff: str
+    owed_yuan: str
+    pay_yuan: str
+    deducted_yuan: str
+    carried_yuan: str
+    written_off_yuan: str
+
+
+class RunOut(msgspec.Struct, kw_only=True):
+    period: str
+    created: bool
+    carry_over: bool
+    statements: list[StatementOut]
+
+
+def _p(request: Request[Any, Any, Any]) -> Principal:
+    return request.user  # type: ignore[no-any-return]
+
+
+def _db(request: Request[Any, Any, Any]) -> Database:
+    return request.app.state.db  # type: ignore[no-any-return]
+
+
+async def _penalty_out(scope: Any, rows: list[Penalty]) -> list[PenaltyOut]:
+    staff = {x.id: x.code for x in await scope.scalars(select(Staff))}
+    depts = await tickets.department_refs(scope)
+    return [
+        PenaltyOut(
+            id=x.id,
+            ticket_id=x.ticket_id,
+            staff=staff.get(x.staff_id or -1),
+            unit=depts[x.department_id].code if x.department_id in depts else None,
+            rule=x.rule,
+            status=x.status,
+            proposed_yuan=yuan(x.proposed_fen),
+            minimum_yuan=yuan(x.minimum_fen),
+            final_yuan=yuan(x.final_fen),
+            multiplier=x.multiplier,
+            sanctions=list(x.sanctions or []),
+            appraisal_points=x.appraisal_points,
+            whole_month_pay=x.whole_month_pay,
+            reason=x.reason,
+            decision_reason=x.decision_reason,
+            decided_at=x.decided_at,
+        )
+        for x in rows
+    ]
+
+
+@get(
+    "/api/tickets/{ticket_id:int}/penalties",
+    operation_id="listTicketPenalties",
+    tags=TAGS,
+    guards=[tenant_member],
+)
+async def ticket_penalties(
+    request: Request[Any, Any, Any], ticket_id: FromPath[int]
+) -> list[PenaltyOut]:
+    """The ticket's penalties, proposed and decided (a staff member sees only their own)."""
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        await tickets.load(scope, p, ticket_id)
+        q = select(Penalty).where(Penalty.ticket_id == ticket_id).order_by(Penalty.id)
+        if not p.has(*(tickets.READ_ALL | {Role.DEPARTMENT_HEAD, Role.INSPECTOR})):
+            q = q.where(Penalty.staff_id == p.staff_id)
+        return await _penalty_out(scope, list(await scope.scalars(q)))
+
+
+def _decision_route(action: Literal["confirm", "adjust", "waive"]) -> Any:
+    async def handler(
+        request: Request[Any, Any, Any], penalty_id: FromPath[int], data: JSONBody[PenaltyDecision]
+    ) -> PenaltyOut:
+        p = _p(request)
+        async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+            penalty = await scope.scalar(select(Penalty).where(Penalty.id == penalty_id))
+            if penalty is None:
+                raise NotFound(f"penalty {penalty_id} not found", field="penalty_id")
+            ticket = await tickets.load(scope, p, penalty.ticket_id)
+            fen = to_fen(data.amount_yuan) if data.amount_yuan is not None else None
+            await service.decide(
+                scope, p, penalty, ticket, service.Decision(action, fen, data.reason)
+            )
+            return (await _penalty_out(scope, [penalty]))[0]
+
+    handler.__doc__ = {
+        "confirm": "Confirm a proposed penalty at its proposed amount.",
+        "adjust": "Set another amount, with a reason (below a seed minimum only this way).",
+        "waive": "Waive a proposed penalty, with a reason.",
+    }[action]
+    handler.__name__ = f"penalty_{action}"
+    return post(
+        f"/api/penalties/{{penalty_id:int}}/{action}",
+        operation_id=f"penalty{action.capitalize()}",
+        tags=TAGS,
+        guards=[tenant_member],
+        status_code=200,
+    )(handler)
+
+
+def _appeal_out(a: Appeal, staff_code: str) -> AppealOut:
+    return AppealOut(
+        id=a.id,
+        ticket_id=a.ticket_id,
+        staff=staff_code,
+        status=a.status,
+        reason=a.reason,
+        decision_reason=a.decision_reason,
+        filed_at=a.filed_at,
+        decided_at=a.decided_at,
+    )
+
+
+@post(
+    "/api/tickets/{ticket_id:int}/appeals",
+    operation_id="fileAppeal",
+    tags=TAGS,
+    guards=[tenant_member],
+    status_code=201,
+)
+async def file_appeal(
+    request: Request[Any, Any, Any], ticket_id: FromPath[int], data: JSONBody[ts.AppealFile]
+) -> AppealOut:
+    """A graded staff member appeals their grade (once) [000 §篇8 4(3)1]."""
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        ticket = await tickets.load(scope, p, ticket_id)
+        appeal = await grading.file_appeal(scope, p, ticket, data.reason)
+        code = await scope.scalar(select(Staff.code).where(Staff.id == appeal.staff_id))
+        return _appeal_out(appeal, code)
+
+
+@get(
+    "/api/tickets/{ticket_id:int}/appeals",
+    operation_id="listAppeals",
+    tags=TAGS,
+    guards=[tenant_member],
+)
+async def list_appeals(
+    request: Request[Any, Any, Any], ticket_id: FromPath[int]
+) -> list[AppealOut]:
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        await tickets.load(scope, p, ticket_id)
+        rows = (
+            await scope.execute(
+                select(Appeal, Staff.code)
+                .join(Staff, Staff.id == Appeal.staff_id)
+                .where(Appeal.ticket_id == ticket_id)
+                .order_by(Appeal.id)
+            )
+        ).all()
+        return [_appeal_out(a, code) for a, code in rows]
+
+
+@post(
+    "/api/appeals/{appeal_id:int}/decide",
+    operation_id="decideAppeal",
+    tags=TAGS,
+    guards=[tenant_member],
+    status_code=200,
+)
+async def decide_appeal(
+    request: Request[Any, Any, Any], appeal_id: FromPath[int], data: JSONBody[ts.AppealDecision]
+) -> AppealOut:
+    """A manager upholds or overturns an appeal; overturning re-derives the penalties."""
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        appeal = await scope.scalar(select(Appeal).where(Appeal.id == appeal_id))
+        if appeal is None:
+            raise NotFound(f"appeal {appeal_id} not found", field="appeal_id")
+        ticket = await tickets.load(scope, p, appeal.ticket_id)
+        await grading.decide_appeal(scope, p, ticket, appeal, data)
+        code = await scope.scalar(select(Staff.code).where(Staff.id == appeal.staff_id))
+        return _appeal_out(appeal, code)
+
+
+# ---------------------------------------------------------------- fines
+
+
+@get(
+    "/api/config/fines",
+    operation_id="listFines",
+    tags=["configuration"],
+    guards=[tenant_member, requires(*LEDGER_READERS)],
+)
+async def list_fines(request: Request[Any, Any, Any]) -> list[FineRuleOut]:
+    """The industry's penalty schedule with the tenant's amounts in force now."""
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        schedule = (await plugin_of(scope)).penalty_schedule()
+        current = await service.amounts_at(scope, schedule, utcnow())
+    return [
+        FineRuleOut(
+            rule=r.code,
+            label=r.label,
+            label_zh=r.label_zh,
+            per=r.per,
+            range=service.range_text(r),
+            min_yuan=yuan(r.min_fen),
+            max_yuan=yuan(r.max_fen),
+            default_yuan=yuan(r.default_fen),
+            current_yuan=yuan(current[r.code]),
+            sanctions=list(r.sanctions),
+            seed=r.seed,
+        )
+        for r in schedule.rules
+    ]
+
+
+@put(
+    "/api/config/fines/{rule:str}",
+    operation_id="setFine",
+    tags=["configuration"],
+    guards=[tenant_member, requires(Role.TENANT_ADMIN)],
+)
+async def set_fine(
+    request: Request[Any, Any, Any], rule: FromPath[str], data: JSONBody[FineSet]
+) -> FineSettingOut:
+    """Set a rule's amount from ``effective_from`` (default now). Outside the schedule's
+    range only with a reason. Penalties already proposed keep their amounts."""
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        row = await service.set_fine(
+            scope,
+            await plugin_of(scope),
+            rule,
+            to_fen(data.amount_yuan),
+            data.reason,
+            data.effective_from or utcnow(),
+            f"user:{p.user_id}",
+        )
+        return _setting_out(row)
+
+
+def _setting_out(x: FineSetting) -> FineSettingOut:
+    return FineSettingOut(
+        id=x.id,
+        rule=x.rule,
+        amount_yuan=yuan(x.amount_fen) or "0.00",
+        effective_from=x.effective_from,
+        reason=x.reason,
+        out_of_range=x.out_of_range,
+        set_by=x.set_by,
+    )
+
+
+@get(
+    "/api/config/fines/history",
+    operation_id="fineHistory",
+    tags=["configuration"],
+    guards=[tenant_member, requires(*LEDGER_READERS)],
+)
+async def fine_history(request: Request[Any, Any, Any]) -> list[FineSettingOut]:
+    """Every version of every amount the tenant set, oldest first."""
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        rows = await scope.scalars(select(FineSetting).order_by(FineSetting.id))
+        return [_setting_out(x) for x in rows]
+
+
+# ---------------------------------------------------------------- ledger
+
+
+@put(
+    "/api/staff/{staff_code:str}/pay/{period:str}",
+    operation_id="setPay",
+    tags=["ledger"],
+    guards=[tenant_member, requires(Role.TENANT_ADMIN)],
+)
+async def set_pay(
+    request: Request[Any, Any, Any],
+    staff_code: FromPath[str],
+    period: FromPath[str],
+    data: JSONBody[PaySet],
+) -> dict[str, str]:
+    """A staff member's performance pay for a month (the budget fines are deducted from)."""
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        row = await service.set_pay(scope, staff_code, period, to_fen(data.amount_yuan))
+        return {
+            "staff": staff_code,
+            "period": row.period,
+            "amount_yuan": yuan(row.amount_fen) or "0.00",
+        }
+
+
+async def _statements(scope: Any, q: Any) -> list[StatementOut]:
+    staff = {x.id: x.code for x in await scope.scalars(select(Staff))}
+    return [
+        StatementOut(
+            period=x.period,
+            staff=staff[x.staff_id],
+            owed_yuan=yuan(x.owed_fen),
+            pay_yuan=yuan(x.pay_fen),
+            deducted_yuan=yuan(x.deducted_fen),
+            carried_yuan=yuan(x.carried_fen),
+            written_off_yuan=yuan(x.written_off_fen),
+        )
+        for x in await scope.scalars(q)
+    ]
+
+
+@post(
+    "/api/ledger/runs",
+    operation_id="runLedger",
+    tags=["ledger"],
+    guards=[tenant_member, requires(*LEDGER_READERS)],
+)
+async def run_ledger(
+    request: Request[Any, Any, Any], data: JSONBody[RunRequest]
+) -> Response[RunOut]:
+    """Run the month's deductions; running a month again changes nothing (200)."""
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        run, created = await service.run_month(scope, data.period, f"user:{p.user_id}")
+        lines = await _statements(
+            scope,
+            select(LedgerLine).where(LedgerLine.run_id == run.id).order_by(LedgerLine.staff_id),
+        )
+    out = RunOut(period=run.period, created=created, carry_over=run.carry_over, statements=lines)
+    return Response(out, status_code=201 if created else 200)
+
+
+@get(
+    "/api/ledger/statements",
+    operation_id="ledgerStatements",
+    tags=["ledger"],
+    guards=[tenant_member],
+)
+async def statements(
+    request: Request[Any, Any, Any],
+    period: FromQuery[str | None] = None,
+    staff: FromQuery[str | None] = None,
+) -> list[StatementOut]:
+    """Statements per staff member per month: owed, deducted, carried (staff: their own)."""
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        q = select(LedgerLine).order_by(LedgerLine.period, LedgerLine.staff_id)
+        if period:
+            q = q.where(LedgerLine.period == period)
+        if not p.has(*LEDGER_READERS):
+            if p.staff_id is None:
+                raise Forbidden("statements are for HR, managers and the staff member", rule="role")
+            q = q.where(LedgerLine.staff_id == p.staff_id)
+        if staff:
+            sid = await scope.scalar(select(Staff.id).where(Staff.code == staff))
+            if sid is None:
+                raise NotFound(f"no staff member {staff!r}", field="staff")
+            q = q.where(LedgerLine.staff_id == sid)
+        return await _statements(scope, q)
+
+
+ROUTES = [
+    ticket_penalties,
+    *[_decision_route(a) for a in ("confirm", "adjust", "waive")],
+    file_appeal,
+    list_appeals,
+    decide_appeal,
+    list_fines,
+    set_fine,
+    fine_history,
+    set_pay,
+    run_ledger,
+    statements,
+]

@@ -1,0 +1,146 @@
+"""Penalty proposals and decisions, grade appeals, fine settings, pay and deductions.
+
+Money is integer fen throughout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, TenantScoped, utcnow
+
+
+class FineSetting(TenantScoped, Base):
+    """One version of a tenant's amount for a schedule rule; never updated, only added.
+
+    The amount in force at time T is the row with the latest ``effective_from`` <= T (ties:
+    the latest ``id``). A penalty uses the amounts in force when the grade was given.
+    """
+
+    __tablename__ = "fine_settings"
+    __table_args__ = (Index("ix_fine_settings_lookup", "tenant_id", "rule", "effective_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    amount_fen: Mapped[int] = mapped_column()
+    effective_from: Mapped[dt.datetime] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text, default="")
+    out_of_range: Mapped[bool] = mapped_column(default=False)
+    set_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Penalty(TenantScoped, Base):
+    """A penalty proposed by the plugin's rules and decided by a manager.
+
+    status: proposed → confirmed | adjusted | waived; superseded when an appeal re-derives
+    the ticket's penalties. Only confirmed and adjusted penalties reach the fine ledger.
+    """
+
+    __tablename__ = "penalties"
+    __table_args__ = (Index("ix_penalties_staff_status", "tenant_id", "staff_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    grade_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_grades.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    rule: Mapped[str] = mapped_column(String(64))
+    proposed_fen: Mapped[int | None] = mapped_column()
+    minimum_fen: Mapped[int | None] = mapped_column()
+    multiplier: Mapped[int] = mapped_column(default=1)
+    sanctions: Mapped[list[Any]] = mapped_column(default=list)
+    appraisal_points: Mapped[int] = mapped_column(default=0)
+    whole_month_pay: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    amounts_at: Mapped[dt.datetime] = mapped_column()
+    """The time whose fine settings priced it (the grading time)."""
+    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    final_fen: Mapped[int | None] = mapped_column(default=None)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Appeal(TenantScoped, Base):
+    """A graded staff member's one appeal against their grade on a ticket."""
+
+    __tablename__ = "appeals"
+    __table_args__ = (UniqueConstraint("ticket_id", "staff_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    grade_id: Mapped[int] = mapped_column(ForeignKey("ticket_grades.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    filed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    filed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    """pending → upheld | overturned."""
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    new_grade_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_grades.id"), default=None)
+
+
+class PerformancePay(TenantScoped, Base):
+    """A staff member's monthly performance pay, from which fines are deducted."""
+
+    __tablename__ = "performance_pay"
+    __table_args__ = (UniqueConstraint("tenant_id", "staff_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    period: Mapped[str] = mapped_column(String(7))
+    """``YYYY-MM``."""
+    amount_fen: Mapped[int] = mapped_column()
+
+
+class DeductionRun(TenantScoped, Base):
+    """One monthly deduction run; its existence makes rerunning the month a no-op."""
+
+    __tablename__ = "deduction_runs"
+    __table_args__ = (UniqueConstraint("tenant_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(7))
+    run_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    run_by: Mapped[str] = mapped_column(String(128))
+    carry_over: Mapped[bool] = mapped_column()
+
+
+class LedgerLine(TenantScoped, Base):
+    """Per staff member per run: what was owed, deducted, carried (or written off)."""
+
+    __tablename__ = "ledger_lines"
+    __table_args__ = (UniqueConstraint("run_id", "staff_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("deduction_runs.id"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    owed_fen: Mapped[int] = mapped_column()
+    pay_fen: Mapped[int] = mapped_column()
+    deducted_fen: Mapped[int] = mapped_column()
+    carried_fen: Mapped[int] = mapped_column()
+    written_off_fen: Mapped[int] = mapped_column(default=0)
+
+
+class Deduction(TenantScoped, Base):
+    """How much of one penalty a run took (oldest penalties are paid first)."""
+
+    __tablename__ = "deductions"
+    __table_args__ = (UniqueConstraint("penalty_id", "run_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    penalty_id: Mapped[int] = mapped_column(ForeignKey("penalties.id"), index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("deduction_runs.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    period: Mapped[str] = mapped_column(String(7))
+    amount_fen: Mapped[int] = mapped_column()
+    written_off: Mapped[bool] = mapped_column(default=False)

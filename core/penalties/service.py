@@ -1,0 +1,397 @@
+"""Penalty proposals and decisions, tenant fine settings, and the monthly fine ledger.
+
+Nothing is applied silently: the plugin proposes (``tousu_propose_penalties``) from the
+grades, the severity, the facts and the tenant's amounts **in force at grading time**; a
+manager confirms, adjusts (with a reason) or waives (with a reason); only decided penalties
+reach the ledger, and every decision is an event in the ticket's history.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+
+from core.db import TenantScope, utcnow
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.penalties.models import (
+    Deduction,
+    DeductionRun,
+    FineSetting,
+    LedgerLine,
+    Penalty,
+    PerformancePay,
+)
+from core.people.auth import Principal
+from core.people.models import Department, Staff, Tenant
+from core.people.roles import MANAGEMENT
+from core.plugins import TenantHooks
+from core.rules import GradeFacts, PenaltyRule, PenaltySchedule
+from core.tickets.events import append_event
+from core.tickets.facts import facts_of, plugin_of
+from core.tickets.models import Ticket, TicketGrade
+
+LIVE = ("proposed", "confirmed", "adjusted", "waived")
+DECIDED = ("confirmed", "adjusted")
+
+# ---------------------------------------------------------------- fine settings
+
+
+async def amounts_at(
+    scope: TenantScope, schedule: PenaltySchedule, at: dt.datetime
+) -> dict[str, int | None]:
+    """Each rule's amount in force at ``at``: the tenant's latest setting, else the default."""
+    rows = await scope.execute(
+        select(FineSetting.rule, FineSetting.amount_fen)
+        .where(FineSetting.effective_from <= at)
+        .order_by(FineSetting.effective_from, FineSetting.id)
+    )
+    configured = {rule: fen for rule, fen in rows.all()}
+    return {r.code: configured.get(r.code, r.default_fen) for r in schedule.rules}
+
+
+def range_text(rule: PenaltyRule) -> str:
+    def y(fen: int) -> str:
+        return f"{fen / 100:.2f}"
+
+    if rule.min_fen is not None and rule.max_fen is not None:
+        return f"{y(rule.min_fen)}–{y(rule.max_fen)} yuan"
+    if rule.min_fen is not None:
+        return f"at least {y(rule.min_fen)} yuan"
+    if rule.max_fen is not None:
+        return f"at most {y(rule.max_fen)} yuan"
+    return "any amount (the seed gives none)"
+
+
+def check_amount(rule: PenaltyRule, fen: int, reason: str, field: str) -> bool:
+    """Raise unless ``fen`` is inside the rule's range or a reason is recorded.
+
+    Returns whether the amount is out of range (recorded on the setting).
+    """
+    if fen < 0:
+        raise Invalid("an amount cannot be negative", field=field, rule=">= 0")
+    if rule.in_range(fen):
+        return False
+    if not reason.strip():
+        raise Invalid(
+            f"{fen / 100:.2f} yuan is outside {rule.code}'s range ({range_text(rule)}); "
+            "give a reason to set it anyway",
+            field=field,
+            rule=f"within {range_text(rule)}, or with a recorded reason",
+        )
+    return True
+
+
+async def set_fine(
+    scope: TenantScope,
+    hooks: TenantHooks,
+    rule_code: str,
+    fen: int,
+    reason: str,
+    effective_from: dt.datetime,
+    set_by: str,
+) -> FineSetting:
+    rule = hooks.penalty_schedule().rule(rule_code)
+    if rule is None:
+        raise NotFound(f"no rule {rule_code!r} in the penalty schedule", field="rule")
+    out = check_amount(rule, fen, reason, "amount_yuan")
+    setting = FineSetting(
+        rule=rule_code,
+        amount_fen=fen,
+        effective_from=effective_from,
+        reason=reason,
+        out_of_range=out,
+        set_by=set_by,
+    )
+    scope.add(setting)
+    await scope.flush()
+    return setting
+
+
+# ---------------------------------------------------------------- proposals
+
+
+async def _grades(scope: TenantScope, ticket: Ticket) -> list[tuple[TicketGrade, GradeFacts]]:
+    rows = await scope.execute(
+        select(TicketGrade, Staff.code, Department.code)
+        .join(Staff, Staff.id == TicketGrade.staff_id)
+        .outerjoin(Department, Department.id == Staff.department_id)
+        .where(TicketGrade.ticket_id == ticket.id, TicketGrade.superseded_at.is_(None))
+        .order_by(TicketGrade.id)
+    )
+    return [
+        (
+            g,
+            GradeFacts(
+                staff=code,
+                department=dept,
+                grade=g.grade,  # type: ignore[arg-type]
+                capacity=g.capacity,
+                offence=g.offence,
+                findings=g.findings,
+                complainant_violation=g.complainant_violation,
+            ),
+        )
+        for g, code, dept in rows.all()
+    ]
+
+
+async def propose(
+    scope: TenantScope, ticket: Ticket, graded_at: dt.datetime, redo: bool = False
+) -> list[Penalty]:
+    """Ask the plugin for the ticket's penalties and store them as proposals.
+
+    ``redo`` (after an appeal) supersedes the ticket's earlier penalties first.
+    """
+    hooks = await plugin_of(scope)
+    schedule = hooks.penalty_schedule()
+    grades = await _grades(scope, ticket)
+    amounts = await amounts_at(scope, schedule, graded_at)
+    proposals = hooks.propose_penalties(facts_of(ticket), [g for _, g in grades], amounts)
+    if redo:
+        await scope.execute(
+            update(Penalty)
+            .where(Penalty.ticket_id == ticket.id, Penalty.status.in_(LIVE))
+            .values(status="superseded")
+        )
+    by_staff = {gf.staff: g for g, gf in grades}
+    depts = {d.code: d.id for d in await scope.scalars(select(Department))}
+    rows = []
+    for prop in proposals:
+        rule = schedule.rule(prop.rule)
+        if rule is None:
+            raise RuntimeError(f"plugin proposed unknown rule {prop.rule!r}")
+        grade = by_staff.get(prop.staff) if prop.staff else None
+        if prop.staff and grade is None:
+            raise RuntimeError(f"plugin proposed a penalty for ungraded staff {prop.staff!r}")
+        row = Penalty(
+            ticket_id=ticket.id,
+            grade_id=grade.id if grade else None,
+            staff_id=grade.staff_id if grade else None,
+            department_id=depts.get(prop.unit) if prop.unit else None,
+            rule=prop.rule,
+            proposed_fen=prop.amount_fen,
+            minimum_fen=prop.minimum_fen,
+            multiplier=prop.multiplier,
+            sanctions=list(prop.sanctions),
+            appraisal_points=prop.appraisal_points,
+            whole_month_pay=prop.whole_month_pay,
+            reason=prop.reason,
+            amounts_at=graded_at,
+        )
+        scope.add(row)
+        rows.append(row)
+    await scope.flush()
+    return rows
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str  # confirm | adjust | waive
+    amount_fen: int | None
+    reason: str
+
+
+async def decide(
+    scope: TenantScope, p: Principal, penalty: Penalty, ticket: Ticket, d: Decision
+) -> Penalty:
+    """A manager confirms, adjusts (new amount, reason) or waives (reason) a proposal."""
+    hooks = await plugin_of(scope)
+    allowed = frozenset(hooks.approvers("penalty", facts_of(ticket)) or MANAGEMENT)
+    role = p.role_for(allowed)
+    if role is None:
+        raise Forbidden(
+            f"deciding a penalty needs one of {sorted(allowed)}",
+            rule="role",
+            allowed_roles=sorted(allowed),
+        )
+    if penalty.status != "proposed":
+        raise Conflict(f"the penalty is already {penalty.status}", rule="decided once")
+    if d.action == "confirm":
+        if penalty.proposed_fen is None:
+            raise Invalid(
+                "this penalty has no amount yet: adjust it with an amount and a reason",
+                field="amount_yuan",
+                rule="required when the tenant has set no amount",
+            )
+        final, status = penalty.proposed_fen, "confirmed"
+    elif d.action == "adjust":
+        if d.amount_fen is None:
+            raise Invalid("adjusting needs the amount", field="amount_yuan", rule="required")
+        if not d.reason.strip():
+            raise Invalid("adjusting needs a reason", field="reason", rule="required")
+        if d.amount_fen < 0:
+            raise Invalid("an amount cannot be negative", field="amount_yuan", rule=">= 0")
+        final, status = d.amount_fen, "adjusted"
+    else:
+        if not d.reason.strip():
+            raise Invalid("waiving needs a reason", field="reason", rule="required")
+        final, status = 0, "waived"
+    penalty.status = status
+    penalty.final_fen = final
+    penalty.decided_by = p.user_id
+    penalty.decided_at = utcnow()
+    penalty.decision_reason = d.reason
+    await append_event(
+        scope,
+        ticket,
+        f"penalty_{d.action}",
+        p.user_id,
+        role,
+        {
+            "penalty_id": penalty.id,
+            "rule": penalty.rule,
+            "proposed_fen": penalty.proposed_fen,
+            "final_fen": final,
+            "reason": d.reason,
+        },
+    )
+    return penalty
+
+
+# ---------------------------------------------------------------- ledger
+
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+def period_bounds(period: str, tz: str = DEFAULT_TZ) -> tuple[dt.datetime, dt.datetime]:
+    """``YYYY-MM`` → [start, end) in UTC, months counted in the tenant's time zone."""
+    try:
+        year, month = (int(x) for x in period.split("-"))
+        if not (1 <= month <= 12 and len(period) == 7):
+            raise ValueError
+    except ValueError as exc:
+        raise Invalid(f"bad period {period!r}", field="period", rule="YYYY-MM") from exc
+    zone = ZoneInfo(tz)
+    start = dt.datetime(year, month, 1, tzinfo=zone)
+    days = calendar.monthrange(year, month)[1]
+    end = start + dt.timedelta(days=days)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+async def set_pay(scope: TenantScope, staff_code: str, period: str, fen: int) -> PerformancePay:
+    period_bounds(period)
+    if fen < 0:
+        raise Invalid("pay cannot be negative", field="amount_yuan", rule=">= 0")
+    staff = await scope.scalar(select(Staff).where(Staff.code == staff_code))
+    if staff is None:
+        raise NotFound(f"no staff member {staff_code!r}", field="staff")
+    if await scope.scalar(select(DeductionRun.id).where(DeductionRun.period == period)):
+        raise Conflict(
+            f"the deduction run for {period} is done; its pay can no longer change",
+            field="period",
+            rule="pay is fixed once the month is run",
+        )
+    row = await scope.scalar(
+        select(PerformancePay).where(
+            PerformancePay.staff_id == staff.id, PerformancePay.period == period
+        )
+    )
+    if row is None:
+        row = PerformancePay(staff_id=staff.id, period=period, amount_fen=fen)
+        scope.add(row)
+    else:
+        row.amount_fen = fen
+    await scope.flush()
+    return row
+
+
+async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[DeductionRun, bool]:
+    """Deduct decided fines from the month's performance pay, oldest penalty first.
+
+    What does not fit carries over to the following months until paid in full
+    [002 《客户投诉管理考核办法》第二十八条] — or, where the tenant turned carry-over off, is
+    written off. Idempotent: a month already run returns the same run (created False).
+    """
+    existing = await scope.scalar(select(DeductionRun).where(DeductionRun.period == period))
+    if existing is not None:
+        return existing, False
+    _, end = period_bounds(period)
+    hooks = await plugin_of(scope)
+    tenant = await scope.session.get(Tenant, scope.tenant_id)
+    assert tenant is not None
+    carry = bool((tenant.config or {}).get("carry_over", hooks.penalty_schedule().carry_over))
+    run = DeductionRun(period=period, run_by=run_by, carry_over=carry)
+    scope.add(run)
+    await scope.flush()
+
+    paid = (
+        select(Deduction.penalty_id, func.sum(Deduction.amount_fen).label("paid"))
+        .group_by(Deduction.penalty_id)
+        .subquery()
+    )
+    rows = (
+        await scope.execute(
+            select(Penalty, func.coalesce(paid.c.paid, 0))
+            .outerjoin(paid, paid.c.penalty_id == Penalty.id)
+            .where(
+                Penalty.status.in_(DECIDED),
+                Penalty.staff_id.is_not(None),
+                Penalty.final_fen > 0,
+                Penalty.decided_at < end,
+            )
+            .order_by(Penalty.staff_id, Penalty.decided_at, Penalty.id)
+        )
+    ).all()
+    outstanding: dict[int, list[tuple[Penalty, int]]] = {}
+    for penalty, already in rows:
+        left = int(penalty.final_fen or 0) - int(already)
+        if left > 0:
+            outstanding.setdefault(int(penalty.staff_id), []).append((penalty, left))
+    pay = {
+        sid: fen
+        for sid, fen in (
+            await scope.execute(
+                select(PerformancePay.staff_id, PerformancePay.amount_fen).where(
+                    PerformancePay.period == period
+                )
+            )
+        ).all()
+    }
+    for staff_id, items in outstanding.items():
+        owed = sum(left for _, left in items)
+        budget = int(pay.get(staff_id, 0))
+        deducted = written_off = 0
+        for penalty, left in items:
+            take = min(left, budget - deducted)
+            if take > 0:
+                scope.add(
+                    Deduction(
+                        penalty_id=penalty.id,
+                        run_id=run.id,
+                        staff_id=staff_id,
+                        period=period,
+                        amount_fen=take,
+                    )
+                )
+                deducted += take
+            rest = left - max(take, 0)
+            if rest > 0 and not carry:
+                scope.add(
+                    Deduction(
+                        penalty_id=penalty.id,
+                        run_id=run.id,
+                        staff_id=staff_id,
+                        period=period,
+                        amount_fen=rest,
+                        written_off=True,
+                    )
+                )
+                written_off += rest
+        scope.add(
+            LedgerLine(
+                run_id=run.id,
+                staff_id=staff_id,
+                period=period,
+                owed_fen=owed,
+                pay_fen=budget,
+                deducted_fen=deducted,
+                carried_fen=owed - deducted - written_off,
+                written_off_fen=written_off,
+            )
+        )
+    await scope.flush()
+    return run, True

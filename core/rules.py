@@ -1,0 +1,188 @@
+"""Value types that industry plugins exchange with the core about a ticket's rules:
+the facts a plugin reads, its classification, grades, the penalty schedule and proposals.
+
+All frozen msgspec Structs: a plugin receives values and returns values, never rows or
+sessions, so a plugin cannot reach the database (or another tenant) by accident.
+Money is integer **fen** (1 yuan = 100 fen) everywhere; never float.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+import msgspec
+
+FEN_PER_YUAN = 100
+
+
+def yuan(amount: int | float | str) -> int:
+    """Yuan → fen, for writing schedules readably (``yuan(200)`` = 20000 fen)."""
+    from decimal import Decimal
+
+    fen = Decimal(str(amount)) * FEN_PER_YUAN
+    if fen != fen.to_integral_value():
+        raise ValueError(f"{amount} yuan is not a whole number of fen")
+    return int(fen)
+
+
+class FactSpec(msgspec.Struct, frozen=True, kw_only=True):
+    """A measurable fact a plugin's rules read from a ticket (``ticket.facts[code]``).
+
+    The core validates values against ``kind`` (and ``values`` for a choice) before any rule
+    sees them, so rules can trust the types.
+    """
+
+    code: str
+    label: str
+    label_zh: str
+    kind: Literal["bool", "int", "choice", "text", "datetime"]
+    values: tuple[str, ...] = ()
+    unit: str = ""
+    """For int facts: 'minutes', 'working_days', 'days', 'yuan'…"""
+    seed: str = ""
+
+
+class Flag(msgspec.Struct, frozen=True, kw_only=True):
+    """Something a rule detected in the facts, e.g. a breach of a published commitment."""
+
+    code: str
+    label: str
+    detail: str = ""
+    seed: str = ""
+
+
+class TicketFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """What a plugin may know about a ticket when it classifies, grades or proposes."""
+
+    number: str
+    state: str
+    channel: str
+    category: str | None
+    severity: str | None
+    facets: dict[str, str]
+    facts: dict[str, Any]
+    created_at: dt.datetime
+    event_time: dt.datetime | None = None
+    valid: bool | None = None
+    """True once triaged valid, False when triaged invalid, None before triage."""
+    now: dt.datetime | None = None
+    """The time the core asks at (so rules about age are testable)."""
+
+
+class Classification(msgspec.Struct, frozen=True, kw_only=True):
+    """A plugin's reading of a ticket's facts. Suggestions, shown to the clerk, stored on the
+    ticket; the clerk's triage decides. ``None`` fields mean "no opinion"."""
+
+    category: str | None = None
+    severity: str | None = None
+    valid: bool | None = None
+    counts_as_complaint: bool | None = None
+    """Whether the ticket counts as a complaint in statistics (utility: only once verified
+    as the supplier's responsibility [002 《客户投诉管理考核办法》第九条])."""
+    flags: tuple[Flag, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+class GradeFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """One staff member's responsibility grade as recorded by the grader."""
+
+    staff: str
+    """Staff code."""
+    department: str | None
+    """The staff member's department code (the unit, for per-unit penalties)."""
+    grade: Literal["full", "main", "secondary", "none"]
+    capacity: str = "direct"
+    """In what capacity the person is accountable: ``direct`` (the person complained about)
+    or one of the plugin's capacities (utility: workshop leader, department head, unit
+    leader [002 《客户投诉管理考核办法》第二十四条(四)])."""
+    offence: str | None = None
+    """The offence the grader picked from the plugin's schedule (property tiers)."""
+    findings: str = ""
+    complainant_violation: str = ""
+
+
+class Problem(msgspec.Struct, frozen=True, kw_only=True):
+    """A rule a grade breaks: the field and the rule, shown to the grader as a 422."""
+
+    field: str
+    rule: str
+
+
+class PenaltyRule(msgspec.Struct, frozen=True, kw_only=True):
+    """One line of an industry's penalty schedule.
+
+    ``min_fen``/``max_fen`` give the range a tenant admin may set the amount in: a range
+    (``30–100``), a minimum with no ceiling (``≥ 800``: max None), or no seed amount at all
+    (both None: the tenant sets it). ``default_fen`` is the amount used until a tenant sets
+    one (None: the manager sets it when confirming).
+    """
+
+    code: str
+    label: str
+    label_zh: str
+    min_fen: int | None = None
+    max_fen: int | None = None
+    default_fen: int | None = None
+    sanctions: tuple[str, ...] = ()
+    """Non-monetary consequences, in the seed's words (warning, notice, one month off duty…)."""
+    appraisal_points: int = 0
+    """Points off the monthly appraisal."""
+    whole_month_pay: bool = False
+    """Also forfeits that month's performance pay (property tier 4 [000 §篇7 六])."""
+    per: Literal["person", "unit"] = "person"
+    pickable: bool = False
+    """The grader picks it as the offence (property tiers); otherwise rules derive it."""
+    seed: str = ""
+
+    def in_range(self, fen: int) -> bool:
+        if self.min_fen is not None and fen < self.min_fen:
+            return False
+        return not (self.max_fen is not None and fen > self.max_fen)
+
+
+class PenaltySchedule(msgspec.Struct, frozen=True, kw_only=True):
+    rules: tuple[PenaltyRule, ...]
+    carry_over: bool = False
+    """Whether fines that do not fit a month's pay carry over to later months by default
+    (utility: yes [002 《客户投诉管理考核办法》第二十八条]); a tenant may override."""
+    seed: str = ""
+
+    def rule(self, code: str) -> PenaltyRule | None:
+        return next((r for r in self.rules if r.code == code), None)
+
+
+class PenaltyProposal(msgspec.Struct, frozen=True, kw_only=True):
+    """A penalty the rules propose; a manager confirms, adjusts or waives it."""
+
+    rule: str
+    staff: str | None = None
+    """Staff code, for a personal penalty."""
+    unit: str | None = None
+    """Department code, for a penalty charged to an organisational unit."""
+    amount_fen: int | None = None
+    """The proposed amount (tenant-configured, multiplied where the rules say); None = the
+    manager sets it."""
+    minimum_fen: int | None = None
+    """A floor the amount may not go below without a recorded reason ("≥ N")."""
+    multiplier: int = 1
+    sanctions: tuple[str, ...] = ()
+    appraisal_points: int = 0
+    whole_month_pay: bool = False
+    reason: str = ""
+    """Why, citing the seed (shown to the manager and the staff member)."""
+
+
+__all__ = [
+    "FEN_PER_YUAN",
+    "Classification",
+    "FactSpec",
+    "Flag",
+    "GradeFacts",
+    "PenaltyProposal",
+    "PenaltyRule",
+    "PenaltySchedule",
+    "Problem",
+    "TicketFacts",
+    "yuan",
+]

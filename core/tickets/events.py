@@ -1,0 +1,47 @@
+"""Appending a ticket's history event together with its change (one transaction, version+1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm.exc import StaleDataError
+
+from core.db import TenantScope, utcnow
+from core.errors import Conflict
+from core.tickets.models import Ticket, TicketEvent
+
+
+async def append_event(
+    scope: TenantScope,
+    ticket: Ticket,
+    action: str,
+    actor_user_id: int,
+    role: str,
+    payload: dict[str, Any],
+    from_state: str | None = None,
+) -> TicketEvent:
+    """Write the ticket's change and its history event together; the ticket's version moves
+    on by one (a concurrent writer holding the old version gets 409)."""
+    now = utcnow()
+    ticket.updated_at = now
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        seq=ticket.version + 1,
+        action=action,
+        from_state=from_state or ticket.state,
+        to_state=ticket.state,
+        actor_user_id=actor_user_id,
+        actor_role=role,
+        at=now,
+        payload=payload,
+    )
+    scope.add(event)
+    try:
+        await scope.flush()
+    except StaleDataError as exc:
+        raise Conflict(
+            "the ticket changed since you read it; reload and retry",
+            field="version",
+            rule="must equal the ticket's current version",
+        ) from exc
+    return event

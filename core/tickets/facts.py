@@ -1,0 +1,43 @@
+"""What a plugin sees of a ticket (values, never rows) and the tenant's plugin hooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+
+from core.db import TenantScope, utcnow
+from core.people.models import Tenant
+from core.plugins import TenantHooks, hooks_for
+from core.rules import TicketFacts
+from core.tickets.models import Ticket
+
+
+async def plugin_of(scope: TenantScope) -> TenantHooks:
+    """The hooks of the scope's tenant plugin (the tenant row is cached in the session)."""
+    tenant = await scope.session.get(Tenant, scope.tenant_id)
+    assert tenant is not None
+    return hooks_for(tenant.plugin)
+
+
+def facts_of(ticket: Ticket, now: dt.datetime | None = None) -> TicketFacts:
+    """The value a plugin sees of a ticket (never the row itself)."""
+    return TicketFacts(
+        number=ticket.number,
+        state=ticket.state,
+        channel=ticket.channel,
+        category=ticket.category,
+        severity=ticket.severity,
+        facets=dict(ticket.facets or {}),
+        facts=dict(ticket.facts or {}),
+        created_at=ticket.created_at,
+        event_time=ticket.event_time,
+        valid=ticket.valid,
+        now=now or utcnow(),
+    )
+
+
+def reclassify_from_facts(hooks: TenantHooks, ticket: Ticket) -> None:
+    """Store the plugin's reading of the ticket's facts (suggestions and flags)."""
+    result = hooks.classify(facts_of(ticket))
+    ticket.classification = msgspec.to_builtins(result)

@@ -1,0 +1,268 @@
+"""Responsibility grading (定责) and grade appeals.
+
+The core checks what it can (the staff member exists, the grade and capacity are ones the
+industry uses, the offence is a pickable rule of its schedule) and asks the plugin for the
+rest (``tousu_check_grade``). A recorded grading proposes penalties at once
+(:mod:`core.penalties.service`); an overturned appeal records a new grade and re-derives
+them. Everything lands in the ticket's history.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from core.db import TenantScope, utcnow
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.penalties import service as penalties
+from core.penalties.models import Appeal
+from core.people.auth import Principal
+from core.people.models import Department, Staff
+from core.people.roles import MANAGEMENT, Role
+from core.rules import GradeFacts
+from core.tickets import schemas as s
+from core.tickets.events import append_event
+from core.tickets.facts import facts_of, plugin_of
+from core.tickets.models import Ticket, TicketEvent, TicketGrade
+
+CORE_GRADES = ("full", "main", "secondary", "none")
+
+
+async def _check_line(
+    scope: TenantScope, ticket: Ticket, line: s.GradeLine, prefix: str
+) -> tuple[int, GradeFacts]:
+    hooks = await plugin_of(scope)
+    tax = hooks.taxonomy()
+    grade_codes = {g.code for g in tax.grades} or set(CORE_GRADES)
+    if line.grade not in grade_codes:
+        raise Invalid(
+            f"grade {line.grade!r} is not used by industry {tax.industry!r}",
+            field=f"{prefix}.grade",
+            rule="must be a grade of the taxonomy",
+            allowed=sorted(grade_codes),
+        )
+    capacities = {"direct"} | {c.code for c in tax.capacities}
+    if line.capacity not in capacities:
+        raise Invalid(
+            f"capacity {line.capacity!r} is not used by industry {tax.industry!r}",
+            field=f"{prefix}.capacity",
+            rule="must be direct or a capacity of the taxonomy",
+            allowed=sorted(capacities),
+        )
+    if line.offence is not None:
+        rule = hooks.penalty_schedule().rule(line.offence)
+        if rule is None or not rule.pickable:
+            pickable = [r.code for r in hooks.penalty_schedule().rules if r.pickable]
+            raise Invalid(
+                f"offence {line.offence!r} is not one the grader can pick",
+                field=f"{prefix}.offence",
+                rule="must be a pickable rule of the penalty schedule",
+                allowed=pickable,
+            )
+    row = (
+        await scope.execute(
+            select(Staff.id, Department.code)
+            .outerjoin(Department, Department.id == Staff.department_id)
+            .where(Staff.code == line.staff)
+        )
+    ).first()
+    if row is None:
+        raise Invalid(
+            f"unknown staff member {line.staff!r}",
+            field=f"{prefix}.staff",
+            rule="must be a staff code of this tenant",
+        )
+    facts = GradeFacts(
+        staff=line.staff,
+        department=row[1],
+        grade=line.grade,
+        capacity=line.capacity,
+        offence=line.offence,
+        findings=line.findings,
+        complainant_violation=line.complainant_violation,
+    )
+    for problem in hooks.check_grade(facts_of(ticket), facts):
+        raise Invalid(
+            f"{line.staff}: {problem.rule}",
+            field=f"{prefix}.{problem.field}",
+            rule=problem.rule,
+        )
+    return int(row[0]), facts
+
+
+async def validate(
+    scope: TenantScope, p: Principal, ticket: Ticket, body: s.Grade
+) -> dict[str, Any]:
+    """The ``grade`` transition's precondition: every line is valid, one per staff member."""
+    seen: set[str] = set()
+    ids: dict[str, int] = {}
+    for i, line in enumerate(body.grades):
+        if line.staff in seen:
+            raise Invalid(
+                f"staff member {line.staff!r} graded twice",
+                field=f"grades[{i}].staff",
+                rule="one grade per staff member",
+            )
+        seen.add(line.staff)
+        ids[line.staff], _ = await _check_line(scope, ticket, line, f"grades[{i}]")
+    return {"staff_ids": ids}
+
+
+async def record(
+    scope: TenantScope, p: Principal, ticket: Ticket, body: s.Grade, event: TicketEvent
+) -> None:
+    """Store the grades of a ``grade`` event, supersede earlier ones, propose penalties."""
+    ids = event.payload["staff_ids"]
+    await scope.execute(
+        update(TicketGrade)
+        .where(
+            TicketGrade.ticket_id == ticket.id,
+            TicketGrade.superseded_at.is_(None),
+            TicketGrade.staff_id.in_(list(ids.values())),
+        )
+        .values(superseded_at=event.at)
+    )
+    for line in body.grades:
+        scope.add(
+            TicketGrade(
+                ticket_id=ticket.id,
+                staff_id=ids[line.staff],
+                grade=line.grade,
+                capacity=line.capacity,
+                offence=line.offence,
+                findings=line.findings,
+                complainant_violation=line.complainant_violation,
+                graded_by=p.user_id,
+                graded_at=event.at,
+                event_id=event.id,
+            )
+        )
+    await scope.flush()
+    await penalties.propose(scope, ticket, event.at)
+
+
+# ---------------------------------------------------------------- appeals
+
+APPEALABLE_STATES = frozenset({"graded", "replied", "followed_up", "closed", "suspended"})
+
+
+async def file_appeal(scope: TenantScope, p: Principal, ticket: Ticket, reason: str) -> Appeal:
+    """A graded staff member contests their grade, once per ticket [000 §篇8 4(3)1]."""
+    if not p.has(Role.STAFF) or p.staff_id is None:
+        raise Forbidden("only the graded staff member may appeal their grade", rule="role")
+    grade = await scope.scalar(
+        select(TicketGrade).where(
+            TicketGrade.ticket_id == ticket.id,
+            TicketGrade.staff_id == p.staff_id,
+            TicketGrade.superseded_at.is_(None),
+        )
+    )
+    if grade is None:
+        raise NotFound("you have no grade on this ticket to appeal", field="ticket_id")
+    if ticket.state not in APPEALABLE_STATES:
+        raise Conflict("the ticket has no grading to appeal yet", rule="lifecycle")
+    if grade.grade == "none":
+        raise Invalid(
+            "a grade of none carries no responsibility to appeal",
+            field="grade",
+            rule="only a responsibility grade can be appealed",
+        )
+    exists = await scope.scalar(
+        select(Appeal.id).where(Appeal.ticket_id == ticket.id, Appeal.staff_id == p.staff_id)
+    )
+    if exists is not None:
+        raise Conflict("you have already appealed this grade", rule="one appeal per grade")
+    appeal = Appeal(
+        ticket_id=ticket.id,
+        staff_id=p.staff_id,
+        grade_id=grade.id,
+        reason=reason,
+        filed_by=p.user_id,
+    )
+    scope.add(appeal)
+    await scope.flush()
+    await append_event(
+        scope,
+        ticket,
+        "appeal_filed",
+        p.user_id,
+        Role.STAFF,
+        {"appeal_id": appeal.id, "staff_id": p.staff_id, "grade": grade.grade, "reason": reason},
+    )
+    return appeal
+
+
+async def decide_appeal(
+    scope: TenantScope, p: Principal, ticket: Ticket, appeal: Appeal, body: s.AppealDecision
+) -> Appeal:
+    """A manager upholds or overturns; overturning records the new grade and re-derives the
+    ticket's penalties (earlier proposals are superseded, kept for the record)."""
+    hooks = await plugin_of(scope)
+    allowed = frozenset(hooks.approvers("appeal", facts_of(ticket)) or MANAGEMENT)
+    role = p.role_for(allowed)
+    if role is None:
+        raise Forbidden(
+            f"deciding an appeal needs one of {sorted(allowed)}",
+            rule="role",
+            allowed_roles=sorted(allowed),
+        )
+    if appeal.status != "pending":
+        raise Conflict(f"the appeal was already {appeal.status}", rule="decided once")
+    old = await scope.session.get(TicketGrade, appeal.grade_id)
+    assert old is not None
+    staff = await scope.session.get(Staff, appeal.staff_id)
+    assert staff is not None
+    now = utcnow()
+    payload: dict[str, Any] = {
+        "appeal_id": appeal.id,
+        "decision": body.decision,
+        "reason": body.reason,
+        "grade_was": old.grade,
+    }
+    if body.decision == "overturned":
+        if body.grade is None:
+            raise Invalid("overturning needs the new grade", field="grade", rule="required")
+        line = s.GradeLine(
+            staff=staff.code,
+            grade=body.grade,
+            findings=body.findings or old.findings,
+            complainant_violation=body.complainant_violation or old.complainant_violation,
+            capacity=old.capacity,
+            offence=body.offence if body.grade != "none" else None,
+        )
+        if line.grade == old.grade and line.offence == old.offence:
+            raise Invalid(
+                "overturning must change the grade or the offence",
+                field="grade",
+                rule="differs from the appealed grade",
+            )
+        await _check_line(scope, ticket, line, "decision")
+        payload |= {"grade": line.grade, "offence": line.offence}
+    event = await append_event(scope, ticket, "appeal_decided", p.user_id, role, payload)
+    appeal.status = body.decision
+    appeal.decided_by = p.user_id
+    appeal.decided_at = now
+    appeal.decision_reason = body.reason
+    if body.decision == "overturned":
+        old.superseded_at = now
+        new = TicketGrade(
+            ticket_id=ticket.id,
+            staff_id=staff.id,
+            grade=line.grade,
+            capacity=line.capacity,
+            offence=line.offence,
+            findings=line.findings,
+            complainant_violation=line.complainant_violation,
+            graded_by=p.user_id,
+            graded_at=old.graded_at,
+            event_id=event.id,
+        )
+        scope.add(new)
+        await scope.flush()
+        appeal.new_grade_id = new.id
+        # Amounts stay those in force when the grade was first given (issue: schedule in
+        # force at grading time), so the re-derivation prices at old.graded_at.
+        await penalties.propose(scope, ticket, old.graded_at, redo=True)
+    await scope.flush()
+    return appeal
