@@ -15,10 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import AuditEvent
-from core.db import Database
+from core.db import Database, utcnow
+from core.penalties.models import FineSetting
 from core.people.auth import forget, hash_token
 from core.people.models import ApiKey, Department, Staff, Tenant, User
-from core.people.tenant_file import TenantFile
+from core.people.tenant_file import TenantFile, fine_amounts
+from core.plugins import hooks_for
 
 
 @dataclass
@@ -37,6 +39,14 @@ def _diff(obj: Any, values: dict[str, Any]) -> dict[str, Any]:
     return changed
 
 
+def _settings(tf: TenantFile) -> dict[str, Any]:
+    """The tenant row's config: everything but fines (those are versioned rows)."""
+    out: dict[str, Any] = {"timezone": tf.config.timezone}
+    if tf.config.carry_over is not None:
+        out["carry_over"] = tf.config.carry_over
+    return out
+
+
 async def sync_tenant(db: Database, tf: TenantFile, actor: str) -> SyncReport:
     """Create or update one tenant and its people in one transaction."""
     async with db.cross_tenant() as session:  # creating a tenant precedes any tenant scope
@@ -52,7 +62,7 @@ async def _sync(session: AsyncSession, tf: TenantFile, actor: str) -> SyncReport
             name=tf.name,
             plugin=tf.plugin,
             ticket_prefix=tf.ticket_prefix,
-            config=tf.config,
+            config=_settings(tf),
         )
         session.add(tenant)
         await session.flush()
@@ -81,7 +91,7 @@ async def _sync(session: AsyncSession, tf: TenantFile, actor: str) -> SyncReport
                 "name": tf.name,
                 "plugin": tf.plugin,
                 "ticket_prefix": tf.ticket_prefix,
-                "config": tf.config,
+                "config": _settings(tf),
             },
         )
         if changed:
@@ -161,4 +171,40 @@ async def _sync(session: AsyncSession, tf: TenantFile, actor: str) -> SyncReport
             audit("create", "api_key", u.username, {"label": "demo"})
         elif key.user_id != user.id:
             raise ValueError(f"demo key of {u.username} already belongs to another user")
+
+    await _sync_fines(session, tf, tid, actor, audit)
     return report
+
+
+async def _sync_fines(
+    session: AsyncSession, tf: TenantFile, tid: int, actor: str, audit: Any
+) -> None:
+    """A fine in the file that differs from the amount in force becomes a new version,
+    effective now; earlier penalties keep the amounts they were proposed with."""
+    if not tf.config.fines:
+        return
+    now = utcnow()
+    rows = await session.execute(
+        select(FineSetting.rule, FineSetting.amount_fen)
+        .where(FineSetting.tenant_id == tid, FineSetting.effective_from <= now)
+        .order_by(FineSetting.effective_from, FineSetting.id)
+    )
+    current = {rule: fen for rule, fen in rows.all()}
+    schedule = hooks_for(tf.plugin).penalty_schedule()
+    for rule_code, (fen, reason) in fine_amounts(tf).items():
+        rule = schedule.rule(rule_code)
+        in_force = current.get(rule_code, rule.default_fen if rule else None)
+        if fen == in_force:
+            continue
+        session.add(
+            FineSetting(
+                tenant_id=tid,
+                rule=rule_code,
+                amount_fen=fen,
+                effective_from=now,
+                reason=reason,
+                out_of_range=bool(rule and not rule.in_range(fen)),
+                set_by=actor,
+            )
+        )
+        audit("set", "fine", rule_code, {"amount_fen": fen, "was_fen": in_force})

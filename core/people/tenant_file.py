@@ -7,13 +7,15 @@ A bad file is rejected with the file, the key and the rule, e.g.
 from __future__ import annotations
 
 import tomllib
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 from msgspec import Meta
 
-from core.plugins import plugin_names
+from core.plugins import hooks_for, plugin_names
 
 Slug = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,31}$")]
 DeptCode = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
@@ -58,12 +60,28 @@ class UserEntry(_Strict, kw_only=True):
     """A demo bearer token; public by nature, for local trial tenants only."""
 
 
+class FineEntry(_Strict, kw_only=True):
+    amount: Annotated[float, Meta(ge=0)] | Annotated[int, Meta(ge=0)]
+    """Yuan."""
+    reason: str = ""
+    """Required when the amount lies outside the schedule's range."""
+
+
+class TenantConfig(_Strict, kw_only=True):
+    """Tenant settings. Amounts are yuan; they become versioned fine settings on sync."""
+
+    fines: dict[str, Annotated[float, Meta(ge=0)] | Annotated[int, Meta(ge=0)] | FineEntry] = {}
+    carry_over: bool | None = None
+    """Fines that do not fit a month's pay carry over (None: the plugin's default)."""
+    timezone: str = "Asia/Shanghai"
+
+
 class TenantFile(_Strict, kw_only=True):
     slug: Slug
     name: Name
     plugin: Annotated[str, Meta(min_length=1, max_length=64)]
     ticket_prefix: Annotated[str, Meta(pattern=r"^[A-Z]{2,6}$")]
-    config: dict[str, Any] = {}
+    config: TenantConfig = msgspec.field(default_factory=TenantConfig)
     departments: list[DepartmentEntry] = []
     staff: list[StaffEntry] = []
     users: list[UserEntry] = []
@@ -102,6 +120,7 @@ def validate_references(tf: TenantFile, path: Path) -> TenantFile:
         raise TenantFileError(
             path, "plugin", f"unknown plugin {tf.plugin!r} (installed: {', '.join(plugin_names())})"
         )
+    _check_fines(tf, path)
     depts = [d.code for d in tf.departments]
     _dupes("departments", depts, path)
     _dupes("staff", [s.code for s in tf.staff], path)
@@ -134,6 +153,46 @@ def validate_references(tf: TenantFile, path: Path) -> TenantFile:
                 path, f"users[{i}].staff", "a user with role staff must name their staff record"
             )
     return tf
+
+
+def fine_amounts(tf: TenantFile) -> dict[str, tuple[int, str]]:
+    """``config.fines`` as {rule: (fen, reason)}."""
+    out = {}
+    for rule, entry in tf.config.fines.items():
+        amount, reason = (
+            (entry.amount, entry.reason) if isinstance(entry, FineEntry) else (entry, "")
+        )
+        fen = Decimal(str(amount)) * 100
+        out[rule] = (int(fen), reason) if fen == fen.to_integral_value() else (-1, reason)
+    return out
+
+
+def _check_fines(tf: TenantFile, path: Path | str) -> None:
+    from core.penalties.service import range_text  # the one place ranges are described
+
+    schedule = hooks_for(tf.plugin).penalty_schedule()
+    for rule_code, (fen, reason) in fine_amounts(tf).items():
+        key = f"config.fines.{rule_code}"
+        rule = schedule.rule(rule_code)
+        if rule is None:
+            raise TenantFileError(
+                path,
+                key,
+                f"unknown rule (the schedule has: {', '.join(r.code for r in schedule.rules)})",
+            )
+        if fen < 0:
+            raise TenantFileError(path, key, "amount must be in whole fen (at most 2 decimals)")
+        if not rule.in_range(fen) and not reason.strip():
+            raise TenantFileError(
+                path,
+                key,
+                f"{fen / 100:.2f} yuan is outside "
+                f'{range_text(rule)}; give {{ amount = ..., reason = "..." }}',
+            )
+    try:
+        ZoneInfo(tf.config.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise TenantFileError(path, "config.timezone", "unknown IANA time zone") from exc
 
 
 def load_dir(directory: Path) -> list[tuple[Path, TenantFile]]:
