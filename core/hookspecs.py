@@ -25,6 +25,7 @@ import pluggy
 if TYPE_CHECKING:
     from core.rules import (
         Classification,
+        DeadlineTable,
         GradeFacts,
         PenaltyProposal,
         PenaltySchedule,
@@ -124,6 +125,28 @@ def tousu_propose_penalties(
     schedule says so, with amounts from ``amounts`` (multiplied where the rules say,
     e.g. doubled on external escalation). Nothing is applied: a manager confirms, adjusts
     or waives each proposal. Return an empty list when nobody is penalised.
+
+    Stops at first non-None result.
+    """
+
+
+# -------------------------------------------------------------------------
+# Deadlines
+# -------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def tousu_deadlines() -> DeadlineTable | None:
+    """Called when a step's clock starts, when a ticket's severity changes, by the deadline
+    sweep, and when a tenant admin reads or overrides deadlines.
+
+    Return the industry's default :class:`core.rules.DeadlineTable`: the time limit of each
+    lifecycle step (``dispatch``, ``first_contact``, ``return``, ``reply``, ``resolution``,
+    ``follow_up``, ``invalid_notice``) per severity, in minutes, hours, calendar days or
+    working days; the reasons a clock may be paused; who is notified at once of a ticket of
+    a severity; the automatic upgrade of a long-open valid ticket; which severities are
+    urgent enough to warn outside working hours. A step without a rule has no clock.
+    Tenants override any limit.
 
     Stops at first non-None result.
     """

@@ -17,6 +17,7 @@ import pluggy
 from core import hookspecs
 from core.rules import (
     Classification,
+    DeadlineTable,
     GradeFacts,
     PenaltyProposal,
     PenaltySchedule,
@@ -97,6 +98,9 @@ class TenantHooks:
     ) -> list[PenaltyProposal]:
         answer = self.hook("tousu_propose_penalties", ticket=ticket, grades=grades, amounts=amounts)
         return list(answer or [])
+
+    def deadlines(self) -> DeadlineTable:
+        return self.hook("tousu_deadlines") or DeadlineTable(rules=())
 
     def approvers(self, step: str, ticket: TicketFacts) -> list[str] | None:
         return self.hook("tousu_approvers", step=step, ticket=ticket)

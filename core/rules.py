@@ -173,9 +173,67 @@ class PenaltyProposal(msgspec.Struct, frozen=True, kw_only=True):
     """Why, citing the seed (shown to the manager and the staff member)."""
 
 
+# ---------------------------------------------------------------- deadlines
+
+Unit = Literal["minutes", "hours", "calendar_days", "working_days"]
+Step = Literal[
+    "dispatch", "first_contact", "return", "reply", "resolution", "follow_up", "invalid_notice"
+]
+
+
+class DeadlineRule(msgspec.Struct, frozen=True, kw_only=True):
+    """The time limit of one lifecycle step, for one severity (None: any severity).
+
+    A rule for a specific severity wins over the rule for any severity.
+    """
+
+    step: Step
+    amount: int
+    unit: Unit
+    severity: str | None = None
+    seed: str = ""
+
+
+class EscalationRule(msgspec.Struct, frozen=True, kw_only=True):
+    """Who hears of a ticket of a severity at once, and within how long (domain §2)."""
+
+    severity: str
+    notify_roles: tuple[str, ...]
+    within_minutes: int = 0
+    seed: str = ""
+
+
+class UpgradeRule(msgspec.Struct, frozen=True, kw_only=True):
+    """A valid ticket still open after ``amount`` ``unit`` becomes ``to_severity``."""
+
+    amount: int
+    unit: Unit
+    to_severity: str
+    seed: str = ""
+
+
+class DeadlineTable(msgspec.Struct, frozen=True, kw_only=True):
+    rules: tuple[DeadlineRule, ...]
+    pause_reasons: tuple[str, ...] = ()
+    """Codes of the reasons a step's clock may be paused (e.g. complainant_unreachable)."""
+    escalations: tuple[EscalationRule, ...] = ()
+    upgrade: UpgradeRule | None = None
+    urgent_severities: tuple[str, ...] = ()
+    """Due-soon warnings for these severities go out at any hour, others in working hours."""
+    warn_before_percent: int = 25
+    """A due-soon warning goes out when this share of the step's time is left."""
+
+    def limit(self, step: str, severity: str | None) -> DeadlineRule | None:
+        exact = next((r for r in self.rules if r.step == step and r.severity == severity), None)
+        return exact or next((r for r in self.rules if r.step == step and r.severity is None), None)
+
+
 __all__ = [
     "FEN_PER_YUAN",
     "Classification",
+    "DeadlineRule",
+    "DeadlineTable",
+    "EscalationRule",
     "FactSpec",
     "Flag",
     "GradeFacts",
@@ -184,5 +242,6 @@ __all__ = [
     "PenaltySchedule",
     "Problem",
     "TicketFacts",
+    "UpgradeRule",
     "yuan",
 ]
