@@ -1,6 +1,7 @@
 """Imports every model so ``Base.metadata`` is complete (alembic and tests use it)."""
 
 from core.audit import AuditEvent
+from core.deadlines.models import CalendarDay, DeadlineSetting, Extension, StepClock
 from core.penalties.models import (
     Appeal,
     Deduction,
@@ -11,6 +12,7 @@ from core.penalties.models import (
     PerformancePay,
 )
 from core.people.models import ApiKey, Department, Staff, Tenant, User
+from core.tasks.models import Notification, OutboxEvent, Webhook, WebhookDelivery
 from core.tickets.models import AccusedStaff, Counter, Ticket, TicketEvent, TicketGrade
 
 __all__ = [
@@ -18,18 +20,26 @@ __all__ = [
     "ApiKey",
     "Appeal",
     "AuditEvent",
+    "CalendarDay",
     "Counter",
+    "DeadlineSetting",
     "Deduction",
     "DeductionRun",
     "Department",
+    "Extension",
     "FineSetting",
     "LedgerLine",
+    "Notification",
+    "OutboxEvent",
     "Penalty",
     "PerformancePay",
     "Staff",
+    "StepClock",
     "Tenant",
     "Ticket",
     "TicketEvent",
     "TicketGrade",
     "User",
+    "Webhook",
+    "WebhookDelivery",
 ]

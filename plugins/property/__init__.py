@@ -5,21 +5,56 @@ classification by nature (有效投诉 / 沟通性投诉: 求助型, 咨询型, 
 content (设备, 服务态度, 服务质量, 突发性事件) [000 §篇1 1(2)] and by the service areas
 complaints concentrate on (工程设施检修维护和运行, 停车场管理, 安防控制, 园艺绿化及环境卫生,
 财务管理) [004 §篇1 3]; severity 重大 > 重要 > 轻微 [000 §篇1 4(4)2]; who may close a major
-complaint [000 §篇1 5(5)2]. Grades: the seeds penalise by offence tier [000 §篇7 六], so the
-grade only records whether the person was responsible (see :mod:`plugins.property.taxonomy`).
+complaint [000 §篇1 5(5)2]; who approves an overrun [000 §篇1 4(4)9]. Grades: the seeds
+penalise by offence tier [000 §篇7 六], so the grade only records whether the person was
+responsible (see :mod:`plugins.property.taxonomy`) and the grader picks the tier.
+
+Data: :mod:`plugins.property.taxonomy` (taxonomy and facts), :mod:`plugins.property.penalties`
+(the schedule). Logic: :mod:`plugins.property.rules`. The hookimpls below only delegate.
 """
 
 from __future__ import annotations
 
 from core import Taxonomy, hookimpl
+from core.rules import (
+    Classification,
+    GradeFacts,
+    PenaltyProposal,
+    PenaltySchedule,
+    Problem,
+    TicketFacts,
+)
+from plugins.property import rules
+from plugins.property.penalties import SCHEDULE
 from plugins.property.taxonomy import TAXONOMY
 
-__all__ = ["TAXONOMY", "tousu_close_roles", "tousu_taxonomy"]
+__all__ = [
+    "SCHEDULE",
+    "TAXONOMY",
+    "tousu_approvers",
+    "tousu_check_grade",
+    "tousu_classify",
+    "tousu_penalty_schedule",
+    "tousu_propose_penalties",
+    "tousu_taxonomy",
+]
 
 MAJOR_CLOSE_ROLES: tuple[str, ...] = ("manager", "general_manager")
 """重大事项在处理完毕后, 经请示管理处负责人同意后才可以销项 [000 §篇1 5(5)2①e]: the head of
 the management office (管理处负责人) maps to the core role ``manager``; the general manager,
 who receives major complaints the same day [000 §篇1 4(4)3②], may close them too."""
+
+EXTENSION_ROLES: dict[str, tuple[str, ...]] = {
+    # 轻微投诉一般在2日内处理完毕,超时需经物业部经理批准 [000 §篇1 4(4)9]: the property
+    # department manager (物业部经理) maps to ``department_head``; higher roles may approve too.
+    "minor": ("department_head", "manager", "general_manager"),
+    # 重要投诉一般在3日内处置完毕,超时需经公司总经理批准 [000 §篇1 4(4)9].
+    "important": ("general_manager",),
+    # 重大投诉…解决时间不宜超过10日 [000 §篇1 4(4)9]: the seed names no approver; major
+    # complaints go to the general manager the same day [000 §篇1 4(4)3②], so he approves.
+    "major": ("general_manager",),
+}
+"""Who approves more time for a step, by severity."""
 
 
 @hookimpl
@@ -28,9 +63,35 @@ def tousu_taxonomy() -> Taxonomy:
 
 
 @hookimpl
-def tousu_close_roles(severity: str | None) -> list[str] | None:
-    """Only the head of the management office (or the general manager) closes a major ticket;
-    other severities keep the core default."""
-    if severity == "major":
+def tousu_classify(ticket: TicketFacts) -> Classification:
+    return rules.classify(ticket)
+
+
+@hookimpl
+def tousu_check_grade(ticket: TicketFacts, grade: GradeFacts) -> list[Problem]:
+    return rules.check_grade(ticket, grade)
+
+
+@hookimpl
+def tousu_penalty_schedule() -> PenaltySchedule:
+    return SCHEDULE
+
+
+@hookimpl
+def tousu_propose_penalties(
+    ticket: TicketFacts, grades: list[GradeFacts], amounts: dict[str, int | None]
+) -> list[PenaltyProposal]:
+    return rules.propose(ticket, grades, amounts)
+
+
+@hookimpl
+def tousu_approvers(step: str, ticket: TicketFacts) -> list[str] | None:
+    """close: only the head of the management office (or the general manager) closes a major
+    ticket; extension: by severity (:data:`EXTENSION_ROLES`); penalty and appeal: the core
+    default (manager, general manager) — the property seeds name nobody else."""
+    severity = ticket.severity
+    if step == "close" and severity == "major":
         return list(MAJOR_CLOSE_ROLES)
+    if step == "extension" and severity in EXTENSION_ROLES:
+        return list(EXTENSION_ROLES[severity])
     return None

@@ -10,6 +10,8 @@ Sources:
   004 is a machine-reworded copy (治理 for 管理, 效劳 for 服务, 掌握 for 控制, 稍微 for 轻微);
   labels use the standard words and the definition quotes the seed's wording.
 - 000 §篇6 (outage notices, 无效投诉), 000 §篇7 二 (scope: 服务态度, 专业素质, 服务效率, 其他).
+- ``FACTS``: one measurable fact per clause of the severity definitions of 000 §篇1 4(4)2,
+  read by :func:`plugins.property.rules.classify`.
 
 The seeds grade no responsibility for property (domain §4): 000 §篇7 六 penalises by offence
 tier. The grades below only record whether, and how far, the person was responsible.
@@ -18,6 +20,7 @@ tier. The grades below only record whether, and how far, the person was responsi
 from __future__ import annotations
 
 from core import Facet, Taxonomy, Term
+from core.rules import FactSpec
 
 # --- category groups --------------------------------------------------------------------
 
@@ -526,6 +529,71 @@ GRADES: tuple[Term, ...] = (
     ),
 )
 
+# --- facts — 000 §篇1 4(4)2) 投诉界定, read by plugins.property.rules.classify ---------------
+#
+# Each fact mirrors one clause of the seed's definitions, so a clerk answers the seed's own
+# questions. The one-month rule (①c) needs no fact: it is read from the ticket's age.
+
+FACTS: tuple[FactSpec, ...] = (
+    FactSpec(
+        code="promised_service_undelivered",
+        label="Promised or contracted service not delivered, or delivered with obvious errors",
+        label_zh="公司承诺或合同规定提供的服务没有实施或实施效果有明显差错",
+        kind="bool",
+        seed="000 §篇1 4(4)2①a",
+    ),
+    FactSpec(
+        code="raised_before_unresolved",
+        label="The complainant raised it before and it was not resolved",
+        label_zh="经客户提出而得不到解决",
+        kind="bool",
+        seed="000 §篇1 4(4)2①a",
+    ),
+    FactSpec(
+        code="serious_economic_loss",
+        label="Serious economic loss to the client through the company's fault",
+        label_zh="由于公司责任给客户造成重大经济损失",
+        kind="bool",
+        seed="000 §篇1 4(4)2①b",
+    ),
+    FactSpec(
+        code="personal_injury",
+        label="Personal injury to the client through the company's fault",
+        label_zh="由于公司责任给客户造成人身伤害",
+        kind="bool",
+        seed="000 §篇1 4(4)2①b",
+    ),
+    FactSpec(
+        code="service_failing",
+        label="Caused by failings or faults in the company's management or service work",
+        label_zh="因公司的管理服务工作不到位、有过失而引起",
+        kind="bool",
+        seed="000 §篇1 4(4)2②",
+    ),
+    FactSpec(
+        code="caused_by_people",
+        label="Caused by people (a human factor), not by limits of facilities or management",
+        label_zh="人为因素造成",
+        kind="bool",
+        seed="000 §篇1 4(4)2③ (轻微: 非人为因素造成的影响)",
+    ),
+    FactSpec(
+        code="slight_inconvenience",
+        label="Slight inconvenience to life or work from limited facilities, equipment or "
+        "management",
+        label_zh="因公司的设施、设备和管理水平有限给客户造成的生活、工作轻微不便",
+        kind="bool",
+        seed="000 §篇1 4(4)2③",
+    ),
+    FactSpec(
+        code="easily_fixed",
+        label="Can be resolved or improved fairly easily",
+        label_zh="可以通过改进而较易得到解决或改进",
+        kind="bool",
+        seed="000 §篇1 4(4)2③",
+    ),
+)
+
 TAXONOMY: Taxonomy = Taxonomy(
     industry="property",
     label="Property management",
@@ -535,4 +603,5 @@ TAXONOMY: Taxonomy = Taxonomy(
     severities=SEVERITIES,
     facets=(NATURE,),
     grades=GRADES,
+    facts=FACTS,
 )

@@ -1,0 +1,1 @@
+"""Deadlines: working-day calendars, per-step clocks, pauses, extensions, escalation."""

@@ -1,0 +1,93 @@
+"""Per-step clocks, tenant deadline overrides and calendar days, extension requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, TenantScoped, utcnow
+
+
+class StepClock(TenantScoped, Base):
+    """The clock of one lifecycle step of one ticket, charged to the step's owner.
+
+    ``alarm_at`` is the next moment the sweep must look at the clock (its due-soon warning
+    or its due time); it is NULL when nothing is pending, so the sweep reads only
+    ``alarm_at <= now`` through its index — O(due clocks), never a scan of open tickets.
+    """
+
+    __tablename__ = "step_clocks"
+    __table_args__ = (Index("ix_step_clocks_alarm", "alarm_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    step: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), default="running")
+    """running | paused | met | missed | cancelled."""
+    owner_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    started_at: Mapped[dt.datetime] = mapped_column()
+    amount: Mapped[int] = mapped_column()
+    unit: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+    """plugin | tenant | extension: where the limit came from."""
+    due_at: Mapped[dt.datetime] = mapped_column()
+    warn_at: Mapped[dt.datetime] = mapped_column()
+    alarm_at: Mapped[dt.datetime | None] = mapped_column()
+    warned_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    breached_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    paused_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    paused_seconds: Mapped[int] = mapped_column(default=0)
+    pause_reason: Mapped[str | None] = mapped_column(String(64), default=None)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class DeadlineSetting(TenantScoped, Base):
+    """A tenant's override of a plugin's limit; versions apply to steps started after."""
+
+    __tablename__ = "deadline_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    step: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str | None] = mapped_column(String(64))
+    amount: Mapped[int] = mapped_column()
+    unit: Mapped[str] = mapped_column(String(16))
+    effective_from: Mapped[dt.datetime] = mapped_column()
+    set_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CalendarDay(TenantScoped, Base):
+    """A tenant's own closure (non-working day) or extra working day."""
+
+    __tablename__ = "calendar_days"
+    __table_args__ = (UniqueConstraint("tenant_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))
+    """closure | workday."""
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Extension(TenantScoped, Base):
+    """A handler's request for more time on a step, approved per the plugin's rules."""
+
+    __tablename__ = "extensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    clock_id: Mapped[int] = mapped_column(ForeignKey("step_clocks.id"))
+    amount: Mapped[int] = mapped_column()
+    unit: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    complainant_informed: Mapped[bool] = mapped_column(default=False)
+    requested_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    new_due_at: Mapped[dt.datetime | None] = mapped_column(default=None)

@@ -1,0 +1,1 @@
+"""Background work: the outbox, notifications, webhooks and the dramatiq actors."""
