@@ -92,6 +92,7 @@ class TenantScopeError(RuntimeError):
 
 _TENANT = "tenant_id"
 _CROSS = "cross_tenant"
+_STAMPED = "tenant_stamped"
 
 
 def _touches_tenant_tables(state: ORMExecuteState) -> bool:
@@ -112,7 +113,7 @@ def _scope_statement(state: ORMExecuteState) -> None:
         return
     if tenant_id is None:
         raise TenantScopeError("tenant-owned table queried without a tenant scope")
-    if state.is_insert:
+    if state.is_insert and not state.execution_options.get(_STAMPED):
         raise TenantScopeError("bulk INSERT into a tenant table: use scope.add() instead")
     if state.is_select or state.is_update or state.is_delete:
         state.statement = state.statement.options(
@@ -171,6 +172,23 @@ class TenantScope:
         if isinstance(obj, TenantScoped):
             obj.tenant_id = self.tenant_id
         self.session.add(obj)
+
+    async def insert_ignore(self, model: type[Any], rows: list[dict[str, Any]]) -> int:
+        """Insert rows, skipping those that hit a unique constraint (idempotent writes such as
+        "notify once"). Returns how many were inserted. ``tenant_id`` is set here."""
+        if not rows:
+            return 0
+        values = [{**r, "tenant_id": self.tenant_id} for r in rows]
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            stmt = pg_insert(model).values(values).on_conflict_do_nothing()
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            stmt = sqlite_insert(model).values(values).on_conflict_do_nothing()
+        result = await self.session.execute(stmt, execution_options={_STAMPED: True})
+        return int(result.rowcount or 0)
 
     async def execute(self, statement: Any, params: Any = None) -> Any:
         return await self.session.execute(statement, params)

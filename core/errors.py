@@ -19,6 +19,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 log = logging.getLogger("tousu.errors")
 
@@ -91,6 +92,7 @@ def handle_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Re
             rule = m.group("rule") if m else msg
             field = (m.group("field") if m else None) or item.get("key")
             src = item.get("source")
+            src = getattr(src, "value", src)
             if src and src != "body" and field:
                 field = f"{src}.{field}"
             break
@@ -120,6 +122,16 @@ def handle_integrity(_: Request[Any, Any, Any], exc: IntegrityError) -> Response
     )
 
 
+def handle_stale(_: Request[Any, Any, Any], exc: StaleDataError) -> Response[Any]:
+    return _json(
+        Conflict(
+            "the record changed since you read it; reload and retry",
+            field="version",
+            rule="must equal the current version",
+        )
+    )
+
+
 def handle_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error", exc_info=exc)
     err = ApiError("internal error; it has been logged")
@@ -132,5 +144,6 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     ValidationException: handle_validation,
     HTTPException: handle_http,
     IntegrityError: handle_integrity,
+    StaleDataError: handle_stale,
     Exception: handle_unexpected,
 }

@@ -175,7 +175,9 @@ class PenaltyProposal(msgspec.Struct, frozen=True, kw_only=True):
 
 # ---------------------------------------------------------------- deadlines
 
-Unit = Literal["minutes", "hours", "calendar_days", "working_days"]
+Unit = Literal["minutes", "hours", "calendar_days", "working_days", "months"]
+"""``months``: a period ends at 24:00 of the same day number N months later (or that
+month's last day), as China's Civil Code counts months (民法典 第二百零一条–二百零三条)."""
 Step = Literal[
     "dispatch", "first_contact", "return", "reply", "resolution", "follow_up", "invalid_notice"
 ]

@@ -34,7 +34,7 @@ def test_full_loop_to_closed(api, tenant):
         t,
         "grade",
         findings="repair not done properly",
-        grades=[{"staff": staff[0], "grade": "main", "findings": "left the job unfinished"}],
+        grades=[{"staff": staff[0], "grade": "main", "offence": "tier_2", "findings": "left the job unfinished"}],
     )
     t = api.act(tenant, head, t, "reply", reply="fixed, apologies", apology=True)
     t = api.act(tenant, "clerk", t, "follow_up", note="satisfied")

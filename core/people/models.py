@@ -49,12 +49,9 @@ class Staff(TenantScoped, Base):
     active: Mapped[bool] = mapped_column(default=True)
 
 
-class User(Base):
-    """Someone who logs in. ``tenant_id`` is NULL only for platform operators.
-
-    Not a :class:`TenantScoped` table because platform operators belong to no tenant;
-    tenant paths read users through the people service, which filters by tenant.
-    """
+class User(TenantScoped, Base):
+    """Someone who logs in. ``tenant_id`` is NULL only for platform operators, who belong
+    to no tenant and so never appear in a tenant scope."""
 
     __tablename__ = "users"
     __table_args__ = (UniqueConstraint("tenant_id", "username"),)

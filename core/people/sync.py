@@ -21,6 +21,7 @@ from core.people.auth import forget, hash_token
 from core.people.models import ApiKey, Department, Staff, Tenant, User
 from core.people.tenant_file import TenantFile, fine_amounts
 from core.plugins import hooks_for
+from core.tasks.notify import SYSTEM_USER
 
 
 @dataclass
@@ -152,7 +153,12 @@ async def _sync(session: AsyncSession, tf: TenantFile, actor: str) -> SyncReport
         elif changed := _diff(row, values):
             audit("update", "user", u.username, changed)
             forget()
-    listed = {u.username for u in tf.users}
+    if SYSTEM_USER not in users:  # the actor of automated changes (sweeps, auto-upgrades)
+        users[SYSTEM_USER] = User(
+            tenant_id=tid, username=SYSTEM_USER, display_name="automated actions", roles=[]
+        )
+        session.add(users[SYSTEM_USER])
+    listed = {u.username for u in tf.users} | {SYSTEM_USER}
     for name, row in users.items():
         if name not in listed and row.active:
             row.active = False

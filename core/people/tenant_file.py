@@ -140,6 +140,10 @@ def validate_references(tf: TenantFile, path: Path) -> TenantFile:
                 f"users[{i}].department",
                 f"unknown department {u.department!r} (declared: {', '.join(depts)})",
             )
+        if u.username == "system":
+            raise TenantFileError(
+                path, f"users[{i}].username", "'system' is reserved for automated actions"
+            )
         if u.staff is not None and u.staff not in staff_codes:
             raise TenantFileError(path, f"users[{i}].staff", f"unknown staff code {u.staff!r}")
         if "department_head" in u.roles and u.department is None:

@@ -24,9 +24,10 @@ async def append_event(
     on by one (a concurrent writer holding the old version gets 409)."""
     now = utcnow()
     ticket.updated_at = now
+    ticket.version = ticket.version + 1
     event = TicketEvent(
         ticket_id=ticket.id,
-        seq=ticket.version + 1,
+        seq=ticket.version,
         action=action,
         from_state=from_state or ticket.state,
         to_state=ticket.state,

@@ -70,8 +70,9 @@ class Ticket(TenantScoped, Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(128), default=None)
     request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
 
-    # UPDATE … WHERE version = :seen; zero rows → StaleDataError → 409.
-    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    # Every UPDATE carries WHERE version = :seen (zero rows → StaleDataError → 409); the
+    # version itself moves on once per history event (core.tickets.events.append_event).
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}  # noqa: RUF012
 
     accused: Mapped[list[AccusedStaff]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="AccusedStaff.staff_id"

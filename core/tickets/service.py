@@ -19,11 +19,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from core.db import TenantScope, utcnow
+from core.deadlines import engine as deadlines
+from core.deadlines import escalation
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.people.auth import Principal
 from core.people.models import Department, Staff, Tenant, User
 from core.people.roles import READ_ALL, SEES_COMPLAINANT, Role
 from core.plugins import hooks_for
+from core.tasks.notify import emit
 from core.tickets import grading
 from core.tickets import schemas as s
 from core.tickets.classification import check_classification, check_complete, check_facts
@@ -191,6 +194,23 @@ async def create(
                 )
             )
             await scope.flush()
+            await deadlines.on_transition(scope, hooks, ticket, "intake", principal, now)
+            await escalation.on_severity(scope, hooks, ticket)
+            await emit(
+                scope,
+                "ticket.intake",
+                {
+                    "ticket_id": ticket.id,
+                    "number": ticket.number,
+                    "action": "intake",
+                    "from": None,
+                    "to": State.RECEIVED,
+                    "at": now.isoformat(),
+                    "severity": ticket.severity,
+                    "category": ticket.category,
+                },
+                dedupe=f"ticket:{ticket.id}:1",
+            )
     except IntegrityError:
         if idempotency_key is None:
             raise
@@ -345,10 +365,38 @@ async def transition(
         payload.update(extra)
     if t.target is not None:
         ticket.state = t.target
+    hooks = await plugin_of(scope)
+    severity_was = (extra or {}).get("severity_was", ticket.severity)
+    clocks = await deadlines.on_transition(scope, hooks, ticket, action, principal)
+    if severity_was != ticket.severity:
+        clocks += await deadlines.retime(scope, hooks, ticket)
+        await escalation.on_severity(scope, hooks, ticket)
+    if clocks:
+        payload["deadlines"] = clocks
     event = await append_event(scope, ticket, action, principal.user_id, role, payload, before)
     if action == "grade":
         await grading.record(scope, principal, ticket, body, event)  # type: ignore[arg-type]
+    await emit(
+        scope,
+        f"ticket.{action}",
+        _event_payload(ticket, event),
+        dedupe=f"ticket:{ticket.id}:{event.seq}",
+    )
     return ticket
+
+
+def _event_payload(ticket: Ticket, event: TicketEvent) -> dict[str, Any]:
+    """What leaves the system about a change (webhooks): no complainant identity."""
+    return {
+        "ticket_id": ticket.id,
+        "number": ticket.number,
+        "action": event.action,
+        "from": event.from_state,
+        "to": event.to_state,
+        "at": event.at.isoformat(),
+        "severity": ticket.severity,
+        "category": ticket.category,
+    }
 
 
 Effect = Any

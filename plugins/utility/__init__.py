@@ -13,12 +13,20 @@ Seeds:
   第二十四条 general, major (重大) and severe (严重) events, main and secondary responsibility.
 - 002 《投诉举报管理办法》 (供电局客户投诉举报管理办法) 第四条 受理范围: the nineteen
   acceptance-scope items (the ``commitment_breach`` facet), with their thresholds.
+- 002 《客户投诉管理考核办法》第二十四条–第二十八条: the penalty schedule (penalties.py);
+  第二十五条 doubles on a confirmed outside complaint, 第二十六条 charges a falsified reply to
+  the unit, 第二十八条 carries unpaid fines over.
 - 001 (analyses of power-customer complaints): reporting tags only, no second taxonomy.
+
+The rules live in rules.py (classification flags, grade checks, proposals) and penalties.py
+(the schedule, as data); the hookimpls below only hand them over.
 """
 
 from __future__ import annotations
 
 from core import hookimpl
+from plugins.utility import rules
+from plugins.utility.penalties import SCHEDULE
 from plugins.utility.taxonomy import TAXONOMY
 
 # Severities whose closing is restricted. 重大 and 严重 are unordered labels (see taxonomy.py);
@@ -32,7 +40,39 @@ def tousu_taxonomy():
 
 
 @hookimpl
-def tousu_close_roles(severity):
+def tousu_classify(ticket):
+    # 《投诉举报管理办法》第四条 breaches from the facts; 《客户投诉管理考核办法》第九条 counting.
+    return rules.classify(ticket)
+
+
+@hookimpl
+def tousu_check_grade(ticket, grade):
+    # 《客户投诉管理考核办法》第二十四条: main / secondary / none; capacities of 第二十四条(四).
+    return rules.check_grade(ticket, grade)
+
+
+@hookimpl
+def tousu_penalty_schedule():
+    # 《客户投诉管理考核办法》第二十四条–第二十八条 (carry-over: 第二十八条).
+    return SCHEDULE
+
+
+@hookimpl
+def tousu_propose_penalties(ticket, grades, amounts):
+    # 《客户投诉管理考核办法》第二十四条 tiers, ×2 under 第二十五条, unit charge of 第二十六条.
+    return rules.propose(ticket, grades, amounts)
+
+
+@hookimpl
+def tousu_approvers(step, ticket):
+    if step == "extension":
+        # A complex case may take longer only after the complainant is told why and the
+        # company agrees (002 《客户投诉管理考核办法》第十五条 "情况复杂的,在向客户说明原因并报
+        # 公司同意后,时限可以适当延长"): the company's management, not the desk.
+        return ["manager", "general_manager"]
+    if step != "close":
+        return None
+    severity = ticket.severity
     # Major and severe events leave the customer-service centres' hands: the units report
     # them to the marketing department the same day (002 《客户投诉管理考核办法》第十九条),
     # the marketing department investigates and handles major events (第六条) while the

@@ -5,9 +5,12 @@ repeat, so every citation names the document):
 
 - 002 《客户投诉管理考核办法》 (the seed's full title: 供电公司客户投诉管理考核办法):
   第九条 (what counts as a complaint), 第十条 (four classes, seventeen items — canonical),
-  第二十四条 (general / major / severe events; main and secondary responsibility).
+  第二十四条 (general / major / severe events; main and secondary responsibility; the
+  accountable capacities of 第二十四条(四)), 第二十五条 (outside escalation, a fact),
+  第二十六条 (falsified reply, a fact).
 - 002 《投诉举报管理办法》 (full title: 供电局客户投诉举报管理办法), 第四条 受理范围:
-  nineteen items, published-commitment breaches, some with measurable thresholds.
+  nineteen items, published-commitment breaches, some with measurable thresholds (the facts
+  the rules in rules.py measure).
 
 001's groupings and 003's production / marketing / grid-construction split are reporting
 tags, not a second taxonomy (domain notes §9), so they are not encoded here.
@@ -16,6 +19,7 @@ tags, not a second taxonomy (domain notes §9), so they are not encoded here.
 from __future__ import annotations
 
 from core import Facet, Taxonomy, Term
+from core.rules import FactSpec
 
 _ASSESS = "002 《客户投诉管理考核办法》"
 _REPORT = "002 《投诉举报管理办法》"
@@ -23,6 +27,8 @@ _REPORT = "002 《投诉举报管理办法》"
 _ART9 = f"{_ASSESS}第九条"
 _ART10 = f"{_ASSESS}第十条"
 _ART24 = f"{_ASSESS}第二十四条"
+_ART25 = f"{_ASSESS}第二十五条"
+_ART26 = f"{_ASSESS}第二十六条"
 _SCOPE = f"{_REPORT}第四条"
 
 
@@ -406,6 +412,167 @@ GRADES: tuple[Term, ...] = (
 )
 
 
+# -------------------------------------------------------------------------
+# Further accountable capacities: 第二十四条(四)1(3)-(5) and (四)2(3)-(5).
+# ``direct`` (the person complained about, graded main or secondary) is the core's own.
+# -------------------------------------------------------------------------
+
+CAPACITIES: tuple[Term, ...] = (
+    Term(
+        code="workshop_leader",
+        label="Workshop leader of the directly responsible person",
+        label_zh="负有直接责任者所在车间领导、有关人员",
+        definition=(
+            "重大投诉事件:对负有直接责任者所在车间领导、有关人员给予行政警告至撤职处分,"
+            "并处以不少于500元的经济处罚;严重投诉事件:对负有管理的直接责任者所在车间领导、"
+            "有关人员处以不少于600元的经济处罚。一般性质投诉事件不设此项(第二十四条(三))。"
+        ),
+        seed=f"{_ART24}(四)1(3)、(四)2(3)",
+    ),
+    Term(
+        code="department_head",
+        label="Head of the department with management responsibility",
+        label_zh="负有管理责任的有关部门负责人、有关人员",
+        definition=(
+            "重大投诉事件:给予行政记过处分至降职处分,并处以不少于300元经济处罚;"
+            "严重投诉事件:处以不少于400元经济处罚。"
+        ),
+        seed=f"{_ART24}(四)1(4)、(四)2(4)",
+    ),
+    Term(
+        code="unit_leader",
+        label="Unit head or deputy in charge, with leadership responsibility",
+        label_zh="负有领导责任的单位正职、分管副职",
+        definition=(
+            "重大投诉事件:对负有领导责任的单位正职、分管副职给予行政警告至降职处分,"
+            "并处以不少于300元的经济处罚;严重投诉事件:对负有领导责任的单位分管副职"
+            "处以不少于400元的经济处罚(严重事件条文只列分管副职;单位正职按第二十四条(五)"
+            "参照逐级考核)。"
+        ),
+        seed=f"{_ART24}(四)1(5)、(四)2(5)",
+    ),
+)
+
+
+# -------------------------------------------------------------------------
+# Measurable facts: the thresholds of 《投诉举报管理办法》第四条 受理范围 (items 10-16) and
+# the assessment facts of 《客户投诉管理考核办法》第九条, 第二十四条, 第二十五条, 第二十六条.
+# The thresholds themselves live in rules.py next to the rule that reads them.
+# -------------------------------------------------------------------------
+
+AREA_VALUES = ("urban", "rural", "remote")
+CUSTOMER_TYPES = (
+    "residential",
+    "low_voltage",
+    "high_voltage_single",
+    "high_voltage_dual",
+    "non_residential",
+)
+
+FACTS: tuple[FactSpec, ...] = (
+    FactSpec(
+        code="area",
+        label="Area of the repair site (urban, rural, special remote)",
+        label_zh="抢修地点区域(城区范围/农村地区/特殊边远地区)",
+        kind="choice",
+        values=AREA_VALUES,
+        seed=f"{_SCOPE}第15项",
+    ),
+    FactSpec(
+        code="repair_arrival_minutes",
+        label="Minutes until the repair crew arrived on site",
+        label_zh="供电抢修人员到达现场用时(分钟)",
+        kind="int",
+        unit="minutes",
+        seed=f"{_SCOPE}第15项",
+    ),
+    FactSpec(
+        code="customer_type",
+        label=(
+            "Customer type (residential, low-voltage, high-voltage single / dual supply; "
+            "non-residential where only that is known)"
+        ),
+        label_zh="客户类别(居民/低压电力/高压单电源/高压双电源/非居民)",
+        kind="choice",
+        values=CUSTOMER_TYPES,
+        seed=f"{_SCOPE}第10项、第11项、第12项",
+    ),
+    FactSpec(
+        code="supply_plan_answer_working_days",
+        label="Working days taken to answer the supply plan",
+        label_zh="供电方案答复用时(工作日)",
+        kind="int",
+        unit="working_days",
+        seed=f"{_SCOPE}第10项",
+    ),
+    FactSpec(
+        code="connection_working_days",
+        label=(
+            "Working days from passed inspection and completed formalities until power was "
+            "connected (or until now, if still not connected)"
+        ),
+        label_zh="受电装置检验(受电工程验收)合格并办理相关手续后至送电的工作日数",
+        kind="int",
+        unit="working_days",
+        seed=f"{_SCOPE}第11项、第12项",
+    ),
+    FactSpec(
+        code="outage_notice_days",
+        label="Days ahead a planned maintenance outage was announced to the public",
+        label_zh="供电设施计划检修停电提前向社会公告的天数",
+        kind="int",
+        unit="days",
+        seed=f"{_SCOPE}第13项",
+    ),
+    FactSpec(
+        code="disconnection_notice_days",
+        label="Days ahead the disconnection notice was served on a customer in arrears",
+        label_zh="对欠费客户停电前提前送达停电通知书的天数",
+        kind="int",
+        unit="days",
+        seed=f"{_SCOPE}第16项",
+    ),
+    FactSpec(
+        code="fault_service_24h",
+        label="A 24-hour fault-report service was provided",
+        label_zh="提供24小时电力故障报修服务",
+        kind="bool",
+        seed=f"{_SCOPE}第14项",
+    ),
+    FactSpec(
+        code="verified_supplier_responsibility",
+        label="Verified as the supply unit's responsibility",
+        label_zh="经核实属于供电单位责任",
+        kind="bool",
+        seed=_ART9,
+    ),
+    FactSpec(
+        code="external_escalation",
+        label=(
+            "Complained to a supervision channel outside the company (the grid company, the "
+            "electricity regulator…) and found true"
+        ),
+        label_zh="投诉到公司以外的服务监督渠道(国家电网公司、电力监管委员会等),经查属实",
+        kind="bool",
+        seed=_ART25,
+    ),
+    FactSpec(
+        code="customer_loss",
+        label="The work-quality fault caused the customer a loss",
+        label_zh="工作质量问题造成客户利益损失",
+        kind="bool",
+        seed=f"{_ART24}(三)1",
+    ),
+    FactSpec(
+        code="falsified_reply",
+        label="The unit's reply was falsified, concealed the truth or was not reported truthfully",
+        label_zh="回复中出现弄虚作假、隐瞒真相、不如实上报",
+        kind="bool",
+        seed=_ART26,
+    ),
+)
+
+
 TAXONOMY: Taxonomy = Taxonomy(
     industry="utility",
     label="Power supply (95598)",
@@ -415,4 +582,6 @@ TAXONOMY: Taxonomy = Taxonomy(
     severities=SEVERITIES,
     facets=FACETS,
     grades=GRADES,
+    capacities=CAPACITIES,
+    facts=FACTS,
 )

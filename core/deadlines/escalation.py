@@ -1,0 +1,86 @@
+"""Escalation: who hears of a ticket at once by severity, and of a step that overran.
+
+Domain §2: a major complaint reaches the general manager the same day, an important one the
+responsible manager within 1 hour [000 §篇1 4(4)3②, 4(4)4] — the plugin's table says which
+severities and roles. A breached step notifies the chain: the owning department's head, the
+desk supervisor, then management.
+"""
+
+from __future__ import annotations
+
+from core.db import TenantScope
+from core.deadlines.models import StepClock
+from core.people.roles import Role
+from core.plugins import TenantHooks
+from core.tasks.notify import emit, notify, recipients
+from core.tickets.models import Ticket
+
+BREACH_CHAIN = frozenset({Role.DEPARTMENT_HEAD, Role.SUPERVISOR, Role.MANAGER})
+
+
+async def on_severity(scope: TenantScope, hooks: TenantHooks, ticket: Ticket) -> int:
+    """Notify the roles the plugin names for the ticket's severity (once per severity)."""
+    if ticket.severity is None:
+        return 0
+    sent = 0
+    for rule in hooks.deadlines().escalations:
+        if rule.severity != ticket.severity:
+            continue
+        users = await recipients(scope, set(rule.notify_roles), ticket.assigned_department_id)
+        sent += await notify(
+            scope,
+            users,
+            kind="escalation",
+            ticket_id=ticket.id,
+            dedupe=f"escalation:{ticket.id}:{ticket.severity}",
+            message=f"{ticket.number}: {ticket.severity} complaint — to be handled within "
+            f"{rule.within_minutes} minutes of notice ({rule.seed})",
+        )
+    return sent
+
+
+async def on_breach(
+    scope: TenantScope, hooks: TenantHooks, ticket: Ticket, clock: StepClock
+) -> int:
+    """Notify the escalation chain of a step that overran its due time (once per clock)."""
+    roles = set(BREACH_CHAIN)
+    if ticket.severity in hooks.deadlines().urgent_severities:
+        roles.add(Role.GENERAL_MANAGER)
+    users = await recipients(scope, roles, clock.owner_department_id)
+    sent = await notify(
+        scope,
+        users,
+        kind="deadline_breached",
+        ticket_id=ticket.id,
+        dedupe=f"breach:{clock.id}",
+        message=f"{ticket.number}: step {clock.step} overdue since {clock.due_at.isoformat()}",
+    )
+    await emit(
+        scope,
+        "deadline.breached",
+        {
+            "ticket": ticket.number,
+            "ticket_id": ticket.id,
+            "step": clock.step,
+            "due_at": clock.due_at.isoformat(),
+            "owner_department_id": clock.owner_department_id,
+        },
+        dedupe=f"breach:{clock.id}",
+    )
+    return sent
+
+
+async def on_due_soon(scope: TenantScope, ticket: Ticket, clock: StepClock) -> int:
+    """Warn the step's owner that its due time is near (once per clock)."""
+    if clock.owner_user_id is not None:
+        users = [clock.owner_user_id]
+    else:
+        users = await recipients(scope, {Role.DEPARTMENT_HEAD}, clock.owner_department_id)
+    return await notify(
+        scope,
+        users,
+        kind="deadline_due_soon",
+        ticket_id=ticket.id,
+        dedupe=f"warn:{clock.id}",
+        message=f"{ticket.number}: step {clock.step} is due at {clock.due_at.isoformat()}",
+    )

@@ -1,0 +1,89 @@
+"""In-app notifications and outbox events, written inside the change's own transaction.
+
+Both are idempotent by key: notifying twice for the same reason, or emitting the same event
+twice, writes one row (a unique constraint, not a read-before-write), which is what makes
+"the right people are notified once, not once per sweep" hold with several sweepers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from core.db import TenantScope, utcnow
+from core.people.models import User
+from core.people.roles import Role
+from core.tasks.models import Notification, OutboxEvent
+
+SYSTEM_USER = "system"
+"""Each tenant's user for automated actions (sweeps, auto-upgrades); it has no keys."""
+
+
+async def system_user_id(scope: TenantScope) -> int:
+    uid = await scope.scalar(select(User.id).where(User.username == SYSTEM_USER))
+    if uid is None:
+        raise RuntimeError("tenant has no system user; run `tousu tenants sync`")
+    return int(uid)
+
+
+async def recipients(
+    scope: TenantScope, roles: frozenset[str] | set[str], department_id: int | None = None
+) -> list[int]:
+    """Active users holding any of ``roles``; department heads only of ``department_id``."""
+    rows = await scope.execute(
+        select(User.id, User.roles, User.department_id).where(User.active.is_(True))
+    )
+    out = []
+    for uid, user_roles, dept in rows.all():
+        held = set(user_roles or []) & set(roles)
+        if not held:
+            continue
+        if held == {Role.DEPARTMENT_HEAD} and department_id is not None and dept != department_id:
+            continue
+        out.append(int(uid))
+    return out
+
+
+async def notify(
+    scope: TenantScope,
+    user_ids: list[int],
+    *,
+    kind: str,
+    message: str,
+    dedupe: str,
+    ticket_id: int | None = None,
+) -> int:
+    """Notify each user once per ``dedupe`` key; returns how many were new."""
+    now = utcnow()
+    rows = [
+        {
+            "user_id": uid,
+            "ticket_id": ticket_id,
+            "kind": kind,
+            "message": message,
+            "dedupe_key": dedupe,
+            "created_at": now,
+            "read_at": None,
+        }
+        for uid in sorted(set(user_ids))
+    ]
+    return await scope.insert_ignore(Notification, rows)
+
+
+async def emit(scope: TenantScope, topic: str, payload: dict[str, Any], dedupe: str) -> None:
+    """Write an outbox event for background work (webhooks) in the current transaction."""
+    await scope.insert_ignore(
+        OutboxEvent,
+        [
+            {
+                "topic": topic,
+                "payload": payload,
+                "dedupe_key": dedupe,
+                "created_at": utcnow(),
+                "sent_at": None,
+                "attempts": 0,
+                "last_error": "",
+            }
+        ],
+    )
