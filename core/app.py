@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar, Request, get
@@ -12,12 +14,14 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from sqlalchemy import select
 
 from core.db import Database
+from core.deadlines.api import ROUTES as DEADLINE_ROUTES
 from core.errors import EXCEPTION_HANDLERS
 from core.penalties.api import ROUTES as PENALTY_ROUTES
 from core.people.api import ROUTES as PEOPLE_ROUTES
 from core.people.auth import BearerAuth
 from core.people.models import Tenant
 from core.settings import Settings, load_settings
+from core.tasks.api import ROUTES as TASK_ROUTES
 from core.tickets.api import ROUTES as TICKET_ROUTES
 
 PUBLIC = ["^/health", "^/docs", "^/schema"]
@@ -39,16 +43,37 @@ async def health(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return {"status": "ok", "database": db.dialect}
 
 
-def create_app(settings: Settings | None = None, db: Database | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, db: Database | None = None, background: bool = False
+) -> Litestar:
+    """The app. ``background`` runs the embedded worker, outbox relay and deadline sweep
+    in-process (``tousu serve`` without Redis); tests drive those by hand."""
     settings = settings or load_settings()
     database = db or Database(settings.database_url)
+
+    @asynccontextmanager
+    async def _background(_: Litestar) -> AsyncIterator[None]:
+        if not background:
+            yield
+            return
+        from core.tasks.runtime import embedded
+
+        async with embedded(database):
+            yield
 
     async def _dispose() -> None:
         if db is None:
             await database.dispose()
 
     app = Litestar(
-        route_handlers=[health, *PEOPLE_ROUTES, *TICKET_ROUTES, *PENALTY_ROUTES],
+        route_handlers=[
+            health,
+            *PEOPLE_ROUTES,
+            *TICKET_ROUTES,
+            *PENALTY_ROUTES,
+            *DEADLINE_ROUTES,
+            *TASK_ROUTES,
+        ],
         middleware=[DefineMiddleware(BearerAuth, exclude=PUBLIC)],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
@@ -59,6 +84,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             description="Authenticate with `Authorization: Bearer <token>`.",
         ),
         on_shutdown=[_dispose],
+        lifespan=[_background],
         debug=False,
         logging_config=None,
     )

@@ -170,7 +170,10 @@ class TenantScope:
 
     def add(self, obj: Any) -> None:
         if isinstance(obj, TenantScoped):
-            obj.tenant_id = self.tenant_id
+            if obj.tenant_id is None:
+                obj.tenant_id = self.tenant_id
+            elif obj.tenant_id != self.tenant_id:
+                raise TenantScopeError(f"{type(obj).__name__} belongs to another tenant")
         self.session.add(obj)
 
     async def insert_ignore(self, model: type[Any], rows: list[dict[str, Any]]) -> int:

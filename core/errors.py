@@ -78,6 +78,7 @@ def handle_api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[dict[
     return _json(exc)
 
 
+_NAMED = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
 _AT = re.compile(r"^(?P<rule>.*?)(?: - at `\$\.?(?P<field>[^`]*)`)?$")
 
 
@@ -90,10 +91,19 @@ def handle_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Re
             msg = str(item.get("message", ""))
             m = _AT.match(msg)
             rule = m.group("rule") if m else msg
-            field = (m.group("field") if m else None) or item.get("key")
+            at = m.group("field") if m else None
             src = item.get("source")
             src = getattr(src, "value", src)
-            if src and src != "body" and field:
+            named = _NAMED.search(rule or "")
+            key = item.get("key")
+            parent = at or (str(key) if key not in (None, "", "data") else None)
+            if named:  # a missing or unknown field: msgspec names it in the rule
+                field = f"{parent}.{named.group(1)}" if parent else named.group(1)
+            elif at:
+                field = at
+            elif parent:  # Litestar's own "data" key is never reported as a field
+                field = parent
+            if src and src not in ("body", None) and field and not field.startswith(f"{src}."):
                 field = f"{src}.{field}"
             break
     if "JSON is malformed" in str(rule) or "malformed" in str(exc.detail).lower():
@@ -110,6 +120,8 @@ def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     for klass, api in mapping.items():
         if isinstance(exc, klass):
             return _json(api(exc.detail))
+    if exc.status_code == 400:  # Litestar's own "body is not valid JSON"
+        return _json(ApiError(exc.detail, rule="the body must be valid JSON"))
     err = ApiError(exc.detail)
     err.status, err.code = exc.status_code, "http_error"
     return _json(err)

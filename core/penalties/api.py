@@ -27,13 +27,16 @@ from core.tickets import service as tickets
 from core.tickets.facts import plugin_of
 
 TAGS = ["penalties"]
-Yuan = Annotated[Decimal, Meta(ge=0)]
+Yuan = Decimal
+"""Decimal yuan (a JSON string or number); checked >= 0 and whole fen by :func:`to_fen`."""
 Period = Annotated[str, Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
 ADMIN = frozenset({Role.TENANT_ADMIN})
 LEDGER_READERS = ADMIN | MANAGEMENT
 
 
 def to_fen(amount: Decimal, field: str = "amount_yuan") -> int:
+    if not amount.is_finite() or amount < 0:
+        raise Invalid(f"{amount} is not an amount", field=field, rule="a number >= 0")
     fen = amount * 100
     if fen != fen.to_integral_value():
         raise Invalid(f"{amount} has more than two decimals", field=field, rule="whole fen")

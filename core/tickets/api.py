@@ -165,8 +165,12 @@ def _action_route(t: Transition) -> Any:
         principal = _principal(request)
         db: Database = request.app.state.db
         async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]
-            await service.transition(scope, principal, ticket_id, t.action, data)
-        return await _out(db, principal, ticket_id)
+            ticket = await service.transition(scope, principal, ticket_id, t.action, data)
+            # Answer from the changed ticket itself: the actor may no longer see it (a
+            # department head who returned it), yet the change happened.
+            depts = await service.department_refs(scope)
+            actions = await service.actions_for(scope, principal, ticket)
+            return service.to_out(ticket, principal, depts, actions)
 
     handler.__doc__ = (
         f"{t.summary}\n\nFrom: {', '.join(sorted(t.sources))}. Roles: {', '.join(sorted(t.roles))}."

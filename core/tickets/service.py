@@ -62,7 +62,13 @@ def visible(principal: Principal) -> ColumnElement[bool]:
     return or_(*clauses) if clauses else false()
 
 
+MAX_ID = 2**31 - 1
+"""Ids are 32-bit integers on every backend; a larger one names no ticket."""
+
+
 async def load(scope: TenantScope, principal: Principal, ticket_id: int) -> Ticket:
+    if not 0 < ticket_id <= MAX_ID:  # beyond the id type: no such ticket, not a driver error
+        raise NotFound(f"ticket {ticket_id} not found", field="ticket_id")
     ticket = await scope.scalar(
         select(Ticket)
         .where(Ticket.id == ticket_id, visible(principal))
@@ -253,9 +259,10 @@ def decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, value = raw.partition(":")
-        if kind != "t":
+        number = int(value)
+        if kind != "t" or not 0 < number <= MAX_ID:
             raise ValueError
-        return int(value)
+        return number
     except (ValueError, UnicodeDecodeError) as exc:
         raise Invalid(
             "malformed cursor", field="cursor", rule="pass back next_cursor unchanged"

@@ -1,0 +1,377 @@
+"""HTTP routes for a ticket's step clocks, pauses, extensions, deadline overrides and the
+tenant's calendar days."""
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Request, delete, get, post, put
+from litestar.params import FromPath, JSONBody
+from msgspec import Meta
+from sqlalchemy import select
+
+from core.db import Database, utcnow
+from core.deadlines import service
+from core.deadlines.models import CalendarDay, DeadlineSetting, Extension, StepClock
+from core.errors import NotFound
+from core.people.auth import Principal
+from core.people.guards import requires, tenant_member
+from core.people.roles import MANAGEMENT, Role
+from core.tickets import service as tickets
+from core.tickets.facts import plugin_of
+
+TAGS = ["deadlines"]
+Text = Annotated[str, Meta(min_length=1, max_length=2000)]
+
+
+class ClockOut(msgspec.Struct, kw_only=True):
+    id: int
+    step: str
+    state: str
+    owner_department: str | None
+    started_at: dt.datetime
+    limit: str
+    source: str
+    due_at: dt.datetime
+    overdue: bool
+    breached_at: dt.datetime | None
+    warned_at: dt.datetime | None
+    paused_at: dt.datetime | None
+    pause_reason: str | None
+    paused_seconds: int
+    ended_at: dt.datetime | None
+
+
+class PauseIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    reason: Annotated[str, Meta(min_length=1, max_length=64)]
+    note: Annotated[str, Meta(max_length=2000)] = ""
+
+
+class ExtensionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    amount: Annotated[int, Meta(ge=1, le=10000)]
+    unit: Literal["minutes", "hours", "calendar_days", "working_days"]
+    reason: Text
+    complainant_informed: bool = False
+
+
+class DecisionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    reason: Annotated[str, Meta(max_length=2000)] = ""
+
+
+class ExtensionOut(msgspec.Struct, kw_only=True):
+    id: int
+    ticket_id: int
+    step: str
+    amount: int
+    unit: str
+    reason: str
+    status: str
+    new_due_at: dt.datetime | None
+
+
+class DeadlineIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    step: str
+    amount: Annotated[int, Meta(ge=1, le=100000)]
+    unit: Literal["minutes", "hours", "calendar_days", "working_days", "months"]
+    severity: str | None = None
+    effective_from: Annotated[dt.datetime, Meta(tz=True)] | None = None
+
+
+class DeadlineRow(msgspec.Struct, kw_only=True):
+    step: str
+    severity: str | None
+    amount: int
+    unit: str
+    source: str
+    seed: str = ""
+    effective_from: dt.datetime | None = None
+
+
+class CalendarDayIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    kind: Literal["closure", "workday"]
+    note: Annotated[str, Meta(max_length=200)] = ""
+
+
+def _p(request: Request[Any, Any, Any]) -> Principal:
+    return request.user  # type: ignore[no-any-return]
+
+
+def _db(request: Request[Any, Any, Any]) -> Database:
+    return request.app.state.db  # type: ignore[no-any-return]
+
+
+def _clock_out(c: StepClock, depts: dict[int, Any], now: dt.datetime) -> ClockOut:
+    overdue = (
+        c.breached_at is not None
+        or (c.state == "running" and now > c.due_at)
+        or (c.state == "missed")
+    )
+    return ClockOut(
+        id=c.id,
+        step=c.step,
+        state=c.state,
+        owner_department=depts[c.owner_department_id].code
+        if c.owner_department_id in depts
+        else None,
+        started_at=c.started_at,
+        limit=f"{c.amount} {c.unit}",
+        source=c.source,
+        due_at=c.due_at,
+        overdue=overdue,
+        breached_at=c.breached_at,
+        warned_at=c.warned_at,
+        paused_at=c.paused_at,
+        pause_reason=c.pause_reason,
+        paused_seconds=c.paused_seconds,
+        ended_at=c.ended_at,
+    )
+
+
+@get(
+    "/api/tickets/{ticket_id:int}/deadlines",
+    operation_id="ticketDeadlines",
+    tags=TAGS,
+    guards=[tenant_member],
+)
+async def ticket_deadlines(
+    request: Request[Any, Any, Any], ticket_id: FromPath[int]
+) -> list[ClockOut]:
+    """Every step's clock of the ticket: due time, state, owner, overdue — not only the
+    nearest one, so an overrun is charged to the step and department that caused it."""
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        await tickets.load(scope, p, ticket_id)
+        depts = await tickets.department_refs(scope)
+        rows = await scope.scalars(
+            select(StepClock).where(StepClock.ticket_id == ticket_id).order_by(StepClock.id)
+        )
+        now = utcnow()
+        return [_clock_out(c, depts, now) for c in rows]
+
+
+@post(
+    "/api/tickets/{ticket_id:int}/deadlines/{step:str}/pause",
+    operation_id="pauseClock",
+    tags=TAGS,
+    guards=[tenant_member],
+    status_code=200,
+)
+async def pause_clock(
+    request: Request[Any, Any, Any],
+    ticket_id: FromPath[int],
+    step: FromPath[str],
+    data: JSONBody[PauseIn],
+) -> ClockOut:
+    """Pause a step's clock with one of the plugin's reasons; paused time does not count."""
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        ticket = await tickets.load(scope, p, ticket_id)
+        clock = await service.pause(scope, p, ticket, step, data.reason, data.note)
+        return _clock_out(clock, await tickets.department_refs(scope), utcnow())
+
+
+@post(
+    "/api/tickets/{ticket_id:int}/deadlines/{step:str}/resume",
+    operation_id="resumeClock",
+    tags=TAGS,
+    guards=[tenant_member],
+    status_code=200,
+)
+async def resume_clock(
+    request: Request[Any, Any, Any], ticket_id: FromPath[int], step: FromPath[str]
+) -> ClockOut:
+    """Resume a paused clock; its due time moves on by the time it was paused."""
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        ticket = await tickets.load(scope, p, ticket_id)
+        clock = await service.resume(scope, p, ticket, step)
+        return _clock_out(clock, await tickets.department_refs(scope), utcnow())
+
+
+def _ext_out(e: Extension, step: str) -> ExtensionOut:
+    return ExtensionOut(
+        id=e.id,
+        ticket_id=e.ticket_id,
+        step=step,
+        amount=e.amount,
+        unit=e.unit,
+        reason=e.reason,
+        status=e.status,
+        new_due_at=e.new_due_at,
+    )
+
+
+@post(
+    "/api/tickets/{ticket_id:int}/deadlines/{step:str}/extensions",
+    operation_id="requestExtension",
+    tags=TAGS,
+    guards=[tenant_member],
+    status_code=201,
+)
+async def request_extension(
+    request: Request[Any, Any, Any],
+    ticket_id: FromPath[int],
+    step: FromPath[str],
+    data: JSONBody[ExtensionIn],
+) -> ExtensionOut:
+    """Ask for more time on a step, with a reason; the plugin says who approves."""
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        ticket = await tickets.load(scope, p, ticket_id)
+        ext = await service.request_extension(
+            scope, p, ticket, step, data.amount, data.unit, data.reason, data.complainant_informed
+        )
+        return _ext_out(ext, step)
+
+
+def _decide_route(approve: bool) -> Any:
+    verb = "approve" if approve else "reject"
+
+    async def handler(
+        request: Request[Any, Any, Any], extension_id: FromPath[int], data: JSONBody[DecisionIn]
+    ) -> ExtensionOut:
+        p = _p(request)
+        async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+            ext = await scope.scalar(select(Extension).where(Extension.id == extension_id))
+            if ext is None:
+                raise NotFound(f"extension {extension_id} not found", field="extension_id")
+            ticket = await tickets.load(scope, p, ext.ticket_id)
+            await service.decide_extension(scope, p, ticket, ext, approve, data.reason)
+            clock = await scope.session.get(StepClock, ext.clock_id)
+            return _ext_out(ext, clock.step if clock else "")
+
+    handler.__doc__ = f"{verb.capitalize()} an extension (approvers come from the plugin)."
+    handler.__name__ = f"extension_{verb}"
+    return post(
+        f"/api/extensions/{{extension_id:int}}/{verb}",
+        operation_id=f"extension{verb.capitalize()}",
+        tags=TAGS,
+        guards=[tenant_member],
+        status_code=200,
+    )(handler)
+
+
+@get(
+    "/api/config/deadlines",
+    operation_id="listDeadlines",
+    tags=["configuration"],
+    guards=[tenant_member],
+)
+async def list_deadlines(request: Request[Any, Any, Any]) -> list[DeadlineRow]:
+    """The plugin's default limits and the tenant's overrides (newest last)."""
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        table = (await plugin_of(scope)).deadlines()
+        rows = [
+            DeadlineRow(
+                step=r.step,
+                severity=r.severity,
+                amount=r.amount,
+                unit=r.unit,
+                source="plugin",
+                seed=r.seed,
+            )
+            for r in table.rules
+        ]
+        for o in await scope.scalars(select(DeadlineSetting).order_by(DeadlineSetting.id)):
+            rows.append(
+                DeadlineRow(
+                    step=o.step,
+                    severity=o.severity,
+                    amount=o.amount,
+                    unit=o.unit,
+                    source="tenant",
+                    effective_from=o.effective_from,
+                )
+            )
+        return rows
+
+
+@put(
+    "/api/config/deadlines",
+    operation_id="setDeadline",
+    tags=["configuration"],
+    guards=[tenant_member, requires(Role.TENANT_ADMIN)],
+)
+async def set_deadline(request: Request[Any, Any, Any], data: JSONBody[DeadlineIn]) -> DeadlineRow:
+    """Override a (step, severity) limit for steps started from ``effective_from`` on."""
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        row = await service.set_deadline(
+            scope,
+            data.step,
+            data.severity,
+            data.amount,
+            data.unit,
+            data.effective_from or utcnow(),
+            f"user:{p.user_id}",
+        )
+        return DeadlineRow(
+            step=row.step,
+            severity=row.severity,
+            amount=row.amount,
+            unit=row.unit,
+            source="tenant",
+            effective_from=row.effective_from,
+        )
+
+
+@get(
+    "/api/config/calendar",
+    operation_id="listCalendarDays",
+    tags=["configuration"],
+    guards=[tenant_member],
+)
+async def list_calendar(request: Request[Any, Any, Any]) -> list[dict[str, str]]:
+    """The tenant's own closures and extra working days (on top of China's calendar)."""
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        rows = await scope.scalars(select(CalendarDay).order_by(CalendarDay.day))
+        return [{"day": d.day.isoformat(), "kind": d.kind, "note": d.note} for d in rows]
+
+
+@put(
+    "/api/config/calendar/{day:date}",
+    operation_id="setCalendarDay",
+    tags=["configuration"],
+    guards=[tenant_member, requires(Role.TENANT_ADMIN, *MANAGEMENT)],
+)
+async def set_calendar_day(
+    request: Request[Any, Any, Any], day: FromPath[dt.date], data: JSONBody[CalendarDayIn]
+) -> dict[str, Any]:
+    """Add or change a closure / extra working day; open steps' due times are recomputed."""
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        n = await service.set_calendar_day(scope, day, data.kind, data.note, f"user:{p.user_id}")
+    return {"day": day.isoformat(), "kind": data.kind, "clocks_retimed": n}
+
+
+@delete(
+    "/api/config/calendar/{day:date}",
+    operation_id="removeCalendarDay",
+    tags=["configuration"],
+    guards=[tenant_member, requires(Role.TENANT_ADMIN, *MANAGEMENT)],
+    status_code=200,
+)
+async def remove_calendar_day(
+    request: Request[Any, Any, Any], day: FromPath[dt.date]
+) -> dict[str, Any]:
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        n = await service.set_calendar_day(scope, day, None, "", f"user:{p.user_id}")
+    return {"day": day.isoformat(), "kind": None, "clocks_retimed": n}
+
+
+ROUTES = [
+    ticket_deadlines,
+    pause_clock,
+    resume_clock,
+    request_extension,
+    _decide_route(True),
+    _decide_route(False),
+    list_deadlines,
+    set_deadline,
+    list_calendar,
+    set_calendar_day,
+    remove_calendar_day,
+]

@@ -1,0 +1,323 @@
+"""Deadline use cases: reading a ticket's clocks, pausing, extensions, tenant overrides and
+calendar days. Each change to a clock is a ticket history event in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+
+from core.audit import AuditEvent
+from core.db import TenantScope, utcnow
+from core.deadlines import engine
+from core.deadlines.calendar import CalendarOutOfRange
+from core.deadlines.models import CalendarDay, DeadlineSetting, Extension, StepClock
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.people.auth import Principal
+from core.people.roles import DESK, MANAGEMENT, Role
+from core.tasks.notify import notify, recipients
+from core.tickets.events import append_event
+from core.tickets.facts import facts_of, plugin_of
+from core.tickets.models import Ticket
+
+STEPS = (
+    "dispatch",
+    "first_contact",
+    "return",
+    "reply",
+    "resolution",
+    "follow_up",
+    "invalid_notice",
+)
+UNITS = ("minutes", "hours", "calendar_days", "working_days", "months")
+HANDLERS = DESK | MANAGEMENT | {Role.DEPARTMENT_HEAD}
+
+
+def _role(p: Principal, allowed: frozenset[str] | set[str], what: str) -> str:
+    role = p.role_for(frozenset(allowed))
+    if role is None:
+        raise Forbidden(
+            f"{what} needs one of {sorted(allowed)}", rule="role", allowed_roles=sorted(allowed)
+        )
+    return role
+
+
+async def _clock(scope: TenantScope, ticket: Ticket, step: str) -> StepClock:
+    if step not in STEPS:
+        raise Invalid(
+            f"unknown step {step!r}", field="step", rule="a lifecycle step", allowed=list(STEPS)
+        )
+    clock = await scope.scalar(
+        select(StepClock)
+        .where(
+            StepClock.ticket_id == ticket.id,
+            StepClock.step == step,
+            StepClock.state.in_(("running", "paused")),
+        )
+        .order_by(StepClock.id.desc())
+    )
+    if clock is None:
+        raise Conflict(f"step {step!r} has no running clock on this ticket", rule="running clock")
+    return clock
+
+
+def _own(p: Principal, role: str, clock: StepClock) -> None:
+    if role == Role.DEPARTMENT_HEAD and clock.owner_department_id != p.department_id:
+        raise Forbidden("only the department that owns the step may do this", rule="own department")
+
+
+async def pause(
+    scope: TenantScope, p: Principal, ticket: Ticket, step: str, reason: str, note: str
+) -> StepClock:
+    role = _role(p, HANDLERS, "pausing a clock")
+    clock = await _clock(scope, ticket, step)
+    _own(p, role, clock)
+    allowed = (await plugin_of(scope)).deadlines().pause_reasons
+    if reason not in allowed:
+        raise Invalid(
+            f"{reason!r} is not a reason this industry allows for pausing",
+            field="reason",
+            rule="one of the plugin's pause reasons",
+            allowed=list(allowed),
+        )
+    if clock.state == "paused":
+        raise Conflict("the clock is already paused", rule="running clock")
+    now = utcnow()
+    clock.state, clock.paused_at, clock.pause_reason, clock.alarm_at = "paused", now, reason, None
+    await append_event(
+        scope,
+        ticket,
+        "deadline_paused",
+        p.user_id,
+        role,
+        {"step": step, "reason": reason, "note": note},
+    )
+    return clock
+
+
+async def resume(scope: TenantScope, p: Principal, ticket: Ticket, step: str) -> StepClock:
+    role = _role(p, HANDLERS, "resuming a clock")
+    clock = await _clock(scope, ticket, step)
+    _own(p, role, clock)
+    if clock.state != "paused" or clock.paused_at is None:
+        raise Conflict("the clock is not paused", rule="paused clock")
+    now = utcnow()
+    paused = now - clock.paused_at
+    clock.paused_seconds += int(paused.total_seconds())
+    clock.due_at += paused
+    clock.warn_at += paused
+    clock.state, clock.paused_at = "running", None
+    clock.alarm_at = clock.warn_at if clock.warned_at is None else clock.due_at
+    await append_event(
+        scope,
+        ticket,
+        "deadline_resumed",
+        p.user_id,
+        role,
+        {
+            "step": step,
+            "paused_seconds": int(paused.total_seconds()),
+            "due_at": clock.due_at.isoformat(),
+        },
+    )
+    return clock
+
+
+async def request_extension(
+    scope: TenantScope,
+    p: Principal,
+    ticket: Ticket,
+    step: str,
+    amount: int,
+    unit: str,
+    reason: str,
+    informed: bool,
+) -> Extension:
+    role = _role(p, HANDLERS, "asking for more time")
+    clock = await _clock(scope, ticket, step)
+    _own(p, role, clock)
+    pending = await scope.scalar(
+        select(Extension.id).where(Extension.clock_id == clock.id, Extension.status == "pending")
+    )
+    if pending is not None:
+        raise Conflict(
+            "an extension of this step is already waiting for approval",
+            rule="one pending extension",
+        )
+    ext = Extension(
+        ticket_id=ticket.id,
+        clock_id=clock.id,
+        amount=amount,
+        unit=unit,
+        reason=reason,
+        complainant_informed=informed,
+        requested_by=p.user_id,
+    )
+    scope.add(ext)
+    await scope.flush()
+    hooks = await plugin_of(scope)
+    approvers = hooks.approvers("extension", facts_of(ticket)) or sorted(MANAGEMENT)
+    await notify(
+        scope,
+        await recipients(scope, set(approvers), clock.owner_department_id),
+        kind="extension_requested",
+        ticket_id=ticket.id,
+        dedupe=f"extension:{ext.id}",
+        message=f"{ticket.number}: more time asked for step {step}: {reason}",
+    )
+    await append_event(
+        scope,
+        ticket,
+        "extension_requested",
+        p.user_id,
+        role,
+        {
+            "extension_id": ext.id,
+            "step": step,
+            "amount": amount,
+            "unit": unit,
+            "reason": reason,
+            "complainant_informed": informed,
+        },
+    )
+    return ext
+
+
+async def decide_extension(
+    scope: TenantScope, p: Principal, ticket: Ticket, ext: Extension, approve: bool, reason: str
+) -> Extension:
+    """The plugin names the approvers (property: minor → department manager, important →
+    general manager [000 §篇1 4(4)9]; utility: the company [002 第十五条])."""
+    hooks = await plugin_of(scope)
+    allowed = hooks.approvers("extension", facts_of(ticket)) or sorted(MANAGEMENT)
+    role = _role(p, set(allowed), "deciding an extension")
+    if ext.status != "pending":
+        raise Conflict(f"the extension was already {ext.status}", rule="decided once")
+    clock = await scope.session.get(StepClock, ext.clock_id)
+    assert clock is not None
+    now = utcnow()
+    ext.status = "approved" if approve else "rejected"
+    ext.decided_by, ext.decided_at, ext.decision_reason = p.user_id, now, reason
+    payload: dict[str, Any] = {"extension_id": ext.id, "step": clock.step, "reason": reason}
+    if approve:
+        if clock.state not in ("running", "paused"):
+            raise Conflict("the step is no longer running", rule="running clock")
+        cal = await engine.calendar_for(scope)
+        try:
+            new_due = engine.due_time(cal, clock.due_at, ext.amount, ext.unit)
+        except CalendarOutOfRange as exc:
+            raise Invalid(str(exc), field="amount", rule="inside the known calendar") from exc
+        payload |= {"due_was": clock.due_at.isoformat(), "due_at": new_due.isoformat()}
+        clock.due_at, clock.source = new_due, "extension"
+        clock.warn_at = max(clock.warn_at, now)
+        ext.new_due_at = new_due
+        if clock.state == "running":
+            clock.alarm_at = clock.warn_at if clock.warned_at is None else clock.due_at
+    await append_event(scope, ticket, f"extension_{ext.status}", p.user_id, role, payload)
+    return ext
+
+
+# ---------------------------------------------------------------- tenant configuration
+
+
+async def set_deadline(
+    scope: TenantScope,
+    step: str,
+    severity: str | None,
+    amount: int,
+    unit: str,
+    effective_from: dt.datetime,
+    set_by: str,
+) -> DeadlineSetting:
+    if step not in STEPS:
+        raise Invalid(
+            f"unknown step {step!r}", field="step", rule="a lifecycle step", allowed=list(STEPS)
+        )
+    if unit not in UNITS:
+        raise Invalid(
+            f"unknown unit {unit!r}", field="unit", rule="a time unit", allowed=list(UNITS)
+        )
+    if amount <= 0:
+        raise Invalid("a time limit must be positive", field="amount", rule="> 0")
+    if severity is not None:
+        tax = (await plugin_of(scope)).taxonomy()
+        if tax.severity(severity) is None:
+            raise Invalid(
+                f"unknown severity {severity!r}",
+                field="severity",
+                rule="a severity of the tenant's taxonomy",
+                allowed=[x.code for x in tax.severities],
+            )
+    row = DeadlineSetting(
+        step=step,
+        severity=severity,
+        amount=amount,
+        unit=unit,
+        effective_from=effective_from,
+        set_by=set_by,
+    )
+    scope.add(row)
+    scope.add(
+        AuditEvent(
+            actor=set_by,
+            action="set",
+            entity="deadline",
+            entity_key=f"{step}:{severity or '*'}",
+            payload={"amount": amount, "unit": unit, "effective_from": effective_from.isoformat()},
+        )
+    )
+    await scope.flush()
+    return row
+
+
+async def set_calendar_day(
+    scope: TenantScope, day: dt.date, kind: str | None, note: str, set_by: str
+) -> int:
+    """Add, change or (kind None) remove a tenant calendar day, then re-time open clocks.
+
+    Returns how many clocks got a new due time; every change is audited.
+    """
+    row = await scope.scalar(select(CalendarDay).where(CalendarDay.day == day))
+    if kind is None:
+        if row is None:
+            raise NotFound(f"no calendar entry on {day}", field="day")
+        await scope.session.delete(row)
+    elif row is None:
+        scope.add(CalendarDay(day=day, kind=kind, note=note))
+    else:
+        row.kind, row.note = kind, note
+    await scope.flush()
+    hooks = await plugin_of(scope)
+    changed = 0
+    ticket_ids = list(
+        await scope.scalars(
+            select(StepClock.ticket_id).where(StepClock.state.in_(("running", "paused"))).distinct()
+        )
+    )
+    for tid in ticket_ids:
+        ticket = await scope.session.get(Ticket, tid)
+        assert ticket is not None
+        changes = await engine.retime(scope, hooks, ticket)
+        if changes:
+            changed += len(changes)
+            scope.add(
+                AuditEvent(
+                    actor=set_by,
+                    action="deadline_recomputed",
+                    entity="ticket",
+                    entity_key=ticket.number,
+                    payload={"calendar_day": day.isoformat(), "changes": changes},
+                )
+            )
+    scope.add(
+        AuditEvent(
+            actor=set_by,
+            action="remove" if kind is None else "set",
+            entity="calendar_day",
+            entity_key=day.isoformat(),
+            payload={"kind": kind, "note": note, "clocks_retimed": changed},
+        )
+    )
+    await scope.flush()
+    return changed

@@ -1,0 +1,67 @@
+"""The dramatiq broker and actors.
+
+Production workers are started with dramatiq's own command (``REDIS_URL`` set)::
+
+    dramatiq core.tasks.worker --processes 2 --threads 4
+
+Without ``REDIS_URL`` the broker is in-memory and ``tousu serve`` runs these same actors on
+an in-process worker, so the embedded default needs no Redis. Actors are thin: they call the
+service functions, which are idempotent (delivery is at least once).
+"""
+
+from __future__ import annotations
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware.asyncio import AsyncIO
+
+from core.db import Database
+from core.deadlines.sweep import sweep
+from core.settings import load_settings
+from core.tasks import webhooks
+
+
+def make_broker(redis_url: str | None) -> dramatiq.Broker:
+    broker: dramatiq.Broker = RedisBroker(url=redis_url) if redis_url else StubBroker()
+    broker.add_middleware(AsyncIO())
+    return broker
+
+
+settings = load_settings()
+broker = make_broker(settings.redis_url)
+dramatiq.set_broker(broker)
+
+_db: Database | None = None
+
+
+def database() -> Database:
+    """One engine per worker process, created on the worker's event loop."""
+    global _db
+    if _db is None:
+        _db = Database(settings.database_url)
+    return _db
+
+
+@dramatiq.actor(max_retries=5, min_backoff=1_000, max_backoff=60_000)
+async def deliver_outbox(outbox_id: int, tenant_id: int) -> None:
+    """An outbox event: fan it out to the tenant's webhooks."""
+    for delivery_id in await webhooks.fan_out(database(), tenant_id, outbox_id):
+        send_webhook.send(delivery_id, tenant_id)
+
+
+@dramatiq.actor(
+    max_retries=webhooks.MAX_ATTEMPTS,
+    min_backoff=2_000,
+    max_backoff=600_000,
+    retry_when=lambda retries, exc: isinstance(exc, webhooks.DeliveryFailed),
+)
+async def send_webhook(delivery_id: int, tenant_id: int) -> None:
+    """POST one signed webhook delivery; failures retry with exponential backoff."""
+    await webhooks.deliver(database(), tenant_id, delivery_id)
+
+
+@dramatiq.actor(max_retries=3, time_limit=300_000)
+async def sweep_deadlines() -> None:
+    """Warn of due-soon steps, flag breaches, notify the chain, auto-upgrade (idempotent)."""
+    await sweep(database())
