@@ -168,6 +168,21 @@ def main(argv: list[str] | None = None) -> int:
     p_rev.add_argument("username")
     p_rev.add_argument("--tenant")
 
+    p_worker = sub.add_parser(
+        "worker", help="run dramatiq workers (needs REDIS_URL): dramatiq core.tasks.worker"
+    )
+    p_worker.add_argument("--processes", type=int, default=2)
+    p_worker.add_argument("--threads", type=int, default=4)
+    sub.add_parser("scheduler", help="relay the outbox and enqueue deadline sweeps (REDIS_URL)")
+    p_sweep = sub.add_parser("sweep", help="run one deadline sweep now, in this process")
+    p_sweep.add_argument("--at", help="pretend it is this ISO time (testing, demos)")
+
+    p_ledger = sub.add_parser("ledger", help="the monthly fine deduction run")
+    ledger_sub = p_ledger.add_subparsers(dest="ledger_cmd", required=True)
+    p_run = ledger_sub.add_parser("run", help="deduct a month's fines (idempotent)")
+    p_run.add_argument("--tenant", required=True)
+    p_run.add_argument("--period", required=True, help="YYYY-MM")
+
     args = parser.parse_args(argv)
     settings = load_settings()
     try:
@@ -193,10 +208,78 @@ def main(argv: list[str] | None = None) -> int:
                 asyncio.run(_revoke_keys(settings, args.tenant, args.username))
         elif args.cmd == "serve":
             _serve(settings, args)
+        elif args.cmd == "worker":
+            _worker(settings, args)
+        elif args.cmd == "scheduler":
+            if not settings.redis_url:
+                raise SystemExit(
+                    "tousu scheduler needs REDIS_URL (without it, `tousu serve` "
+                    "runs the relay and sweeps in-process)"
+                )
+            from core.tasks.runtime import run_scheduler
+
+            run_scheduler(settings.database_url, settings.redis_url)
+        elif args.cmd == "sweep":
+            asyncio.run(_sweep(settings, args.at))
+        elif args.cmd == "ledger":
+            asyncio.run(_ledger_run(settings, args.tenant, args.period))
     except TenantFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> None:
+    """Exec dramatiq's own command, as the README documents it."""
+    import os
+
+    if not settings.redis_url:
+        raise SystemExit(
+            "tousu worker needs REDIS_URL; without it `tousu serve` runs the "
+            "actors on an in-process worker"
+        )
+    argv = [
+        "dramatiq",
+        "core.tasks.worker",
+        "--processes",
+        str(args.processes),
+        "--threads",
+        str(args.threads),
+    ]
+    os.execvp(argv[0], argv)
+
+
+async def _sweep(settings: Settings, at: str | None) -> None:
+    import datetime as dt
+
+    from core.deadlines.sweep import sweep
+
+    db = Database(settings.database_url)
+    try:
+        moment = dt.datetime.fromisoformat(at) if at else None
+        report = await sweep(db, moment)
+    finally:
+        await db.dispose()
+    print(
+        f"warned {report.warned}, breached {report.breached}, upgraded {report.upgraded}, "
+        f"deferred {report.deferred}"
+    )
+
+
+async def _ledger_run(settings: Settings, tenant: str, period: str) -> None:
+    from core.penalties.service import run_month
+
+    db = Database(settings.database_url)
+    try:
+        async with db.cross_tenant() as session:  # resolve the slug, then scope to it
+            tid = await session.scalar(select(Tenant.id).where(Tenant.slug == tenant))
+        if tid is None:
+            raise SystemExit(f"unknown tenant {tenant!r}")
+        async with db.tenant(tid) as scope:
+            _, created = await run_month(scope, period, "cli:ledger run")
+    finally:
+        await db.dispose()
+    print(f"{tenant} {period}: {'run' if created else 'already run; nothing changed'}")
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -210,7 +293,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     if not args.no_sync and settings.tenants_dir.is_dir():
         asyncio.run(_sync(settings, settings.tenants_dir))
         _print_demo_logins(settings.tenants_dir, f"http://{host}:{port}")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # Without Redis the actors, the outbox relay and the deadline sweep run in-process.
+    background = settings.redis_url is None
+    if background:
+        print("Background work: in-process worker (no REDIS_URL set).")
+    else:
+        print("Background work: run `tousu scheduler` and `tousu worker` beside this server.")
+    uvicorn.run(create_app(settings, background=background), host=host, port=port, log_level="info")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,8 @@ from sqlalchemy.orm import (
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.types import TypeDecorator
 
+from core import clock
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -47,7 +49,8 @@ NAMING = {
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    """Now, in UTC (through :mod:`core.clock`, which tests can move)."""
+    return clock.now()
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

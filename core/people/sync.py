@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import AuditEvent
-from core.db import Database, utcnow
+from core.db import Database, TenantScope, utcnow
+from core.deadlines.models import CalendarDay, DeadlineSetting
 from core.penalties.models import FineSetting
 from core.people.auth import forget, hash_token
 from core.people.models import ApiKey, Department, Staff, Tenant, User
@@ -41,17 +42,61 @@ def _diff(obj: Any, values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _settings(tf: TenantFile) -> dict[str, Any]:
-    """The tenant row's config: everything but fines (those are versioned rows)."""
-    out: dict[str, Any] = {"timezone": tf.config.timezone}
+    """The tenant row's config; fines, deadlines and calendar days are rows of their own."""
+    out: dict[str, Any] = {
+        "timezone": tf.config.timezone,
+        "calendar_fallback": tf.config.calendar_fallback,
+    }
     if tf.config.carry_over is not None:
         out["carry_over"] = tf.config.carry_over
+    if tf.config.working_hours:
+        out["working_hours"] = list(tf.config.working_hours)
     return out
 
 
 async def sync_tenant(db: Database, tf: TenantFile, actor: str) -> SyncReport:
     """Create or update one tenant and its people in one transaction."""
     async with db.cross_tenant() as session:  # creating a tenant precedes any tenant scope
-        return await _sync(session, tf, actor)
+        report = await _sync(session, tf, actor)
+        tenant_id = await session.scalar(select(Tenant.id).where(Tenant.slug == tf.slug))
+    async with db.tenant(tenant_id) as scope:  # the same code paths as the admin API
+        report.changes += await _sync_deadlines_and_calendar(scope, tf, actor)
+    return report
+
+
+async def _sync_deadlines_and_calendar(scope: TenantScope, tf: TenantFile, actor: str) -> list[str]:
+    from core.deadlines import service as deadlines  # deadlines build on people, not back
+
+    changes = []
+    now = utcnow()
+    for key, entry in tf.config.deadlines.items():
+        step, _, severity = key.partition(".")
+        current = await scope.scalar(
+            select(DeadlineSetting)
+            .where(
+                DeadlineSetting.step == step,
+                DeadlineSetting.severity.is_(None)
+                if not severity
+                else DeadlineSetting.severity == severity,
+                DeadlineSetting.effective_from <= now,
+            )
+            .order_by(DeadlineSetting.effective_from.desc(), DeadlineSetting.id.desc())
+        )
+        if current is not None and (current.amount, current.unit) == (entry.amount, entry.unit):
+            continue
+        await deadlines.set_deadline(
+            scope, step, severity or None, entry.amount, entry.unit, now, actor
+        )
+        changes.append(f"set deadline {key}")
+    wanted = {d: "closure" for d in tf.config.closures} | {
+        d: "workday" for d in tf.config.extra_workdays
+    }
+    have = {d.day: d.kind for d in await scope.scalars(select(CalendarDay))}
+    for day in sorted(set(wanted) | set(have)):
+        if wanted.get(day) != have.get(day):
+            await deadlines.set_calendar_day(scope, day, wanted.get(day), "tenant file", actor)
+            changes.append(f"calendar {day} {wanted.get(day) or 'removed'}")
+    return changes
 
 
 async def _sync(session: AsyncSession, tf: TenantFile, actor: str) -> SyncReport:

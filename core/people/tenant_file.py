@@ -6,6 +6,7 @@ A bad file is rejected with the file, the key and the rule, e.g.
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -67,13 +68,36 @@ class FineEntry(_Strict, kw_only=True):
     """Required when the amount lies outside the schedule's range."""
 
 
+class DeadlineEntry(_Strict, kw_only=True):
+    amount: Annotated[int, Meta(ge=1)]
+    unit: Literal["minutes", "hours", "calendar_days", "working_days", "months"]
+
+
 class TenantConfig(_Strict, kw_only=True):
-    """Tenant settings. Amounts are yuan; they become versioned fine settings on sync."""
+    """Tenant settings. Amounts are yuan; they become versioned fine settings on sync.
+
+    ``deadlines`` keys are ``step`` or ``step.severity`` (e.g. ``reply.major``); each entry
+    overrides the plugin's limit for steps started after the sync.
+    """
 
     fines: dict[str, Annotated[float, Meta(ge=0)] | Annotated[int, Meta(ge=0)] | FineEntry] = {}
     carry_over: bool | None = None
     """Fines that do not fit a month's pay carry over (None: the plugin's default)."""
     timezone: str = "Asia/Shanghai"
+    deadlines: dict[str, DeadlineEntry] = {}
+    working_hours: (
+        Annotated[
+            list[Annotated[str, Meta(pattern=r"^\d{2}:\d{2}$")]], Meta(min_length=2, max_length=2)
+        ]
+        | None
+    ) = None
+    """``["08:30", "17:30"]``: due-soon warnings wait for these hours (tenant time zone)."""
+    calendar_fallback: Literal["error", "weekends", "rules"] = "error"
+    """What working days mean in a year the holiday library does not know yet."""
+    closures: list[dt.date] = []
+    """The tenant's own non-working days."""
+    extra_workdays: list[dt.date] = []
+    """The tenant's own extra working days."""
 
 
 class TenantFile(_Strict, kw_only=True):
@@ -193,6 +217,37 @@ def _check_fines(tf: TenantFile, path: Path | str) -> None:
                 f"{fen / 100:.2f} yuan is outside "
                 f'{range_text(rule)}; give {{ amount = ..., reason = "..." }}',
             )
+    steps = (
+        "dispatch",
+        "first_contact",
+        "return",
+        "reply",
+        "resolution",
+        "follow_up",
+        "invalid_notice",
+    )
+    severities = {x.code for x in hooks_for(tf.plugin).taxonomy().severities}
+    for key in tf.config.deadlines:
+        step, _, severity = key.partition(".")
+        if step not in steps:
+            raise TenantFileError(
+                path,
+                f"config.deadlines.{key}",
+                f"unknown step {step!r} (steps: {', '.join(steps)})",
+            )
+        if severity and severity not in severities:
+            raise TenantFileError(
+                path,
+                f"config.deadlines.{key}",
+                f"unknown severity {severity!r} (the plugin has: {', '.join(sorted(severities))})",
+            )
+    if tf.config.working_hours and tf.config.working_hours[0] >= tf.config.working_hours[1]:
+        raise TenantFileError(path, "config.working_hours", "start must be before end")
+    both = set(tf.config.closures) & set(tf.config.extra_workdays)
+    if both:
+        raise TenantFileError(
+            path, "config.closures", f"{min(both)} is both a closure and an extra working day"
+        )
     try:
         ZoneInfo(tf.config.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
