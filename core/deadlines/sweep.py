@@ -40,7 +40,7 @@ async def sweep(db: Database, now: dt.datetime | None = None, batch: int = 500) 
     async with db.cross_tenant() as session:  # platform path: which tenants have alarms
         tenant_ids = list(
             await session.scalars(
-                select(distinct(StepClock.tenant_id)).where(StepClock.alarm_at <= now)
+                select(StepClock.tenant_id).where(StepClock.alarm_at <= now).distinct()
             )
         )
     for tenant_id in tenant_ids:
