@@ -16,6 +16,7 @@ from __future__ import annotations
 from core import Taxonomy, hookimpl
 from core.rules import (
     Classification,
+    DeadlineTable,
     GradeFacts,
     PenaltyProposal,
     PenaltySchedule,
@@ -23,6 +24,7 @@ from core.rules import (
     TicketFacts,
 )
 from plugins.transit import rules
+from plugins.transit.deadlines import TABLE
 from plugins.transit.penalties import SCHEDULE
 from plugins.transit.taxonomy import TAXONOMY
 
@@ -32,6 +34,7 @@ __all__ = [
     "tousu_approvers",
     "tousu_check_grade",
     "tousu_classify",
+    "tousu_deadlines",
     "tousu_penalty_schedule",
     "tousu_propose_penalties",
     "tousu_taxonomy",
@@ -67,6 +70,11 @@ def tousu_propose_penalties(
     ticket: TicketFacts, grades: list[GradeFacts], amounts: dict[str, int | None]
 ) -> list[PenaltyProposal]:
     return rules.propose(ticket, grades, amounts)
+
+
+@hookimpl
+def tousu_deadlines() -> DeadlineTable:
+    return TABLE
 
 
 @hookimpl
