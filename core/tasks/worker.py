@@ -11,6 +11,8 @@ service functions, which are idempotent (delivery is at least once).
 
 from __future__ import annotations
 
+import os
+
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
@@ -23,7 +25,14 @@ from core.tasks import webhooks
 
 
 def make_broker(redis_url: str | None) -> dramatiq.Broker:
-    broker: dramatiq.Broker = RedisBroker(url=redis_url) if redis_url else StubBroker()
+    """Redis when ``REDIS_URL`` is set (``TOUSU_REDIS_NAMESPACE`` keeps deployments sharing
+    one Redis apart), else the in-memory broker of the embedded default."""
+    broker: dramatiq.Broker
+    if redis_url:
+        namespace = os.environ.get("TOUSU_REDIS_NAMESPACE", "tousu")
+        broker = RedisBroker(url=redis_url, namespace=namespace)
+    else:
+        broker = StubBroker()
     broker.add_middleware(AsyncIO())
     return broker
 
