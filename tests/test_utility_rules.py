@@ -190,7 +190,8 @@ def test_clerk_pick_of_an_unmeasured_item_is_flagged(hooks):
 
 
 def test_counts_as_complaint_only_once_verified(hooks):
-    assert hooks.classify(_ticket()).counts_as_complaint is None
+    # 第九条: not counted until verified as the supplier's responsibility
+    assert hooks.classify(_ticket()).counts_as_complaint is False
     yes = hooks.classify(_ticket(facts={"verified_supplier_responsibility": True}))
     no = hooks.classify(_ticket(facts={"verified_supplier_responsibility": False}))
     assert yes.counts_as_complaint is True

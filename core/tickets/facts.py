@@ -41,3 +41,4 @@ def reclassify_from_facts(hooks: TenantHooks, ticket: Ticket) -> None:
     """Store the plugin's reading of the ticket's facts (suggestions and flags)."""
     result = hooks.classify(facts_of(ticket))
     ticket.classification = msgspec.to_builtins(result)
+    ticket.counts_as_complaint = result.counts_as_complaint

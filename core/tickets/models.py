@@ -57,6 +57,9 @@ class Ticket(TenantScoped, Base):
     classification: Mapped[dict[str, Any]] = mapped_column(default=dict)
     """The plugin's latest reading of the facts (suggestions and flags)."""
     valid: Mapped[bool | None] = mapped_column(default=None)
+    counts_as_complaint: Mapped[bool | None] = mapped_column(default=None)
+    """The plugin's answer (utility: only once verified [002 第九条]); None = the core's rule:
+    a ticket counts once triaged valid. Kept as a column so statistics GROUP BY in SQL."""
     state: Mapped[str] = mapped_column(String(32))
     resolution: Mapped[str | None] = mapped_column(String(32), default=None)
     referred_to_inspection: Mapped[bool] = mapped_column(default=False)

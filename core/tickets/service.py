@@ -449,6 +449,7 @@ async def _classify(
 async def _close_now(scope: TenantScope, p: Principal, ticket: Ticket, body: Any) -> None:
     if isinstance(body, s.TriageInvalid):
         ticket.valid = False
+        reclassify_from_facts(await plugin_of(scope), ticket)
     ticket.closed_at = utcnow()
     ticket.resolution = {"triage_invalid": "invalid", "settle": "explained"}[
         "triage_invalid" if isinstance(body, s.TriageInvalid) else "settle"

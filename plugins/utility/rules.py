@@ -208,7 +208,7 @@ DETECTORS: tuple[Callable[[Mapping[str, Any]], _Found], ...] = (
 )
 
 
-def _counts_as_complaint(ticket: TicketFacts) -> bool | None:
+def _counts_as_complaint(ticket: TicketFacts) -> bool:
     """第九条: 未核实前不统计为投诉,经核实属于供电单位责任的,列入投诉类统计."""
     verified = (ticket.facts or {}).get("verified_supplier_responsibility")
     if isinstance(verified, bool):
@@ -218,7 +218,7 @@ def _counts_as_complaint(ticket: TicketFacts) -> bool | None:
         return True
     if facet == "not_verified":
         return False
-    return None
+    return False  # 未核实前不统计为投诉: until verified it is not counted
 
 
 def classify(ticket: TicketFacts) -> Classification:
@@ -256,12 +256,12 @@ def classify(ticket: TicketFacts) -> Classification:
         )
 
     counts = _counts_as_complaint(ticket)
-    if counts is None:
-        reasons.append(f"not yet verified as the supply unit's responsibility [{_ART9}]")
-    elif counts:
+    if counts:
         reasons.append(f"verified as the supply unit's responsibility: counted [{_ART9}]")
     else:
-        reasons.append(f"not verified as the supply unit's responsibility: not counted [{_ART9}]")
+        reasons.append(
+            f"not (yet) verified as the supply unit's responsibility: not counted [{_ART9}]"
+        )
 
     return Classification(
         category=category,
