@@ -183,6 +183,13 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--tenant", required=True)
     p_run.add_argument("--period", required=True, help="YYYY-MM")
 
+    p_reports = sub.add_parser("reports", help="monthly statistics, bulletin, exports, charts")
+    reports_sub = p_reports.add_subparsers(dest="reports_cmd", required=True)
+    p_pack = reports_sub.add_parser("pack", help="write the month's report pack to a folder")
+    p_pack.add_argument("--tenant", required=True)
+    p_pack.add_argument("--period", required=True, help="YYYY-MM")
+    p_pack.add_argument("--out", required=True, help="folder to write into")
+
     args = parser.parse_args(argv)
     settings = load_settings()
     try:
@@ -221,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
             run_scheduler(settings.database_url, settings.redis_url)
         elif args.cmd == "sweep":
             asyncio.run(_sweep(settings, args.at))
+        elif args.cmd == "reports":
+            asyncio.run(_reports_pack(settings, args.tenant, args.period, Path(args.out)))
         elif args.cmd == "ledger":
             asyncio.run(_ledger_run(settings, args.tenant, args.period))
     except TenantFileError as exc:
@@ -280,6 +289,18 @@ async def _ledger_run(settings: Settings, tenant: str, period: str) -> None:
     finally:
         await db.dispose()
     print(f"{tenant} {period}: {'run' if created else 'already run; nothing changed'}")
+
+
+async def _reports_pack(settings: Settings, tenant: str, period: str, out: Path) -> None:
+    from core.reports.pack import write_pack
+
+    db = Database(settings.database_url)
+    try:
+        paths = await write_pack(db, tenant, period, out)
+    finally:
+        await db.dispose()
+    for path in paths:
+        print(path)
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:

@@ -51,6 +51,8 @@ def _settings(tf: TenantFile) -> dict[str, Any]:
         out["carry_over"] = tf.config.carry_over
     if tf.config.working_hours:
         out["working_hours"] = list(tf.config.working_hours)
+    if tf.config.customers is not None:
+        out["customers"] = tf.config.customers
     return out
 
 

@@ -98,6 +98,8 @@ class TenantConfig(_Strict, kw_only=True):
     """The tenant's own non-working days."""
     extra_workdays: list[dt.date] = []
     """The tenant's own extra working days."""
+    customers: Annotated[int, Meta(ge=1)] | dict[str, Annotated[int, Meta(ge=1)]] | None = None
+    """Customer count for 万户投诉比: one number, or per period ``{"2026-11" = 120000}``."""
 
 
 class TenantFile(_Strict, kw_only=True):
