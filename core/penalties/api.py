@@ -400,7 +400,9 @@ async def set_pay(
     """A staff member's performance pay for a month (the budget fines are deducted from)."""
     p = _p(request)
     async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        row = await service.set_pay(scope, staff_code, period, to_fen(data.amount_yuan))
+        row = await service.set_pay(
+            scope, staff_code, period, to_fen(data.amount_yuan), f"user:{p.user_id}"
+        )
         return {
             "staff": staff_code,
             "period": row.period,

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
+from core.audit import AuditEvent
 from core.db import TenantScope, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.penalties.models import (
@@ -272,7 +273,9 @@ def period_bounds(period: str, tz: str = DEFAULT_TZ) -> tuple[dt.datetime, dt.da
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
-async def set_pay(scope: TenantScope, staff_code: str, period: str, fen: int) -> PerformancePay:
+async def set_pay(
+    scope: TenantScope, staff_code: str, period: str, fen: int, set_by: str = "unknown"
+) -> PerformancePay:
     period_bounds(period)
     if fen < 0:
         raise Invalid("pay cannot be negative", field="amount_yuan", rule=">= 0")
@@ -290,11 +293,21 @@ async def set_pay(scope: TenantScope, staff_code: str, period: str, fen: int) ->
             PerformancePay.staff_id == staff.id, PerformancePay.period == period
         )
     )
+    was = row.amount_fen if row is not None else None
     if row is None:
         row = PerformancePay(staff_id=staff.id, period=period, amount_fen=fen)
         scope.add(row)
     else:
         row.amount_fen = fen
+    scope.add(
+        AuditEvent(
+            actor=set_by,
+            action="set",
+            entity="performance_pay",
+            entity_key=f"{staff_code}:{period}",
+            payload={"amount_fen": fen, "was_fen": was},
+        )
+    )
     await scope.flush()
     return row
 

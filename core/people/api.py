@@ -1,17 +1,20 @@
 """HTTP routes for the caller, the tenant's people and taxonomy, plugins and tenants."""
 
-from typing import Any
+import datetime as dt
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import JSONBody
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from sqlalchemy import select
 
+from core.audit import AuditEvent
 from core.db import Database
 from core.errors import Invalid
 from core.people.auth import Principal
-from core.people.guards import operator_only, tenant_member
+from core.people.guards import operator_only, requires, tenant_member
 from core.people.models import Department, Staff, Tenant
+from core.people.roles import Role
 from core.people.sync import sync_tenant
 from core.people.tenant_file import TenantFile, TenantFileError, validate_references
 from core.plugins import describe_plugins, hooks_for
@@ -128,4 +131,46 @@ async def create_tenant(
     return Response(out, status_code=201 if report.created else 200)
 
 
-ROUTES = [me, departments, staff, taxonomy, plugins, list_tenants, create_tenant]
+class AuditOut(msgspec.Struct, kw_only=True):
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    entity: str
+    entity_key: str
+    payload: dict[str, Any]
+
+
+@get(
+    "/api/audit",
+    operation_id="auditLog",
+    tags=["people"],
+    guards=[tenant_member, requires(Role.TENANT_ADMIN, Role.MANAGER, Role.GENERAL_MANAGER)],
+)
+async def audit_log(
+    request: Request[Any, Any, Any],
+    entity: FromQuery[str | None] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
+) -> list[AuditOut]:
+    """Changes outside ticket transitions (people, fines, deadlines, calendar, pay, webhooks,
+    breaches), newest first. Ticket transitions are in each ticket's history."""
+    p: Principal = request.user
+    async with request.app.state.db.tenant(p.tenant_id) as scope:
+        q = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+        if entity:
+            q = q.where(AuditEvent.entity == entity)
+        return [
+            AuditOut(
+                id=a.id,
+                at=a.at,
+                actor=a.actor,
+                action=a.action,
+                entity=a.entity,
+                entity_key=a.entity_key,
+                payload=a.payload,
+            )
+            for a in await scope.scalars(q)
+        ]
+
+
+ROUTES = [audit_log, me, departments, staff, taxonomy, plugins, list_tenants, create_tenant]

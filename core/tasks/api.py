@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta
 from sqlalchemy import select
 
+from core.audit import AuditEvent
 from core.db import Database, utcnow
 from core.errors import NotFound
 from core.people.auth import Principal
@@ -128,6 +129,15 @@ async def create_webhook(request: Request[Any, Any, Any], data: JSONBody[Webhook
         hook = Webhook(url=data.url, topics=list(data.topics), secret=secrets.token_hex(24))
         scope.add(hook)
         await scope.flush()
+        scope.add(
+            AuditEvent(
+                actor=f"user:{p.user_id}",
+                action="create",
+                entity="webhook",
+                entity_key=str(hook.id),
+                payload={"url": hook.url, "topics": hook.topics},
+            )
+        )
         return WebhookOut(
             id=hook.id, url=hook.url, topics=hook.topics, active=hook.active, secret=hook.secret
         )
