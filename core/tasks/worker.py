@@ -30,7 +30,15 @@ def make_broker(redis_url: str | None) -> dramatiq.Broker:
     broker: dramatiq.Broker
     if redis_url:
         namespace = os.environ.get("TOUSU_REDIS_NAMESPACE", "tousu")
-        broker = RedisBroker(url=redis_url, namespace=namespace)
+        # A dead worker's unacked messages go back on the queue once it has missed
+        # heartbeats for this long, checked on this share (per million) of broker commands;
+        # dramatiq's defaults (60 s, 0.1%) can leave them stuck for minutes.
+        broker = RedisBroker(
+            url=redis_url,
+            namespace=namespace,
+            heartbeat_timeout=int(os.environ.get("TOUSU_REDIS_HEARTBEAT_MS", "30000")),
+            maintenance_chance=int(os.environ.get("TOUSU_REDIS_MAINTENANCE_CHANCE", "20000")),
+        )
     else:
         broker = StubBroker()
     broker.add_middleware(AsyncIO())

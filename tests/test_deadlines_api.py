@@ -1,0 +1,793 @@
+"""Step clocks over the API: due times on China's working-day calendar, owners, severity
+changes, tenant overrides, pauses, extensions and tenant calendar days (domain §2, §6).
+
+Every test moves the application's clock (:func:`core.clock.travel_to`) to a fixed moment of
+a year whose State Council schedule is published, creates its own tickets and puts the clock
+back afterwards. Tenant-wide settings a test changes (deadline overrides, calendar days) are
+removed again when it ends, so the tests run in any order on the shared database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select
+
+from core import clock
+from core.db import Database
+from core.deadlines.models import DeadlineSetting
+from core.people.models import Tenant
+
+CST = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai has had no DST since 1991
+
+TENANTS: dict[str, dict[str, Any]] = {
+    # tenants/riverside-power.toml, plugins/utility
+    "riverside-power": {
+        "channel": "hotline_95598",
+        "category": "meter_reading",
+        "severity": "general",
+        "facets": {"commitment_breach": "other", "verified_responsibility": "verified"},
+        "desk": "desk-95598",
+        "dept": "station-chengguan",
+        "head": "head-chengguan",
+        "other_dept": "station-hexi",
+        "other_head": "head-hexi",
+        "staff": ["RP-S001"],
+        "grade_extra": {"offence": "general_poor_attitude"},
+    },
+    # tenants/citybus.toml, plugins/transit
+    "citybus": {
+        "channel": "government_transfer",
+        "category": "skip_stop",
+        "severity": "general",
+        "facets": {"direction": "government", "mode": "phone"},
+        "desk": "customer-service",
+        "dept": "fleet-1",
+        "head": "head-fleet1",
+        "other_dept": "fleet-2",
+        "other_head": "head-fleet2",
+        "staff": ["CB-S001"],
+        "grade_extra": {"complainant_violation": "boarded by the rear door without paying"},
+    },
+    # tenants/greenwood-property.toml, plugins/property
+    "greenwood": {
+        "channel": "phone",
+        "category": "repair_quality",
+        "severity": "minor",
+        "facets": {"nature": "valid"},
+        "desk": "customer-service",
+        "dept": "engineering",
+        "head": "head-engineering",
+        "other_dept": "security",
+        "other_head": "head-security",
+        "staff": ["GW-S001"],
+        "grade_extra": {"offence": "tier_2"},
+    },
+}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+@pytest.fixture(autouse=True)
+def _real_time() -> Iterator[None]:
+    clock.reset()
+    yield
+    clock.reset()
+
+
+def cst(y: int, m: int, d: int, h: int = 10, mi: int = 0) -> dt.datetime:
+    return dt.datetime(y, m, d, h, mi, tzinfo=CST)
+
+
+def ts(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
+
+
+def run_db(api: Any, fn: Any) -> Any:
+    """Run ``fn(db)`` on a Database of its own (the app's engine lives on another loop)."""
+
+    async def go() -> Any:
+        db = Database(api.url)
+        try:
+            return await fn(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(go())
+
+
+def new_ticket(api: Any, tenant: str, **extra: Any) -> dict[str, Any]:
+    c = TENANTS[tenant]
+    return api.create(
+        tenant,
+        channel=c["channel"],
+        accused_staff=c["staff"],
+        accused_department=c["dept"],
+        **extra,
+    )
+
+
+def to_ready(api: Any, tenant: str, t: dict[str, Any], severity: str | None = None) -> dict[str, Any]:
+    c = TENANTS[tenant]
+    t = api.act(
+        tenant,
+        "clerk",
+        t,
+        "triage_valid",
+        category=c["category"],
+        severity=severity or c["severity"],
+        facets=c["facets"],
+    )
+    t = api.act(tenant, "clerk", t, "register", reason="needs_follow_up")
+    return api.act(tenant, "supervisor", t, "review", note="checked")
+
+
+def dispatched(
+    api: Any, tenant: str, at: dt.datetime | None = None, severity: str | None = None
+) -> dict[str, Any]:
+    """Intake, triage, register, review and dispatch, all at ``at``."""
+    if at is not None:
+        clock.travel_to(at)
+    t = to_ready(api, tenant, new_ticket(api, tenant), severity)
+    return api.act(tenant, "clerk", t, "dispatch", department=TENANTS[tenant]["dept"])
+
+
+def clocks(api: Any, tenant: str, t: dict[str, Any], user: str = "manager") -> list[dict[str, Any]]:
+    r = api.get(tenant, user, f"/api/tickets/{t['id']}/deadlines")
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def only(rows: list[dict[str, Any]], step: str, state: str | None = None) -> dict[str, Any]:
+    found = [c for c in rows if c["step"] == step and (state is None or c["state"] == state)]
+    assert len(found) == 1, f"{step}/{state}: {found}"
+    return found[0]
+
+
+def history(api: Any, tenant: str, t: dict[str, Any]) -> list[dict[str, Any]]:
+    r = api.get(tenant, "manager", f"/api/tickets/{t['id']}/history")
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def current(api: Any, tenant: str, t: dict[str, Any]) -> dict[str, Any]:
+    r = api.get(tenant, "manager", f"/api/tickets/{t['id']}")
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def shifted(clock_row: dict[str, Any], planned_start: dt.datetime, expected: dt.datetime) -> None:
+    """``due_at`` equals ``expected`` moved by how late the step actually started.
+
+    The app's clock runs on after travel_to, so a step planned at 10:00 starts a few
+    milliseconds later; a working-day due time keeps that local clock time and an elapsed
+    limit adds to it, so both move by the same drift.
+    """
+    drift = ts(clock_row["started_at"]) - planned_start
+    assert dt.timedelta(0) <= drift < dt.timedelta(seconds=30), clock_row
+    assert ts(clock_row["due_at"]) == expected + drift, (
+        f"{clock_row['step']}: due {ts(clock_row['due_at']).astimezone(CST)}, "
+        f"expected {expected + drift}"
+    )
+
+
+# ---------------------------------------------------------------- issue done-when 1 (utility)
+
+UTILITY_DISPATCHES = [
+    # (dispatched at, first contact due: 1 working day, reply due: 4 working days)
+    # [002 第十五条] on the State Council schedules:
+    # 2026 Spring Festival: 02-15..02-23 off, Sat 02-14 and Sat 02-28 are working days.
+    pytest.param(cst(2026, 2, 13), cst(2026, 2, 14), cst(2026, 2, 26), id="fri-before-spring-festival"),
+    pytest.param(cst(2026, 2, 26), cst(2026, 2, 27), cst(2026, 3, 3), id="thu-before-makeup-sat-0228"),
+    # 2025 National Day + Mid-Autumn: 10-01..10-08 off, Sun 09-28 and Sat 10-11 are working days.
+    pytest.param(cst(2025, 9, 26), cst(2025, 9, 28), cst(2025, 10, 9), id="fri-0926-makeup-sun-0928"),
+    pytest.param(cst(2025, 9, 30), cst(2025, 10, 9), cst(2025, 10, 13), id="tue-0930-makeup-sat-1011"),
+    # An ordinary week: no holiday, the weekend does not count.
+    pytest.param(cst(2025, 6, 6, 16, 30), cst(2025, 6, 9, 16, 30), cst(2025, 6, 12, 16, 30), id="plain-friday"),
+]
+
+
+@pytest.mark.parametrize(("at", "contact_due", "reply_due"), UTILITY_DISPATCHES)
+def test_utility_working_day_deadlines_follow_the_official_schedule(api, at, contact_due, reply_due):
+    """Issue done-when 1. A 95598 ticket dispatched to a power-supply station: the station
+    contacts the customer within 1 working day and answers within 4 working days of receipt
+    [002 第十五条]; a department that is not responsible returns it within 1 working day
+    [002 第十七条]. Working days follow the State Council schedule including the make-up
+    (调休) weekend days (domain §6)."""
+    tenant = "riverside-power"
+    t = dispatched(api, tenant, at)
+    rows = clocks(api, tenant, t)
+    contact = only(rows, "first_contact", "running")
+    reply = only(rows, "reply", "running")
+    ret = only(rows, "return", "running")
+    assert (contact["limit"], reply["limit"], ret["limit"]) == (
+        "1 working_days",
+        "4 working_days",
+        "1 working_days",
+    )
+    shifted(contact, at, contact_due)
+    shifted(reply, at, reply_due)
+    shifted(ret, at, contact_due)
+    for c in (contact, reply, ret):
+        assert c["owner_department"] == TENANTS[tenant]["dept"]
+        assert c["overdue"] is False and c["breached_at"] is None
+
+
+def test_utility_received_on_a_holiday_gets_the_full_allowance(api):
+    """A ticket dispatched during the 2025 National Day holiday (10-01..10-08 off) starts
+    counting when the next working day opens (Thu 10-09 00:00), so 1 working day ends at
+    the end of 10-09 and 4 working days (10-09, 10-10, Sat 10-11 make-up, 10-13) at the end of
+    10-13 [002 第十五条; domain §6]."""
+    tenant = "riverside-power"
+    t = dispatched(api, tenant, cst(2025, 10, 3, 15, 0))
+    rows = clocks(api, tenant, t)
+    assert ts(only(rows, "first_contact", "running")["due_at"]) == cst(2025, 10, 10, 0, 0)
+    assert ts(only(rows, "reply", "running")["due_at"]) == cst(2025, 10, 14, 0, 0)
+
+
+def test_utility_dispatch_hour_and_follow_up_24_clock_hours(api):
+    """The 95598 desk dispatches within 1 hour, counted from intake [002 第十四条]; the
+    follow-up call is due 24 clock hours after the unit's reply [002 第十六条] — clock hours,
+    so a holiday in between does not stretch it (Sun 2026-02-15 is in the Spring Festival)."""
+    tenant, c = "riverside-power", TENANTS["riverside-power"]
+    intake = cst(2026, 2, 13, 10, 0)
+    clock.travel_to(intake)
+    t = new_ticket(api, tenant)
+    d = only(clocks(api, tenant, t), "dispatch", "running")
+    assert d["limit"] == "1 hours"
+    shifted(d, intake, intake + dt.timedelta(hours=1))
+    assert d["owner_department"] == c["desk"]
+
+    clock.travel_to(cst(2026, 2, 13, 10, 40))
+    t = api.act(tenant, "clerk", to_ready(api, tenant, t), "dispatch", department=c["dept"])
+    d = only(clocks(api, tenant, t), "dispatch")
+    assert d["state"] == "met" and d["overdue"] is False
+
+    clock.travel_to(cst(2026, 2, 14, 9, 0))  # Sat, a make-up working day
+    t = api.act(tenant, c["head"], t, "first_contact", note="phoned the customer")
+    t = api.act(
+        tenant,
+        c["head"],
+        t,
+        "grade",
+        findings="meter misread",
+        grades=[{"staff": c["staff"][0], "grade": "main", "findings": "misread"} | c["grade_extra"]],
+    )
+    reply_at = cst(2026, 2, 14, 15, 0)
+    clock.travel_to(reply_at)
+    t = api.act(tenant, c["head"], t, "reply", reply="bill corrected", apology=True)
+    rows = clocks(api, tenant, t)
+    assert only(rows, "first_contact")["state"] == "met"
+    assert only(rows, "reply")["state"] == "met"
+    follow = only(rows, "follow_up", "running")
+    assert follow["limit"] == "24 hours"
+    shifted(follow, reply_at, cst(2026, 2, 15, 15, 0))
+
+
+# ---------------------------------------------------------------- listing and owners
+
+
+def test_every_step_listed_with_its_owner_and_return_moves_the_clock(api):
+    """GET deadlines lists every step's clock, not only the nearest: due time, state and the
+    owning department. The first-contact clock belongs to the department the ticket was
+    dispatched to; when that department returns the ticket [002 第十七条] its clocks end and
+    the redispatch starts new ones for the next department."""
+    tenant, c = "riverside-power", TENANTS["riverside-power"]
+    t = dispatched(api, tenant, cst(2025, 11, 3, 9, 0))
+    rows = clocks(api, tenant, t)
+    steps = {r["step"] for r in rows}
+    assert {"dispatch", "first_contact", "return", "reply"} <= steps
+    for r in rows:
+        assert {"due_at", "state", "owner_department", "overdue", "limit", "source"} <= r.keys()
+        assert r["state"] in ("running", "paused", "met", "missed", "cancelled")
+    assert only(rows, "dispatch")["state"] == "met"
+    assert only(rows, "first_contact")["owner_department"] == c["dept"]
+
+    clock.travel_to(cst(2025, 11, 3, 14, 0))
+    t = api.act(tenant, c["head"], t, "return", reason="the meter belongs to Hexi station")
+    rows = clocks(api, tenant, t)
+    first = only(rows, "first_contact")
+    assert first["state"] == "cancelled" and first["owner_department"] == c["dept"]
+    assert only(rows, "return")["state"] == "met"
+    assert only(rows, "reply")["state"] == "cancelled"
+    assert only(rows, "dispatch", "running")  # the desk must redispatch
+
+    clock.travel_to(cst(2025, 11, 3, 14, 30))
+    t = api.act(tenant, "clerk", t, "dispatch", department=c["other_dept"])
+    rows = clocks(api, tenant, t)
+    contact = [r for r in rows if r["step"] == "first_contact"]
+    assert [(r["state"], r["owner_department"]) for r in contact] == [
+        ("cancelled", c["dept"]),
+        ("running", c["other_dept"]),
+    ]
+    new = only(rows, "first_contact", "running")
+    shifted(new, cst(2025, 11, 3, 14, 30), cst(2025, 11, 4, 14, 30))
+    assert only(rows, "reply", "running")["owner_department"] == c["other_dept"]
+    # The other department's head sees the ticket and its clocks; the first one no longer
+    # owns a running step.
+    assert clocks(api, tenant, t, c["other_head"])
+
+
+def test_desk_steps_stay_charged_to_the_desk(api):
+    """Each clock is charged to the stage that owns the step (domain §6, engine docstring).
+    Redispatching after a return is the 95598 desk's job [002 第十七条: 由95598班重新分发], and
+    the follow-up call is the desk's too [002 第十六条, 第二十条]: those clocks belong to the
+    desk, not to the department head who happened to return the ticket or send the reply."""
+    tenant, c = "riverside-power", TENANTS["riverside-power"]
+    t = dispatched(api, tenant, cst(2025, 11, 4, 9, 0))
+    t = api.act(tenant, c["head"], t, "return", reason="not our area")
+    redispatch = only(clocks(api, tenant, t), "dispatch", "running")
+    assert redispatch["owner_department"] == c["desk"], redispatch
+
+    t = api.act(tenant, "clerk", t, "dispatch", department=c["dept"])
+    t = api.act(tenant, c["head"], t, "first_contact", note="phoned")
+    t = api.act(
+        tenant,
+        c["head"],
+        t,
+        "grade",
+        findings="misread",
+        grades=[{"staff": c["staff"][0], "grade": "main", "findings": "misread"} | c["grade_extra"]],
+    )
+    t = api.act(tenant, c["head"], t, "reply", reply="corrected", apology=True)
+    follow = only(clocks(api, tenant, t), "follow_up", "running")
+    assert follow["owner_department"] == c["desk"], follow
+
+
+def test_reclassify_recomputes_running_clocks_and_history_shows_it(api):
+    """A severity change re-times the running clocks: citybus answers a general complaint in
+    3 working days and a major one in 1 (strict handling of major cases, 000 §篇8 4(1)3,
+    plugins/transit/deadlines.py). The reclassify event's payload records old and new due."""
+    tenant = "citybus"
+    at = cst(2025, 3, 17, 10, 0)  # Monday
+    t = dispatched(api, tenant, at)
+    rows = clocks(api, tenant, t)
+    reply = only(rows, "reply", "running")
+    shifted(reply, at, cst(2025, 3, 20, 10, 0))
+    reply_before = reply["due_at"]
+    contact_before = only(rows, "first_contact", "running")["due_at"]
+
+    clock.travel_to(cst(2025, 3, 17, 11, 0))
+    t = api.act(tenant, "clerk", t, "reclassify", severity="major", reason="media coverage")
+    rows = clocks(api, tenant, t)
+    reply = only(rows, "reply", "running")
+    assert reply["limit"] == "1 working_days"
+    shifted(reply, at, cst(2025, 3, 18, 10, 0))
+    assert only(rows, "first_contact", "running")["due_at"] == contact_before  # same limit
+    # Ended clocks are not re-timed.
+    assert only(rows, "dispatch")["state"] == "met"
+
+    event = history(api, tenant, t)[-1]
+    assert event["action"] == "reclassify"
+    assert event["payload"]["severity_was"] == "general"
+    changes = {d["step"]: d for d in event["payload"]["deadlines"]}
+    assert ts(changes["reply"]["due_was"]) == ts(reply_before)
+    assert ts(changes["reply"]["due_at"]) == ts(reply["due_at"])
+    assert "first_contact" not in changes
+
+
+# ---------------------------------------------------------------- tenant overrides
+
+
+@pytest.fixture
+def overrides(api) -> Iterator[list[tuple[str, str, str | None]]]:
+    """Remove the deadline overrides a test made: (tenant, step, severity)."""
+    made: list[tuple[str, str, str | None]] = []
+    yield made
+
+    async def clean(db: Database) -> None:
+        async with db.cross_tenant() as session:
+            for slug, step, severity in made:
+                tid = await session.scalar(select(Tenant.id).where(Tenant.slug == slug))
+                q = delete(DeadlineSetting).where(
+                    DeadlineSetting.tenant_id == tid, DeadlineSetting.step == step
+                )
+                q = q.where(
+                    DeadlineSetting.severity.is_(None)
+                    if severity is None
+                    else DeadlineSetting.severity == severity
+                )
+                await session.execute(q)
+
+    if made:
+        run_db(api, clean)
+
+
+def test_tenant_override_applies_to_steps_started_after_it(api, overrides):
+    """A tenant overrides the plugin's default (domain §6: "plugins supply defaults and
+    tenants override them"); the new limit applies to steps started after the change, a
+    running step keeps the limit it started with."""
+    tenant = "citybus"
+    a_at = cst(2025, 5, 12, 10, 0)  # Monday
+    a = dispatched(api, tenant, a_at, severity="serious")
+    a_reply = only(clocks(api, tenant, a), "reply", "running")
+    assert (a_reply["limit"], a_reply["source"]) == ("2 working_days", "plugin")
+    shifted(a_reply, a_at, cst(2025, 5, 14, 10, 0))
+
+    clock.travel_to(cst(2025, 5, 12, 11, 0))
+    overrides.append((tenant, "reply", "serious"))
+    r = api.client.put(
+        "/api/config/deadlines",
+        json={"step": "reply", "severity": "serious", "amount": 4, "unit": "working_days"},
+        headers=api.headers(tenant, "admin"),
+    )
+    assert r.status_code == 200, r.text
+    row = r.json()
+    assert (row["step"], row["severity"], row["amount"], row["unit"], row["source"]) == (
+        "reply",
+        "serious",
+        4,
+        "working_days",
+        "tenant",
+    )
+    assert abs(ts(row["effective_from"]) - cst(2025, 5, 12, 11, 0)) < dt.timedelta(seconds=30)
+    listed = api.get(tenant, "manager", "/api/config/deadlines").json()
+    assert any(
+        x["source"] == "tenant" and x["step"] == "reply" and x["severity"] == "serious"
+        and x["amount"] == 4
+        for x in listed
+    )
+    assert any(x["source"] == "plugin" and x["step"] == "reply" and x["seed"] for x in listed)
+
+    b_at = cst(2025, 5, 12, 12, 0)
+    b = dispatched(api, tenant, b_at, severity="serious")
+    b_reply = only(clocks(api, tenant, b), "reply", "running")
+    assert (b_reply["limit"], b_reply["source"]) == ("4 working_days", "tenant")
+    shifted(b_reply, b_at, cst(2025, 5, 16, 12, 0))
+    # A general ticket is not touched by an override for "serious".
+    g = dispatched(api, tenant, b_at)
+    assert only(clocks(api, tenant, g), "reply", "running")["limit"] == "3 working_days"
+
+    # The step that started before the change keeps its limit.
+    again = only(clocks(api, tenant, a), "reply", "running")
+    assert (again["limit"], again["source"], again["due_at"]) == (
+        "2 working_days",
+        "plugin",
+        a_reply["due_at"],
+    )
+    audit = api.get(tenant, "admin", "/api/audit", params={"entity": "deadline"}).json()
+    assert any(e["entity_key"] == "reply:serious" and e["payload"]["amount"] == 4 for e in audit)
+
+
+def test_override_with_future_effective_date_waits(api, overrides):
+    """``effective_from`` in the future: steps started before it keep the plugin's limit."""
+    tenant = "citybus"
+    clock.travel_to(cst(2025, 5, 26, 9, 0))
+    overrides.append((tenant, "return", None))
+    r = api.client.put(
+        "/api/config/deadlines",
+        json={
+            "step": "return",
+            "amount": 3,
+            "unit": "hours",
+            "effective_from": cst(2025, 5, 27, 0, 0).isoformat(),
+        },
+        headers=api.headers(tenant, "admin"),
+    )
+    assert r.status_code == 200, r.text
+    before = dispatched(api, tenant, cst(2025, 5, 26, 10, 0))
+    assert only(clocks(api, tenant, before), "return", "running")["limit"] == "1 working_days"
+    after = dispatched(api, tenant, cst(2025, 5, 27, 10, 0))
+    ret = only(clocks(api, tenant, after), "return", "running")
+    assert (ret["limit"], ret["source"]) == ("3 hours", "tenant")
+    shifted(ret, cst(2025, 5, 27, 10, 0), cst(2025, 5, 27, 13, 0))
+
+
+@pytest.mark.parametrize("user", ["manager", "clerk", "gm", "head-fleet1"])
+def test_override_needs_tenant_admin(api, user):
+    r = api.client.put(
+        "/api/config/deadlines",
+        json={"step": "reply", "amount": 9, "unit": "working_days"},
+        headers=api.headers("citybus", user),
+    )
+    assert r.status_code == 403, r.text
+    assert r.json()["error"]["code"] == "forbidden"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"step": "lunch", "amount": 1, "unit": "hours"}, "step"),
+        ({"step": "reply", "amount": 1, "unit": "fortnights"}, "unit"),
+        ({"step": "reply", "amount": 0, "unit": "hours"}, "amount"),
+        ({"step": "reply", "severity": "apocalyptic", "amount": 1, "unit": "hours"}, "severity"),
+        ({"step": "reply", "amount": 1, "unit": "hours", "effective_from": "2025-05-01T00:00:00"}, "effective_from"),
+    ],
+)
+def test_override_validation_names_the_field(api, body, field):
+    r = api.client.put("/api/config/deadlines", json=body, headers=api.headers("citybus", "admin"))
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["field"] == field, err
+    if field == "step":
+        assert "reply" in err["allowed"] and "first_contact" in err["allowed"]
+
+
+# ---------------------------------------------------------------- pause and resume
+
+
+def test_pause_with_a_plugin_reason_and_resume_pushes_the_due_time(api):
+    """A clock paused for one of the plugin's reasons does not run while paused: resuming
+    moves the due time on by the paused duration. Pause and resume are ticket history
+    events (citybus reasons: plugins/transit/deadlines.py)."""
+    tenant, c = "citybus", TENANTS["citybus"]
+    at = cst(2025, 5, 19, 10, 0)  # Monday
+    t = dispatched(api, tenant, at)
+    contact = only(clocks(api, tenant, t), "first_contact", "running")
+    shifted(contact, at, cst(2025, 5, 20, 10, 0))
+    url = f"/api/tickets/{t['id']}/deadlines/first_contact"
+
+    clock.travel_to(cst(2025, 5, 19, 11, 0))
+    r = api.post(tenant, c["head"], f"{url}/pause", json={"reason": "on_holiday", "note": "x"})
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["field"] == "reason"
+    assert err["allowed"] == [
+        "complainant_unreachable",
+        "waiting_third_party",
+        "waiting_video_footage",
+    ]
+    r = api.post(tenant, c["other_head"], f"{url}/pause", json={"reason": "waiting_third_party"})
+    assert r.status_code in (403, 404), r.text  # another department's head
+    r = api.post(tenant, "staff-wang", f"{url}/pause", json={"reason": "waiting_third_party"})
+    assert r.status_code in (403, 404), r.text
+
+    r = api.post(
+        tenant,
+        c["head"],
+        f"{url}/pause",
+        json={"reason": "complainant_unreachable", "note": "phone switched off"},
+    )
+    assert r.status_code == 200, r.text
+    paused = r.json()
+    assert (paused["state"], paused["pause_reason"]) == ("paused", "complainant_unreachable")
+    r = api.post(tenant, c["head"], f"{url}/pause", json={"reason": "waiting_third_party"})
+    assert r.status_code == 409, r.text
+    assert api.post(tenant, c["head"], f"/api/tickets/{t['id']}/deadlines/reply/resume").status_code == 409
+
+    clock.travel_to(cst(2025, 5, 19, 15, 30))  # 4 h 30 min later
+    r = api.post(tenant, c["head"], f"{url}/resume")
+    assert r.status_code == 200, r.text
+    resumed = r.json()
+    assert resumed["state"] == "running" and resumed["paused_at"] is None
+    assert abs(resumed["paused_seconds"] - 16200) <= 2
+    pushed = ts(resumed["due_at"]) - ts(contact["due_at"])
+    assert abs(pushed - dt.timedelta(hours=4, minutes=30)) < dt.timedelta(seconds=3)
+    assert only(clocks(api, tenant, t), "first_contact", "running")["due_at"] == resumed["due_at"]
+
+    events = [e for e in history(api, tenant, t) if e["action"].startswith("deadline_")]
+    assert [e["action"] for e in events] == ["deadline_paused", "deadline_resumed"]
+    assert events[0]["payload"] == {
+        "step": "first_contact",
+        "reason": "complainant_unreachable",
+        "note": "phone switched off",
+    }
+    assert events[0]["actor"] == c["head"]
+    assert abs(events[1]["payload"]["paused_seconds"] - 16200) <= 2
+    assert ts(events[1]["payload"]["due_at"]) == ts(resumed["due_at"])
+
+
+def test_pause_unknown_step_and_ended_clock(api):
+    tenant, c = "citybus", TENANTS["citybus"]
+    t = dispatched(api, tenant, cst(2025, 5, 20, 10, 0))
+    r = api.post(tenant, c["head"], f"/api/tickets/{t['id']}/deadlines/lunch/pause",
+                 json={"reason": "waiting_third_party"})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "step", r.text
+    # The dispatch step is over (met): nothing to pause.
+    r = api.post(tenant, "clerk", f"/api/tickets/{t['id']}/deadlines/dispatch/pause",
+                 json={"reason": "waiting_third_party"})
+    assert r.status_code == 409, r.text
+
+
+# ---------------------------------------------------------------- extensions
+
+
+def _extension_step(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A running department step to extend (whichever the property table times)."""
+    for step in ("reply", "resolution", "first_contact"):
+        running = [r for r in rows if r["step"] == step and r["state"] == "running"]
+        if running:
+            return running[-1]
+    raise AssertionError(f"no running department step: {rows}")
+
+
+def test_minor_extension_approved_by_the_department_manager(api):
+    """Overrunning a deadline needs approval: a minor property complaint by the department
+    manager (物业部经理 → department_head) [000 §篇1 4(4)9]. The handler asks with a reason,
+    the approver approves, the step gets a new due time; all in the ticket's history."""
+    tenant, c = "greenwood", TENANTS["greenwood"]
+    t = dispatched(api, tenant, cst(2025, 7, 7, 10, 0), severity="minor")  # Monday
+    target = _extension_step(clocks(api, tenant, t))
+    step = target["step"]
+    clock.travel_to(cst(2025, 7, 7, 11, 0))
+    r = api.post(
+        tenant,
+        c["head"],
+        f"/api/tickets/{t['id']}/deadlines/{step}/extensions",
+        json={
+            "amount": 2,
+            "unit": "working_days",
+            "reason": "spare part on order",
+            "complainant_informed": True,
+        },
+    )
+    assert r.status_code == 201, r.text
+    ext = r.json()
+    assert (ext["status"], ext["step"], ext["new_due_at"]) == ("pending", step, None)
+    r = api.post(
+        tenant,
+        c["head"],
+        f"/api/tickets/{t['id']}/deadlines/{step}/extensions",
+        json={"amount": 1, "unit": "hours", "reason": "again"},
+    )
+    assert r.status_code == 409, r.text  # one pending request per step
+    # Nothing moved before the decision.
+    assert only(clocks(api, tenant, t), step, "running")["due_at"] == target["due_at"]
+    assert api.post(tenant, "clerk", f"/api/extensions/{ext['id']}/approve", json={}).status_code == 403
+
+    r = api.post(tenant, c["head"], f"/api/extensions/{ext['id']}/approve", json={"reason": "ok"})
+    assert r.status_code == 200, r.text
+    decided = r.json()
+    assert decided["status"] == "approved"
+    old_due = ts(target["due_at"]).astimezone(CST)
+    # Two working days after the old due time (the week of 2025-07-07 has no holiday).
+    expected = old_due + dt.timedelta(days=2 if old_due.weekday() < 3 else 4)
+    assert ts(decided["new_due_at"]) == expected
+    row = only(clocks(api, tenant, t), step, "running")
+    assert (ts(row["due_at"]), row["source"]) == (expected, "extension")
+    r = api.post(tenant, "manager", f"/api/extensions/{ext['id']}/reject", json={"reason": "late"})
+    assert r.status_code == 409, r.text  # decided once
+
+    events = {e["action"]: e for e in history(api, tenant, t)}
+    asked = events["extension_requested"]
+    assert asked["actor"] == c["head"]
+    assert {
+        "extension_id": ext["id"],
+        "step": step,
+        "amount": 2,
+        "unit": "working_days",
+        "reason": "spare part on order",
+        "complainant_informed": True,
+    }.items() <= asked["payload"].items()
+    approved = events["extension_approved"]
+    assert approved["actor"] == c["head"]
+    assert ts(approved["payload"]["due_was"]) == ts(target["due_at"])
+    assert ts(approved["payload"]["due_at"]) == expected
+
+
+def test_important_extension_only_by_the_general_manager(api):
+    """An important property complaint's overrun is approved by the general manager only
+    (超时需经公司总经理批准 [000 §篇1 4(4)9]): the manager gets 403; a rejection leaves the due
+    time alone; the general manager's approval moves it. The approver is notified."""
+    tenant, c = "greenwood", TENANTS["greenwood"]
+    t = dispatched(api, tenant, cst(2025, 7, 8, 10, 0), severity="important")
+    target = _extension_step(clocks(api, tenant, t))
+    step = target["step"]
+    url = f"/api/tickets/{t['id']}/deadlines/{step}/extensions"
+    body = {"amount": 3, "unit": "hours", "reason": "owner abroad", "complainant_informed": True}
+
+    r = api.post(tenant, c["head"], url, json=body)
+    assert r.status_code == 201, r.text
+    first = r.json()
+    gm_notes = api.get(tenant, "gm", "/api/notifications").json()
+    assert any(
+        n["kind"] == "extension_requested" and n["ticket_id"] == t["id"] for n in gm_notes
+    )
+    for user in ("manager", c["head"], "supervisor"):
+        r = api.post(tenant, user, f"/api/extensions/{first['id']}/approve", json={})
+        assert r.status_code == 403, (user, r.text)
+        assert r.json()["error"]["allowed_roles"] == ["general_manager"]
+    r = api.post(tenant, "gm", f"/api/extensions/{first['id']}/reject", json={"reason": "no"})
+    assert r.status_code == 200 and r.json()["status"] == "rejected", r.text
+    assert only(clocks(api, tenant, t), step, "running")["due_at"] == target["due_at"]
+
+    r = api.post(tenant, c["head"], url, json=body)
+    assert r.status_code == 201, r.text
+    second = r.json()
+    r = api.post(tenant, "gm", f"/api/extensions/{second['id']}/approve", json={"reason": "ok"})
+    assert r.status_code == 200, r.text
+    new_due = ts(r.json()["new_due_at"])
+    assert new_due == ts(target["due_at"]) + dt.timedelta(hours=3)
+    assert ts(only(clocks(api, tenant, t), step, "running")["due_at"]) == new_due
+    actions = [e["action"] for e in history(api, tenant, t)]
+    assert actions[-4:] == [
+        "extension_requested",
+        "extension_rejected",
+        "extension_requested",
+        "extension_approved",
+    ]
+
+
+# ---------------------------------------------------------------- tenant calendar
+
+
+@pytest.fixture
+def calendar_days(api) -> Iterator[list[tuple[str, str]]]:
+    """Remove the calendar days a test added: (tenant, YYYY-MM-DD)."""
+    made: list[tuple[str, str]] = []
+    yield made
+    for tenant, day in made:
+        api.client.delete(f"/api/config/calendar/{day}", headers=api.headers(tenant, "admin"))
+
+
+def test_tenant_closure_moves_running_working_day_clocks(api, calendar_days):
+    """A tenant's own closure (domain §6: "a tenant can add its own closures") on a day
+    inside a running working-day clock moves its due time by one working day, audited;
+    removing it moves it back. Clocks whose span does not include the day stay put."""
+    tenant = "citybus"
+    at = cst(2025, 3, 10, 10, 0)  # Monday; reply (3 wd) due Thu 03-13
+    t = dispatched(api, tenant, at)
+    rows = clocks(api, tenant, t)
+    reply, contact = only(rows, "reply", "running"), only(rows, "first_contact", "running")
+    shifted(reply, at, cst(2025, 3, 13, 10, 0))
+    shifted(contact, at, cst(2025, 3, 11, 10, 0))
+
+    r = api.client.put(
+        "/api/config/calendar/2025-03-12",
+        json={"kind": "closure", "note": "depot move"},
+        headers=api.headers(tenant, "clerk"),
+    )
+    assert r.status_code == 403, r.text
+    calendar_days.append((tenant, "2025-03-12"))
+    r = api.client.put(
+        "/api/config/calendar/2025-03-12",
+        json={"kind": "closure", "note": "depot move"},
+        headers=api.headers(tenant, "admin"),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["clocks_retimed"] >= 1
+    assert {"day": "2025-03-12", "kind": "closure", "note": "depot move"} in api.get(
+        tenant, "manager", "/api/config/calendar"
+    ).json()
+    rows = clocks(api, tenant, t)
+    shifted(only(rows, "reply", "running"), at, cst(2025, 3, 14, 10, 0))
+    assert only(rows, "first_contact", "running")["due_at"] == contact["due_at"]
+
+    audit = api.get(tenant, "admin", "/api/audit").json()
+    day = [e for e in audit if e["entity"] == "calendar_day" and e["entity_key"] == "2025-03-12"]
+    assert day and day[0]["action"] == "set" and day[0]["payload"]["kind"] == "closure"
+    moved = [
+        e for e in audit
+        if e["action"] == "deadline_recomputed" and e["entity_key"] == t["number"]
+    ]
+    assert moved, "the re-timing of the ticket's clocks is audited"
+    changes = {x["step"]: x for x in moved[0]["payload"]["changes"]}
+    assert ts(changes["reply"]["due_was"]) == ts(reply["due_at"])
+    assert "first_contact" not in changes
+
+    r = api.client.delete("/api/config/calendar/2025-03-12", headers=api.headers(tenant, "admin"))
+    assert r.status_code == 200, r.text
+    calendar_days.clear()
+    rows = clocks(api, tenant, t)
+    assert only(rows, "reply", "running")["due_at"] == reply["due_at"]
+    audit = api.get(tenant, "admin", "/api/audit", params={"entity": "calendar_day"}).json()
+    assert audit[0]["entity_key"] == "2025-03-12" and audit[0]["action"] == "remove"
+    assert api.client.delete(
+        "/api/config/calendar/2025-03-12", headers=api.headers(tenant, "admin")
+    ).status_code == 404
+
+
+def test_tenant_extra_workday_shortens_a_running_clock(api, calendar_days):
+    """A tenant's extra working day (a Saturday it works) counts as a working day: the
+    resolution clock (5 working days, plugins/transit/deadlines.py) started Mon 2025-03-24
+    ends Sat 03-29 instead of Mon 03-31."""
+    tenant = "citybus"
+    at = cst(2025, 3, 24, 10, 0)
+    t = dispatched(api, tenant, at)
+    res = only(clocks(api, tenant, t), "resolution", "running")
+    assert ts(res["due_at"]).astimezone(CST).date() == dt.date(2025, 3, 31)
+    calendar_days.append((tenant, "2025-03-29"))
+    r = api.client.put(
+        "/api/config/calendar/2025-03-29",
+        json={"kind": "workday", "note": "inspection Saturday"},
+        headers=api.headers(tenant, "manager"),
+    )
+    assert r.status_code == 200, r.text
+    res2 = only(clocks(api, tenant, t), "resolution", "running")
+    assert ts(res2["due_at"]).astimezone(CST).date() == dt.date(2025, 3, 29)
+    assert ts(res2["due_at"]).astimezone(CST).time() == ts(res["due_at"]).astimezone(CST).time()
