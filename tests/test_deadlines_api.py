@@ -269,6 +269,35 @@ def test_utility_dispatch_hour_and_follow_up_24_clock_hours(api):
     shifted(follow, reply_at, cst(2026, 2, 15, 15, 0))
 
 
+@pytest.mark.parametrize(
+    ("severity", "reply_due", "resolution_due"),
+    [
+        # 轻微投诉一般在2日内处理完毕; 重要投诉3日内; 重大投诉2日内明确答复, 不宜超过10日
+        # [000 §篇1 4(4)9], read as calendar days (plugins/property/deadlines.py).
+        ("minor", cst(2025, 7, 13, 16, 0), cst(2025, 7, 13, 16, 0)),
+        ("important", cst(2025, 7, 14, 16, 0), cst(2025, 7, 14, 16, 0)),
+        ("major", cst(2025, 7, 13, 16, 0), cst(2025, 7, 21, 16, 0)),
+    ],
+)
+def test_property_limits_by_severity(api, severity, reply_due, resolution_due):
+    """Property desk A: the form reaches the department within 10 minutes [000 §篇1 4(4)4];
+    the department starts within 1 working day [000 §篇7 四]; answer and handling limits by
+    severity in calendar days [000 §篇1 4(4)9] — a weekend does not stop them."""
+    tenant = "greenwood"
+    at = cst(2025, 7, 11, 16, 0)  # Friday
+    clock.travel_to(at)
+    t = new_ticket(api, tenant)
+    d = only(clocks(api, tenant, t), "dispatch", "running")
+    assert d["limit"] == "10 minutes"
+    shifted(d, at, at + dt.timedelta(minutes=10))
+    t = api.act(tenant, "clerk", to_ready(api, tenant, t, severity), "dispatch", department="engineering")
+    rows = clocks(api, tenant, t)
+    shifted(only(rows, "first_contact", "running"), at, cst(2025, 7, 14, 16, 0))
+    shifted(only(rows, "reply", "running"), at, reply_due)
+    shifted(only(rows, "resolution", "running"), at, resolution_due)
+    assert only(rows, "resolution", "running")["owner_department"] == "engineering"
+
+
 # ---------------------------------------------------------------- listing and owners
 
 
@@ -313,18 +342,24 @@ def test_every_step_listed_with_its_owner_and_return_moves_the_clock(api):
     assert clocks(api, tenant, t, c["other_head"])
 
 
-def test_desk_steps_stay_charged_to_the_desk(api):
-    """Each clock is charged to the stage that owns the step (domain §6, engine docstring).
-    Redispatching after a return is the 95598 desk's job [002 第十七条: 由95598班重新分发], and
-    the follow-up call is the desk's too [002 第十六条, 第二十条]: those clocks belong to the
-    desk, not to the department head who happened to return the ticket or send the reply."""
+def test_redispatch_after_return_is_charged_to_the_desk(api):
+    """Each clock is charged to the stage that owns the step (domain §6; engine docstring:
+    "an overrun is charged to the stage that caused it"). After a station returns a work
+    order, redispatching it is the 95598 desk's job (由95598班重新分发 [002 第十七条]): the new
+    dispatch clock belongs to the desk, not to the station that returned it."""
     tenant, c = "riverside-power", TENANTS["riverside-power"]
     t = dispatched(api, tenant, cst(2025, 11, 4, 9, 0))
     t = api.act(tenant, c["head"], t, "return", reason="not our area")
     redispatch = only(clocks(api, tenant, t), "dispatch", "running")
     assert redispatch["owner_department"] == c["desk"], redispatch
 
-    t = api.act(tenant, "clerk", t, "dispatch", department=c["dept"])
+
+def test_follow_up_is_charged_to_the_desk(api):
+    """The follow-up call (回访) is the 95598 desk's work [002 第十六条, 第二十条, 第二十一条: 95598班
+    再分发], whoever sends the reply: when the station head replies, the follow-up clock still
+    belongs to the desk, not to the station."""
+    tenant, c = "riverside-power", TENANTS["riverside-power"]
+    t = dispatched(api, tenant, cst(2025, 11, 5, 9, 0))
     t = api.act(tenant, c["head"], t, "first_contact", note="phoned")
     t = api.act(
         tenant,
@@ -572,6 +607,28 @@ def test_pause_with_a_plugin_reason_and_resume_pushes_the_due_time(api):
     assert ts(events[1]["payload"]["due_at"]) == ts(resumed["due_at"])
 
 
+@pytest.mark.parametrize(
+    ("tenant", "allowed"),
+    [
+        ("riverside-power", ["complainant_unreachable", "waiting_third_party"]),
+        ("greenwood", ["complainant_unreachable", "waiting_third_party"]),
+        ("citybus", ["complainant_unreachable", "waiting_third_party", "waiting_video_footage"]),
+    ],
+)
+def test_pause_reasons_are_the_plugins(api, tenant, allowed):
+    """Each industry names its own pause reasons (plugins/*/deadlines.py); anything else is
+    refused with the list, and the clock keeps running."""
+    c = TENANTS[tenant]
+    t = dispatched(api, tenant, cst(2025, 7, 15, 10, 0))
+    url = f"/api/tickets/{t['id']}/deadlines/reply/pause"
+    r = api.post(tenant, c["head"], url, json={"reason": "lunch_break"})
+    assert r.status_code == 422, r.text
+    assert (r.json()["error"]["field"], r.json()["error"]["allowed"]) == ("reason", allowed)
+    assert only(clocks(api, tenant, t), "reply")["state"] == "running"
+    r = api.post(tenant, c["head"], url, json={"reason": allowed[-1], "note": "waiting"})
+    assert r.status_code == 200 and r.json()["state"] == "paused", r.text
+
+
 def test_pause_unknown_step_and_ended_clock(api):
     tenant, c = "citybus", TENANTS["citybus"]
     t = dispatched(api, tenant, cst(2025, 5, 20, 10, 0))
@@ -587,23 +644,16 @@ def test_pause_unknown_step_and_ended_clock(api):
 # ---------------------------------------------------------------- extensions
 
 
-def _extension_step(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """A running department step to extend (whichever the property table times)."""
-    for step in ("reply", "resolution", "first_contact"):
-        running = [r for r in rows if r["step"] == step and r["state"] == "running"]
-        if running:
-            return running[-1]
-    raise AssertionError(f"no running department step: {rows}")
-
-
 def test_minor_extension_approved_by_the_department_manager(api):
     """Overrunning a deadline needs approval: a minor property complaint by the department
     manager (物业部经理 → department_head) [000 §篇1 4(4)9]. The handler asks with a reason,
     the approver approves, the step gets a new due time; all in the ticket's history."""
     tenant, c = "greenwood", TENANTS["greenwood"]
-    t = dispatched(api, tenant, cst(2025, 7, 7, 10, 0), severity="minor")  # Monday
-    target = _extension_step(clocks(api, tenant, t))
-    step = target["step"]
+    at = cst(2025, 7, 7, 10, 0)  # Monday
+    t = dispatched(api, tenant, at, severity="minor")
+    step = "reply"  # minor: 2 (calendar) days [000 §篇1 4(4)9] → Wed 07-09 10:00
+    target = only(clocks(api, tenant, t), step, "running")
+    shifted(target, at, cst(2025, 7, 9, 10, 0))
     clock.travel_to(cst(2025, 7, 7, 11, 0))
     r = api.post(
         tenant,
@@ -634,9 +684,9 @@ def test_minor_extension_approved_by_the_department_manager(api):
     assert r.status_code == 200, r.text
     decided = r.json()
     assert decided["status"] == "approved"
-    old_due = ts(target["due_at"]).astimezone(CST)
-    # Two working days after the old due time (the week of 2025-07-07 has no holiday).
-    expected = old_due + dt.timedelta(days=2 if old_due.weekday() < 3 else 4)
+    # Two working days after the old due time: Fri 07-11 at the same time.
+    expected = ts(target["due_at"]) + dt.timedelta(days=2)
+    assert expected.astimezone(CST).date() == dt.date(2025, 7, 11)
     assert ts(decided["new_due_at"]) == expected
     row = only(clocks(api, tenant, t), step, "running")
     assert (ts(row["due_at"]), row["source"]) == (expected, "extension")
@@ -665,9 +715,11 @@ def test_important_extension_only_by_the_general_manager(api):
     (超时需经公司总经理批准 [000 §篇1 4(4)9]): the manager gets 403; a rejection leaves the due
     time alone; the general manager's approval moves it. The approver is notified."""
     tenant, c = "greenwood", TENANTS["greenwood"]
-    t = dispatched(api, tenant, cst(2025, 7, 8, 10, 0), severity="important")
-    target = _extension_step(clocks(api, tenant, t))
-    step = target["step"]
+    at = cst(2025, 7, 8, 10, 0)
+    t = dispatched(api, tenant, at, severity="important")
+    step = "resolution"  # important: 3 (calendar) days [000 §篇1 4(4)9]
+    target = only(clocks(api, tenant, t), step, "running")
+    shifted(target, at, cst(2025, 7, 11, 10, 0))
     url = f"/api/tickets/{t['id']}/deadlines/{step}/extensions"
     body = {"amount": 3, "unit": "hours", "reason": "owner abroad", "complainant_informed": True}
 

@@ -27,6 +27,7 @@ from core.tickets.models import Ticket
 START, MET, CANCEL = "start", "met", "cancel"
 AUTO_UPGRADE = "auto_upgrade"
 """A clock that is no step: when it runs out, a still-open valid ticket is upgraded."""
+EVERY, STEPS_ONLY = "*", "*steps"
 
 # action → [(step, what happens to that step's clock)]  (domain §2, §6)
 FLOW: dict[str, list[tuple[str, str]]] = {
@@ -38,11 +39,14 @@ FLOW: dict[str, list[tuple[str, str]]] = {
     "dispatch": [("dispatch", MET), ("first_contact", START), ("return", START), ("reply", START)],
     "return": [("return", MET), ("first_contact", CANCEL), ("reply", CANCEL), ("dispatch", START)],
     "first_contact": [("first_contact", MET), ("return", CANCEL)],
-    "reply": [("reply", MET), ("follow_up", START)],
-    "follow_up": [("follow_up", MET), ("resolution", MET)],
-    "follow_up_unsatisfied": [("follow_up", MET), ("dispatch", START)],
-    "suspend": [("*", CANCEL)],
-    "close": [("*", CANCEL)],
+    # Handling is finished (处理完毕) when the result is told: the reply ends "resolution".
+    "reply": [("reply", MET), ("resolution", MET), ("follow_up", START)],
+    # A satisfied follow-up means reasonably resolved: no upgrade for age any more.
+    "follow_up": [("follow_up", MET), (AUTO_UPGRADE, CANCEL)],
+    "follow_up_unsatisfied": [("follow_up", MET), ("dispatch", START), ("resolution", START)],
+    # Suspended is still unresolved: the age upgrade keeps running, the steps stop.
+    "suspend": [(STEPS_ONLY, CANCEL)],
+    "close": [(EVERY, CANCEL)],
     "reopen": [("dispatch", START), ("resolution", START)],
 }
 
@@ -179,7 +183,9 @@ async def on_transition(
             scope.add(clock)
             out.append({"step": step, "started": True, "due_at": due.isoformat()})
         else:
-            clocks = await _running(scope, ticket.id, None if step == "*" else step)
+            clocks = await _running(scope, ticket.id, None if step.startswith("*") else step)
+            if step == STEPS_ONLY:
+                clocks = [c for c in clocks if c.step != AUTO_UPGRADE]
             for clock in clocks:
                 if what == MET:
                     _end(

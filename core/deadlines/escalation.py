@@ -33,8 +33,13 @@ async def on_severity(scope: TenantScope, hooks: TenantHooks, ticket: Ticket) ->
             kind="escalation",
             ticket_id=ticket.id,
             dedupe=f"escalation:{ticket.id}:{ticket.severity}",
-            message=f"{ticket.number}: {ticket.severity} complaint — to be handled within "
-            f"{rule.within_minutes} minutes of notice ({rule.seed})",
+            message=f"{ticket.number}: {ticket.severity} complaint — "
+            + (
+                f"report within {rule.within_minutes} minutes"
+                if rule.within_minutes
+                else "report at once"
+            )
+            + f" ({rule.seed})",
         )
     return sent
 

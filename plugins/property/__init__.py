@@ -18,6 +18,7 @@ from __future__ import annotations
 from core import Taxonomy, hookimpl
 from core.rules import (
     Classification,
+    DeadlineTable,
     GradeFacts,
     PenaltyProposal,
     PenaltySchedule,
@@ -25,6 +26,7 @@ from core.rules import (
     TicketFacts,
 )
 from plugins.property import rules
+from plugins.property.deadlines import TABLE
 from plugins.property.penalties import SCHEDULE
 from plugins.property.taxonomy import TAXONOMY
 
@@ -34,6 +36,7 @@ __all__ = [
     "tousu_approvers",
     "tousu_check_grade",
     "tousu_classify",
+    "tousu_deadlines",
     "tousu_penalty_schedule",
     "tousu_propose_penalties",
     "tousu_taxonomy",
@@ -82,6 +85,13 @@ def tousu_propose_penalties(
     ticket: TicketFacts, grades: list[GradeFacts], amounts: dict[str, int | None]
 ) -> list[PenaltyProposal]:
     return rules.propose(ticket, grades, amounts)
+
+
+@hookimpl
+def tousu_deadlines() -> DeadlineTable:
+    """Desk A's limits [000 §篇1 4(4)9] with the month upgrade [000 §篇1 4(4)2①c]
+    (:mod:`plugins.property.deadlines`; desk B's profile is ``DESK_B_RULES`` there)."""
+    return TABLE
 
 
 @hookimpl

@@ -118,19 +118,13 @@ RULES: tuple[DeadlineRule, ...] = (
 
 DESK_B_RULES: tuple[DeadlineRule, ...] = (
     DeadlineRule(step="reply", severity="major", amount=2, unit="hours", seed=_DESK_B),
-    DeadlineRule(
-        step="resolution", severity="major", amount=3, unit="working_days", seed=_DESK_B
-    ),
-    DeadlineRule(
-        step="reply", severity="important", amount=1, unit="working_days", seed=_DESK_B
-    ),
+    DeadlineRule(step="resolution", severity="major", amount=3, unit="working_days", seed=_DESK_B),
+    DeadlineRule(step="reply", severity="important", amount=1, unit="working_days", seed=_DESK_B),
     DeadlineRule(
         step="resolution", severity="important", amount=2, unit="working_days", seed=_DESK_B
     ),
     DeadlineRule(step="reply", severity="minor", amount=2, unit="hours", seed=_DESK_B),
-    DeadlineRule(
-        step="resolution", severity="minor", amount=1, unit="working_days", seed=_DESK_B
-    ),
+    DeadlineRule(step="resolution", severity="minor", amount=1, unit="working_days", seed=_DESK_B),
 )
 """Desk B's answer and handling limits [004 §篇3 二1]: 重大投诉应在2小时内回复,3个工作日内
 处理完毕; 重要投诉应在1个工作日内回复,2个工作日内处理完毕; 轻微投诉应在2小时内回复,1个工作日

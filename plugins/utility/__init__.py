@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from core import hookimpl
 from plugins.utility import rules
+from plugins.utility.deadlines import TABLE
 from plugins.utility.penalties import SCHEDULE
 from plugins.utility.taxonomy import TAXONOMY
 
@@ -61,6 +62,12 @@ def tousu_penalty_schedule():
 def tousu_propose_penalties(ticket, grades, amounts):
     # 《客户投诉管理考核办法》第二十四条 tiers, ×2 under 第二十五条, unit charge of 第二十六条.
     return rules.propose(ticket, grades, amounts)
+
+
+@hookimpl
+def tousu_deadlines():
+    # 《客户投诉管理考核办法》第十四条–第十七条 limits; 第十九条 same-day report of major/severe.
+    return TABLE
 
 
 @hookimpl
