@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 
 from core import clock
 from core.db import Database
+from core.deadlines.calendar import known_years
 from core.deadlines.models import DeadlineSetting
 from core.people.models import Tenant
 
@@ -112,7 +113,9 @@ def new_ticket(api: Any, tenant: str, **extra: Any) -> dict[str, Any]:
     )
 
 
-def to_ready(api: Any, tenant: str, t: dict[str, Any], severity: str | None = None) -> dict[str, Any]:
+def to_ready(
+    api: Any, tenant: str, t: dict[str, Any], severity: str | None = None
+) -> dict[str, Any]:
     c = TENANTS[tenant]
     t = api.act(
         tenant,
@@ -182,18 +185,33 @@ UTILITY_DISPATCHES = [
     # (dispatched at, first contact due: 1 working day, reply due: 4 working days)
     # [002 第十五条] on the State Council schedules:
     # 2026 Spring Festival: 02-15..02-23 off, Sat 02-14 and Sat 02-28 are working days.
-    pytest.param(cst(2026, 2, 13), cst(2026, 2, 14), cst(2026, 2, 26), id="fri-before-spring-festival"),
-    pytest.param(cst(2026, 2, 26), cst(2026, 2, 27), cst(2026, 3, 3), id="thu-before-makeup-sat-0228"),
+    pytest.param(
+        cst(2026, 2, 13), cst(2026, 2, 14), cst(2026, 2, 26), id="fri-before-spring-festival"
+    ),
+    pytest.param(
+        cst(2026, 2, 26), cst(2026, 2, 27), cst(2026, 3, 3), id="thu-before-makeup-sat-0228"
+    ),
     # 2025 National Day + Mid-Autumn: 10-01..10-08 off, Sun 09-28 and Sat 10-11 are working days.
-    pytest.param(cst(2025, 9, 26), cst(2025, 9, 28), cst(2025, 10, 9), id="fri-0926-makeup-sun-0928"),
-    pytest.param(cst(2025, 9, 30), cst(2025, 10, 9), cst(2025, 10, 13), id="tue-0930-makeup-sat-1011"),
+    pytest.param(
+        cst(2025, 9, 26), cst(2025, 9, 28), cst(2025, 10, 9), id="fri-0926-makeup-sun-0928"
+    ),
+    pytest.param(
+        cst(2025, 9, 30), cst(2025, 10, 9), cst(2025, 10, 13), id="tue-0930-makeup-sat-1011"
+    ),
     # An ordinary week: no holiday, the weekend does not count.
-    pytest.param(cst(2025, 6, 6, 16, 30), cst(2025, 6, 9, 16, 30), cst(2025, 6, 12, 16, 30), id="plain-friday"),
+    pytest.param(
+        cst(2025, 6, 6, 16, 30),
+        cst(2025, 6, 9, 16, 30),
+        cst(2025, 6, 12, 16, 30),
+        id="plain-friday",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("at", "contact_due", "reply_due"), UTILITY_DISPATCHES)
-def test_utility_working_day_deadlines_follow_the_official_schedule(api, at, contact_due, reply_due):
+def test_utility_working_day_deadlines_follow_the_official_schedule(
+    api, at, contact_due, reply_due
+):
     """Issue done-when 1. A 95598 ticket dispatched to a power-supply station: the station
     contacts the customer within 1 working day and answers within 4 working days of receipt
     [002 第十五条]; a department that is not responsible returns it within 1 working day
@@ -256,7 +274,9 @@ def test_utility_dispatch_hour_and_follow_up_24_clock_hours(api):
         t,
         "grade",
         findings="meter misread",
-        grades=[{"staff": c["staff"][0], "grade": "main", "findings": "misread"} | c["grade_extra"]],
+        grades=[
+            {"staff": c["staff"][0], "grade": "main", "findings": "misread"} | c["grade_extra"]
+        ],
     )
     reply_at = cst(2026, 2, 14, 15, 0)
     clock.travel_to(reply_at)
@@ -290,7 +310,9 @@ def test_property_limits_by_severity(api, severity, reply_due, resolution_due):
     d = only(clocks(api, tenant, t), "dispatch", "running")
     assert d["limit"] == "10 minutes"
     shifted(d, at, at + dt.timedelta(minutes=10))
-    t = api.act(tenant, "clerk", to_ready(api, tenant, t, severity), "dispatch", department="engineering")
+    t = api.act(
+        tenant, "clerk", to_ready(api, tenant, t, severity), "dispatch", department="engineering"
+    )
     rows = clocks(api, tenant, t)
     shifted(only(rows, "first_contact", "running"), at, cst(2025, 7, 14, 16, 0))
     shifted(only(rows, "reply", "running"), at, reply_due)
@@ -337,9 +359,12 @@ def test_every_step_listed_with_its_owner_and_return_moves_the_clock(api):
     new = only(rows, "first_contact", "running")
     shifted(new, cst(2025, 11, 3, 14, 30), cst(2025, 11, 4, 14, 30))
     assert only(rows, "reply", "running")["owner_department"] == c["other_dept"]
-    # The other department's head sees the ticket and its clocks; the first one no longer
-    # owns a running step.
-    assert clocks(api, tenant, t, c["other_head"])
+    assert only(rows, "resolution", "running")["owner_department"] == c["other_dept"]
+    # The first department no longer owns a running step; the next one sees its clocks.
+    assert not [r for r in rows if r["state"] == "running" and r["owner_department"] == c["dept"]]
+    assert (
+        only(clocks(api, tenant, t, c["other_head"]), "first_contact", "running")["id"] == new["id"]
+    )
 
 
 def test_redispatch_after_return_is_charged_to_the_desk(api):
@@ -367,7 +392,9 @@ def test_follow_up_is_charged_to_the_desk(api):
         t,
         "grade",
         findings="misread",
-        grades=[{"staff": c["staff"][0], "grade": "main", "findings": "misread"} | c["grade_extra"]],
+        grades=[
+            {"staff": c["staff"][0], "grade": "main", "findings": "misread"} | c["grade_extra"]
+        ],
     )
     t = api.act(tenant, c["head"], t, "reply", reply="corrected", apology=True)
     follow = only(clocks(api, tenant, t), "follow_up", "running")
@@ -463,7 +490,9 @@ def test_tenant_override_applies_to_steps_started_after_it(api, overrides):
     assert abs(ts(row["effective_from"]) - cst(2025, 5, 12, 11, 0)) < dt.timedelta(seconds=30)
     listed = api.get(tenant, "manager", "/api/config/deadlines").json()
     assert any(
-        x["source"] == "tenant" and x["step"] == "reply" and x["severity"] == "serious"
+        x["source"] == "tenant"
+        and x["step"] == "reply"
+        and x["severity"] == "serious"
         and x["amount"] == 4
         for x in listed
     )
@@ -531,7 +560,15 @@ def test_override_needs_tenant_admin(api, user):
         ({"step": "reply", "amount": 1, "unit": "fortnights"}, "unit"),
         ({"step": "reply", "amount": 0, "unit": "hours"}, "amount"),
         ({"step": "reply", "severity": "apocalyptic", "amount": 1, "unit": "hours"}, "severity"),
-        ({"step": "reply", "amount": 1, "unit": "hours", "effective_from": "2025-05-01T00:00:00"}, "effective_from"),
+        (
+            {
+                "step": "reply",
+                "amount": 1,
+                "unit": "hours",
+                "effective_from": "2025-05-01T00:00:00",
+            },
+            "effective_from",
+        ),
     ],
 )
 def test_override_validation_names_the_field(api, body, field):
@@ -583,7 +620,10 @@ def test_pause_with_a_plugin_reason_and_resume_pushes_the_due_time(api):
     assert (paused["state"], paused["pause_reason"]) == ("paused", "complainant_unreachable")
     r = api.post(tenant, c["head"], f"{url}/pause", json={"reason": "waiting_third_party"})
     assert r.status_code == 409, r.text
-    assert api.post(tenant, c["head"], f"/api/tickets/{t['id']}/deadlines/reply/resume").status_code == 409
+    assert (
+        api.post(tenant, c["head"], f"/api/tickets/{t['id']}/deadlines/reply/resume").status_code
+        == 409
+    )
 
     clock.travel_to(cst(2025, 5, 19, 15, 30))  # 4 h 30 min later
     r = api.post(tenant, c["head"], f"{url}/resume")
@@ -632,12 +672,20 @@ def test_pause_reasons_are_the_plugins(api, tenant, allowed):
 def test_pause_unknown_step_and_ended_clock(api):
     tenant, c = "citybus", TENANTS["citybus"]
     t = dispatched(api, tenant, cst(2025, 5, 20, 10, 0))
-    r = api.post(tenant, c["head"], f"/api/tickets/{t['id']}/deadlines/lunch/pause",
-                 json={"reason": "waiting_third_party"})
+    r = api.post(
+        tenant,
+        c["head"],
+        f"/api/tickets/{t['id']}/deadlines/lunch/pause",
+        json={"reason": "waiting_third_party"},
+    )
     assert r.status_code == 422 and r.json()["error"]["field"] == "step", r.text
     # The dispatch step is over (met): nothing to pause.
-    r = api.post(tenant, "clerk", f"/api/tickets/{t['id']}/deadlines/dispatch/pause",
-                 json={"reason": "waiting_third_party"})
+    r = api.post(
+        tenant,
+        "clerk",
+        f"/api/tickets/{t['id']}/deadlines/dispatch/pause",
+        json={"reason": "waiting_third_party"},
+    )
     assert r.status_code == 409, r.text
 
 
@@ -678,7 +726,10 @@ def test_minor_extension_approved_by_the_department_manager(api):
     assert r.status_code == 409, r.text  # one pending request per step
     # Nothing moved before the decision.
     assert only(clocks(api, tenant, t), step, "running")["due_at"] == target["due_at"]
-    assert api.post(tenant, "clerk", f"/api/extensions/{ext['id']}/approve", json={}).status_code == 403
+    assert (
+        api.post(tenant, "clerk", f"/api/extensions/{ext['id']}/approve", json={}).status_code
+        == 403
+    )
 
     r = api.post(tenant, c["head"], f"/api/extensions/{ext['id']}/approve", json={"reason": "ok"})
     assert r.status_code == 200, r.text
@@ -727,9 +778,7 @@ def test_important_extension_only_by_the_general_manager(api):
     assert r.status_code == 201, r.text
     first = r.json()
     gm_notes = api.get(tenant, "gm", "/api/notifications").json()
-    assert any(
-        n["kind"] == "extension_requested" and n["ticket_id"] == t["id"] for n in gm_notes
-    )
+    assert any(n["kind"] == "extension_requested" and n["ticket_id"] == t["id"] for n in gm_notes)
     for user in ("manager", c["head"], "supervisor"):
         r = api.post(tenant, user, f"/api/extensions/{first['id']}/approve", json={})
         assert r.status_code == 403, (user, r.text)
@@ -804,8 +853,7 @@ def test_tenant_closure_moves_running_working_day_clocks(api, calendar_days):
     day = [e for e in audit if e["entity"] == "calendar_day" and e["entity_key"] == "2025-03-12"]
     assert day and day[0]["action"] == "set" and day[0]["payload"]["kind"] == "closure"
     moved = [
-        e for e in audit
-        if e["action"] == "deadline_recomputed" and e["entity_key"] == t["number"]
+        e for e in audit if e["action"] == "deadline_recomputed" and e["entity_key"] == t["number"]
     ]
     assert moved, "the re-timing of the ticket's clocks is audited"
     changes = {x["step"]: x for x in moved[0]["payload"]["changes"]}
@@ -819,9 +867,12 @@ def test_tenant_closure_moves_running_working_day_clocks(api, calendar_days):
     assert only(rows, "reply", "running")["due_at"] == reply["due_at"]
     audit = api.get(tenant, "admin", "/api/audit", params={"entity": "calendar_day"}).json()
     assert audit[0]["entity_key"] == "2025-03-12" and audit[0]["action"] == "remove"
-    assert api.client.delete(
-        "/api/config/calendar/2025-03-12", headers=api.headers(tenant, "admin")
-    ).status_code == 404
+    assert (
+        api.client.delete(
+            "/api/config/calendar/2025-03-12", headers=api.headers(tenant, "admin")
+        ).status_code
+        == 404
+    )
 
 
 def test_tenant_extra_workday_shortens_a_running_clock(api, calendar_days):
@@ -843,3 +894,50 @@ def test_tenant_extra_workday_shortens_a_running_clock(api, calendar_days):
     res2 = only(clocks(api, tenant, t), "resolution", "running")
     assert ts(res2["due_at"]).astimezone(CST).date() == dt.date(2025, 3, 29)
     assert ts(res2["due_at"]).astimezone(CST).time() == ts(res["due_at"]).astimezone(CST).time()
+
+
+# ---------------------------------------------------------------- the end of the known calendar
+
+
+def test_complaints_are_recorded_at_the_end_of_the_last_published_year(api):
+    """The working-day calendar refuses years without an official schedule (calendar.py:
+    CalendarOutOfRange, fallback "error"), but a complaint received on the last evening of
+    the last published year must still be recorded and worked (domain §2: record the
+    complaint; "绝不能拖着不办"): intake is 201 and no transition answers a bare 500. With
+    ``holidays`` knowing up to 2026 this is 2026-12-31 — about a month away on the day these
+    tests were written."""
+    tenant, c = "riverside-power", TENANTS["riverside-power"]
+    last = known_years()[-1]
+    clock.travel_to(cst(last, 12, 31, 18, 0))
+    r = api.post(
+        tenant,
+        "clerk",
+        "/api/tickets",
+        json={
+            "channel": c["channel"],
+            "complainant": {"name": "李四", "contact": "13900000000"},
+            "description": "meter reading wrong on new year's eve",
+        },
+    )
+    assert r.status_code == 201, r.text
+    t = r.json()
+    for user, action, body in [
+        (
+            "clerk",
+            "triage_valid",
+            {"category": c["category"], "severity": "general", "facets": c["facets"]},
+        ),
+        ("clerk", "register", {"reason": "needs_follow_up"}),
+        ("supervisor", "review", {}),
+        ("clerk", "dispatch", {"department": c["dept"]}),
+    ]:
+        r = api.post(
+            tenant,
+            user,
+            f"/api/tickets/{t['id']}/{action.replace('_', '-')}",
+            json={"version": t["version"]} | body,
+        )
+        assert r.status_code < 500, f"{action}: {r.status_code} {r.text}"
+        if r.status_code != 200:
+            break
+        t = r.json()

@@ -267,7 +267,9 @@ def test_overdue_steps_flagged_and_chain_notified_once(api):
 
     # One audit entry and one outbox event per breached clock.
     audit = api.get(tenant, "manager", "/api/audit", params={"entity": "ticket"}).json()
-    mine = [e for e in audit if e["action"] == "deadline_breached" and e["entity_key"] == t["number"]]
+    mine = [
+        e for e in audit if e["action"] == "deadline_breached" and e["entity_key"] == t["number"]
+    ]
     assert sorted(e["payload"]["step"] for e in mine) == sorted(r["step"] for r in breached)
 
     async def outbox(db: Database) -> list[str]:
@@ -319,7 +321,8 @@ def test_a_paused_clock_is_not_breached(api):
     paused = only(rows, "first_contact")
     assert (paused["state"], paused["overdue"], paused["breached_at"]) == ("paused", False, None)
     assert not [
-        n for n in notes(api, tenant, c["head"], t, "deadline_breached")
+        n
+        for n in notes(api, tenant, c["head"], t, "deadline_breached")
         if "step first_contact " in n["message"]
     ]
     r = api.post(tenant, c["head"], f"/api/tickets/{t['id']}/deadlines/first_contact/resume")
@@ -344,7 +347,9 @@ def test_due_soon_warning_waits_for_working_hours(api):
         t = dispatched(api, tenant, cst(2025, 4, 28, 10, 0))  # Mon; 05-01..05-05 are off
         contact = only(clocks(api, tenant, t), "first_contact", "running")
         warn, _ = warn_times(api, [contact["id"]])[contact["id"]]
-        assert warn == cst(2025, 4, 29, 4, 0) + (ts(contact["started_at"]) - cst(2025, 4, 28, 10, 0))
+        assert warn == cst(2025, 4, 29, 4, 0) + (
+            ts(contact["started_at"]) - cst(2025, 4, 28, 10, 0)
+        )
 
         night = cst(2025, 4, 29, 4, 30)
         report = sweep_at(api, night)[0]
@@ -400,7 +405,9 @@ def test_urgent_ticket_warned_at_night(api, tenant):
             if moment < due and (local.time() < dt.time(8, 30) or local.time() >= dt.time(17, 30)):
                 night, target = moment, row
                 break
-        assert night is not None, f"no night warning window for a major {tenant} ticket: {candidates}"
+        assert night is not None, (
+            f"no night warning window for a major {tenant} ticket: {candidates}"
+        )
         sweep_at(api, night)
         warned = only(clocks(api, tenant, major), target["step"], "running")
         assert warned["warned_at"] is not None and ts(warned["warned_at"]) == night
@@ -411,9 +418,16 @@ def test_urgent_ticket_warned_at_night(api, tenant):
         ]
         assert any(f"step {target['step']} " in n["message"] for n in due_soon), due_soon
         # The non-urgent ticket's clocks in their warning window were deferred, not warned.
-        for row in clocks(api, tenant, plain):
-            if row["state"] == "running" and times.get(row["id"], (night,))[0] <= night < ts(row["due_at"]):
-                assert row["warned_at"] is None, row
+        in_window = [
+            row
+            for row in clocks(api, tenant, plain)
+            if row["state"] == "running"
+            and row["id"] in times
+            and times[row["id"]][0] <= night < ts(row["due_at"])
+        ]
+        assert in_window, "the non-urgent ticket has a clock in its warning window too"
+        assert [row["warned_at"] for row in in_window] == [None] * len(in_window)
+        assert notes(api, tenant, c["head"], plain, "deadline_due_soon") == []
 
 
 # ---------------------------------------------------------------- escalation by severity
@@ -470,13 +484,22 @@ def test_valid_property_complaint_open_a_month_becomes_major(api):
     at = cst(2025, 5, 6, 10, 0)
     open_one = dispatched(api, tenant, at, severity="minor")
     clock.travel_to(at)
-    settled = api.act(tenant, "clerk", triaged(api, tenant, "minor"), "settle",
-                      explanation="explained, the complainant is satisfied")
+    settled = api.act(
+        tenant,
+        "clerk",
+        triaged(api, tenant, "minor"),
+        "settle",
+        explanation="explained, the complainant is satisfied",
+    )
     assert settled["state"] == "closed"
     closed = dispatched(api, tenant, at, severity="minor")
     closed = api.act(tenant, c["head"], closed, "first_contact", note="called")
     closed = api.act(
-        tenant, c["head"], closed, "grade", findings="redone",
+        tenant,
+        c["head"],
+        closed,
+        "grade",
+        findings="redone",
         grades=[{"staff": c["staff"][0], "grade": "main", "findings": "sloppy"} | c["grade_extra"]],
     )
     closed = api.act(tenant, c["head"], closed, "reply", reply="fixed", apology=True)
@@ -505,6 +528,57 @@ def test_valid_property_complaint_open_a_month_becomes_major(api):
         o = current(api, tenant, other)
         assert o["severity"] == "minor"
         assert "auto_upgrade" not in [e["action"] for e in history(api, tenant, o)]
+
+
+def _walk_property(api: Any, at: dt.datetime, upto: str) -> dict[str, Any]:
+    tenant, c = "greenwood", TENANTS["greenwood"]
+    t = dispatched(api, tenant, at, severity="minor")
+    if upto == "suspended":
+        return api.act(tenant, "manager", t, "suspend", reason="owner refuses access; unresolvable")
+    t = api.act(tenant, c["head"], t, "first_contact", note="called")
+    t = api.act(
+        tenant,
+        c["head"],
+        t,
+        "grade",
+        findings="redone",
+        grades=[{"staff": c["staff"][0], "grade": "main", "findings": "sloppy"} | c["grade_extra"]],
+    )
+    t = api.act(tenant, c["head"], t, "reply", reply="fixed", apology=True)
+    t = api.act(tenant, "clerk", t, "follow_up", note="satisfied")
+    if upto == "followed_up":
+        return t
+    t = api.act(tenant, "manager", t, "close", verification="result_confirmed")
+    clock.travel_to(at + dt.timedelta(days=7))
+    return api.act(tenant, "supervisor", t, "reopen", reason="the leak is back")
+
+
+@pytest.mark.parametrize(
+    ("upto", "becomes"),
+    [
+        # 回访 done, the complainant satisfied: resolved, only the close is pending
+        # (plugins/property/rules.py RESOLVED_STATES) — not a major complaint.
+        ("followed_up", "minor"),
+        # Closed, then reopened because the problem came back, and open after the month:
+        # not reasonably resolved within a month [000 §篇1 4(4)2①c].
+        ("reopened", "major"),
+        # Recorded as unresolvable: "A suspended ticket ... is not resolved" (RESOLVED_STATES).
+        ("suspended", "major"),
+    ],
+)
+def test_one_month_upgrade_agrees_with_the_plugin(api, upto, becomes):
+    """The sweep's one-month upgrade and the property plugin's own reading of 000 §篇1
+    4(4)2①c (plugins/property/rules.py ``unresolved_for_a_month``) agree on which tickets are
+    still unresolved after the month: received Tue 2025-05-13, the month ends 2025-06-13 24:00."""
+    tenant = "greenwood"
+    at = cst(2025, 5, 13, 10, 0)
+    t = _walk_property(api, at, upto)
+    assert t["state"] == {"reopened": "ready"}.get(upto, upto)
+    sweep_at(api, cst(2025, 6, 14, 0, 5), times=2)
+    t = current(api, tenant, t)
+    assert t["severity"] == becomes, (upto, t["severity"])
+    upgrades = [e for e in history(api, tenant, t) if e["action"] == "auto_upgrade"]
+    assert len(upgrades) == (1 if becomes == "major" else 0)
 
 
 # ---------------------------------------------------------------- cost of a sweep

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from core.db import TenantScope, utcnow
-from core.deadlines.calendar import WorkingCalendar
+from core.deadlines.calendar import CalendarOutOfRange, WorkingCalendar
 from core.deadlines.models import CalendarDay, DeadlineSetting, StepClock
-from core.people.models import Tenant
+from core.people.models import Tenant, User
+from core.people.roles import DESK
 from core.plugins import TenantHooks
 from core.rules import DeadlineTable
 from core.tickets.models import Ticket
@@ -52,6 +54,24 @@ FLOW: dict[str, list[tuple[str, str]]] = {
 
 # Steps owned by the handling department (the others by the desk).
 DEPARTMENT_STEPS = frozenset({"first_contact", "return", "reply", "resolution"})
+SILENT_STEPS = frozenset({"return"})
+
+
+async def _owner(
+    scope: TenantScope, ticket: Ticket, step: str, actor: Any
+) -> tuple[int | None, int | None]:
+    """(department, person) a step's clock is charged to.
+
+    Department steps belong to the dispatched department. Desk steps (dispatch, follow-up,
+    invalid notice) belong to the desk: the acting desk member, or — when a department head
+    triggers one (a return, a reply) — the department of whoever took the complaint in.
+    """
+    if step in DEPARTMENT_STEPS:
+        return ticket.assigned_department_id, None
+    if not set(getattr(actor, "roles", ())).isdisjoint(DESK):
+        return actor.department_id, actor.user_id
+    dept = await scope.scalar(select(User.department_id).where(User.id == ticket.created_by))
+    return dept, None
 
 
 async def calendar_for(scope: TenantScope) -> WorkingCalendar:
@@ -163,22 +183,29 @@ async def on_transition(
                 continue
             cal = cal or await calendar_for(scope)
             amount, unit, source = limit
-            due, warn = _times(cal, at, amount, unit, 0, table.warn_before_percent)
-            dept = (
-                ticket.assigned_department_id if step in DEPARTMENT_STEPS else actor.department_id
-            )
+            try:
+                due, warn = _times(cal, at, amount, unit, 0, table.warn_before_percent)
+            except CalendarOutOfRange as exc:
+                # Never refuse a complaint over the calendar: estimate with the library's
+                # rule-based holidays, mark the clock, and say why in the history.
+                cal = replace(cal, fallback="rules")
+                due, warn = _times(cal, at, amount, unit, 0, table.warn_before_percent)
+                source = "estimate"
+                out.append({"step": step, "calendar": str(exc)})
+            dept, owner = await _owner(scope, ticket, step, actor)
             clock = StepClock(
                 ticket_id=ticket.id,
                 step=step,
                 owner_department_id=dept,
-                owner_user_id=None if step in DEPARTMENT_STEPS else actor.user_id,
+                owner_user_id=owner,
                 started_at=at,
                 amount=amount,
                 unit=unit,
                 source=source,
                 due_at=due,
                 warn_at=warn,
-                alarm_at=warn,
+                # The return window only judges a return when it happens: no alarms.
+                alarm_at=None if step in SILENT_STEPS else warn,
             )
             scope.add(clock)
             out.append({"step": step, "started": True, "due_at": due.isoformat()})
@@ -196,7 +223,9 @@ async def on_transition(
                 else:
                     _end(clock, "cancelled", at)
                 out.append({"step": clock.step, "ended": clock.state})
-    if action == "triage_valid" and table.upgrade is not None:
+    if action in ("triage_valid", "reopen") and ticket.valid and table.upgrade is not None:
+        for old in await _running(scope, ticket.id, AUTO_UPGRADE):
+            _end(old, "cancelled", at)
         cal = cal or await calendar_for(scope)
         rule = table.upgrade
         due = due_time(cal, ticket.created_at, rule.amount, rule.unit)
@@ -248,16 +277,31 @@ async def retime(scope: TenantScope, hooks: TenantHooks, ticket: Ticket) -> list
         if limit is None:
             continue
         amount, unit, source = limit
-        due, warn = _times(
-            cal, clock.started_at, amount, unit, clock.paused_seconds, table.warn_before_percent
-        )
+        try:
+            due, warn = _times(
+                cal, clock.started_at, amount, unit, clock.paused_seconds, table.warn_before_percent
+            )
+        except CalendarOutOfRange:  # estimate, as when the clock started
+            due, warn = _times(
+                replace(cal, fallback="rules"),
+                clock.started_at,
+                amount,
+                unit,
+                clock.paused_seconds,
+                table.warn_before_percent,
+            )
+            source = "estimate"
         if due != clock.due_at:
             changes.append(
                 {"step": clock.step, "due_was": clock.due_at.isoformat(), "due_at": due.isoformat()}
             )
             clock.amount, clock.unit, clock.source = amount, unit, source
             clock.due_at, clock.warn_at = due, warn
-            if clock.state == "running" and clock.breached_at is None:
+            if (
+                clock.state == "running"
+                and clock.breached_at is None
+                and (clock.step not in SILENT_STEPS)
+            ):
                 clock.alarm_at = warn if clock.warned_at is None else due
     await scope.flush()
     return changes

@@ -39,7 +39,9 @@ async def recipients(
         held = set(user_roles or []) & set(roles)
         if not held:
             continue
-        if held == {Role.DEPARTMENT_HEAD} and department_id is not None and dept != department_id:
+        # Department heads hear only of their own department's steps (none when no
+        # department owns the step yet).
+        if held == {Role.DEPARTMENT_HEAD} and dept != department_id:
             continue
         out.append(int(uid))
     return out

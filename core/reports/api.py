@@ -1,0 +1,191 @@
+"""HTTP routes for statistics, KPIs, the bulletin, exports and charts.
+
+Every route takes the same window (``period=YYYY-MM``, or ``from`` and ``to`` as
+timezone-aware ISO times, default the current month in the tenant's time zone) and answers
+only what the caller may read (:mod:`core.reports.access`). Files come back with their media
+type and a download name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from litestar import Request, Response, get
+from litestar.params import FromPath, QueryParameter
+
+from core.db import Database, TenantScope, utcnow
+from core.errors import NotFound
+from core.people.auth import Principal
+from core.people.guards import tenant_member
+from core.people.models import Tenant
+from core.reports import bulletin as bulletins
+from core.reports import charts, exports, kpis, stats
+from core.reports.access import Access
+from core.reports.period import Period, resolve
+
+TAGS = ["reports"]
+PeriodQ = Annotated[
+    str | None, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+]
+FromQ = Annotated[
+    dt.datetime | None, QueryParameter(name="from", description="start, inclusive (ISO, tz)")
+]
+ToQ = Annotated[dt.datetime | None, QueryParameter(name="to", description="end, exclusive")]
+WindowDays = Annotated[int, QueryParameter(ge=1, le=366, description="repeat window (days)")]
+EXPORTS = ("stats", "kpis", "tickets", "ledger")
+MARKDOWN = "text/markdown; charset=utf-8"
+
+
+def _p(request: Request[Any, Any, Any]) -> Principal:
+    return request.user  # type: ignore[no-any-return]
+
+
+def _db(request: Request[Any, Any, Any]) -> Database:
+    return request.app.state.db  # type: ignore[no-any-return]
+
+
+async def window_for(
+    scope: TenantScope, period: str | None, start: dt.datetime | None, end: dt.datetime | None
+) -> tuple[Tenant, Period]:
+    tenant = await scope.session.get(Tenant, scope.tenant_id)
+    assert tenant is not None
+    return tenant, resolve(tenant.config, utcnow(), period, start, end)
+
+
+def _split(filename: str, names: tuple[str, ...], formats: tuple[str, ...]) -> tuple[str, str]:
+    name, _, fmt = filename.rpartition(".")
+    if name not in names or fmt not in formats:
+        raise NotFound(
+            f"no report file {filename!r}",
+            field="filename",
+            rule=f"one of {', '.join(names)} with .{' or .'.join(formats)}",
+        )
+    return name, fmt
+
+
+def _download(content: bytes, media_type: str, filename: str) -> Response[bytes]:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@get("/api/reports/stats", operation_id="reportStats", tags=TAGS, guards=[tenant_member])
+async def get_stats(
+    request: Request[Any, Any, Any],
+    period: PeriodQ = None,
+    start: FromQ = None,
+    end: ToQ = None,
+) -> stats.Stats:
+    """Counts by category, severity, channel, department, staff and grade, and the trend:
+    counted complaints and, apart, the tickets that do not count (domain §8)."""
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        _, window = await window_for(scope, period, start, end)
+        return await stats.statistics(scope, Access(p), window)
+
+
+@get("/api/reports/kpis", operation_id="reportKpis", tags=TAGS, guards=[tenant_member])
+async def get_kpis(
+    request: Request[Any, Any, Any],
+    period: PeriodQ = None,
+    start: FromQ = None,
+    end: ToQ = None,
+    window_days: WindowDays = kpis.DEFAULT_WINDOW_DAYS,
+) -> kpis.Kpis:
+    """The KPIs as docs/reports.md defines them, with every ticket missing a follow-up."""
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        _, window = await window_for(scope, period, start, end)
+        return await kpis.kpis(scope, Access(p), window, window_days)
+
+
+@get("/api/reports/bulletin", operation_id="reportBulletin", tags=TAGS, guards=[tenant_member])
+async def get_bulletin(
+    request: Request[Any, Any, Any],
+    period: PeriodQ = None,
+    start: FromQ = None,
+    end: ToQ = None,
+    fmt: Annotated[Literal["json", "markdown"], QueryParameter(name="format")] = "json",
+) -> Response[Any]:
+    """The per-case bulletin (投诉事件通报), complainant identity removed; JSON or Markdown."""
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        tenant, window = await window_for(scope, period, start, end)
+        out = await bulletins.bulletin(scope, Access(p), window)
+    if fmt == "markdown":
+        name = f"{tenant.slug}_{window.name}_bulletin.md"
+        return Response(
+            bulletins.markdown(out),
+            media_type=MARKDOWN,
+            headers={"Content-Disposition": f'inline; filename="{name}"'},
+        )
+    return Response(out)
+
+
+async def export_tables(
+    scope: TenantScope, access: Access, window: Period, what: str, window_days: int
+) -> list[exports.Table]:
+    if what == "stats":
+        return exports.stats_tables(await stats.statistics(scope, access, window))
+    if what == "kpis":
+        return exports.kpi_tables(await kpis.kpis(scope, access, window, window_days))
+    if what == "tickets":
+        return [await exports.ticket_table(scope, access, window)]
+    return [await exports.ledger_table(scope, access, window)]
+
+
+@get(
+    "/api/reports/export/{filename:str}",
+    operation_id="reportExport",
+    tags=TAGS,
+    guards=[tenant_member],
+)
+async def get_export(
+    request: Request[Any, Any, Any],
+    filename: FromPath[str],
+    period: PeriodQ = None,
+    start: FromQ = None,
+    end: ToQ = None,
+    window_days: WindowDays = kpis.DEFAULT_WINDOW_DAYS,
+) -> Response[bytes]:
+    """``{stats|kpis|tickets|ledger}.{csv|xlsx}``: the same rows as the JSON reports; ticket
+    lists mask the complainant as the ticket API does for the caller."""
+    what, fmt = _split(filename, EXPORTS, tuple(exports.MEDIA_TYPES))
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        tenant, window = await window_for(scope, period, start, end)
+        tables = await export_tables(scope, Access(p), window, what, window_days)
+    content = await asyncio.to_thread(exports.render, tables, fmt)
+    name = f"{tenant.slug}_{window.name}_{what}.{fmt}"
+    return _download(content, exports.MEDIA_TYPES[fmt], name)
+
+
+@get(
+    "/api/reports/charts/{filename:str}",
+    operation_id="reportChart",
+    tags=TAGS,
+    guards=[tenant_member],
+)
+async def get_chart(
+    request: Request[Any, Any, Any],
+    filename: FromPath[str],
+    period: PeriodQ = None,
+    start: FromQ = None,
+    end: ToQ = None,
+    granularity: Literal["week", "month"] = "week",
+) -> Response[bytes]:
+    """``{trend|category|severity|department|channel}.{png|svg}``, 800 × 500 px."""
+    name, fmt = _split(filename, charts.CHARTS, tuple(charts.FORMATS))
+    p = _p(request)
+    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        tenant, window = await window_for(scope, period, start, end)
+        data = await stats.statistics(scope, Access(p), window)
+    content = await asyncio.to_thread(charts.render, data, name, fmt, granularity)
+    return _download(content, charts.FORMATS[fmt], f"{tenant.slug}_{window.name}_{name}.{fmt}")
+
+
+ROUTES = [get_stats, get_kpis, get_bulletin, get_export, get_chart]

@@ -1,0 +1,371 @@
+"""The monthly per-case bulletin (投诉事件通报) [002 第二十二条]: for each case, what happened,
+how it was handled, the cause, who was responsible, the corrective measures and the
+personnel penalties — ready to circulate, so the complainant's identity is removed.
+
+The complainant's name, contact and address are never copied into a case, and every free
+text that is (the description, notes, replies, findings, reasons) is scrubbed: each
+occurrence of the name, the address or the contact (also written with spaces or dashes), and
+anything shaped like a phone number or an e-mail address, becomes ``***``. A case is a
+ticket the reader may see that was graded in the window, or closed in it after handling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+from sqlalchemy import and_, exists, or_, select
+
+from core.db import TenantScope, utcnow
+from core.penalties.models import Penalty
+from core.people.models import Tenant
+from core.reports import sql
+from core.reports.access import Access
+from core.reports.period import Period
+from core.reports.stats import Labels, Window, window_out
+from core.tickets.models import Ticket, TicketEvent, TicketGrade
+
+MASK = "***"
+HANDLING = (
+    "dispatch",
+    "return",
+    "first_contact",
+    "refer_to_inspection",
+    "grade",
+    "reply",
+    "follow_up",
+    "follow_up_unsatisfied",
+    "suspend",
+    "close",
+    "reopen",
+)
+FOUR_DONTS = {
+    "cause_found": "原因查清 cause found",
+    "person_educated": "责任人受到教育 person educated",
+    "measures_taken": "整改措施落实 measures taken",
+    "person_dealt_with": "责任人得到处理 person dealt with",
+}
+_PHONE = re.compile(
+    r"(?<!\d)(?:\+?86[\s-]?)?(?:1[3-9]\d(?:[\s-]?\d){8}|0\d{2,3}[\s-]?\d{7,8}|\d{7,})(?!\d)"
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+class Step(msgspec.Struct, kw_only=True):
+    at: dt.datetime
+    action: str
+    text: str
+
+
+class Responsible(msgspec.Struct, kw_only=True):
+    staff: str
+    name: str
+    department: str | None
+    grade: str
+    offence: str | None
+    findings: str
+
+
+class PenaltyLine(msgspec.Struct, kw_only=True):
+    staff: str | None
+    unit: str | None
+    rule: str
+    status: str
+    amount_fen: int | None
+    sanctions: list[str]
+
+
+class Case(msgspec.Struct, kw_only=True):
+    number: str
+    received_at: dt.datetime
+    closed_at: dt.datetime | None
+    state: str
+    resolution: str | None
+    counted: bool
+    category: str | None
+    severity: str | None
+    department: str | None
+    what_happened: str
+    handling: list[Step]
+    cause: str
+    responsibility: list[Responsible]
+    measures: list[str]
+    penalties: list[PenaltyLine]
+
+
+class Bulletin(msgspec.Struct, kw_only=True):
+    tenant: str
+    tenant_name: str
+    window: Window
+    scope: str
+    as_of: dt.datetime
+    cases: list[Case]
+
+
+def scrubber(*identity: str) -> Callable[[str], str]:
+    """A function that removes the given identity strings (and phone- or e-mail-shaped
+    text) from free text."""
+    patterns = []
+    for value in sorted({v.strip() for v in identity if v and v.strip()}, key=len, reverse=True):
+        digits = re.sub(r"\D", "", value)
+        if len(digits) >= 5 and len(digits) >= len(value.strip()) // 2:
+            patterns.append(r"[\s-]?".join(re.escape(d) for d in digits))
+        patterns.append(re.escape(value))
+    combined = re.compile("|".join(patterns)) if patterns else None
+
+    def scrub(text: str | None) -> str:
+        out = text or ""
+        if combined is not None:
+            out = combined.sub(MASK, out)
+        out = _EMAIL.sub(MASK, out)
+        return _PHONE.sub(MASK, out)
+
+    return scrub
+
+
+def _step_text(action: str, payload: dict[str, Any], labels: Labels) -> str:
+    p = payload or {}
+    if action == "dispatch":
+        dept = labels.department(p.get("department_id"))[1]
+        return f"派单 dispatched to {dept}" + ("(再分发 redispatch)" if p.get("redispatch") else "")
+    if action == "return":
+        return f"退单 returned: {p.get('reason', '')}"
+    if action == "first_contact":
+        return f"首次联系 first contact: {p.get('note', '')}"
+    if action == "refer_to_inspection":
+        return f"移交纪检监察 referred to discipline inspection: {p.get('reason', '')}"
+    if action == "grade":
+        return f"定责 responsibility graded: {p.get('findings', '')}"
+    if action == "reply":
+        apology = " (致歉 apologised)" if p.get("apology") else ""
+        policy = f" 政策解释 policy: {p['policy_explained']}" if p.get("policy_explained") else ""
+        return f"答复 reply{apology}: {p.get('reply', '')}{policy}"
+    if action == "follow_up":
+        return f"回访满意 follow-up, satisfied: {p.get('note', '')}"
+    if action == "follow_up_unsatisfied":
+        return f"回访不满意 follow-up, unsatisfied: {p.get('note', '')}"
+    if action == "suspend":
+        return f"挂起 recorded as unresolvable: {p.get('reason', '')}"
+    if action == "close":
+        return f"销项 closed ({p.get('verification', '')}): {p.get('note', '')}"
+    if action == "reopen":
+        return f"重新处理 reopened: {p.get('reason', '')}"
+    return action
+
+
+def _cases_where(access: Access, window: Period) -> list[Any]:
+    graded = exists().where(
+        TicketEvent.ticket_id == Ticket.id,
+        TicketEvent.action == "grade",
+        sql.between(TicketEvent.at, window),
+    )
+    closed = and_(
+        Ticket.state == "closed",
+        sql.between(Ticket.closed_at, window),
+        Ticket.resolution.in_(("resolved", "unresolvable")),
+    )
+    return [access.tickets(), or_(graded, closed)]
+
+
+async def bulletin(
+    scope: TenantScope, access: Access, window: Period, now: dt.datetime | None = None
+) -> Bulletin:
+    tenant = await scope.session.get(Tenant, scope.tenant_id)
+    assert tenant is not None
+    labels = await Labels.load(scope)
+    rows = (
+        await scope.execute(
+            select(Ticket, sql.counted().label("counted"))
+            .where(*_cases_where(access, window))
+            .order_by(Ticket.created_at, Ticket.id)
+        )
+    ).all()
+    ids = [t.id for t, _ in rows]
+    events = _by_ticket(
+        await scope.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id.in_(ids), TicketEvent.action.in_(HANDLING))
+            .order_by(TicketEvent.ticket_id, TicketEvent.seq)
+        )
+    )
+    grades = _by_ticket(
+        await scope.scalars(
+            select(TicketGrade)
+            .where(
+                TicketGrade.ticket_id.in_(ids),
+                TicketGrade.superseded_at.is_(None),
+                access.staff_rows(TicketGrade.staff_id),
+            )
+            .order_by(TicketGrade.id)
+        )
+    )
+    penalties = _by_ticket(
+        await scope.scalars(
+            select(Penalty)
+            .where(
+                Penalty.ticket_id.in_(ids),
+                Penalty.status != "superseded",
+                access.staff_rows(Penalty.staff_id),
+            )
+            .order_by(Penalty.id)
+        )
+    )
+    cases = [
+        _case(t, bool(c), events.get(t.id, []), grades.get(t.id, []), penalties.get(t.id, []),
+              labels)
+        for t, c in rows
+    ]  # fmt: skip
+    return Bulletin(
+        tenant=tenant.slug,
+        tenant_name=tenant.name,
+        window=window_out(window),
+        scope=access.label,
+        as_of=now or utcnow(),
+        cases=cases,
+    )
+
+
+def _by_ticket(rows: Iterable[Any]) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = {}
+    for row in rows:
+        out.setdefault(row.ticket_id, []).append(row)
+    return out
+
+
+def _case(
+    t: Ticket,
+    counted: bool,
+    events: list[TicketEvent],
+    grades: list[TicketGrade],
+    penalties: list[Penalty],
+    labels: Labels,
+) -> Case:
+    scrub = scrubber(t.complainant_name, t.complainant_contact, t.complainant_address)
+    what = t.description
+    if t.event_place:
+        what = f"{what}(地点 place: {t.event_place})"
+    if t.demands:
+        what = f"{what} 诉求 demands: {t.demands}"
+    handling = [
+        Step(at=e.at, action=e.action, text=scrub(_step_text(e.action, e.payload, labels)))
+        for e in events
+    ]
+    findings = [str(e.payload.get("findings", "")) for e in events if e.action == "grade"]
+    measures: list[str] = []
+    for e in events:
+        if e.action == "close":
+            ticked = e.payload.get("four_donts") or []
+            measures += [f"四不放过: {FOUR_DONTS.get(x, x)}" for x in ticked]
+            if e.payload.get("note"):
+                measures.append(scrub(str(e.payload["note"])))
+        if e.action == "reply" and e.payload.get("apology"):
+            measures.append("向投诉人致歉 apologised to the complainant")
+    responsible = []
+    for g in grades:
+        code, name = labels.staff_member(g.staff_id)
+        member = labels.staff.get(g.staff_id)
+        dept = labels.department(member.department_id)[0] if member is not None else None
+        responsible.append(
+            Responsible(staff=code or "", name=name, department=dept, grade=g.grade,
+                        offence=g.offence, findings=scrub(g.findings))
+        )  # fmt: skip
+        if g.grade != "none":
+            measures.append(f"{name}: {scrub(g.findings)}")
+    lines = [
+        PenaltyLine(
+            staff=labels.staff_member(p.staff_id)[0],
+            unit=labels.department(p.department_id)[0],
+            rule=p.rule,
+            status=p.status,
+            amount_fen=p.final_fen if p.final_fen is not None else p.proposed_fen,
+            sanctions=[str(x) for x in p.sanctions or []],
+        )
+        for p in penalties
+    ]
+    return Case(
+        number=t.number,
+        received_at=t.created_at,
+        closed_at=t.closed_at,
+        state=t.state,
+        resolution=t.resolution,
+        counted=counted,
+        category=t.category,
+        severity=t.severity,
+        department=labels.department(t.accused_department_id or t.assigned_department_id)[0],
+        what_happened=scrub(what),
+        handling=handling,
+        cause=scrub(findings[-1]) if findings else "",
+        responsibility=responsible,
+        measures=measures,
+        penalties=lines,
+    )
+
+
+def _yuan(fen: int | None) -> str:
+    return "—" if fen is None else f"{fen / 100:.2f} 元"
+
+
+def markdown(b: Bulletin) -> str:
+    """The bulletin as Markdown, one section per case."""
+    zone = b.window.timezone
+    tz = ZoneInfo(zone)
+
+    def local(moment: dt.datetime | None) -> str:
+        return "—" if moment is None else f"{moment.astimezone(tz):%Y-%m-%d %H:%M}"
+
+    title = b.window.label or f"{local(b.window.start)} – {local(b.window.end)}"
+    out = [
+        f"# 投诉事件通报 Complaint bulletin — {b.tenant_name} — {title}",
+        "",
+        f"Cases: {len(b.cases)}. Scope: {b.scope}. As of {local(b.as_of)} ({zone}). "
+        "Complainant identity removed.",
+        "",
+    ]
+    for c in b.cases:
+        out += [
+            f"## {c.number} — {c.category or '(uncategorised)'} / {c.severity or '—'}",
+            "",
+            f"- Received {local(c.received_at)}; closed {local(c.closed_at)}; state {c.state}"
+            f" ({c.resolution or 'open'}); department {c.department or '—'}; "
+            f"{'counted as a complaint' if c.counted else 'not counted as a complaint'}",
+            "",
+            "**What happened (事件经过)**",
+            "",
+            c.what_happened,
+            "",
+            "**How it was handled (处理过程)**",
+            "",
+            *[f"- {local(s.at)} {s.text}" for s in c.handling],
+            "",
+            "**Cause (原因)**",
+            "",
+            c.cause or "—",
+            "",
+            "**Responsibility (责任认定)**",
+            "",
+            *(
+                [f"- {r.name} ({r.staff}, {r.department or '—'}): {r.grade}"
+                 + (f", offence {r.offence}" if r.offence else "") + f" — {r.findings}"
+                 for r in c.responsibility]
+                or ["- —"]
+            ),
+            "",
+            "**Corrective measures (整改措施)**",
+            "",
+            *([f"- {m}" for m in c.measures] or ["- —"]),
+            "",
+            "**Penalties (人员处理)**",
+            "",
+            *(
+                [f"- {p.staff or p.unit or '—'}: {p.rule}, {_yuan(p.amount_fen)}, {p.status}"
+                 + (f"; {', '.join(p.sanctions)}" if p.sanctions else "")
+                 for p in c.penalties]
+                or ["- —"]
+            ),
+            "",
+        ]  # fmt: skip
+    return "\n".join(out)

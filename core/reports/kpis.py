@@ -1,0 +1,312 @@
+"""The KPIs of domain §8, each computed exactly as ``docs/reports.md`` defines it.
+
+The population of every ticket KPI is the same: complaints that **count** (see
+:func:`core.reports.sql.counted`), **received** in the window, that the reader may see —
+judged **as of** the moment the report is made (a step still running past its due time is
+already late). Penalties by department are the exception: they are counted by the time of
+the decision, as the fine ledger counts them. Each figure is one aggregate query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
+
+from core.db import TenantScope, utcnow
+from core.deadlines.models import StepClock
+from core.penalties.models import Penalty
+from core.people.models import Staff, Tenant
+from core.reports import sql
+from core.reports.access import Access
+from core.reports.period import Period, customers
+from core.reports.stats import Labels, Window, window_out
+from core.tickets.models import Ticket, TicketEvent
+
+FOLLOW_UPS = ("follow_up", "follow_up_unsatisfied")
+ONE_TIME = ("resolved", "explained")
+DECIDED = ("confirmed", "adjusted")
+DEFAULT_WINDOW_DAYS = 30
+
+
+class Rate(msgspec.Struct, kw_only=True):
+    code: str
+    label: str
+    numerator: int
+    denominator: int
+    percent: float | None
+    """``round(100 × numerator ÷ denominator, 2)``; None when the denominator is 0."""
+
+
+class Missing(msgspec.Struct, kw_only=True):
+    number: str
+    state: str
+    department: str | None
+    last_reply_at: dt.datetime | None
+
+
+class PerTenThousand(msgspec.Struct, kw_only=True):
+    complaints: int
+    customers: int | None
+    value: float | None
+    """``round(complaints ÷ customers × 10,000, 2)``; None without a customer count."""
+
+
+class Repeat(msgspec.Struct, kw_only=True):
+    number: str
+    earlier: list[str]
+    same_complainant: bool
+    same_subject: bool
+
+
+class Repeats(msgspec.Struct, kw_only=True):
+    window_days: int
+    count: int
+    same_complainant: int
+    same_subject: int
+    tickets: list[Repeat]
+
+
+class DepartmentPenalties(msgspec.Struct, kw_only=True):
+    key: str | None
+    label: str
+    decided: int
+    amount_fen: int
+    waived: int
+    pending: int
+
+
+class Kpis(msgspec.Struct, kw_only=True):
+    tenant: str
+    window: Window
+    scope: str
+    as_of: dt.datetime
+    rates: list[Rate]
+    follow_up_missing: list[Missing]
+    complaints_per_10k: PerTenThousand
+    repeat_complaints: Repeats
+    penalties_by_department: list[DepartmentPenalties]
+
+
+def percent(numerator: int, denominator: int) -> float | None:
+    return round(100 * numerator / denominator, 2) if denominator else None
+
+
+def _rate(code: str, label: str, numerator: Any, denominator: Any) -> Rate:
+    n, d = int(numerator or 0), int(denominator or 0)
+    return Rate(code=code, label=label, numerator=n, denominator=d, percent=percent(n, d))
+
+
+def cohort(access: Access, window: Period) -> list[ColumnElement[bool]]:
+    """Counted complaints received in the window that the reader may see."""
+    return [sql.received_in(window), sql.counted(), access.tickets()]
+
+
+async def _on_time(
+    scope: TenantScope, where: list[ColumnElement[bool]], now: dt.datetime
+) -> dict[str, tuple[int, int]]:
+    """Per step: (clocks met, clocks judged). Judged = met, missed, or running past due."""
+    late = or_(
+        StepClock.state == "missed", and_(StepClock.state == "running", StepClock.due_at <= now)
+    )
+    rows = await scope.execute(
+        select(StepClock.step, sql.ones(StepClock.state == "met"), sql.ones(late))
+        .join(Ticket, Ticket.id == StepClock.ticket_id)
+        .where(*where, StepClock.step.in_(("first_contact", "resolution")))
+        .group_by(StepClock.step)
+    )
+    return {step: (int(met), int(met) + int(missed)) for step, met, missed in rows.all()}
+
+
+async def _follow_ups(
+    scope: TenantScope, where: list[ColumnElement[bool]], labels: Labels
+) -> tuple[Rate, list[Missing]]:
+    """A replied complaint is followed up when a follow-up call came after its last reply."""
+    e = TicketEvent
+    per_ticket = (
+        select(
+            e.ticket_id.label("ticket_id"),
+            func.max(sql.case_value(e.action == "reply", e.seq)).label("last_reply"),
+            func.max(sql.case_value(e.action.in_(FOLLOW_UPS), e.seq)).label("last_follow"),
+            func.max(sql.case_value(e.action == "reply", e.at)).label("last_reply_at"),
+        )
+        .join(Ticket, Ticket.id == e.ticket_id)
+        .where(*where, e.action.in_(("reply", *FOLLOW_UPS)))
+        .group_by(e.ticket_id)
+        .subquery()
+    )
+    done = per_ticket.c.last_follow > per_ticket.c.last_reply
+    replied = per_ticket.c.last_reply.is_not(None)
+    n, d = (await scope.execute(select(sql.ones(done), func.count()).where(replied))).one()
+    rows = await scope.execute(
+        select(
+            Ticket.number, Ticket.state, Ticket.assigned_department_id, per_ticket.c.last_reply_at
+        )
+        .join(per_ticket, per_ticket.c.ticket_id == Ticket.id)
+        .where(replied, or_(per_ticket.c.last_follow.is_(None), ~done))
+        .order_by(Ticket.number)
+    )
+    missing = [
+        Missing(number=num, state=state, department=labels.department(dept)[0],
+                last_reply_at=sql.aware(at))
+        for num, state, dept, at in rows.all()
+    ]  # fmt: skip
+    return _rate("follow_up_rate", "回访率 follow-up rate (target 100%)", n, d), missing
+
+
+async def _satisfaction(scope: TenantScope, where: list[ColumnElement[bool]]) -> Rate:
+    e = TicketEvent
+    n, d = (
+        await scope.execute(
+            select(sql.ones(e.action == "follow_up"), func.count())
+            .join(Ticket, Ticket.id == e.ticket_id)
+            .where(*where, e.action.in_(FOLLOW_UPS))
+        )
+    ).one()
+    return _rate("satisfaction", "满意率 satisfaction", n, d)
+
+
+async def _one_time(scope: TenantScope, where: list[ColumnElement[bool]]) -> Rate:
+    once = and_(
+        Ticket.resolution.in_(ONE_TIME), Ticket.redispatch_count == 0, Ticket.reopen_count == 0
+    )
+    n, d = (
+        await scope.execute(
+            select(sql.ones(once), func.count()).where(*where, Ticket.state == "closed")
+        )
+    ).one()
+    return _rate("one_time_resolution", "一次解决率 one-time resolution", n, d)
+
+
+async def _repeats(scope: TenantScope, where: list[ColumnElement[bool]], days: int) -> Repeats:
+    """Same complainant contact, or same subject (category and accused department), on an
+    earlier counted complaint within ``days``. Ticket numbers only, never contacts."""
+    u = aliased(Ticket, name="earlier")
+    before = and_(
+        sql.counted_of(u),
+        sql.earlier_than(u.created_at, u.id, Ticket.created_at, Ticket.id),
+        sql.within(scope, Ticket.created_at, u.created_at, days),
+    )
+    same_person = u.complainant_contact == Ticket.complainant_contact
+    same_subject = and_(
+        Ticket.category.is_not(None),
+        Ticket.accused_department_id.is_not(None),
+        u.category == Ticket.category,
+        u.accused_department_id == Ticket.accused_department_id,
+    )
+    flags = (
+        select(
+            Ticket.id.label("id"),
+            exists().where(before, same_person).label("person"),
+            exists().where(before, same_subject).label("subject"),
+        )
+        .where(*where)
+        .subquery()
+    )
+    count, person, subject = (
+        await scope.execute(
+            select(func.count(), sql.ones(flags.c.person), sql.ones(flags.c.subject)).where(
+                or_(flags.c.person, flags.c.subject)
+            )
+        )
+    ).one()
+    pairs = await scope.execute(
+        select(Ticket.number, u.number, same_person, same_subject)
+        .join(u, and_(before, or_(same_person, same_subject)))
+        .where(*where)
+        .order_by(Ticket.number, u.number)
+    )
+    found: dict[str, Repeat] = {}
+    for number, earlier, by_person, by_subject in pairs.all():
+        r = found.setdefault(number, Repeat(number=number, earlier=[], same_complainant=False,
+                                            same_subject=False))  # fmt: skip
+        r.earlier.append(earlier)
+        r.same_complainant |= bool(by_person)
+        r.same_subject |= bool(by_subject)
+    return Repeats(
+        window_days=days,
+        count=int(count),
+        same_complainant=int(person),
+        same_subject=int(subject),
+        tickets=list(found.values()),
+    )
+
+
+async def _penalties(
+    scope: TenantScope, access: Access, window: Period, labels: Labels
+) -> list[DepartmentPenalties]:
+    """Per department (the penalised unit, else the staff member's department): penalties
+    confirmed or adjusted in the window with their amount, waived in the window, and
+    proposals made in the window still waiting for a decision."""
+    dept = func.coalesce(Penalty.department_id, Staff.department_id)
+    decided_in = and_(Penalty.status.in_(DECIDED), sql.between(Penalty.decided_at, window))
+    waived_in = and_(Penalty.status == "waived", sql.between(Penalty.decided_at, window))
+    pending = and_(Penalty.status == "proposed", sql.between(Penalty.created_at, window))
+    amount = func.coalesce(func.sum(sql.case_value(decided_in, Penalty.final_fen)), 0)
+    rows = await scope.execute(
+        select(dept, sql.ones(decided_in), amount, sql.ones(waived_in), sql.ones(pending))
+        .select_from(Penalty)
+        .join(Ticket, Ticket.id == Penalty.ticket_id)
+        .outerjoin(Staff, Staff.id == Penalty.staff_id)
+        .where(
+            access.tickets(),
+            access.staff_rows(Penalty.staff_id),
+            or_(decided_in, waived_in, pending),
+        )
+        .group_by(dept)
+    )
+    out = []
+    for dept_id, decided, fen, waived, waiting in rows.all():
+        code, name = labels.department(dept_id)
+        out.append(
+            DepartmentPenalties(key=code, label=name, decided=int(decided), amount_fen=int(fen),
+                                waived=int(waived), pending=int(waiting))
+        )  # fmt: skip
+    return sorted(out, key=lambda r: (-r.amount_fen, -r.decided, r.key or ""))
+
+
+async def kpis(
+    scope: TenantScope,
+    access: Access,
+    window: Period,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    now: dt.datetime | None = None,
+) -> Kpis:
+    now = now or utcnow()
+    tenant = await scope.session.get(Tenant, scope.tenant_id)
+    assert tenant is not None
+    labels = await Labels.load(scope)
+    where = cohort(access, window)
+
+    clocks = await _on_time(scope, where, now)
+    first = clocks.get("first_contact", (0, 0))
+    resolved = clocks.get("resolution", (0, 0))
+    follow_rate, missing = await _follow_ups(scope, where, labels)
+    rates = [
+        _rate("first_contact_on_time", "第一时间联系 first contact within deadline", *first),
+        _rate("resolved_on_time", "按时解决 resolved within deadline", *resolved),
+        await _one_time(scope, where),
+        follow_rate,
+        await _satisfaction(scope, where),
+    ]
+    complaints = int(await scope.scalar(select(func.count()).select_from(Ticket).where(*where)))
+    served = customers(tenant.config, window)
+    per_10k = PerTenThousand(
+        complaints=complaints,
+        customers=served,
+        value=round(complaints / served * 10_000, 2) if served else None,
+    )
+    return Kpis(
+        tenant=tenant.slug,
+        window=window_out(window),
+        scope=access.label,
+        as_of=now,
+        rates=rates,
+        follow_up_missing=missing,
+        complaints_per_10k=per_10k,
+        repeat_complaints=await _repeats(scope, where, window_days),
+        penalties_by_department=await _penalties(scope, access, window, labels),
+    )
