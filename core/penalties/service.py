@@ -141,21 +141,27 @@ async def _grades(scope: TenantScope, ticket: Ticket) -> list[tuple[TicketGrade,
 
 
 async def propose(
-    scope: TenantScope, ticket: Ticket, graded_at: dt.datetime, redo: bool = False
+    scope: TenantScope, ticket: Ticket, graded_at: dt.datetime, redo_staff_id: int | None = None
 ) -> list[Penalty]:
     """Ask the plugin for the ticket's penalties and store them as proposals.
 
-    ``redo`` (after an appeal) supersedes the ticket's earlier penalties first.
+    After an appeal (``redo_staff_id``) only that staff member's penalties are re-derived:
+    their earlier ones are superseded (kept for the record) and only their new proposals are
+    stored; everyone else's penalties, decided or not, stand.
     """
     hooks = await plugin_of(scope)
     schedule = hooks.penalty_schedule()
     grades = await _grades(scope, ticket)
     amounts = await amounts_at(scope, schedule, graded_at)
     proposals = hooks.propose_penalties(facts_of(ticket), [g for _, g in grades], amounts)
-    if redo:
+    if redo_staff_id is not None:
         await scope.execute(
             update(Penalty)
-            .where(Penalty.ticket_id == ticket.id, Penalty.status.in_(LIVE))
+            .where(
+                Penalty.ticket_id == ticket.id,
+                Penalty.status.in_(LIVE),
+                Penalty.staff_id == redo_staff_id,
+            )
             .values(status="superseded")
         )
     by_staff = {gf.staff: g for g, gf in grades}
@@ -168,6 +174,8 @@ async def propose(
         grade = by_staff.get(prop.staff) if prop.staff else None
         if prop.staff and grade is None:
             raise RuntimeError(f"plugin proposed a penalty for ungraded staff {prop.staff!r}")
+        if redo_staff_id is not None and (grade is None or grade.staff_id != redo_staff_id):
+            continue
         row = Penalty(
             ticket_id=ticket.id,
             grade_id=grade.id if grade else None,

@@ -263,6 +263,6 @@ async def decide_appeal(
         appeal.new_grade_id = new.id
         # Amounts stay those in force when the grade was first given (issue: schedule in
         # force at grading time), so the re-derivation prices at old.graded_at.
-        await penalties.propose(scope, ticket, old.graded_at, redo=True)
+        await penalties.propose(scope, ticket, old.graded_at, redo_staff_id=staff.id)
     await scope.flush()
     return appeal
