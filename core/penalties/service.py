@@ -108,6 +108,20 @@ async def set_fine(
         set_by=set_by,
     )
     scope.add(setting)
+    scope.add(
+        AuditEvent(
+            actor=set_by,
+            action="set",
+            entity="fine",
+            entity_key=rule_code,
+            payload={
+                "amount_fen": fen,
+                "reason": reason,
+                "out_of_range": out,
+                "effective_from": effective_from.isoformat(),
+            },
+        )
+    )
     await scope.flush()
     return setting
 

@@ -140,7 +140,14 @@ async def _follow_ups(
     )
     done = per_ticket.c.last_follow > per_ticket.c.last_reply
     replied = per_ticket.c.last_reply.is_not(None)
-    n, d = (await scope.execute(select(sql.ones(done), func.count()).where(replied))).one()
+    n, d = (
+        await scope.execute(
+            select(sql.ones(done), func.count(Ticket.id))
+            .select_from(Ticket)
+            .join(per_ticket, per_ticket.c.ticket_id == Ticket.id)
+            .where(replied)
+        )
+    ).one()
     rows = await scope.execute(
         select(
             Ticket.number, Ticket.state, Ticket.assigned_department_id, per_ticket.c.last_reply_at
@@ -161,7 +168,7 @@ async def _satisfaction(scope: TenantScope, where: list[ColumnElement[bool]]) ->
     e = TicketEvent
     n, d = (
         await scope.execute(
-            select(sql.ones(e.action == "follow_up"), func.count())
+            select(sql.ones(e.action == "follow_up"), func.count(e.id))
             .join(Ticket, Ticket.id == e.ticket_id)
             .where(*where, e.action.in_(FOLLOW_UPS))
         )
@@ -175,7 +182,7 @@ async def _one_time(scope: TenantScope, where: list[ColumnElement[bool]]) -> Rat
     )
     n, d = (
         await scope.execute(
-            select(sql.ones(once), func.count()).where(*where, Ticket.state == "closed")
+            select(sql.ones(once), func.count(Ticket.id)).where(*where, Ticket.state == "closed")
         )
     ).one()
     return _rate("one_time_resolution", "一次解决率 one-time resolution", n, d)
@@ -197,19 +204,12 @@ async def _repeats(scope: TenantScope, where: list[ColumnElement[bool]], days: i
         u.category == Ticket.category,
         u.accused_department_id == Ticket.accused_department_id,
     )
-    flags = (
-        select(
-            Ticket.id.label("id"),
-            exists().where(before, same_person).label("person"),
-            exists().where(before, same_subject).label("subject"),
-        )
-        .where(*where)
-        .subquery()
-    )
+    by_person = exists().where(before, same_person)
+    by_subject = exists().where(before, same_subject)
     count, person, subject = (
         await scope.execute(
-            select(func.count(), sql.ones(flags.c.person), sql.ones(flags.c.subject)).where(
-                or_(flags.c.person, flags.c.subject)
+            select(func.count(Ticket.id), sql.ones(by_person), sql.ones(by_subject)).where(
+                *where, or_(by_person, by_subject)
             )
         )
     ).one()
@@ -292,7 +292,7 @@ async def kpis(
         follow_rate,
         await _satisfaction(scope, where),
     ]
-    complaints = int(await scope.scalar(select(func.count()).select_from(Ticket).where(*where)))
+    complaints = int(await scope.scalar(select(func.count(Ticket.id)).where(*where)))
     served = customers(tenant.config, window)
     per_10k = PerTenThousand(
         complaints=complaints,

@@ -102,7 +102,7 @@ class Labels:
 
 def _split() -> tuple[Any, Any]:
     counted = sql.ones(sql.counted())
-    return counted.label("counted"), (func.count() - counted).label("not_counted")
+    return counted.label("counted"), (func.count(Ticket.id) - counted).label("not_counted")
 
 
 async def _grouped(scope: TenantScope, key: Any, where: list[Any], join: Any = None) -> list[Any]:
@@ -135,7 +135,7 @@ async def statistics(
     row = (
         await scope.execute(
             select(
-                func.count(),
+                func.count(Ticket.id),
                 counted,
                 sql.ones(~sql.counted() & (reason == "invalid")),
                 sql.ones(~sql.counted() & (reason == "excluded")),
