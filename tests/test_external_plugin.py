@@ -20,72 +20,86 @@ import pytest
 from core.cli import main
 
 SLUG = "skyport"
-KEYS = {
-    "clerk": "sky-clerk-demo-test-7c1d2e",
-    "supervisor": "sky-supervisor-demo-test-41ab9f",
-    "head-terminal": "sky-head-terminal-demo-test-9e02d1",
-    "manager": "sky-manager-demo-test-0b77c3",
-    "admin": "sky-admin-demo-test-5d31aa",
-    "staff-li": "sky-staff-li-demo-test-c8e410",
-}
-
-TENANT: dict[str, Any] = {
-    "slug": SLUG,
-    "name": "天港机场旅客服务有限公司",
-    "plugin": "aviation",
-    "ticket_prefix": "SKY",
-    "config": {"customers": 40000},
-    "departments": [
-        {"code": "passenger-service", "name": "旅客服务部(12326对接)"},
-        {"code": "terminal", "name": "航站楼管理部"},
-        {"code": "quality-safety", "name": "质量安全部"},
-    ],
-    "staff": [
-        {"code": "SK-S001", "name": "李明", "department": "terminal", "position": "值机员"},
-        {"code": "SK-S002", "name": "陈芳", "department": "terminal", "position": "问询员"},
-        {"code": "SK-S003", "name": "赵磊", "department": "passenger-service",
-         "position": "热线接线员"},
-    ],  # fmt: skip
-    "users": [
-        {"username": "clerk", "roles": ["clerk"], "department": "passenger-service",
-         "staff": "SK-S003", "demo_key": KEYS["clerk"]},
-        {"username": "supervisor", "roles": ["supervisor"], "department": "passenger-service",
-         "demo_key": KEYS["supervisor"]},
-        {"username": "head-terminal", "roles": ["department_head"], "department": "terminal",
-         "demo_key": KEYS["head-terminal"]},
-        {"username": "manager", "roles": ["manager"], "department": "quality-safety",
-         "demo_key": KEYS["manager"]},
-        {"username": "admin", "roles": ["tenant_admin"], "demo_key": KEYS["admin"]},
-        {"username": "staff-li", "roles": ["staff"], "department": "terminal",
-         "staff": "SK-S001", "demo_key": KEYS["staff-li"]},
-    ],  # fmt: skip
-}
+USERS = ("clerk", "supervisor", "head-terminal", "manager", "admin", "staff-li")
 
 
-def h(user: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {KEYS[user]}"}
+def keys_for(slug: str) -> dict[str, str]:
+    """Demo bearer tokens of a test tenant (unique per tenant: a key names one user)."""
+    return {u: f"{slug}-{u}-demo-test-key" for u in USERS}
 
 
-def act(api: Any, user: str, t: dict[str, Any], action: str, **payload: Any) -> dict[str, Any]:
+KEYS = keys_for(SLUG)
+
+
+def tenant_doc(slug: str, prefix: str, **config: Any) -> dict[str, Any]:
+    """The same document as a ``tenants/<slug>.toml`` file, for ``POST /api/tenants``."""
+    keys = keys_for(slug)
+    return {
+        "slug": slug,
+        "name": "天港机场旅客服务有限公司",
+        "plugin": "aviation",
+        "ticket_prefix": prefix,
+        "config": {"customers": 40000} | config,
+        "departments": [
+            {"code": "passenger-service", "name": "旅客服务部(12326对接)"},
+            {"code": "terminal", "name": "航站楼管理部"},
+            {"code": "quality-safety", "name": "质量安全部"},
+        ],
+        "staff": [
+            {"code": "SK-S001", "name": "李明", "department": "terminal", "position": "值机员"},
+            {"code": "SK-S002", "name": "陈芳", "department": "terminal", "position": "问询员"},
+            {"code": "SK-S003", "name": "赵磊", "department": "passenger-service",
+             "position": "热线接线员"},
+        ],
+        "users": [
+            {"username": "clerk", "roles": ["clerk"], "department": "passenger-service",
+             "staff": "SK-S003", "demo_key": keys["clerk"]},
+            {"username": "supervisor", "roles": ["supervisor"],
+             "department": "passenger-service", "demo_key": keys["supervisor"]},
+            {"username": "head-terminal", "roles": ["department_head"],
+             "department": "terminal", "demo_key": keys["head-terminal"]},
+            {"username": "manager", "roles": ["manager"], "department": "quality-safety",
+             "demo_key": keys["manager"]},
+            {"username": "admin", "roles": ["tenant_admin"], "demo_key": keys["admin"]},
+            {"username": "staff-li", "roles": ["staff"], "department": "terminal",
+             "staff": "SK-S001", "demo_key": keys["staff-li"]},
+        ],
+    }  # fmt: skip
+
+
+TENANT = tenant_doc(SLUG, "SKY")
+
+
+def h(user: str, keys: dict[str, str] = KEYS) -> dict[str, str]:
+    return {"Authorization": f"Bearer {keys[user]}"}
+
+
+def act(
+    api: Any, user: str, t: dict[str, Any], action: str, keys: dict[str, str] = KEYS, **payload: Any
+) -> dict[str, Any]:
     r = api.client.post(
         f"/api/tickets/{t['id']}/{action.replace('_', '-')}",
         json={"version": t["version"]} | payload,
-        headers=h(user),
+        headers=h(user, keys),
     )
     assert r.status_code == 200, f"{action} as {user}: {r.status_code} {r.text}"
     return r.json()  # type: ignore[no-any-return]
 
 
-@pytest.fixture
-def operator(api, monkeypatch, capsys) -> dict[str, str]:
+def make_operator(api: Any, monkeypatch: Any, capsys: Any, name: str) -> dict[str, str]:
     """A platform operator made with the CLI (``tousu users create/key``) on this database."""
     monkeypatch.setenv("DATABASE_URL", api.url)
-    assert main(["users", "create", "op-ext"]) in (0, None)
-    assert "user op-ext created" in capsys.readouterr().out
-    assert main(["users", "key", "op-ext"]) in (0, None)
+    assert main(["users", "create", name]) in (0, None)
+    assert f"user {name} created" in capsys.readouterr().out
+    assert main(["users", "key", name]) in (0, None)
     token = capsys.readouterr().out.strip().splitlines()[-1]
     assert len(token) >= 16
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def operator(api, monkeypatch, capsys) -> dict[str, str]:
+    return make_operator(api, monkeypatch, capsys, "op-ext")
 
 
 def test_aviation_plugin_serves_a_tenant_end_to_end(api, operator):
@@ -267,13 +281,56 @@ def test_aviation_plugin_serves_a_tenant_end_to_end(api, operator):
         "SK-S002": ("secondary", True),
     }
 
-    # The plugin writes no carry-over (and the tenant set none): what does not fit the month's
-    # pay is written off.
-    r = api.client.put(
-        "/api/staff/SK-S001/pay/2034-01", json={"amount_yuan": "100"}, headers=h("admin")
+    # The other tenants do not see the aviation tenant's ticket.
+    for other in ("greenwood", "riverside-power", "citybus"):
+        assert api.get(other, "manager", f"/api/tickets/{t['id']}").status_code == 404
+
+
+def test_aviation_tenant_without_carry_over_writes_off(api, monkeypatch, capsys):
+    """The aviation schedule writes no carry-over and the tenant sets none (domain §5: a
+    tenant option outside utility): a confirmed 300-yuan fine against 100 yuan of the month's
+    pay is deducted 100 and the rest written off; the next month owes nothing."""
+    op = make_operator(api, monkeypatch, capsys, "op-ext-ledger")
+    slug = "skyport-ledger"
+    keys = keys_for(slug)
+    r = api.client.post("/api/tenants", json=tenant_doc(slug, "SKYL", fines={"fine_main": 300}),
+                        headers=op)  # fmt: skip
+    assert r.status_code == 201, r.text
+
+    r = api.client.post(
+        "/api/tickets",
+        json={
+            "channel": "phone",
+            "complainant": {"name": "王女士", "contact": "13900001111"},
+            "description": "值机员态度生硬",
+            "accused_staff": ["SK-S001"],
+            "accused_department": "terminal",
+        },
+        headers=h("clerk", keys),
     )
+    assert r.status_code == 201, r.text
+    t = r.json()
+    t = act(api, "clerk", t, "triage_valid", keys, category="service_attitude",
+            severity="general", facets={"source": "direct"})  # fmt: skip
+    t = act(api, "clerk", t, "register", keys, reason="on_site")
+    t = act(api, "supervisor", t, "review", keys)
+    t = act(api, "clerk", t, "dispatch", keys, department="terminal")
+    t = act(api, "head-terminal", t, "first_contact", keys, note="called")
+    t = act(api, "head-terminal", t, "grade", keys, findings="rude",
+            grades=[{"staff": "SK-S001", "grade": "main", "findings": "rude"}])  # fmt: skip
+    rows = api.client.get(f"/api/tickets/{t['id']}/penalties", headers=h("manager", keys)).json()
+    fine = next(x for x in rows if x["rule"] == "fine_main")
+    assert fine["proposed_yuan"] == "300.00"  # from the tenant document's config.fines
+    r = api.client.post(f"/api/penalties/{fine['id']}/confirm", json={}, headers=h("manager", keys))
     assert r.status_code == 200, r.text
-    r = api.client.post("/api/ledger/runs", json={"period": "2034-01"}, headers=h("manager"))
+
+    for month in ("2034-01", "2034-02"):
+        r = api.client.put(
+            f"/api/staff/SK-S001/pay/{month}", json={"amount_yuan": "100"},
+            headers=h("admin", keys),
+        )  # fmt: skip
+        assert r.status_code == 200, r.text
+    r = api.client.post("/api/ledger/runs", json={"period": "2034-01"}, headers=h("manager", keys))
     assert r.status_code == 201, r.text
     assert r.json()["carry_over"] is False
     assert r.json()["statements"] == [
@@ -287,7 +344,6 @@ def test_aviation_plugin_serves_a_tenant_end_to_end(api, operator):
             "written_off_yuan": "200.00",
         }
     ]
-
-    # The other tenants do not see the aviation tenant's ticket.
-    for other in ("greenwood", "riverside-power", "citybus"):
-        assert api.get(other, "manager", f"/api/tickets/{t['id']}").status_code == 404
+    r = api.client.post("/api/ledger/runs", json={"period": "2034-02"}, headers=h("manager", keys))
+    assert r.status_code == 201, r.text
+    assert r.json()["statements"] == []

@@ -128,9 +128,7 @@ def one(rows: list[dict[str, Any]], **where: Any) -> dict[str, Any]:
 
 
 def put_fine(api: Any, tenant: str, rule: str, user: str = "admin", **body: Any) -> Any:
-    return api.client.put(
-        f"/api/config/fines/{rule}", json=body, headers=api.headers(tenant, user)
-    )
+    return api.client.put(f"/api/config/fines/{rule}", json=body, headers=api.headers(tenant, user))
 
 
 # ---------------------------------------------------------------- proposals per tenant
@@ -377,9 +375,7 @@ def test_utility_external_escalation_doubles_general_via_reclassify(api):
 def test_utility_falsified_reply_charges_the_unit(api):
     """[第二十六条] A falsified or concealing reply: 500 yuan per case charged to the
     responsible unit (the department of the person graded main), not to a person."""
-    t = to_in_progress(
-        api, "riverside-power", ["RP-S001"], facts={"external_escalation": True}
-    )
+    t = to_in_progress(api, "riverside-power", ["RP-S001"], facts={"external_escalation": True})
     t = api.act(
         "riverside-power",
         "manager",
@@ -643,9 +639,7 @@ def test_fine_change_versions_and_keeps_earlier_penalties(api, frozen_clock):
 
         # A future amount does not apply to a grade given before it takes effect.
         start = clock.now() + dt.timedelta(days=10)
-        r = put_fine(
-            api, tenant, "tier_1", amount_yuan="90", effective_from=start.isoformat()
-        )
+        r = put_fine(api, tenant, "tier_1", amount_yuan="90", effective_from=start.isoformat())
         assert r.status_code == 200, r.text
         v3 = r.json()
         mine.append(v3["id"])

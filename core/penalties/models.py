@@ -143,4 +143,6 @@ class Deduction(TenantScoped, Base):
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     period: Mapped[str] = mapped_column(String(7))
     amount_fen: Mapped[int] = mapped_column()
-    written_off: Mapped[bool] = mapped_column(default=False)
+    """Taken from the month's pay."""
+    written_off_fen: Mapped[int] = mapped_column(default=0)
+    """Not taken and not carried (only where the tenant turned carry-over off)."""

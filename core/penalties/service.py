@@ -354,7 +354,10 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
     await scope.flush()
 
     paid = (
-        select(Deduction.penalty_id, func.sum(Deduction.amount_fen).label("paid"))
+        select(
+            Deduction.penalty_id,
+            func.sum(Deduction.amount_fen + Deduction.written_off_fen).label("paid"),
+        )
         .group_by(Deduction.penalty_id)
         .subquery()
     )
@@ -392,7 +395,9 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
         deducted = written_off = 0
         for penalty, left in items:
             take = min(left, budget - deducted)
-            if take > 0:
+            take = max(take, 0)
+            rest = left - take if not carry else 0
+            if take or rest:  # one row per penalty per run: what was taken, what written off
                 scope.add(
                     Deduction(
                         penalty_id=penalty.id,
@@ -400,22 +405,11 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
                         staff_id=staff_id,
                         period=period,
                         amount_fen=take,
+                        written_off_fen=rest,
                     )
                 )
-                deducted += take
-            rest = left - max(take, 0)
-            if rest > 0 and not carry:
-                scope.add(
-                    Deduction(
-                        penalty_id=penalty.id,
-                        run_id=run.id,
-                        staff_id=staff_id,
-                        period=period,
-                        amount_fen=rest,
-                        written_off=True,
-                    )
-                )
-                written_off += rest
+            deducted += take
+            written_off += rest
         scope.add(
             LedgerLine(
                 run_id=run.id,

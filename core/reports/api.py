@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from litestar import Request, Response, get
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from core.db import Database, TenantScope, utcnow
 from core.errors import NotFound
@@ -176,7 +176,7 @@ async def get_chart(
     period: PeriodQ = None,
     start: FromQ = None,
     end: ToQ = None,
-    granularity: Literal["week", "month"] = "week",
+    granularity: FromQuery[Literal["week", "month"]] = "week",
 ) -> Response[bytes]:
     """``{trend|category|severity|department|channel}.{png|svg}``, 800 × 500 px."""
     name, fmt = _split(filename, charts.CHARTS, tuple(charts.FORMATS))

@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import aliased
 
 from core.db import TenantScope, utcnow
 from core.people.models import Department, Staff, Tenant
@@ -162,13 +163,14 @@ async def statistics(
         "channel": _rows(await _grouped(scope, Ticket.channel, base), lambda k: (k, k)),
         "department": _rows(await _grouped(scope, dept, base), labels.department),
     }
-    own = access.staff_rows(AccusedStaff.staff_id)
+    # An alias: a staff member's visibility is itself an EXISTS on AccusedStaff.
+    accused = aliased(AccusedStaff)
     breakdowns["staff"] = _rows(
         await _grouped(
             scope,
-            AccusedStaff.staff_id,
-            [*base, own],
-            (AccusedStaff, AccusedStaff.ticket_id == Ticket.id),
+            accused.staff_id,
+            [*base, access.staff_rows(accused.staff_id)],
+            (accused, accused.ticket_id == Ticket.id),
         ),
         labels.staff_member,
     )

@@ -43,7 +43,7 @@ def visible(principal: Principal) -> ColumnElement[bool]:
 
     Desk, management and tenant admin read all; a department head the tickets dispatched to
     or complaining about their department; discipline inspection the referred ones; a staff
-    member the tickets about them (with the complainant masked).
+    member the tickets about them or grading them (with the complainant masked).
     """
     if principal.has(*READ_ALL):
         return Ticket.id.is_not(None)
@@ -57,6 +57,12 @@ def visible(principal: Principal) -> ColumnElement[bool]:
         clauses.append(
             exists().where(
                 AccusedStaff.ticket_id == Ticket.id, AccusedStaff.staff_id == principal.staff_id
+            )
+        )
+        # graded without being named in the complaint: they must see it to appeal
+        clauses.append(
+            exists().where(
+                TicketGrade.ticket_id == Ticket.id, TicketGrade.staff_id == principal.staff_id
             )
         )
     return or_(*clauses) if clauses else false()

@@ -154,7 +154,7 @@ def upgrade() -> None:
     sa.Column('staff_id', sa.Integer(), nullable=False),
     sa.Column('period', sa.String(length=7), nullable=False),
     sa.Column('amount_fen', sa.Integer(), nullable=False),
-    sa.Column('written_off', sa.Boolean(), nullable=False),
+    sa.Column('written_off_fen', sa.Integer(), nullable=False),
     sa.Column('tenant_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['penalty_id'], ['penalties.id'], name=op.f('fk_deductions_penalty_id_penalties')),
     sa.ForeignKeyConstraint(['run_id'], ['deduction_runs.id'], name=op.f('fk_deductions_run_id_deduction_runs')),
