@@ -21,6 +21,7 @@ from core.people.api import ROUTES as PEOPLE_ROUTES
 from core.people.auth import BearerAuth
 from core.people.models import Tenant
 from core.settings import Settings, load_settings
+from core.reports.api import ROUTES as REPORT_ROUTES
 from core.tasks.api import ROUTES as TASK_ROUTES
 from core.tickets.api import ROUTES as TICKET_ROUTES
 
@@ -73,6 +74,7 @@ def create_app(
             *PENALTY_ROUTES,
             *DEADLINE_ROUTES,
             *TASK_ROUTES,
+            *REPORT_ROUTES,
         ],
         middleware=[DefineMiddleware(BearerAuth, exclude=PUBLIC)],
         exception_handlers=EXCEPTION_HANDLERS,
