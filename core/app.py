@@ -20,8 +20,8 @@ from core.penalties.api import ROUTES as PENALTY_ROUTES
 from core.people.api import ROUTES as PEOPLE_ROUTES
 from core.people.auth import BearerAuth
 from core.people.models import Tenant
-from core.settings import Settings, load_settings
 from core.reports.api import ROUTES as REPORT_ROUTES
+from core.settings import Settings, load_settings
 from core.tasks.api import ROUTES as TASK_ROUTES
 from core.tickets.api import ROUTES as TICKET_ROUTES
 

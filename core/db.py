@@ -8,6 +8,11 @@ included), a ``before_flush`` listener stamps and checks ``tenant_id`` on insert
 hand-written SQL text is refused outright in a tenant scope. A session that is not bound to a
 tenant refuses to touch tenant-owned tables unless it was opened, by name, as
 ``db.cross_tenant()`` — the handful of platform paths (authentication, tenant sync).
+
+Statements are built from mapped classes (``select(Ticket)``, ``select_from(Ticket)``,
+joins, subqueries of them); a Core ``Table`` (``Ticket.__table__``) would not carry the
+filter, and a test keeps it out of the code base. PostgreSQL row-level security would be
+the next backstop; it is not on yet (tests connect as a superuser, which RLS ignores).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from sqlalchemy.orm import (
     with_loader_criteria,
 )
 from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.util import find_tables
 from sqlalchemy.types import TypeDecorator
 
 from core import clock
@@ -98,10 +104,23 @@ _CROSS = "cross_tenant"
 _STAMPED = "tenant_stamped"
 
 
-def _touches_tenant_tables(state: ORMExecuteState) -> bool:
-    return any(
-        isinstance(m.class_, type) and issubclass(m.class_, TenantScoped) for m in state.all_mappers
+def _tenant_tables() -> frozenset[Any]:
+    return frozenset(
+        m.local_table for m in Base.registry.mappers if issubclass(m.class_, TenantScoped)
     )
+
+
+def _touches_tenant_tables(state: ORMExecuteState) -> bool:
+    """Whether the statement reads or writes a tenant table anywhere: as an entity, in a
+    FROM list (``select(func.count()).select_from(Ticket)``), a join or a subquery."""
+    if any(
+        isinstance(m.class_, type) and issubclass(m.class_, TenantScoped)
+        for m in state.all_mappers
+    ):
+        return True
+    tables = _tenant_tables()
+    return any(t in tables for t in find_tables(state.statement, include_joins=True,
+                                                include_aliases=True, include_crud=True))
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -3,10 +3,9 @@ Listing: keyset pagination, filters, a bounded number of queries; the API docs a
 
 from __future__ import annotations
 
-import re
-
 import base64
 import datetime as dt
+import re
 import time
 from typing import Any
 

@@ -686,3 +686,45 @@ def test_tenant_users_cannot_list_or_create_tenants(api, tenant):
         assert_error(api.get(tenant, user, "/api/tenants"), 403, "forbidden")
     r = api.post(tenant, "admin", "/api/tenants", json={"slug": "evil", "name": "x"})
     assert r.status_code == 403, r.text
+
+
+def test_statement_shapes_that_once_bypassed_the_scope_are_filtered(api):
+    """``select(func.count()).select_from(Model)`` names no entity at the top: the scope must
+    still filter it (it once counted every tenant's rows)."""
+    from sqlalchemy import func, select
+
+    from core.db import Database
+    from core.people.models import Department
+
+    async def run() -> tuple[int, int]:
+        db = Database(api.url)
+        try:
+            async with db.cross_tenant() as s:
+                every = await s.scalar(select(func.count()).select_from(Department))
+            async with db.tenant(1) as scope:
+                mine = await scope.scalar(select(func.count()).select_from(Department))
+                own = await scope.scalar(select(func.count(Department.id)))
+            assert mine == own
+            return mine, every
+        finally:
+            await db.dispose()
+
+    mine, every = asyncio.run(run())
+    assert 0 < mine < every
+
+
+def test_code_reaches_tenant_tables_only_through_mapped_classes():
+    """The scope filters ORM statements; a Core ``Table`` (``Model.__table__``) or SQL text
+    would slip past it, so the application never builds statements that way."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    offenders = []
+    for folder in ("core", "plugins"):
+        for path in (root / folder).rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            if path.name == "db.py" and path.parent.name == "core":
+                continue
+            if "__table__" in text or "text(" in text.replace("_text(", ""):
+                offenders.append(str(path.relative_to(root)))
+    assert offenders == []

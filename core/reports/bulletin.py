@@ -174,6 +174,8 @@ def _cases_where(access: Access, window: Period) -> list[Any]:
 async def bulletin(
     scope: TenantScope, access: Access, window: Period, now: dt.datetime | None = None
 ) -> Bulletin:
+    """The window's cases with their handling, grades and penalties, identity removed. The
+    ticket rows come in one query, their events, grades and penalties in one more each."""
     tenant = await scope.session.get(Tenant, scope.tenant_id)
     assert tenant is not None
     labels = await Labels.load(scope)

@@ -275,6 +275,7 @@ async def kpis(
     window_days: int = DEFAULT_WINDOW_DAYS,
     now: dt.datetime | None = None,
 ) -> Kpis:
+    """The window's KPIs as ``access`` may see them, judged as of ``now`` (default: now)."""
     now = now or utcnow()
     tenant = await scope.session.get(Tenant, scope.tenant_id)
     assert tenant is not None

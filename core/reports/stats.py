@@ -11,6 +11,8 @@ untriaged ones). Every figure is one GROUP BY in the database.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -66,15 +68,14 @@ def window_out(window: Period) -> Window:
     return Window(start=window.start, end=window.end, timezone=window.timezone, label=window.label)
 
 
+@dataclass(frozen=True)
 class Labels:
-    """Codes → human labels (taxonomy terms, department and staff names) for one tenant."""
+    """Codes → human labels (taxonomy terms, department and staff names) for one tenant,
+    read once per report so that rows are labelled without a query each."""
 
-    def __init__(
-        self, terms: dict[str, str], departments: dict[int, tuple[str, str]], staff: dict[int, Any]
-    ) -> None:
-        self.terms = terms
-        self.departments = departments
-        self.staff = staff
+    terms: dict[str, str]
+    departments: dict[int, tuple[str, str]]
+    staff: dict[int, Staff]
 
     @classmethod
     async def load(cls, scope: TenantScope) -> Labels:
@@ -101,12 +102,18 @@ class Labels:
         return (member.code, member.name) if member is not None else (None, "(none)")
 
 
-def _split() -> tuple[Any, Any]:
+def _split() -> tuple[ColumnElement[Any], ColumnElement[Any]]:
     counted = sql.ones(sql.counted())
     return counted.label("counted"), (func.count(Ticket.id) - counted).label("not_counted")
 
 
-async def _grouped(scope: TenantScope, key: Any, where: list[Any], join: Any = None) -> list[Any]:
+async def _grouped(
+    scope: TenantScope,
+    key: ColumnElement[Any],
+    where: list[ColumnElement[bool]],
+    join: tuple[Any, ColumnElement[bool]] | None = None,
+) -> list[Any]:
+    """(key, counted, not_counted) per key: one GROUP BY over the tickets in ``where``."""
     counted, not_counted = _split()
     q = select(key.label("key"), counted, not_counted).select_from(Ticket)
     if join is not None:
@@ -115,7 +122,7 @@ async def _grouped(scope: TenantScope, key: Any, where: list[Any], join: Any = N
     return list((await scope.execute(q)).all())
 
 
-def _rows(raw: list[Any], label: Any) -> list[Row]:
+def _rows(raw: list[Any], label: Callable[[Any], tuple[str | None, str]]) -> list[Row]:
     rows = []
     for key, counted, not_counted in raw:
         code, text = label(key)
@@ -126,13 +133,14 @@ def _rows(raw: list[Any], label: Any) -> list[Row]:
 async def statistics(
     scope: TenantScope, access: Access, window: Period, now: dt.datetime | None = None
 ) -> Stats:
+    """The window's statistics as ``access`` may see them (see docs/reports.md)."""
     tenant = await scope.session.get(Tenant, scope.tenant_id)
     assert tenant is not None
     labels = await Labels.load(scope)
     base: list[ColumnElement[bool]] = [sql.received_in(window), access.tickets()]
 
     reason = sql.not_counted_reason()
-    counted, not_counted = _split()
+    counted, _ = _split()
     row = (
         await scope.execute(
             select(
@@ -163,7 +171,8 @@ async def statistics(
         "channel": _rows(await _grouped(scope, Ticket.channel, base), lambda k: (k, k)),
         "department": _rows(await _grouped(scope, dept, base), labels.department),
     }
-    # An alias: a staff member's visibility is itself an EXISTS on AccusedStaff.
+    # Aliases: a staff member's visibility is itself an EXISTS on AccusedStaff and on
+    # TicketGrade (core.tickets.service.visible), which must not correlate with these joins.
     accused = aliased(AccusedStaff)
     breakdowns["staff"] = _rows(
         await _grouped(
@@ -174,24 +183,20 @@ async def statistics(
         ),
         labels.staff_member,
     )
-    graded = (
-        TicketGrade,
-        (TicketGrade.ticket_id == Ticket.id) & TicketGrade.superseded_at.is_(None),
-    )
-    grade_where = [*base, access.staff_rows(TicketGrade.staff_id)]
+    g = aliased(TicketGrade)
+    graded = (g, (g.ticket_id == Ticket.id) & g.superseded_at.is_(None))
+    grade_where = [*base, access.staff_rows(g.staff_id)]
     breakdowns["grade"] = _rows(
-        await _grouped(scope, TicketGrade.grade, grade_where, graded),
-        lambda k: (k, labels.grade(k)),
+        await _grouped(scope, g.grade, grade_where, graded), lambda k: (k, labels.grade(k))
     )
-    pair = TicketGrade.staff_id, TicketGrade.grade
     counted, not_counted = _split()
     raw = (
         await scope.execute(
-            select(*pair, counted, not_counted)
+            select(g.staff_id, g.grade, counted, not_counted)
             .select_from(Ticket)
             .join(*graded)
             .where(*grade_where)
-            .group_by(*pair)
+            .group_by(g.staff_id, g.grade)
         )
     ).all()
     pairs = []
