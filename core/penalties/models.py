@@ -42,7 +42,10 @@ class Penalty(TenantScoped, Base):
     """
 
     __tablename__ = "penalties"
-    __table_args__ = (Index("ix_penalties_staff_status", "tenant_id", "staff_id", "status"),)
+    __table_args__ = (
+        Index("ix_penalties_staff_status", "tenant_id", "staff_id", "status"),
+        Index("ix_penalties_tenant_decided", "tenant_id", "decided_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)

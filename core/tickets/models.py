@@ -32,6 +32,7 @@ class Ticket(TenantScoped, Base):
         UniqueConstraint("tenant_id", "idempotency_key"),
         Index("ix_tickets_tenant_state_id", "tenant_id", "state", "id"),
         Index("ix_tickets_tenant_created", "tenant_id", "created_at"),
+        Index("ix_tickets_tenant_closed", "tenant_id", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
