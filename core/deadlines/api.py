@@ -10,15 +10,15 @@ from litestar.params import FromPath, JSONBody
 from msgspec import Meta
 from sqlalchemy import select
 
-from core.db import Database, utcnow
+from core.db import utcnow
 from core.deadlines import service
 from core.deadlines.models import CalendarDay, DeadlineSetting, Extension, StepClock
 from core.errors import NotFound
-from core.people.auth import Principal
 from core.people.guards import requires, tenant_member
 from core.people.roles import MANAGEMENT, Role
 from core.tickets import service as tickets
 from core.tickets.facts import plugin_of
+from core.web import database, principal
 
 TAGS = ["deadlines"]
 Text = Annotated[str, Meta(min_length=1, max_length=2000)]
@@ -92,14 +92,6 @@ class CalendarDayIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     note: Annotated[str, Meta(max_length=200)] = ""
 
 
-def _p(request: Request[Any, Any, Any]) -> Principal:
-    return request.user  # type: ignore[no-any-return]
-
-
-def _db(request: Request[Any, Any, Any]) -> Database:
-    return request.app.state.db  # type: ignore[no-any-return]
-
-
 def _clock_out(c: StepClock, depts: dict[int, Any], now: dt.datetime) -> ClockOut:
     overdue = (
         c.breached_at is not None
@@ -138,8 +130,8 @@ async def ticket_deadlines(
 ) -> list[ClockOut]:
     """Every step's clock of the ticket: due time, state, owner, overdue — not only the
     nearest one, so an overrun is charged to the step and department that caused it."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         await tickets.load(scope, p, ticket_id)
         depts = await tickets.department_refs(scope)
         rows = await scope.scalars(
@@ -163,8 +155,8 @@ async def pause_clock(
     data: JSONBody[PauseIn],
 ) -> ClockOut:
     """Pause a step's clock with one of the plugin's reasons; paused time does not count."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         ticket = await tickets.load(scope, p, ticket_id)
         clock = await service.pause(scope, p, ticket, step, data.reason, data.note)
         return _clock_out(clock, await tickets.department_refs(scope), utcnow())
@@ -181,8 +173,8 @@ async def resume_clock(
     request: Request[Any, Any, Any], ticket_id: FromPath[int], step: FromPath[str]
 ) -> ClockOut:
     """Resume a paused clock; its due time moves on by the time it was paused."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         ticket = await tickets.load(scope, p, ticket_id)
         clock = await service.resume(scope, p, ticket, step)
         return _clock_out(clock, await tickets.department_refs(scope), utcnow())
@@ -215,8 +207,8 @@ async def request_extension(
     data: JSONBody[ExtensionIn],
 ) -> ExtensionOut:
     """Ask for more time on a step, with a reason; the plugin says who approves."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         ticket = await tickets.load(scope, p, ticket_id)
         ext = await service.request_extension(
             scope, p, ticket, step, data.amount, data.unit, data.reason, data.complainant_informed
@@ -230,8 +222,8 @@ def _decide_route(approve: bool) -> Any:
     async def handler(
         request: Request[Any, Any, Any], extension_id: FromPath[int], data: JSONBody[DecisionIn]
     ) -> ExtensionOut:
-        p = _p(request)
-        async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        p = principal(request)
+        async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
             ext = await scope.scalar(select(Extension).where(Extension.id == extension_id))
             if ext is None:
                 raise NotFound(f"extension {extension_id} not found", field="extension_id")
@@ -259,8 +251,8 @@ def _decide_route(approve: bool) -> Any:
 )
 async def list_deadlines(request: Request[Any, Any, Any]) -> list[DeadlineRow]:
     """The plugin's default limits and the tenant's overrides (newest last)."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         table = (await plugin_of(scope)).deadlines()
         rows = [
             DeadlineRow(
@@ -295,8 +287,8 @@ async def list_deadlines(request: Request[Any, Any, Any]) -> list[DeadlineRow]:
 )
 async def set_deadline(request: Request[Any, Any, Any], data: JSONBody[DeadlineIn]) -> DeadlineRow:
     """Override a (step, severity) limit for steps started from ``effective_from`` on."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         row = await service.set_deadline(
             scope,
             data.step,
@@ -324,8 +316,8 @@ async def set_deadline(request: Request[Any, Any, Any], data: JSONBody[DeadlineI
 )
 async def list_calendar(request: Request[Any, Any, Any]) -> list[dict[str, str]]:
     """The tenant's own closures and extra working days (on top of China's calendar)."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         rows = await scope.scalars(select(CalendarDay).order_by(CalendarDay.day))
         return [{"day": d.day.isoformat(), "kind": d.kind, "note": d.note} for d in rows]
 
@@ -340,8 +332,8 @@ async def set_calendar_day(
     request: Request[Any, Any, Any], day: FromPath[dt.date], data: JSONBody[CalendarDayIn]
 ) -> dict[str, Any]:
     """Add or change a closure / extra working day; open steps' due times are recomputed."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         n = await service.set_calendar_day(scope, day, data.kind, data.note, f"user:{p.user_id}")
     return {"day": day.isoformat(), "kind": data.kind, "clocks_retimed": n}
 
@@ -356,8 +348,8 @@ async def set_calendar_day(
 async def remove_calendar_day(
     request: Request[Any, Any, Any], day: FromPath[dt.date]
 ) -> dict[str, Any]:
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         n = await service.set_calendar_day(scope, day, None, "", f"user:{p.user_id}")
     return {"day": day.isoformat(), "kind": None, "clocks_retimed": n}
 

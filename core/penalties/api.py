@@ -13,11 +13,10 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta
 from sqlalchemy import select
 
-from core.db import Database, utcnow
+from core.db import utcnow
 from core.errors import Forbidden, Invalid, NotFound
 from core.penalties import service
 from core.penalties.models import Appeal, FineSetting, LedgerLine, Penalty
-from core.people.auth import Principal
 from core.people.guards import requires, tenant_member
 from core.people.models import Staff
 from core.people.roles import MANAGEMENT, Role
@@ -25,6 +24,7 @@ from core.tickets import grading
 from core.tickets import schemas as ts
 from core.tickets import service as tickets
 from core.tickets.facts import plugin_of
+from core.web import database, principal
 
 TAGS = ["penalties"]
 Yuan = Decimal
@@ -137,14 +137,6 @@ class RunOut(msgspec.Struct, kw_only=True):
     statements: list[StatementOut]
 
 
-def _p(request: Request[Any, Any, Any]) -> Principal:
-    return request.user  # type: ignore[no-any-return]
-
-
-def _db(request: Request[Any, Any, Any]) -> Database:
-    return request.app.state.db  # type: ignore[no-any-return]
-
-
 async def _penalty_out(scope: Any, rows: list[Penalty]) -> list[PenaltyOut]:
     staff = {x.id: x.code for x in await scope.scalars(select(Staff))}
     depts = await tickets.department_refs(scope)
@@ -181,8 +173,8 @@ async def ticket_penalties(
     request: Request[Any, Any, Any], ticket_id: FromPath[int]
 ) -> list[PenaltyOut]:
     """The ticket's penalties, proposed and decided (a staff member sees only their own)."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         await tickets.load(scope, p, ticket_id)
         q = select(Penalty).where(Penalty.ticket_id == ticket_id).order_by(Penalty.id)
         if not p.has(*(tickets.READ_ALL | {Role.DEPARTMENT_HEAD, Role.INSPECTOR})):
@@ -194,8 +186,8 @@ def _decision_route(action: Literal["confirm", "adjust", "waive"]) -> Any:
     async def handler(
         request: Request[Any, Any, Any], penalty_id: FromPath[int], data: JSONBody[PenaltyDecision]
     ) -> PenaltyOut:
-        p = _p(request)
-        async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        p = principal(request)
+        async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
             penalty = await scope.scalar(select(Penalty).where(Penalty.id == penalty_id))
             if penalty is None:
                 raise NotFound(f"penalty {penalty_id} not found", field="penalty_id")
@@ -245,8 +237,8 @@ async def file_appeal(
     request: Request[Any, Any, Any], ticket_id: FromPath[int], data: JSONBody[ts.AppealFile]
 ) -> AppealOut:
     """A graded staff member appeals their grade (once) [000 §篇8 4(3)1]."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         ticket = await tickets.load(scope, p, ticket_id)
         appeal = await grading.file_appeal(scope, p, ticket, data.reason)
         code = await scope.scalar(select(Staff.code).where(Staff.id == appeal.staff_id))
@@ -262,8 +254,8 @@ async def file_appeal(
 async def list_appeals(
     request: Request[Any, Any, Any], ticket_id: FromPath[int]
 ) -> list[AppealOut]:
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         await tickets.load(scope, p, ticket_id)
         rows = (
             await scope.execute(
@@ -287,8 +279,8 @@ async def decide_appeal(
     request: Request[Any, Any, Any], appeal_id: FromPath[int], data: JSONBody[ts.AppealDecision]
 ) -> AppealOut:
     """A manager upholds or overturns an appeal; overturning re-derives the penalties."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         appeal = await scope.scalar(select(Appeal).where(Appeal.id == appeal_id))
         if appeal is None:
             raise NotFound(f"appeal {appeal_id} not found", field="appeal_id")
@@ -309,8 +301,8 @@ async def decide_appeal(
 )
 async def list_fines(request: Request[Any, Any, Any]) -> list[FineRuleOut]:
     """The industry's penalty schedule with the tenant's amounts in force now."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         schedule = (await plugin_of(scope)).penalty_schedule()
         current = await service.amounts_at(scope, schedule, utcnow())
     return [
@@ -342,8 +334,8 @@ async def set_fine(
 ) -> FineSettingOut:
     """Set a rule's amount from ``effective_from`` (default now). Outside the schedule's
     range only with a reason. Penalties already proposed keep their amounts."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         row = await service.set_fine(
             scope,
             await plugin_of(scope),
@@ -376,8 +368,8 @@ def _setting_out(x: FineSetting) -> FineSettingOut:
 )
 async def fine_history(request: Request[Any, Any, Any]) -> list[FineSettingOut]:
     """Every version of every amount the tenant set, oldest first."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         rows = await scope.scalars(select(FineSetting).order_by(FineSetting.id))
         return [_setting_out(x) for x in rows]
 
@@ -398,8 +390,8 @@ async def set_pay(
     data: JSONBody[PaySet],
 ) -> dict[str, str]:
     """A staff member's performance pay for a month (the budget fines are deducted from)."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         row = await service.set_pay(
             scope, staff_code, period, to_fen(data.amount_yuan), f"user:{p.user_id}"
         )
@@ -436,8 +428,8 @@ async def run_ledger(
     request: Request[Any, Any, Any], data: JSONBody[RunRequest]
 ) -> Response[RunOut]:
     """Run the month's deductions; running a month again changes nothing (200)."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         run, created = await service.run_month(scope, data.period, f"user:{p.user_id}")
         lines = await _statements(
             scope,
@@ -459,8 +451,8 @@ async def statements(
     staff: FromQuery[str | None] = None,
 ) -> list[StatementOut]:
     """Statements per staff member per month: owed, deducted, carried (staff: their own)."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         q = select(LedgerLine).order_by(LedgerLine.period, LedgerLine.staff_id)
         if period:
             q = q.where(LedgerLine.period == period)

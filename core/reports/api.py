@@ -15,15 +15,15 @@ from typing import Annotated, Any, Literal
 from litestar import Request, Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from core.db import Database, TenantScope, utcnow
+from core.db import TenantScope, utcnow
 from core.errors import NotFound
-from core.people.auth import Principal
 from core.people.guards import tenant_member
 from core.people.models import Tenant
 from core.reports import bulletin as bulletins
 from core.reports import charts, exports, kpis, stats
 from core.reports.access import Access
 from core.reports.period import Period, resolve
+from core.web import database, principal
 
 TAGS = ["reports"]
 PeriodQ = Annotated[
@@ -36,14 +36,6 @@ ToQ = Annotated[dt.datetime | None, QueryParameter(name="to", description="end, 
 WindowDays = Annotated[int, QueryParameter(ge=1, le=366, description="repeat window (days)")]
 EXPORTS = ("stats", "kpis", "tickets", "ledger")
 MARKDOWN = "text/markdown; charset=utf-8"
-
-
-def _p(request: Request[Any, Any, Any]) -> Principal:
-    return request.user  # type: ignore[no-any-return]
-
-
-def _db(request: Request[Any, Any, Any]) -> Database:
-    return request.app.state.db  # type: ignore[no-any-return]
 
 
 async def window_for(
@@ -82,8 +74,8 @@ async def get_stats(
 ) -> stats.Stats:
     """Counts by category, severity, channel, department, staff and grade, and the trend:
     counted complaints and, apart, the tickets that do not count (domain §8)."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         _, window = await window_for(scope, period, start, end)
         return await stats.statistics(scope, Access(p), window)
 
@@ -97,8 +89,8 @@ async def get_kpis(
     window_days: WindowDays = kpis.DEFAULT_WINDOW_DAYS,
 ) -> kpis.Kpis:
     """The KPIs as docs/reports.md defines them, with every ticket missing a follow-up."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         _, window = await window_for(scope, period, start, end)
         return await kpis.kpis(scope, Access(p), window, window_days)
 
@@ -112,8 +104,8 @@ async def get_bulletin(
     fmt: Annotated[Literal["json", "markdown"], QueryParameter(name="format")] = "json",
 ) -> Response[Any]:
     """The per-case bulletin (投诉事件通报), complainant identity removed; JSON or Markdown."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         tenant, window = await window_for(scope, period, start, end)
         out = await bulletins.bulletin(scope, Access(p), window)
     if fmt == "markdown":
@@ -155,8 +147,8 @@ async def get_export(
     """``{stats|kpis|tickets|ledger}.{csv|xlsx}``: the same rows as the JSON reports; ticket
     lists mask the complainant as the ticket API does for the caller."""
     what, fmt = _split(filename, EXPORTS, tuple(exports.MEDIA_TYPES))
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         tenant, window = await window_for(scope, period, start, end)
         tables = await export_tables(scope, Access(p), window, what, window_days)
     content = await asyncio.to_thread(exports.render, tables, fmt)
@@ -180,8 +172,8 @@ async def get_chart(
 ) -> Response[bytes]:
     """``{trend|category|severity|department|channel}.{png|svg}``, 800 × 500 px."""
     name, fmt = _split(filename, charts.CHARTS, tuple(charts.FORMATS))
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         tenant, window = await window_for(scope, period, start, end)
         data = await stats.statistics(scope, Access(p), window)
     content = await asyncio.to_thread(charts.render, data, name, fmt, granularity)

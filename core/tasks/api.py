@@ -11,12 +11,12 @@ from msgspec import Meta
 from sqlalchemy import select
 
 from core.audit import AuditEvent
-from core.db import Database, utcnow
+from core.db import utcnow
 from core.errors import NotFound
-from core.people.auth import Principal
 from core.people.guards import requires, tenant_member
 from core.people.roles import Role
 from core.tasks.models import Notification, Webhook, WebhookDelivery
+from core.web import database, principal
 
 
 class NotificationOut(msgspec.Struct, kw_only=True):
@@ -52,14 +52,6 @@ class DeliveryOut(msgspec.Struct, kw_only=True):
     delivered_at: dt.datetime | None
 
 
-def _p(request: Request[Any, Any, Any]) -> Principal:
-    return request.user  # type: ignore[no-any-return]
-
-
-def _db(request: Request[Any, Any, Any]) -> Database:
-    return request.app.state.db  # type: ignore[no-any-return]
-
-
 @get(
     "/api/notifications",
     operation_id="myNotifications",
@@ -70,8 +62,8 @@ async def my_notifications(
     request: Request[Any, Any, Any], unread: FromQuery[bool] = False
 ) -> list[NotificationOut]:
     """The caller's in-app notifications, newest first."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         q = select(Notification).where(Notification.user_id == p.user_id)
         if unread:
             q = q.where(Notification.read_at.is_(None))
@@ -99,8 +91,8 @@ async def my_notifications(
 async def read_notification(
     request: Request[Any, Any, Any], notification_id: FromPath[int]
 ) -> dict[str, Any]:
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         n = await scope.scalar(
             select(Notification).where(
                 Notification.id == notification_id, Notification.user_id == p.user_id
@@ -124,8 +116,8 @@ async def create_webhook(request: Request[Any, Any, Any], data: JSONBody[Webhook
 
     Deliveries are signed: ``X-Tousu-Signature: sha256=HMAC(secret, body)``; the secret is
     returned once, here."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         hook = Webhook(url=data.url, topics=list(data.topics), secret=secrets.token_hex(24))
         scope.add(hook)
         await scope.flush()
@@ -150,8 +142,8 @@ async def create_webhook(request: Request[Any, Any, Any], data: JSONBody[Webhook
     guards=[tenant_member, requires(Role.TENANT_ADMIN)],
 )
 async def list_webhooks(request: Request[Any, Any, Any]) -> list[WebhookOut]:
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         rows = await scope.scalars(select(Webhook).order_by(Webhook.id))
         return [WebhookOut(id=w.id, url=w.url, topics=w.topics, active=w.active) for w in rows]
 
@@ -166,8 +158,8 @@ async def deliveries(
     request: Request[Any, Any, Any], webhook_id: FromPath[int]
 ) -> list[DeliveryOut]:
     """The delivery log: every attempt's outcome per event."""
-    p = _p(request)
-    async with _db(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         if await scope.scalar(select(Webhook.id).where(Webhook.id == webhook_id)) is None:
             raise NotFound(f"webhook {webhook_id} not found", field="webhook_id")
         rows = await scope.scalars(

@@ -18,16 +18,13 @@ from core.people.roles import DESK, MANAGEMENT
 from core.tickets import schemas as s
 from core.tickets import service
 from core.tickets.lifecycle import TRANSITIONS, Transition
+from core.web import principal as principal_of
 
 TAGS = ["tickets"]
 ID_KEY = Annotated[
     str | None,
     HeaderParameter(name="Idempotency-Key", required=False, max_length=128, min_length=1),
 ]
-
-
-def _principal(request: Request[Any, Any, Any]) -> Principal:
-    return request.user  # type: ignore[no-any-return]
 
 
 async def _out(db: Database, principal: Principal, ticket_id: int) -> s.TicketOut:
@@ -50,7 +47,7 @@ async def create_ticket(
 ) -> Response[s.TicketOut]:
     """Record a complaint (受理). Send ``Idempotency-Key`` to make retries safe: the same key
     and body return the same ticket; the same key with another body is refused (422)."""
-    principal = _principal(request)
+    principal = principal_of(request)
     db: Database = request.app.state.db
     async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]
         ticket, created = await service.create(scope, principal, data, idempotency_key)
@@ -75,7 +72,7 @@ async def list_tickets(
     limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
 ) -> s.TicketPage:
     """Tickets the caller may read, newest first; pass ``next_cursor`` back as ``cursor``."""
-    principal = _principal(request)
+    principal = principal_of(request)
     for name, value in (("created_from", created_from), ("created_to", created_to)):
         if value is not None and value.tzinfo is None:
             raise Invalid(
@@ -98,7 +95,7 @@ async def list_tickets(
 @get("/api/tickets/{ticket_id:int}", operation_id="getTicket", tags=TAGS, guards=[tenant_member])
 async def get_ticket(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> s.TicketOut:
     """One ticket, with the actions the caller may take on it now."""
-    return await _out(request.app.state.db, _principal(request), ticket_id)
+    return await _out(request.app.state.db, principal_of(request), ticket_id)
 
 
 @get(
@@ -111,7 +108,7 @@ async def get_history(
     request: Request[Any, Any, Any], ticket_id: FromPath[int]
 ) -> list[s.EventOut]:
     """Every transition of the ticket, oldest first (append-only)."""
-    principal = _principal(request)
+    principal = principal_of(request)
     async with request.app.state.db.tenant(principal.tenant_id) as scope:
         rows = await service.history(scope, principal, ticket_id)
     return [
@@ -137,7 +134,7 @@ async def get_history(
 )
 async def get_grades(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> list[s.GradeOut]:
     """Responsibility grades recorded on the ticket (superseded ones marked not current)."""
-    principal = _principal(request)
+    principal = principal_of(request)
     async with request.app.state.db.tenant(principal.tenant_id) as scope:
         rows = await service.grades(scope, principal, ticket_id)
     return [
@@ -162,7 +159,7 @@ def _action_route(t: Transition) -> Any:
     async def handler(
         request: Request[Any, Any, Any], ticket_id: FromPath[int], data: JSONBody[body_type]
     ) -> s.TicketOut:  # type: ignore[valid-type]
-        principal = _principal(request)
+        principal = principal_of(request)
         db: Database = request.app.state.db
         async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]
             ticket = await service.transition(scope, principal, ticket_id, t.action, data)
