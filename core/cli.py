@@ -17,7 +17,7 @@ from core.db import Database, utcnow
 from core.migrate import upgrade
 from core.people.auth import forget, hash_token, new_token
 from core.people.models import ApiKey, Tenant, User
-from core.people.roles import Role
+from core.people.roles import TENANT_ROLES, Role
 from core.people.sync import sync_tenant
 from core.people.tenant_file import TenantFileError, load_dir
 from core.settings import Settings, load_settings
@@ -208,6 +208,11 @@ def main(argv: list[str] | None = None) -> int:
                 roles = args.roles or ([Role.PLATFORM_OPERATOR.value] if not args.tenant else [])
                 if not roles:
                     raise SystemExit("give at least one --role")
+                allowed = TENANT_ROLES if args.tenant else {Role.PLATFORM_OPERATOR.value}
+                bad = sorted(set(roles) - set(allowed))
+                if bad:
+                    raise SystemExit(f"role(s) {', '.join(bad)} not allowed here; choose from "
+                                     f"{', '.join(sorted(allowed))}")
                 asyncio.run(_create_user(settings, args.tenant, args.username, roles))
             elif args.users_cmd == "key":
                 asyncio.run(_issue_key(settings, args.tenant, args.username, args.label))

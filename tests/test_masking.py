@@ -247,7 +247,7 @@ def test_an_accused_clerk_sees_the_complaint_about_them_masked(api, tenant):
     items, _ = list_all(api, tenant, "clerk")
     (item,) = [x for x in items if x["id"] == t["id"]]
     assert_masked(item, person)
-    # acting on it does not unmask it either
+    # and the clerk may not act on a complaint about themselves (conflict of interest)
     r = api.post(
         tenant,
         "clerk",
@@ -258,8 +258,9 @@ def test_an_accused_clerk_sees_the_complaint_about_them_masked(api, tenant):
             "category": classification(api, tenant)["category"],
         },
     )
-    assert r.status_code == 200, r.text
-    assert_masked(r.json(), person)
+    assert r.status_code == 403, r.text
+    assert r.json()["error"]["rule"] == "conflict of interest"
     assert_absent(r.text, person)
+    assert api.get(tenant, "clerk", f"/api/tickets/{t['id']}").json()["allowed_actions"] == []
     # the supervisor, not accused, still sees the complainant
     assert_shown(api.get(tenant, "supervisor", f"/api/tickets/{t['id']}").json(), person)

@@ -38,7 +38,9 @@ def _role(p: Principal, allowed: frozenset[str] | set[str], what: str) -> str:
     role = p.role_for(frozenset(allowed))
     if role is None:
         raise Forbidden(
-            f"{what} needs one of {sorted(allowed)}", rule="role", allowed_roles=sorted(allowed)
+            f"{what} needs one of {sorted(str(r) for r in allowed)}",
+            rule="role",
+            allowed_roles=sorted(str(r) for r in allowed),
         )
     return role
 

@@ -155,26 +155,30 @@ async def _grades(scope: TenantScope, ticket: Ticket) -> list[tuple[TicketGrade,
 
 
 async def propose(
-    scope: TenantScope, ticket: Ticket, graded_at: dt.datetime, redo_staff_id: int | None = None
+    scope: TenantScope,
+    ticket: Ticket,
+    graded_at: dt.datetime,
+    redo_staff_ids: frozenset[int] | None = None,
 ) -> list[Penalty]:
     """Ask the plugin for the ticket's penalties and store them as proposals.
 
-    After an appeal (``redo_staff_id``) only that staff member's penalties are re-derived:
-    their earlier ones are superseded (kept for the record) and only their new proposals are
-    stored; everyone else's penalties, decided or not, stand.
+    When some staff are (re)graded — a later grading, an overturned appeal — only their
+    penalties are re-derived (``redo_staff_ids``): their earlier ones are superseded (kept for
+    the record) and only their new proposals are stored; everyone else's penalties stand.
+    Unit penalties are derived once, at the first grading.
     """
     hooks = await plugin_of(scope)
     schedule = hooks.penalty_schedule()
     grades = await _grades(scope, ticket)
     amounts = await amounts_at(scope, schedule, graded_at)
     proposals = hooks.propose_penalties(facts_of(ticket), [g for _, g in grades], amounts)
-    if redo_staff_id is not None:
+    if redo_staff_ids is not None:
         await scope.execute(
             update(Penalty)
             .where(
                 Penalty.ticket_id == ticket.id,
                 Penalty.status.in_(LIVE),
-                Penalty.staff_id == redo_staff_id,
+                Penalty.staff_id.in_(list(redo_staff_ids)),
             )
             .values(status="superseded")
         )
@@ -188,7 +192,7 @@ async def propose(
         grade = by_staff.get(prop.staff) if prop.staff else None
         if prop.staff and grade is None:
             raise RuntimeError(f"plugin proposed a penalty for ungraded staff {prop.staff!r}")
-        if redo_staff_id is not None and (grade is None or grade.staff_id != redo_staff_id):
+        if redo_staff_ids is not None and (grade is None or grade.staff_id not in redo_staff_ids):
             continue
         row = Penalty(
             ticket_id=ticket.id,
@@ -227,12 +231,14 @@ async def decide(
     role = p.role_for(allowed)
     if role is None:
         raise Forbidden(
-            f"deciding a penalty needs one of {sorted(allowed)}",
+            f"deciding a penalty needs one of {sorted(str(r) for r in allowed)}",
             rule="role",
-            allowed_roles=sorted(allowed),
+            allowed_roles=sorted(str(r) for r in allowed),
         )
     if penalty.status != "proposed":
         raise Conflict(f"the penalty is already {penalty.status}", rule="decided once")
+    if p.staff_id is not None and p.staff_id == penalty.staff_id:
+        raise Forbidden("nobody decides their own penalty", rule="conflict of interest")
     if d.action == "confirm":
         if penalty.proposed_fen is None:
             raise Invalid(

@@ -41,4 +41,13 @@ def tenant_member(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHa
         )
 
 
-operator_only = requires(Role.PLATFORM_OPERATOR)
+def operator_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Platform routes: a platform operator, who belongs to no tenant (a tenant user holding
+    the role by mistake must not reach other tenants)."""
+    principal: Principal = connection.user
+    if Role.PLATFORM_OPERATOR not in principal.roles or principal.tenant_id is not None:
+        raise Forbidden(
+            "this needs a platform operator",
+            rule="role",
+            allowed_roles=[Role.PLATFORM_OPERATOR.value],
+        )

@@ -139,7 +139,14 @@ async def record(
             )
         )
     await scope.flush()
-    await penalties.propose(scope, ticket, event.at)
+    earlier = await scope.scalar(
+        select(TicketGrade.id)
+        .where(TicketGrade.ticket_id == ticket.id, TicketGrade.event_id != event.id)
+        .limit(1)
+    )
+    # A later grading (after a redispatch) re-derives only the staff it grades again.
+    redo = frozenset(ids.values()) if earlier is not None else None
+    await penalties.propose(scope, ticket, event.at, redo_staff_ids=redo)
 
 
 # ---------------------------------------------------------------- appeals
@@ -201,16 +208,23 @@ async def decide_appeal(
     hooks = await plugin_of(scope)
     allowed = frozenset(hooks.approvers("appeal", facts_of(ticket)) or MANAGEMENT)
     role = p.role_for(allowed)
+    if p.staff_id is not None and p.staff_id == appeal.staff_id:
+        raise Forbidden("nobody decides their own appeal", rule="conflict of interest")
     if role is None:
         raise Forbidden(
-            f"deciding an appeal needs one of {sorted(allowed)}",
+            f"deciding an appeal needs one of {sorted(str(r) for r in allowed)}",
             rule="role",
-            allowed_roles=sorted(allowed),
+            allowed_roles=sorted(str(r) for r in allowed),
         )
     if appeal.status != "pending":
         raise Conflict(f"the appeal was already {appeal.status}", rule="decided once")
     old = await scope.session.get(TicketGrade, appeal.grade_id)
     assert old is not None
+    if old.superseded_at is not None:
+        raise Conflict(
+            "the appealed grade was replaced by a later grading; the appeal lapsed",
+            rule="grade still current",
+        )
     staff = await scope.session.get(Staff, appeal.staff_id)
     assert staff is not None
     now = utcnow()
@@ -263,6 +277,6 @@ async def decide_appeal(
         appeal.new_grade_id = new.id
         # Amounts stay those in force when the grade was first given (issue: schedule in
         # force at grading time), so the re-derivation prices at old.graded_at.
-        await penalties.propose(scope, ticket, old.graded_at, redo_staff_id=staff.id)
+        await penalties.propose(scope, ticket, old.graded_at, redo_staff_ids=frozenset({staff.id}))
     await scope.flush()
     return appeal

@@ -127,7 +127,8 @@ class GradeLine(Input, kw_only=True):
 
 
 class Grade(Transition, kw_only=True):
-    grades: list[GradeLine]
+    grades: Annotated[list[GradeLine], Meta(min_length=1)]
+    """At least one line: a grading decides someone's responsibility (none included)."""
     findings: Text
     """The investigation's overall findings (cause, facts established)."""
 

@@ -315,6 +315,8 @@ async def _close_roles(scope: TenantScope, ticket: Ticket, t: Transition) -> fro
 
 async def actions_for(scope: TenantScope, principal: Principal, ticket: Ticket) -> list[str]:
     """The actions this principal could take on the ticket now."""
+    if _named_in(principal, ticket):
+        return []
     out = []
     for action in allowed_from(ticket.state):
         t = TRANSITIONS[action]
@@ -325,6 +327,13 @@ async def actions_for(scope: TenantScope, principal: Principal, ticket: Ticket) 
             continue
         out.append(action)
     return out
+
+
+def _named_in(principal: Principal, ticket: Ticket) -> bool:
+    """Whether the principal is a staff member the complaint names (conflict of interest)."""
+    return principal.staff_id is not None and any(
+        a.staff_id == principal.staff_id for a in ticket.accused
+    )
 
 
 def _department_blocks(principal: Principal, role: str, ticket: Ticket, t: Transition) -> bool:
@@ -347,9 +356,14 @@ async def transition(
     role = principal.role_for(allowed_roles)
     if role is None:
         raise Forbidden(
-            f"{action} needs one of the roles {sorted(allowed_roles)}",
+            f"{action} needs one of the roles {sorted(str(r) for r in allowed_roles)}",
             rule="role",
-            allowed_roles=sorted(allowed_roles),
+            allowed_roles=sorted(str(r) for r in allowed_roles),
+        )
+    if _named_in(principal, ticket):
+        raise Forbidden(
+            "you are named in this complaint; someone else must handle it",
+            rule="conflict of interest",
         )
     if _department_blocks(principal, role, ticket, t):
         raise Forbidden(
