@@ -211,8 +211,10 @@ def main(argv: list[str] | None = None) -> int:
                 allowed = TENANT_ROLES if args.tenant else {Role.PLATFORM_OPERATOR.value}
                 bad = sorted(set(roles) - set(allowed))
                 if bad:
-                    raise SystemExit(f"role(s) {', '.join(bad)} not allowed here; choose from "
-                                     f"{', '.join(sorted(allowed))}")
+                    raise SystemExit(
+                        f"role(s) {', '.join(bad)} not allowed here; choose from "
+                        f"{', '.join(sorted(allowed))}"
+                    )
                 asyncio.run(_create_user(settings, args.tenant, args.username, roles))
             elif args.users_cmd == "key":
                 asyncio.run(_issue_key(settings, args.tenant, args.username, args.label))

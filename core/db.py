@@ -114,13 +114,16 @@ def _touches_tenant_tables(state: ORMExecuteState) -> bool:
     """Whether the statement reads or writes a tenant table anywhere: as an entity, in a
     FROM list (``select(func.count()).select_from(Ticket)``), a join or a subquery."""
     if any(
-        isinstance(m.class_, type) and issubclass(m.class_, TenantScoped)
-        for m in state.all_mappers
+        isinstance(m.class_, type) and issubclass(m.class_, TenantScoped) for m in state.all_mappers
     ):
         return True
     tables = _tenant_tables()
-    return any(t in tables for t in find_tables(state.statement, include_joins=True,
-                                                include_aliases=True, include_crud=True))
+    return any(
+        t in tables
+        for t in find_tables(
+            state.statement, include_joins=True, include_aliases=True, include_crud=True
+        )
+    )
 
 
 @event.listens_for(Session, "do_orm_execute")

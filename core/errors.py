@@ -18,7 +18,7 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.orm.exc import StaleDataError
 
 log = logging.getLogger("tousu.errors")
@@ -144,6 +144,33 @@ def handle_stale(_: Request[Any, Any, Any], exc: StaleDataError) -> Response[Any
     )
 
 
+def _unstorable(exc: Exception) -> bool:
+    orig = getattr(exc, "orig", exc)
+    return (
+        isinstance(exc, (DataError, OverflowError))
+        or isinstance(orig, OverflowError)
+        or "DataError" in type(orig).__name__
+        or "out of int32 range" in str(orig)
+        or "invalid byte sequence" in str(orig)
+    )
+
+
+def handle_data_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A value the database cannot store (an id beyond its integer type, a NUL character,
+    a date outside its range) is the client's mistake, not a server error; anything else
+    that fails inside a statement is ours (500, logged)."""
+    if not _unstorable(exc):
+        return handle_unexpected(request, exc)
+    log.info("unstorable value: %s", getattr(exc, "orig", exc))
+    return _json(
+        Invalid(
+            "a value is out of range or cannot be stored (an id, a date, or "
+            "text with a NUL character)",
+            rule="storable value",
+        )
+    )
+
+
 def handle_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error", exc_info=exc)
     err = ApiError("internal error; it has been logged")
@@ -157,5 +184,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: handle_http,
     IntegrityError: handle_integrity,
     StaleDataError: handle_stale,
+    StatementError: handle_data_error,
+    OverflowError: handle_data_error,
     Exception: handle_unexpected,
 }

@@ -31,6 +31,14 @@ STEPS = (
     "invalid_notice",
 )
 UNITS = ("minutes", "hours", "calendar_days", "working_days", "months")
+MAX_AMOUNT = {
+    "minutes": 525_600,
+    "hours": 8_760,
+    "calendar_days": 730,
+    "working_days": 500,
+    "months": 24,
+}
+"""At most about two years, whatever the unit: a longer limit is a typo, not a deadline."""
 HANDLERS = DESK | MANAGEMENT | {Role.DEPARTMENT_HEAD}
 
 
@@ -240,8 +248,18 @@ async def set_deadline(
         raise Invalid(
             f"unknown unit {unit!r}", field="unit", rule="a time unit", allowed=list(UNITS)
         )
-    if amount <= 0:
-        raise Invalid("a time limit must be positive", field="amount", rule="> 0")
+    if amount <= 0 or amount > MAX_AMOUNT[unit]:
+        raise Invalid(
+            f"a limit in {unit} must be from 1 to {MAX_AMOUNT[unit]}",
+            field="amount",
+            rule=f"1..{MAX_AMOUNT[unit]}",
+        )
+    if effective_from < utcnow() - dt.timedelta(minutes=5):
+        raise Invalid(
+            "a limit cannot take effect in the past (running steps keep theirs)",
+            field="effective_from",
+            rule="now or later",
+        )
     if severity is not None:
         tax = (await plugin_of(scope)).taxonomy()
         if tax.severity(severity) is None:

@@ -29,14 +29,18 @@ from core.web import database, principal
 TAGS = ["penalties"]
 Yuan = Decimal
 """Decimal yuan (a JSON string or number); checked >= 0 and whole fen by :func:`to_fen`."""
-Period = Annotated[str, Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Period = Annotated[str, Meta(pattern=r"^(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])$")]
+MAX_YUAN = Decimal(10_000_000)
+"""No single fine or month's pay goes beyond ten million yuan (and int columns hold it)."""
 ADMIN = frozenset({Role.TENANT_ADMIN})
 LEDGER_READERS = ADMIN | MANAGEMENT
 
 
 def to_fen(amount: Decimal, field: str = "amount_yuan") -> int:
-    if not amount.is_finite() or amount < 0:
-        raise Invalid(f"{amount} is not an amount", field=field, rule="a number >= 0")
+    if not amount.is_finite() or amount < 0 or amount > MAX_YUAN:
+        raise Invalid(
+            f"{amount} is not an amount", field=field, rule=f"a number from 0 to {MAX_YUAN}"
+        )
     fen = amount * 100
     if fen != fen.to_integral_value():
         raise Invalid(f"{amount} has more than two decimals", field=field, rule="whole fen")
@@ -336,13 +340,21 @@ async def set_fine(
     range only with a reason. Penalties already proposed keep their amounts."""
     p = principal(request)
     async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        when = data.effective_from or utcnow()
+        if when < utcnow() - dt.timedelta(minutes=5):
+            raise Invalid(
+                "a fine cannot take effect in the past; penalties already proposed "
+                "keep their amounts",
+                field="effective_from",
+                rule="now or later",
+            )
         row = await service.set_fine(
             scope,
             await plugin_of(scope),
             rule,
             to_fen(data.amount_yuan),
             data.reason,
-            data.effective_from or utcnow(),
+            when,
             f"user:{p.user_id}",
         )
         return _setting_out(row)

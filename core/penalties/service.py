@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from core.audit import AuditEvent
 from core.db import TenantScope, utcnow
@@ -33,7 +35,7 @@ from core.plugins import TenantHooks
 from core.rules import GradeFacts, PenaltyRule, PenaltySchedule
 from core.tickets.events import append_event
 from core.tickets.facts import facts_of, plugin_of
-from core.tickets.models import Ticket, TicketGrade
+from core.tickets.models import Counter, Ticket, TicketGrade
 
 LIVE = ("proposed", "confirmed", "adjusted", "waived")
 DECIDED = ("confirmed", "adjusted")
@@ -284,16 +286,15 @@ async def decide(
 # ---------------------------------------------------------------- ledger
 
 DEFAULT_TZ = "Asia/Shanghai"
+PERIOD = re.compile(r"(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])")
+"""A month as ``YYYY-MM`` in ASCII digits (no fullwidth or other scripts' digits)."""
 
 
 def period_bounds(period: str, tz: str = DEFAULT_TZ) -> tuple[dt.datetime, dt.datetime]:
     """``YYYY-MM`` → [start, end) in UTC, months counted in the tenant's time zone."""
-    try:
-        year, month = (int(x) for x in period.split("-"))
-        if not (1 <= month <= 12 and len(period) == 7):
-            raise ValueError
-    except ValueError as exc:
-        raise Invalid(f"bad period {period!r}", field="period", rule="YYYY-MM") from exc
+    if not PERIOD.fullmatch(period):
+        raise Invalid(f"bad period {period!r}", field="period", rule="YYYY-MM, years 1900-2199")
+    year, month = int(period[:4]), int(period[5:])
     zone = ZoneInfo(tz)
     start = dt.datetime(year, month, 1, tzinfo=zone)
     days = calendar.monthrange(year, month)[1]
@@ -340,6 +341,24 @@ async def set_pay(
     return row
 
 
+async def _ledger_lock(scope: TenantScope) -> None:
+    """Serialise the tenant's deduction runs: two runs at once (even of different months)
+    would each see the same outstanding fines. The lock is the tenant's ``ledger`` counter
+    row, bumped in this transaction (row lock on PostgreSQL, the write lock on SQLite)."""
+    bump = (
+        update(Counter)
+        .where(Counter.name == "ledger")
+        .values(value=Counter.value + 1)
+        .returning(Counter.value)
+    )
+    if (await scope.execute(bump)).scalar_one_or_none() is None:
+        try:
+            async with scope.session.begin_nested():
+                scope.add(Counter(name="ledger", value=1))
+        except IntegrityError:  # created by a concurrent run: take the lock now
+            await scope.execute(bump)
+
+
 async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[DeductionRun, bool]:
     """Deduct decided fines from the month's performance pay, oldest penalty first.
 
@@ -347,10 +366,11 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
     [002 《客户投诉管理考核办法》第二十八条] — or, where the tenant turned carry-over off, is
     written off. Idempotent: a month already run returns the same run (created False).
     """
+    _, end = period_bounds(period)
+    await _ledger_lock(scope)
     existing = await scope.scalar(select(DeductionRun).where(DeductionRun.period == period))
     if existing is not None:
         return existing, False
-    _, end = period_bounds(period)
     hooks = await plugin_of(scope)
     tenant = await scope.session.get(Tenant, scope.tenant_id)
     assert tenant is not None

@@ -229,7 +229,15 @@ def _check_fines(tf: TenantFile, path: Path | str) -> None:
         "invalid_notice",
     )
     severities = {x.code for x in hooks_for(tf.plugin).taxonomy().severities}
-    for key in tf.config.deadlines:
+    from core.deadlines.service import MAX_AMOUNT
+
+    for key, entry in tf.config.deadlines.items():
+        if entry.amount > MAX_AMOUNT[entry.unit]:
+            raise TenantFileError(
+                path,
+                f"config.deadlines.{key}.amount",
+                f"at most {MAX_AMOUNT[entry.unit]} {entry.unit}",
+            )
         step, _, severity = key.partition(".")
         if step not in steps:
             raise TenantFileError(
