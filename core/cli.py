@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core.db import Database, utcnow
+from core.errors import ApiError
 from core.migrate import upgrade
 from core.people.auth import forget, hash_token, new_token
 from core.people.models import ApiKey, Tenant, User
@@ -242,6 +243,10 @@ def main(argv: list[str] | None = None) -> int:
     except TenantFileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except ApiError as exc:
+        where = f" ({exc.field}: {exc.rule})" if exc.field else ""
+        print(f"error: {exc.message}{where}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -273,6 +278,8 @@ async def _sweep(settings: Settings, at: str | None) -> None:
     db = Database(settings.database_url)
     try:
         moment = dt.datetime.fromisoformat(at) if at else None
+        if moment is not None and moment.tzinfo is None:
+            raise SystemExit("--at needs a time zone, e.g. 2026-03-05T10:00+08:00")
         report = await sweep(db, moment)
     finally:
         await db.dispose()

@@ -226,6 +226,7 @@ class PenaltyDone:
     fen: int
     created: dt.datetime
     decided: dt.datetime | None
+    pid: int | None = None
 
 
 @dataclass
@@ -450,9 +451,16 @@ async def _decide(
     """Decide the penalties the last grading proposed: waive, leave pending, or confirm
     (adjust when the tenant set no amount), in turn."""
     manager = w.principals[(spec.tenant, "manager")]
-    rows = await scope.scalars(
-        select(Penalty).where(Penalty.ticket_id == spec.ticket_id).order_by(Penalty.id)
+    rows = list(
+        await scope.scalars(
+            select(Penalty).where(Penalty.ticket_id == spec.ticket_id).order_by(Penalty.id)
+        )
     )
+    # a later grading supersedes the re-graded staff's earlier penalties, decided or not
+    now_status = {p.id: p.status for p in rows}
+    for done in w.penalties:
+        if done.spec is spec and now_status.get(done.pid) == "superseded":
+            done.status = "superseded"
     for p in [p for p in rows if p.id not in before]:
         code = w.staff_codes[spec.tenant].get(p.staff_id) if p.staff_id else None
         dept = (
@@ -461,7 +469,7 @@ async def _decide(
             else w.staff_dept.get((spec.tenant, code or ""))
         )
         k = next(counter)
-        done = PenaltyDone(spec.tenant, spec, code, dept, "proposed", 0, p.created_at, None)
+        done = PenaltyDone(spec.tenant, spec, code, dept, "proposed", 0, p.created_at, None, p.id)
         if k % 4 != 1:
             ticket = await service.load(scope, manager, spec.ticket_id)
             if k % 4 == 0:

@@ -36,7 +36,7 @@ FLOW: dict[str, list[tuple[str, str]]] = {
     "intake": [("dispatch", START), ("invalid_notice", START)],
     "triage_valid": [("invalid_notice", CANCEL)],
     "triage_invalid": [("invalid_notice", MET), ("dispatch", CANCEL)],
-    "settle": [("invalid_notice", CANCEL), ("dispatch", CANCEL)],
+    "settle": [("invalid_notice", CANCEL), ("dispatch", CANCEL), (AUTO_UPGRADE, CANCEL)],
     "register": [("resolution", START)],
     "dispatch": [("dispatch", MET), ("first_contact", START), ("return", START), ("reply", START)],
     "return": [("return", MET), ("first_contact", CANCEL), ("reply", CANCEL), ("dispatch", START)],
@@ -215,6 +215,7 @@ async def on_transition(
                 clocks = [c for c in clocks if c.step != AUTO_UPGRADE]
             for clock in clocks:
                 if what == MET:
+                    _settle_pause(clock, at)
                     _end(
                         clock,
                         "met" if at <= clock.due_at and clock.breached_at is None else "missed",
@@ -252,10 +253,17 @@ async def on_transition(
     return out
 
 
-def _end(clock: StepClock, state: str, at: dt.datetime) -> None:
+def _settle_pause(clock: StepClock, at: dt.datetime) -> None:
+    """A step finished while paused: the paused time does not count against it."""
     if clock.state == "paused" and clock.paused_at is not None:
-        clock.paused_seconds += int((at - clock.paused_at).total_seconds())
+        paused = at - clock.paused_at
+        clock.paused_seconds += int(paused.total_seconds())
+        clock.due_at += paused
         clock.paused_at = None
+
+
+def _end(clock: StepClock, state: str, at: dt.datetime) -> None:
+    _settle_pause(clock, at)
     clock.state = state
     clock.ended_at = at
     clock.alarm_at = None

@@ -9,6 +9,7 @@ desk supervisor, then management.
 from __future__ import annotations
 
 from core.db import TenantScope
+from core.deadlines.engine import DEPARTMENT_STEPS
 from core.deadlines.models import StepClock
 from core.people.roles import Role
 from core.plugins import TenantHooks
@@ -44,6 +45,13 @@ async def on_severity(scope: TenantScope, hooks: TenantHooks, ticket: Ticket) ->
     return sent
 
 
+def _breach_key(clock: StepClock) -> str:
+    """Once per clock — and once more per approved extension (a new due time)."""
+    if clock.source == "extension":
+        return f"breach:{clock.id}:{clock.due_at.isoformat()}"
+    return f"breach:{clock.id}"
+
+
 async def on_breach(
     scope: TenantScope, hooks: TenantHooks, ticket: Ticket, clock: StepClock
 ) -> int:
@@ -57,7 +65,7 @@ async def on_breach(
         users,
         kind="deadline_breached",
         ticket_id=ticket.id,
-        dedupe=f"breach:{clock.id}",
+        dedupe=_breach_key(clock),
         message=f"{ticket.number}: step {clock.step} overdue since {clock.due_at.isoformat()}",
     )
     await emit(
@@ -70,7 +78,7 @@ async def on_breach(
             "due_at": clock.due_at.isoformat(),
             "owner_department_id": clock.owner_department_id,
         },
-        dedupe=f"breach:{clock.id}",
+        dedupe=_breach_key(clock),
     )
     return sent
 
@@ -79,13 +87,15 @@ async def on_due_soon(scope: TenantScope, ticket: Ticket, clock: StepClock) -> i
     """Warn the step's owner that its due time is near (once per clock)."""
     if clock.owner_user_id is not None:
         users = [clock.owner_user_id]
-    else:
+    elif clock.step in DEPARTMENT_STEPS:
         users = await recipients(scope, {Role.DEPARTMENT_HEAD}, clock.owner_department_id)
+    else:  # a desk step nobody at the desk has taken yet: the desk supervisors
+        users = await recipients(scope, {Role.SUPERVISOR})
     return await notify(
         scope,
         users,
         kind="deadline_due_soon",
         ticket_id=ticket.id,
-        dedupe=f"warn:{clock.id}",
+        dedupe=f"warn:{clock.id}:{clock.due_at.isoformat()}",
         message=f"{ticket.number}: step {clock.step} is due at {clock.due_at.isoformat()}",
     )

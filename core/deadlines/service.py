@@ -118,7 +118,8 @@ async def resume(scope: TenantScope, p: Principal, ticket: Ticket, step: str) ->
     clock.due_at += paused
     clock.warn_at += paused
     clock.state, clock.paused_at = "running", None
-    clock.alarm_at = clock.warn_at if clock.warned_at is None else clock.due_at
+    if clock.step not in engine.SILENT_STEPS:
+        clock.alarm_at = clock.warn_at if clock.warned_at is None else clock.due_at
     await append_event(
         scope,
         ticket,
@@ -220,10 +221,13 @@ async def decide_extension(
             raise Invalid(str(exc), field="amount", rule="inside the known calendar") from exc
         payload |= {"due_was": clock.due_at.isoformat(), "due_at": new_due.isoformat()}
         clock.due_at, clock.source = new_due, "extension"
-        clock.warn_at = max(clock.warn_at, now)
+        # a fresh window: warn again near the new due time, judge the step against it
+        clock.warn_at = max(now, new_due - (new_due - now) * 25 / 100)
+        clock.warned_at = None
+        clock.breached_at = None
         ext.new_due_at = new_due
-        if clock.state == "running":
-            clock.alarm_at = clock.warn_at if clock.warned_at is None else clock.due_at
+        if clock.state == "running" and clock.step not in engine.SILENT_STEPS:
+            clock.alarm_at = clock.warn_at
     await append_event(scope, ticket, f"extension_{ext.status}", p.user_id, role, payload)
     return ext
 

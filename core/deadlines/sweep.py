@@ -9,7 +9,8 @@ at once, or a sweep retried after a crash, notify nobody twice.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 
@@ -18,11 +19,13 @@ from core.db import Database, TenantScope, utcnow
 from core.deadlines import engine, escalation
 from core.deadlines.engine import AUTO_UPGRADE
 from core.deadlines.models import StepClock
-from core.tasks.notify import system_user_id
+from core.tasks.notify import emit, system_user_id
 from core.tickets.events import append_event
 from core.tickets.facts import plugin_of
 from core.tickets.lifecycle import OPEN
 from core.tickets.models import Ticket
+
+log = logging.getLogger("tousu.sweep")
 
 
 @dataclass
@@ -44,8 +47,11 @@ async def sweep(db: Database, now: dt.datetime | None = None, batch: int = 500) 
             )
         )
     for tenant_id in tenant_ids:
-        async with db.tenant(tenant_id) as scope:
-            await _sweep_tenant(scope, now, batch, report)
+        try:  # one tenant's trouble must not stop the others' breaches
+            async with db.tenant(tenant_id) as scope:
+                await _sweep_tenant(scope, now, batch, report)
+        except Exception:
+            log.exception("sweep failed for tenant %s", tenant_id)
     return report
 
 
@@ -66,6 +72,7 @@ async def _sweep_tenant(
     hooks = await plugin_of(scope)
     table = hooks.deadlines()
     cal = await engine.calendar_for(scope)
+    cal = replace(cal, fallback="rules") if cal.fallback == "error" else cal  # never stall
     for clock in clocks:
         report.clocks.append(clock.id)
         ticket = await scope.session.get(Ticket, clock.ticket_id)
@@ -132,4 +139,17 @@ async def _upgrade(
         {"severity_was": was, "severity": rule.to_severity, "rule": rule.seed},
     )
     await escalation.on_severity(scope, hooks, ticket)  # type: ignore[arg-type]
+    await emit(
+        scope,
+        "ticket.auto_upgrade",
+        {
+            "ticket_id": ticket.id,
+            "number": ticket.number,
+            "action": AUTO_UPGRADE,
+            "severity_was": was,
+            "severity": ticket.severity,
+            "at": now.isoformat(),
+        },
+        dedupe=f"ticket:{ticket.id}:{ticket.version}",
+    )
     return 1
