@@ -264,3 +264,56 @@ def test_an_accused_clerk_sees_the_complaint_about_them_masked(api, tenant):
     assert api.get(tenant, "clerk", f"/api/tickets/{t['id']}").json()["allowed_actions"] == []
     # the supervisor, not accused, still sees the complainant
     assert_shown(api.get(tenant, "supervisor", f"/api/tickets/{t['id']}").json(), person)
+
+
+def test_identity_in_free_text_is_scrubbed_for_the_accused(api):
+    """Domain §7: a description, a handler's note or a finding that repeats the
+    complainant's name or number must not reveal it to the staff member complained about."""
+    tenant, case, person = "greenwood", CASES["greenwood"], complainant()
+    t = api.create(
+        tenant,
+        complainant=person,
+        accused_staff=[case["staff"]],
+        accused_department=case["dept"],
+        description=f"业主{person['name']}({person['contact']})反映维修未完成",
+        demands=f"请回电 {person['contact']}",
+    )
+    t = api.act(tenant, "clerk", t, "triage_valid", category="repair_quality",
+                severity="minor", facets={"nature": "valid"})
+    t = api.act(tenant, "clerk", t, "register", reason="on_site")
+    t = api.act(tenant, "supervisor", t, "review")
+    t = api.act(tenant, "clerk", t, "dispatch", department=case["dept"])
+    t = api.act(tenant, case["head"], t, "first_contact",
+                note=f"已致电{person['name']}先生 {person['contact']}")
+    t = api.act(tenant, case["head"], t, "grade", findings=f"{person['name']}所述属实",
+                grades=[{"staff": case["staff"], "grade": "main", "offence": "tier_1",
+                         "findings": f"未按约定回复{person['name']}"}])
+    for path in ("", "/history", "/grades"):
+        r = api.get(tenant, case["staff_user"], f"/api/tickets/{t['id']}{path}")
+        assert r.status_code == 200, r.text
+        assert_absent(r.text, person)
+    # the handling department still reads it whole
+    full = api.get(tenant, case["head"], f"/api/tickets/{t['id']}").json()
+    assert person["contact"] in full["description"]
+
+
+def test_graded_but_not_named_staff_cannot_see_the_complainant(api):
+    """Someone graded on a ticket is as interested as the accused, whatever their role: the
+    clerk graded here (GW-S009 in the demo tenant) sees the complainant masked and can no
+    longer act on the ticket."""
+    tenant, case, person = "greenwood", CASES["greenwood"], complainant()
+    t = api.create(tenant, "supervisor", complainant=person, accused_staff=[case["staff"]],
+                   accused_department=case["dept"])
+    t = api.act(tenant, "supervisor", t, "triage_valid", category="repair_quality",
+                severity="minor", facets={"nature": "valid"})
+    t = api.act(tenant, "supervisor", t, "register", reason="on_site")
+    t = api.act(tenant, "supervisor", t, "review")
+    t = api.act(tenant, "supervisor", t, "dispatch", department=case["dept"])
+    t = api.act(tenant, case["head"], t, "first_contact", note="called")
+    t = api.act(tenant, case["head"], t, "grade", findings="desk gave a wrong promise",
+                grades=[{"staff": "GW-S009", "grade": "secondary", "offence": "tier_1",
+                         "findings": "promised a visit that was never booked"}])
+    r = api.get(tenant, "clerk", f"/api/tickets/{t['id']}")
+    assert r.status_code == 200
+    assert_masked(r.json(), person)
+    assert r.json()["allowed_actions"] == []

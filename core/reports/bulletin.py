@@ -12,8 +12,7 @@ ticket the reader may see that was graded in the window, or closed in it after h
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,8 +27,8 @@ from core.reports.access import Access
 from core.reports.period import Period
 from core.reports.stats import Labels, Window, window_out
 from core.tickets.models import Ticket, TicketEvent, TicketGrade
+from core.tickets.redact import scrubber
 
-MASK = "***"
 HANDLING = (
     "dispatch",
     "return",
@@ -49,10 +48,6 @@ FOUR_DONTS = {
     "measures_taken": "整改措施落实 measures taken",
     "person_dealt_with": "责任人得到处理 person dealt with",
 }
-_PHONE = re.compile(
-    r"(?<!\d)(?:\+?86[\s-]?)?(?:1[3-9]\d(?:[\s-]?\d){8}|0\d{2,3}[\s-]?\d{7,8}|\d{7,})(?!\d)"
-)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 class Step(msgspec.Struct, kw_only=True):
@@ -104,27 +99,6 @@ class Bulletin(msgspec.Struct, kw_only=True):
     scope: str
     as_of: dt.datetime
     cases: list[Case]
-
-
-def scrubber(*identity: str) -> Callable[[str], str]:
-    """A function that removes the given identity strings (and phone- or e-mail-shaped
-    text) from free text."""
-    patterns = []
-    for value in sorted({v.strip() for v in identity if v and v.strip()}, key=len, reverse=True):
-        digits = re.sub(r"\D", "", value)
-        if len(digits) >= 5 and len(digits) >= len(value.strip()) // 2:
-            patterns.append(r"[\s-]?".join(re.escape(d) for d in digits))
-        patterns.append(re.escape(value))
-    combined = re.compile("|".join(patterns)) if patterns else None
-
-    def scrub(text: str | None) -> str:
-        out = text or ""
-        if combined is not None:
-            out = combined.sub(MASK, out)
-        out = _EMAIL.sub(MASK, out)
-        return _PHONE.sub(MASK, out)
-
-    return scrub
 
 
 def _step_text(action: str, payload: dict[str, Any], labels: Labels) -> str:

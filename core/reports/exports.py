@@ -137,7 +137,7 @@ async def ticket_table(scope: TenantScope, access: Access, window: Period) -> Ta
         await scope.execute(
             select(Ticket, sql.counted())
             .where(sql.received_in(window), access.tickets())
-            .options(selectinload(Ticket.accused))
+            .options(selectinload(Ticket.accused), selectinload(Ticket.grades))
             .order_by(Ticket.created_at, Ticket.id)
         )
     ).all()

@@ -81,6 +81,8 @@ class Ticket(TenantScoped, Base):
     accused: Mapped[list[AccusedStaff]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="AccusedStaff.staff_id"
     )
+    grades: Mapped[list[TicketGrade]] = relationship(lazy="raise", viewonly=True)
+    """Every grade ever recorded (masking treats anyone graded like the accused)."""
 
 
 class AccusedStaff(TenantScoped, Base):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,7 @@ from core.tickets.events import append_event
 from core.tickets.facts import facts_of, plugin_of, reclassify_from_facts
 from core.tickets.lifecycle import TRANSITIONS, State, Transition, allowed_from
 from core.tickets.models import AccusedStaff, Counter, Ticket, TicketEvent, TicketGrade
+from core.tickets.redact import scrubber
 
 # ---------------------------------------------------------------- visibility
 
@@ -78,7 +80,7 @@ async def load(scope: TenantScope, principal: Principal, ticket_id: int) -> Tick
     ticket = await scope.scalar(
         select(Ticket)
         .where(Ticket.id == ticket_id, visible(principal))
-        .options(selectinload(Ticket.accused))
+        .options(selectinload(Ticket.accused), selectinload(Ticket.grades))
     )
     if ticket is None:
         raise NotFound(f"ticket {ticket_id} not found", field="ticket_id")
@@ -279,7 +281,11 @@ async def list_page(
     scope: TenantScope, principal: Principal, f: Filters, cursor: str | None, limit: int
 ) -> tuple[list[Ticket], str | None]:
     """Newest first, keyset-paginated on id; accused staff loaded in one extra query."""
-    q = select(Ticket).where(visible(principal)).options(selectinload(Ticket.accused))
+    q = (
+        select(Ticket)
+        .where(visible(principal))
+        .options(selectinload(Ticket.accused), selectinload(Ticket.grades))
+    )
     if f.state:
         q = q.where(Ticket.state == f.state)
     if f.category:
@@ -330,10 +336,8 @@ async def actions_for(scope: TenantScope, principal: Principal, ticket: Ticket) 
 
 
 def _named_in(principal: Principal, ticket: Ticket) -> bool:
-    """Whether the principal is a staff member the complaint names (conflict of interest)."""
-    return principal.staff_id is not None and any(
-        a.staff_id == principal.staff_id for a in ticket.accused
-    )
+    """Whether the principal is named or graded on the ticket (conflict of interest)."""
+    return involved(principal, ticket)
 
 
 def _department_blocks(principal: Principal, role: str, ticket: Ticket, t: Transition) -> bool:
@@ -564,28 +568,33 @@ _EFFECTS: dict[str, Effect] = {
 
 async def history(
     scope: TenantScope, principal: Principal, ticket_id: int
-) -> list[tuple[TicketEvent, str]]:
-    await load(scope, principal, ticket_id)
+) -> list[tuple[TicketEvent, str, dict[str, Any]]]:
+    """Events with their payload as the principal may read it (identity scrubbed for staff
+    named or graded on the ticket)."""
+    ticket = await load(scope, principal, ticket_id)
+    scrub = redactor(principal, ticket)
     rows = await scope.execute(
         select(TicketEvent, User.username)
         .join(User, User.id == TicketEvent.actor_user_id)
         .where(TicketEvent.ticket_id == ticket_id)
         .order_by(TicketEvent.seq)
     )
-    return [(e, name) for e, name in rows.all()]
+    return [(e, name, redact_payload(e.payload, scrub)) for e, name in rows.all()]
 
 
 async def grades(
     scope: TenantScope, principal: Principal, ticket_id: int
-) -> list[tuple[TicketGrade, Staff]]:
-    await load(scope, principal, ticket_id)
+) -> tuple[list[tuple[TicketGrade, Staff]], Callable[[str], str]]:
+    """The grades, and how to scrub their free text for this principal (never mutate the
+    rows: they would be written back)."""
+    ticket = await load(scope, principal, ticket_id)
     rows = await scope.execute(
         select(TicketGrade, Staff)
         .join(Staff, Staff.id == TicketGrade.staff_id)
         .where(TicketGrade.ticket_id == ticket_id)
         .order_by(TicketGrade.id)
     )
-    return [(g, st) for g, st in rows.all()]
+    return [(g, st) for g, st in rows.all()], redactor(principal, ticket)
 
 
 # ---------------------------------------------------------------- output
@@ -598,13 +607,37 @@ def mask(value: str, keep_head: int = 1, keep_tail: int = 0) -> str:
     return value[:keep_head] + "*" * (len(value) - keep_head - keep_tail) + tail
 
 
+def involved(principal: Principal, ticket: Ticket) -> bool:
+    """Whether the principal is a staff member the ticket names or grades."""
+    sid = principal.staff_id
+    return sid is not None and (
+        any(a.staff_id == sid for a in ticket.accused)
+        or any(g.staff_id == sid for g in ticket.grades)
+    )
+
+
 def sees_complainant(principal: Principal, ticket: Ticket) -> bool:
-    """The accused never see who complained; other roles by need (domain §7)."""
-    if principal.staff_id is not None and any(
-        a.staff_id == principal.staff_id for a in ticket.accused
-    ):
+    """Staff named or graded never see who complained; other roles by need (domain §7)."""
+    if involved(principal, ticket):
         return False
     return principal.has(*SEES_COMPLAINANT)
+
+
+def redactor(principal: Principal, ticket: Ticket) -> Callable[[str], str]:
+    """Identity-free text for those who may not see the complainant (identity otherwise)."""
+    if sees_complainant(principal, ticket):
+        return lambda text: text
+    return scrubber(ticket.complainant_name, ticket.complainant_contact, ticket.complainant_address)
+
+
+def redact_payload(value: Any, scrub: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: redact_payload(v, scrub) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_payload(v, scrub) for v in value]
+    return value
 
 
 async def department_refs(scope: TenantScope) -> dict[int, s.Ref]:
@@ -616,6 +649,7 @@ def to_out(
     ticket: Ticket, principal: Principal, depts: dict[int, s.Ref], actions: list[str]
 ) -> s.TicketOut:
     shown = sees_complainant(principal, ticket)
+    scrub = redactor(principal, ticket)
     contact = ticket.complainant_contact
     complainant = s.ComplainantOut(
         name=ticket.complainant_name if shown else mask(ticket.complainant_name),
@@ -634,11 +668,11 @@ def to_out(
         version=ticket.version,
         channel=ticket.channel,
         complainant=complainant,
-        description=ticket.description,
-        demands=ticket.demands,
+        description=scrub(ticket.description),
+        demands=scrub(ticket.demands),
         event_time=ticket.event_time,
-        event_place=ticket.event_place,
-        temper_note=ticket.temper_note,
+        event_place=scrub(ticket.event_place),
+        temper_note=scrub(ticket.temper_note),
         accused_department=depts.get(ticket.accused_department_id or -1),
         accused_staff=[s.Ref(code=a.staff.code, name=a.staff.name) for a in ticket.accused],
         assigned_department=depts.get(ticket.assigned_department_id or -1),
