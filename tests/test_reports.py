@@ -664,9 +664,11 @@ def expected_kpis(
                 continue
             same_p = u.contact == t.contact
             same_s = (u.category, u.dept) == (t.category, t.dept)
-            if same_p or same_s:
+            # only tickets the reader may open are named; a reader limited to their own
+            # record never learns the same person complained before (domain §7)
+            if (same_p or same_s) and visible(u):
                 earlier.append(u.number)
-                person |= same_p
+                person |= same_p and own_staff is None
                 subject |= same_s
         if earlier:
             repeats[t.number] = (sorted(earlier), person, subject)

@@ -188,7 +188,9 @@ async def _one_time(scope: TenantScope, where: list[ColumnElement[bool]]) -> Rat
     return _rate("one_time_resolution", "一次解决率 one-time resolution", n, d)
 
 
-async def _repeats(scope: TenantScope, where: list[ColumnElement[bool]], days: int) -> Repeats:
+async def _repeats(
+    scope: TenantScope, where: list[ColumnElement[bool]], days: int, access: Access
+) -> Repeats:
     """Same complainant contact, or same subject (category and accused department), on an
     earlier counted complaint within ``days``. Ticket numbers only, never contacts."""
     u = aliased(Ticket, name="earlier")
@@ -219,8 +221,26 @@ async def _repeats(scope: TenantScope, where: list[ColumnElement[bool]], days: i
         .where(*where)
         .order_by(Ticket.number, u.number)
     )
+    rows = pairs.all()
+    # Earlier tickets are named only where the reader may open them, and a reader limited
+    # to their own record never learns that the same person complained before (domain §7).
+    openable = (
+        set(
+            await scope.scalars(
+                select(Ticket.number).where(
+                    access.tickets(), Ticket.number.in_({r[1] for r in rows})
+                )
+            )
+        )
+        if rows
+        else set()
+    )
     found: dict[str, Repeat] = {}
-    for number, earlier, by_person, by_subject in pairs.all():
+    for number, earlier, by_person, by_subject in rows:
+        if earlier not in openable:
+            continue
+        if access.own_only:
+            by_person = False
         r = found.setdefault(number, Repeat(number=number, earlier=[], same_complainant=False,
                                             same_subject=False))  # fmt: skip
         r.earlier.append(earlier)
@@ -229,7 +249,7 @@ async def _repeats(scope: TenantScope, where: list[ColumnElement[bool]], days: i
     return Repeats(
         window_days=days,
         count=int(count),
-        same_complainant=int(person),
+        same_complainant=0 if access.own_only else int(person),
         same_subject=int(subject),
         tickets=list(found.values()),
     )
@@ -308,6 +328,6 @@ async def kpis(
         rates=rates,
         follow_up_missing=missing,
         complaints_per_10k=per_10k,
-        repeat_complaints=await _repeats(scope, where, window_days),
+        repeat_complaints=await _repeats(scope, where, window_days, access),
         penalties_by_department=await _penalties(scope, access, window, labels),
     )
