@@ -4,6 +4,7 @@ import datetime as dt
 import secrets
 from typing import Annotated, Any
 
+import httpx
 import msgspec
 from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from core.audit import AuditEvent
 from core.db import utcnow
-from core.errors import NotFound
+from core.errors import Invalid, NotFound
 from core.people.guards import requires, tenant_member
 from core.people.roles import Role
 from core.tasks.models import Notification, Webhook, WebhookDelivery
@@ -116,6 +117,12 @@ async def create_webhook(request: Request[Any, Any, Any], data: JSONBody[Webhook
 
     Deliveries are signed: ``X-Tousu-Signature: sha256=HMAC(secret, body)``; the secret is
     returned once, here."""
+    try:
+        url = httpx.URL(data.url)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError("needs http(s) and a host")
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise Invalid(f"not a usable URL: {exc}", field="url", rule="http(s)://host/...") from exc
     p = principal(request)
     async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         hook = Webhook(url=data.url, topics=list(data.topics), secret=secrets.token_hex(24))

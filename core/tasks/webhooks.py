@@ -97,7 +97,7 @@ async def deliver(
         code = resp.status_code
         if not 200 <= code < 300:
             error = f"HTTP {code}"
-    except httpx.HTTPError as exc:
+    except Exception as exc:  # any failure is logged on the delivery and retried
         error = f"{type(exc).__name__}: {exc}"
     async with db.tenant(tenant_id) as scope:
         delivery = await scope.session.get(WebhookDelivery, delivery_id)
