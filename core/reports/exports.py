@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -202,12 +203,24 @@ async def ledger_table(scope: TenantScope, access: Access, window: Period) -> Ta
     return Table(title="ledger", columns=columns, rows=out)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _safe(value: Any) -> Any:
+    """Text from complaints is data, never a spreadsheet formula (=, +, -, @ would run in
+    Excel) and never a control character (openpyxl refuses those)."""
+    if not isinstance(value, str):
+        return value
+    value = _CONTROL.sub("", value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
 def _text(value: Cell) -> Any:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value
+    return _safe(value)
 
 
 def to_csv(tables: list[Table]) -> bytes:
@@ -231,7 +244,7 @@ def to_xlsx(tables: list[Table]) -> bytes:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append(list(row))
+            sheet.append([_safe(v) for v in row])
         sheet.freeze_panes = "A2"
         for i, name in enumerate(table.columns, start=1):
             width = max([len(str(name)), *(len(str(r[i - 1] or "")) for r in table.rows[:200])])
