@@ -9,6 +9,7 @@ The demo tenants of ``tenants/`` are loaded through the same sync the CLI uses.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import itertools
 import os
 from collections.abc import Iterator
@@ -19,8 +20,10 @@ import asyncpg
 import pytest
 from litestar.testing import TestClient
 
+from core import clock
 from core.app import create_app
 from core.cli import _sync
+from core.db import Database
 from core.migrate import upgrade
 from core.people.tenant_file import load_dir
 from core.settings import load_settings
@@ -83,6 +86,39 @@ def prepare(url: str, tenants: Path = TENANTS) -> None:
     upgrade(url)
     settings = load_settings({"DATABASE_URL": url})
     asyncio.run(_sync(settings, tenants, quiet=True))
+
+
+CST = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai has had no DST since 1991
+
+
+@pytest.fixture(autouse=True)
+def _real_time() -> Iterator[None]:
+    """Every test starts and ends on the real clock (tests move it with core.clock)."""
+    clock.reset()
+    yield
+    clock.reset()
+
+
+def cst(y: int, m: int, d: int, h: int = 10, mi: int = 0) -> dt.datetime:
+    """A time in China Standard Time, as the seeds' desks keep it."""
+    return dt.datetime(y, m, d, h, mi, tzinfo=CST)
+
+
+def ts(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
+
+
+def run_db(api: Any, fn: Any) -> Any:
+    """Run ``fn(db)`` on a Database of its own (the app's engine lives on another loop)."""
+
+    async def go() -> Any:
+        db = Database(api.url)
+        try:
+            return await fn(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(go())
 
 
 DEMO_KEYS = {

@@ -9,12 +9,12 @@ removed again when it ends, so the tests run in any order on the shared database
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import CST, cst, run_db, ts
 from sqlalchemy import delete, select
 
 from core import clock
@@ -22,8 +22,6 @@ from core.db import Database
 from core.deadlines.calendar import known_years
 from core.deadlines.models import DeadlineSetting
 from core.people.models import Tenant
-
-CST = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai has had no DST since 1991
 
 TENANTS: dict[str, dict[str, Any]] = {
     # tenants/riverside-power.toml, plugins/utility
@@ -74,32 +72,9 @@ TENANTS: dict[str, dict[str, Any]] = {
 # ---------------------------------------------------------------- helpers
 
 
-@pytest.fixture(autouse=True)
-def _real_time() -> Iterator[None]:
-    clock.reset()
-    yield
-    clock.reset()
 
 
-def cst(y: int, m: int, d: int, h: int = 10, mi: int = 0) -> dt.datetime:
-    return dt.datetime(y, m, d, h, mi, tzinfo=CST)
 
-
-def ts(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value)
-
-
-def run_db(api: Any, fn: Any) -> Any:
-    """Run ``fn(db)`` on a Database of its own (the app's engine lives on another loop)."""
-
-    async def go() -> Any:
-        db = Database(api.url)
-        try:
-            return await fn(db)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(go())
 
 
 def new_ticket(api: Any, tenant: str, **extra: Any) -> dict[str, Any]:

@@ -10,13 +10,13 @@ with :func:`core.clock.travel_to` and put back after each test.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import CST, cst, run_db, ts
 from sqlalchemy import event, select
 
 from core import clock
@@ -25,8 +25,6 @@ from core.deadlines.models import StepClock
 from core.deadlines.sweep import SweepReport, sweep
 from core.people.models import Tenant
 from core.tasks.models import OutboxEvent
-
-CST = dt.timezone(dt.timedelta(hours=8))
 
 TENANTS: dict[str, dict[str, Any]] = {
     "citybus": {  # tenants/citybus.toml, plugins/transit
@@ -68,30 +66,9 @@ TENANTS: dict[str, dict[str, Any]] = {
 # ---------------------------------------------------------------- helpers
 
 
-@pytest.fixture(autouse=True)
-def _real_time() -> Iterator[None]:
-    clock.reset()
-    yield
-    clock.reset()
 
 
-def cst(y: int, m: int, d: int, h: int = 10, mi: int = 0) -> dt.datetime:
-    return dt.datetime(y, m, d, h, mi, tzinfo=CST)
 
-
-def ts(value: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(value)
-
-
-def run_db(api: Any, fn: Any) -> Any:
-    async def go() -> Any:
-        db = Database(api.url)
-        try:
-            return await fn(db)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(go())
 
 
 def sweep_at(api: Any, now: dt.datetime, times: int = 1) -> list[SweepReport]:
