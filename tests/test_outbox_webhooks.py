@@ -27,6 +27,7 @@ from typing import Any
 
 import dramatiq
 import pytest
+from conftest import run_db
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import select, update
@@ -61,15 +62,6 @@ def _real_time() -> Iterator[None]:
     clock.reset()
 
 
-def run_db(api: Any, fn: Any) -> Any:
-    async def go() -> Any:
-        db = Database(api.url)
-        try:
-            return await fn(db)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(go())
 
 
 def tenant_id(api: Any, slug: str = TENANT) -> int:

@@ -8,7 +8,6 @@ the handlers type. Each check runs through the service functions and through the
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import datetime as dt
 import io
@@ -21,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 import pytest
+from conftest import run_db
 from openpyxl import load_workbook
 from PIL import Image
 from sqlalchemy import select
@@ -142,15 +142,7 @@ def data(api: Any) -> Iterator[dict[str, Any]]:
 # ---------------------------------------------------------------- service-level helpers
 
 
-def run(api: Any, fn: Any) -> Any:
-    async def go() -> Any:
-        db = Database(api.url)
-        try:
-            return await fn(db)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(go())
+run = run_db
 
 
 def principal(api: Any, username: str) -> Principal:
