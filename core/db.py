@@ -248,6 +248,14 @@ class Database:
             async with session.begin():
                 yield TenantScope(session, tenant_id)
 
+    @staticmethod
+    def narrow(session: AsyncSession, tenant_id: int) -> TenantScope:
+        """Turn a cross-tenant session into a tenant scope, in the same transaction: creating
+        a tenant needs the platform door for the tenant row, and nothing wider after it."""
+        session.info.pop(_CROSS, None)
+        session.info[_TENANT] = tenant_id
+        return TenantScope(session, tenant_id)
+
     @asynccontextmanager
     async def cross_tenant(self) -> AsyncIterator[AsyncSession]:
         """A session that sees every tenant: platform paths only (auth, tenant sync)."""

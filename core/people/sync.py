@@ -57,11 +57,11 @@ def _settings(tf: TenantFile) -> dict[str, Any]:
 
 
 async def sync_tenant(db: Database, tf: TenantFile, actor: str) -> SyncReport:
-    """Create or update one tenant and its people in one transaction."""
+    """Create or update one tenant, its people, fines, deadlines and calendar in one
+    transaction. Only the tenant row needs the platform door; the rest runs in the tenant's
+    own scope (the same code paths as the admin API)."""
     async with db.cross_tenant() as session:  # creating a tenant precedes any tenant scope
-        report = await _sync(session, tf, actor)
-        tenant_id = await session.scalar(select(Tenant.id).where(Tenant.slug == tf.slug))
-    async with db.tenant(tenant_id) as scope:  # the same code paths as the admin API
+        report, scope = await _sync(session, tf, actor)
         report.changes += await _sync_deadlines_and_calendar(scope, tf, actor)
     return report
 
@@ -101,7 +101,9 @@ async def _sync_deadlines_and_calendar(scope: TenantScope, tf: TenantFile, actor
     return changes
 
 
-async def _sync(session: AsyncSession, tf: TenantFile, actor: str) -> SyncReport:
+async def _sync(
+    session: AsyncSession, tf: TenantFile, actor: str
+) -> tuple[SyncReport, TenantScope]:
     report = SyncReport(tf.slug)
     tenant = await session.scalar(select(Tenant).where(Tenant.slug == tf.slug))
     if tenant is None:
@@ -116,6 +118,7 @@ async def _sync(session: AsyncSession, tf: TenantFile, actor: str) -> SyncReport
         await session.flush()
         report.created = True
     tid = tenant.id
+    scope = Database.narrow(session, tid)  # from here on: this tenant's rows only
 
     def audit(action: str, entity: str, key: str, payload: dict[str, Any]) -> None:
         report.changes.append(f"{action} {entity} {key}")
@@ -145,10 +148,7 @@ async def _sync(session: AsyncSession, tf: TenantFile, actor: str) -> SyncReport
         if changed:
             audit("update", "tenant", tf.slug, changed)
 
-    depts = {
-        d.code: d
-        for d in await session.scalars(select(Department).where(Department.tenant_id == tid))
-    }
+    depts = {d.code: d for d in await session.scalars(select(Department))}
     for d in tf.departments:
         row = depts.get(d.code)
         if row is None:
@@ -159,7 +159,7 @@ async def _sync(session: AsyncSession, tf: TenantFile, actor: str) -> SyncReport
             audit("update", "department", d.code, changed)
     await session.flush()
 
-    staff = {s.code: s for s in await session.scalars(select(Staff).where(Staff.tenant_id == tid))}
+    staff = {s.code: s for s in await session.scalars(select(Staff))}
     for s in tf.staff:
         values = {
             "name": s.name,
@@ -181,9 +181,7 @@ async def _sync(session: AsyncSession, tf: TenantFile, actor: str) -> SyncReport
             audit("deactivate", "staff", code, {})
     await session.flush()
 
-    users = {
-        u.username: u for u in await session.scalars(select(User).where(User.tenant_id == tid))
-    }
+    users = {u.username: u for u in await session.scalars(select(User))}
     for u in tf.users:
         values = {
             "display_name": u.display_name,
@@ -226,7 +224,7 @@ async def _sync(session: AsyncSession, tf: TenantFile, actor: str) -> SyncReport
             raise ValueError(f"demo key of {u.username} already belongs to another user")
 
     await _sync_fines(session, tf, tid, actor, audit)
-    return report
+    return report, scope
 
 
 async def _sync_fines(
@@ -239,7 +237,7 @@ async def _sync_fines(
     now = utcnow()
     rows = await session.execute(
         select(FineSetting.rule, FineSetting.amount_fen)
-        .where(FineSetting.tenant_id == tid, FineSetting.effective_from <= now)
+        .where(FineSetting.effective_from <= now)
         .order_by(FineSetting.effective_from, FineSetting.id)
     )
     current = {rule: fen for rule, fen in rows.all()}
