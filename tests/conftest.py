@@ -190,3 +190,44 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     with TestClient(app) as client:
         yield Api(client, backend, url)
     drop_database(url)
+
+
+def make_operator(api: Api, name: str | None = None) -> dict[str, str]:
+    """A platform operator (a user of no tenant) with a fresh API key; its auth headers."""
+    import secrets
+
+    from core.people.auth import hash_token
+    from core.people.models import ApiKey, User
+
+    name = name or f"op-{secrets.token_hex(4)}"
+    token = secrets.token_urlsafe(32)
+
+    async def go(db: Database) -> None:
+        async with db.cross_tenant() as session:
+            user = User(tenant_id=None, username=name, roles=["platform_operator"])
+            session.add(user)
+            await session.flush()
+            session.add(ApiKey(user_id=user.id, key_hash=hash_token(token), label="test"))
+
+    run_db(api, go)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def small_tenant(slug: str, prefix: str, plugin: str = "utility") -> dict[str, Any]:
+    """A minimal tenant document (as ``POST /api/tenants`` takes) with a manager, an admin
+    and a clerk whose demo keys are ``{slug}-{username}-test-key-0001``."""
+    keys = {u: f"{slug}-{u}-test-key-0001" for u in ("manager", "admin", "clerk")}
+    return {
+        "slug": slug,
+        "name": f"测试公司 {slug}",
+        "plugin": plugin,
+        "ticket_prefix": prefix,
+        "departments": [{"code": "desk", "name": "客服部"}],
+        "staff": [{"code": "S1", "name": "王五", "department": "desk", "position": "客服"}],
+        "users": [
+            {"username": "manager", "roles": ["manager"], "demo_key": keys["manager"]},
+            {"username": "admin", "roles": ["tenant_admin"], "demo_key": keys["admin"]},
+            {"username": "clerk", "roles": ["clerk"], "department": "desk",
+             "staff": "S1", "demo_key": keys["clerk"]},
+        ],
+    }  # fmt: skip

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from core.audit import AuditEvent
 from core.db import TenantScope, utcnow
+from core.decisions import already_decided, claim
 from core.deadlines import engine
 from core.deadlines.calendar import CalendarOutOfRange
 from core.deadlines.models import CalendarDay, DeadlineSetting, Extension, StepClock
@@ -204,12 +205,24 @@ async def decide_extension(
     allowed = hooks.approvers("extension", facts_of(ticket)) or sorted(MANAGEMENT)
     role = _role(p, set(allowed), "deciding an extension")
     if ext.status != "pending":
-        raise Conflict(f"the extension was already {ext.status}", rule="decided once")
+        raise already_decided("该延期申请", ext.status)
     clock = await scope.session.get(StepClock, ext.clock_id)
     assert clock is not None
     now = utcnow()
-    ext.status = "approved" if approve else "rejected"
-    ext.decided_by, ext.decided_at, ext.decision_reason = p.user_id, now, reason
+    # Only one decision wins, even when several arrive at once (issue 9 item 4).
+    await claim(
+        scope,
+        Extension,
+        ext,
+        "pending",
+        "该延期申请",
+        {
+            "status": "approved" if approve else "rejected",
+            "decided_by": p.user_id,
+            "decided_at": now,
+            "decision_reason": reason,
+        },
+    )
     payload: dict[str, Any] = {"extension_id": ext.id, "step": clock.step, "reason": reason}
     if approve:
         if clock.state not in ("running", "paused"):

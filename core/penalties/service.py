@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.audit import AuditEvent
 from core.db import TenantScope, utcnow
+from core.decisions import already_decided, claim
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.penalties.models import (
     Deduction,
@@ -238,7 +239,7 @@ async def decide(
             allowed_roles=sorted(str(r) for r in allowed),
         )
     if penalty.status != "proposed":
-        raise Conflict(f"the penalty is already {penalty.status}", rule="decided once")
+        raise already_decided("该处罚", penalty.status)
     if p.staff_id is not None and p.staff_id == penalty.staff_id:
         raise Forbidden("nobody decides their own penalty", rule="conflict of interest")
     if d.action == "confirm":
@@ -261,11 +262,21 @@ async def decide(
         if not d.reason.strip():
             raise Invalid("waiving needs a reason", field="reason", rule="required")
         final, status = 0, "waived"
-    penalty.status = status
-    penalty.final_fen = final
-    penalty.decided_by = p.user_id
-    penalty.decided_at = utcnow()
-    penalty.decision_reason = d.reason
+    # Only one decision wins, even when several arrive at once (issue 9 item 4).
+    await claim(
+        scope,
+        Penalty,
+        penalty,
+        "proposed",
+        "该处罚",
+        {
+            "status": status,
+            "final_fen": final,
+            "decided_by": p.user_id,
+            "decided_at": utcnow(),
+            "decision_reason": d.reason,
+        },
+    )
     await append_event(
         scope,
         ticket,

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from core.db import TenantScope, utcnow
+from core.decisions import already_decided, claim
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.penalties import service as penalties
 from core.penalties.models import Appeal
@@ -217,7 +218,7 @@ async def decide_appeal(
             allowed_roles=sorted(str(r) for r in allowed),
         )
     if appeal.status != "pending":
-        raise Conflict(f"the appeal was already {appeal.status}", rule="decided once")
+        raise already_decided("该申诉", appeal.status)
     old = await scope.session.get(TicketGrade, appeal.grade_id)
     assert old is not None
     if old.superseded_at is not None:
@@ -253,11 +254,21 @@ async def decide_appeal(
             )
         await _check_line(scope, ticket, line, "decision")
         payload |= {"grade": line.grade, "offence": line.offence}
+    # Only one decision wins, even when several arrive at once (issue 9 item 4).
+    await claim(
+        scope,
+        Appeal,
+        appeal,
+        "pending",
+        "该申诉",
+        {
+            "status": body.decision,
+            "decided_by": p.user_id,
+            "decided_at": now,
+            "decision_reason": body.reason,
+        },
+    )
     event = await append_event(scope, ticket, "appeal_decided", p.user_id, role, payload)
-    appeal.status = body.decision
-    appeal.decided_by = p.user_id
-    appeal.decided_at = now
-    appeal.decision_reason = body.reason
     if body.decision == "overturned":
         old.superseded_at = now
         new = TicketGrade(
