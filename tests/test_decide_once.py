@@ -170,7 +170,7 @@ def test_ledger_run_at_once_runs_the_month_once(api):
         barrier = threading.Barrier(RACERS)
         results: list[Any] = [None] * RACERS
 
-        def go(k: int, period: str = period, barrier: Any = barrier) -> None:
+        def go(k: int, period: str = period, barrier: Any = barrier, results: Any = results) -> None:
             barrier.wait()
             results[k] = api.client.post(
                 "/api/ledger/runs", json={"period": period}, headers=manager

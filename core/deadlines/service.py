@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from core.audit import AuditEvent
 from core.db import TenantScope, utcnow
-from core.decisions import already_decided, claim
 from core.deadlines import engine
 from core.deadlines.calendar import CalendarOutOfRange
 from core.deadlines.models import CalendarDay, DeadlineSetting, Extension, StepClock
+from core.decisions import already_decided, claim
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.people.auth import Principal
 from core.people.roles import DESK, MANAGEMENT, Role
