@@ -43,7 +43,10 @@ async def _sync(settings: Settings, directory: Path, quiet: bool = False) -> lis
     slugs = []
     try:
         for path, tf in files:
-            report = await sync_tenant(db, tf, actor="cli:tenants sync")
+            try:
+                report = await sync_tenant(db, tf, actor="cli:tenants sync")
+            except ApiError as exc:  # a prefix taken, a plugin change with tickets
+                raise SystemExit(f"{path}: {exc.field}: {exc.message}") from exc
             slugs.append(tf.slug)
             if not quiet:
                 state = "created" if report.created else "updated"

@@ -130,8 +130,10 @@ def test_aviation_plugin_serves_a_tenant_end_to_end(api, operator):
     listed = api.client.get("/api/tenants", headers=operator).json()
     assert {"slug": SLUG, "name": TENANT["name"], "plugin": "aviation",
             "ticket_prefix": "SKY"} in listed  # fmt: skip
-    # Posting the same document again changes nothing and answers 200.
-    assert api.client.post("/api/tenants", json=TENANT, headers=operator).status_code == 200
+    # Creating it again never overwrites (409); updating is PUT /api/tenants/{slug}.
+    assert api.client.post("/api/tenants", json=TENANT, headers=operator).status_code == 409
+    r = api.client.put(f"/api/tenants/{SLUG}", json=TENANT, headers=operator)
+    assert r.status_code == 200, r.text
 
     me = api.client.get("/api/me", headers=h("clerk")).json()
     assert (me["tenant"], me["plugin"]) == (SLUG, "aviation")

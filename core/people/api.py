@@ -4,8 +4,8 @@ import datetime as dt
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, get, post
-from litestar.params import FromQuery, JSONBody, QueryParameter
+from litestar import Request, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import select
 
 from core.audit import AuditEvent
@@ -114,21 +114,62 @@ async def list_tenants(request: Request[Any, Any, Any]) -> list[TenantOut]:
         ]
 
 
-@post("/api/tenants", operation_id="createTenant", tags=["platform"], guards=[operator_only])
-async def create_tenant(
-    request: Request[Any, Any, Any], data: JSONBody[TenantFile]
-) -> Response[TenantOut]:
-    """Create (or update) a tenant from the same document as a ``tenants/*.toml`` file."""
+def _tenant_doc(data: TenantFile) -> TenantOut:
     try:
         validate_references(data, "body")
     except TenantFileError as exc:
         raise Invalid(exc.rule, field=exc.key, rule=exc.rule) from exc
-    p: Principal = request.user
-    report = await sync_tenant(request.app.state.db, data, actor=f"user:{p.user_id}")
-    out = TenantOut(
+    return TenantOut(
         slug=data.slug, name=data.name, plugin=data.plugin, ticket_prefix=data.ticket_prefix
     )
-    return Response(out, status_code=201 if report.created else 200)
+
+
+@post(
+    "/api/tenants",
+    operation_id="createTenant",
+    tags=["platform"],
+    guards=[operator_only],
+    status_code=201,
+)
+async def create_tenant(request: Request[Any, Any, Any], data: JSONBody[TenantFile]) -> TenantOut:
+    """Create a tenant from the same document as a ``tenants/*.toml`` file.
+
+    Never overwrites: an existing slug is 409 (update with ``PUT /api/tenants/{slug}``), a
+    ticket prefix another tenant holds is 409. Audited in the new tenant's audit log.
+    """
+    out = _tenant_doc(data)
+    p: Principal = request.user
+    await sync_tenant(request.app.state.db, data, actor=f"user:{p.user_id}", mode="create")
+    return out
+
+
+@put(
+    "/api/tenants/{slug:str}",
+    operation_id="updateTenant",
+    tags=["platform"],
+    guards=[operator_only],
+)
+async def update_tenant(
+    request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[TenantFile]
+) -> TenantOut:
+    """Update an existing tenant from a tenant document (the slug must match the path).
+
+    Creates and changes the departments, staff and users the document names; staff and users
+    it does not name are left as they are (deactivating people is the tenant files' job,
+    ``tousu tenants sync``). 404 for an unknown slug; 409 for a ticket prefix another tenant
+    holds or a plugin change on a tenant that has tickets. Every change is audited in the
+    tenant's audit log with the operator as actor.
+    """
+    if data.slug != slug:
+        raise Invalid(
+            f"slug: 文档中的 slug {data.slug!r} 与路径中的 {slug!r} 不一致",
+            field="slug",
+            rule="equals the path's slug",
+        )
+    out = _tenant_doc(data)
+    p: Principal = request.user
+    await sync_tenant(request.app.state.db, data, actor=f"user:{p.user_id}", mode="update")
+    return out
 
 
 class AuditOut(msgspec.Struct, kw_only=True):
@@ -173,4 +214,14 @@ async def audit_log(
         ]
 
 
-ROUTES = [audit_log, me, departments, staff, taxonomy, plugins, list_tenants, create_tenant]
+ROUTES = [
+    audit_log,
+    me,
+    departments,
+    staff,
+    taxonomy,
+    plugins,
+    list_tenants,
+    create_tenant,
+    update_tenant,
+]

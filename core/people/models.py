@@ -20,7 +20,8 @@ class Tenant(Base):
     slug: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     plugin: Mapped[str] = mapped_column(String(64))
-    ticket_prefix: Mapped[str] = mapped_column(String(8))
+    ticket_prefix: Mapped[str] = mapped_column(String(8), unique=True)
+    """Unique across tenants: ticket numbers name their tenant."""
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -2,14 +2,27 @@
 
 Run twice, change nothing the second time: rows are matched by their natural keys (tenant
 slug, department code, staff code, username) and only differences are written, each with an
-audit event. Staff and users missing from the file are deactivated, never deleted, because
-tickets and history refer to them.
+audit event.
+
+Three modes (issue 9 item 5):
+
+- ``sync`` (``tousu tenants sync``, ``tousu serve``): create or update from the tenant files,
+  which are the whole truth — staff and users missing from the file are deactivated, never
+  deleted, because tickets and history refer to them.
+- ``create`` (``POST /api/tenants``): a new tenant only; an existing slug is 409.
+- ``update`` (``PUT /api/tenants/{slug}``): an existing tenant only (404 otherwise); it
+  creates and changes what the document names and leaves staff and users it does not name
+  as they are (an API body is not assumed to list everyone).
+
+In every mode: a ticket prefix held by another tenant is 409 (and a database unique
+constraint), and a plugin change on a tenant that has tickets is 409 (their categories,
+grades and penalties belong to the old plugin's taxonomy).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,12 +30,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.audit import AuditEvent
 from core.db import Database, TenantScope, utcnow
 from core.deadlines.models import CalendarDay, DeadlineSetting
+from core.errors import Conflict, NotFound
 from core.penalties.models import FineSetting
 from core.people.auth import forget, hash_token
 from core.people.models import ApiKey, Department, Staff, Tenant, User
 from core.people.tenant_file import TenantFile, fine_amounts
 from core.plugins import hooks_for
 from core.tasks.notify import SYSTEM_USER
+from core.tickets.models import Ticket
+
+Mode = Literal["sync", "create", "update"]
 
 
 @dataclass
@@ -56,12 +73,18 @@ def _settings(tf: TenantFile) -> dict[str, Any]:
     return out
 
 
-async def sync_tenant(db: Database, tf: TenantFile, actor: str) -> SyncReport:
+async def sync_tenant(
+    db: Database, tf: TenantFile, actor: str, mode: Mode = "sync"
+) -> SyncReport:
     """Create or update one tenant, its people, fines, deadlines and calendar in one
     transaction. Only the tenant row needs the platform door; the rest runs in the tenant's
-    own scope (the same code paths as the admin API)."""
+    own scope (the same code paths as the admin API).
+
+    Raises :class:`Conflict` (slug taken in ``create`` mode, prefix taken, plugin change with
+    tickets) and :class:`NotFound` (unknown slug in ``update`` mode); nothing is written then.
+    """
     async with db.cross_tenant() as session:  # creating a tenant precedes any tenant scope
-        report, scope = await _sync(session, tf, actor)
+        report, scope = await _sync(session, tf, actor, mode)
         report.changes += await _sync_deadlines_and_calendar(scope, tf, actor)
     return report
 
@@ -101,11 +124,44 @@ async def _sync_deadlines_and_calendar(scope: TenantScope, tf: TenantFile, actor
     return changes
 
 
+async def _check_tenant(
+    session: AsyncSession, tf: TenantFile, tenant: Tenant | None, mode: Mode
+) -> None:
+    if tenant is not None and mode == "create":
+        raise Conflict(
+            f"租户 {tf.slug} 已存在；修改已有租户请用 PUT /api/tenants/{tf.slug}",
+            field="slug",
+            rule="unique; create never overwrites",
+        )
+    if tenant is None and mode == "update":
+        raise NotFound(f"租户 {tf.slug} 不存在", field="slug")
+    holder = await session.scalar(
+        select(Tenant.slug).where(Tenant.ticket_prefix == tf.ticket_prefix, Tenant.slug != tf.slug)
+    )
+    if holder is not None:
+        raise Conflict(
+            f"工单前缀 {tf.ticket_prefix} 已被租户 {holder} 使用",
+            field="ticket_prefix",
+            rule="unique across tenants",
+        )
+    if tenant is not None and tenant.plugin != tf.plugin:
+        has_tickets = await session.scalar(
+            select(Ticket.id).where(Ticket.tenant_id == tenant.id).limit(1)
+        )
+        if has_tickets is not None:
+            raise Conflict(
+                f"租户 {tf.slug} 已有工单，不能把行业插件从 {tenant.plugin} 换成 {tf.plugin}",
+                field="plugin",
+                rule="unchangeable once the tenant has tickets",
+            )
+
+
 async def _sync(
-    session: AsyncSession, tf: TenantFile, actor: str
+    session: AsyncSession, tf: TenantFile, actor: str, mode: Mode
 ) -> tuple[SyncReport, TenantScope]:
     report = SyncReport(tf.slug)
     tenant = await session.scalar(select(Tenant).where(Tenant.slug == tf.slug))
+    await _check_tenant(session, tf, tenant, mode)
     if tenant is None:
         tenant = Tenant(
             slug=tf.slug,
@@ -176,7 +232,7 @@ async def _sync(
             audit("update", "staff", s.code, changed)
     listed = {s.code for s in tf.staff}
     for code, row in staff.items():
-        if code not in listed and row.active:
+        if mode == "sync" and code not in listed and row.active:
             row.active = False
             audit("deactivate", "staff", code, {})
     await session.flush()
@@ -205,7 +261,7 @@ async def _sync(
         session.add(users[SYSTEM_USER])
     listed = {u.username for u in tf.users} | {SYSTEM_USER}
     for name, row in users.items():
-        if name not in listed and row.active:
+        if mode == "sync" and name not in listed and row.active:
             row.active = False
             audit("deactivate", "user", name, {})
             forget()
