@@ -11,8 +11,8 @@ per test (``TOUSU_REDIS_NAMESPACE``, its keys deleted at the end), so parallel r
 Redis never share queues. PostgreSQL and Redis are required: when either is unreachable the
 tests fail with a message saying so, they are never skipped.
 
-One test stops Redis (``redis-cli shutdown nosave``); it always starts it again with this
-machine's own command and waits for PING, in a ``finally``.
+No test here stops the machine's Redis: the fault tests (``tests/test_faults.py``) kill and
+restart private Redis and PostgreSQL instances of their own.
 """
 
 from __future__ import annotations
@@ -510,55 +510,6 @@ def test_killing_a_worker_mid_delivery_loses_and_duplicates_nothing(
     )
     assert_signed(sink.requests(), hook)
     assert namespace.dead_lettered() == 0
-
-
-def start_redis() -> None:
-    subprocess.run(REDIS_START, shell=True, check=False, timeout=30)
-
-
-def test_redis_down_during_intake_loses_no_ticket_and_no_event(
-    api: Api, sink: Sink, workers: Workers, namespace: Redis
-) -> None:
-    hook = make_webhook(api, sink)
-    tickets: list[int] = []
-    stopped = False
-    try:
-        subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], check=False, timeout=30)
-        stopped = True
-        wait_for(lambda: not redis_up(), 10, "Redis to stop")
-
-        for _ in range(4):  # the API never touches Redis: intake goes on
-            tickets.append(api.create("greenwood")["id"])
-        events = intake_events(api.url, tickets)
-
-        down = relay(api.url)
-        assert down.sent == 0
-        assert down.failed == len(events)
-        assert "ConnectionError" in down.error, down.error
-        assert {r["id"] for r in unsent_events(api.url)} == set(events), "an event was stamped"
-    finally:
-        if stopped or not redis_up():
-            start_redis()
-        wait_for(redis_up, 20, "Redis to answer PING after the restart")
-
-    up = relay(api.url)
-    assert (up.sent, up.failed, up.error) == (len(events), 0, "")
-    assert unsent_events(api.url) == []
-    assert relay(api.url).sent == 0  # nothing is sent twice by the relay
-
-    workers.start("a")
-    wait_for(
-        lambda: all_delivered(api, hook, set(events)) and namespace.drained(),
-        30,
-        "the worker to deliver the backlog",
-        workers.logs,
-    )
-    assert sink.event_counts() == dict.fromkeys(events, 1)
-    assert_signed(sink.requests(), hook)
-    assert_delivery_log(api, hook, set(events))
-    for t in tickets:
-        r = api.get("greenwood", "clerk", f"/api/tickets/{t}")
-        assert r.status_code == 200, r.text
 
 
 def test_sweep_actor_on_redis_breaches_once_and_notifies_once(
