@@ -25,8 +25,9 @@ from core.settings import Settings, load_settings
 
 
 def _migrate(settings: Settings) -> None:
-    upgrade(settings.database_url)
-    print(f"database migrated: {_safe_url(settings.database_url)}")
+    # As the tables' owner; on PostgreSQL this also grants the app role and sets up RLS.
+    upgrade(settings.migrate_database_url, app_url=settings.database_url)
+    print(f"database migrated: {_safe_url(settings.migrate_database_url)}")
 
 
 def _safe_url(url: str) -> str:

@@ -11,8 +11,13 @@ tenant refuses to touch tenant-owned tables unless it was opened, by name, as
 
 Statements are built from mapped classes (``select(Ticket)``, ``select_from(Ticket)``,
 joins, subqueries of them); a Core ``Table`` (``Ticket.__table__``) would not carry the
-filter, and a test keeps it out of the code base. PostgreSQL row-level security would be
-the next backstop; it is not on yet (tests connect as a superuser, which RLS ignores).
+filter, and a test keeps it out of the code base.
+
+On PostgreSQL the database is the backstop (:mod:`core.db_security`): the app connects as a
+role under row-level security, and every transaction of a scope starts by setting the
+transaction-local ``tousu.tenant_id`` (``tousu.cross_tenant`` for the platform door), so a
+statement that escaped the filter above still sees only its tenant's rows, and a session
+with neither sees none.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, event
+from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -44,6 +49,7 @@ from sqlalchemy.sql.util import find_tables
 from sqlalchemy.types import TypeDecorator
 
 from core import clock
+from core.db_security import CROSS_SETTING, TENANT_SETTING
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -165,6 +171,24 @@ def _stamp_tenant(session: Session, flush_context: Any, instances: Any) -> None:
             raise TenantScopeError(f"{type(obj).__name__} belongs to another tenant")
 
 
+@event.listens_for(Session, "after_begin")
+def _scope_transaction(session: Session, transaction: Any, connection: Any) -> None:
+    """Tell PostgreSQL whose transaction this is, for its row-level security policies.
+
+    ``set_config(…, true)`` is transaction-local: it ends with the transaction, so a pooled
+    connection never carries one tenant's setting into the next unit of work."""
+    if connection.dialect.name != "postgresql":
+        return
+    tenant_id = session.info.get(_TENANT)
+    cross = "on" if session.info.get(_CROSS) else ""
+    connection.execute(
+        select(
+            func.set_config(TENANT_SETTING, "" if tenant_id is None else str(tenant_id), True),
+            func.set_config(CROSS_SETTING, cross, True),
+        )
+    )
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
@@ -249,11 +273,19 @@ class Database:
                 yield TenantScope(session, tenant_id)
 
     @staticmethod
-    def narrow(session: AsyncSession, tenant_id: int) -> TenantScope:
+    async def narrow(session: AsyncSession, tenant_id: int) -> TenantScope:
         """Turn a cross-tenant session into a tenant scope, in the same transaction: creating
-        a tenant needs the platform door for the tenant row, and nothing wider after it."""
+        a tenant needs the platform door for the tenant row, and nothing wider after it (the
+        database's settings are narrowed too)."""
         session.info.pop(_CROSS, None)
         session.info[_TENANT] = tenant_id
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            await session.execute(
+                select(
+                    func.set_config(TENANT_SETTING, str(tenant_id), True),
+                    func.set_config(CROSS_SETTING, "", True),
+                )
+            )
         return TenantScope(session, tenant_id)
 
     @asynccontextmanager

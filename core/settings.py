@@ -14,6 +14,9 @@ import msgspec
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str
+    """What the app connects with: on PostgreSQL the app role (not the tables' owner)."""
+    migrate_database_url: str
+    """What ``tousu migrate`` connects with: the tables' owner (default: ``database_url``)."""
     redis_url: str | None
     tenants_dir: Path
     host: str
@@ -37,9 +40,13 @@ def normalise_database_url(url: str) -> str:
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
+    database_url = normalise_database_url(
+        env.get("DATABASE_URL", "sqlite+aiosqlite:///./var/tousu.db")
+    )
     return Settings(
-        database_url=normalise_database_url(
-            env.get("DATABASE_URL", "sqlite+aiosqlite:///./var/tousu.db")
+        database_url=database_url,
+        migrate_database_url=normalise_database_url(
+            env.get("TOUSU_MIGRATE_DATABASE_URL") or database_url
         ),
         redis_url=env.get("REDIS_URL") or None,
         tenants_dir=Path(env.get("TOUSU_TENANTS_DIR", "tenants")),

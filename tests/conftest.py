@@ -4,6 +4,11 @@ Every test that takes ``api`` runs once per backend. PostgreSQL must be reachabl
 ``postgresql+asyncpg://postgres@127.0.0.1:5432/test``, override with TOUSU_TEST_POSTGRES_URL):
 when it is not, the tests error out instead of skipping, so CI cannot pass without it.
 The demo tenants of ``tenants/`` are loaded through the same sync the CLI uses.
+
+On PostgreSQL the database is migrated as its owner (the server's ``postgres`` user) and the
+app — and ``api.url``, ``run_db`` — connect as the app role ``tousu_app`` (``APP_ROLE``): not a
+superuser, owner of nothing, under row-level security (core/db_security.py). ``api.owner_url``
+is the owner's URL, for tests that must read around the policies.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ PG_URL = os.environ.get(
     "TOUSU_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 BACKENDS = ["sqlite", "postgres"]
+APP_ROLE = "tousu_app"
 
 
 async def _check_postgres(url: str) -> None:
@@ -82,10 +88,60 @@ def database_url(backend: str, tmp: Path, name: str = "api") -> str:
     return f"sqlite+aiosqlite:///{tmp / name}.db"
 
 
-def prepare(url: str, tenants: Path = TENANTS) -> None:
-    upgrade(url)
-    settings = load_settings({"DATABASE_URL": url})
+async def _ensure_app_role() -> None:
+    """The app's login role exists (roles are cluster-wide: parallel test runs share it)."""
+    dsn = PG_URL.replace("postgresql+asyncpg://", "postgresql://")
+    for attempt in range(10):
+        conn = await asyncpg.connect(dsn, timeout=5)
+        try:
+            row = await conn.fetchrow(
+                "SELECT rolcanlogin, rolsuper FROM pg_roles WHERE rolname = $1", APP_ROLE
+            )
+            if row is None:
+                await conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER")
+            elif not row["rolcanlogin"]:  # created NOLOGIN by a migrate before the tests
+                await conn.execute(f"ALTER ROLE {APP_ROLE} LOGIN")
+            return
+        except asyncpg.PostgresError:  # created or altered by a parallel run just now
+            if attempt == 9:
+                raise
+            await asyncio.sleep(0.1 * (attempt + 1))
+        finally:
+            await conn.close()
+
+
+def app_url(url: str) -> str:
+    """The URL the app uses for a database made by :func:`database_url`: on PostgreSQL the
+    same database as the app role (SQLite has no roles: the same URL)."""
+    if not url.startswith("postgresql"):
+        return url
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(username=APP_ROLE, password=None).render_as_string(False)
+
+
+def owner_url(url: str) -> str:
+    """The owner's URL for the same database (the inverse of :func:`app_url`)."""
+    if not url.startswith("postgresql"):
+        return url
+    from sqlalchemy.engine import make_url
+
+    owner = make_url(PG_URL)
+    return (
+        make_url(url).set(username=owner.username, password=owner.password).render_as_string(False)
+    )
+
+
+def prepare(url: str, tenants: Path = TENANTS) -> str:
+    """Migrate ``url`` as its owner and load the tenant files as the app; returns the app's
+    URL (on PostgreSQL the app role's)."""
+    app = app_url(url)
+    if url.startswith("postgresql"):
+        asyncio.run(_ensure_app_role())
+    upgrade(url, app_url=app)
+    settings = load_settings({"DATABASE_URL": app})
     asyncio.run(_sync(settings, tenants, quiet=True))
+    return app
 
 
 CST = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai has had no DST since 1991
@@ -131,10 +187,15 @@ class Api:
 
     _counter = itertools.count(1)
 
-    def __init__(self, client: TestClient[Any], backend: str, url: str) -> None:
+    def __init__(
+        self, client: TestClient[Any], backend: str, url: str, owner: str | None = None
+    ) -> None:
         self.client = client
         self.backend = backend
         self.url = url
+        """The app's database URL (PostgreSQL: the app role)."""
+        self.owner_url = owner or url
+        """The tables' owner (PostgreSQL: not subject to row-level security)."""
 
     def headers(self, tenant: str, username: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {DEMO_KEYS[(tenant, username)]}"}
@@ -185,10 +246,10 @@ class Api:
 def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     backend = request.param
     url = database_url(backend, tmp_path_factory.mktemp(backend))
-    prepare(url)
-    app = create_app(load_settings({"DATABASE_URL": url}))
+    app_db = prepare(url)
+    app = create_app(load_settings({"DATABASE_URL": app_db}))
     with TestClient(app) as client:
-        yield Api(client, backend, url)
+        yield Api(client, backend, app_db, url)
     drop_database(url)
 
 
@@ -231,3 +292,28 @@ def small_tenant(slug: str, prefix: str, plugin: str = "utility") -> dict[str, A
              "staff": "S1", "demo_key": keys["clerk"]},
         ],
     }  # fmt: skip
+
+
+def graded_citybus(api: Api) -> dict[str, Any]:
+    """A fresh citybus ticket graded ``main`` for driver CB-S001 (staff-wang): the tenant
+    file's 100-yuan fine_main is proposed [000 §篇8 3(3)]."""
+    t = api.create("citybus", channel="government_transfer", accused_staff=["CB-S001"],
+                   accused_department="fleet-1")  # fmt: skip
+    t = api.act("citybus", "clerk", t, "triage_valid", category="skip_stop", severity="general",
+                facets={"direction": "government", "mode": "phone"})  # fmt: skip
+    t = api.act("citybus", "clerk", t, "register", reason="on_site")
+    t = api.act("citybus", "supervisor", t, "review")
+    t = api.act("citybus", "clerk", t, "dispatch", department="fleet-1")
+    t = api.act("citybus", "head-fleet1", t, "first_contact", note="called")
+    return api.act(
+        "citybus", "head-fleet1", t, "grade", findings="investigated",
+        grades=[{"staff": "CB-S001", "grade": "main", "findings": "established",
+                 "complainant_violation": "argued about the fare before boarding"}],
+    )  # fmt: skip
+
+
+def graded_penalty(api: Api) -> dict[str, Any]:
+    """The proposed penalty of a fresh :func:`graded_citybus` ticket."""
+    t = graded_citybus(api)
+    rows = api.get("citybus", "manager", f"/api/tickets/{t['id']}/penalties").json()
+    return next(x for x in rows if x["status"] == "proposed" and x["staff"] == "CB-S001")

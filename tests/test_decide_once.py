@@ -15,15 +15,12 @@ import threading
 from collections import Counter
 from typing import Any
 
-from conftest import make_operator, small_tenant
+from conftest import graded_citybus, make_operator, small_tenant
 
 ROUNDS = 20
 RACERS = 10
 
 CB = "citybus"
-CB_SETUP = ("government_transfer", "skip_stop", "general",
-            {"direction": "government", "mode": "phone"}, "fleet-1", "head-fleet1")  # fmt: skip
-VIOLATION = "argued about the fare before boarding"
 
 
 def race(api: Any, tenant: str, requests: list[tuple[str, str, dict[str, Any]]]) -> list[Any]:
@@ -63,22 +60,6 @@ def check_one_winner(results: list[Any], win: int = 200) -> Any:
     return next(r for r in results if r.status_code == win)
 
 
-def graded_ticket(api: Any) -> dict[str, Any]:
-    channel, category, severity, facets, dept, head = CB_SETUP
-    t = api.create(CB, channel=channel, accused_staff=["CB-S001"], accused_department=dept)
-    t = api.act(CB, "clerk", t, "triage_valid", category=category, severity=severity,
-                facets=facets)  # fmt: skip
-    t = api.act(CB, "clerk", t, "register", reason="on_site")
-    t = api.act(CB, "supervisor", t, "review")
-    t = api.act(CB, "clerk", t, "dispatch", department=dept)
-    t = api.act(CB, head, t, "first_contact", note="called")
-    return api.act(
-        CB, head, t, "grade", findings="investigated",
-        grades=[{"staff": "CB-S001", "grade": "main", "findings": "established",
-                 "complainant_violation": VIOLATION}],
-    )  # fmt: skip
-
-
 def history_actions(api: Any, tenant: str, ticket_id: int) -> list[str]:
     r = api.get(tenant, "manager", f"/api/tickets/{ticket_id}/history")
     assert r.status_code == 200, r.text
@@ -87,7 +68,7 @@ def history_actions(api: Any, tenant: str, ticket_id: int) -> list[str]:
 
 def test_penalty_confirm_and_waive_at_once_one_wins(api):
     for _ in range(ROUNDS):
-        t = graded_ticket(api)
+        t = graded_citybus(api)
         rows = api.get(CB, "manager", f"/api/tickets/{t['id']}/penalties").json()
         p = next(x for x in rows if x["status"] == "proposed" and x["staff"] == "CB-S001")
         path = "/api/penalties/{}/{}".format
@@ -108,7 +89,7 @@ def test_penalty_confirm_and_waive_at_once_one_wins(api):
 
 def test_appeal_upheld_and_overturned_at_once_one_wins(api):
     for _ in range(ROUNDS):
-        t = graded_ticket(api)
+        t = graded_citybus(api)
         r = api.post(CB, "staff-wang", f"/api/tickets/{t['id']}/appeals", json={"reason": "no"})
         assert r.status_code == 201, r.text
         path = f"/api/appeals/{r.json()['id']}/decide"
@@ -170,7 +151,9 @@ def test_ledger_run_at_once_runs_the_month_once(api):
         barrier = threading.Barrier(RACERS)
         results: list[Any] = [None] * RACERS
 
-        def go(k: int, period: str = period, barrier: Any = barrier, results: Any = results) -> None:
+        def go(
+            k: int, period: str = period, barrier: Any = barrier, results: Any = results
+        ) -> None:
             barrier.wait()
             results[k] = api.client.post(
                 "/api/ledger/runs", json={"period": period}, headers=manager

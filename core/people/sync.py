@@ -174,7 +174,7 @@ async def _sync(
         await session.flush()
         report.created = True
     tid = tenant.id
-    scope = Database.narrow(session, tid)  # from here on: this tenant's rows only
+    scope = await Database.narrow(session, tid)  # from here on: this tenant's rows only
 
     def audit(action: str, entity: str, key: str, payload: dict[str, Any]) -> None:
         report.changes.append(f"{action} {entity} {key}")
