@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg
 import pytest
 from conftest import APP_ROLE, graded_penalty, make_operator, run_db, small_tenant
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from core.db import Database
@@ -273,3 +273,24 @@ def test_cross_tenant_door_still_works_as_the_app_role(api):
     key = f"{doc['slug']}-clerk-test-key-0001"
     me = api.client.get("/api/me", headers={"Authorization": f"Bearer {key}"})
     assert me.status_code == 200 and me.json()["tenant"] == doc["slug"]
+
+
+def test_a_statement_escaping_the_app_filter_sees_only_its_tenant(pg):
+    """A Core statement on the bare table (which the ORM-level tenant criteria do not rewrite)
+    run inside tenant A's scope still returns only A's rows: the scope's transaction carries
+    A's setting to the database."""
+    from core.tickets.models import Ticket
+
+    pg.create("greenwood")
+    pg.create("citybus")
+    ids = tenant_ids(pg)
+    table = Ticket.__table__
+
+    async def go(db: Database) -> tuple[set[int], set[int]]:
+        async with db.tenant(ids["greenwood"]) as scope:
+            a = {r[0] for r in await scope.execute(select(table.c.tenant_id).distinct())}
+        async with db.tenant(ids["citybus"]) as scope:
+            b = {r[0] for r in await scope.execute(select(table.c.tenant_id).distinct())}
+        return a, b
+
+    assert run_db(pg, go) == ({ids["greenwood"]}, {ids["citybus"]})
