@@ -16,12 +16,14 @@ from sqlalchemy import select
 from core.db import Database
 from core.deadlines.api import ROUTES as DEADLINE_ROUTES
 from core.errors import EXCEPTION_HANDLERS
+from core.openapi import document
 from core.penalties.api import ROUTES as PENALTY_ROUTES
 from core.people.api import ROUTES as PEOPLE_ROUTES
 from core.people.auth import BearerAuth
 from core.people.models import Tenant
 from core.reports.api import ROUTES as REPORT_ROUTES
 from core.settings import Settings, load_settings
+from core.strict import check_request
 from core.tasks.api import ROUTES as TASK_ROUTES
 from core.tickets.api import ROUTES as TICKET_ROUTES
 
@@ -78,6 +80,7 @@ def create_app(
         ],
         middleware=[DefineMiddleware(BearerAuth, exclude=PUBLIC)],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=check_request,
         openapi_config=OpenAPIConfig(
             title="tousu — complaint handling API",
             version="0.1.0",
@@ -90,6 +93,7 @@ def create_app(
         debug=False,
         logging_config=None,
     )
+    document(app)
     app.state.db = database
     app.state.settings = settings
     logging.getLogger("tousu").setLevel(logging.INFO)

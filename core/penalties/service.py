@@ -313,6 +313,28 @@ def period_bounds(period: str, tz: str = DEFAULT_TZ) -> tuple[dt.datetime, dt.da
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
+FIRST_LEDGER_YEAR = 2000
+"""No tenant ran a fine ledger before this; earlier months are typos, not history."""
+
+
+def ended_month(period: str, tz: str, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """A ledger run's month: ``YYYY-MM`` from :data:`FIRST_LEDGER_YEAR`, already ended in the
+    tenant's time zone (a month still running has fines yet to come, and a far-future month
+    would deduct — or, without carry-over, write off — everything owed so far).
+    Raises :class:`Invalid` naming ``period``. Returns its ``[start, end)`` in UTC."""
+    start, end = period_bounds(period, tz)
+    if int(period[:4]) < FIRST_LEDGER_YEAR:
+        raise Invalid(
+            f"period: {period} is before {FIRST_LEDGER_YEAR}", field="period",
+            rule=f"a month from {FIRST_LEDGER_YEAR}-01",
+        )  # fmt: skip
+    if end > now:
+        raise Invalid(
+            f"period: {period} has not ended yet", field="period", rule="a month that has ended"
+        )
+    return start, end
+
+
 async def set_pay(
     scope: TenantScope, staff_code: str, period: str, fen: int, set_by: str = "unknown"
 ) -> PerformancePay:
@@ -385,6 +407,7 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
     hooks = await plugin_of(scope)
     tenant = await scope.session.get(Tenant, scope.tenant_id)
     assert tenant is not None
+    ended_month(period, (tenant.config or {}).get("timezone") or DEFAULT_TZ, utcnow())
     carry = bool((tenant.config or {}).get("carry_over", hooks.penalty_schedule().carry_over))
     run = DeductionRun(period=period, run_by=run_by, carry_over=carry)
     scope.add(run)
