@@ -73,7 +73,6 @@ PUBLIC_ERRORS = {"500", "503"}
 ALSO: dict[str, dict[str, str]] = {
     "createTicket": {"200": "Replayed: the same Idempotency-Key and body; the same ticket."},
     "runLedger": {"200": "The month was already run; nothing changed."},
-    "createTenant": {"200": "Updated."},
 }
 """Operations answering a second success status."""
 

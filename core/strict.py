@@ -26,7 +26,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import msgspec
 from litestar import Request
-from litestar.enums import ParamType
+from litestar.enums import ParamType, RequestEncodingType
 from litestar.exceptions import ValidationException
 from litestar.params import BodyKwarg, ParameterKwarg
 from msgspec import Meta
@@ -175,7 +175,9 @@ def _plan(handler: Any) -> tuple[Any, list[tuple[str, set[Any]]]]:
         for name, fd in handler.parsed_fn_signature.parameters.items():
             kwarg = fd.kwarg_definition
             if name == "data" or isinstance(kwarg, BodyKwarg):
-                body = fd.annotation
+                media = getattr(kwarg, "media_type", RequestEncodingType.JSON)
+                if media == RequestEncodingType.JSON:  # forms and uploads are not JSON
+                    body = fd.annotation
                 continue
             if name in _SKIP or name in handler.dependency_name_set:
                 continue
