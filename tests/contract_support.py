@@ -79,7 +79,7 @@ def serve(tmp: Path, name: str) -> Iterator[World]:
     files = tmp / "tenants"
     files.mkdir()
     _tenant_files(files)
-    prepare(url, files)
+    app_db = prepare(url, files)  # migrated as the owner; the app runs as the app role
     tokens = {
         (tf.slug, u.username): u.demo_key
         for _, tf in load_dir(files)
@@ -87,8 +87,8 @@ def serve(tmp: Path, name: str) -> Iterator[World]:
         if u.demo_key
     }
     staff = {tf.slug: [s.code for s in tf.staff] for _, tf in load_dir(files)}
-    tokens[("", "operator")] = asyncio.run(_operator(url))
-    app = create_app(load_settings({"DATABASE_URL": url}))
+    tokens[("", "operator")] = asyncio.run(_operator(app_db))
+    app = create_app(load_settings({"DATABASE_URL": app_db}))
     sock = _free_socket()
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="critical", lifespan="on", access_log=False)
@@ -101,7 +101,7 @@ def serve(tmp: Path, name: str) -> Iterator[World]:
         time.sleep(0.05)
     host, port = sock.getsockname()
     try:
-        yield World(url=url, base=f"http://{host}:{port}", tokens=tokens, staff=staff)
+        yield World(url=app_db, base=f"http://{host}:{port}", tokens=tokens, staff=staff)
     finally:
         server.should_exit = True
         thread.join(timeout=30)
