@@ -18,6 +18,7 @@ from core.confidential import remember_scope
 from core.db import Database
 from core.deadlines.api import ROUTES as DEADLINE_ROUTES
 from core.errors import EXCEPTION_HANDLERS
+from core.openapi import document
 from core.penalties.api import ROUTES as PENALTY_ROUTES
 from core.people.api import ROUTES as PEOPLE_ROUTES
 from core.people.auth import BearerAuth
@@ -25,6 +26,7 @@ from core.people.guards import conflict_of_interest
 from core.people.models import Tenant
 from core.reports.api import ROUTES as REPORT_ROUTES
 from core.settings import Settings, load_settings
+from core.strict import check_request
 from core.tasks.api import ROUTES as TASK_ROUTES
 from core.tickets.api import ROUTES as TICKET_ROUTES
 
@@ -85,6 +87,7 @@ def create_app(
         # Nobody acts on a complaint that names them: one guard for every route
         guards=[conflict_of_interest],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=check_request,
         openapi_config=OpenAPIConfig(
             title="tousu — complaint handling API",
             version="0.1.0",
@@ -97,6 +100,7 @@ def create_app(
         debug=False,
         logging_config=None,
     )
+    document(app)
     app.state.db = database
     app.state.settings = settings
     logging.getLogger("tousu").setLevel(logging.INFO)

@@ -13,10 +13,12 @@ they do not fit the month's pay.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 
+from core import clock
 from core.cli import main
 
 SLUG = "skyport"
@@ -332,6 +334,11 @@ def test_aviation_tenant_without_carry_over_writes_off(api, monkeypatch, capsys)
             headers=h("admin", keys),
         )  # fmt: skip
         assert r.status_code == 200, r.text
+    clock.travel_to(dt.datetime(2034, 3, 2, tzinfo=dt.UTC))  # only an ended month is run
+    # Without carry-over, February first would write off what January's pay covers.
+    r = api.client.post("/api/ledger/runs", json={"period": "2034-02"}, headers=h("manager", keys))
+    assert r.status_code == 409, r.text
+    assert (r.json()["error"]["field"], r.json()["error"]["unrun"]) == ("period", ["2034-01"])
     r = api.client.post("/api/ledger/runs", json={"period": "2034-01"}, headers=h("manager", keys))
     assert r.status_code == 201, r.text
     assert r.json()["carry_over"] is False

@@ -207,6 +207,8 @@ def probe_body(body_type: Any, ticket: dict[str, Any], c: dict[str, Any]) -> dic
     def fill(t: Any, name: str) -> Any:
         if name in hints:
             return hints[name]
+        if isinstance(t, msgspec.inspect.Metadata):  # a constraint with extra (its column)
+            return fill(t.type, name)
         if isinstance(t, msgspec.inspect.StructType):
             return {
                 f.encode_name: fill(f.type, f.encode_name)

@@ -16,6 +16,7 @@ from core.deadlines.models import CalendarDay, DeadlineSetting, Extension, StepC
 from core.errors import NotFound
 from core.people.guards import requires, tenant_member
 from core.people.roles import MANAGEMENT, Role
+from core.strict import fits
 from core.tickets import service as tickets
 from core.tickets.facts import plugin_of
 from core.web import database, principal
@@ -43,7 +44,7 @@ class ClockOut(msgspec.Struct, kw_only=True):
 
 
 class PauseIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    reason: Annotated[str, Meta(min_length=1, max_length=64)]
+    reason: Annotated[str, fits(StepClock.pause_reason, min_length=1)]
     note: Annotated[str, Meta(max_length=2000)] = ""
 
 
@@ -70,10 +71,10 @@ class ExtensionOut(msgspec.Struct, kw_only=True):
 
 
 class DeadlineIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    step: str
+    step: Annotated[str, fits(DeadlineSetting.step, min_length=1)]
     amount: Annotated[int, Meta(ge=1, le=100000)]
     unit: Literal["minutes", "hours", "calendar_days", "working_days", "months"]
-    severity: str | None = None
+    severity: Annotated[str, fits(DeadlineSetting.severity, min_length=1)] | None = None
     effective_from: Annotated[dt.datetime, Meta(tz=True)] | None = None
 
 
@@ -89,7 +90,7 @@ class DeadlineRow(msgspec.Struct, kw_only=True):
 
 class CalendarDayIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     kind: Literal["closure", "workday"]
-    note: Annotated[str, Meta(max_length=200)] = ""
+    note: Annotated[str, fits(CalendarDay.note)] = ""
 
 
 def _clock_out(c: StepClock, depts: dict[int, Any], now: dt.datetime) -> ClockOut:

@@ -70,8 +70,11 @@ class PenaltyOut(msgspec.Struct, kw_only=True):
     decided_at: dt.datetime | None
 
 
+Reason = Annotated[str, Meta(max_length=2000)]
+
+
 class PenaltyDecision(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    reason: str = ""
+    reason: Reason = ""
     amount_yuan: Yuan | None = None
 
 
@@ -102,7 +105,7 @@ class FineRuleOut(msgspec.Struct, kw_only=True):
 
 class FineSet(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     amount_yuan: Yuan
-    reason: str = ""
+    reason: Reason = ""
     effective_from: Annotated[dt.datetime, Meta(tz=True)] | None = None
 
 

@@ -310,6 +310,28 @@ def period_bounds(period: str, tz: str = DEFAULT_TZ) -> tuple[dt.datetime, dt.da
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 
+FIRST_LEDGER_YEAR = 2000
+"""No tenant ran a fine ledger before this; earlier months are typos, not history."""
+
+
+def ended_month(period: str, tz: str, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """A ledger run's month: ``YYYY-MM`` from :data:`FIRST_LEDGER_YEAR`, already ended in the
+    tenant's time zone (a month still running has fines yet to come, and a far-future month
+    would deduct — or, without carry-over, write off — everything owed so far).
+    Raises :class:`Invalid` naming ``period``. Returns its ``[start, end)`` in UTC."""
+    start, end = period_bounds(period, tz)
+    if int(period[:4]) < FIRST_LEDGER_YEAR:
+        raise Invalid(
+            f"period: {period} is before {FIRST_LEDGER_YEAR}", field="period",
+            rule=f"a month from {FIRST_LEDGER_YEAR}-01",
+        )  # fmt: skip
+    if end > now:
+        raise Invalid(
+            f"period: {period} has not ended yet", field="period", rule="a month that has ended"
+        )
+    return start, end
+
+
 async def set_pay(
     scope: TenantScope, staff_code: str, period: str, fen: int, set_by: str = "unknown"
 ) -> PerformancePay:
@@ -367,6 +389,33 @@ async def _ledger_lock(scope: TenantScope) -> None:
             await scope.execute(bump)
 
 
+async def _in_month_order(scope: TenantScope, period: str, tz: str) -> None:
+    """Without carry-over, what a month's pay cannot cover is written off. Running a month
+    while an earlier month is unrun that has pay set and fines already decided by its end
+    would charge those fines to this month's pay and write off the rest, leaving the earlier
+    pay unused; refused with :class:`Conflict` naming the earliest such month (issue 9)."""
+    first_fine = await scope.scalar(
+        select(func.min(Penalty.decided_at)).where(
+            Penalty.status.in_(DECIDED), Penalty.staff_id.is_not(None), Penalty.final_fen > 0
+        )
+    )
+    if first_fine is None:
+        return
+    ran = set(await scope.scalars(select(DeductionRun.period)))
+    paid = set(
+        await scope.scalars(select(PerformancePay.period).where(PerformancePay.period < period))
+    )
+    unrun = sorted(m for m in paid - ran if first_fine < period_bounds(m, tz)[1])
+    if unrun:
+        raise Conflict(
+            f"period: run {unrun[0]} first; without carry-over a later month's run would "
+            "write off fines that month's pay could cover",
+            field="period",
+            rule="months with pay are run in order",
+            unrun=unrun[:12],
+        )
+
+
 async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[DeductionRun, bool]:
     """Deduct decided fines from the month's performance pay, oldest penalty first.
 
@@ -382,7 +431,10 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
     hooks = await plugin_of(scope)
     tenant = await scope.session.get(Tenant, scope.tenant_id)
     assert tenant is not None
+    ended_month(period, (tenant.config or {}).get("timezone") or DEFAULT_TZ, utcnow())
     carry = bool((tenant.config or {}).get("carry_over", hooks.penalty_schedule().carry_over))
+    if not carry:
+        await _in_month_order(scope, period, (tenant.config or {}).get("timezone") or DEFAULT_TZ)
     run = DeductionRun(period=period, run_by=run_by, carry_over=carry)
     scope.add(run)
     await scope.flush()

@@ -64,7 +64,7 @@ class UserEntry(_Strict, kw_only=True):
 class FineEntry(_Strict, kw_only=True):
     amount: Annotated[float, Meta(ge=0)] | Annotated[int, Meta(ge=0)]
     """Yuan."""
-    reason: str = ""
+    reason: Annotated[str, Meta(max_length=2000)] = ""
     """Required when the amount lies outside the schedule's range."""
 
 
@@ -80,11 +80,14 @@ class TenantConfig(_Strict, kw_only=True):
     overrides the plugin's limit for steps started after the sync.
     """
 
-    fines: dict[str, Annotated[float, Meta(ge=0)] | Annotated[int, Meta(ge=0)] | FineEntry] = {}
+    fines: dict[
+        Annotated[str, Meta(max_length=64)],
+        Annotated[float, Meta(ge=0)] | Annotated[int, Meta(ge=0)] | FineEntry,
+    ] = {}
     carry_over: bool | None = None
     """Fines that do not fit a month's pay carry over (None: the plugin's default)."""
-    timezone: str = "Asia/Shanghai"
-    deadlines: dict[str, DeadlineEntry] = {}
+    timezone: Annotated[str, Meta(max_length=64)] = "Asia/Shanghai"
+    deadlines: dict[Annotated[str, Meta(max_length=97)], DeadlineEntry] = {}
     working_hours: (
         Annotated[
             list[Annotated[str, Meta(pattern=r"^\d{2}:\d{2}$")]], Meta(min_length=2, max_length=2)
@@ -98,7 +101,11 @@ class TenantConfig(_Strict, kw_only=True):
     """The tenant's own non-working days."""
     extra_workdays: list[dt.date] = []
     """The tenant's own extra working days."""
-    customers: Annotated[int, Meta(ge=1)] | dict[str, Annotated[int, Meta(ge=1)]] | None = None
+    customers: (
+        Annotated[int, Meta(ge=1)]
+        | dict[Annotated[str, Meta(max_length=7)], Annotated[int, Meta(ge=1)]]
+        | None
+    ) = None
     """Customer count for 万户投诉比: one number, or per period ``{"2026-11" = 120000}``."""
 
 

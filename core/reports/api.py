@@ -16,7 +16,7 @@ from litestar import Request, Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from core.db import TenantScope, utcnow
-from core.errors import NotFound
+from core.errors import ApiError, NotFound
 from core.people.guards import tenant_member
 from core.people.models import Tenant
 from core.reports import bulletin as bulletins
@@ -36,6 +36,28 @@ ToQ = Annotated[dt.datetime | None, QueryParameter(name="to", description="end, 
 WindowDays = Annotated[int, QueryParameter(ge=1, le=366, description="repeat window (days)")]
 EXPORTS = ("stats", "kpis", "tickets", "ledger")
 MARKDOWN = "text/markdown; charset=utf-8"
+RENDER_SECONDS = 20.0
+"""A chart or spreadsheet not drawn in this time answers 503 (windows are capped, so only
+an overloaded server gets there)."""
+RENDERERS = 2
+"""Files are drawn in worker threads, two at a time per app: a burst of charts waits its
+turn instead of starving the event loop and every other request."""
+
+
+class RenderBusy(ApiError):
+    status, code = 503, "unavailable"
+
+
+async def rendered(request: Request[Any, Any, Any], fn: Any, *args: Any) -> bytes | Response[Any]:
+    """``fn(*args)`` in a worker thread off the event loop, at most :data:`RENDER_SECONDS`
+    (waiting for a slot included); a 503 with ``Retry-After`` when it takes longer."""
+    try:
+        async with asyncio.timeout(RENDER_SECONDS):
+            async with request.app.state.setdefault("renderers", asyncio.Semaphore(RENDERERS)):
+                return await asyncio.to_thread(fn, *args)  # type: ignore[no-any-return]
+    except TimeoutError:
+        err = RenderBusy("the report file took too long to draw; retry shortly", rule="time limit")
+        return Response(err.body(), status_code=503, headers={"Retry-After": "10"})
 
 
 async def window_for(
@@ -151,7 +173,9 @@ async def get_export(
     async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         tenant, window = await window_for(scope, period, start, end)
         tables = await export_tables(scope, Access(p), window, what, window_days)
-    content = await asyncio.to_thread(exports.render, tables, fmt)
+    content = await rendered(request, exports.render, tables, fmt)
+    if isinstance(content, Response):
+        return content
     name = f"{tenant.slug}_{window.name}_{what}.{fmt}"
     return _download(content, exports.MEDIA_TYPES[fmt], name)
 
@@ -176,7 +200,9 @@ async def get_chart(
     async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         tenant, window = await window_for(scope, period, start, end)
         data = await stats.statistics(scope, Access(p), window)
-    content = await asyncio.to_thread(charts.render, data, name, fmt, granularity)
+    content = await rendered(request, charts.render, data, name, fmt, granularity)
+    if isinstance(content, Response):
+        return content
     return _download(content, charts.FORMATS[fmt], f"{tenant.slug}_{window.name}_{name}.{fmt}")
 
 

@@ -9,7 +9,6 @@ for the reader (:func:`core.tickets.service.sees_complainant`).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -17,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
+from defusedcsv import csv as defused
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -204,15 +204,22 @@ async def ledger_table(scope: TenantScope, access: Access, window: Period) -> Ta
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_BLANK = " \t\r\n"
+_TRIGGERS = ("=", "+", "-", "@", "|", "%")
+"""What defusedcsv escapes when a cell starts with it."""
 
 
 def _safe(value: Any) -> Any:
-    """Text from complaints is data, never a spreadsheet formula (=, +, -, @ would run in
-    Excel) and never a control character (openpyxl refuses those)."""
+    """Text from complaints is data, never a spreadsheet formula, never a control character
+    (openpyxl refuses those). defusedcsv (in :func:`to_csv`) escapes a cell whose first
+    character starts a formula; spreadsheets also skip leading blanks (tab, CR, LF,
+    space) before one, which defusedcsv does not look at, so such a cell is quoted here."""
     if not isinstance(value, str):
         return value
     value = _CONTROL.sub("", value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+    if value[:1] in _BLANK and value.lstrip(_BLANK)[:1] in _TRIGGERS and value.strip(_BLANK):
+        return "'" + value
+    return value
 
 
 def _text(value: Cell) -> Any:
@@ -225,7 +232,7 @@ def _text(value: Cell) -> Any:
 
 def to_csv(tables: list[Table]) -> bytes:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = defused.writer(buf, lineterminator="\r\n")
     table = tables[0]
     writer.writerow(table.columns)
     writer.writerows([_text(v) for v in row] for row in table.rows)
@@ -245,6 +252,10 @@ def to_xlsx(tables: list[Table]) -> bytes:
             cell.font = Font(bold=True)
         for row in table.rows:
             sheet.append([_safe(v) for v in row])
+            for cell in sheet[sheet.max_row]:
+                # A string cell is text, never a formula, whatever it starts with.
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
         sheet.freeze_panes = "A2"
         for i, name in enumerate(table.columns, start=1):
             width = max([len(str(name)), *(len(str(r[i - 1] or "")) for r in table.rows[:200])])

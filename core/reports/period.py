@@ -16,6 +16,13 @@ import msgspec
 from core.errors import Invalid
 from core.penalties.service import DEFAULT_TZ, period_bounds
 
+MAX_DAYS = 366
+"""Longest ``from``/``to`` window: a year, so a trend has at most 53 weeks or 13 months and
+a ledger export at most 13 months (a report is never a full-table scan)."""
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+"""Windows lie inside these years: complaints were not kept before, and not far ahead."""
+
 
 class Period(msgspec.Struct, frozen=True, kw_only=True):
     """``[start, end)`` in UTC; ``label`` is ``YYYY-MM`` when the window is one month."""
@@ -63,6 +70,12 @@ def tenant_timezone(config: dict[str, Any] | None) -> str:
 
 def month(label: str, tz: str) -> Period:
     start, end = period_bounds(label, tz)
+    if not EARLIEST.year <= int(label[:4]) < LATEST.year:
+        raise Invalid(
+            f"period: {label} is outside {EARLIEST:%Y}-{LATEST:%Y}",
+            field="period",
+            rule=f"a month from {EARLIEST:%Y}-01 to {LATEST.year - 1}-12",
+        )
     return Period(start=start, end=end, timezone=tz, label=label)
 
 
@@ -92,6 +105,19 @@ def resolve(
             )
     if start >= end:
         raise Invalid("from must be before to", field="to", rule="from < to")
+    for field, value in (("from", start), ("to", end)):
+        if not EARLIEST <= value <= LATEST:
+            raise Invalid(
+                f"{field}: outside {EARLIEST:%Y}-{LATEST:%Y}",
+                field=field,
+                rule=f"a time from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}",
+            )
+    if end - start > dt.timedelta(days=MAX_DAYS):
+        raise Invalid(
+            f"to: the window is longer than {MAX_DAYS} days; ask for one year at a time",
+            field="to",
+            rule=f"to - from <= {MAX_DAYS} days",
+        )
     return Period(start=start.astimezone(dt.UTC), end=end.astimezone(dt.UTC), timezone=tz)
 
 

@@ -16,6 +16,7 @@ from core.db import utcnow
 from core.errors import Invalid, NotFound
 from core.people.guards import requires, tenant_member
 from core.people.roles import Role
+from core.strict import fits
 from core.tasks.models import Notification, Webhook, WebhookDelivery
 from core.web import database, principal
 
@@ -30,8 +31,8 @@ class NotificationOut(msgspec.Struct, kw_only=True):
 
 
 class WebhookIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    url: Annotated[str, Meta(pattern=r"^https?://", max_length=500)]
-    topics: list[Annotated[str, Meta(max_length=64)]] = []
+    url: Annotated[str, fits(Webhook.url, pattern=r"^https?://")]
+    topics: Annotated[list[Annotated[str, Meta(max_length=64)]], Meta(max_length=50)] = []
 
 
 class WebhookOut(msgspec.Struct, kw_only=True):

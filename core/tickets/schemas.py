@@ -12,11 +12,17 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from core.strict import fits, free_json
+from core.tickets.models import Ticket, TicketGrade
+
 Text = Annotated[str, Meta(min_length=1, max_length=4000)]
-ShortText = Annotated[str, Meta(min_length=1, max_length=500)]
 OptText = Annotated[str, Meta(max_length=4000)]
-Code = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+CODE = r"^[A-Za-z0-9_.\-]+$"
+Code = Annotated[str, Meta(min_length=1, max_length=64, pattern=CODE)]
 AwareTime = Annotated[dt.datetime, Meta(tz=True)]
+Facets = Annotated[dict[Code, Code], Meta(max_length=32)]
+Facts = Annotated[dict[Code, Any], Meta(max_length=64)]
+"""Free-form: depth and size are limited by :func:`core.strict.free_json` (422 ``facts``)."""
 
 # Domain §1: phone, letter, visit, web, hotline/government transfer, media [000 §篇8 2];
 # utility adds 95598, voice mailbox and letters forwarded by the GM's office [002 第十二、十三条].
@@ -40,9 +46,9 @@ class Input(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class Complainant(Input, kw_only=True):
-    name: ShortText
-    contact: ShortText
-    address: OptText = ""
+    name: Annotated[str, fits(Ticket.complainant_name, min_length=1)]
+    contact: Annotated[str, fits(Ticket.complainant_contact, min_length=1)]
+    address: Annotated[str, fits(Ticket.complainant_address)] = ""
 
 
 class TicketCreate(Input, kw_only=True):
@@ -51,15 +57,18 @@ class TicketCreate(Input, kw_only=True):
     description: Text
     demands: OptText = ""
     event_time: AwareTime | None = None
-    event_place: OptText = ""
+    event_place: Annotated[str, fits(Ticket.event_place)] = ""
     accused_department: Code | None = None
-    accused_staff: list[Code] = []
-    temper_note: OptText = ""
-    category: Code | None = None
-    severity: Code | None = None
-    facets: dict[Code, Code] = {}
-    facts: dict[Code, Any] = {}
+    accused_staff: Annotated[list[Code], Meta(max_length=50)] = []
+    temper_note: Annotated[str, fits(Ticket.temper_note)] = ""
+    category: Annotated[str, fits(Ticket.category, min_length=1, pattern=CODE)] | None = None
+    severity: Annotated[str, fits(Ticket.severity, min_length=1, pattern=CODE)] | None = None
+    facets: Facets = {}
+    facts: Facts = {}
     """Measurable facts the industry's rules read (see the taxonomy's ``facts``)."""
+
+    def __post_init__(self) -> None:
+        free_json("facts", self.facts)
 
 
 # ---------------------------------------------------------------- transition payloads
@@ -80,9 +89,9 @@ class Reasoned(Transition, kw_only=True):
 
 class TriageValid(Transition, kw_only=True):
     note: OptText = ""
-    category: Code | None = None
-    severity: Code | None = None
-    facets: dict[Code, Code] = {}
+    category: Annotated[str, fits(Ticket.category, min_length=1, pattern=CODE)] | None = None
+    severity: Annotated[str, fits(Ticket.severity, min_length=1, pattern=CODE)] | None = None
+    facets: Facets = {}
 
 
 class TriageInvalid(Transition, kw_only=True):
@@ -120,14 +129,14 @@ class GradeLine(Input, kw_only=True):
     grade: Literal["full", "main", "secondary", "none"]
     findings: Text
     complainant_violation: OptText = ""
-    capacity: Code = "direct"
+    capacity: Annotated[str, fits(TicketGrade.capacity, min_length=1, pattern=CODE)] = "direct"
     """``direct``, or one of the industry's further accountable capacities."""
-    offence: Code | None = None
+    offence: Annotated[str, fits(TicketGrade.offence, min_length=1, pattern=CODE)] | None = None
     """The offence picked from the industry's penalty schedule (e.g. a property tier)."""
 
 
 class Grade(Transition, kw_only=True):
-    grades: Annotated[list[GradeLine], Meta(min_length=1)]
+    grades: Annotated[list[GradeLine], Meta(min_length=1, max_length=100)]
     """At least one line: a grading decides someone's responsibility (none included)."""
     findings: Text
     """The investigation's overall findings (cause, facts established)."""
@@ -149,8 +158,9 @@ class Close(Transition, kw_only=True):
     note: OptText = ""
     related_ticket: Annotated[str, Meta(max_length=32)] | None = None
     """A newly found related problem's own ticket; it must already be registered."""
-    four_donts: list[
-        Literal["cause_found", "person_educated", "measures_taken", "person_dealt_with"]
+    four_donts: Annotated[
+        list[Literal["cause_found", "person_educated", "measures_taken", "person_dealt_with"]],
+        Meta(max_length=4),
     ] = []
     """The 四不放过 checklist [002 第二条]; recorded as ticked."""
 
@@ -164,18 +174,21 @@ class AppealDecision(Input, kw_only=True):
     reason: Text
     grade: Literal["full", "main", "secondary", "none"] | None = None
     """The new grade, when overturned."""
-    offence: Code | None = None
+    offence: Annotated[str, fits(TicketGrade.offence, min_length=1, pattern=CODE)] | None = None
     findings: OptText = ""
     complainant_violation: OptText = ""
 
 
 class Reclassify(Transition, kw_only=True):
     reason: Text
-    category: Code | None = None
-    severity: Code | None = None
-    facets: dict[Code, Code] | None = None
-    facts: dict[Code, Any] | None = None
+    category: Annotated[str, fits(Ticket.category, min_length=1, pattern=CODE)] | None = None
+    severity: Annotated[str, fits(Ticket.severity, min_length=1, pattern=CODE)] | None = None
+    facets: Facets | None = None
+    facts: Facts | None = None
     """Measurable facts to add or change (the industry's rules re-read the ticket)."""
+
+    def __post_init__(self) -> None:
+        free_json("facts", self.facts)
 
 
 # ---------------------------------------------------------------- responses
