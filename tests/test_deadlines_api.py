@@ -9,6 +9,7 @@ removed again when it ends, so the tests run in any order on the shared database
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
@@ -72,9 +73,29 @@ TENANTS: dict[str, dict[str, Any]] = {
 # ---------------------------------------------------------------- helpers
 
 
+@contextlib.contextmanager
+def tenant_config(api: Any, slug: str, **values: Any) -> Iterator[None]:
+    """Set keys of a tenant's ``config`` for the test (None removes one), then restore it."""
 
+    async def put(db: Database, changes: dict[str, Any]) -> dict[str, Any]:
+        async with db.cross_tenant() as s:
+            tenant = await s.scalar(select(Tenant).where(Tenant.slug == slug))
+            assert tenant is not None
+            cfg = dict(tenant.config or {})
+            was = {k: cfg.get(k) for k in changes}
+            for k, v in changes.items():
+                if v is None:
+                    cfg.pop(k, None)
+                else:
+                    cfg[k] = v
+            tenant.config = cfg
+            return was
 
-
+    was = run_db(api, lambda db: put(db, values))
+    try:
+        yield
+    finally:
+        run_db(api, lambda db: put(db, was))
 
 
 def new_ticket(api: Any, tenant: str, **extra: Any) -> dict[str, Any]:
@@ -213,14 +234,20 @@ def test_utility_working_day_deadlines_follow_the_official_schedule(
 
 def test_utility_received_on_a_holiday_gets_the_full_allowance(api):
     """A ticket dispatched during the 2025 National Day holiday (10-01..10-08 off) starts
-    counting when the next working day opens (Thu 10-09 00:00), so 1 working day ends at
-    the end of 10-09 and 4 working days (10-09, 10-10, Sat 10-11 make-up, 10-13) at the end of
-    10-13 [002 第十五条; domain §6]."""
+    counting when the next working period opens (Thu 10-09 08:30, the stations' hours in
+    tenants/riverside-power.toml), so 1 working day ends at the opening of 10-10 and 4
+    working days (10-09, 10-10, Sat 10-11 make-up, 10-13) at the opening of 10-14
+    [002 第十五条; domain §6]. Without working hours the days run from midnight."""
     tenant = "riverside-power"
     t = dispatched(api, tenant, cst(2025, 10, 3, 15, 0))
     rows = clocks(api, tenant, t)
-    assert ts(only(rows, "first_contact", "running")["due_at"]) == cst(2025, 10, 10, 0, 0)
-    assert ts(only(rows, "reply", "running")["due_at"]) == cst(2025, 10, 14, 0, 0)
+    assert ts(only(rows, "first_contact", "running")["due_at"]) == cst(2025, 10, 10, 8, 30)
+    assert ts(only(rows, "reply", "running")["due_at"]) == cst(2025, 10, 14, 8, 30)
+    with tenant_config(api, tenant, working_hours=None):
+        t = dispatched(api, tenant, cst(2025, 10, 3, 15, 0))
+        rows = clocks(api, tenant, t)
+        assert ts(only(rows, "first_contact", "running")["due_at"]) == cst(2025, 10, 10, 0, 0)
+        assert ts(only(rows, "reply", "running")["due_at"]) == cst(2025, 10, 14, 0, 0)
 
 
 def test_utility_dispatch_hour_and_follow_up_24_clock_hours(api):

@@ -317,14 +317,15 @@ def test_a_paused_clock_is_not_breached(api):
 def test_due_soon_warning_waits_for_working_hours(api):
     """Due-soon warnings go out in working hours only, unless the ticket is urgent (domain
     §2; tenant ``working_hours``). A general citybus ticket dispatched Mon 10:00 has its first
-    contact due Tue 10:00, warned when 25% of the time is left (Tue 04:00): at 04:30 the
-    warning is deferred to the opening at 08:30, then sent once."""
+    contact due Tue 10:00, warned when 25% of the working time is left (Mon 16:45: 6 h 45 of
+    the 9 working hours 10:00-17:30 + 08:30-10:00 spent). A sweep that only runs again at
+    Tue 04:30 defers the warning to the opening at 08:30, then sends it once."""
     tenant, c = "citybus", TENANTS["citybus"]
     with working_hours(api, tenant, ["08:30", "17:30"]):
         t = dispatched(api, tenant, cst(2025, 4, 28, 10, 0))  # Mon; 05-01..05-05 are off
         contact = only(clocks(api, tenant, t), "first_contact", "running")
         warn, _ = warn_times(api, [contact["id"]])[contact["id"]]
-        assert warn == cst(2025, 4, 29, 4, 0) + (
+        assert warn == cst(2025, 4, 28, 16, 45) + (
             ts(contact["started_at"]) - cst(2025, 4, 28, 10, 0)
         )
 
@@ -352,13 +353,16 @@ def test_due_soon_warning_waits_for_working_hours(api):
 @pytest.mark.parametrize(
     "tenant",
     [
-        "citybus",  # plugins/transit/deadlines.py: urgent_severities = major
-        "greenwood",  # domain §2: a major property complaint reaches the GM the same day
+        # domain §2: a major property complaint reaches the GM the same day. (A citybus
+        # major ticket's clocks are all in working days: their working-time warning point
+        # comes before the wall-clock one, in working hours — tests/test_working_time.py.)
+        "greenwood",
     ],
 )
 def test_urgent_ticket_warned_at_night(api, tenant):
     """An urgent (major) ticket's due-soon warning goes out at once, at night too, while a
-    non-urgent one dispatched at the same moment waits for the working hours."""
+    non-urgent one dispatched at the same moment waits for the working hours: its warning
+    point is the earlier of the working-time one and the wall-clock one."""
     c = TENANTS[tenant]
     with working_hours(api, tenant, ["08:30", "17:30"]):
         at = cst(2025, 3, 3, 20, 0)  # Monday evening, after hours

@@ -16,7 +16,9 @@ The module is pure: no I/O, no database; tenants' settings are passed in.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -100,6 +102,10 @@ def _aware(at: dt.datetime) -> dt.datetime:
     return at
 
 
+def _micro(delta: dt.timedelta) -> int:
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
 def _plain_date(day: dt.date) -> dt.date:
     # datetime is a date subclass; accepting one would silently ignore its time zone.
     if isinstance(day, dt.datetime) or not isinstance(day, dt.date):
@@ -165,21 +171,41 @@ class WorkingCalendar:
             return True
         return day.weekday() < 5 and day not in table.days_off
 
-    def in_working_hours(self, at: dt.datetime) -> bool:
-        """Working day and, when a window is set, ``start <= local time < end``."""
-        local = self._local(at)
-        if not self.is_working_day(local.date()):
-            return False
-        if self.hours is None:
-            return True
-        start, end = self.hours
-        return start <= local.time() < end
+    def period(self, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
+        """The working period ``[opens, closes)`` of a local ``day`` in UTC, or ``None``.
 
-    def _next_working_day(self, day: dt.date) -> dt.date:
-        day += _ONE_DAY
-        while not self.is_working_day(day):
+        A working day without a window is the whole local day (00:00 to the next 00:00).
+        On a daylight-saving change a window may lose or gain an hour; a window that falls
+        entirely into the skipped hour is empty (``None``), never negative.
+        """
+        if not self.is_working_day(day):
+            return None
+        if self.hours is None:
+            return self._at(day, dt.time(0)), self._at(day + _ONE_DAY, dt.time(0))
+        opens, closes = self._at(day, self.hours[0]), self._at(day, self.hours[1])
+        return (opens, closes) if opens < closes else None
+
+    def in_working_hours(self, at: dt.datetime) -> bool:
+        """Whether ``at`` lies in the working period of its local day (working day and, when
+        a window is set, ``start <= local time < end``)."""
+        period = self.period(self._local(at).date())
+        return period is not None and period[0] <= at < period[1]
+
+    def _periods_from(self, at: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+        """Working periods that end after ``at``, in order (an endless walk: the caller stops).
+
+        Starts one local day before ``at``'s, since a window-less day's period ends at the
+        next midnight; a year outside the known schedule raises :class:`CalendarOutOfRange`.
+        """
+        day = self._local(at).date() - _ONE_DAY
+        # About two years of days off in a row would be a misconfigured calendar, not a
+        # deadline: stop rather than loop for ever.
+        for _ in range(800):
+            period = self.period(day)
+            if period is not None and period[1] > at:
+                yield period
             day += _ONE_DAY
-        return day
+        raise ValueError(f"no working time within 800 days after {at.isoformat()}")
 
     def next_working_time(self, at: dt.datetime) -> dt.datetime:
         """``at`` itself (in UTC) if in working time, else when the next working period opens.
@@ -187,14 +213,49 @@ class WorkingCalendar:
         That is the window start (today's if still ahead, else the next working day's), or
         00:00 of the next working day when there is no window.
         """
-        if self.in_working_hours(at):
-            return at.astimezone(dt.UTC)
-        local = self._local(at)
-        opens = self.hours[0] if self.hours else dt.time(0)
-        day = local.date()
-        if self.hours and self.is_working_day(day) and local.time() < opens:
-            return self._at(day, opens)
-        return self._at(self._next_working_day(day), opens)
+        _aware(at)
+        opens, _ = next(self._periods_from(at))
+        return max(opens, at).astimezone(dt.UTC)
+
+    def working_time(self, start: dt.datetime, end: dt.datetime) -> Fraction:
+        """Working time in ``[start, end)``, in working days (0 when ``end <= start``).
+
+        Each working day's period counts 1 whatever its length, and a part of it counts its
+        share of that period's real duration: with hours 08:30-17:30, Mon 13:00 to Tue 13:00
+        is 1 working day, Mon 17:00 to Tue 09:00 is 1/9 (30 + 30 minutes of 9 hours).
+        Exact (a :class:`~fractions.Fraction`), so that :meth:`advance` inverts it.
+        """
+        _aware(start), _aware(end)
+        total = Fraction(0)
+        if end <= start:
+            return total
+        for opens, closes in self._periods_from(start):
+            if opens >= end:
+                break
+            part = min(end, closes) - max(start, opens)
+            if part > dt.timedelta(0):
+                total += Fraction(_micro(part), _micro(closes - opens))
+        return total
+
+    def advance(self, start: dt.datetime, amount: Fraction | int) -> dt.datetime:
+        """The first working instant ``t >= start`` with ``working_time(start, t) == amount``.
+
+        ``amount`` is in working days (see :meth:`working_time`). The result is always in
+        working time: an amount used up exactly at a closing time runs on to the next
+        opening. ``advance(s, n)`` for a whole ``n`` is ``add(s, n, "working_days")``.
+        """
+        _aware(start)
+        left = Fraction(amount)
+        if left < 0:
+            raise ValueError(f"amount must be >= 0, got {amount}")
+        for opens, closes in self._periods_from(start):
+            begin = max(start, opens)
+            length = _micro(closes - opens)
+            here = Fraction(_micro(closes - begin), length)
+            if here > left:
+                return (begin + dt.timedelta(microseconds=round(left * length))).astimezone(dt.UTC)
+            left -= here
+        raise AssertionError("unreachable")  # pragma: no cover - _periods_from raises
 
     def add(self, start: dt.datetime, amount: int, unit: Unit) -> dt.datetime:
         """Due time ``amount`` ``unit`` after ``start``, in UTC.
@@ -222,11 +283,7 @@ class WorkingCalendar:
             return (start + amount * _ELAPSED[unit]).astimezone(dt.UTC)
         if unit != "working_days":
             raise ValueError(f"unknown deadline unit {unit!r}")
-        local = self._local(self.next_working_time(start))
-        day = local.date()
-        for _ in range(amount):
-            day = self._next_working_day(day)
-        return self._at(day, local.time())
+        return self.advance(start, amount)
 
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
         """Number of working days in ``(start, end]``; 0 when ``end <= start``.

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import replace
+from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -139,17 +141,167 @@ def add_months(cal: WorkingCalendar, start: dt.datetime, months: int) -> dt.date
 
 
 def due_time(cal: WorkingCalendar, started: dt.datetime, amount: int, unit: str) -> dt.datetime:
+    """``amount`` ``unit`` after ``started`` with no pause (see :func:`run`)."""
+    return run(cal, started, amount, unit, ())
+
+
+Pauses = Sequence[tuple[dt.datetime, dt.datetime]]
+_ELAPSED = {
+    "minutes": dt.timedelta(minutes=1),
+    "hours": dt.timedelta(hours=1),
+    "calendar_days": dt.timedelta(days=1),
+}
+EXTENSION_WARN_PERCENT = 25
+"""An approved extension opens a fresh window: warn again when a quarter of it is left."""
+
+
+def _run_elapsed(at: dt.datetime, left: dt.timedelta, pauses: Pauses) -> dt.datetime:
+    for paused, resumed in pauses:
+        if resumed <= at:
+            continue
+        if paused > at:
+            if paused - at > left:
+                break
+            left -= paused - at
+        at = max(at, resumed)
+    return at + left
+
+
+def _run_working(
+    cal: WorkingCalendar, at: dt.datetime, left: Fraction, pauses: Pauses
+) -> dt.datetime:
+    """Spend ``left`` working days of working time from ``at``, not counting paused time.
+
+    The working time left when a pause starts is what is left when it ends: paused Tue
+    10:00 with a clock due Thu 10:00 and resumed Thu 10:00, the clock is due Mon 10:00.
+    """
+    for paused, resumed in pauses:
+        if resumed <= at:
+            continue
+        if paused > at:
+            here = cal.working_time(at, paused)
+            if here > left:
+                break
+            left -= here
+        at = max(at, resumed)
+    return cal.advance(at, left)
+
+
+def run(
+    cal: WorkingCalendar, at: dt.datetime, amount: int, unit: str, pauses: Pauses
+) -> dt.datetime:
+    """The instant ``amount`` ``unit`` after ``at``, time inside ``pauses`` not counting.
+
+    ``working_days`` spend working time (:meth:`WorkingCalendar.advance`: the result is
+    always a working instant); ``minutes``, ``hours``, ``calendar_days`` spend elapsed
+    time; ``months`` end at 24:00 of the same day number (:func:`add_months`), a pause
+    pushing that end by its length. Raises :class:`CalendarOutOfRange` like the calendar.
+    """
+    if unit == "working_days":
+        return _run_working(cal, at, Fraction(amount), pauses)
     if unit == "months":
-        return add_months(cal, started, amount)
-    return cal.add(started, amount, unit)  # type: ignore[arg-type]
+        return _run_elapsed(at, add_months(cal, at, amount) - at, pauses)
+    if unit not in _ELAPSED:
+        raise ValueError(f"unknown deadline unit {unit!r}")
+    return _run_elapsed(at, amount * _ELAPSED[unit], pauses)
 
 
-def _times(
-    cal: WorkingCalendar, started: dt.datetime, amount: int, unit: str, paused: int, pct: int
+def _working_left(
+    cal: WorkingCalendar, start: dt.datetime, end: dt.datetime, pauses: Pauses
+) -> Fraction:
+    """Working time in ``[start, end)`` outside ``pauses`` (working days)."""
+    total = cal.working_time(start, end)
+    for paused, resumed in pauses:
+        if resumed > start and paused < end:
+            total -= cal.working_time(max(start, paused), min(end, resumed))
+    return total
+
+
+def warn_point(
+    cal: WorkingCalendar,
+    since: dt.datetime,
+    due: dt.datetime,
+    percent: int,
+    pauses: Pauses = (),
+    urgent: bool = False,
+) -> dt.datetime:
+    """When the due-soon warning of a window ``[since, due)`` falls.
+
+    At the working instant where ``percent`` % of the window's working time (pauses not
+    counted) is left — so a warning always falls inside working time, strictly before the
+    due instant, whenever the window has any working time: received Mon 18:00 with hours
+    08:30-17:30, a 1-working-day clock is due Wed 08:30 and warns Tue 15:15 (25 % left).
+    A window without working time warns at the due instant (the breach is the signal).
+    An urgent clock may warn earlier, at the wall-clock point, even out of hours.
+    """
+    budget = _working_left(cal, since, due, pauses)
+    warn = due
+    if budget > 0:
+        warn = min(due, _run_working(cal, since, budget * (100 - percent) / 100, pauses))
+    if urgent:
+        warn = min(warn, max(since, due - (due - since) * percent / 100))
+    return warn
+
+
+def closed_pauses(clock: StepClock) -> list[tuple[dt.datetime, dt.datetime]]:
+    return [
+        (dt.datetime.fromisoformat(a), dt.datetime.fromisoformat(b)) for a, b in clock.pauses or ()
+    ]
+
+
+def clock_times(
+    cal: WorkingCalendar, clock: StepClock, percent: int, urgent: bool = False
 ) -> tuple[dt.datetime, dt.datetime]:
-    due = due_time(cal, started, amount, unit) + dt.timedelta(seconds=paused)
-    warn = due - (due - started) * pct / 100
-    return due, warn
+    """(due, warn) of a clock, derived from its inputs alone (a pure function).
+
+    Inputs: ``started_at``, the limit ``amount``/``unit``, finished ``pauses`` and approved
+    ``extensions``. The limit is spent from the start, then each extension from where the
+    previous leg ended; an open pause is not counted yet (the due time shown while paused
+    is the one before the pause). The warning window is the last leg's: from the start, or
+    from the latest extension's approval (a fresh window, :data:`EXTENSION_WARN_PERCENT`).
+    """
+    pauses = closed_pauses(clock)
+    due = run(cal, clock.started_at, clock.amount, clock.unit, pauses)
+    since = clock.started_at
+    for amount, unit, approved in clock.extensions or ():
+        due = run(cal, due, amount, unit, pauses)
+        since, percent = dt.datetime.fromisoformat(approved), EXTENSION_WARN_PERCENT
+    return due, warn_point(cal, since, due, percent, pauses, urgent)
+
+
+def set_times(
+    cal: WorkingCalendar, clock: StepClock, table: DeadlineTable, ticket: Ticket
+) -> str | None:
+    """Recompute a clock's due and warning times and its next alarm from its inputs.
+
+    A year outside the calendar's schedule is estimated with rule-based holidays, as when
+    the clock started (never refuse a complaint over the calendar); returns the reason
+    then, else ``None``. A clock that already breached keeps no alarm.
+    """
+    urgent = ticket.severity in table.urgent_severities
+    note = None
+    try:
+        due, warn = clock_times(cal, clock, table.warn_before_percent, urgent)
+    except CalendarOutOfRange as exc:
+        due, warn = clock_times(
+            replace(cal, fallback="rules"), clock, table.warn_before_percent, urgent
+        )
+        note = str(exc)
+    clock.due_at, clock.warn_at = due, warn
+    if clock.state == "running" and clock.breached_at is None and clock.step not in SILENT_STEPS:
+        clock.alarm_at = warn if clock.warned_at is None else due
+    return note
+
+
+def close_pause(clock: StepClock, at: dt.datetime) -> dt.timedelta | None:
+    """End an open pause at ``at`` (recorded as an input); returns its length."""
+    if clock.state != "paused" or clock.paused_at is None:
+        return None
+    paused = max(at - clock.paused_at, dt.timedelta(0))
+    clock.pauses = [*(clock.pauses or ()), [clock.paused_at.isoformat(), at.isoformat()]]
+    clock.paused_seconds += int(paused.total_seconds())
+    clock.paused_at = None
+    return paused
 
 
 async def _running(scope: TenantScope, ticket_id: int, step: str | None = None) -> list[StepClock]:
@@ -183,30 +335,28 @@ async def on_transition(
                 continue
             cal = cal or await calendar_for(scope)
             amount, unit, source = limit
-            try:
-                due, warn = _times(cal, at, amount, unit, 0, table.warn_before_percent)
-            except CalendarOutOfRange as exc:
-                # Never refuse a complaint over the calendar: estimate with the library's
-                # rule-based holidays, mark the clock, and say why in the history.
-                cal = replace(cal, fallback="rules")
-                due, warn = _times(cal, at, amount, unit, 0, table.warn_before_percent)
-                source = "estimate"
-                out.append({"step": step, "calendar": str(exc)})
             dept, owner = await _owner(scope, ticket, step, actor)
             clock = StepClock(
                 ticket_id=ticket.id,
                 step=step,
+                state="running",
                 owner_department_id=dept,
                 owner_user_id=owner,
                 started_at=at,
                 amount=amount,
                 unit=unit,
                 source=source,
-                due_at=due,
-                warn_at=warn,
-                # The return window only judges a return when it happens: no alarms.
-                alarm_at=None if step in SILENT_STEPS else warn,
+                warned_at=None,
+                breached_at=None,
             )
+            if note := set_times(cal, clock, table, ticket):
+                # Never refuse a complaint over the calendar: the clock was estimated with
+                # the library's rule-based holidays; mark it and say why in the history.
+                clock.source = "estimate"
+                out.append({"step": step, "calendar": note})
+            if step in SILENT_STEPS:  # the return window only judges a return: no alarms
+                clock.alarm_at = None
+            due = clock.due_at
             scope.add(clock)
             out.append({"step": step, "started": True, "due_at": due.isoformat()})
         else:
@@ -215,7 +365,11 @@ async def on_transition(
                 clocks = [c for c in clocks if c.step != AUTO_UPGRADE]
             for clock in clocks:
                 if what == MET:
-                    _settle_pause(clock, at)
+                    if close_pause(clock, at) is not None:
+                        # finished while paused: the paused time does not count against it
+                        cal = cal or await calendar_for(scope)
+                        clock.state = "running"
+                        set_times(cal, clock, table, ticket)
                     _end(
                         clock,
                         "met" if at <= clock.due_at and clock.breached_at is None else "missed",
@@ -249,67 +403,48 @@ async def on_transition(
     if action == "dispatch":
         for clock in await _running(scope, ticket.id, "resolution"):
             clock.owner_department_id = ticket.assigned_department_id
+    elif action == "return":
+        # The returning department is no longer responsible: until the redispatch the
+        # resolution clock is the desk's, which holds the ticket (退单 [002 第十七条]).
+        desk, _ = await _owner(scope, ticket, "dispatch", actor)
+        for clock in await _running(scope, ticket.id, "resolution"):
+            clock.owner_department_id = desk
     await scope.flush()
     return out
 
 
-def _settle_pause(clock: StepClock, at: dt.datetime) -> None:
-    """A step finished while paused: the paused time does not count against it."""
-    if clock.state == "paused" and clock.paused_at is not None:
-        paused = at - clock.paused_at
-        clock.paused_seconds += int(paused.total_seconds())
-        clock.due_at += paused
-        clock.paused_at = None
-
-
 def _end(clock: StepClock, state: str, at: dt.datetime) -> None:
-    _settle_pause(clock, at)
+    close_pause(clock, at)
     clock.state = state
     clock.ended_at = at
     clock.alarm_at = None
 
 
 async def retime(scope: TenantScope, hooks: TenantHooks, ticket: Ticket) -> list[dict[str, Any]]:
-    """Recompute due times of the ticket's open clocks (severity or calendar changed).
+    """Recompute the ticket's open clocks (severity or calendar changed) from their inputs.
 
-    Limits stay those in force when each step started; only the severity and the calendar
-    are re-read.
+    The same computation as when each clock started, paused, resumed or was extended, with
+    the calendar and severity as they are now: a recomputed clock equals one computed afresh
+    (extended clocks included). Limits stay those in force when each step started; only
+    the severity and the calendar are re-read.
     """
     table = hooks.deadlines()
     cal = await calendar_for(scope)
     changes = []
     for clock in await _running(scope, ticket.id):
-        if clock.source == "extension" or clock.step == AUTO_UPGRADE:
-            continue
+        if clock.step == AUTO_UPGRADE:
+            continue  # months from intake: no working time, nothing to re-read
         limit = await limit_for(scope, table, clock.step, ticket.severity, clock.started_at)
         if limit is None:
             continue
-        amount, unit, source = limit
-        try:
-            due, warn = _times(
-                cal, clock.started_at, amount, unit, clock.paused_seconds, table.warn_before_percent
-            )
-        except CalendarOutOfRange:  # estimate, as when the clock started
-            due, warn = _times(
-                replace(cal, fallback="rules"),
-                clock.started_at,
-                amount,
-                unit,
-                clock.paused_seconds,
-                table.warn_before_percent,
-            )
-            source = "estimate"
-        if due != clock.due_at:
+        was = clock.due_at
+        clock.amount, clock.unit, source = limit
+        note = set_times(cal, clock, table, ticket)
+        if not clock.extensions:
+            clock.source = "estimate" if note else source
+        if clock.due_at != was:
             changes.append(
-                {"step": clock.step, "due_was": clock.due_at.isoformat(), "due_at": due.isoformat()}
+                {"step": clock.step, "due_was": was.isoformat(), "due_at": clock.due_at.isoformat()}
             )
-            clock.amount, clock.unit, clock.source = amount, unit, source
-            clock.due_at, clock.warn_at = due, warn
-            if (
-                clock.state == "running"
-                and clock.breached_at is None
-                and (clock.step not in SILENT_STEPS)
-            ):
-                clock.alarm_at = warn if clock.warned_at is None else due
     await scope.flush()
     return changes

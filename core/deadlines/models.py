@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -41,6 +42,14 @@ class StepClock(TenantScoped, Base):
     paused_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     paused_seconds: Mapped[int] = mapped_column(default=0)
     pause_reason: Mapped[str | None] = mapped_column(String(64), default=None)
+    pauses: Mapped[list[Any] | None] = mapped_column(default=None)
+    """Finished pauses, ``[[paused_at, resumed_at], ...]`` (ISO, UTC), oldest first.
+
+    With ``started_at``, ``amount``/``unit`` and ``extensions`` these are the clock's
+    inputs: ``due_at`` and ``warn_at`` are always derived from them (engine.clock_times),
+    so a calendar or severity change recomputes a clock exactly as if computed afresh."""
+    extensions: Mapped[list[Any] | None] = mapped_column(default=None)
+    """Approved extensions, ``[[amount, unit, approved_at], ...]``, in approval order."""
     ended_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 

@@ -111,13 +111,13 @@ async def resume(scope: TenantScope, p: Principal, ticket: Ticket, step: str) ->
     if clock.state != "paused" or clock.paused_at is None:
         raise Conflict("the clock is not paused", rule="paused clock")
     now = utcnow()
-    paused = now - clock.paused_at
-    clock.paused_seconds += int(paused.total_seconds())
-    clock.due_at += paused
-    clock.warn_at += paused
-    clock.state, clock.paused_at = "running", None
-    if clock.step not in engine.SILENT_STEPS:
-        clock.alarm_at = clock.warn_at if clock.warned_at is None else clock.due_at
+    paused = engine.close_pause(clock, now)
+    assert paused is not None
+    clock.state = "running"
+    # Due and warning times derive from the clock's inputs, this pause now among them: the
+    # working time left at the pause is what is left at the resumption (not wall-clock).
+    hooks = await plugin_of(scope)
+    engine.set_times(await engine.calendar_for(scope), clock, hooks.deadlines(), ticket)
     await append_event(
         scope,
         ticket,
@@ -225,19 +225,21 @@ async def decide_extension(
         if clock.state not in ("running", "paused"):
             raise Conflict("the step is no longer running", rule="running clock")
         cal = await engine.calendar_for(scope)
-        try:
-            new_due = engine.due_time(cal, clock.due_at, ext.amount, ext.unit)
+        due_was = clock.due_at
+        try:  # refuse before anything changes: the whole decision is one transaction
+            engine.run(cal, due_was, ext.amount, ext.unit, engine.closed_pauses(clock))
         except CalendarOutOfRange as exc:
             raise Invalid(str(exc), field="amount", rule="inside the known calendar") from exc
-        payload |= {"due_was": clock.due_at.isoformat(), "due_at": new_due.isoformat()}
-        clock.due_at, clock.source = new_due, "extension"
-        # a fresh window: warn again near the new due time, judge the step against it
-        clock.warn_at = max(now, new_due - (new_due - now) * 25 / 100)
+        # The extension becomes one of the clock's inputs, so a later calendar or severity
+        # change recomputes the extended clock too; a fresh window: warn again near the new
+        # due time, judge the step against it.
+        clock.extensions = [*(clock.extensions or ()), [ext.amount, ext.unit, now.isoformat()]]
+        clock.source = "extension"
         clock.warned_at = None
         clock.breached_at = None
-        ext.new_due_at = new_due
-        if clock.state == "running" and clock.step not in engine.SILENT_STEPS:
-            clock.alarm_at = clock.warn_at
+        engine.set_times(cal, clock, hooks.deadlines(), ticket)
+        payload |= {"due_was": due_was.isoformat(), "due_at": clock.due_at.isoformat()}
+        ext.new_due_at = clock.due_at
     await append_event(scope, ticket, f"extension_{ext.status}", p.user_id, role, payload)
     return ext
 

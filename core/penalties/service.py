@@ -423,7 +423,7 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
     [002 《客户投诉管理考核办法》第二十八条] — or, where the tenant turned carry-over off, is
     written off. Idempotent: a month already run returns the same run (created False).
     """
-    _, end = period_bounds(period)
+    period_bounds(period)  # validate before taking the lock
     await _ledger_lock(scope)
     existing = await scope.scalar(select(DeductionRun).where(DeductionRun.period == period))
     if existing is not None:
@@ -431,7 +431,9 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
     hooks = await plugin_of(scope)
     tenant = await scope.session.get(Tenant, scope.tenant_id)
     assert tenant is not None
-    ended_month(period, (tenant.config or {}).get("timezone") or DEFAULT_TZ, utcnow())
+    # The month ends at midnight in the tenant's zone, not Shanghai's (issue 11 §4), and
+    # only a month that has ended may be run (issue 9 item 13).
+    _, end = ended_month(period, (tenant.config or {}).get("timezone") or DEFAULT_TZ, utcnow())
     carry = bool((tenant.config or {}).get("carry_over", hooks.penalty_schedule().carry_over))
     if not carry:
         await _in_month_order(scope, period, (tenant.config or {}).get("timezone") or DEFAULT_TZ)

@@ -1,9 +1,12 @@
 """The few expressions that differ between SQLite and PostgreSQL, and the shared ones.
 
-Buckets (week, month) are computed in the tenant's local time: PostgreSQL converts with
-``AT TIME ZONE`` (``timezone(zone, ts)``), SQLite shifts the stored UTC text by the zone's
-UTC offset at the window's start (exact for zones without daylight saving, such as China's).
-Weeks are labelled by their Monday (``YYYY-MM-DD``) on both, months ``YYYY-MM``.
+Buckets (day, week, month) are the tenant's local calendar dates. SQLite cannot convert
+time zones with daylight saving in SQL, so both backends use the same expression: the UTC
+instants at which each local bucket starts are computed in Python (:func:`boundaries`) and a
+row's bucket is found by comparing its stored UTC time with them (a balanced CASE: about
+log2(buckets) comparisons a row, grouping stays in SQL). One computation, so SQLite and
+PostgreSQL agree by construction, across DST changes too (issue 11 §4).
+Days and weeks are labelled ``YYYY-MM-DD`` (a week by its Monday), months ``YYYY-MM``.
 """
 
 from __future__ import annotations
@@ -55,36 +58,55 @@ def between(column: Col, window: Period) -> ColumnElement[bool]:
     return and_(column >= window.start, column < window.end)
 
 
-def _offset_minutes(window: Period) -> int:
-    offset = window.local(window.start).utcoffset() or dt.timedelta(0)
-    return int(offset.total_seconds() // 60)
+def _starts(first: dt.date, last: dt.date, granularity: str) -> list[tuple[str, dt.date]]:
+    if granularity == "month":
+        day = first.replace(day=1)
+    elif granularity == "week":
+        day = first - dt.timedelta(days=first.weekday())
+    elif granularity == "day":
+        day = first
+    else:
+        raise ValueError(f"unknown granularity {granularity!r}")
+    out = []
+    while day <= last:
+        out.append((f"{day:%Y-%m}" if granularity == "month" else day.isoformat(), day))
+        if granularity == "month":
+            day = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        else:
+            day += dt.timedelta(days=7 if granularity == "week" else 1)
+    return out
+
+
+def boundaries(window: Period, granularity: str) -> list[tuple[str, dt.datetime]]:
+    """(label, UTC instant its local day/week/month starts) of every bucket the window
+    touches, in order. Local midnights are taken in the tenant's zone (a midnight skipped
+    by a DST change maps to the instant the clocks jumped)."""
+    first = window.local(window.start).date()
+    last = window.local(window.end - dt.timedelta(microseconds=1)).date()
+    return [
+        (label, dt.datetime.combine(day, dt.time(0), tzinfo=window.zone).astimezone(dt.UTC))
+        for label, day in _starts(first, last, granularity)
+    ]
+
+
+def _pick(column: Col, bounds: list[tuple[str, dt.datetime]]) -> Col:
+    if len(bounds) == 1:
+        return literal(bounds[0][0])
+    mid = len(bounds) // 2
+    return case(
+        (column < bounds[mid][1], _pick(column, bounds[:mid])), else_=_pick(column, bounds[mid:])
+    )
 
 
 def bucket(scope: TenantScope, column: Col, window: Period, granularity: str) -> Col:
-    """The local week (its Monday) or month of a stored UTC time, as text."""
-    if dialect(scope) == "postgresql":
-        local = func.timezone(window.timezone, column)
-        if granularity == "week":
-            return func.to_char(func.date_trunc("week", local), "YYYY-MM-DD")
-        return func.to_char(local, "YYYY-MM")
-    shift = f"{_offset_minutes(window):+d} minutes"
-    if granularity == "week":
-        return func.date(column, shift, "-6 days", "weekday 1")
-    return func.strftime("%Y-%m", column, shift)
+    """The local day, week (its Monday) or month of a stored UTC time, as text, for rows
+    inside ``window`` (the same SQL on both backends; ``scope`` kept for callers)."""
+    return _pick(column, boundaries(window, granularity))
 
 
 def buckets(window: Period, granularity: str) -> list[str]:
     """Every bucket label the window touches, so a trend shows the empty weeks too."""
-    if granularity == "month":
-        return window.months()
-    first = window.local(window.start).date()
-    last = window.local(window.end - dt.timedelta(microseconds=1)).date()
-    monday = first - dt.timedelta(days=first.weekday())
-    out = []
-    while monday <= last:
-        out.append(monday.isoformat())
-        monday += dt.timedelta(days=7)
-    return out
+    return [label for label, _ in boundaries(window, granularity)]
 
 
 def within(scope: TenantScope, later: Col, earlier: Col, days: int) -> ColumnElement[bool]:

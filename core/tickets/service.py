@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 from sqlalchemy import ColumnElement, exists, false, func, or_, select, update
@@ -35,6 +36,8 @@ from core.tickets.events import append_event
 from core.tickets.facts import facts_of, plugin_of, reclassify_from_facts
 from core.tickets.lifecycle import TRANSITIONS, State, Transition, allowed_from
 from core.tickets.models import AccusedStaff, Counter, Ticket, TicketEvent, TicketGrade
+
+DEFAULT_ZONE = "Asia/Shanghai"
 
 # ---------------------------------------------------------------- visibility
 
@@ -94,8 +97,11 @@ def _request_hash(body: s.TicketCreate) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-async def _next_number(scope: TenantScope, prefix: str, now: dt.datetime) -> str:
-    name = f"ticket-{now.year}"
+async def _next_number(scope: TenantScope, tenant: Tenant, now: dt.datetime) -> str:
+    """``PREFIX-YYYY-NNNNNN``, numbered per year of the tenant's own calendar (its zone)."""
+    year = now.astimezone(ZoneInfo((tenant.config or {}).get("timezone") or DEFAULT_ZONE)).year
+    prefix = tenant.ticket_prefix
+    name = f"ticket-{year}"
     bump = (
         update(Counter)
         .where(Counter.name == name)
@@ -110,7 +116,7 @@ async def _next_number(scope: TenantScope, prefix: str, now: dt.datetime) -> str
             value = 1
         except IntegrityError:  # another intake created the counter first
             value = (await scope.execute(bump)).scalar_one()
-    return f"{prefix}-{now.year}-{value:06d}"
+    return f"{prefix}-{year}-{value:06d}"
 
 
 async def _department_id(scope: TenantScope, code: str, field: str) -> int:
@@ -164,7 +170,7 @@ async def create(
     try:
         async with scope.session.begin_nested():
             ticket = Ticket(
-                number=await _next_number(scope, tenant.ticket_prefix, now),
+                number=await _next_number(scope, tenant, now),
                 channel=body.channel,
                 complainant_name=body.complainant.name,
                 complainant_contact=body.complainant.contact,
