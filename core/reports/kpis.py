@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, true
 from sqlalchemy.orm import aliased
 
 from core.db import TenantScope, utcnow
@@ -188,70 +188,117 @@ async def _one_time(scope: TenantScope, where: list[ColumnElement[bool]]) -> Rat
     return _rate("one_time_resolution", "一次解决率 one-time resolution", n, d)
 
 
-async def _repeats(
-    scope: TenantScope, where: list[ColumnElement[bool]], days: int, access: Access
-) -> Repeats:
-    """Same complainant contact, or same subject (category and accused department), on an
-    earlier counted complaint within ``days``. Ticket numbers only, never contacts."""
-    u = aliased(Ticket, name="earlier")
-    before = and_(
-        sql.counted_of(u),
+def _not_before(scope: TenantScope, earlier: Any, later: Any, days: int) -> ColumnElement[bool]:
+    """``earlier >= later - days`` written so an index on ``earlier`` can use it.
+
+    PostgreSQL's bound is exact. SQLite stores times as text, so its bound is one second
+    looser (text compare against ``strftime``); :func:`core.reports.sql.within` beside it
+    keeps the exact rule."""
+    if sql.dialect(scope) == "postgresql":
+        return earlier >= later - literal(dt.timedelta(days=days))  # type: ignore[no-any-return]
+    return earlier >= func.strftime("%Y-%m-%d %H:%M:%f", later, f"-{days} days", "-1 seconds")  # type: ignore[no-any-return]
+
+
+def _earlier(scope: TenantScope, u: Any, days: int) -> ColumnElement[bool]:
+    """U is a counted complaint received before T (ties: smaller id) at most ``days`` before.
+
+    The first two terms are the index's range (``created_at`` between T − days and T); the
+    exact rule follows."""
+    return and_(
+        _not_before(scope, u.created_at, Ticket.created_at, days),
+        u.created_at <= Ticket.created_at,
         sql.earlier_than(u.created_at, u.id, Ticket.created_at, Ticket.id),
         sql.within(scope, Ticket.created_at, u.created_at, days),
+        sql.counted_of(u),
     )
-    same_person = u.complainant_contact == Ticket.complainant_contact
-    same_subject = and_(
+
+
+def _same_person(u: Any) -> ColumnElement[bool]:
+    return u.complainant_contact == Ticket.complainant_contact  # type: ignore[no-any-return]
+
+
+def _same_subject(u: Any) -> ColumnElement[bool]:
+    return and_(
         Ticket.category.is_not(None),
         Ticket.accused_department_id.is_not(None),
         u.category == Ticket.category,
         u.accused_department_id == Ticket.accused_department_id,
     )
-    by_person = exists().where(before, same_person)
-    by_subject = exists().where(before, same_subject)
+
+
+REPEATS_LISTED = 1000
+"""At most this many repeat tickets are listed (by number); the counts are always whole."""
+
+
+async def _repeats(
+    scope: TenantScope, where: list[ColumnElement[bool]], days: int, access: Access
+) -> Repeats:
+    """Same complainant contact, or same subject (category and accused department), on an
+    earlier counted complaint within ``days``. Ticket numbers only, never contacts.
+
+    Counted with two semi-joins per cohort ticket (``EXISTS`` on the indexes
+    ``(tenant_id, complainant_contact, created_at)`` and ``(tenant_id, category,
+    accused_department_id, created_at)``), so the cost grows with the cohort, not with the
+    pairs. Listed with the **nearest** earlier ticket per reason that the reader may open —
+    at most two numbers per ticket, at most :data:`REPEATS_LISTED` tickets."""
+    u = aliased(Ticket, name="earlier")
+    by_person = exists().where(_earlier(scope, u, days), _same_person(u))
+    by_subject = exists().where(_earlier(scope, u, days), _same_subject(u))
+    flags = (
+        select(by_person.label("p"), by_subject.label("s")).where(*where).subquery("repeat_flags")
+    )
     count, person, subject = (
         await scope.execute(
-            select(func.count(Ticket.id), sql.ones(by_person), sql.ones(by_subject)).where(
-                *where, or_(by_person, by_subject)
-            )
+            select(sql.ones(or_(flags.c.p, flags.c.s)), sql.ones(flags.c.p), sql.ones(flags.c.s))
         )
     ).one()
-    pairs = await scope.execute(
-        select(Ticket.number, u.number, same_person, same_subject)
-        .join(u, and_(before, or_(same_person, same_subject)))
-        .where(*where)
-        .order_by(Ticket.number, u.number)
-    )
-    rows = pairs.all()
     # Earlier tickets are named only where the reader may open them, and a reader limited
     # to their own record never learns that the same person complained before (domain §7).
-    openable = (
-        set(
-            await scope.scalars(
-                select(Ticket.number).where(
-                    access.tickets(), Ticket.number.in_({r[1] for r in rows})
-                )
-            )
-        )
-        if rows
-        else set()
+    openable: ColumnElement[bool] = (
+        true() if access.reads_all else u.id.in_(select(Ticket.id).where(access.tickets()))
     )
-    found: dict[str, Repeat] = {}
-    for number, earlier, by_person, by_subject in rows:
-        if earlier not in openable:
-            continue
+
+    def nearest(reason: ColumnElement[bool]) -> Any:
+        return (
+            select(u.number)
+            .where(_earlier(scope, u, days), reason, openable)
+            .order_by(u.created_at.desc(), u.id.desc())
+            .limit(1)
+            .correlate(Ticket)
+            .scalar_subquery()
+        )
+
+    near = (
+        select(
+            Ticket.number.label("number"),
+            nearest(_same_person(u)).label("person"),
+            nearest(_same_subject(u)).label("subject"),
+        )
+        .where(*where)
+        .subquery("nearest")
+    )
+    rows = await scope.execute(
+        select(near.c.number, near.c.person, near.c.subject)
+        .where(or_(near.c.person.is_not(None), near.c.subject.is_not(None)))
+        .order_by(near.c.number)
+        .limit(REPEATS_LISTED)
+    )
+    found = []
+    for number, by_p, by_s in rows.all():
         if access.own_only:
-            by_person = False
-        r = found.setdefault(number, Repeat(number=number, earlier=[], same_complainant=False,
-                                            same_subject=False))  # fmt: skip
-        r.earlier.append(earlier)
-        r.same_complainant |= bool(by_person)
-        r.same_subject |= bool(by_subject)
+            by_p = None
+        if by_p is None and by_s is None:
+            continue
+        found.append(
+            Repeat(number=number, earlier=sorted({n for n in (by_p, by_s) if n is not None}),
+                   same_complainant=by_p is not None, same_subject=by_s is not None)
+        )  # fmt: skip
     return Repeats(
         window_days=days,
         count=int(count),
         same_complainant=0 if access.own_only else int(person),
         same_subject=int(subject),
-        tickets=list(found.values()),
+        tickets=found,
     )
 
 
