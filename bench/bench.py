@@ -474,6 +474,34 @@ SELECT
 """
 
 
+PROFILE_GROUPS = (
+    ("SQLAlchemy ORM", "sqlalchemy/orm"), ("SQLAlchemy SQL compile", "sqlalchemy/sql"),
+    ("SQLAlchemy engine", "sqlalchemy/engine"), ("greenlet bridge", "_concurrency"),
+    ("asyncpg", "asyncpg"), ("aiosqlite", "aiosqlite"), ("Litestar", "litestar"),
+    ("msgspec", "msgspec"), ("tousu core", "/core/"), ("plugins", "/plugins/"),
+)  # fmt: skip
+
+
+def profile_summary(path: Path) -> str:
+    """Share of samples whose stack passes through each layer (a sample may count in
+    several), from py-spy's raw (collapsed) stacks."""
+    total, hits = 0, dict.fromkeys([g for g, _ in PROFILE_GROUPS], 0)
+    with contextlib.suppress(OSError), open(path) as f:
+        for line in f:
+            stack, _, n = line.rstrip().rpartition(" ")
+            if not n.isdigit():
+                continue
+            total += int(n)
+            for group, needle in PROFILE_GROUPS:
+                if needle in stack:
+                    hits[group] += int(n)
+    if not total:
+        return "no samples"
+    return f"{total} samples: " + ", ".join(
+        f"{g} {100 * v / total:.0f}%" for g, v in sorted(hits.items(), key=lambda x: -x[1]) if v
+    )
+
+
 def _cursor(ticket_id: int) -> str:
     import base64
 
@@ -501,6 +529,8 @@ class Bench:
         self.tmp = Path(tempfile.mkdtemp(prefix="tousu-bench-"))
         self.servers: list[Server] = []
         self.started = time.monotonic()
+        self.profiles: dict[str, str] = {}
+        self.spied = self.tmp / "profile.txt"
 
     @property
     def dsn(self) -> str:
@@ -519,6 +549,18 @@ class Bench:
 
     # ---- hot paths ------------------------------------------------------------------
 
+    def spy(self, case: str, srv: Server) -> subprocess.Popen[bytes] | None:
+        """With ``--profile``: py-spy samples the tousu server through one run of each
+        throughput case (its first round), raw stacks into a temporary file."""
+        if not self.args.profile or case in self.profiles or srv.proc is None:
+            return None
+        self.spied = self.tmp / "profile.txt"
+        return subprocess.Popen(
+            ["py-spy", "record", "--pid", str(srv.proc.pid), "--format", "raw", "--nonblocking",
+             "-d", str(max(1, round(self.args.seconds))), "-o", str(self.spied)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
     def pair(self, case: str, tousu: Server, bare: Server, t_spec: dict[str, str],
              b_spec: dict[str, str], advance: Any = None, note: str = "") -> None:  # fmt: skip
         """Alternate tousu and bare for the configured rounds; ``advance`` re-seeds per-run
@@ -530,7 +572,11 @@ class Bench:
                 if advance:
                     spec = {**spec, **advance(which)}
                 spec = {**spec, "BENCH_RUN": f"{which}-{time.monotonic_ns()}"}
+                spy = self.spy(case, srv) if which == "tousu" else None
                 load = wrk(srv.url, spec, self.args.seconds)
+                if spy is not None:
+                    spy.wait()
+                    self.profiles[case] = profile_summary(self.spied)
                 time.sleep(0.5)  # let requests still in flight finish before the other side
                 srv.sample_rss()
                 out.append(load.rps)
@@ -809,7 +855,9 @@ class Bench:
             f"{self.args.rounds} rounds × {self.args.seconds}s per side, wrk -t1 -c16, "
             f"server on core {SERVER_CORES}, wrk on core {LOAD_CORES}; took {took / 60:.1f} min"
         )
-        return f"{head}\n\n{table(self.rows)}\n"
+        prof = "".join(f"- {case}: {text}\n" for case, text in self.profiles.items())
+        prof = f"\npy-spy, tousu server, first round of each case:\n\n{prof}" if prof else ""
+        return f"{head}\n\n{table(self.rows)}\n{prof}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -821,6 +869,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pool", type=int, default=None, help="transition tickets per run")
     p.add_argument("--report-timeout", type=float, default=60.0, dest="report_timeout")
     p.add_argument("--keep", action="store_true", help="keep the database")
+    p.add_argument("--profile", action="store_true",
+                   help="sample the tousu server with py-spy (pip install py-spy)")  # fmt: skip
     p.add_argument("--out", type=Path, help="also write the table to this file")
     args = p.parse_args(argv)
     args.seconds = args.seconds or (3.0 if args.quick else 6.0)

@@ -35,7 +35,9 @@ def test_sweep_stamps_the_evaluated_instant_and_clears_more_than_a_batch(api: An
     breached = [
         c for t in tickets for c in clocks(api, tenant, t) if c["breached_at"] is not None
     ]
-    assert len(breached) >= 3 and report.breached == len(breached)
+    # (other tests' clocks share this database: the report counts theirs too)
+    assert len(breached) >= 3 and report.breached >= len(breached)
+    assert {c["id"] for c in breached} <= set(report.clocks)
     assert {c["step"] for c in breached} >= {"first_contact"}
 
     async def written(db: Database) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
@@ -65,7 +67,7 @@ def test_sweep_stamps_the_evaluated_instant_and_clears_more_than_a_batch(api: An
     assert {n.dedupe_key for n in notes} == {f"breach:{c['id']}" for c in breached}
 
     again = run_db(api, go)
-    assert again.breached == 0 and again.clocks == []
+    assert again.breached == 0 and not {c["id"] for c in breached} & set(again.clocks)
 
 
 def test_warning_sent_at_the_evaluated_instant(api: Any) -> None:
@@ -80,7 +82,7 @@ def test_warning_sent_at_the_evaluated_instant(api: Any) -> None:
         return await sweep(db, at)
 
     report = run_db(api, go)
-    assert report.warned >= 1 and report.breached == 0
+    assert report.warned >= 1
     contact = next(c for c in clocks(api, tenant, t) if c["step"] == "first_contact")
     assert dt.datetime.fromisoformat(contact["warned_at"]) == at
 
