@@ -554,9 +554,10 @@ class Bench:
         throughput case (its first round), raw stacks into a temporary file."""
         if not self.args.profile or case in self.profiles or srv.proc is None:
             return None
+        exe = shutil.which("py-spy") or str(Path(PY).parent / "py-spy")
         self.spied = self.tmp / "profile.txt"
         return subprocess.Popen(
-            ["py-spy", "record", "--pid", str(srv.proc.pid), "--format", "raw", "--nonblocking",
+            [exe, "record", "--pid", str(srv.proc.pid), "--format", "raw", "--nonblocking",
              "-d", str(max(1, round(self.args.seconds))), "-o", str(self.spied)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -41,8 +41,6 @@ from core.tickets.models import Ticket
 
 log = logging.getLogger("tousu.sweep")
 
-CHUNK = 500
-"""Rows per multi-row INSERT (PostgreSQL takes at most 32,767 parameters a statement)."""
 
 
 @dataclass
@@ -254,14 +252,24 @@ async def _upgrades(scope: TenantScope, now: dt.datetime, batch: int, done: Any)
     return upgraded
 
 
-def _chunks(rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
-    for i in range(0, len(rows), CHUNK):
-        yield rows[i : i + CHUNK]
-
-
 async def _insert(scope: TenantScope, model: type[Any], rows: list[dict[str, Any]]) -> None:
-    for part in _chunks(rows):
-        await scope.insert_ignore(model, part)
+    """Insert ``rows`` skipping duplicates (notify once), as one executemany: the driver
+    batches it into multi-row INSERTs from one compiled statement."""
+    if not rows:
+        return
+    if sql_dialect(scope) == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = dialect_insert(model).on_conflict_do_nothing()
+    params = [{**r, "tenant_id": scope.tenant_id} for r in rows]
+    # stamped here, as TenantScope.insert_ignore stamps its rows
+    await scope.session.execute(stmt, params, execution_options={"tenant_stamped": True})
+
+
+def sql_dialect(scope: TenantScope) -> str:
+    bind = scope.session.bind
+    return bind.dialect.name if bind is not None else "sqlite"
 
 
 async def _breach_effects(

@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from core.db import TenantScope, utcnow
@@ -205,6 +205,9 @@ def _earlier(scope: TenantScope, u: Any, days: int) -> ColumnElement[bool]:
     The first two terms are the index's range (``created_at`` between T − days and T); the
     exact rule follows."""
     return and_(
+        # Said outright, not left to the scope's loader criteria: with one alias in two
+        # EXISTS, the criteria reached only the first (the second walked every tenant).
+        u.tenant_id == scope.tenant_id,
         _not_before(scope, u.created_at, Ticket.created_at, days),
         u.created_at <= Ticket.created_at,
         sql.earlier_than(u.created_at, u.id, Ticket.created_at, Ticket.id),
@@ -231,31 +234,112 @@ REPEATS_LISTED = 1000
 
 
 async def _repeats(
-    scope: TenantScope, where: list[ColumnElement[bool]], days: int, access: Access
+    scope: TenantScope,
+    where: list[ColumnElement[bool]],
+    days: int,
+    access: Access,
+    window: Period,
 ) -> Repeats:
     """Same complainant contact, or same subject (category and accused department), on an
     earlier counted complaint within ``days``. Ticket numbers only, never contacts.
 
-    Counted with two semi-joins per cohort ticket (``EXISTS`` on the indexes
-    ``(tenant_id, complainant_contact, created_at)`` and ``(tenant_id, category,
-    accused_department_id, created_at)``), so the cost grows with the cohort, not with the
-    pairs. Listed with the **nearest** earlier ticket per reason that the reader may open —
-    at most two numbers per ticket, at most :data:`REPEATS_LISTED` tickets."""
-    u = aliased(Ticket, name="earlier")
-    by_person = exists().where(_earlier(scope, u, days), _same_person(u))
-    by_subject = exists().where(_earlier(scope, u, days), _same_subject(u))
-    flags = (
-        select(by_person.label("p"), by_subject.label("s")).where(*where).subquery("repeat_flags")
-    )
-    count, person, subject = (
-        await scope.execute(
-            select(sql.ones(or_(flags.c.p, flags.c.s)), sql.ones(flags.c.p), sql.ones(flags.c.s))
+    One pass: over the tenant's counted tickets from ``days`` before the window to its end,
+    ``LAG`` by contact and by subject (ordered by creation time, then id) gives each ticket
+    its nearest earlier counted ticket of the same kind; the ticket is a repeat when that one
+    is at most ``days`` before it (the nearest is the best candidate). The cost grows with
+    the window's tickets, not with the pairs. Listed with the **nearest** earlier ticket per
+    reason that the reader may open — at most two numbers per ticket, at most
+    :data:`REPEATS_LISTED` tickets; the counts cover the whole cohort."""
+    t = aliased(Ticket, name="counted")
+    order = (t.created_at, t.id)
+    by_person = {"partition_by": t.complainant_contact, "order_by": order}
+    by_subject = {"partition_by": (t.category, t.accused_department_id), "order_by": order}
+    lagged = (
+        select(
+            t.id.label("id"),
+            func.lag(t.created_at).over(**by_person).label("p_at"),
+            func.lag(t.number).over(**by_person).label("p_no"),
+            func.lag(t.created_at).over(**by_subject).label("s_at"),
+            func.lag(t.number).over(**by_subject).label("s_no"),
         )
-    ).one()
+        .where(
+            t.tenant_id == scope.tenant_id,
+            sql.counted_of(t),
+            t.created_at >= window.start - dt.timedelta(days=days),
+            t.created_at < window.end,
+        )
+        .subquery("lagged")
+    )
+    person = and_(
+        lagged.c.p_at.is_not(None), sql.within(scope, Ticket.created_at, lagged.c.p_at, days)
+    )
+    subject = and_(
+        Ticket.category.is_not(None),
+        Ticket.accused_department_id.is_not(None),
+        lagged.c.s_at.is_not(None),
+        sql.within(scope, Ticket.created_at, lagged.c.s_at, days),
+    )
+    flags = (
+        select(
+            Ticket.number.label("number"),
+            case((person, lagged.c.p_no)).label("p_no"),
+            case((subject, lagged.c.s_no)).label("s_no"),
+        )
+        .join(lagged, lagged.c.id == Ticket.id)
+        .where(*where, or_(person, subject))
+        .subquery("repeat")
+    )
+    # The totals ride on the listed rows (window aggregates are computed before the LIMIT).
+    rows = (
+        await scope.execute(
+            select(
+                flags.c.number,
+                flags.c.p_no,
+                flags.c.s_no,
+                func.count().over().label("n"),
+                func.count(flags.c.p_no).over().label("n_p"),
+                func.count(flags.c.s_no).over().label("n_s"),
+            )
+            .order_by(flags.c.number)
+            .limit(REPEATS_LISTED)
+        )
+    ).all()
+    count, n_person, n_subject = (rows[0].n, rows[0].n_p, rows[0].n_s) if rows else (0, 0, 0)
     # Earlier tickets are named only where the reader may open them, and a reader limited
     # to their own record never learns that the same person complained before (domain §7).
-    openable: ColumnElement[bool] = (
-        true() if access.reads_all else u.id.in_(select(Ticket.id).where(access.tickets()))
+    if access.reads_all:
+        listed = [(r.number, r.p_no, r.s_no) for r in rows]
+    else:
+        listed = await _nearest_openable(scope, where, days, access)
+    found = []
+    for number, by_p, by_s in listed:
+        if access.own_only:
+            by_p = None
+        if by_p is None and by_s is None:
+            continue
+        found.append(
+            Repeat(number=number, earlier=sorted({n for n in (by_p, by_s) if n is not None}),
+                   same_complainant=by_p is not None, same_subject=by_s is not None)
+        )  # fmt: skip
+    return Repeats(
+        window_days=days,
+        count=int(count),
+        same_complainant=0 if access.own_only else int(n_person),
+        same_subject=int(n_subject),
+        tickets=found,
+    )
+
+
+async def _nearest_openable(
+    scope: TenantScope, where: list[ColumnElement[bool]], days: int, access: Access
+) -> list[tuple[str, str | None, str | None]]:
+    """For a reader who may not open every ticket: per cohort ticket, the nearest earlier
+    ticket per reason among those the reader may open (two index probes per ticket on
+    ``(tenant_id, complainant_contact, created_at, id)`` and ``(tenant_id, category,
+    accused_department_id, created_at, id)``; such readers' cohorts are small)."""
+    u = aliased(Ticket, name="earlier")
+    openable = u.id.in_(
+        select(Ticket.id).where(Ticket.tenant_id == scope.tenant_id, access.tickets())
     )
 
     def nearest(reason: ColumnElement[bool]) -> Any:
@@ -275,7 +359,8 @@ async def _repeats(
             nearest(_same_subject(u)).label("subject"),
         )
         .where(*where)
-        .subquery("nearest")
+        .cte("nearest")
+        .prefix_with("MATERIALIZED")
     )
     rows = await scope.execute(
         select(near.c.number, near.c.person, near.c.subject)
@@ -283,23 +368,7 @@ async def _repeats(
         .order_by(near.c.number)
         .limit(REPEATS_LISTED)
     )
-    found = []
-    for number, by_p, by_s in rows.all():
-        if access.own_only:
-            by_p = None
-        if by_p is None and by_s is None:
-            continue
-        found.append(
-            Repeat(number=number, earlier=sorted({n for n in (by_p, by_s) if n is not None}),
-                   same_complainant=by_p is not None, same_subject=by_s is not None)
-        )  # fmt: skip
-    return Repeats(
-        window_days=days,
-        count=int(count),
-        same_complainant=0 if access.own_only else int(person),
-        same_subject=int(subject),
-        tickets=found,
-    )
+    return [(n, p, s_) for n, p, s_ in rows.all()]
 
 
 async def _penalties(
@@ -375,6 +444,6 @@ async def kpis(
         rates=rates,
         follow_up_missing=missing,
         complaints_per_10k=per_10k,
-        repeat_complaints=await _repeats(scope, where, window_days, access),
+        repeat_complaints=await _repeats(scope, where, window_days, access, window),
         penalties_by_department=await _penalties(scope, access, window, labels),
     )

@@ -36,13 +36,14 @@ class Ticket(TenantScoped, Base):
         # A tenant's newest-first pages never walk another tenant's rows.
         Index("ix_tickets_tenant_id_desc", "tenant_id", "id"),
         # Repeat complaints: the nearest earlier ticket by contact / by subject.
-        Index("ix_tickets_tenant_contact", "tenant_id", "complainant_contact", "created_at"),
+        Index("ix_tickets_tenant_contact", "tenant_id", "complainant_contact", "created_at", "id"),
         Index(
             "ix_tickets_tenant_subject",
             "tenant_id",
             "category",
             "accused_department_id",
             "created_at",
+            "id",
         ),
     )
 

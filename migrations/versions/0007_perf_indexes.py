@@ -17,8 +17,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.create_index('ix_tickets_tenant_id_desc', ['tenant_id', 'id'], unique=False)
-        batch_op.create_index('ix_tickets_tenant_contact', ['tenant_id', 'complainant_contact', 'created_at'], unique=False)
-        batch_op.create_index('ix_tickets_tenant_subject', ['tenant_id', 'category', 'accused_department_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_tickets_tenant_contact', ['tenant_id', 'complainant_contact', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_tickets_tenant_subject', ['tenant_id', 'category', 'accused_department_id', 'created_at', 'id'], unique=False)
     with op.batch_alter_table('step_clocks', schema=None) as batch_op:
         batch_op.create_index('ix_step_clocks_tenant_alarm', ['tenant_id', 'alarm_at'], unique=False)
         batch_op.create_index('ix_step_clocks_tenant_ticket', ['tenant_id', 'ticket_id', 'state'], unique=False)
