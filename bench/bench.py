@@ -43,6 +43,7 @@ SERVER_CORES, LOAD_CORES = "0", "1"
 TENANT, SMALL = "greenwood", "citybus"
 CLERK = "gw-clerk-demo-7521564b74"
 CB_CLERK = "cb-clerk-demo-22d374f738"
+APP_ROLE = os.environ.get("TOUSU_APP_ROLE", "tousu_app")
 PERIOD = "2026-09"
 SPAN = (dt.datetime(2025, 3, 1, tzinfo=dt.UTC), dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
 CREATE_BODY = (
@@ -536,6 +537,30 @@ class Bench:
     def dsn(self) -> str:
         return f"{PG}/{self.dbname}"
 
+    @property
+    def app_dsn(self) -> str:
+        """The same database as the app's login role (not a superuser: RLS applies)."""
+        scheme, rest = PG.split("://", 1)
+        host = rest.split("@", 1)[-1]
+        return f"{scheme}://{APP_ROLE}@{host}/{self.dbname}"
+
+    async def app_role(self) -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(f"{PG}/postgres")
+        try:
+            row = await conn.fetchrow(
+                "SELECT rolcanlogin FROM pg_roles WHERE rolname = $1", APP_ROLE
+            )
+            if row is None:
+                await conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER")
+            elif not row["rolcanlogin"]:
+                await conn.execute(f"ALTER ROLE {APP_ROLE} LOGIN")
+        except asyncpg.PostgresError:
+            pass  # created by a parallel run just now
+        finally:
+            await conn.close()
+
     def sa_url(self, dsn: str) -> str:
         return dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
 
@@ -669,7 +694,7 @@ class Bench:
         running = await seed.conn.fetchval(
             "SELECT count(*) FROM step_clocks WHERE tenant_id = $1 AND state = 'running'", seed.tid
         )
-        db = Database(self.sa_url(self.dsn))
+        db = Database(self.sa_url(self.app_dsn))
         row = Row(f"sweep: 1,000 due among {running:,} running clocks ({size})", unit="s")
         try:
             for _ in self.rounds():
@@ -774,10 +799,14 @@ class Bench:
     async def _run(self) -> str:
         import asyncpg
 
-        env = {"DATABASE_URL": self.sa_url(self.dsn), "TOUSU_TENANTS_DIR": str(ROOT / "tenants")}
+        owner = {"DATABASE_URL": self.sa_url(self.dsn), "TOUSU_TENANTS_DIR": str(ROOT / "tenants")}
         log(f"database {self.dbname}: migrate and load tenants/")
         subprocess.run([PY, "-m", "core.cli", "tenants", "sync"], cwd=ROOT,  # noqa: ASYNC221
-                       env={**os.environ, **env}, check=True, capture_output=True)  # fmt: skip
+                       env={**os.environ, **owner}, check=True, capture_output=True)  # fmt: skip
+        # tousu serves as its app role, as deployed: row-level security on
+        # (docs/database-security.md)
+        await self.app_role()
+        env = {**owner, "DATABASE_URL": self.sa_url(self.app_dsn)}
         conn = await asyncpg.connect(self.dsn)
         seed = Seed(conn)
         await seed.ids()

@@ -1,15 +1,15 @@
 """indexes led by tenant_id for the hot paths, repeat complaints and the sweep
 
-Revision ID: 0007_perf_indexes
-Revises: 0006_dbguard_prefix
+Revision ID: 0008_perf_indexes
+Revises: 0007_dbguard_append_only
 Create Date: 2026-11-30 10:40:00
 """
 
 from alembic import op
 
 
-revision = '0007_perf_indexes'
-down_revision = '0006_dbguard_prefix'
+revision = '0008_perf_indexes'
+down_revision = '0007_dbguard_append_only'
 branch_labels = None
 depends_on = None
 
