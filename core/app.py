@@ -11,11 +11,12 @@ from litestar import Litestar, Request, get
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import select
 
 from core.confidential import after_request as confidential_after_request
 from core.confidential import remember_scope
-from core.db import Database
+from core.db import Database, read_only
 from core.deadlines.api import ROUTES as DEADLINE_ROUTES
 from core.errors import EXCEPTION_HANDLERS
 from core.openapi import document
@@ -31,6 +32,24 @@ from core.tasks.api import ROUTES as TASK_ROUTES
 from core.tickets.api import ROUTES as TICKET_ROUTES
 
 PUBLIC = ["^/health", "^/docs", "^/schema"]
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def mark_reads(app: ASGIApp) -> ASGIApp:
+    """Requests that only read say so to the database layer (SQLite begins their
+    transactions DEFERRED; writers begin IMMEDIATE: see :data:`core.db.read_only`)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        token = read_only.set(scope.get("method") in READS)
+        try:
+            await app(scope, receive, send)
+        finally:
+            read_only.reset(token)
+
+    return middleware
 
 
 @get("/health", operation_id="health", tags=["ops"])
@@ -81,7 +100,7 @@ def create_app(
             *TASK_ROUTES,
             *REPORT_ROUTES,
         ],
-        middleware=[remember_scope, DefineMiddleware(BearerAuth, exclude=PUBLIC)],
+        middleware=[remember_scope, mark_reads, DefineMiddleware(BearerAuth, exclude=PUBLIC)],
         # Complainant confidentiality at the output boundary: one hook for every route
         after_request=confidential_after_request,
         # Nobody acts on a complaint that names them: one guard for every route

@@ -654,24 +654,33 @@ def expected_kpis(
     counted_all = [x for x in specs if x.counted]
     repeats = {}
     for t in cohort:
-        earlier = []
-        person = subject = False
+        # per reason, the nearest earlier ticket the reader may open (domain §7: only
+        # tickets the reader may open are named, and a reader limited to their own record
+        # never learns the same person complained before)
+        nearest: dict[str, Any] = {}
         for u in counted_all:
             gap = t.created - u.created
             if u is t or gap < dt.timedelta(0) or gap > dt.timedelta(days=days):
                 continue
             if gap == dt.timedelta(0) and u.ticket_id > t.ticket_id:
                 continue
-            same_p = u.contact == t.contact
-            same_s = (u.category, u.dept) == (t.category, t.dept)
-            # only tickets the reader may open are named; a reader limited to their own
-            # record never learns the same person complained before (domain §7)
-            if (same_p or same_s) and visible(u):
-                earlier.append(u.number)
-                person |= same_p and own_staff is None
-                subject |= same_s
-        if earlier:
-            repeats[t.number] = (sorted(earlier), person, subject)
+            if not visible(u):
+                continue
+            reasons = []
+            if u.contact == t.contact and own_staff is None:
+                reasons.append("person")
+            if (u.category, u.dept) == (t.category, t.dept):
+                reasons.append("subject")
+            for reason in reasons:
+                best = nearest.get(reason)
+                if best is None or (u.created, u.ticket_id) > (best.created, best.ticket_id):
+                    nearest[reason] = u
+        if nearest:
+            repeats[t.number] = (
+                sorted({u.number for u in nearest.values()}),
+                "person" in nearest,
+                "subject" in nearest,
+            )
     pens: dict[Any, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for p in w.penalties:
         if p.tenant != tenant or not visible(p.spec) or own_staff not in (None, p.staff):

@@ -20,7 +20,11 @@ class StepClock(TenantScoped, Base):
     """
 
     __tablename__ = "step_clocks"
-    __table_args__ = (Index("ix_step_clocks_alarm", "alarm_at"),)
+    __table_args__ = (
+        Index("ix_step_clocks_alarm", "alarm_at"),
+        Index("ix_step_clocks_tenant_alarm", "tenant_id", "alarm_at"),
+        Index("ix_step_clocks_tenant_ticket", "tenant_id", "ticket_id", "state"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)

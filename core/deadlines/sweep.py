@@ -1,31 +1,46 @@
-"""The deadline sweep: due-soon warnings, breaches and automatic upgrades.
+"""The deadline sweep: due-soon warnings, breaches and automatic upgrades, set-based.
 
-It reads only clocks whose ``alarm_at`` has come (an index range scan), so its cost grows
-with what is due, not with the number of open tickets. Every effect is idempotent (a clock's
-breach is stamped once; notifications are unique per reason), so several sweepers running
-at once, or a sweep retried after a crash, notify nobody twice.
+It touches only clocks whose ``alarm_at`` has come (an index range on ``(tenant_id,
+alarm_at)``), so its cost grows with what is due, not with the number of running clocks.
+Each kind of clock is found and flagged by one ``UPDATE … WHERE id IN (the batch, locked
+SKIP LOCKED) RETURNING``; the breaches' audit events, notifications and outbox rows are then
+written in bulk (a few multi-row INSERTs per batch), all in the tenant's scope and one
+transaction per batch. Everything is stamped with the instant the sweep evaluates (``tousu
+sweep --at``), never the app clock.
+
+Every effect is idempotent (a breach is flagged once: the UPDATE only takes clocks not yet
+breached; notifications and outbox rows are unique per reason), so several sweepers running
+at once, or a sweep retried after a crash, notify nobody twice. Automatic upgrades (rare, and
+each one re-times the ticket's clocks) keep the per-ticket path.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, case, exists, select, update
+from sqlalchemy.orm import aliased
 
 from core.audit import AuditEvent
 from core.db import Database, TenantScope, utcnow
 from core.deadlines import engine, escalation
-from core.deadlines.engine import AUTO_UPGRADE
+from core.deadlines.engine import AUTO_UPGRADE, DEPARTMENT_STEPS
 from core.deadlines.models import StepClock
-from core.tasks.notify import emit, system_user_id
+from core.people.models import User
+from core.people.roles import Role
+from core.tasks.models import Notification, OutboxEvent
+from core.tasks.notify import choose, emit, system_user_id
 from core.tickets.events import append_event
 from core.tickets.facts import plugin_of
 from core.tickets.lifecycle import OPEN
 from core.tickets.models import Ticket
 
 log = logging.getLogger("tousu.sweep")
+
 
 
 @dataclass
@@ -38,6 +53,8 @@ class SweepReport:
 
 
 async def sweep(db: Database, now: dt.datetime | None = None, batch: int = 500) -> SweepReport:
+    """Handle every clock whose alarm has come by ``now`` (default: the app clock), tenant by
+    tenant, ``batch`` clocks of each kind per transaction."""
     now = now or utcnow()
     report = SweepReport()
     async with db.cross_tenant() as session:  # platform path: which tenants have alarms
@@ -48,73 +65,273 @@ async def sweep(db: Database, now: dt.datetime | None = None, batch: int = 500) 
         )
     for tenant_id in tenant_ids:
         try:  # one tenant's trouble must not stop the others' breaches
-            async with db.tenant(tenant_id) as scope:
-                await _sweep_tenant(scope, now, batch, report)
+            for _ in range(10_000):  # bounded: a batch always clears its alarms
+                async with db.tenant(tenant_id) as scope:
+                    full = await _sweep_tenant(scope, now, batch, report)
+                if not full:
+                    break
         except Exception:
             log.exception("sweep failed for tenant %s", tenant_id)
     return report
 
 
+def _batch(
+    scope: TenantScope,
+    now: dt.datetime,
+    batch: int,
+    where: Callable[[Any], list[Any]],
+    lock: bool = True,
+) -> Any:
+    """The ids of up to ``batch`` of the tenant's alarmed clocks matching ``where``, locked
+    (another sweeper skips them)."""
+    c = aliased(StepClock, name="alarmed")
+    q = (
+        select(c.id)
+        .where(c.tenant_id == scope.tenant_id, c.alarm_at <= now, *where(c))
+        .order_by(c.alarm_at)
+        .limit(batch)
+    )
+    return q.with_for_update(skip_locked=True) if lock else q
+
+
+async def _flag(
+    scope: TenantScope, ids: Any, values: dict[str, Any], *returning: Any
+) -> list[Row[Any]]:
+    stmt = (
+        update(StepClock)
+        .where(StepClock.id.in_(ids), StepClock.tenant_id == scope.tenant_id)
+        .values(**values)
+        .returning(StepClock.id, *returning)
+        .execution_options(synchronize_session=False)
+    )
+    return list((await scope.execute(stmt)).all())
+
+
 async def _sweep_tenant(
     scope: TenantScope, now: dt.datetime, batch: int, report: SweepReport
-) -> None:
+) -> bool:
+    """One batch of each kind; True when some kind filled its batch (more may wait)."""
+    full = False
+
+    def done(rows: list[Any]) -> list[Any]:
+        nonlocal full
+        full |= len(rows) >= batch
+        report.clocks.extend(r[0] for r in rows)
+        return rows
+
+    # Clocks that stopped (met, cancelled, paused) keep no alarm.
+    done(await _flag(scope, _batch(scope, now, batch, lambda c: [c.state != "running"]),
+                     {"alarm_at": None}))  # fmt: skip
+
+    breached = done(
+        await _flag(
+            scope,
+            _batch(scope, now, batch, lambda c: [c.state == "running", c.step != AUTO_UPGRADE,
+                                                 c.due_at <= now, c.breached_at.is_(None)]),
+            {"breached_at": now, "alarm_at": None},
+            StepClock.ticket_id, StepClock.step, StepClock.due_at, StepClock.owner_department_id,
+            StepClock.source,
+        )
+    )  # fmt: skip
+
+    # Already warned, not yet due: the next alarm is the due time.
+    done(
+        await _flag(
+            scope,
+            _batch(scope, now, batch, lambda c: [c.state == "running", c.step != AUTO_UPGRADE,
+                                                 c.due_at > now, c.warned_at.is_not(None)]),
+            {"alarm_at": StepClock.due_at},
+        )
+    )  # fmt: skip
+
+    # Breached before and still alarmed (nothing left to say): no alarm.
+    done(await _flag(scope, _batch(scope, now, batch, lambda c: [
+        c.state == "running", c.due_at <= now, c.breached_at.is_not(None),
+        c.step != AUTO_UPGRADE]), {"alarm_at": None}))  # fmt: skip
+
+    warned, deferred = await _warnings(scope, now, batch, done)
+    report.deferred += deferred
+    upgrades = await _upgrades(scope, now, batch, done)
+
+    if breached or warned:
+        users = (
+            await scope.execute(
+                select(User.id, User.roles, User.department_id).where(User.active.is_(True))
+            )
+        ).all()
+        tickets = {
+            r.id: r
+            for r in await scope.execute(
+                select(Ticket.id, Ticket.number, Ticket.severity).where(
+                    Ticket.id.in_({r.ticket_id for r in [*breached, *warned]})
+                )
+            )
+        }
+        if breached:
+            await _breach_effects(scope, now, breached, tickets, users)
+            report.breached += len(breached)
+        if warned:
+            await _warning_effects(scope, warned, tickets, users, now)
+            report.warned += len(warned)
+    report.upgraded += upgrades
+    return full
+
+
+async def _warnings(
+    scope: TenantScope, now: dt.datetime, batch: int, done: Any
+) -> tuple[list[Any], int]:
+    """Due-soon warnings: sent now in working hours or for urgent tickets; otherwise the
+    alarm moves to the next opening (never past the due time). Returns (warned clocks, how
+    many were deferred)."""
+
+    def pending(c: Any) -> list[Any]:
+        return [c.state == "running", c.step != AUTO_UPGRADE, c.due_at > now,
+                c.warned_at.is_(None)]  # fmt: skip
+
+    if await scope.scalar(select(exists(_batch(scope, now, 1, pending, lock=False)))) is not True:
+        return [], 0
+    hooks = await plugin_of(scope)
+    urgent = tuple(hooks.deadlines().urgent_severities)
+    cal = await engine.calendar_for(scope)
+    cal = replace(cal, fallback="rules") if cal.fallback == "error" else cal  # never stall
+    returning = (StepClock.ticket_id, StepClock.step, StepClock.due_at,
+                 StepClock.owner_department_id, StepClock.owner_user_id)  # fmt: skip
+    warn = {"warned_at": now, "alarm_at": StepClock.due_at}
+    if cal.in_working_hours(now):
+        return done(await _flag(scope, _batch(scope, now, batch, pending), warn, *returning)), 0
+
+    def is_urgent(c: Any) -> Any:
+        return exists().where(Ticket.id == c.ticket_id, Ticket.severity.in_(urgent))
+
+    warned = done(
+        await _flag(
+            scope,
+            _batch(scope, now, batch, lambda c: [*pending(c), is_urgent(c)]),
+            warn,
+            *returning,
+        )
+    )
+    opens = cal.next_working_time(now)
+    deferred = done(
+        await _flag(
+            scope,
+            _batch(scope, now, batch, lambda c: [*pending(c), ~is_urgent(c)]),
+            {"alarm_at": case((StepClock.due_at < opens, StepClock.due_at), else_=opens)},
+        )
+    )
+    return warned, len(deferred)
+
+
+async def _upgrades(scope: TenantScope, now: dt.datetime, batch: int, done: Any) -> int:
     clocks = list(
         await scope.scalars(
             select(StepClock)
-            .where(StepClock.alarm_at <= now)
+            .where(
+                StepClock.alarm_at <= now,
+                StepClock.state == "running",
+                StepClock.step == AUTO_UPGRADE,
+            )
             .order_by(StepClock.alarm_at)
             .limit(batch)
             .with_for_update(skip_locked=True)
         )
     )
+    done([(c.id,) for c in clocks])
     if not clocks:
-        return
+        return 0
     hooks = await plugin_of(scope)
-    table = hooks.deadlines()
-    cal = await engine.calendar_for(scope)
-    cal = replace(cal, fallback="rules") if cal.fallback == "error" else cal  # never stall
+    upgraded = 0
     for clock in clocks:
-        report.clocks.append(clock.id)
+        if now < clock.due_at:  # the alarm came early (a moved due time): wait for it
+            clock.alarm_at = clock.due_at
+            continue
         ticket = await scope.session.get(Ticket, clock.ticket_id)
         assert ticket is not None
-        if clock.state != "running":
-            clock.alarm_at = None
-            continue
-        if clock.step == AUTO_UPGRADE:
-            if now >= clock.due_at:
-                report.upgraded += await _upgrade(scope, hooks, ticket, clock, now)
-            continue
-        if now >= clock.due_at:
-            clock.breached_at = now
-            clock.alarm_at = None
-            scope.add(
-                AuditEvent(
-                    actor="system:sweep",
-                    action="deadline_breached",
-                    entity="ticket",
-                    entity_key=ticket.number,
-                    payload={
-                        "step": clock.step,
-                        "due_at": clock.due_at.isoformat(),
-                        "owner_department_id": clock.owner_department_id,
-                    },
-                )
-            )
-            await escalation.on_breach(scope, hooks, ticket, clock)
-            report.breached += 1
-        elif clock.warned_at is None:
-            urgent = ticket.severity in table.urgent_severities
-            if urgent or cal.in_working_hours(now):
-                clock.warned_at = now
-                clock.alarm_at = clock.due_at
-                await escalation.on_due_soon(scope, ticket, clock)
-                report.warned += 1
-            else:  # warnings wait for working hours unless the ticket is urgent
-                clock.alarm_at = min(cal.next_working_time(now), clock.due_at)
-                report.deferred += 1
-        else:
-            clock.alarm_at = clock.due_at
+        upgraded += await _upgrade(scope, hooks, ticket, clock, now)
     await scope.flush()
+    return upgraded
+
+
+async def _insert(scope: TenantScope, model: type[Any], rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` skipping duplicates (notify once), as one executemany: the driver
+    batches it into multi-row INSERTs from one compiled statement."""
+    if not rows:
+        return
+    if sql_dialect(scope) == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    stmt = dialect_insert(model).on_conflict_do_nothing()
+    params = [{**r, "tenant_id": scope.tenant_id} for r in rows]
+    # stamped here, as TenantScope.insert_ignore stamps its rows
+    await scope.session.execute(stmt, params, execution_options={"tenant_stamped": True})
+
+
+def sql_dialect(scope: TenantScope) -> str:
+    bind = scope.session.bind
+    return bind.dialect.name if bind is not None else "sqlite"
+
+
+async def _breach_effects(
+    scope: TenantScope,
+    now: dt.datetime,
+    breached: list[Any],
+    tickets: dict[int, Any],
+    users: list[Any],
+) -> None:
+    """What :func:`core.deadlines.escalation.on_breach` does for one clock, for a batch: the
+    audit event, the chain's notifications, the outbox event."""
+    hooks = await plugin_of(scope)
+    urgent = set(hooks.deadlines().urgent_severities)
+    audits, notes, outbox = [], [], []
+    for c in breached:
+        t = tickets[c.ticket_id]
+        due = c.due_at.isoformat()
+        key = escalation._breach_key(c)
+        audits.append({"at": now, "actor": "system:sweep", "action": "deadline_breached",
+                       "entity": "ticket", "entity_key": t.number,
+                       "payload": {"step": c.step, "due_at": due,
+                                   "owner_department_id": c.owner_department_id}})  # fmt: skip
+        roles = set(escalation.BREACH_CHAIN)
+        if t.severity in urgent:
+            roles.add(Role.GENERAL_MANAGER)
+        message = f"{t.number}: step {c.step} overdue since {due}"
+        for uid in sorted(set(choose(users, roles, c.owner_department_id))):
+            notes.append({"user_id": uid, "ticket_id": t.id, "kind": "deadline_breached",
+                          "message": message, "dedupe_key": key, "created_at": now,
+                          "read_at": None})  # fmt: skip
+        outbox.append({"topic": "deadline.breached",
+                       "payload": {"ticket": t.number, "ticket_id": t.id, "step": c.step,
+                                   "due_at": due, "owner_department_id": c.owner_department_id},
+                       "dedupe_key": key, "created_at": now, "sent_at": None, "attempts": 0,
+                       "last_error": ""})  # fmt: skip
+    await _insert(scope, AuditEvent, audits)
+    await _insert(scope, Notification, notes)
+    await _insert(scope, OutboxEvent, outbox)
+
+
+async def _warning_effects(
+    scope: TenantScope, warned: list[Any], tickets: dict[int, Any], users: list[Any],
+    now: dt.datetime,
+) -> None:  # fmt: skip
+    """:func:`core.deadlines.escalation.on_due_soon` for a batch: the step's owner, else the
+    owning department's head, else (a desk step nobody took yet) the desk supervisors."""
+    notes = []
+    for c in warned:
+        t = tickets[c.ticket_id]
+        if c.owner_user_id is not None:
+            uids = [c.owner_user_id]
+        elif c.step in DEPARTMENT_STEPS:
+            uids = choose(users, {Role.DEPARTMENT_HEAD}, c.owner_department_id)
+        else:
+            uids = choose(users, {Role.SUPERVISOR})
+        due = c.due_at.isoformat()
+        for uid in sorted(set(uids)):
+            notes.append({"user_id": uid, "ticket_id": t.id, "kind": "deadline_due_soon",
+                          "message": f"{t.number}: step {c.step} is due at {due}",
+                          "dedupe_key": f"warn:{c.id}:{due}", "created_at": now,
+                          "read_at": None})  # fmt: skip
+    await _insert(scope, Notification, notes)
 
 
 async def _upgrade(
@@ -137,6 +354,7 @@ async def _upgrade(
         await system_user_id(scope),
         "system",
         {"severity_was": was, "severity": rule.to_severity, "rule": rule.seed},
+        at=now,
     )
     await escalation.on_severity(scope, hooks, ticket)  # type: ignore[arg-type]
     await emit(
@@ -151,5 +369,6 @@ async def _upgrade(
             "at": now.isoformat(),
         },
         dedupe=f"ticket:{ticket.id}:{ticket.version}",
+        at=now,
     )
     return 1

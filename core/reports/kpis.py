@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from core.db import TenantScope, utcnow
@@ -188,71 +188,187 @@ async def _one_time(scope: TenantScope, where: list[ColumnElement[bool]]) -> Rat
     return _rate("one_time_resolution", "一次解决率 one-time resolution", n, d)
 
 
-async def _repeats(
-    scope: TenantScope, where: list[ColumnElement[bool]], days: int, access: Access
-) -> Repeats:
-    """Same complainant contact, or same subject (category and accused department), on an
-    earlier counted complaint within ``days``. Ticket numbers only, never contacts."""
-    u = aliased(Ticket, name="earlier")
-    before = and_(
-        sql.counted_of(u),
+def _not_before(scope: TenantScope, earlier: Any, later: Any, days: int) -> ColumnElement[bool]:
+    """``earlier >= later - days`` written so an index on ``earlier`` can use it.
+
+    PostgreSQL's bound is exact. SQLite stores times as text, so its bound is one second
+    looser (text compare against ``strftime``); :func:`core.reports.sql.within` beside it
+    keeps the exact rule."""
+    if sql.dialect(scope) == "postgresql":
+        return earlier >= later - literal(dt.timedelta(days=days))  # type: ignore[no-any-return]
+    return earlier >= func.strftime("%Y-%m-%d %H:%M:%f", later, f"-{days} days", "-1 seconds")  # type: ignore[no-any-return]
+
+
+def _earlier(scope: TenantScope, u: Any, days: int) -> ColumnElement[bool]:
+    """U is a counted complaint received before T (ties: smaller id) at most ``days`` before.
+
+    The first two terms are the index's range (``created_at`` between T − days and T); the
+    exact rule follows."""
+    return and_(
+        # Said outright, not left to the scope's loader criteria: with one alias in two
+        # EXISTS, the criteria reached only the first (the second walked every tenant).
+        u.tenant_id == scope.tenant_id,
+        _not_before(scope, u.created_at, Ticket.created_at, days),
+        u.created_at <= Ticket.created_at,
         sql.earlier_than(u.created_at, u.id, Ticket.created_at, Ticket.id),
         sql.within(scope, Ticket.created_at, u.created_at, days),
+        sql.counted_of(u),
     )
-    same_person = u.complainant_contact == Ticket.complainant_contact
-    same_subject = and_(
+
+
+def _same_person(u: Any) -> ColumnElement[bool]:
+    return u.complainant_contact == Ticket.complainant_contact  # type: ignore[no-any-return]
+
+
+def _same_subject(u: Any) -> ColumnElement[bool]:
+    return and_(
         Ticket.category.is_not(None),
         Ticket.accused_department_id.is_not(None),
         u.category == Ticket.category,
         u.accused_department_id == Ticket.accused_department_id,
     )
-    by_person = exists().where(before, same_person)
-    by_subject = exists().where(before, same_subject)
-    count, person, subject = (
-        await scope.execute(
-            select(func.count(Ticket.id), sql.ones(by_person), sql.ones(by_subject)).where(
-                *where, or_(by_person, by_subject)
-            )
+
+
+REPEATS_LISTED = 1000
+"""At most this many repeat tickets are listed (by number); the counts are always whole."""
+
+
+async def _repeats(
+    scope: TenantScope,
+    where: list[ColumnElement[bool]],
+    days: int,
+    access: Access,
+    window: Period,
+) -> Repeats:
+    """Same complainant contact, or same subject (category and accused department), on an
+    earlier counted complaint within ``days``. Ticket numbers only, never contacts.
+
+    One pass: over the tenant's counted tickets from ``days`` before the window to its end,
+    ``LAG`` by contact and by subject (ordered by creation time, then id) gives each ticket
+    its nearest earlier counted ticket of the same kind; the ticket is a repeat when that one
+    is at most ``days`` before it (the nearest is the best candidate). The cost grows with
+    the window's tickets, not with the pairs. Listed with the **nearest** earlier ticket per
+    reason that the reader may open — at most two numbers per ticket, at most
+    :data:`REPEATS_LISTED` tickets; the counts cover the whole cohort."""
+    t = aliased(Ticket, name="counted")
+    order = (t.created_at, t.id)
+    by_person = {"partition_by": t.complainant_contact, "order_by": order}
+    by_subject = {"partition_by": (t.category, t.accused_department_id), "order_by": order}
+    lagged = (
+        select(
+            t.id.label("id"),
+            func.lag(t.created_at).over(**by_person).label("p_at"),
+            func.lag(t.number).over(**by_person).label("p_no"),
+            func.lag(t.created_at).over(**by_subject).label("s_at"),
+            func.lag(t.number).over(**by_subject).label("s_no"),
         )
-    ).one()
-    pairs = await scope.execute(
-        select(Ticket.number, u.number, same_person, same_subject)
-        .join(u, and_(before, or_(same_person, same_subject)))
-        .where(*where)
-        .order_by(Ticket.number, u.number)
+        .where(
+            t.tenant_id == scope.tenant_id,
+            sql.counted_of(t),
+            t.created_at >= window.start - dt.timedelta(days=days),
+            t.created_at < window.end,
+        )
+        .subquery("lagged")
     )
-    rows = pairs.all()
+    person = and_(
+        lagged.c.p_at.is_not(None), sql.within(scope, Ticket.created_at, lagged.c.p_at, days)
+    )
+    subject = and_(
+        Ticket.category.is_not(None),
+        Ticket.accused_department_id.is_not(None),
+        lagged.c.s_at.is_not(None),
+        sql.within(scope, Ticket.created_at, lagged.c.s_at, days),
+    )
+    flags = (
+        select(
+            Ticket.number.label("number"),
+            case((person, lagged.c.p_no)).label("p_no"),
+            case((subject, lagged.c.s_no)).label("s_no"),
+        )
+        .join(lagged, lagged.c.id == Ticket.id)
+        .where(*where, or_(person, subject))
+        .subquery("repeat")
+    )
+    # The totals ride on the listed rows (window aggregates are computed before the LIMIT).
+    rows = (
+        await scope.execute(
+            select(
+                flags.c.number,
+                flags.c.p_no,
+                flags.c.s_no,
+                func.count().over().label("n"),
+                func.count(flags.c.p_no).over().label("n_p"),
+                func.count(flags.c.s_no).over().label("n_s"),
+            )
+            .order_by(flags.c.number)
+            .limit(REPEATS_LISTED)
+        )
+    ).all()
+    count, n_person, n_subject = (rows[0].n, rows[0].n_p, rows[0].n_s) if rows else (0, 0, 0)
     # Earlier tickets are named only where the reader may open them, and a reader limited
     # to their own record never learns that the same person complained before (domain §7).
-    openable = (
-        set(
-            await scope.scalars(
-                select(Ticket.number).where(
-                    access.tickets(), Ticket.number.in_({r[1] for r in rows})
-                )
-            )
-        )
-        if rows
-        else set()
-    )
-    found: dict[str, Repeat] = {}
-    for number, earlier, by_person, by_subject in rows:
-        if earlier not in openable:
-            continue
+    if access.reads_all:
+        listed = [(r.number, r.p_no, r.s_no) for r in rows]
+    else:
+        listed = await _nearest_openable(scope, where, days, access)
+    found = []
+    for number, by_p, by_s in listed:
         if access.own_only:
-            by_person = False
-        r = found.setdefault(number, Repeat(number=number, earlier=[], same_complainant=False,
-                                            same_subject=False))  # fmt: skip
-        r.earlier.append(earlier)
-        r.same_complainant |= bool(by_person)
-        r.same_subject |= bool(by_subject)
+            by_p = None
+        if by_p is None and by_s is None:
+            continue
+        found.append(
+            Repeat(number=number, earlier=sorted({n for n in (by_p, by_s) if n is not None}),
+                   same_complainant=by_p is not None, same_subject=by_s is not None)
+        )  # fmt: skip
     return Repeats(
         window_days=days,
         count=int(count),
-        same_complainant=0 if access.own_only else int(person),
-        same_subject=int(subject),
-        tickets=list(found.values()),
+        same_complainant=0 if access.own_only else int(n_person),
+        same_subject=int(n_subject),
+        tickets=found,
     )
+
+
+async def _nearest_openable(
+    scope: TenantScope, where: list[ColumnElement[bool]], days: int, access: Access
+) -> list[tuple[str, str | None, str | None]]:
+    """For a reader who may not open every ticket: per cohort ticket, the nearest earlier
+    ticket per reason among those the reader may open (two index probes per ticket on
+    ``(tenant_id, complainant_contact, created_at, id)`` and ``(tenant_id, category,
+    accused_department_id, created_at, id)``; such readers' cohorts are small)."""
+    u = aliased(Ticket, name="earlier")
+    openable = u.id.in_(
+        select(Ticket.id).where(Ticket.tenant_id == scope.tenant_id, access.tickets())
+    )
+
+    def nearest(reason: ColumnElement[bool]) -> Any:
+        return (
+            select(u.number)
+            .where(_earlier(scope, u, days), reason, openable)
+            .order_by(u.created_at.desc(), u.id.desc())
+            .limit(1)
+            .correlate(Ticket)
+            .scalar_subquery()
+        )
+
+    near = (
+        select(
+            Ticket.number.label("number"),
+            nearest(_same_person(u)).label("person"),
+            nearest(_same_subject(u)).label("subject"),
+        )
+        .where(*where)
+        .cte("nearest")
+        .prefix_with("MATERIALIZED")
+    )
+    rows = await scope.execute(
+        select(near.c.number, near.c.person, near.c.subject)
+        .where(or_(near.c.person.is_not(None), near.c.subject.is_not(None)))
+        .order_by(near.c.number)
+        .limit(REPEATS_LISTED)
+    )
+    return [(n, p, s_) for n, p, s_ in rows.all()]
 
 
 async def _penalties(
@@ -328,6 +444,6 @@ async def kpis(
         rates=rates,
         follow_up_missing=missing,
         complaints_per_10k=per_10k,
-        repeat_complaints=await _repeats(scope, where, window_days, access),
+        repeat_complaints=await _repeats(scope, where, window_days, access, window),
         penalties_by_department=await _penalties(scope, access, window, labels),
     )

@@ -7,6 +7,7 @@ twice, writes one row (a unique constraint, not a read-before-write), which is w
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
@@ -34,8 +35,16 @@ async def recipients(
     rows = await scope.execute(
         select(User.id, User.roles, User.department_id).where(User.active.is_(True))
     )
+    return choose(rows.all(), roles, department_id)
+
+
+def choose(
+    users: Any, roles: frozenset[str] | set[str], department_id: int | None = None
+) -> list[int]:
+    """:func:`recipients` over rows ``(id, roles, department_id)`` already read (the sweep
+    reads the tenant's users once per batch)."""
     out = []
-    for uid, user_roles, dept in rows.all():
+    for uid, user_roles, dept in users:
         held = set(user_roles or []) & set(roles)
         if not held:
             continue
@@ -73,8 +82,15 @@ async def notify(
     return await scope.insert_ignore(Notification, rows)
 
 
-async def emit(scope: TenantScope, topic: str, payload: dict[str, Any], dedupe: str) -> None:
-    """Write an outbox event for background work (webhooks) in the current transaction."""
+async def emit(
+    scope: TenantScope,
+    topic: str,
+    payload: dict[str, Any],
+    dedupe: str,
+    at: dt.datetime | None = None,
+) -> None:
+    """Write an outbox event for background work (webhooks) in the current transaction,
+    stamped ``at`` (default: now; the sweep passes the instant it evaluates)."""
     await scope.insert_ignore(
         OutboxEvent,
         [
@@ -82,7 +98,7 @@ async def emit(scope: TenantScope, topic: str, payload: dict[str, Any], dedupe: 
                 "topic": topic,
                 "payload": payload,
                 "dedupe_key": dedupe,
-                "created_at": utcnow(),
+                "created_at": at or utcnow(),
                 "sent_at": None,
                 "attempts": 0,
                 "last_error": "",

@@ -52,7 +52,10 @@ async def create_ticket(
     async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]
         ticket, created = await service.create(scope, principal, data, idempotency_key)
         ticket_id = ticket.id
-    out = await _out(db, principal, ticket_id)
+        # answered from the same transaction: the ticket is already loaded for this reader
+        depts = await service.department_refs(scope)
+        actions = await service.actions_for(scope, principal, ticket)
+        out = service.to_out(ticket, principal, depts, actions)
     headers = {"Location": f"/api/tickets/{ticket_id}"}
     if not created:
         headers["Idempotent-Replayed"] = "true"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.orm.exc import StaleDataError
@@ -19,10 +20,12 @@ async def append_event(
     role: str,
     payload: dict[str, Any],
     from_state: str | None = None,
+    at: dt.datetime | None = None,
 ) -> TicketEvent:
     """Write the ticket's change and its history event together; the ticket's version moves
-    on by one (a concurrent writer holding the old version gets 409)."""
-    now = utcnow()
+    on by one (a concurrent writer holding the old version gets 409). ``at`` stamps it
+    (default: now; the sweep passes the instant it evaluates)."""
+    now = at or utcnow()
     ticket.updated_at = now
     ticket.version = ticket.version + 1
     event = TicketEvent(

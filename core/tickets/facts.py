@@ -6,18 +6,17 @@ import datetime as dt
 
 import msgspec
 
+from core.cache import plugin_name
 from core.db import TenantScope, utcnow
-from core.people.models import Tenant
 from core.plugins import TenantHooks, hooks_for
 from core.rules import TicketFacts
 from core.tickets.models import Ticket
 
 
 async def plugin_of(scope: TenantScope) -> TenantHooks:
-    """The hooks of the scope's tenant plugin (the tenant row is cached in the session)."""
-    tenant = await scope.session.get(Tenant, scope.tenant_id)
-    assert tenant is not None
-    return hooks_for(tenant.plugin)
+    """The hooks of the scope's tenant plugin (the plugin name is cached per process:
+    :mod:`core.cache`)."""
+    return hooks_for(await plugin_name(scope))
 
 
 def facts_of(ticket: Ticket, now: dt.datetime | None = None) -> TicketFacts:

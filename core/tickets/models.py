@@ -33,6 +33,18 @@ class Ticket(TenantScoped, Base):
         Index("ix_tickets_tenant_state_id", "tenant_id", "state", "id"),
         Index("ix_tickets_tenant_created", "tenant_id", "created_at"),
         Index("ix_tickets_tenant_closed", "tenant_id", "closed_at"),
+        # A tenant's newest-first pages never walk another tenant's rows.
+        Index("ix_tickets_tenant_id_desc", "tenant_id", "id"),
+        # Repeat complaints: the nearest earlier ticket by contact / by subject.
+        Index("ix_tickets_tenant_contact", "tenant_id", "complainant_contact", "created_at", "id"),
+        Index(
+            "ix_tickets_tenant_subject",
+            "tenant_id",
+            "category",
+            "accused_department_id",
+            "created_at",
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,6 +10,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,8 +20,10 @@ from zoneinfo import ZoneInfo
 import msgspec
 from sqlalchemy import ColumnElement, exists, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
+from core import cache
 from core.db import TenantScope, utcnow
 from core.deadlines import engine as deadlines
 from core.deadlines import escalation
@@ -32,7 +37,6 @@ from core.tasks.notify import emit
 from core.tickets import grading
 from core.tickets import schemas as s
 from core.tickets.classification import check_classification, check_complete, check_facts
-from core.tickets.events import append_event
 from core.tickets.facts import facts_of, plugin_of, reclassify_from_facts
 from core.tickets.lifecycle import TRANSITIONS, State, Transition, allowed_from
 from core.tickets.models import AccusedStaff, Counter, Ticket, TicketEvent, TicketGrade
@@ -72,6 +76,10 @@ def visible(principal: Principal) -> ColumnElement[bool]:
     return or_(*clauses) if clauses else false()
 
 
+_WITH_PEOPLE = (joinedload(Ticket.accused), joinedload(Ticket.grades))
+"""A ticket with its accused staff and grades in the same statement (a LEFT JOIN each; both
+lists are short), not one round trip per collection."""
+
 MAX_ID = 2**31 - 1
 """Ids are 32-bit integers on every backend; a larger one names no ticket."""
 
@@ -79,11 +87,12 @@ MAX_ID = 2**31 - 1
 async def load(scope: TenantScope, principal: Principal, ticket_id: int) -> Ticket:
     if not 0 < ticket_id <= MAX_ID:  # beyond the id type: no such ticket, not a driver error
         raise NotFound(f"ticket {ticket_id} not found", field="ticket_id")
-    ticket = await scope.scalar(
-        select(Ticket)
-        .where(Ticket.id == ticket_id, visible(principal))
-        .options(selectinload(Ticket.accused), selectinload(Ticket.grades))
-    )
+    ticket = (
+        (await scope.execute(select(Ticket).where(Ticket.id == ticket_id, visible(principal))
+                             .options(*_WITH_PEOPLE)))
+        .unique()
+        .scalar_one_or_none()
+    )  # fmt: skip
     if ticket is None:
         raise NotFound(f"ticket {ticket_id} not found", field="ticket_id")
     return ticket
@@ -97,9 +106,9 @@ def _request_hash(body: s.TicketCreate) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-async def _next_number(scope: TenantScope, tenant: Tenant, now: dt.datetime) -> str:
+async def _next_number(scope: TenantScope, tenant: cache.TenantInfo, now: dt.datetime) -> str:
     """``PREFIX-YYYY-NNNNNN``, numbered per year of the tenant's own calendar (its zone)."""
-    year = now.astimezone(ZoneInfo((tenant.config or {}).get("timezone") or DEFAULT_ZONE)).year
+    year = now.astimezone(ZoneInfo(tenant.timezone)).year
     prefix = tenant.ticket_prefix
     name = f"ticket-{year}"
     bump = (
@@ -120,7 +129,7 @@ async def _next_number(scope: TenantScope, tenant: Tenant, now: dt.datetime) -> 
 
 
 async def _department_id(scope: TenantScope, code: str, field: str) -> int:
-    dept_id = await scope.scalar(select(Department.id).where(Department.code == code))
+    dept_id = await cache.department_id(scope, code)
     if dept_id is None:
         raise Invalid(
             f"unknown department {code!r}",
@@ -130,18 +139,27 @@ async def _department_id(scope: TenantScope, code: str, field: str) -> int:
     return int(dept_id)
 
 
+PENDING_NUMBER = "pending-"
+"""A new ticket's number until the counter is bumped, last, just before commit."""
+
+
 async def create(
     scope: TenantScope, principal: Principal, body: s.TicketCreate, idempotency_key: str | None
 ) -> tuple[Ticket, bool]:
-    """Record a complaint. Returns (ticket, created); a replayed key returns the first ticket."""
+    """Record a complaint. Returns (ticket, created); a replayed key returns the first ticket.
+
+    Statements, in order: the accused staff (one query), the ticket and its accused rows,
+    its clocks, then the per-tenant counter bump with the number, the intake event and the
+    outbox row. The counter is touched last, so its row lock (one intake at a time per
+    tenant) is held for three statements and the commit, not the whole intake. The tenant's
+    plugin, prefix and departments come from the per-process cache (:mod:`core.cache`)."""
     digest = _request_hash(body)
     if idempotency_key is not None:
         prior = await scope.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
         if prior is not None:
             return await _replay(scope, principal, prior, digest), False
 
-    tenant = await scope.session.get(Tenant, scope.tenant_id)
-    assert tenant is not None
+    tenant = await cache.tenant_info(scope)
     hooks = hooks_for(tenant.plugin)
     tax = hooks.taxonomy()
     check_classification(tax, body.category, body.severity, body.facets)
@@ -151,26 +169,14 @@ async def create(
         if body.accused_department
         else None
     )
-    staff_ids: list[int] = []
-    for i, code in enumerate(body.accused_staff):
-        sid = await scope.scalar(select(Staff.id).where(Staff.code == code))
-        if sid is None:
-            raise Invalid(
-                f"unknown staff member {code!r}",
-                field=f"accused_staff[{i}]",
-                rule="must be a staff code of this tenant",
-            )
-        if sid in staff_ids:
-            raise Invalid(
-                f"staff member {code!r} listed twice", field=f"accused_staff[{i}]", rule="unique"
-            )
-        staff_ids.append(int(sid))
+    staff = await _accused_staff(scope, body.accused_staff)
 
     now = utcnow()
     try:
-        async with scope.session.begin_nested():
+        # a savepoint only where a lost race on the key is answered with the first ticket
+        async with scope.session.begin_nested() if idempotency_key else _no_savepoint():
             ticket = Ticket(
-                number=await _next_number(scope, tenant, now),
+                number=f"{PENDING_NUMBER}{uuid.uuid4().hex[:20]}",
                 channel=body.channel,
                 complainant_name=body.complainant.name,
                 complainant_contact=body.complainant.contact,
@@ -192,12 +198,16 @@ async def create(
                 idempotency_key=idempotency_key,
                 request_hash=digest,
                 accused=[
-                    AccusedStaff(staff_id=sid, tenant_id=scope.tenant_id) for sid in staff_ids
+                    AccusedStaff(staff_id=st.id, staff=st, tenant_id=scope.tenant_id)
+                    for st in sorted(staff, key=lambda st: st.id)  # as a reload orders them
                 ],
             )
             reclassify_from_facts(hooks, ticket)
             scope.add(ticket)
             await scope.flush()
+            set_committed_value(ticket, "grades", [])  # a new ticket has none: no query
+            await deadlines.on_transition(scope, hooks, ticket, "intake", principal, now)
+            ticket.number = await _next_number(scope, tenant, now)
             role = principal.role_for(frozenset(principal.roles)) or "unknown"
             scope.add(
                 TicketEvent(
@@ -213,7 +223,6 @@ async def create(
                 )
             )
             await scope.flush()
-            await deadlines.on_transition(scope, hooks, ticket, "intake", principal, now)
             await escalation.on_severity(scope, hooks, ticket)
             await emit(
                 scope,
@@ -237,7 +246,37 @@ async def create(
         if prior is None:
             raise
         return await _replay(scope, principal, prior, digest), False
-    return await load(scope, principal, ticket.id), True
+    return ticket, True
+
+
+@asynccontextmanager
+async def _no_savepoint() -> AsyncIterator[None]:
+    yield
+
+
+async def _accused_staff(scope: TenantScope, codes: list[str]) -> list[Staff]:
+    """The staff members named, in the order given (one query); 422 naming the entry for an
+    unknown or repeated code."""
+    found = (
+        {st.code: st for st in await scope.scalars(select(Staff).where(Staff.code.in_(codes)))}
+        if codes
+        else {}
+    )
+    out: list[Staff] = []
+    for i, code in enumerate(codes):
+        st = found.get(code)
+        if st is None:
+            raise Invalid(
+                f"unknown staff member {code!r}",
+                field=f"accused_staff[{i}]",
+                rule="must be a staff code of this tenant",
+            )
+        if st in out:
+            raise Invalid(
+                f"staff member {code!r} listed twice", field=f"accused_staff[{i}]", rule="unique"
+            )
+        out.append(st)
+    return out
 
 
 async def _replay(scope: TenantScope, principal: Principal, prior: Ticket, digest: str) -> Ticket:
@@ -286,11 +325,7 @@ async def list_page(
     scope: TenantScope, principal: Principal, f: Filters, cursor: str | None, limit: int
 ) -> tuple[list[Ticket], str | None]:
     """Newest first, keyset-paginated on id; accused staff loaded in one extra query."""
-    q = (
-        select(Ticket)
-        .where(visible(principal))
-        .options(selectinload(Ticket.accused), selectinload(Ticket.grades))
-    )
+    q = select(Ticket).where(visible(principal)).options(*_WITH_PEOPLE)
     if f.state:
         q = q.where(Ticket.state == f.state)
     if f.category:
@@ -308,7 +343,8 @@ async def list_page(
         q = q.where(Ticket.created_at < f.created_to)
     if cursor:
         q = q.where(Ticket.id < decode_cursor(cursor))
-    rows = list(await scope.scalars(q.order_by(Ticket.id.desc()).limit(limit + 1)))
+    page = await scope.execute(q.order_by(Ticket.id.desc()).limit(limit + 1))
+    rows = list(page.unique().scalars())
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (encode_cursor(rows[-1].id) if more and rows else None)
@@ -397,6 +433,10 @@ async def transition(
         payload.update(extra)
     if t.target is not None:
         ticket.state = t.target
+    # The change and its version move together: the clocks' flush writes them as one
+    # conditional UPDATE … WHERE version = :seen (0 rows → 409), then the event follows.
+    now = utcnow()
+    ticket.version, ticket.updated_at = ticket.version + 1, now
     hooks = await plugin_of(scope)
     severity_was = (extra or {}).get("severity_was", ticket.severity)
     clocks = await deadlines.on_transition(scope, hooks, ticket, action, principal)
@@ -405,7 +445,19 @@ async def transition(
         await escalation.on_severity(scope, hooks, ticket)
     if clocks:
         payload["deadlines"] = clocks
-    event = await append_event(scope, ticket, action, principal.user_id, role, payload, before)
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        seq=ticket.version,
+        action=action,
+        from_state=before,
+        to_state=ticket.state,
+        actor_user_id=principal.user_id,
+        actor_role=role,
+        at=now,
+        payload=payload,
+    )
+    scope.add(event)
+    await scope.flush()
     if action == "grade":
         await grading.record(scope, principal, ticket, body, event)  # type: ignore[arg-type]
     await emit(
@@ -624,8 +676,9 @@ def sees_complainant(principal: Principal, ticket: Ticket) -> bool:
 
 
 async def department_refs(scope: TenantScope) -> dict[int, s.Ref]:
-    rows = await scope.scalars(select(Department))
-    return {d.id: s.Ref(code=d.code, name=d.name) for d in rows}
+    """id → code and name of the tenant's departments (cached per process: core.cache)."""
+    found = await cache.departments(scope)
+    return {i: s.Ref(code=code, name=name) for i, (code, name) in found.items()}
 
 
 def to_out(

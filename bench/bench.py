@@ -1,0 +1,922 @@
+"""The benchmark: tousu against a bare baseline, same run, interleaved; prints one table.
+
+Run it as ``bench/run`` (``--quick`` for 100k tickets and short runs; ``--help``). It needs
+PostgreSQL (``BENCH_PG``, default ``postgresql://postgres@127.0.0.1:5432``, trust auth) and
+``wrk``; it creates a private database ``tousu_bench_<pid>``, seeds it with ``INSERT …
+SELECT`` (never through the API), starts tousu and the bare app (``bench/bare_app.py``) on
+free localhost ports, and drops everything at the end.
+
+Cores: the servers are pinned to core 0, wrk and this script to core 1 (``taskset``);
+PostgreSQL floats. The "2 processes" case gives the server both cores (wrk shares core 1).
+On a shared machine absolute figures are noise; the **ratios**, tousu ÷ bare measured in
+the same run, alternating tousu and bare round by round, are what count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA = ROOT / "bench" / "request.lua"
+PY = sys.executable
+PG = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+SERVER_CORES, LOAD_CORES = "0", "1"
+TENANT, SMALL = "greenwood", "citybus"
+CLERK = "gw-clerk-demo-7521564b74"
+CB_CLERK = "cb-clerk-demo-22d374f738"
+APP_ROLE = os.environ.get("TOUSU_APP_ROLE", "tousu_app")
+PERIOD = "2026-09"
+SPAN = (dt.datetime(2025, 3, 1, tzinfo=dt.UTC), dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+CREATE_BODY = (
+    '{"channel":"phone","description":"电梯维修后仍然停运","complainant":{"name":"张三",'
+    '"contact":"13812345678","address":"3栋"},"accused_department":"engineering",'
+    '"accused_staff":["GW-S001"]}'
+)
+TRIAGE_BODY = '{"version":1,"category":"lift","severity":"minor","facets":{"nature":"valid"}}'
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ---------------------------------------------------------------- processes
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                out += [int(c) for c in f.read().split()]
+    return out + [g for c in out for g in _children(c)]
+
+
+def _hwm_mb(pid: int) -> float:
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@dataclass
+class Server:
+    name: str
+    app: str
+    env: dict[str, str]
+    cores: str = SERVER_CORES
+    workers: int = 1
+    port: int = 0
+    proc: subprocess.Popen[bytes] | None = None
+    peak: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, probe: str) -> None:
+        self.port = free_port()
+        cmd = ["taskset", "-c", self.cores, PY, "-m", "uvicorn", "--factory", self.app,
+               "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
+               "--no-access-log", "--log-level", "warning"]  # fmt: skip
+        logf = open(Path(tempfile.gettempdir()) / f"bench-{os.getpid()}-{self.name}.log", "wb")
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **self.env},
+                                     stdout=logf, stderr=subprocess.STDOUT)  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"{self.name} exited; see {logf.name}")
+            try:
+                urllib.request.urlopen(self.url + probe, timeout=2)
+                return
+            except urllib.error.HTTPError:
+                return  # it answers
+            except OSError:
+                time.sleep(0.3)
+        raise SystemExit(f"{self.name} did not start; see {logf.name}")
+
+    def sample_rss(self) -> None:
+        if self.proc is None:
+            return
+        for pid in [self.proc.pid, *_children(self.proc.pid)]:
+            self.peak[pid] = max(self.peak.get(pid, 0.0), _hwm_mb(pid))
+
+    def worker_rss(self) -> float:
+        """Peak RSS of the busiest process that served requests (MB)."""
+        self.sample_rss()
+        return max(self.peak.values(), default=0.0)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.sample_rss()
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+
+# ---------------------------------------------------------------- wrk
+
+
+@dataclass
+class Load:
+    rps: float
+    requests: int
+    errors: int
+    p50_ms: float
+
+
+def _ms(text: str) -> float:
+    m = re.match(r"([\d.]+)(us|ms|s)", text)
+    if not m:
+        return float("nan")
+    v, unit = float(m.group(1)), m.group(2)
+    return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+
+
+def wrk(base: str, spec: dict[str, str], seconds: float, conns: int = 16) -> Load:
+    env = {**os.environ, **spec}
+    out = subprocess.run(
+        ["taskset", "-c", LOAD_CORES, "wrk", "-t1", f"-c{conns}",
+         f"-d{max(1, round(seconds))}s", "--latency",
+         "-s", str(LUA), base],
+        env=env, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    reqs = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = int(bad.group(1)) if bad else 0
+    errors += sum(int(g) for g in sock.groups()) if sock else 0
+    p50 = re.search(r"50%\s+(\S+)", out)
+    return Load(rps, reqs, errors, _ms(p50.group(1)) if p50 else float("nan"))
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass
+class Row:
+    case: str
+    tousu: list[float] = field(default_factory=list)
+    bare: list[float] = field(default_factory=list)
+    unit: str = "req/s"
+    errors: int = 0
+    note: str = ""
+
+    def ratio(self) -> str:
+        if not self.tousu or not self.bare:
+            return "—"
+        pairs = zip(self.tousu, self.bare, strict=False)
+        rs = [a / b if self.unit == "req/s" else b / a for a, b in pairs if a and b]
+        if not rs:
+            return "—"
+        return f"**{min(rs):.2f}–{max(rs):.2f}**" if len(rs) > 1 else f"**{rs[0]:.2f}**"
+
+
+def _fmt(values: list[float], unit: str) -> str:
+    if not values:
+        return "—"
+    med = statistics.median(values)
+    if unit == "req/s":
+        return f"{med:,.0f} req/s"
+    return f"{med * 1000:,.1f} ms" if med < 1 else f"{med:,.2f} s"
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| case | tousu (median) | bare (median) | ratio (per round) | errors | note |",
+             "|---|---:|---:|---:|---:|---|"]  # fmt: skip
+    for r in rows:
+        lines.append(
+            f"| {r.case} | {_fmt(r.tousu, r.unit)} | {_fmt(r.bare, r.unit)} | {r.ratio()} | "
+            f"{r.errors} | {r.note} |"
+        )
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- seeding (PostgreSQL)
+
+
+class Seed:
+    """Tickets, events and clocks written with INSERT … SELECT generate_series."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    async def ids(self) -> None:
+        c = self.conn
+        self.tid = await c.fetchval("SELECT id FROM tenants WHERE slug = $1", TENANT)
+        self.small = await c.fetchval("SELECT id FROM tenants WHERE slug = $1", SMALL)
+        self.clerk = await c.fetchval(
+            "SELECT id FROM users WHERE tenant_id = $1 AND username = 'clerk'", self.tid
+        )
+        self.small_clerk = await c.fetchval(
+            "SELECT id FROM users WHERE tenant_id = $1 AND username = 'clerk'", self.small
+        )
+        self.staff = await c.fetchval(
+            "SELECT id FROM staff WHERE tenant_id = $1 AND code = 'GW-S001'", self.tid
+        )
+        self.depts = [r[0] for r in await c.fetch(
+            "SELECT id FROM departments WHERE tenant_id = $1 ORDER BY id", self.tid)]  # fmt: skip
+        self.small_depts = [r[0] for r in await c.fetch(
+            "SELECT id FROM departments WHERE tenant_id = $1 ORDER BY id", self.small)]  # fmt: skip
+        from core.plugins import hooks_for
+
+        tax = hooks_for("property").taxonomy()
+        self.cats = [x.code for x in tax.categories][:12]
+        self.sevs = [x.code for x in tax.severities]
+        self.serial = 0
+
+    async def tickets(self, tenant: int, user: int, depts: list[int], n: int) -> None:
+        """``n`` tickets spread over SPAN: 10% invalid, 30% closed (reply + follow-up
+        events, a met resolution clock), the rest in progress with a running clock."""
+        c = self.conn
+        base = self.serial
+        self.serial += n
+        await c.execute(
+            """
+            INSERT INTO tickets (tenant_id, number, channel, complainant_name,
+              complainant_contact, complainant_address, accused_department_id,
+              assigned_department_id, event_place, description, demands, temper_note,
+              category, severity, facets, facts, classification, valid, state, resolution,
+              referred_to_inspection, redispatch_count, reopen_count, version, created_by,
+              created_at, updated_at, closed_at)
+            SELECT $1, 'S' || $2 || '-' || g, 'phone', '客户' || (g % 5000),
+              '138' || lpad((g % 40000)::text, 8, '0'), '', d, d, '', '投诉内容 ' || g, '', '',
+              ($4::text[])[1 + g % cardinality($4::text[])],
+              ($5::text[])[1 + g % cardinality($5::text[])], '{"nature":"valid"}', '{}', '{}',
+              g % 10 <> 0,
+              CASE WHEN g % 10 = 0 OR g % 10 >= 7 THEN 'closed' ELSE 'in_progress' END,
+              CASE WHEN g % 10 = 0 THEN 'invalid' WHEN g % 10 >= 7 THEN 'resolved' END,
+              false, 0, 0, CASE WHEN g % 10 >= 7 THEN 3 ELSE 1 END, $6, at, at,
+              CASE WHEN g % 10 = 0 OR g % 10 >= 7 THEN at + interval '3 days' END
+            FROM (SELECT g, $7::timestamptz + random() * ($8::timestamptz - $7::timestamptz) AS at,
+                         ($3::int[])[1 + g % cardinality($3::int[])] AS d
+                  FROM generate_series($9::int, $10::int) AS g) s
+            """,
+            tenant, str(tenant), depts, self.cats, self.sevs, user, SPAN[0], SPAN[1],
+            base + 1, base + n,
+        )  # fmt: skip
+        prefix = f"S{tenant}-"
+        first = await c.fetchval(
+            "SELECT id FROM tickets WHERE tenant_id = $1 AND number = $2",
+            tenant, f"{prefix}{base + 1}",
+        )  # fmt: skip
+        last = await c.fetchval(
+            "SELECT id FROM tickets WHERE tenant_id = $1 AND number = $2",
+            tenant, f"{prefix}{base + n}",
+        )  # fmt: skip
+        await c.execute(
+            """
+            INSERT INTO ticket_events (tenant_id, ticket_id, seq, action, from_state, to_state,
+              actor_user_id, actor_role, at, payload)
+            SELECT t.tenant_id, t.id, v.seq, v.action, v.f, v.t, $4, 'clerk',
+              t.created_at + v.after, '{}'
+            FROM tickets t
+            JOIN (VALUES (1, 'intake', NULL, 'received', interval '0'),
+                         (2, 'reply', 'graded', 'replied', interval '2 days'),
+                         (3, 'follow_up', 'replied', 'followed_up', interval '3 days'))
+              AS v(seq, action, f, t, after) ON v.seq = 1 OR t.version = 3
+            WHERE t.tenant_id = $1 AND t.id BETWEEN $2 AND $3
+            """,
+            tenant, first, last, user,
+        )  # fmt: skip
+        await c.execute(
+            """
+            INSERT INTO step_clocks (tenant_id, ticket_id, step, state, owner_department_id,
+              started_at, amount, unit, source, due_at, warn_at, alarm_at, paused_seconds,
+              ended_at)
+            SELECT t.tenant_id, t.id, 'resolution',
+              CASE WHEN t.state = 'closed' THEN 'met' ELSE 'running' END,
+              t.assigned_department_id, t.created_at, 30, 'days', 'plugin',
+              CASE WHEN t.state = 'closed' THEN t.created_at + interval '30 days'
+                   ELSE timestamptz '2031-01-01' END,
+              timestamptz '2030-12-01',
+              CASE WHEN t.state = 'closed' THEN NULL ELSE timestamptz '2030-12-01' END, 0,
+              t.closed_at
+            FROM tickets t WHERE t.tenant_id = $1 AND t.id BETWEEN $2 AND $3
+            """,
+            tenant, first, last,
+        )  # fmt: skip
+
+    async def pool(self, n: int) -> tuple[int, int]:
+        """``n`` fresh received tickets (contiguous ids) with their invalid_notice clocks,
+        for transitions: each is triaged once."""
+        c = self.conn
+        base = self.serial
+        self.serial += n
+        now = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+        await c.execute(
+            """
+            INSERT INTO tickets (tenant_id, number, channel, complainant_name,
+              complainant_contact, complainant_address, event_place, description, demands,
+              temper_note, facets, facts, classification, state, referred_to_inspection,
+              redispatch_count, reopen_count, version, created_by, created_at, updated_at)
+            SELECT $1, 'P-' || g, 'phone', '王五', '13900000000', '', '', '待分类', '', '', '{}',
+              '{}', '{}', 'received', false, 0, 0, 1, $2, $3, $3
+            FROM generate_series($4::int, $5::int) AS g ORDER BY g
+            """,
+            self.tid, self.clerk, now, base + 1, base + n,
+        )  # fmt: skip
+        lo = await c.fetchval(
+            "SELECT id FROM tickets WHERE tenant_id = $1 AND number = $2", self.tid, f"P-{base + 1}"
+        )
+        hi = await c.fetchval(
+            "SELECT id FROM tickets WHERE tenant_id = $1 AND number = $2", self.tid, f"P-{base + n}"
+        )
+        assert hi - lo + 1 == n, "pool ids not contiguous"
+        await c.execute(
+            """
+            INSERT INTO ticket_events (tenant_id, ticket_id, seq, action, from_state, to_state,
+              actor_user_id, actor_role, at, payload)
+            SELECT tenant_id, id, 1, 'intake', NULL, 'received', $4, 'clerk', created_at, '{}'
+            FROM tickets WHERE tenant_id = $1 AND id BETWEEN $2 AND $3
+            """,
+            self.tid, lo, hi, self.clerk,
+        )  # fmt: skip
+        await c.execute(
+            """
+            INSERT INTO step_clocks (tenant_id, ticket_id, step, state, started_at, amount,
+              unit, source, due_at, warn_at, alarm_at, paused_seconds)
+            SELECT tenant_id, id, 'invalid_notice', 'running', created_at, 3, 'days', 'plugin',
+              created_at + interval '3 days', created_at + interval '2 days',
+              created_at + interval '2 days', 0
+            FROM tickets WHERE tenant_id = $1 AND id BETWEEN $2 AND $3
+            """,
+            self.tid, lo, hi,
+        )  # fmt: skip
+        return lo, hi
+
+    async def due_clocks(self, n: int = 1000) -> list[int]:
+        """``n`` clocks already past due on open tickets (a first_contact step each)."""
+        rows = await self.conn.fetch(
+            """
+            INSERT INTO step_clocks (tenant_id, ticket_id, step, state, owner_department_id,
+              started_at, amount, unit, source, due_at, warn_at, alarm_at, warned_at,
+              paused_seconds)
+            SELECT tenant_id, id, 'first_contact', 'running', assigned_department_id,
+              now() - interval '2 days', 1, 'days', 'plugin', now() - interval '1 hour',
+              now() - interval '5 hours', now() - interval '1 hour', now() - interval '5 hours', 0
+            FROM tickets WHERE tenant_id = $1 AND state = 'in_progress'
+            ORDER BY id DESC LIMIT $2
+            RETURNING id
+            """,
+            self.tid, n,
+        )  # fmt: skip
+        return [r[0] for r in rows]
+
+    async def reset_due(self, ids: list[int]) -> None:
+        c = self.conn
+        await c.execute(
+            "UPDATE step_clocks SET breached_at = NULL, alarm_at = due_at, state = 'running', "
+            "ended_at = NULL WHERE id = ANY($1::int[])",
+            ids,
+        )
+        await c.execute(
+            "DELETE FROM notifications WHERE tenant_id = $1 AND kind = 'deadline_breached'",
+            self.tid,
+        )
+        await c.execute(
+            "DELETE FROM outbox WHERE tenant_id = $1 AND topic = 'deadline.breached'", self.tid
+        )
+
+
+BARE_SWEEP = """
+WITH due AS (
+  UPDATE step_clocks SET breached_at = $2, alarm_at = NULL
+  WHERE tenant_id = $1 AND alarm_at <= $2 AND state = 'running' AND due_at <= $2
+    AND breached_at IS NULL
+  RETURNING id, ticket_id, step, due_at, owner_department_id
+), a AS (
+  INSERT INTO audit_events (tenant_id, at, actor, action, entity, entity_key, payload)
+  SELECT $1, $2, 'system:sweep', 'deadline_breached', 'ticket', due.ticket_id::text,
+    json_build_object('step', due.step) FROM due
+), n AS (
+  INSERT INTO notifications (tenant_id, user_id, ticket_id, kind, message, dedupe_key,
+    created_at)
+  SELECT $1, u.id, due.ticket_id, 'deadline_breached', 'step ' || due.step || ' overdue',
+    'breach:' || due.id, $2
+  FROM due JOIN users u ON u.tenant_id = $1 AND u.active
+    AND (u.roles::text LIKE '%supervisor%' OR u.roles::text LIKE '%"manager"%'
+         OR (u.roles::text LIKE '%department_head%' AND u.department_id = due.owner_department_id))
+  ON CONFLICT DO NOTHING
+), o AS (
+  INSERT INTO outbox (tenant_id, topic, payload, dedupe_key, created_at, attempts, last_error)
+  SELECT $1, 'deadline.breached', json_build_object('ticket_id', due.ticket_id, 'step', due.step),
+    'breach:' || due.id, $2, 0, '' FROM due
+  ON CONFLICT DO NOTHING
+)
+SELECT count(*) FROM due
+"""
+
+BARE_STATS = """
+SELECT category, severity, accused_department_id, count(*),
+  sum(CASE WHEN coalesce(counts_as_complaint, valid, false) THEN 1 ELSE 0 END)
+FROM tickets WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3
+GROUP BY GROUPING SETS ((category), (severity), (accused_department_id), ())
+"""
+
+BARE_KPIS = """
+WITH c AS (
+  SELECT id, created_at, category, accused_department_id, complainant_contact, state,
+    resolution, redispatch_count, reopen_count
+  FROM tickets WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3
+    AND coalesce(counts_as_complaint, valid, false)
+)
+SELECT
+  (SELECT count(*) FROM c),
+  (SELECT count(*) FILTER (WHERE sc.state = 'met') FROM step_clocks sc JOIN c
+     ON c.id = sc.ticket_id WHERE sc.tenant_id = $1 AND sc.step IN ('first_contact', 'resolution')),
+  (SELECT count(*) FILTER (WHERE resolution IN ('resolved', 'explained') AND redispatch_count = 0
+     AND reopen_count = 0) FROM c WHERE state = 'closed'),
+  (SELECT count(*) FROM ticket_events e JOIN c ON c.id = e.ticket_id
+     WHERE e.tenant_id = $1 AND e.action IN ('reply', 'follow_up', 'follow_up_unsatisfied')),
+  (SELECT count(*) FROM c WHERE EXISTS (
+     SELECT 1 FROM tickets u WHERE u.tenant_id = $1
+       AND u.complainant_contact = c.complainant_contact
+       AND u.created_at >= c.created_at - interval '30 days' AND u.created_at <= c.created_at
+       AND (u.created_at, u.id) < (c.created_at, c.id)
+       AND coalesce(u.counts_as_complaint, u.valid, false))
+   OR EXISTS (
+     SELECT 1 FROM tickets u WHERE u.tenant_id = $1 AND u.category = c.category
+       AND u.accused_department_id = c.accused_department_id
+       AND u.created_at >= c.created_at - interval '30 days' AND u.created_at <= c.created_at
+       AND (u.created_at, u.id) < (c.created_at, c.id)
+       AND coalesce(u.counts_as_complaint, u.valid, false)))
+"""
+
+
+PROFILE_GROUPS = (
+    ("SQLAlchemy ORM", "sqlalchemy/orm"), ("SQLAlchemy SQL compile", "sqlalchemy/sql"),
+    ("SQLAlchemy engine", "sqlalchemy/engine"), ("greenlet bridge", "_concurrency"),
+    ("asyncpg", "asyncpg"), ("aiosqlite", "aiosqlite"), ("Litestar", "litestar"),
+    ("msgspec", "msgspec"), ("tousu core", "/core/"), ("plugins", "/plugins/"),
+)  # fmt: skip
+
+
+def profile_summary(path: Path) -> str:
+    """Share of samples whose stack passes through each layer (a sample may count in
+    several), from py-spy's raw (collapsed) stacks."""
+    total, hits = 0, dict.fromkeys([g for g, _ in PROFILE_GROUPS], 0)
+    with contextlib.suppress(OSError), open(path) as f:
+        for line in f:
+            stack, _, n = line.rstrip().rpartition(" ")
+            if not n.isdigit():
+                continue
+            total += int(n)
+            for group, needle in PROFILE_GROUPS:
+                if needle in stack:
+                    hits[group] += int(n)
+    if not total:
+        return "no samples"
+    return f"{total} samples: " + ", ".join(
+        f"{g} {100 * v / total:.0f}%" for g, v in sorted(hits.items(), key=lambda x: -x[1]) if v
+    )
+
+
+def _cursor(ticket_id: int) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(f"t:{ticket_id}".encode()).decode().rstrip("=")
+
+
+def _get_json(url: str, token: str, timeout: float) -> float:
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    t0 = time.perf_counter()
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        resp.read()
+        if resp.status != 200:
+            raise RuntimeError(f"{url}: {resp.status}")
+    return time.perf_counter() - t0
+
+
+# ---------------------------------------------------------------- the run
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.rows: list[Row] = []
+        self.dbname = f"tousu_bench_{os.getpid()}"
+        self.tmp = Path(tempfile.mkdtemp(prefix="tousu-bench-"))
+        self.servers: list[Server] = []
+        self.started = time.monotonic()
+        self.profiles: dict[str, str] = {}
+        self.spied = self.tmp / "profile.txt"
+
+    @property
+    def dsn(self) -> str:
+        return f"{PG}/{self.dbname}"
+
+    @property
+    def app_dsn(self) -> str:
+        """The same database as the app's login role (not a superuser: RLS applies)."""
+        scheme, rest = PG.split("://", 1)
+        host = rest.split("@", 1)[-1]
+        return f"{scheme}://{APP_ROLE}@{host}/{self.dbname}"
+
+    async def app_role(self) -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(f"{PG}/postgres")
+        try:
+            row = await conn.fetchrow(
+                "SELECT rolcanlogin FROM pg_roles WHERE rolname = $1", APP_ROLE
+            )
+            if row is None:
+                await conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER")
+            elif not row["rolcanlogin"]:
+                await conn.execute(f"ALTER ROLE {APP_ROLE} LOGIN")
+        except asyncpg.PostgresError:
+            pass  # created by a parallel run just now
+        finally:
+            await conn.close()
+
+    def sa_url(self, dsn: str) -> str:
+        return dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+    def server(self, *a: Any, **kw: Any) -> Server:
+        s = Server(*a, **kw)
+        self.servers.append(s)
+        return s
+
+    def rounds(self, n: int | None = None) -> range:
+        return range(n or self.args.rounds)
+
+    # ---- hot paths ------------------------------------------------------------------
+
+    def spy(self, case: str, srv: Server) -> subprocess.Popen[bytes] | None:
+        """With ``--profile``: py-spy samples the tousu server through one run of each
+        throughput case (its first round), raw stacks into a temporary file."""
+        if not self.args.profile or case in self.profiles or srv.proc is None:
+            return None
+        exe = shutil.which("py-spy") or str(Path(PY).parent / "py-spy")
+        self.spied = self.tmp / "profile.txt"
+        return subprocess.Popen(
+            [exe, "record", "--pid", str(srv.proc.pid), "--format", "raw", "--nonblocking",
+             "-d", str(max(1, round(self.args.seconds))), "-o", str(self.spied)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    def pair(self, case: str, tousu: Server, bare: Server, t_spec: dict[str, str],
+             b_spec: dict[str, str], advance: Any = None, note: str = "") -> None:  # fmt: skip
+        """Alternate tousu and bare for the configured rounds; ``advance`` re-seeds per-run
+        ids (each transition pool ticket is used once)."""
+        row = Row(case, note=note)
+        for _ in self.rounds():
+            for which, srv, spec, out in (("tousu", tousu, t_spec, row.tousu),
+                                          ("bare", bare, b_spec, row.bare)):  # fmt: skip
+                if advance:
+                    spec = {**spec, **advance(which)}
+                spec = {**spec, "BENCH_RUN": f"{which}-{time.monotonic_ns()}"}
+                spy = self.spy(case, srv) if which == "tousu" else None
+                load = wrk(srv.url, spec, self.args.seconds)
+                if spy is not None:
+                    spy.wait()
+                    self.profiles[case] = profile_summary(self.spied)
+                time.sleep(0.5)  # let requests still in flight finish before the other side
+                srv.sample_rss()
+                out.append(load.rps)
+                row.errors += load.errors if which == "tousu" else 0
+                if load.errors and which == "bare":
+                    row.note += f" bare errors {load.errors};"
+        log(f"{case}: tousu {row.tousu} bare {row.bare} ratio {row.ratio()} errors {row.errors}")
+        self.rows.append(row)
+
+    async def hot_paths(self, seed: Seed, tousu: Server, bare: Server, size: str) -> None:
+        tok = {"BENCH_TOKEN": CLERK}
+        create = {"BENCH_METHOD": "POST", "BENCH_BODY": CREATE_BODY}
+        self.pair("create `POST /api/tickets`", tousu, bare,
+                  {**create, **tok, "BENCH_PATH": "/api/tickets"},
+                  {**create, "BENCH_PATH": "/tickets"})  # fmt: skip
+        self.pair("create with Idempotency-Key", tousu, bare,
+                  {**create, **tok, "BENCH_PATH": "/api/tickets", "BENCH_IDEM": "1"},
+                  {**create, "BENCH_PATH": "/tickets", "BENCH_IDEM": "1"})  # fmt: skip
+        need = int(self.args.pool)
+
+        cursor = {k: v[0] for k, v in self.pools.items()}
+        per_run = need
+
+        def advance(which: str) -> dict[str, str]:
+            start = cursor[which]
+            cursor[which] += per_run
+            return {"BENCH_ID_START": str(start), "BENCH_ID_COUNT": str(per_run)}
+
+        triage = {"BENCH_METHOD": "POST", "BENCH_BODY": TRIAGE_BODY}
+        self.pair("transition `triage-valid`", tousu, bare,
+                  {**triage, **tok, "BENCH_PATH": "/api/tickets/{id}/triage-valid"},
+                  {**triage, "BENCH_PATH": "/tickets/{id}/triage-valid"}, advance,
+                  note=f"each ticket once; pool {per_run} per run")  # fmt: skip
+        lo, hi = await seed.conn.fetchrow(
+            "SELECT min(id), max(id) FROM tickets WHERE tenant_id = $1", seed.tid
+        )
+        rand = {"BENCH_ID_MODE": "rand", "BENCH_ID_START": str(lo), "BENCH_ID_COUNT": str(hi - lo)}
+        self.pair("GET one `GET /api/tickets/{id}`", tousu, bare,
+                  {**rand, **tok, "BENCH_PATH": "/api/tickets/{id}"},
+                  {**rand, "BENCH_PATH": "/tickets/{id}"})  # fmt: skip
+        self.pair(f"list 50, first page ({size})", tousu, bare,
+                  {**tok, "BENCH_PATH": "/api/tickets?limit=50"},
+                  {"BENCH_PATH": "/tickets?limit=50"})  # fmt: skip
+        deep = lo + (hi - lo) // 10
+        self.pair(f"list 50, deep page ({size})", tousu, bare,
+                  {**tok, "BENCH_PATH": f"/api/tickets?limit=50&cursor={_cursor(deep)}"},
+                  {"BENCH_PATH": f"/tickets?limit=50&before={deep}"})  # fmt: skip
+        self.pair(f"list 50, small tenant beside the big one ({size})", tousu, bare,
+                  {"BENCH_TOKEN": CB_CLERK, "BENCH_PATH": "/api/tickets?limit=50"},
+                  {"BENCH_PATH": f"/tickets?limit=50&tenant={seed.small}"})  # fmt: skip
+
+    # ---- reports and sweep -----------------------------------------------------------
+
+    async def reports(self, seed: Seed, tousu: Server, size: str) -> None:
+        start = dt.datetime(2026, 9, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+        end = dt.datetime(2026, 10, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+        month = await seed.conn.fetchval(
+            "SELECT count(*) FROM tickets WHERE tenant_id = $1 AND created_at >= $2 "
+            "AND created_at < $3", seed.tid, start, end)  # fmt: skip
+        for name, path, bare_sql in (
+            ("statistics", "/api/reports/stats", BARE_STATS),
+            ("KPIs", "/api/reports/kpis", BARE_KPIS),
+            ("bulletin", "/api/reports/bulletin", None),
+        ):
+            row = Row(f"{name} `{path}` ({size} tickets, {month:,} in the month)", unit="s")
+            for _ in self.rounds():
+                try:
+                    row.tousu.append(_get_json(f"{tousu.url}{path}?period={PERIOD}", CLERK,
+                                               self.args.report_timeout))  # fmt: skip
+                except Exception as exc:  # a timeout is the finding, not a crash
+                    row.note = f"tousu: {type(exc).__name__} after {self.args.report_timeout}s"
+                    row.errors += 1
+                    break
+                tousu.sample_rss()
+                if bare_sql:
+                    t0 = time.perf_counter()
+                    await seed.conn.fetch(bare_sql, seed.tid, start, end)
+                    row.bare.append(time.perf_counter() - t0)
+            if not bare_sql:
+                row.note = row.note or "no bare twin (composes statistics and KPIs)"
+            log(f"{row.case}: {row.tousu} vs {row.bare}")
+            self.rows.append(row)
+
+    async def sweep(self, seed: Seed, size: str) -> None:
+        from core.db import Database
+        from core.deadlines.sweep import sweep
+
+        due = await seed.due_clocks(1000)
+        running = await seed.conn.fetchval(
+            "SELECT count(*) FROM step_clocks WHERE tenant_id = $1 AND state = 'running'", seed.tid
+        )
+        db = Database(self.sa_url(self.app_dsn))
+        row = Row(f"sweep: 1,000 due among {running:,} running clocks ({size})", unit="s")
+        try:
+            for _ in self.rounds():
+                at = dt.datetime.now(dt.UTC)
+                t0 = time.perf_counter()
+                report = await sweep(db, at)
+                row.tousu.append(time.perf_counter() - t0)
+                if report.breached != len(due):
+                    row.note = f"tousu breached {report.breached}, expected {len(due)}"
+                await seed.reset_due(due)
+                t0 = time.perf_counter()
+                n = await seed.conn.fetchval(BARE_SWEEP, seed.tid, at)
+                row.bare.append(time.perf_counter() - t0)
+                assert n == len(due), n
+                await seed.reset_due(due)
+        finally:
+            await db.dispose()
+            await seed.conn.execute(
+                "UPDATE step_clocks SET state = 'cancelled', alarm_at = NULL, breached_at = NULL "
+                "WHERE id = ANY($1::int[])", due)  # fmt: skip
+        log(f"{row.case}: {row.tousu} vs {row.bare}")
+        self.rows.append(row)
+
+    # ---- processes -------------------------------------------------------------------
+
+    def scaling(self, env: dict[str, str]) -> None:
+        one = self.server("tousu-1p", "core.app:create_app", env, cores="0,1", workers=1)
+        two = self.server("tousu-2p", "core.app:create_app", env, cores="0,1", workers=2)
+        one.start("/health")
+        two.start("/health")
+        try:
+            create = {"BENCH_METHOD": "POST", "BENCH_BODY": CREATE_BODY, "BENCH_TOKEN": CLERK,
+                      "BENCH_PATH": "/api/tickets"}  # fmt: skip
+            for srv in (one, two):  # first requests import and load plugins
+                wrk(srv.url, create, 2)
+            row = Row("create: 2 server processes ÷ 1 (both on cores 0–1, wrk shares core 1)",
+                      note="ratio = 2 processes ÷ 1")  # fmt: skip
+            for _ in self.rounds():
+                row.bare.append(wrk(one.url, create, self.args.seconds).rps)
+                row.tousu.append(wrk(two.url, create, self.args.seconds).rps)
+            log(f"{row.case}: {row.tousu} vs {row.bare}")
+            self.rows.append(row)
+            two.sample_rss()
+            self.rss_two = (
+                max(two.peak.get(p, 0.0) for p in _children(two.proc.pid)) if two.proc else 0.0
+            )  # type: ignore[union-attr]
+        finally:
+            one.stop()
+            two.stop()
+
+    def sqlite_case(self) -> None:
+        db = self.tmp / "tousu.db"
+        env = {
+            "DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+            "TOUSU_TENANTS_DIR": str(ROOT / "tenants"),
+        }
+        subprocess.run([PY, "-m", "core.cli", "tenants", "sync"], cwd=ROOT,
+                       env={**os.environ, **env},
+                       check=True, capture_output=True)  # fmt: skip
+        bare_db = self.tmp / "bare.db"
+        with sqlite3.connect(db) as conn:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            tid = conn.execute("SELECT id FROM tenants WHERE slug = ?", (TENANT,)).fetchone()[0]
+            uid = conn.execute("SELECT id FROM users WHERE tenant_id = ? AND username = 'clerk'",
+                               (tid,)).fetchone()[0]  # fmt: skip
+            sid = conn.execute("SELECT id FROM staff WHERE tenant_id = ? AND code = 'GW-S001'",
+                               (tid,)).fetchone()[0]  # fmt: skip
+        shutil.copy(db, bare_db)
+        tousu = self.server("tousu-sqlite", "core.app:create_app", env)
+        bare = self.server("bare-sqlite", "bench.bare_app:create_app",
+                           {"BARE_DSN": str(bare_db), "BARE_TENANT": str(tid),
+                            "BARE_USER": str(uid), "BARE_STAFF": str(sid)})  # fmt: skip
+        tousu.start("/health")
+        bare.start("/tickets/1")
+        try:
+            create = {"BENCH_METHOD": "POST", "BENCH_BODY": CREATE_BODY}
+            self.pair("SQLite create (embedded default) vs bare aiosqlite", tousu, bare,
+                      {**create, "BENCH_TOKEN": CLERK, "BENCH_PATH": "/api/tickets"},
+                      {**create, "BENCH_PATH": "/tickets"})  # fmt: skip
+            self.rss_sqlite = tousu.worker_rss()
+        finally:
+            tousu.stop()
+            bare.stop()
+
+    # ---- main ------------------------------------------------------------------------
+
+    async def run(self) -> str:
+        import asyncpg
+
+        admin = await asyncpg.connect(f"{PG}/postgres")
+        await admin.execute(f'CREATE DATABASE "{self.dbname}"')
+        try:
+            return await self._run()
+        finally:
+            for s in self.servers:
+                s.stop()
+            if not self.args.keep:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{self.dbname}" WITH (FORCE)')
+            await admin.close()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    async def _run(self) -> str:
+        import asyncpg
+
+        owner = {"DATABASE_URL": self.sa_url(self.dsn), "TOUSU_TENANTS_DIR": str(ROOT / "tenants")}
+        log(f"database {self.dbname}: migrate and load tenants/")
+        subprocess.run([PY, "-m", "core.cli", "tenants", "sync"], cwd=ROOT,  # noqa: ASYNC221
+                       env={**os.environ, **owner}, check=True, capture_output=True)  # fmt: skip
+        # tousu serves as its app role, as deployed: row-level security on
+        # (docs/database-security.md)
+        await self.app_role()
+        env = {**owner, "DATABASE_URL": self.sa_url(self.app_dsn)}
+        conn = await asyncpg.connect(self.dsn)
+        seed = Seed(conn)
+        await seed.ids()
+        t0 = time.monotonic()
+        await seed.tickets(seed.small, seed.small_clerk, seed.small_depts, 2000)
+        await seed.tickets(seed.tid, seed.clerk, seed.depts, 100_000)
+        # transition pools first: nothing else writes tickets now, so their ids are contiguous
+        self.pools = {w: await seed.pool(self.args.pool * self.args.rounds)
+                      for w in ("tousu", "bare")}  # fmt: skip
+        await conn.execute("ANALYZE")
+        log(f"seeded 100k in {time.monotonic() - t0:.1f}s")
+
+        tousu = self.server("tousu", "core.app:create_app", env)
+        bare = self.server("bare", "bench.bare_app:create_app",
+                           {"BARE_DSN": self.dsn, "BARE_TENANT": str(seed.tid),
+                            "BARE_USER": str(seed.clerk),
+                            "BARE_STAFF": str(seed.staff)})  # fmt: skip
+        await conn.execute(
+            "INSERT INTO counters (tenant_id, name, value) VALUES ($1, $2, 0) "
+            "ON CONFLICT DO NOTHING", seed.tid, f"bare-{dt.datetime.now(dt.UTC).year}")  # fmt: skip
+        tousu.start("/health")
+        bare.start("/tickets/1")
+        warm = {"BENCH_TOKEN": CLERK, "BENCH_PATH": "/api/tickets?limit=50"}
+        wrk(tousu.url, warm, 2)
+        wrk(bare.url, {"BENCH_PATH": "/tickets?limit=50"}, 2)
+
+        await self.hot_paths(seed, tousu, bare, "100k")
+        await self.reports(seed, tousu, "100k")
+        await self.sweep(seed, "100k")
+        self.rss = tousu.worker_rss()
+        self.rss_bare = bare.worker_rss()
+        tousu.stop()
+        bare.stop()
+
+        self.scaling(env)
+        self.sqlite_case()
+
+        if not self.args.quick:
+            t0 = time.monotonic()
+            for _ in range(9):
+                await seed.tickets(seed.tid, seed.clerk, seed.depts, 100_000)
+            await conn.execute("ANALYZE")
+            log(f"seeded to 1M in {time.monotonic() - t0:.1f}s")
+            tousu.start("/health")
+            try:
+                await self.reports(seed, tousu, "1M")
+                await self.sweep(seed, "1M")
+                bare.start("/tickets/1")
+                lo = await conn.fetchval(
+                    "SELECT min(id) FROM tickets WHERE tenant_id = $1", seed.tid
+                )
+                deep = lo + 50_000
+                tok = {"BENCH_TOKEN": CLERK}
+                self.pair("list 50, first page (1M)", tousu, bare,
+                          {**tok, "BENCH_PATH": "/api/tickets?limit=50"},
+                          {"BENCH_PATH": "/tickets?limit=50"})  # fmt: skip
+                self.pair("list 50, deep page (1M)", tousu, bare,
+                          {**tok, "BENCH_PATH": f"/api/tickets?limit=50&cursor={_cursor(deep)}"},
+                          {"BENCH_PATH": f"/tickets?limit=50&before={deep}"})  # fmt: skip
+                self.pair("list 50, small tenant beside the big one (1M)", tousu, bare,
+                          {"BENCH_TOKEN": CB_CLERK, "BENCH_PATH": "/api/tickets?limit=50"},
+                          {"BENCH_PATH": f"/tickets?limit=50&tenant={seed.small}"})  # fmt: skip
+                self.rss = max(self.rss, tousu.worker_rss())
+            finally:
+                tousu.stop()
+                bare.stop()
+        await conn.close()
+
+        rss = Row("peak RSS per server process", unit="MB", note=(
+            f"tousu PostgreSQL {self.rss:.0f} MB, 2-process workers {self.rss_two:.0f} MB each, "
+            f"SQLite {self.rss_sqlite:.0f} MB; bare {self.rss_bare:.0f} MB"))  # fmt: skip
+        self.rows.append(rss)
+        took = time.monotonic() - self.started
+        head = (
+            f"tousu bench — {'quick' if self.args.quick else 'full'} run, "
+            f"{self.args.rounds} rounds × {self.args.seconds}s per side, wrk -t1 -c16, "
+            f"server on core {SERVER_CORES}, wrk on core {LOAD_CORES}; took {took / 60:.1f} min"
+        )
+        prof = "".join(f"- {case}: {text}\n" for case, text in self.profiles.items())
+        prof = f"\npy-spy, tousu server, first round of each case:\n\n{prof}" if prof else ""
+        return f"{head}\n\n{table(self.rows)}\n{prof}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="bench/run", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    p.add_argument("--quick", action="store_true", help="100k tickets only, short runs")
+    p.add_argument("--seconds", type=float, default=None, help="wrk duration per run")
+    p.add_argument("--rounds", type=int, default=None, help="tousu/bare alternations per case")
+    p.add_argument("--pool", type=int, default=None, help="transition tickets per run")
+    p.add_argument("--report-timeout", type=float, default=60.0, dest="report_timeout")
+    p.add_argument("--keep", action="store_true", help="keep the database")
+    p.add_argument("--profile", action="store_true",
+                   help="sample the tousu server with py-spy (pip install py-spy)")  # fmt: skip
+    p.add_argument("--out", type=Path, help="also write the table to this file")
+    args = p.parse_args(argv)
+    args.seconds = args.seconds or (3.0 if args.quick else 6.0)
+    args.rounds = args.rounds or (2 if args.quick else 3)
+    args.pool = args.pool or int(1500 * args.seconds)
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+    with contextlib.suppress(OSError):
+        os.sched_setaffinity(0, {int(LOAD_CORES)})
+    sys.path.insert(0, str(ROOT))
+    out = asyncio.run(Bench(args).run())
+    print(out)
+    if args.out:
+        args.out.write_text(out, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
