@@ -275,9 +275,13 @@ def make_operator(api: Api, name: str | None = None) -> dict[str, str]:
 
 
 def small_tenant(slug: str, prefix: str, plugin: str = "utility") -> dict[str, Any]:
-    """A minimal tenant document (as ``POST /api/tenants`` takes) with a manager, an admin
-    and a clerk whose demo keys are ``{slug}-{username}-test-key-0001``."""
-    keys = {u: f"{slug}-{u}-test-key-0001" for u in ("manager", "admin", "clerk")}
+    """A minimal tenant document (as ``POST /api/tenants`` takes): one department ``desk``,
+    one staff member ``S1`` (no user) and users manager, admin, clerk, supervisor and head (the
+    desk's department head), whose demo keys are ``{slug}-{username}-test-key-0001``."""
+    keys = {
+        u: f"{slug}-{u}-test-key-0001"
+        for u in ("manager", "admin", "clerk", "supervisor", "head")
+    }
     return {
         "slug": slug,
         "name": f"测试公司 {slug}",
@@ -289,7 +293,11 @@ def small_tenant(slug: str, prefix: str, plugin: str = "utility") -> dict[str, A
             {"username": "manager", "roles": ["manager"], "demo_key": keys["manager"]},
             {"username": "admin", "roles": ["tenant_admin"], "demo_key": keys["admin"]},
             {"username": "clerk", "roles": ["clerk"], "department": "desk",
-             "staff": "S1", "demo_key": keys["clerk"]},
+             "demo_key": keys["clerk"]},
+            {"username": "supervisor", "roles": ["supervisor"], "department": "desk",
+             "demo_key": keys["supervisor"]},
+            {"username": "head", "roles": ["department_head"], "department": "desk",
+             "demo_key": keys["head"]},
         ],
     }  # fmt: skip
 

@@ -10,12 +10,15 @@ rounds on both backends.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import threading
 from collections import Counter
 from typing import Any
 
 from conftest import graded_citybus, make_operator, small_tenant
+
+from core import clock
 
 ROUNDS = 20
 RACERS = 10
@@ -174,3 +177,90 @@ def test_ledger_run_at_once_runs_the_month_once(api):
             if r.status_code == 200:
                 assert r.json()["created"] is False
                 assert r.json()["statements"] == created["statements"]
+
+
+def test_pay_change_and_ledger_run_at_once_stay_consistent(api):
+    """A month's pay is fixed once its run is done (409 after it). Set at the same moment as
+    the run, a pay change either lands before the run — which then deducts from it — or is
+    refused: never accepted and then ignored. A fresh utility tenant (carry-over by rule
+    [002 第二十八条]) whose staff member owes 500 yuan; months in order."""
+    op = make_operator(api)
+    slug = f"pay-{secrets.token_hex(3)}"
+    prefix = "P" + "".join(chr(65 + int(c, 16) % 26) for c in secrets.token_hex(2))
+    r = api.client.post("/api/tenants", json=small_tenant(slug, prefix), headers=op)
+    assert r.status_code == 201, r.text
+
+    def h(user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {slug}-{user}-test-key-0001"}
+
+    def act(user: str, t: dict[str, Any], action: str, **body: Any) -> dict[str, Any]:
+        r = api.client.post(f"/api/tickets/{t['id']}/{action}",
+                            json={"version": t["version"]} | body, headers=h(user))  # fmt: skip
+        assert r.status_code == 200, f"{action}: {r.text}"
+        return r.json()  # type: ignore[no-any-return]
+
+    # The fine is decided in January 2020 (the clock moved), so the months run below, in
+    # order from then, are all in the past and each has S1's carried-over debt.
+    clock.travel_to(dt.datetime(2020, 1, 6, 2, 0, tzinfo=dt.UTC))
+    r = api.client.post(
+        "/api/tickets",
+        json={"channel": "hotline_95598", "description": "抄表员态度差", "accused_staff": ["S1"],
+              "accused_department": "desk",
+              "complainant": {"name": "钱七", "contact": "13900003333"}},
+        headers=h("clerk"),
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    t = act("clerk", r.json(), "triage-valid", category="meter_reading", severity="general",
+            facets={"commitment_breach": "other", "verified_responsibility": "verified"})  # fmt: skip
+    t = act("clerk", t, "register", reason="on_site")
+    t = act("supervisor", t, "review")
+    t = act("clerk", t, "dispatch", department="desk")
+    t = act("head", t, "first-contact", note="called")
+    t = act("head", t, "grade", findings="established",
+            grades=[{"staff": "S1", "grade": "main", "findings": "rude",
+                     "offence": "general_poor_attitude"}])  # fmt: skip
+    pen = api.client.get(f"/api/tickets/{t['id']}/penalties", headers=h("manager")).json()
+    p = next(x for x in pen if x["status"] == "proposed")
+    r = api.client.post(f"/api/penalties/{p['id']}/adjust",
+                        json={"amount_yuan": "500.00", "reason": "test"},
+                        headers=h("manager"))  # fmt: skip
+    assert r.status_code == 200, r.text
+    clock.reset()
+
+    outcomes = Counter()
+    for i in range(ROUNDS // 2):
+        period = f"{2020 + i // 12}-{i % 12 + 1:02d}"
+        barrier = threading.Barrier(RACERS)
+        results: list[Any] = [None] * RACERS
+
+        def go(
+            k: int, period: str = period, barrier: Any = barrier, results: Any = results
+        ) -> None:
+            barrier.wait()
+            if k % 2:
+                results[k] = api.client.post(
+                    "/api/ledger/runs", json={"period": period}, headers=h("manager")
+                )
+            else:
+                results[k] = api.client.put(
+                    f"/api/staff/S1/pay/{period}", json={"amount_yuan": "10.00"}, headers=h("admin")
+                )
+
+        threads = [threading.Thread(target=go, args=(k,)) for k in range(RACERS)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(timeout=60)
+        runs = [r for k, r in enumerate(results) if k % 2]
+        pays = [r for k, r in enumerate(results) if not k % 2]
+        assert sorted(r.status_code for r in runs) == [200] * (RACERS // 2 - 1) + [201]
+        assert {r.status_code for r in pays} <= {200, 409}, [r.text for r in pays]
+        line = next(r.json() for r in runs if r.status_code == 201)["statements"]
+        s1 = next(x for x in line if x["staff"] == "S1")
+        accepted = any(r.status_code == 200 for r in pays)
+        assert s1["pay_yuan"] == ("10.00" if accepted else "0.00"), (s1, [r.text for r in pays])
+        outcomes[accepted] += 1
+        # After the run the month's pay is fixed.
+        r = api.client.put(f"/api/staff/S1/pay/{period}", json={"amount_yuan": "1.00"},
+                           headers=h("admin"))  # fmt: skip
+        assert r.status_code == 409, r.text

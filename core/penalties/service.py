@@ -341,6 +341,9 @@ async def set_pay(
     staff = await scope.scalar(select(Staff).where(Staff.code == staff_code))
     if staff is None:
         raise NotFound(f"no staff member {staff_code!r}", field="staff")
+    # Serialised with the deduction runs: a pay change that passed the check below while a
+    # run of its month was reading the old pay would be accepted and then ignored.
+    await _ledger_lock(scope)
     if await scope.scalar(select(DeductionRun.id).where(DeductionRun.period == period)):
         raise Conflict(
             f"the deduction run for {period} is done; its pay can no longer change",
