@@ -64,6 +64,24 @@ def forget(key_hash: str | None = None) -> None:
         _cache.pop(key_hash, None)
 
 
+async def revoke_keys(db: Database, user_id: int, redis_url: str | None = None) -> int:
+    """Revoke every active key of a user; returns how many. The keys stop working in this
+    process at once (and, see :func:`forget`, in every other)."""
+    from core.db import utcnow
+
+    async with db.cross_tenant() as session:
+        keys = list(
+            await session.scalars(
+                select(ApiKey).where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
+            )
+        )
+        for key in keys:
+            key.revoked_at = utcnow()
+    for key in keys:
+        forget(key.key_hash)
+    return len(keys)
+
+
 async def resolve(db: Database, token: str) -> Principal | None:
     key_hash = hash_token(token)
     hit = _cache.get(key_hash)

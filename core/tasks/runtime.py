@@ -14,17 +14,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import AsyncIterator
 from typing import Any
 
 from core.db import Database
 from core.deadlines.sweep import sweep
+from core.settings import load_settings
 from core.tasks.relay import relay_once
 
 log = logging.getLogger("tousu.tasks")
-SWEEP_SECONDS = float(os.environ.get("TOUSU_SWEEP_SECONDS", "30"))
-RELAY_SECONDS = float(os.environ.get("TOUSU_RELAY_SECONDS", "1"))
+SWEEP_SECONDS = load_settings().sweep_seconds
+RELAY_SECONDS = load_settings().relay_seconds
 
 
 @contextlib.asynccontextmanager

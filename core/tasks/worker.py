@@ -11,8 +11,6 @@ service functions, which are idempotent (delivery is at least once).
 
 from __future__ import annotations
 
-import os
-
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
@@ -29,15 +27,15 @@ def make_broker(redis_url: str | None) -> dramatiq.Broker:
     one Redis apart), else the in-memory broker of the embedded default."""
     broker: dramatiq.Broker
     if redis_url:
-        namespace = os.environ.get("TOUSU_REDIS_NAMESPACE", "tousu")
+        config = load_settings()
         # A dead worker's unacked messages go back on the queue once it has missed
         # heartbeats for this long, checked on this share (per million) of broker commands;
         # dramatiq's defaults (60 s, 0.1%) can leave them stuck for minutes.
         broker = RedisBroker(
             url=redis_url,
-            namespace=namespace,
-            heartbeat_timeout=int(os.environ.get("TOUSU_REDIS_HEARTBEAT_MS", "30000")),
-            maintenance_chance=int(os.environ.get("TOUSU_REDIS_MAINTENANCE_CHANCE", "20000")),
+            namespace=config.redis_namespace,
+            heartbeat_timeout=config.redis_heartbeat_ms,
+            maintenance_chance=config.redis_maintenance_chance,
         )
     else:
         broker = StubBroker()
