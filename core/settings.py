@@ -130,6 +130,48 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         float, Env("TOUSU_RELAY_SECONDS", "seconds between outbox relay passes", ge=0.01)
     ] = 1.0
 
+    # -- logs and metrics ------------------------------------------------------------------
+    log_format: Annotated[
+        str,
+        Env(
+            "TOUSU_LOG_FORMAT",
+            "json, console, or auto: JSON unless on a terminal",
+            choices=("auto", "json", "console"),
+        ),
+    ] = "auto"
+    log_level: Annotated[
+        str,
+        Env(
+            "TOUSU_LOG_LEVEL",
+            "least severe level logged",
+            choices=("debug", "info", "warning", "error"),
+        ),
+    ] = "info"
+    worker_metrics_port: Annotated[
+        int,
+        Env(
+            "TOUSU_WORKER_METRICS_PORT",
+            "`tousu worker` serves Prometheus metrics here; 0: off",
+            ge=0,
+            le=65535,
+        ),
+    ] = 0
+    metrics_token: Annotated[
+        str,
+        Env("TOUSU_METRICS_TOKEN", "bearer token GET /metrics requires; unset: open", secret=True),
+    ] = ""
+    # -- notifications (email through the platform's SMTP relay) --------------------------
+    smtp_host: Annotated[str, Env("TOUSU_SMTP_HOST", "SMTP relay for email; unset: no email")] = ""
+    smtp_port: Annotated[int, Env("TOUSU_SMTP_PORT", "SMTP relay port", ge=1, le=65535)] = 25
+    smtp_username: Annotated[str, Env("TOUSU_SMTP_USERNAME", "SMTP login, if any")] = ""
+    smtp_password: Annotated[
+        str, Env("TOUSU_SMTP_PASSWORD", "SMTP password, if any", secret=True)
+    ] = ""
+    smtp_from: Annotated[str, Env("TOUSU_SMTP_FROM", "sender when a tenant names none")] = (
+        "tousu@localhost"
+    )
+    smtp_starttls: Annotated[bool, Env("TOUSU_SMTP_STARTTLS", "upgrade to TLS (STARTTLS)")] = False
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

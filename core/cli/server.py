@@ -77,6 +77,7 @@ def serve(
     host = host or settings.host
     sock = bind(host, settings.port if port is None else port)
     bound_port = sock.getsockname()[1]
+    _configure_logs(settings)
     try:
         migrate_db(settings)
         if (
@@ -101,13 +102,24 @@ def serve(
         sock.close()
 
 
+def _configure_logs(settings: Settings) -> None:
+    """Long-running commands log JSON lines (a console format on a terminal)."""
+    from core import logs
+
+    logs.configure(settings.log_format, settings.log_level)
+
+
 def _run_uvicorn(settings: Settings, sock: socket.socket, background: bool) -> None:
     import uvicorn
 
     from core.app import create_app
 
     config = uvicorn.Config(
-        create_app(settings, background=background), log_level="info", lifespan="on"
+        create_app(settings, background=background),
+        log_level=settings.log_level,
+        log_config=None,  # our structlog setup (core.logs) formats uvicorn's lines too
+        access_log=False,  # core.logs.request_context writes one line per request
+        lifespan="on",
     )
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -157,8 +169,21 @@ def worker(
         "--threads",
         str(threads),
     ]
+    env = dict(os.environ)
+    if settings.worker_metrics_port:
+        # dramatiq's Prometheus middleware serves every worker process's metrics from one
+        # port; the processes share them through prometheus_client's multiprocess folder.
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="tousu-worker-metrics-")
+        env.update(
+            dramatiq_prom_host=settings.host,
+            dramatiq_prom_port=str(settings.worker_metrics_port),
+            dramatiq_prom_db=folder,
+            PROMETHEUS_MULTIPROC_DIR=folder,
+        )
     sys.stdout.flush()
-    os.execv(sys.executable, argv)
+    os.execve(sys.executable, argv, env)
 
 
 def scheduler() -> None:
@@ -174,6 +199,8 @@ def scheduler() -> None:
             "sweeps in-process)"
         )
     from core.tasks.runtime import run_scheduler
+
+    _configure_logs(settings)
 
     def _stop(*_: object) -> None:
         raise KeyboardInterrupt

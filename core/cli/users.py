@@ -115,12 +115,11 @@ async def _revoke_keys(tenant: str | None, username: str) -> int:
     from core.db import Database
     from core.people.auth import revoke_keys
 
-    settings = base.settings()
-    db = Database(settings.database_url)
+    db = Database(base.settings().database_url)
     try:
         async with db.cross_tenant() as session:
             user = await _find_user(session, tenant, username)
-        return await revoke_keys(db, user.id, redis_url=settings.redis_url)
+        return await revoke_keys(db, user.id)
     finally:
         await db.dispose()
 

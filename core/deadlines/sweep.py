@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import select
 
+from core import metrics
 from core.audit import AuditEvent
 from core.db import Database, TenantScope, utcnow
 from core.deadlines import engine, escalation
@@ -102,6 +103,7 @@ async def _sweep_tenant(
             )
             await escalation.on_breach(scope, hooks, ticket, clock)
             report.breached += 1
+            metrics.clock_breached(scope.tenant_id)
         elif clock.warned_at is None:
             urgent = ticket.severity in table.urgent_severities
             if urgent or cal.in_working_hours(now):

@@ -33,7 +33,8 @@ def message_for(event: OutboxEvent) -> dramatiq.Message:  # type: ignore[type-ar
         actor_name="deliver_outbox",
         args=(event.id, event.tenant_id),
         kwargs={},
-        options={},
+        # The job logs (and writes) with the request id of the change (core.logs).
+        options={"request_id": event.request_id} if event.request_id else {},
     )
 
 

@@ -17,8 +17,10 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from core import metrics
 from core.db import Database
 from core.deadlines.sweep import sweep
+from core.notify.outbound import dispatch
 from core.settings import load_settings
 from core.tasks.relay import relay_once
 
@@ -42,9 +44,11 @@ async def embedded(db: Database) -> AsyncIterator[None]:
         while True:
             try:
                 await relay_once(db, tasks.broker)
+                await dispatch(db, tasks.broker)  # email/SMS due (core.notify)
                 now = asyncio.get_running_loop().time()
                 if now - last_sweep >= SWEEP_SECONDS:
-                    await sweep(db)
+                    with metrics.SWEEP_SECONDS.time():
+                        await sweep(db)
                     last_sweep = now
             except Exception:  # keep the loop alive; the next pass retries
                 log.exception("background pass failed")
@@ -75,6 +79,7 @@ def run_scheduler(database_url: str, redis_url: str) -> None:
         report = loop.run_until_complete(relay_once(db, broker))
         if report.sent or report.error:
             log.info("relay: sent %s, pending %s %s", report.sent, report.failed, report.error)
+        loop.run_until_complete(dispatch(db, broker))  # email/SMS due (core.notify)
 
     def enqueue_sweep() -> None:
         import dramatiq
@@ -96,5 +101,10 @@ def run_scheduler(database_url: str, redis_url: str) -> None:
     log.info("scheduler: relay every %ss, sweep every %ss", RELAY_SECONDS, SWEEP_SECONDS)
     try:
         scheduler.start()
+    except KeyboardInterrupt:
+        # Ctrl-C / SIGTERM (tousu scheduler turns it into this): let a running relay pass
+        # finish on the loop before the loop is used to close the pool, then re-raise.
+        scheduler.shutdown(wait=True)
+        raise
     finally:
         loop.run_until_complete(db.dispose())

@@ -14,6 +14,7 @@ import httpx
 import msgspec
 from sqlalchemy import select
 
+from core import metrics
 from core.db import Database, utcnow
 from core.tasks.models import OutboxEvent, Webhook, WebhookDelivery
 
@@ -107,6 +108,7 @@ async def deliver(
             delivery.status, delivery.delivered_at, delivery.error = "delivered", utcnow(), ""
         else:
             delivery.error = error[:500]
+            metrics.webhook_failed(tenant_id)
             if delivery.attempts >= MAX_ATTEMPTS:
                 delivery.status = "failed"
         status = delivery.status
