@@ -76,7 +76,7 @@ def create_app(
             *NOTIFY_ROUTES,
         ],
         middleware=[
-            logs.request_context,  # X-Request-ID, bound for every log line; access line
+            logs.request_context,  # X-Request-ID, bound for every log line
             metrics.http_middleware(),  # latency by route template
             DefineMiddleware(BearerAuth, exclude=PUBLIC),
         ],
@@ -89,6 +89,7 @@ def create_app(
             description="Authenticate with `Authorization: Bearer <token>`.",
         ),
         on_shutdown=[_dispose],
+        before_send=[logs.before_send],  # echoes X-Request-ID, writes the access line
         lifespan=[_auth_invalidation, _background],
         debug=False,
         logging_config=None,

@@ -68,8 +68,16 @@ def _scrub(value: Any, depth: int = 0) -> Any:
     return value
 
 
+SQL_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "asyncpg")
+"""Loggers whose debug lines carry statements with their parameters (people's data)."""
+
+
 def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """structlog processor: no token, password or personal identity leaves in a log line."""
+    logger = str(event_dict.get("logger", ""))
+    if logger.startswith(SQL_LOGGERS) and event_dict.get("level") in ("debug", "info"):
+        # Statement traces carry bound values (names, phone numbers): say that one ran.
+        event_dict["event"] = "sql statement (parameters not logged)"
     for key in list(event_dict):
         if key in ("request_id", "tenant", "user", "level", "logger", "timestamp"):
             continue
@@ -192,55 +200,60 @@ def bind(**values: Any) -> None:
     structlog.contextvars.bind_contextvars(**values)
 
 
+_ID_KEY = "tousu.request_id"
+_STARTED_KEY = "tousu.started"
+
+
+def _header(scope: Any) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == b"x-request-id":
+            return str(value.decode("latin-1"))
+    return None
+
+
 def request_context(app: Any) -> Any:
-    """ASGI middleware: a request id per request (from/as ``X-Request-ID``, echoed on the
-    response), bound for every log line of the request, and one access line at the end
-    (method, route, status, duration)."""
+    """ASGI middleware: a request id per request (from/as ``X-Request-ID``), bound for
+    every log line of the request. :func:`before_send` echoes it and writes the access
+    line, so responses made from exceptions (a 401 from authentication) carry it too."""
     import time
 
-    access = get("tousu.access")
-
     async def middleware(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        header = None
-        for key, value in scope.get("headers", []):
-            if key == b"x-request-id":
-                header = value.decode("latin-1")
-                break
-        request_id = accept_request_id(header)
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        token = REQUEST_ID.set(request_id)
-        status = 500
-        started = time.perf_counter()
-
-        async def send_with_id(message: Any) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = [
-                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"
-                ]
-                headers.append((b"x-request-id", request_id.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        try:
-            await app(scope, receive, send_with_id)
-        finally:
-            access.info(
-                "request",
-                method=scope.get("method"),
-                route=scope.get("path_template") or scope.get("path"),
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
-            REQUEST_ID.reset(token)
+        if scope["type"] == "http":
+            request_id = accept_request_id(_header(scope))
+            scope[_ID_KEY], scope[_STARTED_KEY] = request_id, time.perf_counter()
+            # A request runs in a task of its own: bindings made here and below (tenant,
+            # user) last until its response is sent, and go with it.
             structlog.contextvars.clear_contextvars()
+            structlog.contextvars.bind_contextvars(request_id=request_id)
+            REQUEST_ID.set(request_id)
+        await app(scope, receive, send)
 
     return middleware
+
+
+async def before_send(message: Any, scope: Any) -> None:
+    """Litestar ``before_send`` hook: every response gets ``X-Request-ID``, and every
+    request one access line (method, route template, status, duration)."""
+    import time
+
+    if message["type"] != "http.response.start" or scope.get("type") != "http":
+        return
+    request_id = scope.get(_ID_KEY)
+    if request_id is None:  # not routed (404/405): no middleware ran
+        request_id = accept_request_id(_header(scope))
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+    headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+    headers.append((b"x-request-id", request_id.encode()))
+    message["headers"] = headers
+    started = scope.get(_STARTED_KEY)
+    get("tousu.access").info(
+        "request",
+        method=scope.get("method"),
+        route=scope.get("path_template") or scope.get("path"),
+        status=message["status"],
+        duration_ms=round((time.perf_counter() - started) * 1000, 2) if started else None,
+    )
 
 
 # -- dramatiq ------------------------------------------------------------------------------

@@ -168,6 +168,7 @@ def worker(
         str(processes),
         "--threads",
         str(threads),
+        "--skip-logging",  # core.logs configures JSON lines in each worker process
     ]
     env = dict(os.environ)
     if settings.worker_metrics_port:
@@ -241,12 +242,14 @@ def sweep(
 
 
 async def _sweep(settings: Settings, moment: object) -> object:
+    from core import metrics
     from core.db import Database
     from core.deadlines.sweep import sweep as run_sweep
 
     db = Database(settings.database_url)
     try:
-        return await run_sweep(db, moment)  # type: ignore[arg-type]
+        with metrics.SWEEP_SECONDS.time():
+            return await run_sweep(db, moment)  # type: ignore[arg-type]
     finally:
         await db.dispose()
 
