@@ -1,7 +1,7 @@
 """notifications: settings, preferences, outbound messages; request ids on outbox and ticket events
 
 Revision ID: 0006_ops
-Revises: 0005
+Revises: 0006_dbguard_prefix
 Create Date: 2026-11-30 10:31:52.508255
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0006_ops'
-down_revision = '0005'
+down_revision = '0006_dbguard_prefix'
 branch_labels = None
 depends_on = None
 
