@@ -1,6 +1,6 @@
 """notifications: settings, preferences, outbound messages; request ids on outbox and ticket events
 
-Revision ID: 0006_ops
+Revision ID: 0007_ops
 Revises: 0006_dbguard_prefix
 Create Date: 2026-11-30 10:31:52.508255
 """
@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0006_ops'
+revision = '0007_ops'
 down_revision = '0006_dbguard_prefix'
 branch_labels = None
 depends_on = None
