@@ -74,6 +74,7 @@ SQL_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "asyncpg")
 
 def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """structlog processor: no token, password or personal identity leaves in a log line."""
+    event_dict.pop("color_message", None)  # uvicorn's ANSI duplicate of the event
     logger = str(event_dict.get("logger", ""))
     if logger.startswith(SQL_LOGGERS) and event_dict.get("level") in ("debug", "info"):
         # Statement traces carry bound values (names, phone numbers): say that one ran.
@@ -171,6 +172,8 @@ def configure(
         lib.handlers = []
         lib.propagate = True
     logging.getLogger("tousu").setLevel(numeric)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # start-up noise
+    logging.getLogger("aiosqlite").setLevel(max(numeric, logging.INFO))  # per-statement noise
     _configured = (fmt, numeric)
 
 

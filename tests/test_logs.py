@@ -49,6 +49,10 @@ def test_the_redacting_processor_masks_secrets_and_people() -> None:
     assert out["request_id"] == "r-1" and out["tenant"] == "greenwood" and out["user"] == "clerk"
     assert out["count"] == 3 and out["password"] == "***" and out["complainant"] == "***"
     assert "got Authorization: Bearer ***" in out["event"]
+    # Statement traces (aiosqlite/SQLAlchemy debug lines) carry bound values: never shown.
+    sql = {"event": "executing INSERT INTO tickets VALUES (?, ?) ('欧阳娜娜', '7栋1单元')",
+           "logger": "aiosqlite", "level": "debug"}
+    assert "欧阳娜娜" not in json.dumps(redact(None, "debug", sql), ensure_ascii=False)
 
 
 def _walk(server: Server, headers: dict[str, str]) -> tuple[dict[str, Any], list[str]]:

@@ -96,7 +96,9 @@ def serve(
             typer.echo(
                 "Background work: run `tousu scheduler` and `tousu worker` beside this server."
             )
-        typer.echo(f"Listening on http://{host}:{bound_port}", err=True)
+        from core.logs import get
+
+        get("tousu").info("listening", url=f"http://{host}:{bound_port}")
         _run_uvicorn(settings, sock, background)
     finally:
         sock.close()
