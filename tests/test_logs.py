@@ -15,8 +15,8 @@ from opskit.procs import Server, env_with
 from sqlalchemy import select
 
 from core.logs import redact
-from core.tasks.models import OutboxEvent
-from core.tasks.relay import relay_once
+from core.notify.models import OutboundMessage
+from core.notify.outbound import dispatch
 
 TENANT = "greenwood"
 COMPLAINANT = {"name": "欧阳娜娜", "contact": "13912345678", "address": "7栋1单元"}
@@ -50,8 +50,11 @@ def test_the_redacting_processor_masks_secrets_and_people() -> None:
     assert out["count"] == 3 and out["password"] == "***" and out["complainant"] == "***"
     assert "got Authorization: Bearer ***" in out["event"]
     # Statement traces (aiosqlite/SQLAlchemy debug lines) carry bound values: never shown.
-    sql = {"event": "executing INSERT INTO tickets VALUES (?, ?) ('欧阳娜娜', '7栋1单元')",
-           "logger": "aiosqlite", "level": "debug"}
+    sql = {
+        "event": "executing INSERT INTO tickets VALUES (?, ?) ('欧阳娜娜', '7栋1单元')",
+        "logger": "aiosqlite",
+        "level": "debug",
+    }
     assert "欧阳娜娜" not in json.dumps(redact(None, "debug", sql), ensure_ascii=False)
 
 
@@ -139,35 +142,47 @@ def test_a_walk_logs_json_lines_with_request_tenant_and_user(tmp_path: Path) -> 
 
 
 def test_jobs_carry_the_request_id_of_the_change(api) -> None:
-    r = api.client.post(
-        "/api/tickets",
-        headers={**api.headers(TENANT, "clerk"), "X-Request-ID": "job-trace-7"},
-        json={"channel": "phone", "description": "噪音", "complainant": COMPLAINANT},
+    """The SMS the intake causes is stored with the request's id and handed to its job
+    with it (the worker binds it for every line the job logs)."""
+    admin = api.headers(TENANT, "admin")
+    config = {
+        "channels": {"sms": {"type": "http-sms", "url": "http://127.0.0.1:9/sms"}},
+        "complainant": {"channel": "sms", "events": ["received"]},
+    }
+    assert (
+        api.client.put("/api/config/notifications", json=config, headers=admin).status_code == 200
     )
-    assert r.status_code == 201, r.text
-    ticket_id = r.json()["id"]
+    try:
+        r = api.client.post(
+            "/api/tickets",
+            headers={**api.headers(TENANT, "clerk"), "X-Request-ID": "job-trace-7"},
+            json={"channel": "phone", "description": "噪音", "complainant": COMPLAINANT},
+        )
+        assert r.status_code == 201, r.text
+        assert r.headers["x-request-id"] == "job-trace-7"
+        ticket_id = r.json()["id"]
+        broker = StubBroker()
+        broker.declare_queue("default")
+        run_db(api, lambda db: dispatch(db, broker))
+    finally:
+        assert (
+            api.client.put("/api/config/notifications", json={}, headers=admin).status_code == 200
+        )
 
-    broker = StubBroker()
-    broker.declare_queue("default")
-
-    async def relay_all(db: Any) -> None:
-        for _ in range(50):
-            if (await relay_once(db, broker)).sent == 0:
-                return
-
-    run_db(api, relay_all)
-
-    async def event_id(db: Any) -> int:
+    async def mine(db: Any) -> tuple[int, str | None]:
         async with db.cross_tenant() as s:
-            return int(
-                await s.scalar(
-                    select(OutboxEvent.id).where(OutboxEvent.dedupe_key == f"ticket:{ticket_id}:1")
+            row = (
+                await s.scalars(
+                    select(OutboundMessage).where(OutboundMessage.ticket_id == ticket_id)
                 )
-            )
+            ).one()
+            return row.id, row.request_id
 
-    wanted = run_db(api, event_id)
+    row_id, stored = run_db(api, mine)
+    assert stored == "job-trace-7"
     import dramatiq
 
     messages = [dramatiq.Message.decode(raw) for raw in broker.queues["default"].queue]
-    (mine,) = [m for m in messages if m.args[0] == wanted]
-    assert mine.options["request_id"] == "job-trace-7"
+    (job,) = [m for m in messages if m.args[0] == row_id]
+    assert job.actor_name == "send_outbound"
+    assert job.options["request_id"] == "job-trace-7"
