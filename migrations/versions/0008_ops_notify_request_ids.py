@@ -1,7 +1,7 @@
 """notifications: settings, preferences, outbound messages; request ids on outbox and ticket events
 
-Revision ID: 0007_ops
-Revises: 0006_dbguard_prefix
+Revision ID: 0008_ops
+Revises: 0007_dbguard_append_only
 Create Date: 2026-11-30 10:31:52.508255
 """
 
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0007_ops'
-down_revision = '0006_dbguard_prefix'
+revision = '0008_ops'
+down_revision = '0007_dbguard_append_only'
 branch_labels = None
 depends_on = None
 
