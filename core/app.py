@@ -5,33 +5,33 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from litestar import Litestar, Request, get
+from litestar import Litestar
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.types import ASGIApp, Receive, Scope, Send
-from sqlalchemy import select
 
+from core import logs, metrics
 from core.confidential import after_request as confidential_after_request
 from core.confidential import remember_scope
 from core.db import Database, read_only
 from core.deadlines.api import ROUTES as DEADLINE_ROUTES
 from core.errors import EXCEPTION_HANDLERS
+from core.health import ROUTES as HEALTH_ROUTES
+from core.notify.api import ROUTES as NOTIFY_ROUTES
 from core.openapi import document
 from core.penalties.api import ROUTES as PENALTY_ROUTES
 from core.people.api import ROUTES as PEOPLE_ROUTES
 from core.people.auth import BearerAuth
 from core.people.guards import conflict_of_interest
-from core.people.models import Tenant
 from core.reports.api import ROUTES as REPORT_ROUTES
 from core.settings import Settings, load_settings
 from core.strict import check_request
 from core.tasks.api import ROUTES as TASK_ROUTES
 from core.tickets.api import ROUTES as TICKET_ROUTES
 
-PUBLIC = ["^/health", "^/docs", "^/schema"]
+PUBLIC = ["^/health", "^/ready", "^/metrics", "^/docs", "^/schema"]
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -52,22 +52,6 @@ def mark_reads(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-@get("/health", operation_id="health", tags=["ops"])
-async def health(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    """Liveness and database check (503 when the database does not answer)."""
-    db: Database = request.app.state.db
-    try:
-        async with db.cross_tenant() as session:
-            await session.execute(select(Tenant.id).limit(1))
-    except Exception as exc:  # the check's whole point is to report it
-        from litestar.exceptions import HTTPException
-
-        raise HTTPException(
-            status_code=503, detail=f"database unavailable: {type(exc).__name__}"
-        ) from exc
-    return {"status": "ok", "database": db.dialect}
-
-
 def create_app(
     settings: Settings | None = None, db: Database | None = None, background: bool = False
 ) -> Litestar:
@@ -75,6 +59,20 @@ def create_app(
     in-process (``tousu serve`` without Redis); tests drive those by hand."""
     settings = settings or load_settings()
     database = db or Database(settings.database_url)
+
+    @asynccontextmanager
+    async def _auth_invalidation(_: Litestar) -> AsyncIterator[None]:
+        # With Redis, revocations reach this process's principal cache (core.people.auth).
+        if not settings.redis_url:
+            yield
+            return
+        from core.people.auth import listen, unlisten
+
+        listener = listen(settings.redis_url, settings.redis_namespace)
+        try:
+            yield
+        finally:
+            unlisten(listener)
 
     @asynccontextmanager
     async def _background(_: Litestar) -> AsyncIterator[None]:
@@ -92,15 +90,22 @@ def create_app(
 
     app = Litestar(
         route_handlers=[
-            health,
+            *HEALTH_ROUTES,
             *PEOPLE_ROUTES,
             *TICKET_ROUTES,
             *PENALTY_ROUTES,
             *DEADLINE_ROUTES,
             *TASK_ROUTES,
             *REPORT_ROUTES,
+            *NOTIFY_ROUTES,
         ],
-        middleware=[remember_scope, mark_reads, DefineMiddleware(BearerAuth, exclude=PUBLIC)],
+        middleware=[
+            logs.request_context,  # X-Request-ID, bound for every log line
+            metrics.http_middleware(),  # latency by route template
+            remember_scope,  # the request's scope for the confidentiality hook
+            mark_reads,  # SQLite: readers begin DEFERRED, writers IMMEDIATE
+            DefineMiddleware(BearerAuth, exclude=PUBLIC),
+        ],
         # Complainant confidentiality at the output boundary: one hook for every route
         after_request=confidential_after_request,
         # Nobody acts on a complaint that names them: one guard for every route
@@ -115,7 +120,8 @@ def create_app(
             description="Authenticate with `Authorization: Bearer <token>`.",
         ),
         on_shutdown=[_dispose],
-        lifespan=[_background],
+        before_send=[logs.before_send],  # echoes X-Request-ID, writes the access line
+        lifespan=[_auth_invalidation, _background],
         debug=False,
         logging_config=None,
     )

@@ -27,7 +27,6 @@ SQLite has no roles and no row-level security: there the application's tenant sc
 from __future__ import annotations
 
 import logging
-import os
 import re
 
 from sqlalchemy.engine import Connection
@@ -52,7 +51,9 @@ _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 def app_role() -> str:
     """The app's role name (``TOUSU_APP_ROLE``), checked as a plain SQL identifier."""
-    role = os.environ.get("TOUSU_APP_ROLE", DEFAULT_APP_ROLE)
+    from core.settings import load_settings  # TOUSU_APP_ROLE, checked there too
+
+    role = load_settings().app_role
     if not _IDENT.match(role):
         raise ValueError(f"TOUSU_APP_ROLE {role!r} is not a plain lower-case identifier")
     return role

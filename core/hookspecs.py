@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from core.notify.channels import ChannelType
     from core.rules import (
         Classification,
         DeadlineTable,
@@ -171,4 +172,30 @@ def tousu_approvers(step: str, ticket: TicketFacts) -> list[str] | None:
     manager; extension: manager, general manager).
 
     Stops at first non-None result.
+    """
+
+
+# -------------------------------------------------------------------------
+# Notification channels (installation-wide, not per industry)
+# -------------------------------------------------------------------------
+
+
+@hookspec
+def tousu_notification_channels() -> list[ChannelType] | None:
+    """Called when notifications are configured or sent, on **every** installed plugin
+    (unlike the industry hooks): channel types are a property of the installation, and
+    each tenant picks among them by name in ``PUT /api/config/notifications``.
+
+    Return :class:`core.notify.channels.ChannelType` objects — ``name`` (the ``type`` a
+    tenant writes), ``address`` (``"email"`` or ``"phone"``: which of a person's
+    addresses it needs), ``check(settings) -> list[Problem]`` (the tenant's settings for
+    it, checked when saved) and ``async send(settings, message)`` which delivers one
+    :class:`core.notify.channels.Outgoing` or raises
+    :class:`core.notify.channels.ChannelError` with a one-line reason (never the text or
+    the recipient). Sending is retried with backoff; ``message.key`` is stable across
+    retries, pass it to the receiver to make retries idempotent. Field names listed in
+    ``secrets`` are masked when the settings are read back. The built-in types ``smtp``
+    and ``http-sms`` cannot be replaced.
+
+    All results are collected; None or [] adds nothing.
     """

@@ -2,6 +2,7 @@
 
 from core.audit import AuditEvent
 from core.deadlines.models import CalendarDay, DeadlineSetting, Extension, StepClock
+from core.notify.models import NotificationPreference, NotificationSettings, OutboundMessage
 from core.penalties.models import (
     Appeal,
     Deduction,
@@ -30,6 +31,9 @@ __all__ = [
     "FineSetting",
     "LedgerLine",
     "Notification",
+    "NotificationPreference",
+    "NotificationSettings",
+    "OutboundMessage",
     "OutboxEvent",
     "Penalty",
     "PerformancePay",

@@ -8,7 +8,6 @@ register what they need); ``TOUSU_TRACE_HOOKS=1`` logs every hook call.
 from __future__ import annotations
 
 import logging
-import os
 from functools import cache
 from typing import Any
 
@@ -35,12 +34,15 @@ class UnknownPlugin(LookupError):
 
 
 def _make_manager() -> pluggy.PluginManager:
+    from core.settings import load_settings
+
+    settings = load_settings()
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    if os.environ.get("TOUSU_DISABLE_PLUGIN_AUTOLOAD") not in (None, "", "0"):
+    if settings.disable_plugin_autoload:
         return pm
     pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-    if os.environ.get("TOUSU_TRACE_HOOKS") not in (None, "", "0"):
+    if settings.trace_hooks:
         pm.trace.root.setwriter(log.info)
         pm.enable_tracing()
     return pm

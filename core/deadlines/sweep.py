@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Row, case, exists, select, update
 from sqlalchemy.orm import aliased
 
+from core import metrics
 from core.audit import AuditEvent
 from core.db import Database, TenantScope, utcnow
 from core.deadlines import engine, escalation
@@ -285,6 +286,7 @@ async def _breach_effects(
     urgent = set(hooks.deadlines().urgent_severities)
     audits, notes, outbox = [], [], []
     for c in breached:
+        metrics.clock_breached(scope.tenant_id)
         t = tickets[c.ticket_id]
         due = c.due_at.isoformat()
         key = escalation._breach_key(c)

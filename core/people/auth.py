@@ -2,7 +2,10 @@
 
 Tokens are random 256-bit strings shown once; only their SHA-256 is stored. The tenant is
 never taken from a client header. Resolved principals are cached for a few seconds, keyed by
-the token hash, and dropped from the cache when a key is revoked.
+the token hash, only while this process listens for invalidations through Redis; a revoke
+or role change anywhere drops them everywhere at once (:mod:`core.people.invalidation`).
+Without Redis every request reads its principal from the database, so a key revoked by
+another process (``tousu users revoke``) stops working on its next request.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.errors import Unauthorized
+from core.logs import bind as bind_log_context
+from core.people.invalidation import Listener, publish
 from core.people.models import ApiKey, Tenant, User
 
 TOKEN_PREFIX = "tsu_"
@@ -54,22 +59,90 @@ def new_token() -> str:
 
 
 _cache: dict[str, tuple[float, Principal]] = {}
+_generation = 0  # bumped by every drop: a lookup that raced a revoke does not cache
+_listeners: list[Listener] = []
+_redis: tuple[str, str] | None = None  # (REDIS_URL, namespace) this process publishes to
 
 
-def forget(key_hash: str | None = None) -> None:
-    """Drop cached principals (one key, or all) after a revoke or a role change."""
+def _drop(key_hash: str | None) -> None:
+    global _generation
+    _generation += 1
     if key_hash is None:
         _cache.clear()
     else:
         _cache.pop(key_hash, None)
 
 
+def _cache_on() -> bool:
+    """Cached principals are used only while a Redis listener would hear of revocations."""
+    return any(listener.live.is_set() for listener in _listeners)
+
+
+def forget(key_hash: str | list[str] | None = None) -> None:
+    """Drop cached principals — one key, several, or all (``None``) — in this process at
+    once and, through Redis when configured, in every other (see
+    :mod:`core.people.invalidation`). Call it after a revoke or a role or user change."""
+    hashes = [key_hash] if isinstance(key_hash, str) else key_hash
+    for h in hashes if hashes is not None else [None]:
+        _drop(h)
+    target = _redis
+    if target is None:
+        from core.settings import load_settings
+
+        settings = load_settings()
+        target = (settings.redis_url, settings.redis_namespace) if settings.redis_url else None
+    if target is not None:
+        publish(target[0], target[1], hashes)
+
+
+def listen(redis_url: str, namespace: str) -> Listener:
+    """Start this process's invalidation listener (the API server does, with Redis)."""
+    global _redis
+    _redis = (redis_url, namespace)
+    listener = Listener(redis_url, namespace, _drop).start()
+    _listeners.append(listener)
+    return listener
+
+
+def unlisten(listener: Listener) -> None:
+    global _redis
+    listener.stop()
+    if listener in _listeners:
+        _listeners.remove(listener)
+    if not _listeners:
+        _redis = None
+    _drop(None)
+
+
+async def revoke_keys(db: Database, user_id: int) -> int:
+    """Revoke every active key of a user; returns how many. From the moment this returns,
+    no process accepts them (see :func:`forget`)."""
+    from core.db import utcnow
+
+    async with db.cross_tenant() as session:
+        keys = list(
+            await session.scalars(
+                select(ApiKey).where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
+            )
+        )
+        for key in keys:
+            key.revoked_at = utcnow()
+    if keys:
+        forget([key.key_hash for key in keys])
+    return len(keys)
+
+
 async def resolve(db: Database, token: str) -> Principal | None:
+    """The principal of an active key, or None. Served from the cache only while
+    invalidations can reach this process; otherwise read from the database."""
     key_hash = hash_token(token)
-    hit = _cache.get(key_hash)
     now = time.monotonic()
-    if hit and hit[0] > now:
-        return hit[1]
+    cached = _cache_on()
+    if cached:
+        hit = _cache.get(key_hash)
+        if hit and hit[0] > now:
+            return hit[1]
+    generation = _generation
     async with db.cross_tenant() as session:  # auth is the one path that precedes a tenant
         row = (
             await session.execute(
@@ -92,7 +165,8 @@ async def resolve(db: Database, token: str) -> Principal | None:
         department_id=user.department_id,
         staff_id=user.staff_id,
     )
-    _cache[key_hash] = (now + CACHE_SECONDS, principal)
+    if cached and generation == _generation:  # no revoke raced this read
+        _cache[key_hash] = (now + CACHE_SECONDS, principal)
     return principal
 
 
@@ -114,4 +188,6 @@ class BearerAuth(AbstractAuthenticationMiddleware):
             raise Unauthorized(
                 "unknown or revoked token", field="Authorization", rule="token must be active"
             )
+        # Every log line of the request names who asked (core.logs), never the token.
+        bind_log_context(tenant=principal.tenant_slug or "platform", user=principal.username)
         return AuthenticationResult(user=principal, auth=token)

@@ -8,6 +8,7 @@ ledger, and complainants masked in the ticket list (a tenant admin does not see 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -26,10 +27,18 @@ from core.reports.period import resolve
 PACK_CHARTS = ("trend", "category", "severity", "department")
 
 
-async def write_pack(db: Database, tenant_slug: str, period: str, out_dir: Path) -> list[Path]:
+async def write_pack(
+    db: Database,
+    tenant_slug: str,
+    period: str,
+    out_dir: Path,
+    progress: Callable[[str], None] | None = None,
+) -> list[Path]:
     """Write the statistics, KPIs, ticket list and fine ledger (CSV and XLSX), the bulletin
     (JSON and Markdown) and the charts (PNG and SVG) of ``period`` (YYYY-MM) for the tenant
-    into ``out_dir``; returns the files written. Unknown tenant or bad period: SystemExit."""
+    into ``out_dir``; returns the files written. Unknown tenant or bad period: SystemExit.
+    ``progress`` is told each stage's name as it starts (the CLI's progress bar)."""
+    step = progress or (lambda _: None)
     async with db.cross_tenant() as session:  # resolve the slug, then scope to it
         tenant = await session.scalar(select(Tenant).where(Tenant.slug == tenant_slug))
     if tenant is None:
@@ -50,9 +59,13 @@ async def write_pack(db: Database, tenant_slug: str, period: str, out_dir: Path)
     )
     access = Access(reader)
     async with db.tenant(tenant.id) as scope:
+        step("statistics")
         data = await stats.statistics(scope, access, window)
+        step("KPIs")
         figures = await kpis.kpis(scope, access, window)
+        step("bulletin")
         cases = await bulletins.bulletin(scope, access, window)
+        step("tables")
         tables = {
             "stats": exports.stats_tables(data),
             "kpis": exports.kpi_tables(figures),
@@ -60,6 +73,7 @@ async def write_pack(db: Database, tenant_slug: str, period: str, out_dir: Path)
             "ledger": [await exports.ledger_table(scope, access, window)],
         }
     prefix = f"{tenant.slug}_{window.name}"
+    step("writing files and charts")
     return await asyncio.to_thread(_write, out_dir, prefix, data, figures, cases, tables)
 
 

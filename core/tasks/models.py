@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, TenantScoped, utcnow
+from core.logs import current_request_id
 
 
 class OutboxEvent(TenantScoped, Base):
@@ -33,6 +34,8 @@ class OutboxEvent(TenantScoped, Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
+    request_id: Mapped[str | None] = mapped_column(String(64), default=current_request_id)
+    """The request (``X-Request-ID``) or job that caused the event; passed to its jobs."""
 
 
 class Notification(TenantScoped, Base):

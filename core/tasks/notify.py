@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core.db import TenantScope, utcnow
+from core.notify import outbound
 from core.people.models import User
 from core.people.roles import Role
 from core.tasks.models import Notification, OutboxEvent
@@ -79,7 +80,12 @@ async def notify(
         }
         for uid in sorted(set(user_ids))
     ]
-    return await scope.insert_ignore(Notification, rows)
+    new = await scope.insert_ignore(Notification, rows)
+    # Email/SMS on the channels each recipient chose for this kind (core.notify).
+    await outbound.for_staff(
+        scope, user_ids, kind=kind, message=message, dedupe=dedupe, ticket_id=ticket_id
+    )
+    return new
 
 
 async def emit(
@@ -105,3 +111,5 @@ async def emit(
             }
         ],
     )
+    # The complainant's SMS for the events the tenant turned on (core.notify).
+    await outbound.for_event(scope, topic, payload, dedupe)

@@ -41,7 +41,8 @@ def delivery_message(delivery_id: int, tenant_id: int) -> dramatiq.Message[Any]:
         actor_name="send_webhook",
         args=(delivery_id, tenant_id),
         kwargs={},
-        options={},
+        # The job logs (and writes) with the request id of the change (core.logs).
+        options={"request_id": event.request_id} if event.request_id else {},
     )
 
 

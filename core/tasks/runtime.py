@@ -24,15 +24,17 @@ from typing import Any
 
 import msgspec
 
+from core import metrics
 from core.db import Database
 from core.deadlines.sweep import sweep
+from core.notify.outbound import dispatch
 from core.settings import Settings, load_settings
 from core.tasks.relay import enqueuer, relay_once
 from core.tasks.webhooks import DeliveryConfig, reap
 
 log = logging.getLogger("tousu.tasks")
-SWEEP_SECONDS = float(os.environ.get("TOUSU_SWEEP_SECONDS", "30"))
-RELAY_SECONDS = float(os.environ.get("TOUSU_RELAY_SECONDS", "1"))
+SWEEP_SECONDS = load_settings().sweep_seconds
+RELAY_SECONDS = load_settings().relay_seconds
 
 
 @contextlib.asynccontextmanager
@@ -60,8 +62,10 @@ async def embedded(db: Database, settings: Settings | None = None) -> AsyncItera
                     await reap(db, enqueuer(tasks.broker), config, everything=first_reap)
                     first_reap, last_reap = False, now
                 await relay_once(db, tasks.broker)
+                await dispatch(db, tasks.broker)  # email/SMS due (core.notify)
                 if now - last_sweep >= SWEEP_SECONDS:
-                    await sweep(db)
+                    with metrics.SWEEP_SECONDS.time():
+                        await sweep(db)
                     last_sweep = now
             except Exception:  # keep the loop alive; the next pass retries
                 log.exception("background pass failed")
@@ -111,6 +115,10 @@ def run_scheduler(database_url: str, redis_url: str, settings: Settings | None =
                 report.failed,
                 report.error,
             )
+        try:
+            run(dispatch(db, broker))  # email/SMS due (core.notify)
+        except Exception as exc:  # database down: the next tick tries again
+            log.warning("notification dispatch failed: %s: %s", type(exc).__name__, exc)
 
     def reaper() -> None:
         try:
@@ -149,5 +157,10 @@ def run_scheduler(database_url: str, redis_url: str, settings: Settings | None =
     )
     try:
         scheduler.start()
+    except KeyboardInterrupt:
+        # Ctrl-C / SIGTERM (tousu scheduler turns it into this): let a running relay pass
+        # finish on the loop before the loop is used to close the pool, then re-raise.
+        scheduler.shutdown(wait=True)
+        raise
     finally:
         loop.run_until_complete(db.dispose())

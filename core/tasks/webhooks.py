@@ -48,6 +48,7 @@ import httpx
 import msgspec
 from sqlalchemy import or_, select, update
 
+from core import metrics
 from core.db import Database, TenantScope, utcnow
 from core.tasks.egress import EgressPolicy, client, public_error
 from core.tasks.models import OutboxEvent, Webhook, WebhookDelivery
@@ -386,6 +387,7 @@ async def _record(
                 .execution_options(synchronize_session=False)
             )
             return Outcome("delivered")
+        metrics.webhook_failed(tenant_id)
         give_up = attempts >= MAX_ATTEMPTS
         wait = None if give_up else backoff(attempts)
         due = None if wait is None else now + dt.timedelta(seconds=wait)

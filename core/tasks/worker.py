@@ -12,13 +12,12 @@ claimed with a lease before its POST). Any exception is retried with backoff.
 
 from __future__ import annotations
 
-import os
-
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware.asyncio import AsyncIO
 
+from core import logs, metrics
 from core.db import Database
 from core.deadlines.sweep import sweep
 from core.settings import Settings, load_settings
@@ -29,24 +28,41 @@ def make_broker(redis_url: str | None) -> dramatiq.Broker:
     """Redis when ``REDIS_URL`` is set (``TOUSU_REDIS_NAMESPACE`` keeps deployments sharing
     one Redis apart), else the in-memory broker of the embedded default."""
     broker: dramatiq.Broker
+    config = load_settings()
     if redis_url:
-        namespace = os.environ.get("TOUSU_REDIS_NAMESPACE", "tousu")
         # A dead worker's unacked messages go back on the queue once it has missed
         # heartbeats for this long, checked on this share (per million) of broker commands;
         # dramatiq's defaults (60 s, 0.1%) can leave them stuck for minutes.
         broker = RedisBroker(
             url=redis_url,
-            namespace=namespace,
-            heartbeat_timeout=int(os.environ.get("TOUSU_REDIS_HEARTBEAT_MS", "30000")),
-            maintenance_chance=int(os.environ.get("TOUSU_REDIS_MAINTENANCE_CHANCE", "20000")),
+            namespace=config.redis_namespace,
+            heartbeat_timeout=config.redis_heartbeat_ms,
+            maintenance_chance=config.redis_maintenance_chance,
         )
     else:
         broker = StubBroker()
     broker.add_middleware(AsyncIO())
+    # Each job logs with the request id of the change that caused it (core.logs).
+    broker.add_middleware(logs.context_middleware())
+    if redis_url and config.worker_metrics_port:
+        from dramatiq.middleware.prometheus import Prometheus
+
+        broker.add_middleware(Prometheus())  # `tousu worker` set its port and folder
     return broker
 
 
+def _under_dramatiq() -> bool:
+    """True in processes started by dramatiq's command (``tousu worker``)."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    return bool(spec and spec.name.startswith("dramatiq")) or sys.argv[0].endswith("dramatiq")
+
+
 settings = load_settings()
+if _under_dramatiq():
+    logs.configure()  # JSON lines with the job's request id, like the API's
 broker = make_broker(settings.redis_url)
 dramatiq.set_broker(broker)
 
@@ -103,4 +119,13 @@ async def send_webhook(delivery_id: int, tenant_id: int) -> None:
 @dramatiq.actor(max_retries=3, time_limit=300_000)
 async def sweep_deadlines() -> None:
     """Warn of due-soon steps, flag breaches, notify the chain, auto-upgrade (idempotent)."""
-    await sweep(database())
+    with metrics.SWEEP_SECONDS.time():
+        await sweep(database())
+
+
+@dramatiq.actor(max_retries=0, time_limit=120_000)
+async def send_outbound(message_id: int, tenant_id: int) -> None:
+    """Send one email/SMS (core.notify); retries are scheduled by its row, not here."""
+    from core.notify.outbound import send
+
+    await send(database(), tenant_id, message_id)

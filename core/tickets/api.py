@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
+from core import metrics
 from core.db import Database
 from core.errors import Invalid
 from core.people.auth import Principal
@@ -56,6 +57,8 @@ async def create_ticket(
         depts = await service.department_refs(scope)
         actions = await service.actions_for(scope, principal, ticket)
         out = service.to_out(ticket, principal, depts, actions)
+    if created:
+        metrics.ticket_created(principal.tenant_id)
     headers = {"Location": f"/api/tickets/{ticket_id}"}
     if not created:
         headers["Idempotent-Replayed"] = "true"
@@ -170,7 +173,9 @@ def _action_route(t: Transition) -> Any:
             # department head who returned it), yet the change happened.
             depts = await service.department_refs(scope)
             actions = await service.actions_for(scope, principal, ticket)
-            return service.to_out(ticket, principal, depts, actions)
+            out = service.to_out(ticket, principal, depts, actions)
+        metrics.transition(principal.tenant_id, t.action)  # committed
+        return out
 
     handler.__doc__ = (
         f"{t.summary}\n\nFrom: {', '.join(sorted(t.sources))}. Roles: {', '.join(sorted(t.roles))}."

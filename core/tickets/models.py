@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, TenantScoped, utcnow
+from core.logs import current_request_id
 from core.people.models import Staff
 
 
@@ -125,6 +126,8 @@ class TicketEvent(TenantScoped, Base):
     actor_role: Mapped[str] = mapped_column(String(32))
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    request_id: Mapped[str | None] = mapped_column(String(64), default=current_request_id)
+    """The API request (``X-Request-ID``) or job that made the change, for tracing."""
 
 
 class TicketGrade(TenantScoped, Base):

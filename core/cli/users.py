@@ -1,0 +1,140 @@
+"""``tousu users create|key|revoke``: people and their API keys."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from core.cli import base
+from core.people.roles import TENANT_ROLES, Role
+
+app = typer.Typer(help="Users and their API keys.", no_args_is_help=True)
+
+Username = Annotated[str, typer.Argument(help="The user's login name.", show_default=False)]
+TenantOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--tenant", help="Tenant slug; leave out for a platform operator.", show_default=False
+    ),
+]
+
+
+@app.command("create")
+def create(
+    username: Username,
+    tenant: TenantOpt = None,
+    role: Annotated[
+        list[Role] | None,
+        typer.Option(
+            "--role",
+            help="A role of the user (repeat for several). Tenant users need at least one; "
+            "without --tenant the user is a platform_operator.",
+            show_default=False,
+            case_sensitive=False,
+        ),
+    ] = None,
+) -> None:
+    """Create a user: a tenant's staff user (--tenant, --role) or a platform operator."""
+    roles = [r.value for r in role or []] or ([Role.PLATFORM_OPERATOR.value] if not tenant else [])
+    if not roles:
+        raise base.usage("give at least one --role for a tenant user")
+    allowed = TENANT_ROLES if tenant else {Role.PLATFORM_OPERATOR.value}
+    bad = sorted(set(roles) - set(allowed))
+    if bad:
+        raise base.usage(
+            f"role(s) {', '.join(bad)} not allowed "
+            f"{'for a tenant user' if tenant else 'without --tenant'}; choose from "
+            f"{', '.join(sorted(allowed))}"
+        )
+    base.run(_create_user(tenant, username, roles))
+    typer.echo(f"user {username} created")
+
+
+@app.command("key")
+def key(
+    username: Username,
+    tenant: TenantOpt = None,
+    label: Annotated[str, typer.Option(help="A note stored with the key.")] = "cli",
+) -> None:
+    """Issue a new API key and print it once (only its hash is stored)."""
+    typer.echo(base.run(_issue_key(tenant, username, label)))
+
+
+@app.command("revoke")
+def revoke(username: Username, tenant: TenantOpt = None) -> None:
+    """Revoke every API key of a user; running servers stop accepting them at once."""
+    count = base.run(_revoke_keys(tenant, username))
+    typer.echo(f"revoked {count} key(s) of {username}")
+
+
+async def _create_user(tenant: str | None, username: str, roles: list[str]) -> None:
+    from sqlalchemy import select
+
+    from core.db import Database
+    from core.people.models import Tenant, User
+
+    db = Database(base.settings().database_url)
+    try:
+        async with db.cross_tenant() as session:  # operators belong to no tenant
+            tid = None
+            if tenant:
+                tid = await session.scalar(select(Tenant.id).where(Tenant.slug == tenant))
+                if tid is None:
+                    raise base.usage(f"unknown tenant {tenant!r}")
+            exists = await session.scalar(
+                select(User).where(
+                    User.tenant_id.is_(tid) if tid is None else User.tenant_id == tid,
+                    User.username == username,
+                )
+            )
+            if exists:
+                raise base.failure(f"user {username!r} already exists")
+            session.add(User(tenant_id=tid, username=username, roles=sorted(set(roles))))
+    finally:
+        await db.dispose()
+
+
+async def _issue_key(tenant: str | None, username: str, label: str) -> str:
+    from core.db import Database
+    from core.people.auth import hash_token, new_token
+    from core.people.models import ApiKey
+
+    db = Database(base.settings().database_url)
+    token = new_token()
+    try:
+        async with db.cross_tenant() as session:
+            user = await _find_user(session, tenant, username)
+            session.add(ApiKey(user_id=user.id, key_hash=hash_token(token), label=label))
+    finally:
+        await db.dispose()
+    return token
+
+
+async def _revoke_keys(tenant: str | None, username: str) -> int:
+    from core.db import Database
+    from core.people.auth import revoke_keys
+
+    db = Database(base.settings().database_url)
+    try:
+        async with db.cross_tenant() as session:
+            user = await _find_user(session, tenant, username)
+        return await revoke_keys(db, user.id)
+    finally:
+        await db.dispose()
+
+
+async def _find_user(session: Any, tenant: str | None, username: str) -> Any:
+    from sqlalchemy import select
+
+    from core.people.models import Tenant, User
+
+    q = select(User).where(User.username == username)
+    if tenant:
+        q = q.join(Tenant, Tenant.id == User.tenant_id).where(Tenant.slug == tenant)
+    else:
+        q = q.where(User.tenant_id.is_(None))
+    user = await session.scalar(q)
+    if user is None:
+        raise base.usage(f"no user {username!r} in {tenant or 'the platform'}")
+    return user
