@@ -8,18 +8,18 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Litestar, Request, get
-from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from sqlalchemy import select
 
+from core.console import docs as api_docs
+from core.console import wiring
 from core.db import Database
 from core.deadlines.api import ROUTES as DEADLINE_ROUTES
 from core.errors import EXCEPTION_HANDLERS
 from core.penalties.api import ROUTES as PENALTY_ROUTES
 from core.people.api import ROUTES as PEOPLE_ROUTES
-from core.people.auth import BearerAuth
 from core.people.models import Tenant
+from core.query_params import known_query_only
 from core.reports.api import ROUTES as REPORT_ROUTES
 from core.settings import Settings, load_settings
 from core.tasks.api import ROUTES as TASK_ROUTES
@@ -66,8 +66,10 @@ def create_app(
         if db is None:
             await database.dispose()
 
+    console = wiring(settings.redis_url, database, PUBLIC)
     app = Litestar(
         route_handlers=[
+            *console.routes,
             health,
             *PEOPLE_ROUTES,
             *TICKET_ROUTES,
@@ -76,21 +78,29 @@ def create_app(
             *TASK_ROUTES,
             *REPORT_ROUTES,
         ],
-        middleware=[DefineMiddleware(BearerAuth, exclude=PUBLIC)],
-        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=console.middleware,  # session → CSRF (browsers) → bearer or session auth
+        stores=console.stores,
+        template_config=console.template_config,
+        plugins=console.plugins,
+        exception_handlers=console.exception_handlers(EXCEPTION_HANDLERS),
+        guards=[known_query_only],
         openapi_config=OpenAPIConfig(
             title="tousu — complaint handling API",
             version="0.1.0",
             path="/docs",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
-            description="Authenticate with `Authorization: Bearer <token>`.",
+            render_plugins=[api_docs.swagger(["/", "/swagger"])],  # offline: assets served here
+            components=api_docs.components(),
+            security=api_docs.SECURITY,
+            description="Authenticate with `Authorization: Bearer <token>` (machines) or the "
+            "console's session cookie (people; log in at `/login`).",
         ),
-        on_shutdown=[_dispose],
+        on_shutdown=[_dispose, console.throttle.close],
         lifespan=[_background],
         debug=False,
         logging_config=None,
     )
     app.state.db = database
+    app.state.throttle = console.throttle
     app.state.settings = settings
     logging.getLogger("tousu").setLevel(logging.INFO)
     return app

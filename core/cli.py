@@ -58,14 +58,18 @@ async def _sync(settings: Settings, directory: Path, quiet: bool = False) -> lis
 
 
 def _print_demo_logins(directory: Path, base: str) -> None:
-    print("\nDemo logins (send the token as 'Authorization: Bearer <token>'):")
+    print(f"\nConsole (web, Chinese): {base}/   — log in with tenant code, username, password")
+    print("Demo logins (console password; API token for 'Authorization: Bearer <token>'):")
     for _, tf in load_dir(directory):
-        keyed = [u for u in tf.users if u.demo_key]
+        keyed = [u for u in tf.users if u.demo_key or u.demo_password]
         if not keyed:
             continue
-        print(f"\n  {tf.slug} — {tf.name} (plugin: {tf.plugin})")
+        print(f"\n  tenant {tf.slug} — {tf.name} (plugin: {tf.plugin})")
         for u in keyed:
-            print(f"    {u.username:<18} {','.join(u.roles):<28} {u.demo_key}")
+            print(
+                f"    {u.username:<18} {','.join(u.roles):<18} "
+                f"password {u.demo_password or '-':<22} token {u.demo_key or '-'}"
+            )
     first = next(
         (u.demo_key for _, tf in load_dir(directory) for u in tf.users if u.demo_key), None
     )
@@ -129,6 +133,36 @@ async def _revoke_keys(settings: Settings, tenant: str | None, username: str) ->
     print(f"revoked {len(keys)} key(s) of {username}")
 
 
+def _read_password(from_stdin: bool) -> str:
+    """The new password: one line of stdin, or typed twice at a prompt (never an argument,
+    which would sit in the shell history and the process list)."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass("new password: ")
+    if getpass.getpass("repeat: ") != first:
+        raise SystemExit("the two passwords differ")
+    return first
+
+
+async def _set_password(
+    settings: Settings, tenant: str | None, username: str, password: str
+) -> None:
+    from core.people.passwords import check_policy
+    from core.people.sessions import set_password
+
+    check_policy(password)
+    db = Database(settings.database_url)
+    try:
+        async with db.cross_tenant() as session:
+            user = await _find_user(session, tenant, username)
+        await set_password(db, user.id, password, "cli:users passwd")
+    finally:
+        await db.dispose()
+    print(f"password of {username} set; their sessions end")
+
+
 async def _find_user(session, tenant: str | None, username: str) -> User:  # type: ignore[no-untyped-def]
     q = select(User).where(User.username == username)
     if tenant:
@@ -172,6 +206,16 @@ def main(argv: list[str] | None = None) -> int:
     p_rev = users_sub.add_parser("revoke", help="revoke every API key of a user")
     p_rev.add_argument("username")
     p_rev.add_argument("--tenant")
+    p_pw = users_sub.add_parser("passwd", help="set a user's console password (prompts)")
+    p_pw.add_argument("username")
+    p_pw.add_argument("--tenant")
+    p_pw.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
+    p_hash = users_sub.add_parser(
+        "hash-password", help="print an argon2 hash for a tenant file's password_hash"
+    )
+    p_hash.add_argument("--password-stdin", action="store_true")
 
     p_worker = sub.add_parser(
         "worker", help="run dramatiq workers (needs REDIS_URL): dramatiq core.tasks.worker"
@@ -223,6 +267,13 @@ def main(argv: list[str] | None = None) -> int:
                 asyncio.run(_create_user(settings, args.tenant, args.username, roles))
             elif args.users_cmd == "key":
                 asyncio.run(_issue_key(settings, args.tenant, args.username, args.label))
+            elif args.users_cmd == "passwd":
+                password = _read_password(args.password_stdin)
+                asyncio.run(_set_password(settings, args.tenant, args.username, password))
+            elif args.users_cmd == "hash-password":
+                from core.people.passwords import hash_password
+
+                print(hash_password(_read_password(args.password_stdin)))
             else:
                 asyncio.run(_revoke_keys(settings, args.tenant, args.username))
         elif args.cmd == "serve":

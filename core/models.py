@@ -12,6 +12,7 @@ from core.penalties.models import (
     PerformancePay,
 )
 from core.people.models import ApiKey, Department, Staff, Tenant, User
+from core.people.sessions import AuthEvent, WebSession
 from core.tasks.models import Notification, OutboxEvent, Webhook, WebhookDelivery
 from core.tickets.models import AccusedStaff, Counter, Ticket, TicketEvent, TicketGrade
 
@@ -20,6 +21,7 @@ __all__ = [
     "ApiKey",
     "Appeal",
     "AuditEvent",
+    "AuthEvent",
     "CalendarDay",
     "Counter",
     "DeadlineSetting",
@@ -40,6 +42,7 @@ __all__ = [
     "TicketEvent",
     "TicketGrade",
     "User",
+    "WebSession",
     "Webhook",
     "WebhookDelivery",
 ]

@@ -68,10 +68,11 @@ def attackers(tenant: str) -> list[str]:
 
 
 def ticket_routes(app: Any) -> list[tuple[str, str, Any]]:
-    """(path, method, body type or None) of every handler whose path takes a ticket id."""
+    """(path, method, body type or None) of every API handler whose path takes a ticket id
+    (the console's pages call these same handlers; tests/test_console_pages.py checks them)."""
     out = []
     for route in app.routes:
-        if "{ticket_id" not in route.path:
+        if "{ticket_id" not in route.path or not route.path.startswith("/api/"):
             continue
         for handler in route.route_handlers:
             for method in sorted(set(handler.http_methods) - {"OPTIONS", "HEAD"}):

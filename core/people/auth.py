@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.errors import Unauthorized
+from core.people import throttle
 from core.people.models import ApiKey, Tenant, User
 
 TOKEN_PREFIX = "tsu_"
@@ -109,8 +110,10 @@ class BearerAuth(AbstractAuthenticationMiddleware):
                 rule="bearer token required",
             )
         db: Database = connection.app.state.db
+        await throttle.check_bearer(connection)
         principal = await resolve(db, token.strip())
         if principal is None:
+            await throttle.bearer_failed(connection)
             raise Unauthorized(
                 "unknown or revoked token", field="Authorization", rule="token must be active"
             )
