@@ -26,7 +26,10 @@ from playwright.sync_api import Browser, Page, expect
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-PASSWORDS = {
+PASSWORDS: dict[tuple[str, str], str | None] = {
+    ("", "ops"): "operator-passphrase",
+}
+PASSWORDS |= {
     (tf["slug"], u["username"]): u.get("demo_password")
     for tf in (tomllib.loads(p.read_text()) for p in sorted((ROOT / "tenants").glob("*.toml")))
     for u in tf.get("users", [])
@@ -76,6 +79,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
+    cli = [sys.executable, "-m", "core.cli", "users"]
     deadline = time.monotonic() + 90
     while True:
         try:
@@ -87,6 +91,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.kill()
             pytest.fail("tousu serve did not start:\n" + (work / "serve.log").read_text()[-3000:])
         time.sleep(0.3)
+    # a platform operator with a console password, through the CLI
+    subprocess.run([*cli, "create", "ops"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [*cli, "passwd", "ops", "--password-stdin"],
+        cwd=ROOT, env=env, check=True, capture_output=True, input=b"operator-passphrase\n",
+    )  # fmt: skip
     try:
         yield base
     finally:
@@ -347,6 +357,25 @@ def test_api_docs_render_offline_and_authorize_with_a_bearer_key(desk: Desk, pag
         '"username": "clerk"'
     )
     desk.shot(page, "16-api-docs-me")
+
+
+def test_admin_reports_and_platform_pages(desk: Desk) -> None:
+    admin = desk.as_("admin")
+    admin.goto(desk.base + "/admin")
+    fine = admin.locator("#fines ~ table").first.locator("tbody tr", has_text="第1档").first
+    fine.locator("[name=amount_yuan]").fill("5000")
+    fine.locator("button[type=submit]").click()
+    expect(admin.locator("[data-form=fine]")).to_contain_text("range")
+    desk.shot(admin, "17-admin")
+    manager = desk.as_("manager")
+    manager.goto(desk.base + "/reports")
+    expect(manager.locator(".kpis")).to_contain_text("回访率")
+    manager.wait_for_load_state("networkidle")
+    desk.shot(manager, "18-reports")
+    ops = desk.as_("ops", tenant="")
+    expect(ops).to_have_url(re.compile(r"/platform$"))
+    expect(ops.locator("table")).to_contain_text("greenwood")
+    desk.shot(ops, "19-platform-tenants")
 
 
 def test_no_request_left_for_another_host(desk: Desk) -> None:

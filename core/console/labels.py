@@ -185,6 +185,10 @@ PAYLOAD_TEXT = {
     "policy_explained": "Policy explained",
 }
 
+SOURCES = {"plugin": "Industry default", "tenant": "Set by the tenant", "extension": "Extension"}
+
+DAY_KINDS = {"closure": "Closed (non-working day)", "workday": "Extra working day"}
+
 GROUPS = {
     "state": STATES,
     "action": ACTIONS,
@@ -203,6 +207,8 @@ GROUPS = {
     "extension_status": EXTENSION_STATUS,
     "resolution": RESOLUTIONS,
     "payload": PAYLOAD_TEXT,
+    "source": SOURCES,
+    "day_kind": DAY_KINDS,
 }
 
 

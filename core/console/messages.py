@@ -32,6 +32,10 @@ def used_msgids() -> set[str]:
     for group in labels.GROUPS.values():
         ids |= set(group.values())
     ids |= set(FIELD_LABELS.values())
+    from core.console.admin import BREAKDOWNS, KPI_LABELS
+
+    ids |= set(KPI_LABELS.values()) | set(BREAKDOWNS.values()) | {"Rate"}
+    ids |= {w.capitalize() for w in ("stats", "kpis", "tickets", "ledger")}
     from core.people.auth import Principal
 
     everyone = Principal(
