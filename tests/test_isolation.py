@@ -445,7 +445,9 @@ def test_tenant_comes_from_the_token_not_a_header_or_query(api):
         "complainant": {"name": "路人", "contact": "13700000000"},
         "description": "spoofed tenant header",
     }
-    assert_error(api.client.post("/api/tickets?tenant=greenwood", json=body, headers=h), 422, "invalid")
+    assert_error(
+        api.client.post("/api/tickets?tenant=greenwood", json=body, headers=h), 422, "invalid"
+    )
     r = api.client.post("/api/tickets", json=body, headers=h)
     assert r.status_code == 201, r.text
     made = r.json()

@@ -89,7 +89,9 @@ async def admin(request: Request[Any, Any, Any]) -> Template:
     return await _admin(request)
 
 
-@post("/admin/do/{form_name:str}", include_in_schema=False, name="console:admin-do", status_code=303)
+@post(
+    "/admin/do/{form_name:str}", include_in_schema=False, name="console:admin-do", status_code=303
+)
 async def admin_do(request: Request[Any, Any, Any], form_name: FromPath[str]) -> Any:
     if form_name not in FORMS:
         raise HTTPException(status_code=404, detail="no such form")
@@ -119,7 +121,12 @@ async def admin_do(request: Request[Any, Any, Any], form_name: FromPath[str]) ->
     return Redirect(f"/admin?done={form_name}", status_code=303)
 
 
-@post("/admin/users/{user_id:int}/password", include_in_schema=False, name="console:admin-pw", status_code=303)
+@post(
+    "/admin/users/{user_id:int}/password",
+    include_in_schema=False,
+    name="console:admin-pw",
+    status_code=303,
+)
 async def admin_password(request: Request[Any, Any, Any], user_id: FromPath[int]) -> Any:
     """A tenant admin sets a user's password (the user's sessions end), audited."""
     p = _principal(request)
