@@ -114,6 +114,28 @@ def test_login_sets_an_httponly_samesite_session_stored_server_side(
     assert events(api, "supervisor")[-2:] == ["login", "logout"]
 
 
+def test_login_gives_a_fresh_session_id(web: TestClient[Any]) -> None:
+    planted = "a" * 64  # a session id an attacker made the victim's browser carry
+    token = csrf(web)
+    r = web.post(
+        "/login",
+        data={"_csrf_token": token, "tenant": "greenwood", "username": "gm",
+              "password": PASSWORDS[("greenwood", "gm")]},
+        headers={"Cookie": f"tousu_csrf={web.cookies.get('tousu_csrf')}; tousu_session={planted}"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert r.status_code == 303
+    cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("tousu_session="))
+    sid = cookie.split(";")[0].split("=", 1)[1]
+    assert sid != planted and len(sid) == 64
+    fresh = web.get("/approvals", headers={"Cookie": f"tousu_session={sid}"})
+    assert fresh.status_code == 200
+    old = web.get(
+        "/approvals", headers={"Cookie": f"tousu_session={planted}"}, follow_redirects=False
+    )
+    assert old.status_code == 303
+
+
 def test_wrong_password_and_unknown_user_answer_alike_and_are_audited(
     api: Any, web: TestClient[Any]
 ) -> None:

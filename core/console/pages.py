@@ -30,7 +30,7 @@ from core.penalties.models import Appeal, Penalty
 from core.people.auth import Principal
 from core.people.models import Staff, Tenant
 from core.people.roles import DESK, MANAGEMENT, Role
-from core.people.sessions import audit, login, set_password
+from core.people.sessions import ROTATE, audit, login, set_password
 from core.people.throttle import client_address
 from core.plugins import hooks_for
 from core.tickets import schemas as ts
@@ -220,6 +220,7 @@ async def login_post(request: Request[Any, Any, Any]) -> Any:
         return response
     request.clear_session()
     request.set_session(data)
+    request.scope[ROTATE] = True  # type: ignore[literal-required]  # a fresh id: no fixation
     return Redirect(_safe_next(form.get("next", "/")), status_code=303)
 
 

@@ -21,6 +21,7 @@ import time
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware import AuthenticationResult
 from litestar.middleware.session.server_side import (
     ServerSideSessionBackend,
@@ -28,6 +29,7 @@ from litestar.middleware.session.server_side import (
 )
 from litestar.stores.base import Store
 from litestar.types import Empty, Message, ScopeSession
+from litestar.utils.dataclass import extract_dataclass_items
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, delete, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -181,8 +183,13 @@ class DatabaseStore(Store):
         return int((row.expires_at - utcnow()).total_seconds())
 
 
+ROTATE = "tousu.rotate_session"
+"""Scope key a login sets: the session gets a fresh id (no session fixation)."""
+
+
 class _Backend(ServerSideSessionBackend):
-    """Writes nothing for requests without a session (bearer API calls stay stateless)."""
+    """Writes nothing for requests without a session (bearer API calls stay stateless) and
+    gives a session a new id when a login asks for it (:data:`ROTATE`)."""
 
     async def store_in_message(
         self,
@@ -195,6 +202,23 @@ class _Backend(ServerSideSessionBackend):
             return
         if not scope_session:
             scope_session = Empty
+        if scope_session is not Empty and connection.scope.get(ROTATE):  # type: ignore[misc]
+            store = self.config.get_store_from_app(connection.scope["app"])
+            old = connection.cookies.get(self.config.key)
+            if old:
+                await self.delete(old, store=store)
+            new_id = self.generate_session_id()
+            await self.set(new_id, self.serialize_data(scope_session, connection.scope), store)
+            params = dict(
+                extract_dataclass_items(
+                    self.config, exclude_none=True, include=Cookie.__dict__.keys()
+                )
+            )
+            MutableScopeHeaders.from_message(message).add(
+                "Set-Cookie",
+                Cookie(value=new_id, key=self.config.key, **params).to_header(header=""),
+            )
+            return
         await super().store_in_message(scope_session, message, connection)
 
 
