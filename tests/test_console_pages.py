@@ -89,3 +89,32 @@ def test_english_is_the_second_language_and_codes_never_show(
     # no raw state, action or channel code on the page (code words in links/forms aside)
     for code in ["received", "triage_valid", "phone", "clerk"]:
         assert not re.search(rf">\s*{code}\s*<", web.get(f"/tickets/{t['id']}").text), code
+
+
+def test_intake_sent_twice_records_one_complaint(api: Any, web: TestClient[Any]) -> None:
+    assert login(web, "clerk").status_code == 303
+    page = web.get("/tickets/new").text
+    idem = re.search(r'name="_idem" value="([^"]+)"', page)
+    assert idem
+    form = {
+        "_csrf_token": csrf(web, "/tickets/new"),
+        "_idem": idem.group(1),
+        "channel": "visit",
+        "complainant.name": "赵六",
+        "complainant.contact": "13600000000",
+        "description": f"双击提交 {idem.group(1)}",
+        "accused_department": "security",
+    }
+    first = web.post("/tickets/new", data=form, follow_redirects=False)
+    second = web.post("/tickets/new", data=form, follow_redirects=False)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["location"] == second.headers["location"]
+    found = api.get("greenwood", "clerk", "/api/tickets", params={"q": idem.group(1)}).json()
+    assert len(found["items"]) == 1
+
+
+def test_the_approvals_inbox_is_for_management_only(web: TestClient[Any]) -> None:
+    assert login(web, "staff-wang").status_code == 303
+    r = web.get("/approvals")
+    assert r.status_code == 403 and "Traceback" not in r.text
+    assert "/approvals" not in re.findall(r'href="([^"]+)"', web.get("/").text)

@@ -185,6 +185,12 @@ PAYLOAD_TEXT = {
     "policy_explained": "Policy explained",
 }
 
+PAUSE_REASONS = {
+    "complainant_unreachable": "Complainant unreachable",
+    "waiting_third_party": "Waiting for a third party",
+    "waiting_video_footage": "Waiting for video footage",
+}
+
 SOURCES = {"plugin": "Industry default", "tenant": "Set by the tenant", "extension": "Extension"}
 
 DAY_KINDS = {"closure": "Closed (non-working day)", "workday": "Extra working day"}
@@ -208,6 +214,7 @@ GROUPS = {
     "resolution": RESOLUTIONS,
     "payload": PAYLOAD_TEXT,
     "source": SOURCES,
+    "pause_reason": PAUSE_REASONS,
     "day_kind": DAY_KINDS,
 }
 

@@ -500,6 +500,7 @@ async def _ticket_context(request: Request[Any, Any, Any], ticket_id: int) -> di
         "forms": {a: action_fields(a) for a in ticket.allowed_actions},
         "offences": offences,
         "can_decide_penalty": can_decide_penalty,
+        "pause_reasons": list(hooks_for(p.plugin or "").deadlines().pause_reasons),
         "may_appeal": p.has(Role.STAFF) and any(g.current for g in grades),
         **await _lists(request),
     }
@@ -703,11 +704,24 @@ async def _ticket_of(request: Request[Any, Any, Any], model: Any, row_id: int) -
 # ---------------------------------------------------------------- approvals
 
 
+def _management_only(p: Principal) -> None:
+    """The inbox lists the whole tenant's pending decisions: managers and GMs only."""
+    if not p.has(*MANAGEMENT):
+        from core.errors import Forbidden
+
+        raise Forbidden(
+            "the approvals inbox is for managers and general managers",
+            rule="role",
+            allowed_roles=sorted(MANAGEMENT),
+        )
+
+
 async def approvals_render(
     request: Request[Any, Any, Any], status: int = 200, errors: dict[str, str] | None = None
 ) -> Template:
     p = _principal(request)
     assert p is not None and p.tenant_id is not None
+    _management_only(p)
     async with request.app.state.db.tenant(p.tenant_id) as scope:
         staff = {s.id: s for s in await scope.scalars(select(Staff))}
         numbers: dict[int, str] = {}

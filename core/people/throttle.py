@@ -15,12 +15,19 @@ Policies (limit failures per window, seconds):
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from core.errors import ApiError
+
+log = logging.getLogger("tousu.throttle")
+
+
+def _down(exc: Exception) -> None:
+    log.warning("throttle store unavailable, not counting: %s", type(exc).__name__)
 
 
 @dataclass(frozen=True)
@@ -92,28 +99,44 @@ class MemoryBackend:
 
 
 class RedisBackend:
-    """Counts in Redis (INCR + EXPIRE), shared by every API process."""
+    """Counts in Redis (INCR + EXPIRE), shared by every API process.
+
+    Fails open: while Redis does not answer (0.5 s timeouts), nothing is counted and nobody
+    is locked out — the API keeps serving (README, "If Redis is down"), and the failure is
+    logged. Losing a few minutes of throttling is the lesser harm than refusing everyone.
+    """
 
     def __init__(self, url: str, prefix: str = "tousu:throttle:") -> None:
         from redis.asyncio import Redis
 
-        self._redis: Any = Redis.from_url(url)
+        self._redis: Any = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._prefix = prefix
 
     async def count(self, key: str) -> tuple[int, int]:
         k = self._prefix + key
-        async with self._redis.pipeline(transaction=True) as pipe:
-            raw, ttl = await pipe.get(k).ttl(k).execute()
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                raw, ttl = await pipe.get(k).ttl(k).execute()
+        except Exception as exc:  # redis down: fail open (see the class docstring)
+            _down(exc)
+            return 0, 0
         return (int(raw) if raw else 0), max(1, int(ttl) if ttl and ttl > 0 else 1)
 
     async def incr(self, key: str, window: int) -> tuple[int, int]:
         k = self._prefix + key
-        async with self._redis.pipeline(transaction=True) as pipe:
-            count, _, ttl = await pipe.incr(k).expire(k, window, nx=True).ttl(k).execute()
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                count, _, ttl = await pipe.incr(k).expire(k, window, nx=True).ttl(k).execute()
+        except Exception as exc:
+            _down(exc)
+            return 0, window
         return int(count), max(1, int(ttl) if ttl and ttl > 0 else window)
 
     async def clear(self, key: str) -> None:
-        await self._redis.delete(self._prefix + key)
+        try:
+            await self._redis.delete(self._prefix + key)
+        except Exception as exc:
+            _down(exc)
 
     async def close(self) -> None:
         await self._redis.aclose()
