@@ -315,3 +315,18 @@ def test_bearer_calls_keep_working_while_the_throttle_redis_is_down(
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_expired_sessions_are_swept_at_the_next_login(api: Any, web: TestClient[Any]) -> None:
+    assert login(web, "supervisor").status_code == 303
+    sid = web.cookies.get("tousu_session")
+
+    async def exists(db: Any) -> bool:
+        async with db.cross_tenant() as s:
+            return await s.get(WebSession, sid) is not None
+
+    assert run_db(api, exists)
+    clock.travel_to(dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))
+    web.cookies.clear()
+    assert login(web, "gm").status_code == 303
+    assert not run_db(api, exists)

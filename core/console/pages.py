@@ -30,7 +30,7 @@ from core.penalties.models import Appeal, Penalty
 from core.people.auth import Principal
 from core.people.models import Staff, Tenant
 from core.people.roles import DESK, MANAGEMENT, Role
-from core.people.sessions import ROTATE, audit, login, set_password
+from core.people.sessions import ROTATE, DatabaseStore, audit, login, set_password
 from core.people.throttle import client_address
 from core.plugins import hooks_for
 from core.tickets import schemas as ts
@@ -218,6 +218,9 @@ async def login_post(request: Request[Any, Any, Any]) -> Any:
         if exc.status == 429:
             response.headers["Retry-After"] = str(exc.extra.get("retry_after", 60))
         return response
+    store = request.app.stores.get("sessions")
+    if isinstance(store, DatabaseStore):  # Redis expires its keys; the table is swept here
+        await store.delete_expired()
     request.clear_session()
     request.set_session(data)
     request.scope[ROTATE] = True  # type: ignore[literal-required]  # a fresh id: no fixation
