@@ -1,7 +1,7 @@
 """console auth: user passwords, server-side sessions, auth events
 
-Revision ID: 0006_console_auth
-Revises: 0005
+Revision ID: 0007_console_auth
+Revises: 0006_dbguard_prefix
 Create Date: 2026-11-30 10:40:00
 """
 
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0006_console_auth'
-down_revision = '0005'
+revision = '0007_console_auth'
+down_revision = '0006_dbguard_prefix'
 branch_labels = None
 depends_on = None
 
