@@ -17,7 +17,7 @@ target_metadata = Base.metadata
 def _include(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
-    """Leave backend-specific search structures (migration 0008) out of the comparison: the
+    """Leave backend-specific search structures (migration 0009) out of the comparison: the
     SQLite FTS5 table with its shadow tables, and the PostgreSQL trigram indexes."""
     if type_ == "table" and name and name.startswith("ticket_search"):
         return False

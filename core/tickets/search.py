@@ -8,7 +8,7 @@ Indexed on both backends:
   "电梯") give the same, correct answer through a scan of the tenant's tickets: trigrams
   need three characters.
 - SQLite: an FTS5 table with the ``trigram`` tokenizer (``ticket_search``, kept by triggers,
-  migration 0008); queries of three characters or more go through it, shorter ones scan
+  migration 0009); queries of three characters or more go through it, shorter ones scan
   with ``LIKE``, as on PostgreSQL.
 
 The complainant's contact is searched only for readers who may see it

@@ -1,7 +1,7 @@
 """ticket search: SQLite FTS5 trigram table, PostgreSQL pg_trgm GIN indexes
 
-Revision ID: 0008_ticket_search
-Revises: 0007_console_auth
+Revision ID: 0009_ticket_search
+Revises: 0008_console_auth
 Create Date: 2026-11-30 10:40:00
 
 Neither lives on the models (``migrations/env.py`` leaves them out of the comparison):
@@ -11,8 +11,8 @@ an FTS5 virtual table and trigram operator-class indexes are backend-specific.
 from alembic import op
 
 
-revision = '0008_ticket_search'
-down_revision = '0007_console_auth'
+revision = '0009_ticket_search'
+down_revision = '0008_console_auth'
 branch_labels = None
 depends_on = None
 
