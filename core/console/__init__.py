@@ -88,12 +88,13 @@ def _html_error(
     tr = i18n.translations(
         i18n.pick(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE))
     )
+    t = tr.gettext
     body = (
         "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
         "<link rel='stylesheet' href='/static/css/console.css'><link rel='icon' href='data:,'>"
-        f"<title>{html.escape(tr.gettext(title))}</title></head><body><main>"
-        f"<h1>{html.escape(tr.gettext(title))}</h1><p class='form-error'>{html.escape(message)}</p>"
-        f"<p><a href='/'>{html.escape(tr.gettext('Back to the queue'))}</a></p>"
+        f"<title>{html.escape(t(title))}</title></head><body><main>"
+        f"<h1>{html.escape(t(title))}</h1><p class='form-error'>{html.escape(message)}</p>"
+        f"<p><a href='/'>{html.escape(t('Back to the queue'))}</a></p>"
         "</main></body></html>"
     )
     return Response(body, status_code=status, media_type="text/html")

@@ -54,7 +54,8 @@ def used_msgids() -> set[str]:
 
 def missing(locale: str = "zh_CN") -> list[str]:
     tr = i18n.translations(locale)
-    return sorted(m for m in used_msgids() if tr.gettext(m) == m)
+    translate = tr.gettext
+    return sorted(m for m in used_msgids() if translate(m) == m)
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintainer's helper

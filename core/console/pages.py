@@ -69,6 +69,7 @@ async def render(
     (a UTC time in the tenant's zone) and the reader."""
     lang = _lang(request)
     tr = i18n.translations(lang)
+    translate = tr.gettext
     p = _principal(request)
     tenant = await _tenant(request, p)
     zone = ZoneInfo(
@@ -77,7 +78,7 @@ async def render(
     tax = hooks_for(p.plugin).taxonomy() if p and p.plugin else None
 
     def L(group: str, code: str | None) -> str:
-        return tr.gettext(labels.label(group, code))
+        return translate(labels.label(group, code))
 
     def T(kind: str, code: str | None, facet: str | None = None) -> str:
         if not code:
@@ -478,7 +479,7 @@ def action_fields(action: str) -> list[dict[str, Any]]:
     return out
 
 
-async def _ticket_context(request: Request[Any, Any, Any], ticket_id: int) -> dict[str, Any]:
+async def _ticket_view(request: Request[Any, Any, Any], ticket_id: int) -> dict[str, Any]:
     p = _principal(request)
     assert p is not None
     ticket = await call(request, "getTicket", ticket_id=ticket_id)
@@ -512,7 +513,7 @@ async def _ticket_context(request: Request[Any, Any, Any], ticket_id: int) -> di
 async def _page(
     request: Request[Any, Any, Any], ticket_id: int, status: int = 200, **extra: Any
 ) -> Template:
-    ctx = await _ticket_context(request, ticket_id)
+    ctx = await _ticket_view(request, ticket_id)
     ctx.setdefault("errors", {})
     ctx.setdefault("open_form", None)
     ctx.setdefault("values", {})
