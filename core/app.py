@@ -7,14 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
-from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from core import logs, metrics
 from core.confidential import after_request as confidential_after_request
 from core.confidential import remember_scope
+from core.console import docs as api_docs
+from core.console import wiring
 from core.db import Database, read_only
 from core.deadlines.api import ROUTES as DEADLINE_ROUTES
 from core.errors import EXCEPTION_HANDLERS
@@ -23,8 +23,8 @@ from core.notify.api import ROUTES as NOTIFY_ROUTES
 from core.openapi import document
 from core.penalties.api import ROUTES as PENALTY_ROUTES
 from core.people.api import ROUTES as PEOPLE_ROUTES
-from core.people.auth import BearerAuth
 from core.people.guards import conflict_of_interest
+from core.query_params import known_query_only
 from core.reports.api import ROUTES as REPORT_ROUTES
 from core.settings import Settings, load_settings
 from core.strict import check_request
@@ -88,8 +88,10 @@ def create_app(
         if db is None:
             await database.dispose()
 
+    console = wiring(settings.redis_url, database, PUBLIC)
     app = Litestar(
         route_handlers=[
+            *console.routes,
             *HEALTH_ROUTES,
             *PEOPLE_ROUTES,
             *TICKET_ROUTES,
@@ -104,22 +106,28 @@ def create_app(
             metrics.http_middleware(),  # latency by route template
             remember_scope,  # the request's scope for the confidentiality hook
             mark_reads,  # SQLite: readers begin DEFERRED, writers IMMEDIATE
-            DefineMiddleware(BearerAuth, exclude=PUBLIC),
+            *console.middleware,  # session → CSRF (browsers) → bearer or session auth
         ],
+        stores=console.stores,
+        template_config=console.template_config,
+        plugins=console.plugins,
         # Complainant confidentiality at the output boundary: one hook for every route
         after_request=confidential_after_request,
-        # Nobody acts on a complaint that names them: one guard for every route
-        guards=[conflict_of_interest],
-        exception_handlers=EXCEPTION_HANDLERS,
+        # Nobody acts on a complaint that names them; no unknown query parameter passes
+        guards=[conflict_of_interest, known_query_only],
+        exception_handlers=console.exception_handlers(EXCEPTION_HANDLERS),
         before_request=check_request,
         openapi_config=OpenAPIConfig(
             title="tousu — complaint handling API",
             version="0.1.0",
             path="/docs",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
-            description="Authenticate with `Authorization: Bearer <token>`.",
+            render_plugins=[api_docs.swagger(["/", "/swagger"])],  # offline: assets served here
+            components=api_docs.components(),
+            security=api_docs.SECURITY,
+            description="Authenticate with `Authorization: Bearer <token>` (machines) or the "
+            "console's session cookie (people; log in at `/login`).",
         ),
-        on_shutdown=[_dispose],
+        on_shutdown=[_dispose, console.throttle.close],
         before_send=[logs.before_send],  # echoes X-Request-ID, writes the access line
         lifespan=[_auth_invalidation, _background],
         debug=False,
@@ -127,6 +135,7 @@ def create_app(
     )
     document(app)
     app.state.db = database
+    app.state.throttle = console.throttle
     app.state.settings = settings
     logging.getLogger("tousu").setLevel(logging.INFO)
     return app

@@ -13,6 +13,7 @@ from core.penalties.models import (
     PerformancePay,
 )
 from core.people.models import ApiKey, Department, Staff, Tenant, User
+from core.people.sessions import AuthEvent, WebSession
 from core.tasks.models import Notification, OutboxEvent, Webhook, WebhookDelivery
 from core.tickets.models import AccusedStaff, Counter, Ticket, TicketEvent, TicketGrade
 
@@ -21,6 +22,7 @@ __all__ = [
     "ApiKey",
     "Appeal",
     "AuditEvent",
+    "AuthEvent",
     "CalendarDay",
     "Counter",
     "DeadlineSetting",
@@ -44,6 +46,7 @@ __all__ = [
     "TicketEvent",
     "TicketGrade",
     "User",
+    "WebSession",
     "Webhook",
     "WebhookDelivery",
 ]

@@ -171,6 +171,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         "tousu@localhost"
     )
     smtp_starttls: Annotated[bool, Env("TOUSU_SMTP_STARTTLS", "upgrade to TLS (STARTTLS)")] = False
+    # -- the console (people's sessions) -----------------------------------------------------
+    secret_key: Annotated[
+        str,
+        Env(
+            "TOUSU_SECRET_KEY",
+            "signs CSRF tokens; several API processes behind one address must share it "
+            "(unset: each process makes its own)",
+            secret=True,
+        ),
+    ] = ""
+    session_idle_minutes: Annotated[
+        float, Env("TOUSU_SESSION_IDLE_MINUTES", "a console session ends after this idle time", ge=1)
+    ] = 30.0
+    cookie_secure: Annotated[
+        bool, Env("TOUSU_COOKIE_SECURE", "send the session cookie over HTTPS only")
+    ] = False
     # -- webhooks --------------------------------------------------------------------------
     webhook_allow_nets: Annotated[
         str,

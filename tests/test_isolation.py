@@ -68,10 +68,11 @@ def attackers(tenant: str) -> list[str]:
 
 
 def ticket_routes(app: Any) -> list[tuple[str, str, Any]]:
-    """(path, method, body type or None) of every handler whose path takes a ticket id."""
+    """(path, method, body type or None) of every API handler whose path takes a ticket id
+    (the console's pages call these same handlers; tests/test_console_pages.py checks them)."""
     out = []
     for route in app.routes:
-        if "{ticket_id" not in route.path:
+        if "{ticket_id" not in route.path or not route.path.startswith("/api/"):
             continue
         for handler in route.route_handlers:
             for method in sorted(set(handler.http_methods) - {"OPTIONS", "HEAD"}):
@@ -415,21 +416,28 @@ def test_ticket_numbers_are_per_tenant(api):
 
 def test_tenant_comes_from_the_token_not_a_header_or_query(api):
     gw = api.create("greenwood")
+    api.create("citybus")
     spoof = {"X-Tenant": "greenwood", "X-Tenant-Id": "1", "X-Tenant-Slug": "greenwood"}
     h = api.headers("citybus", "manager") | spoof
 
-    r = api.client.get("/api/me", headers=h, params={"tenant": "greenwood"})
+    # a tenant in the query is no parameter of any route: refused outright (422), never used
+    for path in ["/api/me", "/api/tickets", f"/api/tickets/{gw['id']}", "/api/departments"]:
+        r = api.client.get(path, headers=h, params={"tenant": "greenwood"})
+        assert_error(r, 422, "invalid")
+        assert r.json()["error"]["field"] == "tenant"
+
+    r = api.client.get("/api/me", headers=h)
     assert r.status_code == 200 and r.json()["tenant"] == "citybus"
 
-    r = api.client.get("/api/tickets", headers=h, params={"tenant": "greenwood", "limit": 200})
+    r = api.client.get("/api/tickets", headers=h, params={"limit": 200})
     assert r.status_code == 200
     assert r.json()["items"], "citybus has tickets of its own"
     assert all(t["number"].startswith("CB-") for t in r.json()["items"])
 
-    r = api.client.get(f"/api/tickets/{gw['id']}", headers=h, params={"tenant": "greenwood"})
+    r = api.client.get(f"/api/tickets/{gw['id']}", headers=h)
     assert_error(r, 404, "not_found")
 
-    r = api.client.get("/api/departments", headers=h, params={"tenant": "greenwood"})
+    r = api.client.get("/api/departments", headers=h)
     assert r.status_code == 200
     assert "fleet-1" in {d["code"] for d in r.json()}
     assert "engineering" not in {d["code"] for d in r.json()}
@@ -439,7 +447,10 @@ def test_tenant_comes_from_the_token_not_a_header_or_query(api):
         "complainant": {"name": "路人", "contact": "13700000000"},
         "description": "spoofed tenant header",
     }
-    r = api.client.post("/api/tickets?tenant=greenwood", json=body, headers=h)
+    assert_error(
+        api.client.post("/api/tickets?tenant=greenwood", json=body, headers=h), 422, "invalid"
+    )
+    r = api.client.post("/api/tickets", json=body, headers=h)
     assert r.status_code == 201, r.text
     made = r.json()
     assert made["number"].startswith("CB-")

@@ -130,14 +130,18 @@ def _print_demo_logins(directory: Path, base_url: str) -> None:
     from core.people.tenant_file import load_dir
 
     files = load_dir(directory)
-    typer.echo("\nDemo logins (send the token as 'Authorization: Bearer <token>'):")
+    typer.echo(f"\nConsole (web, Chinese): {base_url}/   — log in with tenant code, username, password")
+    typer.echo("Demo logins (console password; API token for 'Authorization: Bearer <token>'):")
     for _, tf in files:
-        keyed = [u for u in tf.users if u.demo_key]
+        keyed = [u for u in tf.users if u.demo_key or u.demo_password]
         if not keyed:
             continue
-        typer.echo(f"\n  {tf.slug} — {tf.name} (plugin: {tf.plugin})")
+        typer.echo(f"\n  tenant {tf.slug} — {tf.name} (plugin: {tf.plugin})")
         for u in keyed:
-            typer.echo(f"    {u.username:<18} {','.join(u.roles):<28} {u.demo_key}")
+            typer.echo(
+                f"    {u.username:<18} {','.join(u.roles):<18} "
+                f"password {u.demo_password or '-':<22} token {u.demo_key or '-'}"
+            )
     first = next((u.demo_key for _, tf in files for u in tf.users if u.demo_key), None)
     typer.echo(f"\nAPI docs: {base_url}/docs   health: {base_url}/health")
     if first:

@@ -1,4 +1,4 @@
-"""``tousu users create|key|revoke``: people and their API keys."""
+"""``tousu users create|key|revoke|passwd|hash-password``: people, API keys, passwords."""
 
 from __future__ import annotations
 
@@ -66,6 +66,63 @@ def revoke(username: Username, tenant: TenantOpt = None) -> None:
     """Revoke every API key of a user; running servers stop accepting them at once."""
     count = base.run(_revoke_keys(tenant, username))
     typer.echo(f"revoked {count} key(s) of {username}")
+
+
+@app.command("passwd")
+def passwd(
+    username: Username,
+    tenant: TenantOpt = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from one line of stdin.")
+    ] = False,
+) -> None:
+    """Set a user's console password (prompts twice); the user's sessions end."""
+    from core.people.passwords import check_policy
+
+    password = _read_password(password_stdin)
+    check_policy(password)
+    base.run(_set_password(tenant, username, password))
+    typer.echo(f"password of {username} set; their sessions end")
+
+
+@app.command("hash-password")
+def hash_password(
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from one line of stdin.")
+    ] = False,
+) -> None:
+    """Print an argon2 hash for a tenant file's ``password_hash``."""
+    from core.people.passwords import hash_password as hash_it
+
+    typer.echo(hash_it(_read_password(password_stdin)))
+
+
+def _read_password(from_stdin: bool) -> str:
+    """The new password: one line of stdin, or typed twice at a prompt (never an argument,
+    which would sit in the shell history and the process list)."""
+    if from_stdin:
+        import sys
+
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass("new password: ")
+    if getpass.getpass("repeat: ") != first:
+        raise base.usage("the two passwords differ")
+    return first
+
+
+async def _set_password(tenant: str | None, username: str, password: str) -> None:
+    from core.db import Database
+    from core.people.sessions import set_password
+
+    db = Database(base.settings().database_url)
+    try:
+        async with db.cross_tenant() as session:
+            user = await _find_user(session, tenant, username)
+        await set_password(db, user.id, password, "cli:users passwd")
+    finally:
+        await db.dispose()
 
 
 async def _create_user(tenant: str | None, username: str, roles: list[str]) -> None:

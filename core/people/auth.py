@@ -24,6 +24,7 @@ from core.db import Database
 from core.errors import Unauthorized
 from core.logs import bind as bind_log_context
 from core.people.invalidation import Listener, publish
+from core.people import throttle
 from core.people.models import ApiKey, Tenant, User
 
 TOKEN_PREFIX = "tsu_"
@@ -183,8 +184,10 @@ class BearerAuth(AbstractAuthenticationMiddleware):
                 rule="bearer token required",
             )
         db: Database = connection.app.state.db
+        await throttle.check_bearer(connection)
         principal = await resolve(db, token.strip())
         if principal is None:
+            await throttle.bearer_failed(connection)
             raise Unauthorized(
                 "unknown or revoked token", field="Authorization", rule="token must be active"
             )

@@ -68,6 +68,8 @@ class User(TenantScoped, Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    """argon2id PHC string (:mod:`core.people.passwords`); NULL: no console login."""
 
 
 class ApiKey(Base):

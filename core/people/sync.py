@@ -32,6 +32,7 @@ from core.db import Database, TenantScope, utcnow
 from core.deadlines.models import CalendarDay, DeadlineSetting
 from core.errors import Conflict, NotFound
 from core.penalties.models import FineSetting
+from core.people import passwords
 from core.people.auth import forget, hash_token
 from core.people.models import ApiKey, Department, Staff, Tenant, User
 from core.people.tenant_file import TenantFile, fine_amounts
@@ -278,6 +279,12 @@ async def _sync(
             audit("create", "api_key", u.username, {"label": "demo"})
         elif key.user_id != user.id:
             raise ValueError(f"demo key of {u.username} already belongs to another user")
+
+    for u in tf.users:  # initial passwords: only while the user has none (see UserEntry)
+        user = users[u.username]
+        if user.password_hash is None and (u.password_hash or u.demo_password):
+            user.password_hash = u.password_hash or passwords.hash_password(u.demo_password or "")
+            audit("set_initial_password", "user", u.username, {})
 
     await _sync_fines(session, tf, tid, actor, audit)
     return report, scope

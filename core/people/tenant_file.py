@@ -59,6 +59,13 @@ class UserEntry(_Strict, kw_only=True):
     staff: StaffCode | None = None
     demo_key: Annotated[str, Meta(min_length=16, max_length=128)] | None = None
     """A demo bearer token; public by nature, for local trial tenants only."""
+    password_hash: Annotated[str, Meta(pattern=r"^\$argon2(id|i|d)\$")] | None = None
+    """The initial console password as an argon2 PHC string (``tousu users hash-password``
+    prints one); applied only while the user has no password, so a password changed later
+    (``tousu users passwd``, the console) survives the next sync."""
+    demo_password: Annotated[str, Meta(min_length=8, max_length=128)] | None = None
+    """A demo console password, printed by ``tousu serve``; public like ``demo_key``, for
+    local trial tenants only. Without ``password_hash`` it is hashed on first sync."""
 
 
 class FineEntry(_Strict, kw_only=True):

@@ -76,8 +76,13 @@ async def list_tickets(
     created_to: FromQuery[dt.datetime | None] = None,
     cursor: FromQuery[str | None] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    q: Annotated[str | None, QueryParameter(max_length=100)] = None,
 ) -> s.TicketPage:
-    """Tickets the caller may read, newest first; pass ``next_cursor`` back as ``cursor``."""
+    """Tickets the caller may read, newest first; pass ``next_cursor`` back as ``cursor``.
+
+    ``q`` searches the number, description, demands and — for roles that may see it — the
+    complainant's contact (substring, case-insensitive; trigram-indexed from 3 characters,
+    shorter queries scan the tenant's tickets). Unknown query parameters are a 422."""
     principal = principal_of(request)
     for name, value in (("created_from", created_from), ("created_to", created_to)):
         if value is not None and value.tzinfo is None:
@@ -86,7 +91,9 @@ async def list_tickets(
                 field=name,
                 rule="timezone-aware datetime",
             )
-    f = service.Filters(ticket_state, category, severity, department, created_from, created_to)
+    f = service.Filters(
+        ticket_state, category, severity, department, created_from, created_to, q
+    )
     db: Database = request.app.state.db
     async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]
         rows, next_cursor = await service.list_page(scope, principal, f, cursor, limit)

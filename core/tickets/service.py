@@ -301,6 +301,8 @@ class Filters:
     department: str | None = None
     created_from: dt.datetime | None = None
     created_to: dt.datetime | None = None
+    q: str | None = None
+    """Search text (:mod:`core.tickets.search`)."""
 
 
 def encode_cursor(ticket_id: int) -> str:
@@ -341,6 +343,10 @@ async def list_page(
         q = q.where(Ticket.created_at >= f.created_from)
     if f.created_to:
         q = q.where(Ticket.created_at < f.created_to)
+    if f.q is not None:
+        from core.tickets import search
+
+        q = q.where(search.clause(principal, f.q, scope.session.bind.dialect.name))
     if cursor:
         q = q.where(Ticket.id < decode_cursor(cursor))
     page = await scope.execute(q.order_by(Ticket.id.desc()).limit(limit + 1))

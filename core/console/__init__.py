@@ -1,0 +1,202 @@
+"""The web console (``/``): Chinese first, English second, for every role of the desk.
+
+:func:`wiring` gives :func:`core.app.create_app` what the console adds to the app: its
+routes and static files, the session, CSRF and authentication middleware, the template
+engine, the session store and the console-aware error handlers. See
+:mod:`core.console.pages` for the pages and :mod:`core.people.sessions` for login.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from litestar import Request, Response
+from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import PermissionDeniedException
+from litestar.middleware.base import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from core.console import i18n
+from core.db import Database
+from core.errors import ApiError, handle_api_error
+from core.people.sessions import COOKIE as SESSION_COOKIE
+from core.people.sessions import LoginRequired, SessionOrBearerAuth, session_config
+from core.people.throttle import Throttle, Throttled
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+TEMPLATES = HERE / "templates"
+UNAUTHENTICATED = ["^/login$", "^/static/"]
+"""Console paths open without a session (besides the app's public ones)."""
+
+log = logging.getLogger("tousu.console")
+
+
+def secret_key() -> str:
+    """``TOUSU_SECRET_KEY`` signs CSRF tokens; without it each process makes its own (fine
+    for one process; several API processes behind one address must share it)."""
+    from core.settings import load_settings
+
+    return load_settings().secret_key or _process_secret
+
+
+_process_secret = secrets.token_urlsafe(32)
+
+
+class CsrfUnlessBearer:
+    """Litestar's CSRF middleware for browser requests. Skipped by a request carrying
+    ``Authorization`` (a machine with a bearer key, which browsers never send by themselves)
+    and by an API call without the session cookie (nothing ambient to forge: it answers 401)."""
+
+    def __init__(self, app: ASGIApp, config: CSRFConfig) -> None:
+        self.app = app
+        self.csrf = CSRFMiddleware(app, config)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            cookie = b""
+            for name, value in scope["headers"]:
+                if name == b"authorization":
+                    await self.app(scope, receive, send)
+                    return
+                if name == b"cookie":
+                    cookie += value
+            if scope["path"].startswith("/api/") and SESSION_COOKIE.encode() not in cookie:
+                await self.app(scope, receive, send)
+                return
+        await self.csrf(scope, receive, send)
+
+
+def is_console(request: Request[Any, Any, Any]) -> bool:
+    path = request.url.path
+    return not path.startswith(("/api", "/docs", "/schema", "/health", "/metrics", "/ready"))
+
+
+def _html_error(
+    request: Request[Any, Any, Any], status: int, title: str, message: str
+) -> Response[str]:
+    tr = i18n.translations(
+        i18n.pick(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE))
+    )
+    t = tr.gettext
+    body = (
+        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
+        "<link rel='stylesheet' href='/static/css/console.css'><link rel='icon' href='data:,'>"
+        f"<title>{html.escape(t(title))}</title></head><body><main>"
+        f"<h1>{html.escape(t(title))}</h1><p class='form-error'>{html.escape(message)}</p>"
+        f"<p><a href='/'>{html.escape(t('Back to the queue'))}</a></p>"
+        "</main></body></html>"
+    )
+    return Response(body, status_code=status, media_type="text/html")
+
+
+_TITLES = {
+    400: "The request could not be read",
+    401: "Please log in",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflict",
+    422: "Invalid input",
+    429: "Too many attempts",
+}
+
+
+def _console_aware(handler: Any) -> Any:
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        if not is_console(request):
+            return handler(request, exc)  # type: ignore[no-any-return]
+        if isinstance(exc, PermissionDeniedException) and "CSRF" in str(exc.detail):
+            return _html_error(
+                request,
+                403,
+                "Not allowed",
+                "表单已过期，请刷新页面后重试 (the form expired; reload the page)",
+            )
+        if isinstance(exc, ApiError):
+            return _html_error(request, exc.status, _TITLES.get(exc.status, "Error"), exc.message)
+        status = getattr(exc, "status_code", 500)
+        if status >= 500 or not isinstance(status, int):
+            log.exception("console error", exc_info=exc)
+            return _html_error(
+                request,
+                500,
+                "Something went wrong",
+                "内部错误，已记录 (internal error; it has been logged)",
+            )
+        return _html_error(
+            request, status, _TITLES.get(status, "Error"), str(getattr(exc, "detail", ""))
+        )
+
+    return handle
+
+
+def _login_redirect(request: Request[Any, Any, Any], exc: LoginRequired) -> Response[Any]:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    url = "/login" if target == "/" else f"/login?next={target}"
+    if request.headers.get("hx-request"):
+        return Response("", status_code=200, headers={"HX-Redirect": url})
+    return Redirect(url, status_code=303)
+
+
+def _throttled(request: Request[Any, Any, Any], exc: Throttled) -> Response[Any]:
+    response = handle_api_error(request, exc)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@dataclass
+class Wiring:
+    routes: list[Any]
+    middleware: list[Any]
+    stores: dict[str, Store]
+    template_config: TemplateConfig[Any]
+    throttle: Throttle
+    plugins: list[Any] = field(default_factory=list)
+
+    def exception_handlers(self, base: dict[Any, Any]) -> dict[Any, Any]:
+        out = {exc: _console_aware(h) for exc, h in base.items()}
+        out[Throttled] = _console_aware(_throttled)
+        out[LoginRequired] = _login_redirect
+        return out
+
+
+def wiring(redis_url: str | None, db: Database, public: list[str]) -> Wiring:
+    from litestar.plugins.htmx import HTMXPlugin
+
+    from core.console.admin import ROUTES as ADMIN_ROUTES
+    from core.console.pages import ROUTES as PAGE_ROUTES
+
+    sessions, store = session_config(redis_url, db)
+    csrf = CSRFConfig(
+        secret=secret_key(),
+        cookie_name="tousu_csrf",
+        cookie_samesite="lax",
+        cookie_httponly=True,
+        header_name="x-csrftoken",
+        exclude=["^/health", "^/docs", "^/schema", "^/static/", "^/metrics", "^/ready"],
+    )
+    static = create_static_files_router(path="/static", directories=[STATIC], name="static")
+    return Wiring(
+        routes=[*PAGE_ROUTES, *ADMIN_ROUTES, static],
+        middleware=[
+            sessions.middleware,
+            DefineMiddleware(CsrfUnlessBearer, config=csrf),
+            DefineMiddleware(SessionOrBearerAuth, exclude=[*public, *UNAUTHENTICATED]),
+        ],
+        stores={"sessions": store},
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        throttle=Throttle.for_settings(redis_url),
+        plugins=[HTMXPlugin()],
+    )

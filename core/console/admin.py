@@ -1,0 +1,230 @@
+"""Console pages for tenant admins, the monthly reports and the platform operator.
+
+As everywhere in the console, pages read and write through the API's own handlers
+(:func:`core.console.calls.call`): the admin forms post to ``/admin/do/<form>`` and each
+form name maps to one API operation, its body type and its path parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from litestar import Request, get, post
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+
+from core.console.calls import call
+from core.console.forms import convert, form_dict, unflatten
+from core.console.pages import _principal, _tenant, render
+from core.errors import ApiError, Forbidden, Invalid
+from core.people.models import User
+from core.people.roles import Role
+from core.people.sessions import set_password
+from core.people.throttle import client_address
+
+
+def _path_date(value: str, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise Invalid(f"{field}: YYYY-MM-DD", field=field, rule="ISO date") from exc
+
+
+def _body(kind: str) -> Any:
+    from core.deadlines.api import CalendarDayIn, DeadlineIn
+    from core.penalties.api import FineSet, PaySet, RunRequest
+    from core.tasks.api import WebhookIn
+
+    return {
+        "fine": FineSet,
+        "deadline": DeadlineIn,
+        "calendar": CalendarDayIn,
+        "pay": PaySet,
+        "ledger": RunRequest,
+        "webhook": WebhookIn,
+    }.get(kind)
+
+
+# form name → (operation id, path parameters taken from these form fields)
+FORMS: dict[str, tuple[str, dict[str, str]]] = {
+    "fine": ("setFine", {"rule": "_rule"}),
+    "deadline": ("setDeadline", {}),
+    "calendar": ("setCalendarDay", {"day": "_day"}),
+    "calendar-remove": ("removeCalendarDay", {"day": "_day"}),
+    "pay": ("setPay", {"staff_code": "_staff", "period": "_period"}),
+    "ledger": ("runLedger", {}),
+    "webhook": ("createWebhook", {}),
+}
+
+
+async def _admin(request: Request[Any, Any, Any], status: int = 200, **extra: Any) -> Template:
+    p = _principal(request)
+    assert p is not None and p.tenant_id is not None
+    if not p.has(Role.TENANT_ADMIN):
+        raise Forbidden("this page is for tenant administrators", rule="role")
+    async with request.app.state.db.tenant(p.tenant_id) as scope:
+        users = list(await scope.scalars(select(User).where(User.active).order_by(User.username)))
+    ctx = {
+        "fines": await call(request, "listFines"),
+        "deadlines": await call(request, "listDeadlines"),
+        "calendar": await call(request, "listCalendarDays"),
+        "staff": await call(request, "listStaff"),
+        "webhooks": await call(request, "listWebhooks"),
+        "users": [u for u in users if u.username != "system"],
+        "errors": {},
+        "done": request.query_params.get("done"),
+        "this_month": dt.date.today().strftime("%Y-%m"),
+        **extra,
+    }
+    return await render(request, "admin.html", status=status, **ctx)
+
+
+@get("/admin", include_in_schema=False, name="console:admin")
+async def admin(request: Request[Any, Any, Any]) -> Template:
+    return await _admin(request)
+
+
+@post(
+    "/admin/do/{form_name:str}", include_in_schema=False, name="console:admin-do", status_code=303
+)
+async def admin_do(request: Request[Any, Any, Any], form_name: FromPath[str]) -> Any:
+    if form_name not in FORMS:
+        raise HTTPException(status_code=404, detail="no such form")
+    operation, path_fields = FORMS[form_name]
+    form = form_dict(await request.form())
+    try:
+        kwargs: dict[str, Any] = {}
+        for param, field in path_fields.items():
+            value = form.get(field, "")
+            if not value:
+                raise Invalid(f"{field.lstrip('_')}: 必填", field=field, rule="required")
+            kwargs[param] = _path_date(value, field) if param == "day" else value
+        body_type = _body(form_name)
+        if body_type is not None:
+            data = unflatten(form)
+            if form_name == "webhook" and isinstance(data.get("topics"), str):
+                data["topics"] = [t.strip() for t in data["topics"].split(",") if t.strip()]
+            kwargs["data"] = convert(data, body_type)
+        result = await call(request, operation, **kwargs)
+    except ApiError as exc:
+        return await _admin(
+            request, status=exc.status, errors={form_name: exc.message, "_field": exc.field or ""}
+        )
+    secret = getattr(result, "secret", None)
+    if secret:  # a webhook's signing secret is shown once
+        return await _admin(request, status=201, secret=secret)
+    return Redirect(f"/admin?done={form_name}", status_code=303)
+
+
+@post(
+    "/admin/users/{user_id:int}/password",
+    include_in_schema=False,
+    name="console:admin-pw",
+    status_code=303,
+)
+async def admin_password(request: Request[Any, Any, Any], user_id: FromPath[int]) -> Any:
+    """A tenant admin sets a user's password (the user's sessions end), audited."""
+    p = _principal(request)
+    assert p is not None and p.tenant_id is not None
+    if not p.has(Role.TENANT_ADMIN):
+        raise Forbidden("this needs a tenant administrator", rule="role")
+    form = form_dict(await request.form())
+    async with request.app.state.db.tenant(p.tenant_id) as scope:  # the admin's tenant only
+        user = await scope.scalar(select(User).where(User.id == user_id))
+    if user is None:
+        raise HTTPException(status_code=404, detail="no such user")
+    try:
+        await set_password(
+            request.app.state.db, user.id, form.get("password", ""), f"user:{p.user_id}",
+            client_address(request),
+        )  # fmt: skip
+    except ApiError as exc:
+        return await _admin(request, status=exc.status, errors={f"user-{user_id}": exc.message})
+    return Redirect("/admin?done=password", status_code=303)
+
+
+# ---------------------------------------------------------------- reports
+
+
+KPI_LABELS = {
+    "follow_up_rate": "Follow-up rate",
+    "satisfaction": "Satisfaction rate",
+    "one_time_resolution": "One-time resolution rate",
+    "first_contact_on_time": "First contact on time",
+    "resolved_on_time": "Resolved on time",
+}
+BREAKDOWNS = {
+    "category": "By category",
+    "severity": "By severity",
+    "channel": "By channel",
+    "department": "By department",
+    "staff": "By staff member",
+    "grade": "By responsibility",
+    "category_group": "By category group",
+}
+CHARTS = ["trend", "category", "severity", "department", "channel"]
+
+
+@get("/reports", include_in_schema=False, name="console:reports")
+async def reports(request: Request[Any, Any, Any]) -> Template:
+    p = _principal(request)
+    tenant = await _tenant(request, p)
+    zone = ZoneInfo((tenant.config or {}).get("timezone", "Asia/Shanghai") if tenant else "UTC")
+    period = request.query_params.get("period") or dt.datetime.now(zone).strftime("%Y-%m")
+    errors: dict[str, str] = {}
+    stats = kpis = None
+    try:
+        stats = await call(request, "reportStats", period=period)
+        kpis = await call(request, "reportKpis", period=period)
+    except ApiError as exc:
+        errors["period"] = exc.message
+    return await render(
+        request,
+        "reports.html",
+        status=422 if errors else 200,
+        period=period,
+        stats=stats,
+        kpis=kpis,
+        errors=errors,
+        kpi_labels=KPI_LABELS,
+        breakdown_labels=BREAKDOWNS,
+        charts=CHARTS,
+    )
+
+
+# ---------------------------------------------------------------- platform
+
+
+@get("/platform", include_in_schema=False, name="console:platform")
+async def platform(request: Request[Any, Any, Any]) -> Template:
+    return await render(
+        request, "platform.html", tenants=await call(request, "listTenants"), errors={}, doc=""
+    )
+
+
+@post("/platform/tenants", include_in_schema=False, name="console:platform-create", status_code=303)
+async def platform_create(request: Request[Any, Any, Any]) -> Any:
+    from core.people.tenant_file import TenantFile
+
+    form = form_dict(await request.form())
+    doc = form.get("document", "")
+    try:
+        try:
+            data = tomllib.loads(doc)
+        except tomllib.TOMLDecodeError as exc:
+            raise Invalid(f"document: {exc}", field="document", rule="TOML") from exc
+        await call(request, "createTenant", data=convert(data, TenantFile))
+    except ApiError as exc:
+        return await render(
+            request, "platform.html", status=exc.status, tenants=await call(request, "listTenants"),
+            errors={"document": exc.message}, doc=doc,
+        )  # fmt: skip
+    return Redirect("/platform", status_code=303)
+
+
+ROUTES: list[Any] = [admin, admin_do, admin_password, reports, platform, platform_create]

@@ -1,0 +1,230 @@
+"""Display names for the core's codes (states, actions, channels, roles, ...).
+
+Values are English message ids, translated through the catalogue (:mod:`core.console.i18n`);
+the industry's own codes (categories, severities, facets, offences) take the plugin's
+``label_zh`` / ``label`` instead. No screen shows a raw code: :func:`label` falls back to
+"—" plus a log line rather than printing one.
+"""
+
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger("tousu.console")
+
+STATES = {
+    "received": "Received",
+    "valid": "Valid, not registered",
+    "registered": "Registered",
+    "ready": "Awaiting dispatch",
+    "dispatched": "Dispatched",
+    "in_progress": "In progress",
+    "graded": "Responsibility graded",
+    "replied": "Replied",
+    "followed_up": "Followed up",
+    "suspended": "Suspended",
+    "closed": "Closed",
+}
+
+ACTIONS = {
+    "intake": "Complaint received",
+    "triage_valid": "Triage as valid",
+    "triage_invalid": "Invalid complaint",
+    "settle": "Settle without registering",
+    "register": "Register",
+    "review": "Supervisor review",
+    "dispatch": "Dispatch",
+    "return": "Return to desk",
+    "first_contact": "First contact",
+    "refer_to_inspection": "Refer to discipline inspection",
+    "grade": "Grade responsibility",
+    "reply": "Reply to complainant",
+    "follow_up": "Follow-up: satisfied",
+    "follow_up_unsatisfied": "Follow-up: unsatisfied",
+    "close": "Close",
+    "suspend": "Suspend",
+    "reopen": "Reopen",
+    "reclassify": "Reclassify",
+    "deadline_breached": "Deadline breached",
+    "deadline_paused": "Clock paused",
+    "deadline_resumed": "Clock resumed",
+    "extension_requested": "Extension requested",
+    "extension_approved": "Extension approved",
+    "extension_rejected": "Extension rejected",
+    "penalty_confirmed": "Penalty confirmed",
+    "penalty_adjusted": "Penalty adjusted",
+    "penalty_waived": "Penalty waived",
+    "appeal_filed": "Appeal filed",
+    "appeal_decided": "Appeal decided",
+    "escalated": "Escalated",
+    "calendar_retimed": "Deadlines re-timed",
+}
+
+CHANNELS = {
+    "phone": "Phone",
+    "letter": "Letter",
+    "visit": "Visit",
+    "web": "Web",
+    "email": "Email",
+    "hotline_transfer": "Hotline transfer",
+    "government_transfer": "Government transfer",
+    "media": "Media",
+    "hotline_95598": "95598 hotline",
+    "voice_mailbox": "Voice mailbox",
+    "management_forwarded": "Forwarded by management",
+}
+
+ROLES = {
+    "clerk": "Desk clerk",
+    "supervisor": "Supervisor",
+    "department_head": "Department head",
+    "manager": "Manager",
+    "general_manager": "General manager",
+    "inspector": "Discipline inspector",
+    "staff": "Staff member",
+    "tenant_admin": "Tenant administrator",
+    "platform_operator": "Platform operator",
+    "system": "System",
+    "unknown": "Unknown role",
+}
+
+REGISTER_REASONS = {
+    "on_site": "On-site work needed",
+    "found_by_management": "Found by management",
+    "needs_follow_up": "Needs follow-up",
+    "emergency": "Emergency",
+    "outside_scope_help": "Outside scope, help requested",
+}
+
+VERIFICATIONS = {
+    "service_slip_signed": "Service slip signed",
+    "result_confirmed": "Result confirmed with complainant",
+    "unresolvable_approved": "Unresolvable, approved",
+}
+
+FOUR_DONTS = {
+    "cause_found": "Cause found",
+    "person_educated": "Person responsible educated",
+    "measures_taken": "Measures taken",
+    "person_dealt_with": "Person responsible dealt with",
+}
+
+GRADE_LEVELS = {
+    "full": "Full responsibility",
+    "main": "Main responsibility",
+    "secondary": "Secondary responsibility",
+    "none": "No responsibility",
+}
+
+CAPACITIES = {"direct": "Directly responsible"}
+
+CLOCK_STATES = {
+    "running": "Running",
+    "paused": "Paused",
+    "met": "Met",
+    "missed": "Missed",
+    "cancelled": "Cancelled",
+    "stopped": "Stopped",
+}
+
+STEPS = {
+    "dispatch": "Dispatch",
+    "first_contact": "First contact",
+    "return": "Return",
+    "reply": "Reply",
+    "resolution": "Resolution",
+    "follow_up": "Follow-up",
+    "invalid_notice": "Invalid notice",
+    "handling": "Handling",
+    "triage": "Triage",
+    "auto_upgrade": "Automatic severity upgrade",
+}
+
+UNITS = {
+    "minutes": "minutes",
+    "hours": "hours",
+    "calendar_days": "calendar days",
+    "working_days": "working days",
+    "months": "months",
+}
+
+PENALTY_STATUS = {
+    "proposed": "Proposed",
+    "confirmed": "Confirmed",
+    "adjusted": "Adjusted",
+    "waived": "Waived",
+    "superseded": "Superseded",
+}
+
+APPEAL_STATUS = {
+    "pending": "Pending",
+    "filed": "Pending",
+    "upheld": "Upheld",
+    "overturned": "Overturned",
+}
+
+EXTENSION_STATUS = {
+    "pending": "Pending",
+    "approved": "Approved",
+    "rejected": "Rejected",
+}
+
+RESOLUTIONS = {
+    "invalid": "Invalid complaint",
+    "explained": "Explained, not registered",
+    "resolved": "Resolved",
+    "unresolvable": "Unresolvable",
+}
+
+PAYLOAD_TEXT = {
+    "note": "Note",
+    "reason": "Reason",
+    "explanation": "Explanation",
+    "reply": "Reply",
+    "findings": "Findings",
+    "policy_explained": "Policy explained",
+}
+
+PAUSE_REASONS = {
+    "complainant_unreachable": "Complainant unreachable",
+    "waiting_third_party": "Waiting for a third party",
+    "waiting_video_footage": "Waiting for video footage",
+}
+
+SOURCES = {"plugin": "Industry default", "tenant": "Set by the tenant", "extension": "Extension"}
+
+DAY_KINDS = {"closure": "Closed (non-working day)", "workday": "Extra working day"}
+
+GROUPS = {
+    "state": STATES,
+    "action": ACTIONS,
+    "channel": CHANNELS,
+    "role": ROLES,
+    "register_reason": REGISTER_REASONS,
+    "verification": VERIFICATIONS,
+    "four_donts": FOUR_DONTS,
+    "grade": GRADE_LEVELS,
+    "capacity": CAPACITIES,
+    "clock_state": CLOCK_STATES,
+    "step": STEPS,
+    "unit": UNITS,
+    "penalty_status": PENALTY_STATUS,
+    "appeal_status": APPEAL_STATUS,
+    "extension_status": EXTENSION_STATUS,
+    "resolution": RESOLUTIONS,
+    "payload": PAYLOAD_TEXT,
+    "source": SOURCES,
+    "pause_reason": PAUSE_REASONS,
+    "day_kind": DAY_KINDS,
+}
+
+
+def label(group: str, code: str | None) -> str:
+    """The English message id for ``code`` in ``group`` (translate it with ``_``)."""
+    if code is None or code == "":
+        return "—"
+    found = GROUPS.get(group, {}).get(code)
+    if found is None:
+        log.warning("no console label for %s %r", group, code)
+        return "—"
+    return found

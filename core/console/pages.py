@@ -1,0 +1,837 @@
+"""The console's pages: server-rendered Jinja2 templates over the API's own handlers.
+
+Every page reads through :func:`core.console.calls.call` (the API operation, its guards,
+its masking) and every form posts to a console route that decodes the form into the API's
+body type and calls the same operation. A 4xx comes back as the page again with the
+message next to its field; a stale version as "此工单已被他人修改，请刷新"; never a trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+
+from core.console import i18n, labels
+from core.console.calls import call
+from core.console.forms import convert, form_dict, unflatten
+from core.db import Database, utcnow
+from core.deadlines.models import Extension, StepClock
+from core.errors import ApiError, Conflict, Invalid
+from core.penalties.models import Appeal, Penalty
+from core.people.auth import Principal
+from core.people.models import Staff, Tenant
+from core.people.roles import DESK, MANAGEMENT, Role
+from core.people.sessions import ROTATE, DatabaseStore, audit, login, set_password
+from core.people.throttle import client_address
+from core.plugins import hooks_for
+from core.tickets import schemas as ts
+from core.tickets.lifecycle import TRANSITIONS
+from core.tickets.models import Ticket
+
+DUE_SOON = dt.timedelta(hours=24)
+STALE = "This ticket was changed by someone else — reload"
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _lang(request: Request[Any, Any, Any]) -> str:
+    return i18n.pick(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE))
+
+
+def _principal(request: Request[Any, Any, Any]) -> Principal | None:
+    user = request.scope.get("user")
+    return user if isinstance(user, Principal) else None
+
+
+async def _tenant(request: Request[Any, Any, Any], p: Principal | None) -> Tenant | None:
+    if p is None or p.tenant_id is None:
+        return None
+    db: Database = request.app.state.db
+    async with db.tenant(p.tenant_id) as scope:
+        return await scope.session.get(Tenant, p.tenant_id)
+
+
+async def render(
+    request: Request[Any, Any, Any], name: str, status: int = 200, **ctx: Any
+) -> Template:
+    """Render ``name`` with the helpers every template uses: ``_`` (translate), ``L``
+    (label of a core code), ``T`` (the plugin's label of an industry code), ``when``
+    (a UTC time in the tenant's zone) and the reader."""
+    lang = _lang(request)
+    tr = i18n.translations(lang)
+    translate = tr.gettext
+    p = _principal(request)
+    tenant = await _tenant(request, p)
+    zone = ZoneInfo(
+        (tenant.config or {}).get("timezone", "Asia/Shanghai") if tenant else "Asia/Shanghai"
+    )
+    tax = hooks_for(p.plugin).taxonomy() if p and p.plugin else None
+
+    def L(group: str, code: str | None) -> str:
+        return translate(labels.label(group, code))
+
+    def T(kind: str, code: str | None, facet: str | None = None) -> str:
+        if not code:
+            return "—"
+        term = None
+        if tax is not None:
+            if kind == "category":
+                term = tax.category(code) or next(
+                    (g for g in tax.category_groups if g.code == code), None
+                )
+            elif kind == "severity":
+                term = tax.severity(code)
+            elif kind == "facet" and facet:
+                f = tax.facet(facet)
+                term = next((v for v in f.values if v.code == code), None) if f else None
+            elif kind == "facet_name":
+                term = tax.facet(code)  # type: ignore[assignment]
+            elif kind == "grade":
+                term = next((g for g in tax.grades if g.code == code), None)
+            elif kind == "capacity":
+                term = next((g for g in tax.capacities if g.code == code), None)
+            elif kind == "rule" and p and p.plugin:
+                schedule = hooks_for(p.plugin).penalty_schedule()
+                term = schedule.rule(code) if schedule else None  # type: ignore[assignment]
+        if term is None:
+            if kind in ("grade", "capacity"):
+                return L(kind, code)
+            return "—"
+        return term.label_zh if lang == "zh_CN" else term.label  # type: ignore[union-attr]
+
+    def when(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        if value is None:
+            return "—"
+        return value.astimezone(zone).strftime(fmt)
+
+    def csrf() -> str:
+        from litestar.utils.scope.state import ScopeState
+
+        token = ScopeState.from_scope(request.scope).csrf_token
+        return "" if token is None or token is msgspec.UNSET else str(token)
+
+    context = {
+        "_": tr.gettext,
+        "lang": lang,
+        "L": L,
+        "T": T,
+        "when": when,
+        "me": p,
+        "tenant": tenant,
+        "tax": tax,
+        "csrf_token_value": csrf(),
+        "nav": _nav(p),
+        "path": request.url.path,
+        "zone": str(zone),
+        **ctx,
+    }
+    response = Template(
+        template_name=name, context=context, status_code=status, media_type="text/html"
+    )
+    if request.query_params.get("lang") in i18n.LOCALES:
+        response.set_cookie(i18n.COOKIE, lang, httponly=True, samesite="lax", max_age=31536000)
+    return response
+
+
+def _nav(p: Principal | None) -> list[tuple[str, str]]:
+    if p is None:
+        return []
+    if p.has(Role.PLATFORM_OPERATOR):
+        return [("/platform", "Tenants")]
+    items = [("/", "Queue")]
+    if p.has(*(DESK | MANAGEMENT)):
+        items.append(("/tickets/new", "New complaint"))
+    if p.has(*MANAGEMENT):
+        items.append(("/approvals", "Approvals"))
+    if p.has(*(DESK | MANAGEMENT | {Role.TENANT_ADMIN, Role.DEPARTMENT_HEAD, Role.INSPECTOR})):
+        items.append(("/reports", "Reports"))
+    if p.has(Role.TENANT_ADMIN):
+        items.append(("/admin", "Administration"))
+    items.append(("/notifications", "Notifications"))
+    return items
+
+
+def _errors(exc: ApiError) -> dict[str, str]:
+    """An API error as {field: message} (``_form`` when it names no field)."""
+    if isinstance(exc, Conflict) and (exc.field == "version" or exc.rule == "lifecycle"):
+        # the form was built from the ticket as it was read: someone changed it since
+        return {"_form": STALE}
+    return {exc.field or "_form": exc.message}
+
+
+# ---------------------------------------------------------------- login
+
+
+@get("/login", include_in_schema=False, name="console:login")
+async def login_page(request: Request[Any, Any, Any]) -> Template:
+    target = _safe_next(request.query_params.get("next") or "/")
+    return await render(request, "login.html", next=target, errors={}, values={})
+
+
+def _safe_next(value: str) -> str:
+    """Only local paths: never redirect a login to another site."""
+    return value if value.startswith("/") and not value.startswith("//") else "/"
+
+
+@post("/login", include_in_schema=False, name="console:login-post", status_code=303)
+async def login_post(request: Request[Any, Any, Any]) -> Any:
+    form = form_dict(await request.form())
+    values = {k: form.get(k, "") for k in ("tenant", "username")}
+    try:
+        if not form.get("username"):
+            raise Invalid("username: 必填", field="username", rule="required")
+        if not form.get("password"):
+            raise Invalid("password: 必填", field="password", rule="required")
+        _, data = await login(
+            request.app.state.db,
+            request.app.state.throttle,
+            form.get("tenant", ""),
+            form["username"],
+            form["password"],
+            client_address(request),
+        )
+    except ApiError as exc:
+        message = exc.message
+        if exc.status == 401:
+            message = "Wrong tenant, username or password"
+        elif exc.status == 429:
+            message = "Too many failed attempts; locked for a while. Try again later"
+        elif exc.rule == "required":
+            message = "Required"
+        response = await render(
+            request,
+            "login.html",
+            status=exc.status,
+            next=_safe_next(form.get("next", "/")),
+            errors={exc.field or "_form": message},
+            values=values,
+        )
+        if exc.status == 429:
+            response.headers["Retry-After"] = str(exc.extra.get("retry_after", 60))
+        return response
+    store = request.app.stores.get("sessions")
+    if isinstance(store, DatabaseStore):  # Redis expires its keys; the table is swept here
+        await store.delete_expired()
+    request.clear_session()
+    request.set_session(data)
+    request.scope[ROTATE] = True  # type: ignore[literal-required]  # a fresh id: no fixation
+    return Redirect(_safe_next(form.get("next", "/")), status_code=303)
+
+
+@post("/logout", include_in_schema=False, name="console:logout", status_code=303)
+async def logout(request: Request[Any, Any, Any]) -> Redirect:
+    p = _principal(request)
+    if p is not None:
+        await audit(
+            request.app.state.db,
+            "logout",
+            username=p.username,
+            tenant_id=p.tenant_id,
+            user_id=p.user_id,
+            address=client_address(request),
+        )
+    request.clear_session()
+    return Redirect("/login", status_code=303)
+
+
+@get("/account", include_in_schema=False, name="console:account")
+async def account(request: Request[Any, Any, Any]) -> Template:
+    return await render(request, "account.html", errors={}, done=False)
+
+
+@post("/account/password", include_in_schema=False, name="console:password", status_code=200)
+async def change_password(request: Request[Any, Any, Any]) -> Any:
+    from core.people import passwords
+    from core.people.models import User
+
+    p = _principal(request)
+    assert p is not None
+    form = form_dict(await request.form())
+    try:
+        async with request.app.state.db.cross_tenant() as session:
+            user = await session.get(User, p.user_id)
+            stored = user.password_hash if user else None
+        if not await passwords.verify_async(form.get("current", ""), stored):
+            raise Invalid("wrong current password", field="current", rule="must match")
+        if form.get("new", "") != form.get("repeat", ""):
+            raise Invalid("the two new passwords differ", field="repeat", rule="must match")
+        passwords.check_policy(form.get("new", ""), field="new")
+        await set_password(
+            request.app.state.db,
+            p.user_id,
+            form["new"],
+            f"user:{p.user_id}",
+            client_address(request),
+        )
+    except ApiError as exc:
+        return await render(
+            request, "account.html", status=exc.status, errors=_errors(exc), done=False
+        )
+    request.clear_session()  # the new password ends every session, this one included
+    return Redirect("/login", status_code=303)
+
+
+# ---------------------------------------------------------------- queue
+
+
+async def _clock_summary(
+    request: Request[Any, Any, Any], p: Principal, ids: list[int]
+) -> dict[int, dict[str, Any]]:
+    """Per ticket: the nearest running clock's due time and its colour."""
+    if not ids:
+        return {}
+    now = utcnow()
+    out: dict[int, dict[str, Any]] = {}
+    async with request.app.state.db.tenant(p.tenant_id) as scope:
+        rows = await scope.scalars(
+            select(StepClock).where(StepClock.ticket_id.in_(ids), StepClock.ended_at.is_(None))
+        )
+        for c in rows:
+            status = _clock_colour(c.state, c.due_at, c.breached_at, now)
+            prior = out.get(c.ticket_id)
+            if prior is None or c.due_at < prior["due_at"]:
+                out[c.ticket_id] = {"due_at": c.due_at, "status": status, "step": c.step}
+    return out
+
+
+def _clock_colour(
+    state: str, due_at: dt.datetime, breached_at: dt.datetime | None, now: dt.datetime
+) -> str:
+    if state == "paused":
+        return "paused"
+    if breached_at is not None or state == "missed" or (state == "running" and now > due_at):
+        return "overdue"
+    if state == "running" and due_at - now <= DUE_SOON:
+        return "due_soon"
+    if state in ("met", "stopped", "cancelled"):
+        return "done"
+    return "on_time"
+
+
+_URGENCY = {"overdue": 0, "due_soon": 1, "on_time": 2, "paused": 3}
+
+
+@get("/", include_in_schema=False, name="console:queue")
+async def queue(request: Request[Any, Any, Any]) -> Any:
+    p = _principal(request)
+    assert p is not None
+    if p.has(Role.PLATFORM_OPERATOR):
+        return Redirect("/platform")
+    state = request.query_params.get("state") or None
+    q = request.query_params.get("q") or None
+    kwargs: dict[str, Any] = {"ticket_state": state, "limit": 100}
+    if q:
+        kwargs["q"] = q
+    errors: dict[str, str] = {}
+    try:
+        page = await call(request, "listTickets", **kwargs)
+        items = page.items
+    except ApiError as exc:
+        errors, items = _errors(exc), []
+    clocks = await _clock_summary(request, p, [t.id for t in items])
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
+    items.sort(
+        key=lambda t: (
+            _URGENCY.get(clocks.get(t.id, {}).get("status", ""), 4),
+            clocks.get(t.id, {}).get("due_at", far),
+            -t.id,
+        )
+    )
+    template = "queue_rows.html" if request.headers.get("hx-request") else "queue.html"
+    return await render(
+        request,
+        template,
+        items=items,
+        clocks=clocks,
+        state=state,
+        q=q or "",
+        errors=errors,
+        states=list(labels.STATES),
+    )
+
+
+# ---------------------------------------------------------------- intake
+
+
+async def _lists(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    return {
+        "departments": await call(request, "listDepartments"),
+        "staff": [s for s in await call(request, "listStaff") if s.active],
+    }
+
+
+@get("/tickets/new", include_in_schema=False, name="console:intake")
+async def intake_page(request: Request[Any, Any, Any]) -> Template:
+    return await render(
+        request,
+        "intake.html",
+        errors={},
+        values={},
+        idem=secrets.token_urlsafe(16),
+        channels=list(labels.CHANNELS),
+        **await _lists(request),
+    )
+
+
+def _local_time(value: Any, zone: str) -> Any:
+    """A ``datetime-local`` input (tenant zone) as an aware ISO time; other values unchanged."""
+    if isinstance(value, str) and len(value) in (16, 19) and "T" in value:
+        return dt.datetime.fromisoformat(value).replace(tzinfo=ZoneInfo(zone)).isoformat()
+    return value
+
+
+async def _zone(request: Request[Any, Any, Any]) -> str:
+    tenant = await _tenant(request, _principal(request))
+    return (tenant.config or {}).get("timezone", "Asia/Shanghai") if tenant else "Asia/Shanghai"
+
+
+@post("/tickets/new", include_in_schema=False, name="console:intake-post", status_code=303)
+async def intake_post(request: Request[Any, Any, Any]) -> Any:
+    form = form_dict(await request.form())
+    data = unflatten(form)
+    if "event_time" in data:
+        data["event_time"] = _local_time(data["event_time"], await _zone(request))
+    try:
+        body = convert(data, ts.TicketCreate)
+        out = await call(
+            request, "createTicket", data=body, idempotency_key=form.get("_idem") or None
+        )
+    except ApiError as exc:
+        return await render(
+            request,
+            "intake.html",
+            status=exc.status,
+            errors=_errors(exc),
+            values=form,
+            idem=form.get("_idem") or secrets.token_urlsafe(16),
+            channels=list(labels.CHANNELS),
+            **await _lists(request),
+        )
+    return Redirect(f"/tickets/{out.id}", status_code=303)
+
+
+# ---------------------------------------------------------------- the ticket page
+
+# Form fields by transition body: (name, widget, label msgid, required)
+FIELD_LABELS = {
+    "note": "Note",
+    "reason": "Reason",
+    "explanation": "Explanation to the complainant",
+    "category": "Category",
+    "severity": "Severity",
+    "department": "Department",
+    "reply": "Reply",
+    "apology": "Apology made",
+    "policy_explained": "Policy explained",
+    "verification": "Verification",
+    "related_ticket": "Related ticket number",
+    "four_donts": "Four don'ts checklist",
+    "findings": "Findings",
+    "complainant_informed": "Complainant informed",
+    "contacted_at": "Contacted at",
+}
+
+
+def action_fields(action: str) -> list[dict[str, Any]]:
+    """The form of one lifecycle action, built from its body type (TRANSITIONS[action].body)."""
+    body = TRANSITIONS[action].body
+    out: list[dict[str, Any]] = []
+    for f in msgspec.structs.fields(body):
+        if f.name in ("version", "facts", "contacted_at"):
+            continue  # version is hidden; facts and contact time keep their API defaults
+        required = f.required
+        kind = "text"
+        options: list[str] = []
+        group = ""
+        if f.name in ("category", "severity", "department", "facets", "grades"):
+            kind = f.name
+        elif f.name == "four_donts":
+            kind, group, options = "checks", "four_donts", list(labels.FOUR_DONTS)
+        elif f.name == "reason" and body is ts.Register:
+            kind, group, options = "select", "register_reason", list(labels.REGISTER_REASONS)
+        elif f.name == "verification":
+            kind, group, options = "select", "verification", list(labels.VERIFICATIONS)
+        elif f.type is bool or f.default in (True, False):
+            kind = "bool"
+        elif f.name in ("reason", "reply", "findings", "explanation", "note", "policy_explained"):
+            kind = "textarea"
+        out.append(
+            {
+                "name": f.name,
+                "kind": kind,
+                "label": FIELD_LABELS.get(f.name, f.name),
+                "required": required,
+                "options": options,
+                "group": group,
+                "default": f.default if f.default is not msgspec.NODEFAULT else None,
+            }
+        )
+    return out
+
+
+async def _ticket_view(request: Request[Any, Any, Any], ticket_id: int) -> dict[str, Any]:
+    p = _principal(request)
+    assert p is not None
+    ticket = await call(request, "getTicket", ticket_id=ticket_id)
+    history = await call(request, "getTicketHistory", ticket_id=ticket_id)
+    grades = await call(request, "getTicketGrades", ticket_id=ticket_id)
+    clocks = await call(request, "ticketDeadlines", ticket_id=ticket_id)
+    penalties = await call(request, "listTicketPenalties", ticket_id=ticket_id)
+    appeals = await call(request, "listAppeals", ticket_id=ticket_id)
+    now = utcnow()
+    colours = {c.id: _clock_colour(c.state, c.due_at, c.breached_at, now) for c in clocks}
+    schedule = hooks_for(p.plugin or "").penalty_schedule()
+    offences = [r for r in schedule.rules if r.pickable] if schedule else []
+    can_decide_penalty = p.has(*MANAGEMENT)
+    return {
+        "t": ticket,
+        "history": history,
+        "grades": grades,
+        "clocks": clocks,
+        "colours": colours,
+        "penalties": penalties,
+        "appeals": appeals,
+        "forms": {a: action_fields(a) for a in ticket.allowed_actions},
+        "offences": offences,
+        "can_decide_penalty": can_decide_penalty,
+        "pause_reasons": list(hooks_for(p.plugin or "").deadlines().pause_reasons),
+        "may_appeal": p.has(Role.STAFF) and any(g.current for g in grades),
+        **await _lists(request),
+    }
+
+
+async def _page(
+    request: Request[Any, Any, Any], ticket_id: int, status: int = 200, **extra: Any
+) -> Template:
+    ctx = await _ticket_view(request, ticket_id)
+    ctx.setdefault("errors", {})
+    ctx.setdefault("open_form", None)
+    ctx.setdefault("values", {})
+    ctx.update(extra)
+    return await render(request, "ticket.html", status=status, **ctx)
+
+
+@get("/tickets/{ticket_id:int}", include_in_schema=False, name="console:ticket")
+async def ticket_page(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> Template:
+    return await _page(request, ticket_id)
+
+
+def _camel(action: str) -> str:
+    return "ticket" + "".join(w.capitalize() for w in action.split("_"))
+
+
+@post(
+    "/tickets/{ticket_id:int}/act/{action:str}",
+    include_in_schema=False,
+    name="console:act",
+    status_code=303,
+)
+async def act(
+    request: Request[Any, Any, Any], ticket_id: FromPath[int], action: FromPath[str]
+) -> Any:
+    if action not in TRANSITIONS:
+        raise HTTPException(status_code=404, detail="no such action")
+    form = form_dict(await request.form())
+    data = unflatten(form)
+    if "grades" in data and isinstance(data["grades"], list):  # rows left blank are not lines
+        data["grades"] = [g for g in data["grades"] if isinstance(g, dict) and g.get("grade")]
+    if isinstance(data.get("grades"), dict):
+        data["grades"] = list(data["grades"].values())
+    try:
+        body = convert(data, TRANSITIONS[action].body)
+        await call(request, _camel(action), ticket_id=ticket_id, data=body)
+    except ApiError as exc:
+        return await _page(
+            request,
+            ticket_id,
+            status=exc.status,
+            errors=_errors(exc),
+            open_form=action,
+            values=form,
+        )
+    return Redirect(f"/tickets/{ticket_id}", status_code=303)
+
+
+async def _side_action(
+    request: Request[Any, Any, Any],
+    ticket_id: int,
+    operation: str,
+    body_type: Any,
+    form_name: str,
+    **kw: Any,
+) -> Any:
+    form = form_dict(await request.form())
+    try:
+        body = convert(unflatten(form), body_type) if body_type is not None else None
+        args = dict(kw)
+        if body is not None:
+            args["data"] = body
+        await call(request, operation, **args)
+    except ApiError as exc:
+        if ticket_id:
+            return await _page(
+                request,
+                ticket_id,
+                status=exc.status,
+                errors=_errors(exc),
+                open_form=form_name,
+                values=form,
+            )
+        return await approvals_render(request, status=exc.status, errors={form_name: exc.message})
+    back = form.get("_back") or (f"/tickets/{ticket_id}" if ticket_id else "/approvals")
+    return Redirect(_safe_next(back), status_code=303)
+
+
+@post(
+    "/penalties/{penalty_id:int}/{verb:str}",
+    include_in_schema=False,
+    name="console:penalty",
+    status_code=303,
+)
+async def penalty_decide(
+    request: Request[Any, Any, Any], penalty_id: FromPath[int], verb: FromPath[str]
+) -> Any:
+    from core.penalties.api import PenaltyDecision
+
+    if verb not in ("confirm", "adjust", "waive"):
+        raise HTTPException(status_code=404, detail="no such decision")
+    tid = await _ticket_of(request, Penalty, penalty_id)
+    return await _side_action(
+        request,
+        tid if request.query_params.get("from") == "ticket" else 0,
+        f"penalty{verb.capitalize()}",
+        PenaltyDecision,
+        f"penalty-{penalty_id}",
+        penalty_id=penalty_id,
+    )
+
+
+@post(
+    "/appeals/{appeal_id:int}/decide",
+    include_in_schema=False,
+    name="console:appeal-decide",
+    status_code=303,
+)
+async def appeal_decide(request: Request[Any, Any, Any], appeal_id: FromPath[int]) -> Any:
+    tid = await _ticket_of(request, Appeal, appeal_id)
+    return await _side_action(
+        request,
+        tid if request.query_params.get("from") == "ticket" else 0,
+        "decideAppeal",
+        ts.AppealDecision,
+        f"appeal-{appeal_id}",
+        appeal_id=appeal_id,
+    )
+
+
+@post(
+    "/tickets/{ticket_id:int}/appeal",
+    include_in_schema=False,
+    name="console:appeal-file",
+    status_code=303,
+)
+async def appeal_file(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> Any:
+    return await _side_action(
+        request, ticket_id, "fileAppeal", ts.AppealFile, "appeal", ticket_id=ticket_id
+    )
+
+
+@post(
+    "/extensions/{extension_id:int}/{verb:str}",
+    include_in_schema=False,
+    name="console:extension",
+    status_code=303,
+)
+async def extension_decide(
+    request: Request[Any, Any, Any], extension_id: FromPath[int], verb: FromPath[str]
+) -> Any:
+    from core.deadlines.api import DecisionIn
+
+    if verb not in ("approve", "reject"):
+        raise HTTPException(status_code=404, detail="no such decision")
+    tid = await _ticket_of(request, Extension, extension_id)
+    return await _side_action(
+        request,
+        tid if request.query_params.get("from") == "ticket" else 0,
+        f"extension{verb.capitalize()}",
+        DecisionIn,
+        f"extension-{extension_id}",
+        extension_id=extension_id,
+    )
+
+
+@post(
+    "/tickets/{ticket_id:int}/clocks/{step:str}/{verb:str}",
+    include_in_schema=False,
+    name="console:clock",
+    status_code=303,
+)
+async def clock_action(
+    request: Request[Any, Any, Any],
+    ticket_id: FromPath[int],
+    step: FromPath[str],
+    verb: FromPath[str],
+) -> Any:
+    from core.deadlines.api import ExtensionIn, PauseIn
+
+    ops = {
+        "pause": ("pauseClock", PauseIn),
+        "resume": ("resumeClock", None),
+        "extend": ("requestExtension", ExtensionIn),
+    }
+    if verb not in ops:
+        raise HTTPException(status_code=404, detail="no such clock action")
+    op, body = ops[verb]
+    return await _side_action(
+        request, ticket_id, op, body, f"clock-{step}-{verb}", ticket_id=ticket_id, step=step
+    )
+
+
+async def _ticket_of(request: Request[Any, Any, Any], model: Any, row_id: int) -> int:
+    p = _principal(request)
+    assert p is not None and p.tenant_id is not None
+    async with request.app.state.db.tenant(p.tenant_id) as scope:
+        tid = await scope.scalar(select(model.ticket_id).where(model.id == row_id))
+    return int(tid or 0)
+
+
+# ---------------------------------------------------------------- approvals
+
+
+def _management_only(p: Principal) -> None:
+    """The inbox lists the whole tenant's pending decisions: managers and GMs only."""
+    if not p.has(*MANAGEMENT):
+        from core.errors import Forbidden
+
+        raise Forbidden(
+            "the approvals inbox is for managers and general managers",
+            rule="role",
+            allowed_roles=sorted(MANAGEMENT),
+        )
+
+
+async def approvals_render(
+    request: Request[Any, Any, Any], status: int = 200, errors: dict[str, str] | None = None
+) -> Template:
+    p = _principal(request)
+    assert p is not None and p.tenant_id is not None
+    _management_only(p)
+    async with request.app.state.db.tenant(p.tenant_id) as scope:
+        staff = {s.id: s for s in await scope.scalars(select(Staff))}
+        numbers: dict[int, str] = {}
+        pen = list(
+            await scope.scalars(
+                select(Penalty).where(Penalty.status == "proposed").order_by(Penalty.id)
+            )
+        )
+        ext = list(
+            await scope.scalars(
+                select(Extension).where(Extension.status == "pending").order_by(Extension.id)
+            )
+        )
+        app = list(
+            await scope.scalars(
+                select(Appeal).where(Appeal.status == "pending").order_by(Appeal.id)
+            )
+        )
+        closable = list(
+            await scope.scalars(
+                select(Ticket)
+                .where(Ticket.state.in_(["followed_up", "suspended"]))
+                .order_by(Ticket.id)
+            )
+        )
+        ids = {x.ticket_id for x in [*pen, *ext, *app]}
+        if ids:
+            for t in await scope.scalars(select(Ticket).where(Ticket.id.in_(ids))):
+                numbers[t.id] = t.number
+        clocks = {
+            c.id: c
+            for c in await scope.scalars(
+                select(StepClock).where(StepClock.id.in_([e.clock_id for e in ext] or [-1]))
+            )
+        }
+    return await render(
+        request,
+        "approvals.html",
+        status=status,
+        penalties=pen,
+        extensions=ext,
+        appeals=app,
+        closable=closable,
+        staff=staff,
+        numbers=numbers,
+        ext_clocks=clocks,
+        errors=errors or {},
+    )
+
+
+@get("/approvals", include_in_schema=False, name="console:approvals")
+async def approvals(request: Request[Any, Any, Any]) -> Template:
+    return await approvals_render(request)
+
+
+# ---------------------------------------------------------------- notifications
+
+
+@get("/notifications", include_in_schema=False, name="console:notifications")
+async def notifications(request: Request[Any, Any, Any]) -> Template:
+    rows = await call(request, "myNotifications", unread=False, limit=100)
+    return await render(request, "notifications.html", rows=rows)
+
+
+@get("/notifications/count", include_in_schema=False, name="console:notification-count")
+async def notification_count(request: Request[Any, Any, Any]) -> Template:
+    rows = await call(request, "myNotifications", unread=True, limit=100)
+    return await render(request, "badge.html", count=len(rows))
+
+
+@post(
+    "/notifications/{nid:int}/read",
+    include_in_schema=False,
+    name="console:notification-read",
+    status_code=303,
+)
+async def notification_read(request: Request[Any, Any, Any], nid: FromPath[int]) -> Redirect:
+    try:
+        await call(request, "readNotification", notification_id=nid)
+    except ApiError:
+        pass  # already read or gone: the list shows the truth either way
+    return Redirect("/notifications", status_code=303)
+
+
+ROUTES = [
+    login_page,
+    login_post,
+    logout,
+    account,
+    change_password,
+    queue,
+    intake_page,
+    intake_post,
+    ticket_page,
+    act,
+    penalty_decide,
+    appeal_decide,
+    appeal_file,
+    extension_decide,
+    clock_action,
+    approvals,
+    notifications,
+    notification_count,
+    notification_read,
+]
+
+
+def not_found_response() -> Response[str]:
+    return Response("not found", status_code=404)
