@@ -1,7 +1,7 @@
 """console auth: user passwords, server-side sessions, auth events
 
 Revision ID: 0008_console_auth
-Revises: 0007_dbguard_append_only
+Revises: 0008_ops
 Create Date: 2026-11-30 10:40:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0008_console_auth'
-down_revision = '0007_dbguard_append_only'
+down_revision = "0008_ops"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """notifications: settings, preferences, outbound messages; request ids on outbox and ticket events
 
 Revision ID: 0008_ops
-Revises: 0007_dbguard_append_only
+Revises: 0008_perf_indexes
 Create Date: 2026-11-30 10:31:52.508255
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0008_ops'
-down_revision = '0007_dbguard_append_only'
+down_revision = "0008_perf_indexes"
 branch_labels = None
 depends_on = None
 

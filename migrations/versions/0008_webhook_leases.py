@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0008_webhook_leases'
-down_revision = '0007_dbguard_append_only'
+down_revision = "0007_dbguard_append_only"
 branch_labels = None
 depends_on = None
 
