@@ -182,7 +182,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         ),
     ] = ""
     session_idle_minutes: Annotated[
-        float, Env("TOUSU_SESSION_IDLE_MINUTES", "a console session ends after this idle time", ge=1)
+        float,
+        Env("TOUSU_SESSION_IDLE_MINUTES", "a console session ends after this idle time", ge=1),
     ] = 30.0
     cookie_secure: Annotated[
         bool, Env("TOUSU_COOKIE_SECURE", "send the session cookie over HTTPS only")

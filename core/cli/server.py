@@ -130,7 +130,9 @@ def _print_demo_logins(directory: Path, base_url: str) -> None:
     from core.people.tenant_file import load_dir
 
     files = load_dir(directory)
-    typer.echo(f"\nConsole (web, Chinese): {base_url}/   — log in with tenant code, username, password")
+    typer.echo(
+        f"\nConsole (web, Chinese): {base_url}/   — log in with tenant code, username, password"
+    )
     typer.echo("Demo logins (console password; API token for 'Authorization: Bearer <token>'):")
     for _, tf in files:
         keyed = [u for u in tf.users if u.demo_key or u.demo_password]

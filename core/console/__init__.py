@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path

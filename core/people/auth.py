@@ -23,8 +23,8 @@ from sqlalchemy import select
 from core.db import Database
 from core.errors import Unauthorized
 from core.logs import bind as bind_log_context
-from core.people.invalidation import Listener, publish
 from core.people import throttle
+from core.people.invalidation import Listener, publish
 from core.people.models import ApiKey, Tenant, User
 
 TOKEN_PREFIX = "tsu_"

@@ -16,7 +16,6 @@ Every login, logout, failed login, lock and password change is one row of ``auth
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from typing import Any
 

@@ -11,7 +11,7 @@ import base64
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +30,7 @@ from core.deadlines import escalation
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.people.auth import Principal
 from core.people.guards import needs_role
-from core.people.models import Department, Staff, Tenant, User
+from core.people.models import Staff, User
 from core.people.roles import READ_ALL, SEES_COMPLAINANT, Role
 from core.plugins import hooks_for
 from core.tasks.notify import emit
