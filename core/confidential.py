@@ -55,6 +55,8 @@ Scrub = Callable[[str], str]
 STRUCTURAL: frozenset[str] = frozenset(
     {
         # identifiers, references and machine codes
+        # notification settings (a tenant's channels and templates; a user's own contacts)
+        "channels", "defaults", "kinds", "placeholders", "email", "phone",
         "id", "ticket_id", "outbox_id", "number", "seq", "code", "key", "entity", "entity_key",
         "slug", "ticket_prefix", "plugin", "industry", "tenant", "scope", "kind", "action",
         "state", "status", "from_state", "to_state", "channel", "category", "severity",
@@ -84,6 +86,8 @@ FREE_TEXT: frozenset[str] = frozenset(
         "findings", "complainant_violation", "note", "message", "reply", "explanation",
         "policy_explained", "payload", "facts", "facets", "classification", "error", "text",
         "what_happened", "cause", "measures", "breakdowns", "trend",
+        # outbound email/SMS: the complainant's number may be the recipient
+        "recipient", "last_error", "audience", "complainant",
     }
 )  # fmt: skip
 """Fields that carry text people (or the system, quoting people) write: rewritten for a

@@ -41,6 +41,9 @@ INSERT_ONLY = ("ticket_events", "audit_events", "fine_settings", "auth_events")
 """The app role may read and add rows, never change or remove them."""
 NO_DELETE = ("penalties", "ticket_grades")
 """The app role never removes these (updates are limited by triggers, migration 0007)."""
+PLATFORM_ONLY = ("web_sessions",)
+"""Tables without a tenant column that only ``db.cross_tenant()`` reads and writes (the
+console's server-side sessions, looked up by their id before any tenant is known)."""
 NOT_FOR_APP = ("alembic_version",)
 """Schema bookkeeping: the owner's only (the app may read it)."""
 
@@ -135,6 +138,9 @@ def secure(conn: Connection, role: str | None = None, login_users: tuple[str, ..
             _policy(conn, table, f"tenant_id = {_TENANT} OR {_CROSS}")
     if "tenants" in names:
         _policy(conn, "tenants", f"id = {_TENANT} OR {_CROSS}")
+    for table in PLATFORM_ONLY:
+        if table in names:  # no tenant column: only the platform door reaches these rows
+            _policy(conn, table, _CROSS)
     if "api_keys" in names:  # a key is visible with its user (the users policy applies)
         _policy(
             conn, "api_keys", f"EXISTS (SELECT 1 FROM users u WHERE u.id = user_id) OR {_CROSS}"

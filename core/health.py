@@ -16,12 +16,14 @@ from functools import cache
 from typing import Any
 
 from litestar import Request, Response, get
-from sqlalchemy import text
+from sqlalchemy import column, select, table
 
 from core.db import Database
 from core.errors import Unauthorized
 
 TIMEOUT_SECONDS = 2.0
+VERSION = table("alembic_version", column("version_num"))
+"""Alembic's bookkeeping table (not a tenant table: no scope applies)."""
 
 
 @cache
@@ -43,7 +45,7 @@ async def health(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 async def _database(db: Database) -> str:
     async with db.engine.connect() as conn:
-        rows = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
+        rows = (await conn.execute(select(VERSION.c.version_num))).all()
     current = frozenset(r[0] for r in rows)
     if current != migration_heads():
         have = ",".join(sorted(current)) or "none"

@@ -325,3 +325,13 @@ def graded_penalty(api: Api) -> dict[str, Any]:
     t = graded_citybus(api)
     rows = api.get("citybus", "manager", f"/api/tickets/{t['id']}/penalties").json()
     return next(x for x in rows if x["status"] == "proposed" and x["staff"] == "CB-S001")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last. Playwright's sync API keeps an event loop running on the main
+    thread from its first use to the end of the session, and the fixtures here call
+    ``asyncio.run``, which refuses to start while another loop runs."""
+    browser = {"page", "browser", "context", "playwright"}
+    late = [i for i in items if browser & set(getattr(i, "fixturenames", ()))]
+    if late:
+        items[:] = [i for i in items if i not in late] + late

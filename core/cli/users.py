@@ -91,7 +91,7 @@ def hash_password(
         bool, typer.Option("--password-stdin", help="Read the password from one line of stdin.")
     ] = False,
 ) -> None:
-    """Print an argon2 hash for a tenant file's ``password_hash``."""
+    """Print an argon2 hash for a tenant file's password_hash."""
     from core.people.passwords import hash_password as hash_it
 
     typer.echo(hash_it(_read_password(password_stdin)))

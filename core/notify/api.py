@@ -26,6 +26,8 @@ from core.web import database, principal
 TAGS = ["notifications"]
 ADMIN = [tenant_member, requires(Role.TENANT_ADMIN)]
 ChannelName = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+SettingName = Annotated[str, Meta(max_length=64)]
+"""A key inside a channel's settings or a kind of notification."""
 Event = Literal["received", "answered", "followed_up"]
 KINDS = ("deadline_breached", "deadline_due_soon", "escalation", "extension_requested", "*")
 """Kinds of staff notification (``*``: any kind without a choice of its own)."""
@@ -41,7 +43,7 @@ class ComplainantConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
 
 
 class NotificationConfigIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    channels: dict[ChannelName, dict[str, Any]] = {}
+    channels: dict[ChannelName, dict[SettingName, Any]] = {}
     """name → ``{"type": "smtp" | "http-sms" | a plugin's type, ...its settings}``."""
     complainant: ComplainantConfig = msgspec.field(default_factory=ComplainantConfig)
 
@@ -63,7 +65,7 @@ class NotificationConfigOut(msgspec.Struct, kw_only=True):
 class PreferencesIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     email: Annotated[str, Meta(max_length=254)] = ""
     phone: Annotated[str, Meta(max_length=32)] = ""
-    kinds: dict[str, list[ChannelName]] = {}
+    kinds: dict[SettingName, list[ChannelName]] = {}
     """kind of notification (or ``*``) → the channels to use, by name."""
 
 
