@@ -13,12 +13,15 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from sqlalchemy import select
 
+from core.confidential import after_request as confidential_after_request
+from core.confidential import remember_scope
 from core.db import Database
 from core.deadlines.api import ROUTES as DEADLINE_ROUTES
 from core.errors import EXCEPTION_HANDLERS
 from core.penalties.api import ROUTES as PENALTY_ROUTES
 from core.people.api import ROUTES as PEOPLE_ROUTES
 from core.people.auth import BearerAuth
+from core.people.guards import conflict_of_interest
 from core.people.models import Tenant
 from core.reports.api import ROUTES as REPORT_ROUTES
 from core.settings import Settings, load_settings
@@ -76,7 +79,11 @@ def create_app(
             *TASK_ROUTES,
             *REPORT_ROUTES,
         ],
-        middleware=[DefineMiddleware(BearerAuth, exclude=PUBLIC)],
+        middleware=[remember_scope, DefineMiddleware(BearerAuth, exclude=PUBLIC)],
+        # Complainant confidentiality at the output boundary: one hook for every route
+        after_request=confidential_after_request,
+        # Nobody acts on a complaint that names them: one guard for every route
+        guards=[conflict_of_interest],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="tousu — complaint handling API",

@@ -16,6 +16,7 @@ from core.deadlines.models import CalendarDay, DeadlineSetting, Extension, StepC
 from core.decisions import already_decided, claim
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.people.auth import Principal
+from core.people.guards import needs_role
 from core.people.roles import DESK, MANAGEMENT, Role
 from core.tasks.notify import notify, recipients
 from core.tickets.events import append_event
@@ -46,11 +47,7 @@ HANDLERS = DESK | MANAGEMENT | {Role.DEPARTMENT_HEAD}
 def _role(p: Principal, allowed: frozenset[str] | set[str], what: str) -> str:
     role = p.role_for(frozenset(allowed))
     if role is None:
-        raise Forbidden(
-            f"{what} needs one of {sorted(str(r) for r in allowed)}",
-            rule="role",
-            allowed_roles=sorted(str(r) for r in allowed),
-        )
+        raise needs_role(allowed, what)
     return role
 
 
@@ -81,7 +78,7 @@ def _own(p: Principal, role: str, clock: StepClock) -> None:
 async def pause(
     scope: TenantScope, p: Principal, ticket: Ticket, step: str, reason: str, note: str
 ) -> StepClock:
-    role = _role(p, HANDLERS, "pausing a clock")
+    role = _role(p, HANDLERS, "暂停计时(pause)")
     clock = await _clock(scope, ticket, step)
     _own(p, role, clock)
     allowed = (await plugin_of(scope)).deadlines().pause_reasons
@@ -108,7 +105,7 @@ async def pause(
 
 
 async def resume(scope: TenantScope, p: Principal, ticket: Ticket, step: str) -> StepClock:
-    role = _role(p, HANDLERS, "resuming a clock")
+    role = _role(p, HANDLERS, "恢复计时(resume)")
     clock = await _clock(scope, ticket, step)
     _own(p, role, clock)
     if clock.state != "paused" or clock.paused_at is None:
@@ -146,7 +143,7 @@ async def request_extension(
     reason: str,
     informed: bool,
 ) -> Extension:
-    role = _role(p, HANDLERS, "asking for more time")
+    role = _role(p, HANDLERS, "申请延期(extension)")
     clock = await _clock(scope, ticket, step)
     _own(p, role, clock)
     pending = await scope.scalar(
@@ -203,7 +200,7 @@ async def decide_extension(
     general manager [000 §篇1 4(4)9]; utility: the company [002 第十五条])."""
     hooks = await plugin_of(scope)
     allowed = hooks.approvers("extension", facts_of(ticket)) or sorted(MANAGEMENT)
-    role = _role(p, set(allowed), "deciding an extension")
+    role = _role(p, set(allowed), "审批延期(extension decision)")
     if ext.status != "pending":
         raise already_decided("该延期申请", ext.status)
     clock = await scope.session.get(StepClock, ext.clock_id)

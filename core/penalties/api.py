@@ -14,10 +14,10 @@ from msgspec import Meta
 from sqlalchemy import select
 
 from core.db import utcnow
-from core.errors import Forbidden, Invalid, NotFound
+from core.errors import Invalid, NotFound
 from core.penalties import service
 from core.penalties.models import Appeal, FineSetting, LedgerLine, Penalty
-from core.people.guards import requires, tenant_member
+from core.people.guards import EXEMPT, needs_role, requires, tenant_member
 from core.people.models import Staff
 from core.people.roles import MANAGEMENT, Role
 from core.tickets import grading
@@ -236,6 +236,8 @@ def _appeal_out(a: Appeal, staff_code: str) -> AppealOut:
     tags=TAGS,
     guards=[tenant_member],
     status_code=201,
+    # the graded staff member's own right on the ticket [000 §篇8 4(3)1]
+    opt={EXEMPT: "appealing one's own grade"},
 )
 async def file_appeal(
     request: Request[Any, Any, Any], ticket_id: FromPath[int], data: JSONBody[ts.AppealFile]
@@ -470,7 +472,7 @@ async def statements(
             q = q.where(LedgerLine.period == period)
         if not p.has(*LEDGER_READERS):
             if p.staff_id is None:
-                raise Forbidden("statements are for HR, managers and the staff member", rule="role")
+                raise needs_role(LEDGER_READERS | {Role.STAFF}, "查看扣款明细")
             q = q.where(LedgerLine.staff_id == p.staff_id)
         if staff:
             sid = await scope.scalar(select(Staff.id).where(Staff.code == staff))

@@ -30,6 +30,7 @@ from core.penalties.models import (
     PerformancePay,
 )
 from core.people.auth import Principal
+from core.people.guards import needs_role
 from core.people.models import Department, Staff, Tenant
 from core.people.roles import MANAGEMENT
 from core.plugins import TenantHooks
@@ -233,11 +234,7 @@ async def decide(
     allowed = frozenset(hooks.approvers("penalty", facts_of(ticket)) or MANAGEMENT)
     role = p.role_for(allowed)
     if role is None:
-        raise Forbidden(
-            f"deciding a penalty needs one of {sorted(str(r) for r in allowed)}",
-            rule="role",
-            allowed_roles=sorted(str(r) for r in allowed),
-        )
+        raise needs_role(allowed, "决定处罚")
     if penalty.status != "proposed":
         raise already_decided("该处罚", penalty.status)
     if p.staff_id is not None and p.staff_id == penalty.staff_id:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -15,6 +16,37 @@ class Role(StrEnum):
     STAFF = "staff"  # the staff member complained about
     TENANT_ADMIN = "tenant_admin"
     PLATFORM_OPERATOR = "platform_operator"
+
+
+ROLE_LABELS: dict[str, str] = {
+    Role.CLERK: "接待员",
+    Role.SUPERVISOR: "客服主管",
+    Role.DEPARTMENT_HEAD: "部门负责人",
+    Role.MANAGER: "主管经理",
+    Role.GENERAL_MANAGER: "总经理",
+    Role.INSPECTOR: "纪检监察",
+    Role.STAFF: "员工",
+    Role.TENANT_ADMIN: "租户管理员",
+    Role.PLATFORM_OPERATOR: "平台运营方",
+}
+"""Chinese names of the roles, for messages people read (domain §7)."""
+
+
+def role_code(role: object) -> str:
+    """A role as its plain code (``manager``), whether given as :class:`Role` or text."""
+    return role.value if isinstance(role, Role) else str(role)
+
+
+def role_text(role: object) -> str:
+    """``主管经理(manager)``: the Chinese label with the code (the code alone if unknown)."""
+    code = role_code(role)
+    label = ROLE_LABELS.get(code)
+    return f"{label}({code})" if label else code
+
+
+def roles_text(roles: Iterable[object]) -> str:
+    """Roles for a message, sorted: ``总经理(general_manager)、主管经理(manager)``."""
+    return "、".join(role_text(r) for r in sorted({role_code(r) for r in roles}))
 
 
 TENANT_ROLES = frozenset(r.value for r in Role if r is not Role.PLATFORM_OPERATOR)

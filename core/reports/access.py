@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
 
-from core.errors import Forbidden
 from core.penalties.models import LedgerLine
 from core.people.auth import Principal
+from core.people.guards import needs_role
 from core.people.models import Staff
 from core.people.roles import MANAGEMENT, READ_ALL, Role
 from core.tickets.service import visible
@@ -83,8 +83,5 @@ class Access:
         if p.staff_id is not None:
             clauses.append(LedgerLine.staff_id == p.staff_id)
         if not clauses:
-            raise Forbidden(
-                "the fine ledger is for HR, management, department heads and the staff member",
-                rule="role",
-            )
+            raise needs_role(LEDGER_ALL | {Role.DEPARTMENT_HEAD, Role.STAFF}, "查看罚款台账")
         return or_(*clauses)

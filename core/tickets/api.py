@@ -120,9 +120,9 @@ async def get_history(
             actor=name,
             actor_role=e.actor_role,
             at=e.at,
-            payload=payload,
+            payload=e.payload,
         )
-        for e, name, payload in rows
+        for e, name in rows
     ]
 
 
@@ -136,7 +136,7 @@ async def get_grades(request: Request[Any, Any, Any], ticket_id: FromPath[int]) 
     """Responsibility grades recorded on the ticket (superseded ones marked not current)."""
     principal = principal_of(request)
     async with request.app.state.db.tenant(principal.tenant_id) as scope:
-        rows, scrub = await service.grades(scope, principal, ticket_id)
+        rows = await service.grades(scope, principal, ticket_id)
     return [
         s.GradeOut(
             id=g.id,
@@ -144,8 +144,8 @@ async def get_grades(request: Request[Any, Any, Any], ticket_id: FromPath[int]) 
             grade=g.grade,
             capacity=g.capacity,
             offence=g.offence,
-            findings=scrub(g.findings),
-            complainant_violation=scrub(g.complainant_violation),
+            findings=g.findings,
+            complainant_violation=g.complainant_violation,
             graded_at=g.graded_at,
             current=g.superseded_at is None,
         )

@@ -19,6 +19,7 @@ from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.penalties import service as penalties
 from core.penalties.models import Appeal
 from core.people.auth import Principal
+from core.people.guards import needs_role
 from core.people.models import Department, Staff
 from core.people.roles import MANAGEMENT, Role
 from core.rules import GradeFacts
@@ -158,7 +159,7 @@ APPEALABLE_STATES = frozenset({"graded", "replied", "followed_up", "closed", "su
 async def file_appeal(scope: TenantScope, p: Principal, ticket: Ticket, reason: str) -> Appeal:
     """A graded staff member contests their grade, once per ticket [000 §篇8 4(3)1]."""
     if not p.has(Role.STAFF) or p.staff_id is None:
-        raise Forbidden("only the graded staff member may appeal their grade", rule="role")
+        raise needs_role([Role.STAFF], "申诉定责(只能由被定责的员工本人提出)")
     grade = await scope.scalar(
         select(TicketGrade).where(
             TicketGrade.ticket_id == ticket.id,
@@ -212,11 +213,7 @@ async def decide_appeal(
     if p.staff_id is not None and p.staff_id == appeal.staff_id:
         raise Forbidden("nobody decides their own appeal", rule="conflict of interest")
     if role is None:
-        raise Forbidden(
-            f"deciding an appeal needs one of {sorted(str(r) for r in allowed)}",
-            rule="role",
-            allowed_roles=sorted(str(r) for r in allowed),
-        )
+        raise needs_role(allowed, "决定申诉")
     if appeal.status != "pending":
         raise already_decided("该申诉", appeal.status)
     old = await scope.session.get(TicketGrade, appeal.grade_id)

@@ -1,35 +1,212 @@
-"""Removing a complainant's identity from free text (domain §7: the accused must not see who
-complained; circulated bulletins carry no identity)."""
+"""Removing a complainant's identity from free text.
+
+Domain §7: the complainant's identity is confidential (对投诉举报者严格保密
+[002 《供电局客户投诉举报管理办法》第二条]); the staff member complained about must not see
+who complained, and circulated bulletins carry no identity [002 第二十二条].
+
+What is removed (each occurrence becomes ``***``):
+
+- **Phone numbers by pattern**, whoever's they are: mainland mobiles (``13900001111``,
+  ``+86 139-0000-1111``, ``139 0000 1111``), landlines with an area code
+  (``0755-12345678``, ``(010) 8765 4321``, with an extension), identity-card numbers and
+  e-mail addresses. Full-width digits count (text is compared after NFKC normalisation).
+  Short service numbers (12345, 95598) are left alone: they are nobody's identity.
+- **The complainant's own contact** in any spelling: its digits with any separators
+  between them, and a landline's local part without the area code.
+- **The complainant's name by normalised matching**: whitespace, punctuation and
+  full-width/half-width differences are ignored and Latin letters compared case-free, so
+  ``张 某某``, ``张·某某`` and ``ＺＨＡＮＧ san`` match ``张某某`` / ``Zhang San``.
+  For a Chinese name the usual partial forms are removed too: surname + a placeholder or
+  form of address (``张某``, ``张某某``, ``张先生``, ``张女士``, ``张师傅``, ``老张`` …) and
+  the given name alone when it has two or more characters (``三丰`` for ``张三丰``). A
+  surname on its own is not removed (it would blank every 张 in the text).
+- **The complainant's address** by the same normalised matching (the whole address).
+
+Over-removal is the accepted failure: a staff member who shares the complainant's surname
+and is called ``张师傅`` in a finding is masked too.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 MASK = "***"
 
-_PHONE = re.compile(
-    r"(?<!\d)(?:\+?86[\s-]?)?(?:1[3-9]\d(?:[\s-]?\d){8}|0\d{2,3}[\s-]?\d{7,8}|\d{7,})(?!\d)"
+# Digits may be separated by a space, a hyphen or a dot (after NFKC, so full-width forms and
+# the ideographic space are covered).
+_SEP = r"[\s\-.]?"
+_MOBILE = r"(?:(?:\+|00)?86" + _SEP + r")?1[3-9](?:" + _SEP + r"\d){9}"
+_LANDLINE = (
+    r"(?:\(0\d{2,3}\)|0\d{2,3})" + _SEP + r"[2-9](?:" + _SEP + r"\d){6,7}"
+    r"(?:\s*(?:-|转|ext\.?|x)\s*\d{1,6})?"
 )
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_ID_CARD = r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx]"
+_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+_NUM_SEP = r"[\s\-.()/]{0,2}"
+"""What a writer may put between the digits of a contact number."""
+PATTERN = re.compile(
+    r"(?<![\dA-Za-z])(?:" + "|".join((_ID_CARD, _MOBILE, _LANDLINE)) + r")(?![\dA-Za-z])"
+    r"|" + _EMAIL
+)
+
+# Surname + placeholder / form of address, and 老/小 + surname (domain §7's "who complained"
+# is as plain in 张先生 as in 张三).
+_AFTER_SURNAME = (
+    "某某", "某", "先生", "女士", "小姐", "老师", "师傅", "阿姨", "大爷", "大妈", "大姐",
+    "大哥", "老伯", "同学", "xx", "x",
+)  # fmt: skip
+_BEFORE_SURNAME = ("老", "小")
+_COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 诸葛 上官 东方 皇甫 尉迟 公孙 慕容 长孙 宇文 司徒 夏侯 令狐 端木 独孤 南宫 "
+    "西门 轩辕 呼延 万俟 闻人 澹台 公冶 宗政 濮阳 淳于 单于 太叔 申屠 钟离 赫连".split()
+)
+
+
+def _is_gap(ch: str) -> bool:
+    """Characters ignored when names and addresses are compared: spacing and punctuation
+    (including the middle dot of 少数民族 and foreign names)."""
+    cat = unicodedata.category(ch)
+    return cat[0] in ("Z", "P") or ch in "\t\r\n·・•‧"
+
+
+def _fold(ch: str) -> str:
+    return unicodedata.normalize("NFKC", ch).casefold()
+
+
+class _Folded:
+    """A text folded for comparison, each folded character knowing its original index."""
+
+    __slots__ = ("origin", "text")
+
+    def __init__(self, raw: str, drop_gaps: bool) -> None:
+        chars: list[str] = []
+        origin: list[int] = []
+        for i, ch in enumerate(raw):
+            for f in _fold(ch) if not ch.isascii() else ch.casefold():
+                if drop_gaps and _is_gap(f):
+                    continue
+                chars.append(f)
+                origin.append(i)
+        self.text = "".join(chars)
+        self.origin = origin
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span of folded characters ``start:end``."""
+        return self.origin[start], self.origin[end - 1] + 1
+
+
+def _compact(value: str) -> str:
+    return _Folded(value, drop_gaps=True).text
+
+
+def _han(value: str) -> bool:
+    return bool(value) and all("\u3400" <= c <= "\u9fff" for c in value)
+
+
+def _name_forms(name: str) -> list[str]:
+    """The folded forms a Chinese name may take in free text (full name first)."""
+    compact = _compact(name)
+    if not compact:
+        return []
+    forms = [compact]
+    if _han(compact) and 2 <= len(compact) <= 6:
+        surname_len = 2 if compact[:2] in _COMPOUND_SURNAMES and len(compact) > 2 else 1
+        surname, given = compact[:surname_len], compact[surname_len:]
+        forms += [surname + _compact(s) for s in _AFTER_SURNAME]
+        forms += [p + surname for p in _BEFORE_SURNAME]
+        if len(given) >= 2 and given not in ("某某",):
+            forms.append(given)
+    return sorted(set(forms), key=len, reverse=True)
+
+
+def _contact_forms(contact: str) -> tuple[list[str], list[str]]:
+    """(digit strings, folded non-digit forms) that identify the contact."""
+    digits = re.sub(r"\D", "", _Folded(contact, drop_gaps=False).text)
+    numbers: list[str] = []
+    if len(digits) >= 5:
+        numbers.append(digits)
+        if digits.startswith("86") and len(digits) == 13:
+            numbers.append(digits[2:])
+        if digits.startswith("0") and len(digits) >= 10:  # a landline: its local part too
+            numbers.append(digits[-8:] if len(digits) >= 11 else digits[-7:])
+    texts = [] if numbers and len(digits) * 2 >= len(contact.strip()) else [_compact(contact)]
+    return numbers, [t for t in texts if len(t) >= 2]
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def _replace(raw: str, spans: list[tuple[int, int]]) -> str:
+    if not spans:
+        return raw
+    parts, at = [], 0
+    for start, end in _merge(spans):
+        parts.append(raw[at:start])
+        parts.append(MASK)
+        at = end
+    parts.append(raw[at:])
+    return "".join(parts)
+
+
+def scrub_patterns(text: str) -> str:
+    """Remove phone numbers, identity-card numbers and e-mail addresses, whoever's."""
+    if not text:
+        return text or ""
+    folded = _Folded(text, drop_gaps=False)
+    spans = [folded.span(m.start(), m.end()) for m in PATTERN.finditer(folded.text)]
+    return _replace(text, spans)
 
 
 def scrubber(*identity: str) -> Callable[[str], str]:
-    """A function that removes the given identity strings (and phone- or e-mail-shaped
-    text) from free text."""
-    patterns = []
-    for value in sorted({v.strip() for v in identity if v and v.strip()}, key=len, reverse=True):
-        digits = re.sub(r"\D", "", value)
-        if len(digits) >= 5 and len(digits) >= len(value.strip()) // 2:
-            patterns.append(r"[\s-]?".join(re.escape(d) for d in digits))
-        patterns.append(re.escape(value))
-    combined = re.compile("|".join(patterns)) if patterns else None
+    """A function removing the complainant's identity from free text.
+
+    ``identity`` is (name, contact, address) — any may be empty. The function takes text
+    (``None`` reads as ``""``) and returns it with every match of :data:`PATTERN` and every
+    normalised occurrence of the identity replaced by :data:`MASK`.
+    """
+    name, contact, address = ([*list(identity), "", "", ""])[:3]
+    words: list[str] = []
+    numbers: list[str] = []
+    for value in (name, *identity[3:]):
+        words += _name_forms(value or "")
+    if contact:
+        nums, texts = _contact_forms(contact)
+        numbers += nums
+        words += texts
+    if address and len(_compact(address)) >= 2:
+        words.append(_compact(address))
+    words = sorted({w for w in words if w}, key=len, reverse=True)
+    word_re = re.compile("|".join(re.escape(w) for w in words)) if words else None
+    number_re = (
+        re.compile(
+            r"(?<!\d)(?:"
+            + "|".join(_NUM_SEP.join(n) for n in sorted(set(numbers), key=len, reverse=True))
+            + r")(?!\d)"
+        )
+        if numbers
+        else None
+    )
 
     def scrub(text: str | None) -> str:
-        out = text or ""
-        if combined is not None:
-            out = combined.sub(MASK, out)
-        out = _EMAIL.sub(MASK, out)
-        return _PHONE.sub(MASK, out)
+        if not text:
+            return ""
+        spans: list[tuple[int, int]] = []
+        plain = _Folded(text, drop_gaps=False)
+        spans += [plain.span(m.start(), m.end()) for m in PATTERN.finditer(plain.text)]
+        if word_re is not None:
+            compact = _Folded(text, drop_gaps=True)
+            spans += [compact.span(m.start(), m.end()) for m in word_re.finditer(compact.text)]
+        if number_re is not None:
+            spans += [plain.span(m.start(), m.end()) for m in number_re.finditer(plain.text)]
+        return _replace(text, spans)
 
     return scrub

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +24,7 @@ from core.deadlines import engine as deadlines
 from core.deadlines import escalation
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.people.auth import Principal
+from core.people.guards import needs_role
 from core.people.models import Department, Staff, Tenant, User
 from core.people.roles import READ_ALL, SEES_COMPLAINANT, Role
 from core.plugins import hooks_for
@@ -36,7 +36,6 @@ from core.tickets.events import append_event
 from core.tickets.facts import facts_of, plugin_of, reclassify_from_facts
 from core.tickets.lifecycle import TRANSITIONS, State, Transition, allowed_from
 from core.tickets.models import AccusedStaff, Counter, Ticket, TicketEvent, TicketGrade
-from core.tickets.redact import scrubber
 
 DEFAULT_ZONE = "Asia/Shanghai"
 
@@ -365,11 +364,7 @@ async def transition(
     allowed_roles = await _close_roles(scope, ticket, t)
     role = principal.role_for(allowed_roles)
     if role is None:
-        raise Forbidden(
-            f"{action} needs one of the roles {sorted(str(r) for r in allowed_roles)}",
-            rule="role",
-            allowed_roles=sorted(str(r) for r in allowed_roles),
-        )
+        raise needs_role(allowed_roles, f"{action} 操作")
     if _named_in(principal, ticket):
         raise Forbidden(
             "you are named in this complaint; someone else must handle it",
@@ -574,33 +569,32 @@ _EFFECTS: dict[str, Effect] = {
 
 async def history(
     scope: TenantScope, principal: Principal, ticket_id: int
-) -> list[tuple[TicketEvent, str, dict[str, Any]]]:
-    """Events with their payload as the principal may read it (identity scrubbed for staff
-    named or graded on the ticket)."""
-    ticket = await load(scope, principal, ticket_id)
-    scrub = redactor(principal, ticket)
+) -> list[tuple[TicketEvent, str]]:
+    """Events, oldest first, with the actor's username. Free text in payloads is redacted
+    for readers who may not see the complainant at the output boundary
+    (:mod:`core.confidential`), not here."""
+    await load(scope, principal, ticket_id)
     rows = await scope.execute(
         select(TicketEvent, User.username)
         .join(User, User.id == TicketEvent.actor_user_id)
         .where(TicketEvent.ticket_id == ticket_id)
         .order_by(TicketEvent.seq)
     )
-    return [(e, name, redact_payload(e.payload, scrub)) for e, name in rows.all()]
+    return [(e, name) for e, name in rows.all()]
 
 
 async def grades(
     scope: TenantScope, principal: Principal, ticket_id: int
-) -> tuple[list[tuple[TicketGrade, Staff]], Callable[[str], str]]:
-    """The grades, and how to scrub their free text for this principal (never mutate the
-    rows: they would be written back)."""
-    ticket = await load(scope, principal, ticket_id)
+) -> list[tuple[TicketGrade, Staff]]:
+    """The grades with their staff member (free text redacted at the output boundary)."""
+    await load(scope, principal, ticket_id)
     rows = await scope.execute(
         select(TicketGrade, Staff)
         .join(Staff, Staff.id == TicketGrade.staff_id)
         .where(TicketGrade.ticket_id == ticket_id)
         .order_by(TicketGrade.id)
     )
-    return [(g, st) for g, st in rows.all()], redactor(principal, ticket)
+    return [(g, st) for g, st in rows.all()]
 
 
 # ---------------------------------------------------------------- output
@@ -629,23 +623,6 @@ def sees_complainant(principal: Principal, ticket: Ticket) -> bool:
     return principal.has(*SEES_COMPLAINANT)
 
 
-def redactor(principal: Principal, ticket: Ticket) -> Callable[[str], str]:
-    """Identity-free text for those who may not see the complainant (identity otherwise)."""
-    if sees_complainant(principal, ticket):
-        return lambda text: text
-    return scrubber(ticket.complainant_name, ticket.complainant_contact, ticket.complainant_address)
-
-
-def redact_payload(value: Any, scrub: Callable[[str], str]) -> Any:
-    if isinstance(value, str):
-        return scrub(value)
-    if isinstance(value, dict):
-        return {k: redact_payload(v, scrub) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact_payload(v, scrub) for v in value]
-    return value
-
-
 async def department_refs(scope: TenantScope) -> dict[int, s.Ref]:
     rows = await scope.scalars(select(Department))
     return {d.id: s.Ref(code=d.code, name=d.name) for d in rows}
@@ -655,7 +632,6 @@ def to_out(
     ticket: Ticket, principal: Principal, depts: dict[int, s.Ref], actions: list[str]
 ) -> s.TicketOut:
     shown = sees_complainant(principal, ticket)
-    scrub = redactor(principal, ticket)
     contact = ticket.complainant_contact
     complainant = s.ComplainantOut(
         name=ticket.complainant_name if shown else mask(ticket.complainant_name),
@@ -674,11 +650,11 @@ def to_out(
         version=ticket.version,
         channel=ticket.channel,
         complainant=complainant,
-        description=scrub(ticket.description),
-        demands=scrub(ticket.demands),
+        description=ticket.description,
+        demands=ticket.demands,
         event_time=ticket.event_time,
-        event_place=scrub(ticket.event_place),
-        temper_note=scrub(ticket.temper_note),
+        event_place=ticket.event_place,
+        temper_note=ticket.temper_note,
         accused_department=depts.get(ticket.accused_department_id or -1),
         accused_staff=[s.Ref(code=a.staff.code, name=a.staff.name) for a in ticket.accused],
         assigned_department=depts.get(ticket.assigned_department_id or -1),

@@ -1,0 +1,256 @@
+"""The confidentiality boundary: every response body leaves through here.
+
+Domain §7: the complainant's identity is confidential (对投诉举报者严格保密
+[002 《供电局客户投诉举报管理办法》第二条]); the staff member complained about must not see
+who complained. The ticket's ``complainant`` block is masked where it is built
+(:func:`core.tickets.service.to_out`); *free text* — reasons, findings, notes, replies,
+demands, messages, event payloads — can repeat the name or number anywhere, in any
+endpoint. Instead of each endpoint scrubbing its own fields, one Litestar ``after_request``
+hook (:func:`after_request`, wired for the whole app in :mod:`core.app`) rewrites the
+response content before it is serialised:
+
+1. it finds the tickets the body is about: the route's ``{ticket_id}``, every ``ticket_id``
+   field, and a :class:`~core.tickets.schemas.TicketOut`'s ``id``;
+2. it asks the database, in the reader's tenant scope, for each of those tickets'
+   complainant and whether the reader is a staff member named or graded on it;
+3. for every ticket whose complainant the reader may not see
+   (:func:`core.tickets.service.sees_complainant`'s rule: the named or graded staff member
+   never, other roles by need), every text field of the objects belonging to that ticket is
+   passed through :func:`core.tickets.redact.scrubber` (phone numbers by pattern, name,
+   contact and address by normalised matching). Text with no ticket is scrubbed of
+   phone-shaped text for readers whose roles never see a complainant.
+
+Which fields are text: every ``str`` value in the body (struct fields, dict values, list
+items, nested) except the field names in :data:`STRUCTURAL` — identifiers, codes, states,
+amounts, URLs, secrets, people's and departments' names. A new field is therefore redacted
+unless someone declares it structural; ``tests/test_confidential.py`` enumerates every
+response schema's string fields from the OpenAPI document and requires each to be listed in
+:data:`STRUCTURAL` or :data:`FREE_TEXT`, and proves each free-text one redacted.
+
+Bodies that are bytes (CSV, XLSX, PNG exports) are not rewritten: their builders carry no
+free text (``core/reports/exports.py`` masks the complainant columns itself).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import msgspec
+from litestar import Response
+from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy import exists, false, select
+
+from core.people.auth import Principal
+from core.people.roles import SEES_COMPLAINANT
+from core.tickets.models import AccusedStaff, Ticket, TicketGrade
+from core.tickets.redact import scrub_patterns, scrubber
+from core.tickets.schemas import TicketOut
+
+Scrub = Callable[[str], str]
+
+STRUCTURAL: frozenset[str] = frozenset(
+    {
+        # identifiers, references and machine codes
+        "id", "ticket_id", "outbox_id", "number", "seq", "code", "key", "entity", "entity_key",
+        "slug", "ticket_prefix", "plugin", "industry", "tenant", "scope", "kind", "action",
+        "state", "status", "from_state", "to_state", "channel", "category", "severity",
+        "resolution", "grade", "capacity", "offence", "rule", "step", "source", "unit",
+        "limit", "per", "range", "period", "owner_department", "department", "staff",
+        "pause_reason", "allowed_actions", "next_cursor", "topics", "sanctions", "roles",
+        "earlier", "group", "values", "timezone", "calendar_fallback", "verification",
+        "day",
+        # amounts (decimal yuan strings)
+        "proposed_yuan", "minimum_yuan", "final_yuan", "min_yuan", "max_yuan", "default_yuan",
+        "current_yuan", "amount_yuan", "owed_yuan", "pay_yuan", "deducted_yuan",
+        "carried_yuan", "written_off_yuan",
+        # who did it (usernames, role codes) and where things are sent
+        "actor", "actor_role", "set_by", "username", "url", "secret",
+        # labels and rule texts of the product and its plugins, not of people in a case
+        "label", "label_zh", "definition", "seed", "position",
+        # people's and departments' names (staff, departments; the complainant's block is
+        # masked where it is built, see core.tickets.service.to_out)
+        "name", "contact", "address", "display_name",
+    }
+)  # fmt: skip
+"""Field (and payload key) names whose string values are never rewritten."""
+
+FREE_TEXT: frozenset[str] = frozenset(
+    {
+        "description", "demands", "event_place", "temper_note", "reason", "decision_reason",
+        "findings", "complainant_violation", "note", "message", "reply", "explanation",
+        "policy_explained", "payload", "facts", "facets", "classification", "error", "text",
+        "what_happened", "cause", "measures", "breakdowns", "trend",
+    }
+)  # fmt: skip
+"""Fields that carry text people (or the system, quoting people) write: rewritten for a
+reader who may not see the complainant. Documentation and the test's checklist — at run
+time every string outside :data:`STRUCTURAL` is rewritten."""
+
+
+# ---------------------------------------------------------------- the request behind a body
+
+_SCOPE: contextvars.ContextVar[Scope | None] = contextvars.ContextVar("tousu_scope", default=None)
+
+
+def remember_scope(app: ASGIApp) -> ASGIApp:
+    """ASGI middleware: keep the request's scope for :func:`after_request` (Litestar hands
+    that hook the response only). Each request runs in its own task, so each sees its own."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        token = _SCOPE.set(scope)
+        try:
+            await app(scope, receive, send)
+        finally:
+            _SCOPE.reset(token)
+
+    return middleware
+
+
+# ---------------------------------------------------------------- the walk
+
+
+def _ticket_of(value: Any, current: int | None) -> int | None:
+    if isinstance(value, TicketOut):
+        return value.id
+    if isinstance(value, msgspec.Struct):
+        tid = getattr(value, "ticket_id", None)
+        return tid if isinstance(tid, int) else current
+    if isinstance(value, dict):
+        tid = value.get("ticket_id")
+        return tid if isinstance(tid, int) and not isinstance(tid, bool) else current
+    return current
+
+
+def ticket_ids(value: Any, current: int | None = None) -> set[int]:
+    """Every ticket a body is about (see the module docstring, step 1)."""
+    found: set[int] = set()
+
+    def walk(v: Any, cur: int | None) -> None:
+        cur = _ticket_of(v, cur)
+        if cur is not None:
+            found.add(cur)
+        if isinstance(v, msgspec.Struct):
+            for f in v.__struct_fields__:
+                walk(getattr(v, f), cur)
+        elif isinstance(v, dict):
+            for x in v.values():
+                walk(x, cur)
+        elif isinstance(v, (list, tuple)):
+            for x in v:
+                walk(x, cur)
+
+    walk(value, current)
+    return found
+
+
+def rewrite(
+    value: Any, scrub_for: Callable[[int | None], Scrub | None], current: int | None = None
+) -> Any:
+    """``value`` with every non-structural string passed through the scrubber of the ticket it
+    belongs to (``scrub_for(ticket_id)``; ``None`` leaves that ticket's text as it is).
+    Never mutates ``value``: structs may be shared (a plugin's cached taxonomy)."""
+    cur = _ticket_of(value, current)
+    if isinstance(value, str):
+        scrub = scrub_for(cur)
+        return scrub(value) if scrub is not None else value
+    if isinstance(value, msgspec.Struct):
+        changes = {}
+        for f in value.__struct_fields__:
+            if f in STRUCTURAL:
+                continue
+            old = getattr(value, f)
+            new = rewrite(old, scrub_for, cur)
+            if new is not old:
+                changes[f] = new
+        return msgspec.structs.replace(value, **changes) if changes else value
+    if isinstance(value, dict):
+        out = {k: (v if k in STRUCTURAL else rewrite(v, scrub_for, cur)) for k, v in value.items()}
+        return value if all(out[k] is value[k] for k in value) else out
+    if isinstance(value, (list, tuple)):
+        items = [rewrite(v, scrub_for, cur) for v in value]
+        if all(a is b for a, b in zip(items, value, strict=True)):
+            return value
+        return type(value)(items) if isinstance(value, tuple) else items
+    return value
+
+
+# ---------------------------------------------------------------- who may see what
+
+
+def sees_all(principal: Principal) -> bool:
+    """A reader who may see every complainant they can read: a role that needs the identity
+    and no staff record that could be named in a complaint."""
+    return principal.has(*SEES_COMPLAINANT) and principal.staff_id is None
+
+
+class View:
+    """What one reader may see of the tickets of one response.
+
+    ``identities`` maps each ticket the reader may *not* see the complainant of to
+    (name, contact, address)."""
+
+    def __init__(self, principal: Principal, identities: dict[int, tuple[str, str, str]]):
+        self._pattern_only = not principal.has(*SEES_COMPLAINANT)
+        self._scrubbers: dict[int, Scrub] = {
+            tid: scrubber(*identity) for tid, identity in identities.items()
+        }
+
+    def scrub_for(self, ticket_id: int | None) -> Scrub | None:
+        if ticket_id is None:
+            return scrub_patterns if self._pattern_only else None
+        return self._scrubbers.get(ticket_id)
+
+
+async def view_for(principal: Principal, db: Any, ids: Iterable[int]) -> View:
+    """Load the complainants the reader may not see among ``ids`` (one query, tenant-scoped)."""
+    wanted = sorted(set(ids))
+    if not wanted or sees_all(principal):
+        return View(principal, {})
+    sid = principal.staff_id
+    involved = (
+        exists().where(AccusedStaff.ticket_id == Ticket.id, AccusedStaff.staff_id == sid)
+        | exists().where(TicketGrade.ticket_id == Ticket.id, TicketGrade.staff_id == sid)
+        if sid is not None
+        else false()
+    )
+    role_sees = principal.has(*SEES_COMPLAINANT)
+    async with db.tenant(principal.tenant_id) as scope:
+        rows = (
+            await scope.execute(
+                select(
+                    Ticket.id,
+                    Ticket.complainant_name,
+                    Ticket.complainant_contact,
+                    Ticket.complainant_address,
+                    involved.label("involved"),
+                ).where(Ticket.id.in_(wanted))
+            )
+        ).all()
+    hidden = {
+        int(tid): (name or "", contact or "", address or "")
+        for tid, name, contact, address, inv in rows
+        if inv or not role_sees
+    }
+    return View(principal, hidden)
+
+
+async def after_request(response: Response[Any]) -> Response[Any]:
+    """The app's one ``after_request`` hook: rewrite the body for its reader (see above)."""
+    scope = _SCOPE.get()
+    content = response.content
+    if scope is None or content is None or isinstance(content, (bytes, bytearray)):
+        return response
+    principal = scope.get("user")
+    if not isinstance(principal, Principal) or principal.tenant_id is None:
+        return response
+    if sees_all(principal):
+        return response
+    raw = (scope.get("path_params") or {}).get("ticket_id")
+    current = raw if isinstance(raw, int) else None
+    view = await view_for(principal, scope["litestar_app"].state.db, ticket_ids(content, current))
+    new = rewrite(content, view.scrub_for, current)
+    if new is not content:
+        response.content = new
+    return response
