@@ -27,7 +27,8 @@ unless someone declares it structural; ``tests/test_confidential.py`` enumerates
 response schema's string fields from the OpenAPI document and requires each to be listed in
 :data:`STRUCTURAL` or :data:`FREE_TEXT`, and proves each free-text one redacted.
 
-Bodies that are bytes (CSV, XLSX, PNG exports) are not rewritten: their builders carry no
+A template response (an HTML page) is rewritten through its context the same way. Bodies
+that are bytes (CSV, XLSX, PNG exports) are not rewritten: their builders carry no
 free text (``core/reports/exports.py`` masks the complainant columns itself).
 """
 
@@ -39,6 +40,7 @@ from typing import Any
 
 import msgspec
 from litestar import Response
+from litestar.response import Template
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import exists, false, select
 
@@ -239,7 +241,10 @@ async def view_for(principal: Principal, db: Any, ids: Iterable[int]) -> View:
 async def after_request(response: Response[Any]) -> Response[Any]:
     """The app's one ``after_request`` hook: rewrite the body for its reader (see above)."""
     scope = _SCOPE.get()
-    content = response.content
+    if isinstance(response, Template):  # console pages: their context is the body
+        content = response.context
+    else:
+        content = response.content
     if scope is None or content is None or isinstance(content, (bytes, bytearray)):
         return response
     principal = scope.get("user")
@@ -252,5 +257,8 @@ async def after_request(response: Response[Any]) -> Response[Any]:
     view = await view_for(principal, scope["litestar_app"].state.db, ticket_ids(content, current))
     new = rewrite(content, view.scrub_for, current)
     if new is not content:
-        response.content = new
+        if isinstance(response, Template):
+            response.context = new
+        else:
+            response.content = new
     return response

@@ -67,7 +67,12 @@ def test_the_scrubber_covers_the_issue_examples():
     for text in ["(010) 8765 4321", "0755-2345 6789 转 12", "+86 138 1234 5678", "a.b@x.cn"]:
         assert scrubber("", "", "")(text) == MASK, text
     # service numbers, ticket numbers, amounts and times are nobody's identity
-    for text in ["请拨 12345 或 95598", "GW-2026-000123", "10000000.00", "2026-11-30T10:12:46+00:00"]:
+    for text in [
+        "请拨 12345 或 95598",
+        "GW-2026-000123",
+        "10000000.00",
+        "2026-11-30T10:12:46+00:00",
+    ]:
         assert scrubber(NAME, PHONE, "")(text) == text
 
 
@@ -265,8 +270,12 @@ def test_decision_reasons_do_not_reach_the_accused(api):
     history and notifications without them; the manager reads them in clear."""
     t = graded_ticket(api, person())
     (pen,) = api.get("greenwood", "manager", f"/api/tickets/{t['id']}/penalties").json()
-    r = api.post("greenwood", "manager", f"/api/penalties/{pen['id']}/adjust",
-                 json={"amount_yuan": "100.00", "reason": "经与张 某某(13900001111)核实，从轻"})
+    r = api.post(
+        "greenwood",
+        "manager",
+        f"/api/penalties/{pen['id']}/adjust",
+        json={"amount_yuan": "100.00", "reason": "经与张 某某(13900001111)核实，从轻"},
+    )
     assert r.status_code == 200, r.text
     assert "张 某某(13900001111)" in r.json()["decision_reason"]  # the decider sees it
 
@@ -274,8 +283,12 @@ def test_decision_reasons_do_not_reach_the_accused(api):
                  json={"reason": "我不同意"})  # fmt: skip
     assert r.status_code == 201, r.text
     appeal = r.json()
-    r = api.post("greenwood", "manager", f"/api/appeals/{appeal['id']}/decide",
-                 json={"decision": "upheld", "reason": "经与张某某(13900001111)核实"})
+    r = api.post(
+        "greenwood",
+        "manager",
+        f"/api/appeals/{appeal['id']}/decide",
+        json={"decision": "upheld", "reason": "经与张某某(13900001111)核实"},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["decision_reason"] == "经与张某某(13900001111)核实"
 

@@ -240,8 +240,15 @@ def test_nobody_decides_their_own_penalty_or_appeal(coi):
     t = c.act("supervisor", t, "review")
     t = c.act("clerk", t, "dispatch", department="engineering")
     t = c.act("head-engineering", t, "first_contact", note="called")
-    t = c.act("head-engineering", t, "grade", findings="x", grades=[
-        {"staff": "GW-S012", "grade": "main", "offence": "tier_1", "findings": "approved it"}])
+    t = c.act(
+        "head-engineering",
+        t,
+        "grade",
+        findings="x",
+        grades=[
+            {"staff": "GW-S012", "grade": "main", "offence": "tier_1", "findings": "approved it"}
+        ],
+    )
     pens = c.get("gm", f"/api/tickets/{t['id']}/penalties").json()
     assert pens
     r = c.post("manager", f"/api/penalties/{pens[0]['id']}/confirm", {})
