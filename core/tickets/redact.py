@@ -28,6 +28,7 @@ and is called ``张师傅`` in a finding is masked too.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -44,12 +45,14 @@ _LANDLINE = (
 )
 _ID_CARD = r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx]"
 _EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-_NUM_SEP = r"[\s\-.()/]{0,2}"
-"""What a writer may put between the digits of a contact number."""
-PATTERN = re.compile(
-    r"(?<![\dA-Za-z])(?:" + "|".join((_ID_CARD, _MOBILE, _LANDLINE)) + r")(?![\dA-Za-z])"
-    r"|" + _EMAIL
+_NUMBERS = re.compile(
+    r"(?=[\d(+])(?<![\dA-Za-z])(?:"
+    + "|".join((_ID_CARD, _MOBILE, _LANDLINE))
+    + r")(?![\dA-Za-z])"
 )
+_MAILS = re.compile(_EMAIL)
+PATTERN = re.compile(_NUMBERS.pattern + "|" + _EMAIL)
+"""Phone numbers, identity-card numbers and e-mail addresses, whoever's (in folded text)."""
 
 # Surname + placeholder / form of address, and 老/小 + surname (domain §7's "who complained"
 # is as plain in 张先生 as in 张三).
@@ -64,41 +67,41 @@ _COMPOUND_SURNAMES = frozenset(
 )
 
 
-def _is_gap(ch: str) -> bool:
-    """Characters ignored when names and addresses are compared: spacing and punctuation
-    (including the middle dot of 少数民族 and foreign names)."""
-    cat = unicodedata.category(ch)
-    return cat[0] in ("Z", "P") or ch in "\t\r\n·・•‧"
+_WORD_RUN = re.compile(r"[^\W_]+")
+"""Runs of letters and digits; everything between them (spacing, punctuation, symbols such
+as the middle dot of 少数民族 and foreign names) is ignored when names, addresses and the
+contact's digits are compared."""
 
 
-def _fold(ch: str) -> str:
-    return unicodedata.normalize("NFKC", ch).casefold()
-
-
-class _Folded:
-    """A text folded for comparison, each folded character knowing its original index."""
-
-    __slots__ = ("origin", "text")
-
-    def __init__(self, raw: str, drop_gaps: bool) -> None:
-        chars: list[str] = []
-        origin: list[int] = []
-        for i, ch in enumerate(raw):
-            for f in _fold(ch) if not ch.isascii() else ch.casefold():
-                if drop_gaps and _is_gap(f):
-                    continue
-                chars.append(f)
-                origin.append(i)
-        self.text = "".join(chars)
-        self.origin = origin
-
-    def span(self, start: int, end: int) -> tuple[int, int]:
-        """The original span of folded characters ``start:end``."""
-        return self.origin[start], self.origin[end - 1] + 1
+def _fold(raw: str) -> tuple[str, list[int] | None]:
+    """``raw`` folded for comparison (NFKC: full-width → half-width; case-free), and for each
+    folded character its index in ``raw`` (``None`` when they line up one to one, which is
+    the common case and saves the per-character walk)."""
+    folded = unicodedata.normalize("NFKC", raw).casefold()
+    if len(folded) == len(raw):
+        return folded, None
+    chars: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(raw):
+        for f in unicodedata.normalize("NFKC", ch).casefold():
+            chars.append(f)
+            origin.append(i)
+    return "".join(chars), origin
 
 
 def _compact(value: str) -> str:
-    return _Folded(value, drop_gaps=True).text
+    return "".join(_WORD_RUN.findall(_fold(value)[0]))
+
+
+def _compact_map(folded: str) -> tuple[str, list[int]]:
+    """``folded`` without what lies between letter/digit runs, and each kept character's
+    index in ``folded``."""
+    parts: list[str] = []
+    origin: list[int] = []
+    for m in _WORD_RUN.finditer(folded):
+        parts.append(m.group())
+        origin.extend(range(m.start(), m.end()))
+    return "".join(parts), origin
 
 
 def _han(value: str) -> bool:
@@ -123,7 +126,7 @@ def _name_forms(name: str) -> list[str]:
 
 def _contact_forms(contact: str) -> tuple[list[str], list[str]]:
     """(digit strings, folded non-digit forms) that identify the contact."""
-    digits = re.sub(r"\D", "", _Folded(contact, drop_gaps=False).text)
+    digits = re.sub(r"\D", "", _fold(contact)[0])
     numbers: list[str] = []
     if len(digits) >= 5:
         numbers.append(digits)
@@ -157,13 +160,52 @@ def _replace(raw: str, spans: list[tuple[int, int]]) -> str:
     return "".join(parts)
 
 
+def _pattern_spans(folded: str, origin: list[int] | None) -> list[tuple[int, int]]:
+    """Spans of :data:`PATTERN` (the e-mail part only where there is an ``@``: cheap)."""
+    spans = _spans(_NUMBERS, folded, origin)
+    if "@" in folded:
+        spans += _spans(_MAILS, folded, origin)
+    return spans
+
+
+def _spans(
+    pattern: re.Pattern[str], folded: str, origin: list[int] | None
+) -> list[tuple[int, int]]:
+    if origin is None:
+        return [m.span() for m in pattern.finditer(folded)]
+    return [
+        (origin[m.start()], origin[m.end() - 1] + 1)
+        for m in pattern.finditer(folded)
+        if m.end() > m.start()
+    ]
+
+
 def scrub_patterns(text: str) -> str:
     """Remove phone numbers, identity-card numbers and e-mail addresses, whoever's."""
     if not text:
         return text or ""
-    folded = _Folded(text, drop_gaps=False)
-    spans = [folded.span(m.start(), m.end()) for m in PATTERN.finditer(folded.text)]
-    return _replace(text, spans)
+    folded, origin = _fold(text)
+    return _replace(text, _pattern_spans(folded, origin))
+
+
+@functools.lru_cache(maxsize=4096)
+def _identity_pattern(name: str, contact: str, address: str) -> re.Pattern[str] | None:
+    """One pattern of literals matching the identity in compacted folded text (cached: the
+    same tickets are read again and again). Numbers of seven digits or more match inside
+    longer digit runs too, since compaction joins digit groups a writer separated."""
+    words = _name_forms(name)
+    if contact:
+        nums, texts = _contact_forms(contact)
+        words += texts
+        words += [n for n in nums if len(n) >= 7]
+        short = [n for n in nums if len(n) < 7]
+    else:
+        short = []
+    if address and len(_compact(address)) >= 2:
+        words.append(_compact(address))
+    alternatives = [re.escape(w) for w in sorted(set(words), key=len, reverse=True) if w]
+    alternatives += [r"(?<!\d)" + re.escape(n) + r"(?!\d)" for n in short]
+    return re.compile("|".join(alternatives)) if alternatives else None
 
 
 def scrubber(*identity: str) -> Callable[[str], str]:
@@ -173,40 +215,21 @@ def scrubber(*identity: str) -> Callable[[str], str]:
     (``None`` reads as ``""``) and returns it with every match of :data:`PATTERN` and every
     normalised occurrence of the identity replaced by :data:`MASK`.
     """
-    name, contact, address = ([*list(identity), "", "", ""])[:3]
-    words: list[str] = []
-    numbers: list[str] = []
-    for value in (name, *identity[3:]):
-        words += _name_forms(value or "")
-    if contact:
-        nums, texts = _contact_forms(contact)
-        numbers += nums
-        words += texts
-    if address and len(_compact(address)) >= 2:
-        words.append(_compact(address))
-    words = sorted({w for w in words if w}, key=len, reverse=True)
-    word_re = re.compile("|".join(re.escape(w) for w in words)) if words else None
-    number_re = (
-        re.compile(
-            r"(?<!\d)(?:"
-            + "|".join(_NUM_SEP.join(n) for n in sorted(set(numbers), key=len, reverse=True))
-            + r")(?!\d)"
-        )
-        if numbers
-        else None
-    )
+    name, contact, address = ([*identity, "", "", ""])[:3]
+    ident = _identity_pattern(name or "", contact or "", address or "")
 
     def scrub(text: str | None) -> str:
         if not text:
             return ""
-        spans: list[tuple[int, int]] = []
-        plain = _Folded(text, drop_gaps=False)
-        spans += [plain.span(m.start(), m.end()) for m in PATTERN.finditer(plain.text)]
-        if word_re is not None:
-            compact = _Folded(text, drop_gaps=True)
-            spans += [compact.span(m.start(), m.end()) for m in word_re.finditer(compact.text)]
-        if number_re is not None:
-            spans += [plain.span(m.start(), m.end()) for m in number_re.finditer(plain.text)]
+        folded, origin = _fold(text)
+        spans = _pattern_spans(folded, origin)
+        if ident is not None:
+            compact, kept = _compact_map(folded)
+            for m in ident.finditer(compact):
+                start, end = kept[m.start()], kept[m.end() - 1] + 1
+                if origin is not None:
+                    start, end = origin[start], origin[end - 1] + 1
+                spans.append((start, end))
         return _replace(text, spans)
 
     return scrub
