@@ -71,7 +71,7 @@ class Coi:
         assert r.status_code == 200, (action, user, r.text)
         return r.json()  # type: ignore[no-any-return]
 
-    def ticket(self, accused: list[str]) -> dict[str, Any]:
+    def ticket(self, accused: list[str], severity: str = "important") -> dict[str, Any]:
         """A ticket about ``accused`` walked to graded by people not named on it: the
         engineering head grades staff-wang (GW-S001) main / tier_1 (a penalty is proposed)."""
         r = self.post("clerk", "/api/tickets", {
@@ -82,7 +82,7 @@ class Coi:
         assert r.status_code == 201, r.text
         t = r.json()
         t = self.act("clerk", t, "triage_valid", category="repair_quality",
-                     severity="important", facets={"nature": "valid"})  # fmt: skip
+                     severity=severity, facets={"nature": "valid"})  # fmt: skip
         t = self.act("clerk", t, "register", reason="on_site")
         return t
 
@@ -253,6 +253,32 @@ def test_nobody_decides_their_own_penalty_or_appeal(coi):
     assert pens
     r = c.post("manager", f"/api/penalties/{pens[0]['id']}/confirm", {})
     assert r.status_code == 403 and r.json()["error"]["rule"] == "conflict of interest"
+
+
+def test_notifications_to_a_named_approver_are_redacted(coi):
+    """Notification text goes through the same boundary: the manager named in a minor
+    complaint is among its extension approvers [000 §篇1 4(4)9]; the request's reason names
+    the complainant; the manager's notification hides it, the general manager's does not."""
+    c = coi
+    t = c.ticket(["GW-S012"], severity="minor")
+    t = c.act("supervisor", t, "review")
+    t = c.act("clerk", t, "dispatch", department="engineering")
+    r = c.post(
+        "head-engineering",
+        f"/api/tickets/{t['id']}/deadlines/first_contact/extensions",
+        {"amount": 1, "unit": "hours", "reason": "张三(138 1234 5678)出差，约定下周联系"},
+    )
+    assert r.status_code == 201, r.text
+
+    def message(user: str) -> str:
+        rows = [n for n in c.get(user, "/api/notifications").json() if n["ticket_id"] == t["id"]
+                and n["kind"] == "extension_requested"]  # fmt: skip
+        assert len(rows) == 1, (user, rows)
+        return rows[0]["message"]  # type: ignore[no-any-return]
+
+    assert "张三(138 1234 5678)" in message("gm")
+    hidden = message("manager")
+    assert "张三" not in hidden and "1234" not in hidden and "出差" in hidden, hidden
 
 
 # ---------------------------------------------------------------- 403 messages
