@@ -190,26 +190,36 @@ def sees_all(principal: Principal) -> bool:
 class View:
     """What one reader may see of the tickets of one response.
 
-    ``identities`` maps each ticket the reader may *not* see the complainant of to
-    (name, contact, address)."""
+    ``hidden`` maps each ticket the reader may *not* see the complainant of to (name,
+    contact, address); ``shown`` holds the tickets whose complainant they may see. Text of a
+    ticket in neither (which the lookup did not find) is still scrubbed of phone-shaped text:
+    the boundary fails closed."""
 
-    def __init__(self, principal: Principal, identities: dict[int, tuple[str, str, str]]):
+    def __init__(
+        self,
+        principal: Principal,
+        hidden: dict[int, tuple[str, str, str]],
+        shown: Iterable[int] = (),
+    ) -> None:
         self._pattern_only = not principal.has(*SEES_COMPLAINANT)
+        self._shown = frozenset(shown)
         self._scrubbers: dict[int, Scrub] = {
-            tid: scrubber(*identity) for tid, identity in identities.items()
+            tid: scrubber(*identity) for tid, identity in hidden.items()
         }
 
     def scrub_for(self, ticket_id: int | None) -> Scrub | None:
         if ticket_id is None:
             return scrub_patterns if self._pattern_only else None
-        return self._scrubbers.get(ticket_id)
+        if ticket_id in self._shown:
+            return None
+        return self._scrubbers.get(ticket_id, scrub_patterns)
 
 
 async def view_for(principal: Principal, db: Any, ids: Iterable[int]) -> View:
     """Load the complainants the reader may not see among ``ids`` (one query, tenant-scoped)."""
     wanted = sorted(set(ids))
     if not wanted or sees_all(principal):
-        return View(principal, {})
+        return View(principal, {}, wanted)
     sid = principal.staff_id
     involved = (
         exists().where(AccusedStaff.ticket_id == Ticket.id, AccusedStaff.staff_id == sid)
@@ -235,7 +245,7 @@ async def view_for(principal: Principal, db: Any, ids: Iterable[int]) -> View:
         for tid, name, contact, address, inv in rows
         if inv or not role_sees
     }
-    return View(principal, hidden)
+    return View(principal, hidden, {int(r[0]) for r in rows} - set(hidden))
 
 
 async def after_request(response: Response[Any]) -> Response[Any]:

@@ -230,10 +230,20 @@ def test_every_response_schema_is_redacted_for_the_accused():
             if f in confidential.STRUCTURAL:
                 assert after[f] == before[f], (name, f)
         # the manager's view of the same body is the body itself
-        seeing = confidential.View(MANAGER, {})
+        seeing = confidential.View(MANAGER, {}, {7})
         assert confidential.rewrite(value, seeing.scrub_for, current=7) is value
         # and the original was not mutated
         assert msgspec.to_builtins(value) == before
+
+
+def test_the_boundary_fails_closed():
+    """Text of a ticket the lookup did not return is still scrubbed of phone numbers, for any
+    reader; text of no ticket is scrubbed for readers whose roles never see a complainant."""
+    for who in (ACCUSED, MANAGER):
+        assert confidential.View(who, {}, {8}).scrub_for(99)("电话13900001111") == "电话***"
+    assert confidential.View(MANAGER, {}, {8}).scrub_for(8) is None
+    assert confidential.View(ACCUSED, {}).scrub_for(None)("电话13900001111") == "电话***"
+    assert confidential.View(MANAGER, {}).scrub_for(None) is None
 
 
 # ---------------------------------------------------------------- end to end (both backends)
