@@ -91,7 +91,7 @@ class Coi:
 def coi(api, tmp_path_factory) -> Coi:
     tmp = tmp_path_factory.mktemp("coi")
     keys = _tenant_file(tmp)
-    prepare(api.url, tmp)
+    prepare(api.owner_url, tmp)
     return Coi(api, keys)
 
 
