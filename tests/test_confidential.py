@@ -317,6 +317,14 @@ def test_decision_reasons_do_not_reach_the_accused(api):
     (pen,) = api.get("greenwood", "staff-wang", f"/api/tickets/{t['id']}/penalties").json()
     assert pen["decision_reason"] == "经与***(***)核实，从轻"
     assert pen["final_yuan"] == "100.00"  # structural fields untouched
+    # reports the accused may read: exports and the bulletin carry no identity either
+    for path in ("/api/reports/export/tickets.csv", "/api/reports/export/kpis.csv",
+                 "/api/reports/bulletin", "/api/reports/bulletin?format=markdown"):  # fmt: skip
+        r = api.get("greenwood", "staff-wang", path)
+        assert r.status_code == 200, (path, r.text)
+        assert leaks(r.content.decode("utf-8-sig")) == [], path
+        if path.endswith("tickets.csv"):  # the ticket is in it, its complainant masked
+            assert t["number"] in r.text
 
 
 def test_the_accused_department_head_reads_redacted_text(api):
