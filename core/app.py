@@ -62,7 +62,7 @@ def create_app(
             return
         from core.tasks.runtime import embedded
 
-        async with embedded(database):
+        async with embedded(database, settings):
             yield
 
     async def _dispose() -> None:

@@ -202,7 +202,21 @@ def make_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # No ping per checkout: a connection the server dropped fails its statement (503 to
+    # that request), the error is recognised as a disconnect and the whole pool is
+    # invalidated, so the next requests connect afresh once the server is back.
+    engine = create_async_engine(url, pool_size=10, max_overflow=10)
+    event.listen(engine.sync_engine, "handle_error", _flag_disconnect)
+    return engine
+
+
+def _flag_disconnect(context: Any) -> None:
+    """Treat every "the server is gone" error as a disconnect (SQLAlchemy recognises only
+    some), so the pool drops its connections instead of handing out dead ones."""
+    from core.errors import database_unavailable
+
+    if not context.is_disconnect and database_unavailable(context.original_exception):
+        context.is_disconnect = True
 
 
 class TenantScope:

@@ -1,13 +1,16 @@
 """The one error format: ``{"error": {"status", "code", "message", "field"?, "rule"?, ...}}``.
 
-Client mistakes are 4xx naming the field and the rule; anything unexpected is a logged 500
-whose body reveals nothing.
+Client mistakes are 4xx naming the field and the rule; a database that cannot be reached
+(stopped, restarting, out of connections, a SQLite file locked by another writer) is a 503
+with ``Retry-After`` — the request may simply be sent again; anything unexpected is a logged
+500 whose body reveals nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import socket
 from typing import Any
 
 from litestar import Request, Response
@@ -18,7 +21,8 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
-from sqlalchemy.exc import DataError, IntegrityError, StatementError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 
 log = logging.getLogger("tousu.errors")
@@ -124,6 +128,10 @@ def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
         return _json(ApiError(exc.detail, rule="the body must be valid JSON"))
     err = ApiError(exc.detail)
     err.status, err.code = exc.status_code, "http_error"
+    if exc.status_code == 503:
+        return Response(
+            err.body(), status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+        )
     return _json(err)
 
 
@@ -155,10 +163,78 @@ def _unstorable(exc: Exception) -> bool:
     )
 
 
+RETRY_AFTER_SECONDS = 5
+"""What a 503 for an unreachable database tells the client to wait."""
+_LOCKED = ("database is locked", "database is busy", "database table is locked")
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+"""PostgreSQL classes: connection exception, insufficient resources (too many
+connections), operator intervention (admin/crash shutdown, cannot connect now)."""
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and cur not in out and len(out) < 10:
+        out.append(cur)
+        cur = getattr(cur, "orig", None) or cur.__cause__ or cur.__context__
+    return out
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached or used just now — not that
+    the request or our SQL is wrong. Connection refused/reset, the server shutting down or
+    refusing connections, a connection dropped mid-statement, the pool exhausted, SQLite's
+    "database is locked"."""
+    for e in _chain(exc):
+        if isinstance(e, PoolTimeout):
+            return True
+        if isinstance(e, DBAPIError) and e.connection_invalidated:
+            return True
+        if isinstance(e, (ConnectionError, TimeoutError, socket.gaierror)):
+            return True
+        sqlstate = str(getattr(e, "sqlstate", "") or getattr(e, "pgcode", "") or "")
+        if sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        module = type(e).__module__
+        name = type(e).__name__
+        if module.startswith("asyncpg") and (
+            "Connection" in name or name in ("InterfaceError", "InternalClientError")
+        ):
+            return True
+        if name in ("OperationalError", "InterfaceError") and any(
+            m in str(e).lower() for m in (*_LOCKED, "connection", "closed", "unable to open")
+        ):
+            return True
+    return False
+
+
+def handle_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """503 + ``Retry-After``: nothing was changed (the transaction did not commit); the same
+    request may be sent again (with the same ``Idempotency-Key`` for an intake)."""
+    locked = any(m in str(e).lower() for e in _chain(exc) for m in _LOCKED)
+    log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+    err = ApiError(
+        "数据库暂时繁忙，请稍后重试" if locked else "数据库暂时不可用，请稍后重试",
+        rule="retry after the Retry-After header's seconds",
+    )
+    err.status, err.code = 503, "unavailable"
+    retry = 1 if locked else RETRY_AFTER_SECONDS
+    return Response(err.body(), status_code=503, headers={"Retry-After": str(retry)})
+
+
+def handle_os_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if database_unavailable(exc):
+        return handle_unavailable(request, exc)
+    return handle_unexpected(request, exc)
+
+
 def handle_data_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """A value the database cannot store (an id beyond its integer type, a NUL character,
-    a date outside its range) is the client's mistake, not a server error; anything else
-    that fails inside a statement is ours (500, logged)."""
+    a date outside its range) is the client's mistake, not a server error; a database that
+    cannot be reached is a 503; anything else that fails inside a statement is ours (500,
+    logged)."""
+    if database_unavailable(exc):
+        return handle_unavailable(request, exc)
     if not _unstorable(exc):
         return handle_unexpected(request, exc)
     log.info("unstorable value: %s", getattr(exc, "orig", exc))
@@ -171,7 +247,9 @@ def handle_data_error(request: Request[Any, Any, Any], exc: Exception) -> Respon
     )
 
 
-def handle_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if database_unavailable(exc):  # e.g. wrapped by a middleware or a library
+        return handle_unavailable(request, exc)
     log.exception("unhandled error", exc_info=exc)
     err = ApiError("internal error; it has been logged")
     err.status, err.code = 500, "internal"
@@ -185,6 +263,8 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     IntegrityError: handle_integrity,
     StaleDataError: handle_stale,
     StatementError: handle_data_error,
+    PoolTimeout: handle_unavailable,
+    OSError: handle_os_error,
     OverflowError: handle_data_error,
     Exception: handle_unexpected,
 }

@@ -22,6 +22,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     host: str
     port: int
     trace_hooks: bool
+    webhook_allow_nets: str = ""
+    """``TOUSU_WEBHOOK_ALLOW_NETS``: comma-separated networks webhooks may reach although they
+    are not global (an intranet receiver), e.g. ``10.20.0.0/16``; empty = global only."""
+    webhook_lease_seconds: float = 60.0
+    """``TOUSU_WEBHOOK_LEASE_SECONDS``: how long a worker holds a delivery while it POSTs
+    (a POST may take a third of it, at most 10 s); also how long a queued delivery may go
+    unclaimed before the reaper enqueues it again."""
+    reaper_seconds: float = 10.0
+    """``TOUSU_REAPER_SECONDS``: how often the reaper re-enqueues lost deliveries."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -53,4 +62,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         host=env.get("TOUSU_HOST", "127.0.0.1"),
         port=int(env.get("TOUSU_PORT", "8000")),
         trace_hooks=env.get("TOUSU_TRACE_HOOKS", "") not in ("", "0", "false"),
+        webhook_allow_nets=env.get("TOUSU_WEBHOOK_ALLOW_NETS", ""),
+        webhook_lease_seconds=float(env.get("TOUSU_WEBHOOK_LEASE_SECONDS", "60")),
+        reaper_seconds=float(env.get("TOUSU_REAPER_SECONDS", "10")),
     )

@@ -41,7 +41,6 @@ import dramatiq
 import pytest
 import redis
 from conftest import ROOT, Api, database_url, drop_database, prepare
-from dramatiq.brokers.redis import MAINTENANCE_SCALE, RedisBroker
 from litestar.testing import TestClient
 
 from core import clock
@@ -59,6 +58,7 @@ REDIS_START = (
 )
 WORKER_CMD = [".venv/bin/dramatiq", "core.tasks.worker", "--processes", "1", "--threads", "2"]
 QUEUES = ("default", "default.DQ")
+LOCAL = "127.0.0.1/32"  # the operator's allow-list admits the test's receiver
 _ns_counter = itertools.count(1)
 
 
@@ -299,7 +299,11 @@ def db_url(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def api(db_url: str) -> Iterator[Api]:
-    app = create_app(load_settings({"DATABASE_URL": db_url, "REDIS_URL": REDIS_URL}))
+    app = create_app(
+        load_settings(
+            {"DATABASE_URL": db_url, "REDIS_URL": REDIS_URL, "TOUSU_WEBHOOK_ALLOW_NETS": LOCAL}
+        )
+    )
     with TestClient(app) as client:
         yield Api(client, "postgres", db_url)
 
@@ -311,6 +315,7 @@ def workers(tmp_path: Path, db_url: str, namespace: Redis) -> Iterator[Workers]:
         DATABASE_URL=db_url,
         REDIS_URL=REDIS_URL,
         TOUSU_REDIS_NAMESPACE=namespace.ns,
+        TOUSU_WEBHOOK_ALLOW_NETS=LOCAL,
         NO_PROXY="127.0.0.1,localhost",
         no_proxy="127.0.0.1,localhost",
     )
@@ -408,7 +413,12 @@ def test_actors_run_through_redis_and_deliver_signed_webhooks_once(
     assert {r["id"] for r in unsent_events(api.url)} == set(events)
 
     report = relay(api.url)
-    assert (report.sent, report.failed, report.error) == (len(events), 0, "")
+    assert (report.sent, report.enqueued, report.failed, report.error) == (
+        len(events),
+        len(events),
+        0,
+        "",
+    )
     assert unsent_events(api.url) == []
     assert namespace.pending() == len(events)  # waiting in Redis, no worker yet
 
@@ -433,82 +443,6 @@ def test_actors_run_through_redis_and_deliver_signed_webhooks_once(
         d["id"] for d in deliveries(api, hook)
     }
     assert_delivery_log(api, hook, set(events))
-    assert namespace.dead_lettered() == 0
-
-
-def test_killing_a_worker_mid_delivery_loses_and_duplicates_nothing(
-    api: Api, sink: Sink, workers: Workers, namespace: Redis
-) -> None:
-    """At-least-once, as this system means it:
-
-    * a message is acked in Redis only after its actor returns, so a worker killed mid-run
-      leaves its fetched messages unacked; dramatiq's maintenance puts the unacked messages
-      of a worker whose heartbeat stopped back on the queue, and another worker runs them —
-      nothing is lost;
-    * a webhook POST that was made but whose outcome was not committed before the kill is
-      POSTed again: the receiver may see that event twice (it can dedupe on ``id`` /
-      ``X-Tousu-Delivery``), and only those events;
-    * the delivery log stays exact: one row per (webhook, event), recorded delivered once,
-      because fan-out is an idempotent insert and a delivery already delivered is not sent.
-    """
-    hook = make_webhook(api, sink)
-    tickets = [api.create("greenwood")["id"] for _ in range(10)]
-    events = intake_events(api.url, tickets)
-    assert relay(api.url).sent == len(events)
-
-    sink.delay = 3.0  # hold each POST open so the kill lands mid-delivery
-    first = workers.start("a")
-    wait_for(lambda: len(sink.requests()) >= 2, 30, "the first worker's first POSTs", workers.logs)
-    workers.kill(first)
-    killed_at = time.monotonic()
-    sink.delay = 0.0  # the rest may go fast
-
-    # what the killed worker POSTed, and what it recorded as delivered before it died
-    posted = {r.event["id"] for r in sink.requests()}
-    done = {d["outbox_id"] for d in deliveries(api, hook) if d["status"] == "delivered"}
-    assert posted - done, "no delivery was in flight (POSTed, not recorded) at the kill"
-    held = namespace.unacked_by_workers()
-    assert any(held.values()), "the killed worker held no unacked message in Redis"
-
-    # dramatiq's own maintenance (dispatch.lua) re-queues the unacked messages of a worker
-    # whose heartbeat is older than heartbeat_timeout; a live broker runs it on a random
-    # 1/1000 of its commands with a 60 s timeout, which can take minutes. Run that same
-    # maintenance now, deterministically, with a 1 s timeout: only the killed worker (and
-    # this test's own enqueue-only brokers, which hold nothing) has been silent that long —
-    # no other worker of this namespace is running.
-    time.sleep(max(0.0, killed_at + 1.2 - time.monotonic()))
-    maintenance = RedisBroker(
-        url=REDIS_URL,
-        namespace=namespace.ns,
-        heartbeat_timeout=1000,
-        maintenance_chance=MAINTENANCE_SCALE,
-    )
-    try:
-        for queue in QUEUES:
-            maintenance.do_qsize(queue)
-    finally:
-        maintenance.client.close()
-    assert not any(namespace.unacked_by_workers().values()), namespace.unacked_by_workers()
-
-    workers.start("b")
-    wait_for(
-        lambda: all_delivered(api, hook, set(events)) and namespace.drained(),
-        60,
-        "the second worker to deliver every event",
-        workers.logs,
-    )
-
-    assert_delivery_log(api, hook, set(events))
-    counts = sink.event_counts()
-    missing = set(events) - set(counts)
-    assert not missing, f"events never POSTed: {missing}"
-    assert set(counts) == set(events), counts
-    # exactly the deliveries cut off between POST and commit were POSTed again, once more
-    expected = {e: 2 if e in posted - done else 1 for e in events}
-    assert counts == expected, (
-        f"POSTs per event {dict(counts)}; in flight at the kill: {posted - done}"
-    )
-    assert_signed(sink.requests(), hook)
     assert namespace.dead_lettered() == 0
 
 

@@ -14,8 +14,9 @@ from core.db import Base, TenantScoped, utcnow
 class OutboxEvent(TenantScoped, Base):
     """An event that triggers background work, written in the same transaction as the change.
 
-    The relay hands unsent rows to dramatiq and stamps ``sent_at``; handlers are idempotent,
-    so a row sent twice (a crash between send and stamp) does no harm.
+    ``sent_at`` is stamped by the relay in the transaction that fans the event out to its
+    webhook deliveries (durable rows): an event is done only once every delivery it needs
+    exists in the database, whatever happens to the broker afterwards.
     """
 
     __tablename__ = "outbox"
@@ -66,7 +67,10 @@ class WebhookDelivery(TenantScoped, Base):
     """One webhook's delivery of one outbox event: the delivery log, one row per pair."""
 
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (UniqueConstraint("webhook_id", "outbox_id"),)
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "outbox_id"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"), index=True)
@@ -78,3 +82,12 @@ class WebhookDelivery(TenantScoped, Base):
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    """Not to be tried before this (retry backoff); None = now."""
+    queued_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    """When the last broker message for it was due to run; None = no message outstanding.
+    The reaper re-enqueues a pending delivery whose message is a lease overdue."""
+    lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    """A worker's claim: nobody else POSTs it before this time."""
+    lease_token: Mapped[str] = mapped_column(String(32), default="")
+    """Which claim holds the lease (only its holder schedules the retry)."""

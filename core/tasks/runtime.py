@@ -1,12 +1,15 @@
 """Where background work runs.
 
 * Embedded (no ``REDIS_URL``): ``tousu serve`` starts an in-process dramatiq worker on the
-  in-memory broker, and a loop in the server's event loop that relays the outbox and sweeps
-  deadlines. One command, no Redis.
+  in-memory broker, and a loop in the server's event loop that relays the outbox, reaps lost
+  deliveries and sweeps deadlines. One command, no Redis. The in-memory queue dies with the
+  process; the deliveries do not (they are rows), and the first reap of the next start
+  enqueues every pending one again.
 * Production (``REDIS_URL`` set): ``dramatiq core.tasks.worker`` processes run the actors;
-  ``tousu scheduler`` (APScheduler) relays the outbox every second and enqueues a deadline
-  sweep every ``TOUSU_SWEEP_SECONDS``. Several schedulers may run: the relay locks rows
-  (SKIP LOCKED) and the sweep is idempotent, so nothing is sent twice.
+  ``tousu scheduler`` (APScheduler) relays the outbox every second, reaps every
+  ``TOUSU_REAPER_SECONDS`` and enqueues a deadline sweep every ``TOUSU_SWEEP_SECONDS``.
+  Several schedulers may run: the relay and the reaper lock rows (SKIP LOCKED), a delivery
+  is leased before it is POSTed, and the sweep is idempotent.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from typing import Any
 
 from core.db import Database
 from core.deadlines.sweep import sweep
-from core.tasks.relay import relay_once
+from core.settings import Settings, load_settings
+from core.tasks.relay import enqueuer, relay_once
+from core.tasks.webhooks import DeliveryConfig, reap
 
 log = logging.getLogger("tousu.tasks")
 SWEEP_SECONDS = float(os.environ.get("TOUSU_SWEEP_SECONDS", "30"))
@@ -28,21 +33,30 @@ RELAY_SECONDS = float(os.environ.get("TOUSU_RELAY_SECONDS", "1"))
 
 
 @contextlib.asynccontextmanager
-async def embedded(db: Database) -> AsyncIterator[None]:
-    """Run the actors in-process and the relay/sweep loop beside the API."""
+async def embedded(db: Database, settings: Settings | None = None) -> AsyncIterator[None]:
+    """Run the actors in-process and the relay/reaper/sweep loop beside the API."""
     import dramatiq
 
     from core.tasks import worker as tasks
 
+    settings = settings or load_settings()
+    tasks.use(db, settings)
+    config = DeliveryConfig.from_settings(settings)
     worker = dramatiq.Worker(tasks.broker, worker_threads=2, worker_timeout=100)
     worker.start()
 
     async def loop() -> None:
-        last_sweep = 0.0
+        last_sweep = last_reap = 0.0
+        first_reap = True
         while True:
+            now = asyncio.get_running_loop().time()
             try:
+                if first_reap or now - last_reap >= settings.reaper_seconds:
+                    # the first pass re-enqueues everything pending: the last process's
+                    # in-memory queue is gone (and this one has enqueued nothing yet)
+                    await reap(db, enqueuer(tasks.broker), config, everything=first_reap)
+                    first_reap, last_reap = False, now
                 await relay_once(db, tasks.broker)
-                now = asyncio.get_running_loop().time()
                 if now - last_sweep >= SWEEP_SECONDS:
                     await sweep(db)
                     last_sweep = now
@@ -60,21 +74,42 @@ async def embedded(db: Database) -> AsyncIterator[None]:
         worker.stop()
 
 
-def run_scheduler(database_url: str, redis_url: str) -> None:
-    """``tousu scheduler``: relay the outbox and enqueue sweeps on a schedule."""
+def run_scheduler(database_url: str, redis_url: str, settings: Settings | None = None) -> None:
+    """``tousu scheduler``: relay the outbox, reap lost deliveries and enqueue sweeps."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     from core.tasks.worker import make_broker
 
+    settings = settings or load_settings()
+    config = DeliveryConfig.from_settings(settings)
     broker = make_broker(redis_url)
     loop = asyncio.new_event_loop()
     db = Database(database_url)
     sweep_message: Any = None
 
     def relay() -> None:
-        report = loop.run_until_complete(relay_once(db, broker))
+        try:
+            report = loop.run_until_complete(relay_once(db, broker))
+        except Exception as exc:  # database down: the next tick tries again
+            log.warning("relay failed: %s: %s", type(exc).__name__, exc)
+            return
         if report.sent or report.error:
-            log.info("relay: sent %s, pending %s %s", report.sent, report.failed, report.error)
+            log.info(
+                "relay: %s events fanned out, %s deliveries enqueued, %s left to the reaper %s",
+                report.sent,
+                report.enqueued,
+                report.failed,
+                report.error,
+            )
+
+    def reaper() -> None:
+        try:
+            report = loop.run_until_complete(reap(db, enqueuer(broker), config))
+        except Exception as exc:  # database down: the next tick tries again
+            log.warning("reaper failed: %s: %s", type(exc).__name__, exc)
+            return
+        if report.enqueued or report.error:
+            log.info("reaper: %s deliveries re-enqueued %s", report.enqueued, report.error)
 
     def enqueue_sweep() -> None:
         import dramatiq
@@ -91,9 +126,17 @@ def run_scheduler(database_url: str, redis_url: str) -> None:
     scheduler = BlockingScheduler()
     scheduler.add_job(relay, "interval", seconds=RELAY_SECONDS, max_instances=1, coalesce=True)
     scheduler.add_job(
+        reaper, "interval", seconds=settings.reaper_seconds, max_instances=1, coalesce=True
+    )
+    scheduler.add_job(
         enqueue_sweep, "interval", seconds=SWEEP_SECONDS, max_instances=1, coalesce=True
     )
-    log.info("scheduler: relay every %ss, sweep every %ss", RELAY_SECONDS, SWEEP_SECONDS)
+    log.info(
+        "scheduler: relay every %ss, reaper every %ss, sweep every %ss",
+        RELAY_SECONDS,
+        settings.reaper_seconds,
+        SWEEP_SECONDS,
+    )
     try:
         scheduler.start()
     finally:

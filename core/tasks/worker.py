@@ -6,7 +6,8 @@ Production workers are started with dramatiq's own command (``REDIS_URL`` set)::
 
 Without ``REDIS_URL`` the broker is in-memory and ``tousu serve`` runs these same actors on
 an in-process worker, so the embedded default needs no Redis. Actors are thin: they call the
-service functions, which are idempotent (delivery is at least once).
+service functions, which are idempotent (delivery is at least once, and a delivery is
+claimed with a lease before its POST). Any exception is retried with backoff.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dramatiq.middleware.asyncio import AsyncIO
 
 from core.db import Database
 from core.deadlines.sweep import sweep
-from core.settings import load_settings
+from core.settings import Settings, load_settings
 from core.tasks import webhooks
 
 
@@ -50,6 +51,7 @@ broker = make_broker(settings.redis_url)
 dramatiq.set_broker(broker)
 
 _db: Database | None = None
+_config: webhooks.DeliveryConfig | None = None
 
 
 def database() -> Database:
@@ -60,22 +62,41 @@ def database() -> Database:
     return _db
 
 
+def config() -> webhooks.DeliveryConfig:
+    """The egress policy and lease, from this process's settings."""
+    global _config
+    if _config is None:
+        _config = webhooks.DeliveryConfig.from_settings(settings)
+    return _config
+
+
+def use(db: Database, app_settings: Settings) -> None:
+    """Run the actors of this process on ``db`` with ``app_settings`` (the embedded server
+    passes its own, so the in-process worker follows the app, not the environment)."""
+    global _db, _config, settings
+    _db, settings = db, app_settings
+    _config = webhooks.DeliveryConfig.from_settings(app_settings)
+
+
 @dramatiq.actor(max_retries=5, min_backoff=1_000, max_backoff=60_000)
 async def deliver_outbox(outbox_id: int, tenant_id: int) -> None:
-    """An outbox event: fan it out to the tenant's webhooks."""
+    """An outbox event (messages queued by earlier versions): fan it out, enqueue each."""
     for delivery_id in await webhooks.fan_out(database(), tenant_id, outbox_id):
         send_webhook.send(delivery_id, tenant_id)
 
 
-@dramatiq.actor(
-    max_retries=webhooks.MAX_ATTEMPTS,
-    min_backoff=2_000,
-    max_backoff=600_000,
-    retry_when=lambda retries, exc: isinstance(exc, webhooks.DeliveryFailed),
-)
+@dramatiq.actor(max_retries=10, min_backoff=1_000, max_backoff=60_000)
 async def send_webhook(delivery_id: int, tenant_id: int) -> None:
-    """POST one signed webhook delivery; failures retry with exponential backoff."""
-    await webhooks.deliver(database(), tenant_id, delivery_id)
+    """Claim, POST and record one signed webhook delivery.
+
+    A failed POST is recorded and this actor sends itself again after the delivery's
+    backoff; any exception (database down) is retried by dramatiq with backoff; whatever
+    still falls through (retries exhausted, message lost) the reaper enqueues again."""
+    outcome = await webhooks.deliver(database(), tenant_id, delivery_id, config())
+    if outcome.retry_in is not None:
+        send_webhook.send_with_options(
+            args=(delivery_id, tenant_id), delay=int(outcome.retry_in * 1000)
+        )
 
 
 @dramatiq.actor(max_retries=3, time_limit=300_000)
