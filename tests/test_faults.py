@@ -71,7 +71,7 @@ class Env:
 def env() -> Iterator[Env]:
     with private_postgres() as pg, private_redis() as redis:
         url = pg.create_database("faults")
-        prepare(url)
+        url = prepare(url) or url  # the app role's URL where the suite has one
         settings = load_settings({"DATABASE_URL": url, "REDIS_URL": redis.url, **SETTINGS})
         with TestClient(create_app(settings)) as client:
             yield Env(pg, redis, url, client)

@@ -21,6 +21,8 @@ import os
 from collections.abc import AsyncIterator
 from typing import Any
 
+import msgspec
+
 from core.db import Database
 from core.deadlines.sweep import sweep
 from core.settings import Settings, load_settings
@@ -39,8 +41,8 @@ async def embedded(db: Database, settings: Settings | None = None) -> AsyncItera
 
     from core.tasks import worker as tasks
 
-    settings = settings or load_settings()
-    tasks.use(db, settings)
+    settings = msgspec.structs.replace(settings or load_settings(), database_url=db.url)
+    tasks.use(settings)
     config = DeliveryConfig.from_settings(settings)
     worker = dramatiq.Worker(tasks.broker, worker_threads=2, worker_timeout=100)
     worker.start()

@@ -70,11 +70,12 @@ def config() -> webhooks.DeliveryConfig:
     return _config
 
 
-def use(db: Database, app_settings: Settings) -> None:
-    """Run the actors of this process on ``db`` with ``app_settings`` (the embedded server
-    passes its own, so the in-process worker follows the app, not the environment)."""
+def use(app_settings: Settings) -> None:
+    """Run the actors of this process with ``app_settings`` (the embedded server passes its
+    own, so the in-process worker follows the app, not the environment). The engine is made
+    afresh on the worker's own event loop: asyncpg connections belong to one loop."""
     global _db, _config, settings
-    _db, settings = db, app_settings
+    settings, _db = app_settings, None
     _config = webhooks.DeliveryConfig.from_settings(app_settings)
 
 
