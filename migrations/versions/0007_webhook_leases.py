@@ -1,7 +1,7 @@
 """webhook delivery leases, retry schedule and reaper bookkeeping
 
-Revision ID: 0006_webhook_leases
-Revises: 0005
+Revision ID: 0007_webhook_leases
+Revises: 0006_dbguard_prefix
 Create Date: 2026-11-30 10:40:00
 """
 
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0006_webhook_leases'
-down_revision = '0005'
+revision = '0007_webhook_leases'
+down_revision = '0006_dbguard_prefix'
 branch_labels = None
 depends_on = None
 
