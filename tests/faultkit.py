@@ -121,7 +121,7 @@ class PrivatePostgres:
     def dsn(self, db: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
 
-    def create_database(self, name: str) -> str:
+    def psql(self, statement: str, db: str = "postgres") -> None:
         subprocess.run(
             [
                 str(PG_BIN / "psql"),
@@ -131,14 +131,29 @@ class PrivatePostgres:
                 str(self.port),
                 "-U",
                 "postgres",
+                "-d",
+                db,
                 "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
                 "-c",
-                f'CREATE DATABASE "{name}"',
+                statement,
             ],
             check=True,
             capture_output=True,
             timeout=60,
         )
+
+    def create_database(self, name: str) -> str:
+        """A new database; the app's login role (``TOUSU_APP_ROLE``, which the migrations
+        secure the tables for) exists on this cluster too, so the suite's ``prepare`` may
+        connect the app as it."""
+        role = os.environ.get("TOUSU_APP_ROLE", "tousu_app")
+        self.psql(
+            f"DO $$ BEGIN CREATE ROLE \"{role}\" LOGIN NOSUPERUSER; "
+            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
+        self.psql(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
     def close(self) -> None:
