@@ -273,7 +273,10 @@ def test_redis_killed_during_intake(
     down: dict[str, float] = {}
 
     def fault() -> None:
-        time.sleep(1.0)  # let the relay enqueue the first events' deliveries
+        # let the relay enqueue the first events' deliveries (no worker takes them yet)
+        deadline = time.monotonic() + 20
+        while queued_in_redis(env) < 5 and time.monotonic() < deadline:
+            time.sleep(0.2)
         down["messages_lost_with_redis"] = queued_in_redis(env)
         env.redis.kill()
         down["at"] = time.monotonic()
@@ -284,7 +287,7 @@ def test_redis_killed_during_intake(
     result, injector = intake(env, "redis", 40, 13, fault)
     injector.join(30)
     assert env.redis.up()
-    assert down["messages_lost_with_redis"] > 0, "nothing was queued in Redis at the kill"
+    assert down["messages_lost_with_redis"] > 0, "nothing queued in Redis at the kill\n" + procs.logs()
     assert set(result.statuses) == {201}, result.statuses  # intake never noticed
     procs.worker("worker-a")
     data = settle(env, hook, sink, result, procs)

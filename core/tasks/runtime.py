@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -86,12 +87,19 @@ def run_scheduler(database_url: str, redis_url: str, settings: Settings | None =
     config = DeliveryConfig.from_settings(settings)
     broker = make_broker(redis_url)
     loop = asyncio.new_event_loop()
+    # APScheduler runs jobs on a thread pool; the database engine lives on this one loop,
+    # so the jobs that use it take turns.
+    turn = threading.Lock()
+
+    def run(coro: Any) -> Any:
+        with turn:
+            return loop.run_until_complete(coro)
     db = Database(database_url)
     sweep_message: Any = None
 
     def relay() -> None:
         try:
-            report = loop.run_until_complete(relay_once(db, broker))
+            report = run(relay_once(db, broker))
         except Exception as exc:  # database down: the next tick tries again
             log.warning("relay failed: %s: %s", type(exc).__name__, exc)
             return
@@ -106,7 +114,7 @@ def run_scheduler(database_url: str, redis_url: str, settings: Settings | None =
 
     def reaper() -> None:
         try:
-            report = loop.run_until_complete(reap(db, enqueuer(broker), config))
+            report = run(reap(db, enqueuer(broker), config))
         except Exception as exc:  # database down: the next tick tries again
             log.warning("reaper failed: %s: %s", type(exc).__name__, exc)
             return
