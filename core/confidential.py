@@ -98,6 +98,23 @@ time every string outside :data:`STRUCTURAL` is rewritten."""
 # ---------------------------------------------------------------- the request behind a body
 
 _SCOPE: contextvars.ContextVar[Scope | None] = contextvars.ContextVar("tousu_scope", default=None)
+_SEEN: contextvars.ContextVar[dict[int, tuple[tuple[str, str, str], bool]] | None] = (
+    contextvars.ContextVar("tousu_seen_tickets", default=None)
+)
+
+
+def note(ticket: Ticket, involved: bool) -> None:
+    """Record, for this request's boundary, a ticket the handler loaded with its accused and
+    grades: its complainant and whether the reader is named or graded on it (so
+    :func:`view_for` need not ask the database again). Outside a request it does nothing."""
+    seen = _SEEN.get()
+    if seen is not None:
+        identity = (
+            ticket.complainant_name or "",
+            ticket.complainant_contact or "",
+            ticket.complainant_address or "",
+        )
+        seen[ticket.id] = (identity, involved)
 
 
 def remember_scope(app: ASGIApp) -> ASGIApp:
@@ -106,9 +123,11 @@ def remember_scope(app: ASGIApp) -> ASGIApp:
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         token = _SCOPE.set(scope)
+        seen = _SEEN.set({})
         try:
             await app(scope, receive, send)
         finally:
+            _SEEN.reset(seen)
             _SCOPE.reset(token)
 
     return middleware
@@ -224,6 +243,19 @@ async def view_for(principal: Principal, db: Any, ids: Iterable[int]) -> View:
     wanted = sorted(set(ids))
     if not wanted or sees_all(principal):
         return View(principal, {}, wanted)
+    role_sees = principal.has(*SEES_COMPLAINANT)
+    hidden: dict[int, tuple[str, str, str]] = {}
+    shown: set[int] = set()
+    seen = _SEEN.get() or {}
+    for tid in [t for t in wanted if t in seen]:
+        identity, inv = seen[tid]
+        if inv or not role_sees:
+            hidden[tid] = identity
+        else:
+            shown.add(tid)
+    wanted = [t for t in wanted if t not in seen]
+    if not wanted:
+        return View(principal, hidden, shown)
     sid = principal.staff_id
     involved = (
         exists().where(AccusedStaff.ticket_id == Ticket.id, AccusedStaff.staff_id == sid)
@@ -231,7 +263,6 @@ async def view_for(principal: Principal, db: Any, ids: Iterable[int]) -> View:
         if sid is not None
         else false()
     )
-    role_sees = principal.has(*SEES_COMPLAINANT)
     async with db.tenant(principal.tenant_id) as scope:
         rows = (
             await scope.execute(
@@ -244,12 +275,12 @@ async def view_for(principal: Principal, db: Any, ids: Iterable[int]) -> View:
                 ).where(Ticket.id.in_(wanted))
             )
         ).all()
-    hidden = {
-        int(tid): (name or "", contact or "", address or "")
-        for tid, name, contact, address, inv in rows
-        if inv or not role_sees
-    }
-    return View(principal, hidden, {int(r[0]) for r in rows} - set(hidden))
+    for tid, name, contact, address, inv in rows:
+        if inv or not role_sees:
+            hidden[int(tid)] = (name or "", contact or "", address or "")
+        else:
+            shown.add(int(tid))
+    return View(principal, hidden, shown)
 
 
 async def after_request(response: Response[Any]) -> Response[Any]:

@@ -1,7 +1,7 @@
 """step clocks keep their inputs: finished pauses and approved extensions
 
 Revision ID: 0008_time_clock_inputs
-Revises: 0008_webhook_leases
+Revises: 0007_dbguard_append_only
 Create Date: 2026-11-30 10:40:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "0008_time_clock_inputs"
-down_revision = "0008_webhook_leases"
+down_revision = "0007_dbguard_append_only"
 branch_labels = None
 depends_on = None
 

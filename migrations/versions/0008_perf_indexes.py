@@ -1,7 +1,7 @@
 """indexes led by tenant_id for the hot paths, repeat complaints and the sweep
 
 Revision ID: 0008_perf_indexes
-Revises: 0008_time_clock_inputs
+Revises: 0009_webhook_leases
 Create Date: 2026-11-30 10:40:00
 """
 
@@ -9,7 +9,7 @@ from alembic import op
 
 
 revision = '0008_perf_indexes'
-down_revision = "0008_time_clock_inputs"
+down_revision = "0009_webhook_leases"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """webhook delivery leases, retry schedule and reaper bookkeeping
 
-Revision ID: 0008_webhook_leases
-Revises: 0007_dbguard_append_only
+Revision ID: 0009_webhook_leases
+Revises: 0008_time_clock_inputs
 Create Date: 2026-11-30 10:40:00
 """
 
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0008_webhook_leases'
-down_revision = "0007_dbguard_append_only"
+revision = '0009_webhook_leases'
+down_revision = '0008_time_clock_inputs'
 branch_labels = None
 depends_on = None
 
