@@ -235,10 +235,7 @@ async def decide_appeal(
     )
     old = await scope.session.get(TicketGrade, appeal.grade_id)
     assert old is not None
-    if old.superseded_at is not None:
-        await scope.session.refresh(appeal)  # superseded by a concurrent decision of it?
-        if appeal.status != "pending":
-            raise already_decided("该申诉", appeal.status)
+    if old.superseded_at is not None:  # by a later grading (a concurrent decision lost above)
         raise Conflict(
             "the appealed grade was replaced by a later grading; the appeal lapsed",
             rule="grade still current",
