@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -60,7 +61,13 @@ def build_machine(world: World, client: httpx.Client) -> type[RuleBasedStateMach
         # ------------------------------------------------------------ helpers
         def call(self, tenant: str, user: str, method: str, url: str, **kw: Any) -> Any:
             FIGURES["steps"] += 1
-            r = client.request(method, url, headers=world.header(tenant, user), **kw)
+            for attempt in range(3):
+                # A shared database server may briefly run out of connections (503/500 while
+                # it does); a server error that repeats is a finding.
+                r = client.request(method, url, headers=world.header(tenant, user), **kw)
+                if r.status_code < 500:
+                    break
+                time.sleep(1 + attempt)
             assert r.status_code < 500, f"{method} {url} as {tenant}/{user}: {r.text[:300]}"
             foreign = [s for s in self.secrets[other(tenant)] if s in r.text]
             if foreign:

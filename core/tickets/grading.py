@@ -216,19 +216,32 @@ async def decide_appeal(
         raise needs_role(allowed, "决定申诉")
     if appeal.status != "pending":
         raise already_decided("该申诉", appeal.status)
+    now = utcnow()
+    # Only one decision wins, even when several arrive at once (issue 9 item 4): claimed
+    # before anything else is read, so a loser never judges a state the winner left behind.
+    # Any refusal below rolls the claim back with the rest of the transaction.
+    await claim(
+        scope,
+        Appeal,
+        appeal,
+        "pending",
+        "该申诉",
+        {
+            "status": body.decision,
+            "decided_by": p.user_id,
+            "decided_at": now,
+            "decision_reason": body.reason,
+        },
+    )
     old = await scope.session.get(TicketGrade, appeal.grade_id)
     assert old is not None
-    if old.superseded_at is not None:
-        await scope.session.refresh(appeal)  # superseded by a concurrent decision of it?
-        if appeal.status != "pending":
-            raise already_decided("该申诉", appeal.status)
+    if old.superseded_at is not None:  # by a later grading (a concurrent decision lost above)
         raise Conflict(
             "the appealed grade was replaced by a later grading; the appeal lapsed",
             rule="grade still current",
         )
     staff = await scope.session.get(Staff, appeal.staff_id)
     assert staff is not None
-    now = utcnow()
     payload: dict[str, Any] = {
         "appeal_id": appeal.id,
         "decision": body.decision,
@@ -254,20 +267,6 @@ async def decide_appeal(
             )
         await _check_line(scope, ticket, line, "decision")
         payload |= {"grade": line.grade, "offence": line.offence}
-    # Only one decision wins, even when several arrive at once (issue 9 item 4).
-    await claim(
-        scope,
-        Appeal,
-        appeal,
-        "pending",
-        "该申诉",
-        {
-            "status": body.decision,
-            "decided_by": p.user_id,
-            "decided_at": now,
-            "decision_reason": body.reason,
-        },
-    )
     event = await append_event(scope, ticket, "appeal_decided", p.user_id, role, payload)
     if body.decision == "overturned":
         old.superseded_at = now
