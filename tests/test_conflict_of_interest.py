@@ -114,9 +114,13 @@ def _app() -> Any:
 
 
 def ticket_routes(app: Any) -> list[tuple[str, str, Any]]:
-    """(method, path template, handler) of every mutating route that reaches a ticket."""
+    """(method, path template, handler) of every mutating API route that reaches a ticket.
+    (The console's form routes sit behind the same app-wide guard, checked below; they
+    answer people with pages, so this walk of JSON answers covers the API.)"""
     out = []
     for route in app.routes:
+        if not route.path.startswith("/api/"):
+            continue
         params = set(getattr(route, "path_parameters", {}) or {})
         names = {p if isinstance(p, str) else p.name for p in params}
         for handler in getattr(route, "route_handlers", []):
