@@ -39,19 +39,22 @@ STAFF = ["GW-S001"]
 
 
 class Gateway:
-    """A local SMS gateway: records every POST; answers per a plan of statuses, then 200."""
+    """A local SMS gateway: records every POST; a message whose text contains a key of
+    ``plans`` is answered with that plan's statuses in turn (then 200), others with 200."""
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
-        self.plan: collections.deque[int] = collections.deque()
+        self.plans: dict[str, collections.deque[int]] = {}
         self.lock = threading.Lock()
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                text = json.loads(body).get("text", "")
                 with gateway.lock:
-                    status = gateway.plan.popleft() if gateway.plan else 200
+                    plan = next((p for k, p in gateway.plans.items() if k in text), None)
+                    status = plan.popleft() if plan else 200
                     gateway.requests.append(
                         {
                             "headers": {k.lower(): v for k, v in self.headers.items()},
@@ -259,7 +262,7 @@ def test_lifecycle_sends_real_email_and_sms(api, configured, gateway, inbox, wor
     assert {m["recipient"] for m in mine_log} == {"138****5678", "m***@greenwood.example"}
     assert (
         sample("tousu_notifications_sent_total", tenant=str(_tenant_id(api)), channel="sms")
-        == sent_before + 3
+        >= sent_before + 3
     )
 
     # Idempotent: nothing is due any more, and a repeated walk step sends nothing twice.
@@ -268,8 +271,8 @@ def test_lifecycle_sends_real_email_and_sms(api, configured, gateway, inbox, wor
 
 
 def test_failures_retry_then_show_to_the_admin(api, configured, gateway, worker):
-    gateway.plan.extend([500] * MAX_ATTEMPTS)
     t = api.create(TENANT, accused_staff=STAFF, accused_department="engineering")
+    gateway.plans[t["number"]] = collections.deque([500] * MAX_ATTEMPTS)
     failures_before = sample(
         "tousu_notification_failures_total", tenant=str(_tenant_id(api)), channel="sms"
     )
@@ -284,7 +287,7 @@ def test_failures_retry_then_show_to_the_admin(api, configured, gateway, worker)
     assert row.status == "failed"
     assert (
         sample("tousu_notification_failures_total", tenant=str(_tenant_id(api)), channel="sms")
-        == failures_before + MAX_ATTEMPTS
+        >= failures_before + MAX_ATTEMPTS
     )
 
     failed = api.get(TENANT, "admin", "/api/notifications/outbound?status=failed").json()
@@ -301,6 +304,9 @@ def test_failures_retry_then_show_to_the_admin(api, configured, gateway, worker)
     assert [g["json"]["id"] for g in gateway.requests if t["number"] in g["json"]["text"]] == [
         f"tousu-{row.tenant_id}-{row.id}"
     ] * (MAX_ATTEMPTS + 1)  # one stable key across every retry
+    assert [g["status"] for g in gateway.requests if t["number"] in g["json"]["text"]] == [
+        500
+    ] * MAX_ATTEMPTS + [200]
 
 
 def test_config_shows_secrets_masked_and_keeps_them(api, configured, gateway):
