@@ -68,7 +68,9 @@ ERRORS: dict[str, str] = {
     "503": "A dependency (the database) is unavailable; retry after `Retry-After` seconds.",
 }
 PUBLIC_ERRORS = {"500", "503"}
-"""What an unauthenticated operation (``/health``) can answer."""
+"""What an unauthenticated operation (``/health``, ``/ready``, ``/metrics``) can answer."""
+PUBLIC_PATHS = ("/health", "/ready", "/metrics")
+"""Operations that take no credentials: documented with an empty ``security``."""
 
 ALSO: dict[str, dict[str, str]] = {
     "createTicket": {"200": "Replayed: the same Idempotency-Key and body; the same ticket."},
@@ -86,6 +88,7 @@ FILES: dict[str, dict[str, Schema]] = {
         for t in CHART_TYPES.values()
     },
     "reportBulletin": {"text/markdown; charset=utf-8": Schema(type=OpenAPIType.STRING)},
+    "metrics": {"text/plain": Schema(type=OpenAPIType.STRING)},
 }
 """Operations answering files, by media type (a bulletin is JSON or Markdown)."""
 
@@ -130,6 +133,8 @@ def _operation(op: Operation, public: bool) -> None:
             response.headers = _retry_after()
         responses[code] = response
     op.responses = responses
+    if public:
+        op.security = []  # no credentials needed, whatever the document-wide default
 
 
 def document(app: Litestar) -> OpenAPI:
@@ -140,7 +145,7 @@ def document(app: Litestar) -> OpenAPI:
         openapi.components = Components()
     openapi.components.schemas = dict(openapi.components.schemas or {})
     openapi.components.schemas["Error"] = ERROR_SCHEMA
-    public = {r.path for r in app.routes if r.path in ("/health",)}
+    public = set(PUBLIC_PATHS)
     for path, item in (openapi.paths or {}).items():
         for method in _METHODS:
             op = getattr(item, method, None)
