@@ -113,6 +113,8 @@ _TITLES = {
 
 
 def _console_aware(handler: Any) -> Any:
+    from core.errors import RETRY_AFTER_SECONDS, database_unavailable
+
     def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         if not is_console(request):
             return handler(request, exc)  # type: ignore[no-any-return]
@@ -125,6 +127,12 @@ def _console_aware(handler: Any) -> Any:
             )
         if isinstance(exc, ApiError):
             return _html_error(request, exc.status, _TITLES.get(exc.status, "Error"), exc.message)
+        if database_unavailable(exc):  # the same 503 + Retry-After the API gives
+            page = _html_error(
+                request, 503, "Unavailable", "数据库暂时不可用，请稍后重试 (please retry shortly)"
+            )
+            page.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return page
         status = getattr(exc, "status_code", 500)
         if status >= 500 or not isinstance(status, int):
             log.exception("console error", exc_info=exc)
