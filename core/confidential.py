@@ -56,7 +56,7 @@ STRUCTURAL: frozenset[str] = frozenset(
     {
         # identifiers, references and machine codes
         # notification settings (a tenant's channels and templates; a user's own contacts)
-        "email", "phone",
+        "channels", "defaults", "kinds", "placeholders", "email", "phone",
         "id", "ticket_id", "outbox_id", "number", "seq", "code", "key", "entity", "entity_key",
         "slug", "ticket_prefix", "plugin", "industry", "tenant", "scope", "kind", "action",
         "state", "status", "from_state", "to_state", "channel", "category", "severity",
@@ -88,8 +88,6 @@ FREE_TEXT: frozenset[str] = frozenset(
         "what_happened", "cause", "measures", "breakdowns", "trend",
         # outbound email/SMS: the complainant's number may be the recipient
         "recipient", "last_error", "audience", "complainant",
-        # notification settings: free-form maps (redacted like any other text)
-        "channels", "defaults", "kinds", "placeholders",
     }
 )  # fmt: skip
 """Fields that carry text people (or the system, quoting people) write: rewritten for a
@@ -291,7 +289,8 @@ async def after_request(response: Response[Any]) -> Response[Any]:
     if isinstance(response, Template):  # console pages: their context is the body
         content = response.context
     else:
-        content = response.content
+        # static files and streams carry no person's text (exports mask their own columns)
+        content = getattr(response, "content", None)
     if scope is None or content is None or isinstance(content, (bytes, bytearray)):
         return response
     principal = scope.get("user")
