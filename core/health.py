@@ -90,6 +90,7 @@ async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     return Response(
         {"status": "ready" if ok else "unavailable", "checks": checks},
         status_code=200 if ok else 503,
+        headers=None if ok else {"Retry-After": "5"},  # as every other 503 of the service
     )
 
 

@@ -84,7 +84,11 @@ def is_console(request: Request[Any, Any, Any]) -> bool:
 
 
 def _html_error(
-    request: Request[Any, Any, Any], status: int, title: str, message: str
+    request: Request[Any, Any, Any],
+    status: int,
+    title: str,
+    message: str,
+    headers: dict[str, str] | None = None,
 ) -> Response[str]:
     tr = i18n.translations(
         i18n.pick(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE))
@@ -98,7 +102,7 @@ def _html_error(
         f"<p><a href='/'>{html.escape(t('Back to the queue'))}</a></p>"
         "</main></body></html>"
     )
-    return Response(body, status_code=status, media_type="text/html")
+    return Response(body, status_code=status, media_type="text/html", headers=headers)
 
 
 _TITLES = {
@@ -128,11 +132,13 @@ def _console_aware(handler: Any) -> Any:
         if isinstance(exc, ApiError):
             return _html_error(request, exc.status, _TITLES.get(exc.status, "Error"), exc.message)
         if database_unavailable(exc):  # the same 503 + Retry-After the API gives
-            page = _html_error(
-                request, 503, "Unavailable", "数据库暂时不可用，请稍后重试 (please retry shortly)"
+            return _html_error(
+                request,
+                503,
+                "Unavailable",
+                "数据库暂时不可用，请稍后重试 (please retry shortly)",
+                {"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
-            page.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-            return page
         status = getattr(exc, "status_code", 500)
         if status >= 500 or not isinstance(status, int):
             log.exception("console error", exc_info=exc)
