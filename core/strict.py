@@ -218,7 +218,7 @@ def fits(column: Any, *, min_length: int = 0, **meta: Any) -> Meta:
     the column's length, so the API never accepts what the database cannot hold (a
     ``varchar(200)`` counts characters on PostgreSQL; SQLite would store anything).
     ``tests/test_contract_limits.py`` checks every request field against the models."""
-    col = column.property.columns[0] if hasattr(column, "property") else column
+    col = column.prop.columns[0] if hasattr(column, "prop") else column  # mapped attribute → Column
     length = getattr(col.type, "length", None)
     if length is None:
         raise TypeError(f"{col} has no length; give the field its own max_length")
