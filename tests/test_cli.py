@@ -374,10 +374,20 @@ def test_worker_runs_dramatiq_without_the_venv_on_path(tmp_path: Path, private_r
         )
     try:
         seen = _wait_for(proc, log, "is ready for action")
+        # Stop it the way deploy/tousu-worker@.service does (KillMode=mixed): SIGTERM to the
+        # dramatiq master only, which forwards it once to its workers. Signalling the whole
+        # group delivers it twice, and dramatiq's child answers a second SIGTERM with
+        # sys.exit() in its main thread while its worker threads keep the process alive.
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=60)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+    rest = log.read_text(errors="replace")
     assert "Traceback" not in seen
+    assert rc == 0, rest
+    assert "Worker has been shut down" in rest
 
 
 def test_worker_without_redis_is_a_usage_error(
