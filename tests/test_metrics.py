@@ -155,8 +155,14 @@ def test_worker_serves_dramatiq_metrics(tmp_path: Path):
             assert "dramatiq_" in text, log.read_text()
             assert "tousu_sweep_duration_seconds_count" in text  # ours, from worker processes
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=60)
+            # SIGTERM to dramatiq's master only (systemd's KillMode=mixed): a group-wide one
+            # reaches the worker process twice and hangs it (see tests/test_cli.py).
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                raise
     for line in log.read_text().splitlines():  # the worker logs JSON lines too
         if line.strip():
             assert line.lstrip().startswith("{"), line
