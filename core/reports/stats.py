@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, select, tuple_
 from sqlalchemy.orm import aliased
 
 from core.db import TenantScope, utcnow
@@ -130,6 +130,66 @@ def _rows(raw: list[Any], label: Callable[[Any], tuple[str | None, str]]) -> lis
     return sorted(rows, key=lambda r: (-r.counted, -r.not_counted, r.key or ""))
 
 
+def _totals_columns() -> list[ColumnElement[Any]]:
+    """received, counted, invalid, excluded, untriaged: one pass over the rows."""
+    reason = sql.not_counted_reason()
+    counted, _ = _split()
+    return [
+        func.count(Ticket.id),
+        counted,
+        sql.ones(~sql.counted() & (reason == "invalid")),
+        sql.ones(~sql.counted() & (reason == "excluded")),
+        sql.ones(~sql.counted() & (reason == "untriaged")),
+    ]
+
+
+Grouped = dict[str, list[tuple[Any, int, int]]]
+
+
+async def _one_pass(
+    scope: TenantScope, where: list[ColumnElement[bool]], dims: dict[str, ColumnElement[Any]]
+) -> tuple[Any, Grouped]:
+    """PostgreSQL: the totals and every per-ticket dimension in ONE scan of the window's
+    tickets — ``GROUP BY GROUPING SETS ((d1), (d2), …, ())``, each row told apart by
+    ``GROUPING()`` (a NULL key is a real value: uncategorised, no department). At 1M tickets
+    seven GROUP BYs over the same 50k rows cost seven scans (issue 10 §3)."""
+    names = list(dims)
+    cols = [dims[n] for n in names]
+    flags = [func.grouping(c) for c in cols]
+    _, not_counted = _split()
+    totals = _totals_columns()
+    q = (
+        select(*cols, *flags, *totals, not_counted)
+        .where(*where)
+        .group_by(func.grouping_sets(*[tuple_(c) for c in cols], tuple_()))
+    )
+    grouped: Grouped = {n: [] for n in names}
+    total_row: Any = None
+    k = len(names)
+    for r in (await scope.execute(q)).all():
+        grouping = r[k : 2 * k]
+        if all(grouping):
+            total_row = r[2 * k : 2 * k + 5]
+            continue
+        i = grouping.index(0)
+        grouped[names[i]].append((r[i], int(r[2 * k + 1]), int(r[2 * k + 5])))
+    if total_row is None:  # no rows at all: GROUPING SETS still yields the () row
+        total_row = (0, 0, 0, 0, 0)
+    return total_row, grouped
+
+
+async def _pass_each(
+    scope: TenantScope, where: list[ColumnElement[bool]], dims: dict[str, ColumnElement[Any]]
+) -> tuple[Any, Grouped]:
+    """SQLite (no GROUPING SETS; the embedded default's tenants are small): the totals and
+    one GROUP BY per dimension."""
+    row = (await scope.execute(select(*_totals_columns()).where(*where))).one()
+    grouped: Grouped = {}
+    for name, col in dims.items():
+        grouped[name] = [(k, int(c), int(n)) for k, c, n in await _grouped(scope, col, where)]
+    return row, grouped
+
+
 async def statistics(
     scope: TenantScope, access: Access, window: Period, now: dt.datetime | None = None
 ) -> Stats:
@@ -139,19 +199,18 @@ async def statistics(
     labels = await Labels.load(scope)
     base: list[ColumnElement[bool]] = [sql.received_in(window), access.tickets()]
 
-    reason = sql.not_counted_reason()
-    counted, _ = _split()
-    row = (
-        await scope.execute(
-            select(
-                func.count(Ticket.id),
-                counted,
-                sql.ones(~sql.counted() & (reason == "invalid")),
-                sql.ones(~sql.counted() & (reason == "excluded")),
-                sql.ones(~sql.counted() & (reason == "untriaged")),
-            ).where(*base)
-        )
-    ).one()
+    dept = func.coalesce(Ticket.accused_department_id, Ticket.assigned_department_id)
+    dims: dict[str, ColumnElement[Any]] = {
+        "category": Ticket.category,
+        "severity": Ticket.severity,
+        "channel": Ticket.channel,
+        "department": dept,
+        **{g: sql.bucket(scope, Ticket.created_at, window, g) for g in GRANULARITIES},
+    }
+    if sql.dialect(scope) == "postgresql":
+        row, grouped = await _one_pass(scope, base, dims)
+    else:
+        row, grouped = await _pass_each(scope, base, dims)
     totals = Totals(
         received=int(row[0]),
         counted=int(row[1]),
@@ -164,12 +223,11 @@ async def statistics(
     def term(k: Any) -> tuple[str | None, str]:
         return k, labels.term(k)
 
-    dept = func.coalesce(Ticket.accused_department_id, Ticket.assigned_department_id)
     breakdowns = {
-        "category": _rows(await _grouped(scope, Ticket.category, base), term),
-        "severity": _rows(await _grouped(scope, Ticket.severity, base), term),
-        "channel": _rows(await _grouped(scope, Ticket.channel, base), lambda k: (k, k)),
-        "department": _rows(await _grouped(scope, dept, base), labels.department),
+        "category": _rows(grouped["category"], term),
+        "severity": _rows(grouped["severity"], term),
+        "channel": _rows(grouped["channel"], lambda k: (k, k)),
+        "department": _rows(grouped["department"], labels.department),
     }
     # Aliases: a staff member's visibility is itself an EXISTS on AccusedStaff and on
     # TicketGrade (core.tickets.service.visible), which must not correlate with these joins.
@@ -210,8 +268,7 @@ async def statistics(
 
     trend = {}
     for granularity in GRANULARITIES:
-        key = sql.bucket(scope, Ticket.created_at, window, granularity)
-        found = {str(k): (int(c), int(n)) for k, c, n in await _grouped(scope, key, base)}
+        found = {str(k): (int(c), int(n)) for k, c, n in grouped[granularity]}
         labels_in_order = sql.buckets(window, granularity)
         labels_in_order += sorted(set(found) - set(labels_in_order))
         trend[granularity] = [
