@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import select, union
 
 from core.db import TenantScope, utcnow
 from core.penalties.models import Penalty
@@ -131,18 +131,24 @@ def _step_text(action: str, payload: dict[str, Any], labels: Labels) -> str:
     return action
 
 
-def _cases_where(access: Access, window: Period) -> list[Any]:
-    graded = exists().where(
-        TicketEvent.ticket_id == Ticket.id,
+def _cases_where(scope: TenantScope, access: Access, window: Period) -> list[Any]:
+    """Graded in the window, or closed in it after handling. The two halves are read by
+    their own indexes ((tenant, action, at) on events, (tenant, closed_at) on tickets) and
+    united: an ``EXISTS … OR …`` on every ticket walked the tenant's whole history
+    (issue 10 §3). Each half names the tenant itself — the scope's criteria do not reach
+    inside a UNION — and row-level security backs it on PostgreSQL."""
+    graded = select(TicketEvent.ticket_id).where(
+        TicketEvent.tenant_id == scope.tenant_id,
         TicketEvent.action == "grade",
         sql.between(TicketEvent.at, window),
     )
-    closed = and_(
+    closed = select(Ticket.id).where(
+        Ticket.tenant_id == scope.tenant_id,
         Ticket.state == "closed",
         sql.between(Ticket.closed_at, window),
         Ticket.resolution.in_(("resolved", "unresolvable")),
     )
-    return [access.tickets(), or_(graded, closed)]
+    return [access.tickets(), Ticket.id.in_(union(graded, closed))]
 
 
 async def bulletin(
@@ -156,7 +162,7 @@ async def bulletin(
     rows = (
         await scope.execute(
             select(Ticket, sql.counted().label("counted"))
-            .where(*_cases_where(access, window))
+            .where(*_cases_where(scope, access, window))
             .order_by(Ticket.created_at, Ticket.id)
         )
     ).all()

@@ -114,7 +114,11 @@ class TicketEvent(TenantScoped, Base):
     """One transition, append-only (the database refuses UPDATE and DELETE on this table)."""
 
     __tablename__ = "ticket_events"
-    __table_args__ = (UniqueConstraint("ticket_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "seq"),
+        # the bulletin's "graded in the window" (core/reports/bulletin.py)
+        Index("ix_ticket_events_tenant_action_at", "tenant_id", "action", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)

@@ -223,7 +223,9 @@ def scrubber(*identity: str) -> Callable[[str], str]:
             return ""
         folded, origin = _fold(text)
         spans = _pattern_spans(folded, origin)
-        if ident is not None:
+        # Most texts hold no identity: test the compacted text first (C speed) and build
+        # the per-character map back to the original only when something matched.
+        if ident is not None and ident.search("".join(_WORD_RUN.findall(folded))):
             compact, kept = _compact_map(folded)
             for m in ident.finditer(compact):
                 start, end = kept[m.start()], kept[m.end() - 1] + 1
