@@ -19,6 +19,7 @@ the same processors, so the whole process speaks one format.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import uuid
@@ -89,10 +90,17 @@ def redact(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapp
     return event_dict
 
 
+def _pid(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """The process id: with ``tousu serve --workers N`` several processes write one log."""
+    event_dict.setdefault("pid", os.getpid())
+    return event_dict
+
+
 def _shared(json: bool) -> list[Any]:
     return [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
+        _pid,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(),
         structlog.processors.TimeStamper(fmt="iso", utc=True),

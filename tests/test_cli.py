@@ -425,3 +425,80 @@ def test_ctrl_c_stops_the_scheduler_cleanly(tmp_path: Path, private_redis: str) 
             proc.kill()
     assert rc == 0, rest
     assert "Traceback" not in rest and "scheduler stopped" in rest
+
+
+def test_serve_workers_refuses_sqlite_and_a_missing_redis(tmp_path: Path) -> None:
+    env = command_env(DATABASE_URL=f"sqlite:///{tmp_path / 'w.db'}")
+    env.pop("REDIS_URL", None)
+    run = subprocess.run(
+        [TOUSU, "serve", "--port", "0", "--workers", "2"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert "--workers" in run.stderr and "PostgreSQL" in run.stderr
+    env["DATABASE_URL"] = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+    run = subprocess.run(
+        [TOUSU, "serve", "--port", "0", "--workers", "2"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert "REDIS_URL" in run.stderr
+
+
+def test_serve_workers_runs_several_processes_on_one_port(
+    tmp_path: Path, private_redis: str
+) -> None:
+    """`tousu serve --workers 2` on PostgreSQL: two API processes answer on one port, both
+    logging (each line names its pid), and SIGTERM stops them all."""
+    import re
+
+    import httpx
+    from conftest import database_url, drop_database
+
+    url = database_url("postgres", tmp_path, "serve_workers")
+    port = free_port()
+    env = command_env(
+        DATABASE_URL=url,
+        REDIS_URL=private_redis,
+        TOUSU_LOG_FORMAT="json",
+        TOUSU_TENANTS_DIR=str(Path(__file__).resolve().parent.parent / "tenants"),
+    )
+    log = tmp_path / "serve.log"
+    try:
+        with log.open("wb") as sink:
+            proc = subprocess.Popen(
+                [TOUSU, "serve", "--port", str(port), "--workers", "2"],
+                env=env, cwd=tmp_path, stdout=sink, stderr=sink, start_new_session=True,
+            )  # fmt: skip
+        try:
+            _wait_for(proc, log, "Started parent process", timeout=120)
+            token = "gw-clerk-demo-7521564b74"
+            pids: set[str] = set()
+            deadline = time.monotonic() + 60
+            while len(pids) < 2 and time.monotonic() < deadline:
+                try:
+                    with httpx.Client(timeout=10) as client:  # a new connection each time
+                        r = client.get(
+                            f"http://127.0.0.1:{port}/api/me",
+                            headers={"Authorization": f"Bearer {token}"},
+                        )
+                    assert r.status_code == 200, r.text
+                except httpx.TransportError:
+                    time.sleep(0.2)
+                    continue
+                text = log.read_text(errors="replace")
+                pids |= set(re.findall(r'"route": "/api/me".*?"pid": (\d+)', text))
+            assert len(pids) == 2, log.read_text(errors="replace")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                rc = proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                raise
+        text = log.read_text(errors="replace")
+        assert rc == 0, text
+        assert "Traceback" not in text
+        assert text.count("Terminated child process") == 2
+    finally:
+        drop_database(url)

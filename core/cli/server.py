@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import sys
@@ -67,13 +68,24 @@ def serve(
     no_sync: Annotated[
         bool, typer.Option("--no-sync", help="Do not load the tenant files at start.")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="API processes sharing the port (more than 1 needs PostgreSQL and REDIS_URL).",
+            min=1,
+            max=64,
+        ),
+    ] = 1,
 ) -> None:
     """Serve the API: bind the port, migrate, load tenants/, print demo logins, serve.
 
     Without REDIS_URL the background work (workers, outbox relay, deadline sweeps) runs in
     this process; with it, run `tousu scheduler` and `tousu worker` beside the server.
+    With --workers N, N API processes serve on the one bound socket (uvicorn supervises them).
     """
     settings = base.settings()
+    if workers > 1:
+        _check_multiprocess(settings)
     host = host or settings.host
     sock = bind(host, settings.port if port is None else port)
     bound_port = sock.getsockname()[1]
@@ -98,8 +110,11 @@ def serve(
             )
         from core.logs import get
 
-        get("tousu").info("listening", url=f"http://{host}:{bound_port}")
-        _run_uvicorn(settings, sock, background)
+        get("tousu").info("listening", url=f"http://{host}:{bound_port}", workers=workers)
+        if workers > 1:
+            _run_uvicorn_processes(settings, sock, workers)
+        else:
+            _run_uvicorn(settings, sock, background)
     finally:
         sock.close()
 
@@ -124,6 +139,58 @@ def _run_uvicorn(settings: Settings, sock: socket.socket, background: bool) -> N
         lifespan="on",
     )
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def served_app() -> object:
+    """The app as each of ``--workers`` processes builds it: settings from the environment,
+    logs configured like the parent's (a spawned process starts with none)."""
+    from core.app import create_app
+    from core.settings import load_settings
+
+    settings = load_settings()
+    _configure_logs(settings)
+    # core.logs writes one line per request; uvicorn's own access line would double it
+    logging.getLogger("uvicorn.access").disabled = True
+    return create_app(settings)
+
+
+def _check_multiprocess(settings: Settings) -> None:
+    """Several API processes need a database several processes can write at once and one
+    place for the background work: the in-process worker would run once per process, and
+    SQLite serialises writers per file."""
+    if settings.database_url.startswith("sqlite"):
+        raise base.usage(
+            "--workers above 1 needs PostgreSQL (DATABASE_URL=postgresql+asyncpg://…); the "
+            "embedded SQLite default serves from one process"
+        )
+    if not settings.redis_url:
+        raise base.usage(
+            "--workers above 1 needs REDIS_URL, with `tousu worker` and `tousu scheduler` "
+            "running the background work once for all API processes"
+        )
+
+
+def _run_uvicorn_processes(settings: Settings, sock: socket.socket, workers: int) -> None:
+    """N processes, each building the app from the environment (``core.app:create_app``),
+    on the socket bound here. Console sessions and CSRF tokens are signed with one key for
+    all of them: TOUSU_SECRET_KEY when set, else one made here and handed down."""
+    import secrets
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    if not settings.secret_key:
+        os.environ["TOUSU_SECRET_KEY"] = secrets.token_urlsafe(32)
+    config = uvicorn.Config(
+        "core.cli.server:served_app",
+        factory=True,
+        workers=workers,
+        log_level=settings.log_level,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
+    Multiprocess(config, sockets=[sock]).run()
 
 
 def _print_demo_logins(directory: Path, base_url: str) -> None:
