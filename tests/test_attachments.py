@@ -17,14 +17,15 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-
 from conftest import make_operator, small_tenant
 
 from core.attachments.receive import TooLarge, receive
 
 T = "greenwood"
 STAFF = "GW-S001"  # staff-wang
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(range(256)) * 40
+JPEG = (
+    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(range(256)) * 40
+)
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 MP3 = b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x64" + b"\x00" * 2000
@@ -182,9 +183,9 @@ def test_size_limit_per_tenant(api: Any) -> None:
 def _form(boundary: str, blocks: int, counter: list[int] | None = None) -> Iterator[bytes]:
     """A multipart body of a JPEG followed by ``blocks`` × 64 KiB, chunk by chunk."""
     yield (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nphoto\r\n"
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
-        f"filename=\"b.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nphoto\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="b.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
     ).encode()
     yield JPEG
     for _ in range(blocks):
