@@ -63,8 +63,9 @@ async def limit_bytes(scope: TenantScope) -> int:
 
 
 async def _ticket_for_upload(scope: TenantScope, principal: Principal, ticket_id: int) -> Ticket:
-    _role(principal)
+    # the ticket first: one out of sight answers 404 whatever the caller's roles
     ticket = await tickets.load(scope, principal, ticket_id)
+    _role(principal)
     if tickets.involved(principal, ticket):  # the route guard says so too; never rely on one
         raise Forbidden(
             "you are named in this complaint; someone else must handle it",
