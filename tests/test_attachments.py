@@ -294,6 +294,14 @@ def test_closing_on_a_signed_slip_needs_the_slip(api: Any) -> None:
     assert r.status_code == 201, r.text
     t = api.act(T, "manager", fresh(api, t), "close", verification="service_slip_signed")
     assert t["state"] == "closed"
+    slip = r.json()
+    assert api.get(T, "manager", f"/api/tickets/{t['id']}/attachments/{slip['id']}").content == JPEG
+    # the monthly bulletin [002 第二十二条] lists the evidence attached, not who read it
+    bulletin = api.get(T, "manager", "/api/reports/bulletin").json()
+    case = next(c for c in bulletin["cases"] if c["number"] == t["number"])
+    steps = [x["action"] for x in case["handling"]]
+    assert steps.count("attach") == 2 and "download_attachment" not in steps
+    assert "附件 evidence attached: service_slip" in [x["text"] for x in case["handling"]]
     # a closed record is final: evidence goes on after a reopen
     r = upload(api, T, "clerk", t["id"], "photo", "late.jpg", JPEG)
     assert r.status_code == 409 and r.json()["error"]["rule"] == "lifecycle"
