@@ -11,6 +11,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from core import logs, metrics
+from core.attachments.api import ROUTES as ATTACHMENT_ROUTES
+from core.attachments.storage import open_store
 from core.confidential import after_request as confidential_after_request
 from core.confidential import remember_scope
 from core.console import docs as api_docs
@@ -95,6 +97,7 @@ def create_app(
             *HEALTH_ROUTES,
             *PEOPLE_ROUTES,
             *TICKET_ROUTES,
+            *ATTACHMENT_ROUTES,
             *PENALTY_ROUTES,
             *DEADLINE_ROUTES,
             *TASK_ROUTES,
@@ -137,5 +140,6 @@ def create_app(
     app.state.db = database
     app.state.throttle = console.throttle
     app.state.settings = settings
+    app.state.store = open_store(settings)  # attachments' bytes (core.attachments.storage)
     logging.getLogger("tousu").setLevel(logging.INFO)
     return app

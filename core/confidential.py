@@ -65,6 +65,8 @@ STRUCTURAL: frozenset[str] = frozenset(
         "pause_reason", "allowed_actions", "next_cursor", "topics", "sanctions", "roles",
         "earlier", "group", "values", "timezone", "calendar_fallback", "verification",
         "day",
+        # attachments: the sniffed media type and the bytes' digest
+        "content_type", "sha256", "uploaded_by",
         # amounts (decimal yuan strings)
         "proposed_yuan", "minimum_yuan", "final_yuan", "min_yuan", "max_yuan", "default_yuan",
         "current_yuan", "amount_yuan", "owed_yuan", "pay_yuan", "deducted_yuan",
@@ -88,6 +90,8 @@ FREE_TEXT: frozenset[str] = frozenset(
         "what_happened", "cause", "measures", "breakdowns", "trend",
         # outbound email/SMS: the complainant's number may be the recipient
         "recipient", "last_error", "audience", "complainant",
+        # an attachment's name as the uploader gave it ("张三丰的来信.pdf")
+        "filename",
     }
 )  # fmt: skip
 """Fields that carry text people (or the system, quoting people) write: rewritten for a

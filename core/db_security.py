@@ -37,8 +37,15 @@ DEFAULT_APP_ROLE = "tousu_app"
 TENANT_SETTING = "tousu.tenant_id"
 CROSS_SETTING = "tousu.cross_tenant"
 
-INSERT_ONLY = ("ticket_events", "audit_events", "fine_settings", "auth_events")
-"""The app role may read and add rows, never change or remove them."""
+INSERT_ONLY = (
+    "ticket_events",
+    "audit_events",
+    "fine_settings",
+    "auth_events",
+    "ticket_attachments",
+)
+"""The app role may read and add rows, never change or remove them (an attachment is
+evidence: a correction is another file)."""
 NO_DELETE = ("penalties", "ticket_grades")
 """The app role never removes these (updates are limited by triggers, migration 0007)."""
 PLATFORM_ONLY = ("web_sessions",)

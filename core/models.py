@@ -1,5 +1,6 @@
 """Imports every model so ``Base.metadata`` is complete (alembic and tests use it)."""
 
+from core.attachments.models import Attachment
 from core.audit import AuditEvent
 from core.deadlines.models import CalendarDay, DeadlineSetting, Extension, StepClock
 from core.notify.models import NotificationPreference, NotificationSettings, OutboundMessage
@@ -21,6 +22,7 @@ __all__ = [
     "AccusedStaff",
     "ApiKey",
     "Appeal",
+    "Attachment",
     "AuditEvent",
     "AuthEvent",
     "CalendarDay",

@@ -26,10 +26,12 @@ from litestar.openapi.spec import (
     OpenAPIResponse,
     Operation,
     Reference,
+    RequestBody,
     Schema,
 )
 from litestar.openapi.spec.enums import OpenAPIType
 
+from core.attachments.kinds import AUDIO, IMAGES, KINDS, PDF
 from core.reports.charts import FORMATS as CHART_TYPES
 from core.reports.exports import MEDIA_TYPES as EXPORT_TYPES
 
@@ -89,8 +91,32 @@ FILES: dict[str, dict[str, Schema]] = {
     },
     "reportBulletin": {"text/markdown; charset=utf-8": Schema(type=OpenAPIType.STRING)},
     "metrics": {"text/plain": Schema(type=OpenAPIType.STRING)},
+    "downloadAttachment": {
+        t: Schema(type=OpenAPIType.STRING, format="binary")  # type: ignore[arg-type]
+        for t in dict.fromkeys(IMAGES + PDF + AUDIO)
+    },
 }
 """Operations answering files, by media type (a bulletin is JSON or Markdown)."""
+
+BODIES: dict[str, RequestBody] = {
+    "uploadAttachment": RequestBody(
+        required=True,
+        description="One evidence file, streamed; the tenant's `attachment_max_mb` applies.",
+        content={
+            "multipart/form-data": OpenAPIMediaType(
+                schema=Schema(
+                    type=OpenAPIType.OBJECT,
+                    required=["kind", "file"],
+                    properties={
+                        "kind": Schema(type=OpenAPIType.STRING, enum=list(KINDS)),
+                        "file": Schema(type=OpenAPIType.STRING, format="binary"),  # type: ignore[arg-type]
+                    },
+                )
+            )
+        },
+    )
+}
+"""Request bodies a handler reads itself (a streamed upload) rather than through ``data``."""
 
 _METHODS = ("get", "put", "post", "delete", "patch")
 ERROR_REF = Reference("#/components/schemas/Error")
@@ -125,6 +151,8 @@ def _operation(op: Operation, public: bool) -> None:
         content = dict(ok.content or {}) if op.operation_id == "reportBulletin" else {}
         content |= {media: OpenAPIMediaType(schema=schema) for media, schema in files.items()}
         ok.content = content
+    if op.operation_id in BODIES:
+        op.request_body = BODIES[op.operation_id]
     for code, text in ERRORS.items():
         if public and code not in PUBLIC_ERRORS:
             continue

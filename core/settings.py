@@ -96,6 +96,32 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     tenants_dir: Annotated[Path, Env("TOUSU_TENANTS_DIR", "folder of tenant *.toml files")] = Path(
         "tenants"
     )
+    storage_url: Annotated[
+        str,
+        Env(
+            "TOUSU_STORAGE_URL",
+            "where ticket attachments' bytes live: a directory path or file:///path, or "
+            "s3://bucket/prefix; unset: ./var/attachments",
+        ),
+    ] = ""
+    s3_endpoint: Annotated[
+        str,
+        Env(
+            "TOUSU_S3_ENDPOINT",
+            "an S3-compatible server's address (MinIO, a cloud's OSS), e.g. "
+            "http://127.0.0.1:9000; unset: AWS",
+        ),
+    ] = ""
+    s3_region: Annotated[str, Env("TOUSU_S3_REGION", "the bucket's region")] = "us-east-1"
+    s3_access_key_id: Annotated[
+        str, Env("TOUSU_S3_ACCESS_KEY_ID", "S3 access key; unset: the AWS_* environment")
+    ] = ""
+    s3_secret_access_key: Annotated[
+        str,
+        Env(
+            "TOUSU_S3_SECRET_ACCESS_KEY", "S3 secret key; unset: the AWS_* environment", secret=True
+        ),
+    ] = ""
     # -- the API server --------------------------------------------------------------------
     host: Annotated[str, Env("TOUSU_HOST", "address `tousu serve` binds")] = "127.0.0.1"
     port: Annotated[int, Env("TOUSU_PORT", "port `tousu serve` binds", ge=1, le=65535)] = 8000

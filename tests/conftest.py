@@ -245,9 +245,12 @@ class Api:
 @pytest.fixture(scope="session", params=BACKENDS)
 def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     backend = request.param
-    url = database_url(backend, tmp_path_factory.mktemp(backend))
+    tmp = tmp_path_factory.mktemp(backend)
+    url = database_url(backend, tmp)
     app_db = prepare(url)
-    app = create_app(load_settings({"DATABASE_URL": app_db}))
+    # attachments' bytes in the test's own folder, not ./var (core.attachments.storage)
+    env = {"DATABASE_URL": app_db, "TOUSU_STORAGE_URL": str(tmp / "attachments")}
+    app = create_app(load_settings(env))
     with TestClient(app) as client:
         yield Api(client, backend, app_db, url)
     drop_database(url)

@@ -88,7 +88,8 @@ def serve(tmp: Path, name: str) -> Iterator[World]:
     }
     staff = {tf.slug: [s.code for s in tf.staff] for _, tf in load_dir(files)}
     tokens[("", "operator")] = asyncio.run(_operator(app_db))
-    app = create_app(load_settings({"DATABASE_URL": app_db}))
+    storage = str(tmp / "attachments")  # attachments' bytes stay in the test's folder
+    app = create_app(load_settings({"DATABASE_URL": app_db, "TOUSU_STORAGE_URL": storage}))
     sock = _free_socket()
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="critical", lifespan="on", access_log=False)

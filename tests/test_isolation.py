@@ -82,7 +82,10 @@ def ticket_routes(app: Any) -> list[tuple[str, str, Any]]:
 
 
 def url_for(path: str, ticket_id: int) -> str:
-    return re.sub(r"\{ticket_id(:\w+)?\}", str(ticket_id), path)
+    """The route's URL for the ticket; a further id under it (an attachment) is 1, which the
+    ticket's own 404 must answer before it is looked at."""
+    url = re.sub(r"\{ticket_id(:\w+)?\}", str(ticket_id), path)
+    return re.sub(r"\{\w+_id:int\}", "1", url)
 
 
 def action_of(path: str) -> str | None:

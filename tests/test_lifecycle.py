@@ -403,7 +403,7 @@ def test_minor_ticket_may_be_closed_by_supervisor(api):
         "close"
         in api.get(T, "supervisor", f"/api/tickets/{ticket['id']}").json()["allowed_actions"]
     )
-    out = api.act(T, "supervisor", ticket, "close", verification="service_slip_signed")
+    out = api.act(T, "supervisor", ticket, "close", verification="result_confirmed")
     assert out["state"] == "closed" and out["resolution"] == "resolved"
     assert out["closed_at"] is not None
 

@@ -14,6 +14,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy import exists, or_, select
 
+from core.attachments.models import Attachment
 from core.deadlines.models import Extension
 from core.errors import Forbidden
 from core.penalties.models import Appeal, Penalty
@@ -74,6 +75,7 @@ TICKET_REFS: dict[str, Any] = {
     "penalty_id": Penalty,
     "appeal_id": Appeal,
     "extension_id": Extension,
+    "attachment_id": Attachment,
 }
 """Path parameters that name a ticket, or a row that belongs to one (its ``ticket_id``).
 A new kind of ticket-owned row reached by id (a file, a note) is added here; the route-table

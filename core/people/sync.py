@@ -71,6 +71,8 @@ def _settings(tf: TenantFile) -> dict[str, Any]:
         out["working_hours"] = list(tf.config.working_hours)
     if tf.config.customers is not None:
         out["customers"] = tf.config.customers
+    if tf.config.attachment_max_mb is not None:
+        out["attachment_max_mb"] = tf.config.attachment_max_mb
     return out
 
 

@@ -115,6 +115,10 @@ class TenantConfig(_Strict, kw_only=True):
     ) = None
     """Customer count for 万户投诉比: one number, or per period ``{"2026-11" = 120000}``."""
 
+    attachment_max_mb: Annotated[int, Meta(ge=1, le=200)] | None = None
+    """Largest ticket attachment a desk may upload, in MB (None: the core's default, 20;
+    ``docs/attachments.md``)."""
+
 
 class TenantFile(_Strict, kw_only=True):
     slug: Slug

@@ -41,6 +41,7 @@ HANDLING = (
     "suspend",
     "close",
     "reopen",
+    "attach",  # evidence added (core.attachments); reading it (a download) is no handling
 )
 FOUR_DONTS = {
     "cause_found": "原因查清 cause found",
@@ -128,6 +129,8 @@ def _step_text(action: str, payload: dict[str, Any], labels: Labels) -> str:
         return f"销项 closed ({p.get('verification', '')}): {p.get('note', '')}"
     if action == "reopen":
         return f"重新处理 reopened: {p.get('reason', '')}"
+    if action == "attach":  # the kind only: file names may carry people's names
+        return f"附件 evidence attached: {p.get('kind', '')}"
     return action
 
 

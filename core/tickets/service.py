@@ -24,6 +24,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core import cache, confidential
+from core.attachments.models import Attachment
 from core.db import TenantScope, utcnow
 from core.deadlines import engine as deadlines
 from core.deadlines import escalation
@@ -581,6 +582,19 @@ async def _close(
             "a signed service slip or a confirmed result",
             field="verification",
             rule="matches the ticket's state",
+        )
+    if body.verification == "service_slip_signed" and not await scope.scalar(
+        select(Attachment.id)
+        .where(Attachment.ticket_id == ticket.id, Attachment.kind == "service_slip")
+        .limit(1)
+    ):
+        # [000 §篇1 5(5)2①a] a case closes once the complainant has signed the 《维修服务单》:
+        # closing on that ground needs the signed slip on the ticket.
+        raise Invalid(
+            "closing on a signed service slip needs the signed slip attached "
+            "(POST /api/tickets/{id}/attachments, kind service_slip)",
+            field="verification",
+            rule="service_slip_signed requires an attached service_slip [000 §篇1 5(5)2①a]",
         )
     extra: dict[str, Any] | None = None
     if body.related_ticket is not None:

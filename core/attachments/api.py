@@ -1,0 +1,155 @@
+"""HTTP routes for ticket attachments: upload (multipart), list, download.
+
+``POST /api/tickets/{ticket_id}/attachments`` takes ``multipart/form-data`` with a ``kind``
+field and one ``file`` part; it is read as it streams (:mod:`core.attachments.receive`), so
+the route lifts Litestar's own body limit and the tenant's ``attachment_max_mb`` applies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import quote
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.params import FromPath
+from litestar.response import Stream
+
+from core.attachments import service, storage
+from core.attachments.receive import receive
+from core.db import Database, read_only
+from core.people.guards import tenant_member
+from core.tickets import service as tickets
+from core.tickets.redact import scrubber
+from core.web import principal as principal_of
+
+TAGS = ["attachments"]
+
+
+class AttachmentOut(msgspec.Struct, kw_only=True):
+    """One file's metadata (never its bytes). ``size`` in bytes; ``content_type`` sniffed
+    from the bytes; ``sha256`` hex of the stored bytes."""
+
+    id: int
+    ticket_id: int
+    kind: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: dt.datetime
+
+
+@post(
+    "/api/tickets/{ticket_id:int}/attachments",
+    operation_id="uploadAttachment",
+    tags=TAGS,
+    status_code=201,
+    guards=[tenant_member],  # roles are checked once the ticket is found (404 first)
+    request_max_body_size=None,  # the tenant's limit applies while streaming
+)
+async def upload_attachment(
+    request: Request[Any, Any, Any], ticket_id: FromPath[int]
+) -> Response[AttachmentOut]:
+    """Attach evidence to a ticket (``multipart/form-data``: ``kind`` = call_recording,
+    service_slip, letter, photo or other; ``file`` = the file). The media type is sniffed
+    from the bytes; a mismatch with the declared type, or a type the kind does not take, is
+    a 422 naming ``file``; over the tenant's ``attachment_max_mb`` a 413. Writes an
+    ``attach`` history event. Roles: desk, department head, management, inspector."""
+    principal = principal_of(request)
+    db: Database = request.app.state.db
+    store = request.app.state.store
+    tid: int = principal.tenant_id  # type: ignore[assignment]
+    token = read_only.set(True)  # only reads: SQLite need not take the write lock yet
+    try:
+        async with db.tenant(tid) as scope:
+            limit = await service.check_upload(scope, principal, ticket_id)
+    finally:
+        read_only.reset(token)
+    upload = await receive(request, limit)
+    try:
+        key = storage.new_key(tid, ticket_id)
+        await storage.put(store, key, upload.file)
+        try:
+            async with db.tenant(tid) as scope:
+                row = await service.record(scope, principal, ticket_id, upload, key)
+                out = AttachmentOut(**service.as_out(row, principal.username))
+        except BaseException:
+            await storage.delete(store, key)  # no row, no object
+            raise
+    finally:
+        upload.file.close()
+    return Response(
+        out,
+        status_code=201,
+        headers={"Location": f"/api/tickets/{ticket_id}/attachments/{out.id}"},
+    )
+
+
+@get(
+    "/api/tickets/{ticket_id:int}/attachments",
+    operation_id="listAttachments",
+    tags=TAGS,
+    guards=[tenant_member],
+)
+async def list_attachments(
+    request: Request[Any, Any, Any], ticket_id: FromPath[int]
+) -> list[AttachmentOut]:
+    """The ticket's files the caller may have, oldest first (metadata only). Kinds that
+    identify the complainant (call_recording, letter, service_slip) are left out for readers
+    who may not see the complainant."""
+    principal = principal_of(request)
+    async with request.app.state.db.tenant(principal.tenant_id) as scope:
+        rows = await service.listing(scope, principal, ticket_id)
+    return [AttachmentOut(**service.as_out(a, name)) for a, name in rows]
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII fallback and the UTF-8 name (RFC 6266 / RFC 5987)."""
+    ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@get(
+    "/api/tickets/{ticket_id:int}/attachments/{attachment_id:int}",
+    operation_id="downloadAttachment",
+    tags=TAGS,
+    guards=[tenant_member],
+)
+async def download_attachment(
+    request: Request[Any, Any, Any], ticket_id: FromPath[int], attachment_id: FromPath[int]
+) -> Stream:
+    """The file's bytes, as an attachment (never rendered inline) with its stored media
+    type. Writes a ``download_attachment`` history event. 403 for a kind that identifies
+    the complainant when the caller may not see the complainant."""
+    principal = principal_of(request)
+    db: Database = request.app.state.db
+    token = read_only.set(False)  # the download event is a write
+    try:
+        async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]
+            row, ticket = await service.for_download(scope, principal, ticket_id, attachment_id)
+            body = await storage.open_stream(request.app.state.store, row.storage_key)
+            name = row.filename
+            if not tickets.sees_complainant(principal, ticket):  # the name may name them
+                name = scrubber(
+                    ticket.complainant_name, ticket.complainant_contact, ticket.complainant_address
+                )(name)
+    finally:
+        read_only.reset(token)
+    return Stream(
+        body,
+        media_type=row.content_type,
+        headers={
+            "Content-Disposition": content_disposition(name),
+            "Content-Length": str(row.size),
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "Cache-Control": "private, no-store",
+            "ETag": f'"{row.sha256}"',
+        },
+    )
+
+
+ROUTES = [upload_attachment, list_attachments, download_attachment]
