@@ -68,7 +68,7 @@ STRUCTURAL: frozenset[str] = frozenset(
         # amounts (decimal yuan strings)
         "proposed_yuan", "minimum_yuan", "final_yuan", "min_yuan", "max_yuan", "default_yuan",
         "current_yuan", "amount_yuan", "owed_yuan", "pay_yuan", "deducted_yuan",
-        "carried_yuan", "written_off_yuan",
+        "carried_yuan", "written_off_yuan", "forfeited_yuan", "credited_yuan",
         # who did it (usernames, role codes) and where things are sent
         "actor", "actor_role", "set_by", "username", "url", "secret",
         # labels and rule texts of the product and its plugins, not of people in a case

@@ -135,6 +135,10 @@ class StatementOut(msgspec.Struct, kw_only=True):
     deducted_yuan: str
     carried_yuan: str
     written_off_yuan: str
+    forfeited_yuan: str
+    """The month's whole performance pay taken by a penalty that says so [000 §篇7 六4]."""
+    credited_yuan: str
+    """Given back for penalties superseded after they were taken (an overturned appeal)."""
 
 
 class RunOut(msgspec.Struct, kw_only=True):
@@ -430,6 +434,8 @@ async def _statements(scope: Any, q: Any) -> list[StatementOut]:
             deducted_yuan=yuan(x.deducted_fen),
             carried_yuan=yuan(x.carried_fen),
             written_off_yuan=yuan(x.written_off_fen),
+            forfeited_yuan=yuan(x.forfeited_fen),
+            credited_yuan=yuan(x.credited_fen),
         )
         for x in await scope.scalars(q)
     ]
