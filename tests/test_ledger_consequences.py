@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from core import clock
 from test_ledger import graded, line_of, run, set_pay
+
+from core import clock
 
 
 def decide(api: Any, tenant: str, penalty: dict[str, Any], action: str, **body: Any) -> Any:
