@@ -68,6 +68,9 @@ class PenaltyOut(msgspec.Struct, kw_only=True):
     reason: str
     decision_reason: str
     decided_at: dt.datetime | None
+    source: str
+    """``grading`` (derived from the grades) or ``breach`` (a step's clock ran out in its
+    owner's hands, proposed by the plugin's ``tousu_breach_penalties``)."""
 
 
 Reason = Annotated[str, Meta(max_length=2000)]
@@ -169,6 +172,7 @@ async def _penalty_out(scope: Any, rows: list[Penalty]) -> list[PenaltyOut]:
             reason=x.reason,
             decision_reason=x.decision_reason,
             decided_at=x.decided_at,
+            source=x.source,
         )
         for x in rows
     ]

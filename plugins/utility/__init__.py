@@ -27,7 +27,7 @@ from __future__ import annotations
 from core import hookimpl
 from plugins.utility import rules
 from plugins.utility.deadlines import TABLE
-from plugins.utility.penalties import SCHEDULE
+from plugins.utility.penalties import SCHEDULE, breach_proposals
 from plugins.utility.taxonomy import TAXONOMY
 
 # Severities whose closing is restricted. 重大 and 严重 are unordered labels (see taxonomy.py);
@@ -62,6 +62,12 @@ def tousu_penalty_schedule():
 def tousu_propose_penalties(ticket, grades, amounts):
     # 《客户投诉管理考核办法》第二十四条 tiers, ×2 under 第二十五条, unit charge of 第二十六条.
     return rules.propose(ticket, grades, amounts)
+
+
+@hookimpl
+def tousu_breach_penalties(ticket, step, staff, unit, amounts):
+    # 《客户投诉管理考核办法》第二十四条(一): 推诿 or 处理不及时 breaches the 十个不准.
+    return breach_proposals(step, staff, unit, amounts)
 
 
 @hookimpl
