@@ -192,12 +192,15 @@ def tousu_approvers(step: str, ticket: TicketFacts) -> list[str] | None:
 
     :param step: one of ``close`` (closing a ticket), ``penalty`` (confirming, adjusting
         or waiving a penalty), ``appeal`` (deciding a grade appeal), ``extension``
-        (approving more time for a step).
-    :param ticket: the ticket concerned (severity decides for most industries).
+        (approving more time for a step), ``appraisal_propose`` and ``appraisal_approve``
+        (the half-yearly appraisal of units).
+    :param ticket: the ticket concerned (severity decides for most industries); for the
+        appraisal steps no ticket is concerned: a placeholder with ``state="appraisal"``.
 
     Return the roles allowed to take the step, or None to accept the core's default
     (close: supervisor, manager, general manager; penalty and appeal: manager, general
-    manager; extension: manager, general manager).
+    manager; extension: manager, general manager; appraisal_propose: manager, general
+    manager; appraisal_approve: general manager).
 
     Stops at first non-None result.
     """

@@ -83,6 +83,14 @@ def tousu_approvers(step, ticket):
         # company agrees (002 《客户投诉管理考核办法》第十五条 "情况复杂的,在向客户说明原因并报
         # 公司同意后,时限可以适当延长"): the company's management, not the desk.
         return ["manager", "general_manager"]
+    if step == "appraisal_propose":
+        # The marketing department proposes the half-yearly appraisal of units (第二十七条);
+        # its head is the tenant's manager (第六条: 归口管理部门).
+        return ["manager"]
+    if step == "appraisal_approve":
+        # 报公司优质服务领导小组批准后执行 (第二十七条); the group is the company leadership's
+        # (第三条): the general manager answers for it.
+        return ["general_manager"]
     if step != "close":
         return None
     severity = ticket.severity
