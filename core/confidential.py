@@ -70,7 +70,8 @@ STRUCTURAL: frozenset[str] = frozenset(
         "current_yuan", "amount_yuan", "owed_yuan", "pay_yuan", "deducted_yuan", "fines_yuan",
         "carried_yuan", "written_off_yuan", "forfeited_yuan", "credited_yuan",
         # who did it (usernames, role codes) and where things are sent
-        "actor", "actor_role", "set_by", "proposed_by", "decided_by", "issued_by", "username", "url", "secret",
+        "actor", "actor_role", "set_by", "proposed_by", "decided_by", "issued_by", "username",
+        "url", "secret",
         # labels and rule texts of the product and its plugins, not of people in a case
         "label", "label_zh", "definition", "seed", "position",
         # people's and departments' names (staff, departments; the complainant's block is
