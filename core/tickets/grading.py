@@ -148,7 +148,10 @@ async def record(
     )
     # A later grading (after a redispatch) re-derives only the staff it grades again.
     redo = frozenset(ids.values()) if earlier is not None else None
-    await penalties.propose(scope, ticket, event.at, redo_staff_ids=redo)
+    await penalties.propose(
+        scope, ticket, event.at, redo_staff_ids=redo,
+        because=(p.user_id, event.actor_role, f"regraded (event {event.seq})"),
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- appeals
