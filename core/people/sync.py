@@ -71,6 +71,8 @@ def _settings(tf: TenantFile) -> dict[str, Any]:
         out["working_hours"] = list(tf.config.working_hours)
     if tf.config.customers is not None:
         out["customers"] = tf.config.customers
+    if tf.config.on_duty:
+        out["on_duty"] = list(tf.config.on_duty)
     return out
 
 
