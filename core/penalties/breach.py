@@ -1,7 +1,7 @@
 """Penalties proposed when a step's clock runs out in its owner's hands.
 
-Some industries count the handler's own delay as an offence: power supply's 投诉管理考核办法
-puts "负责受理投诉或处理投诉的人员发生推诿、处理不及时" among breaches of the 十个不准
+Some industries count the handler's own delay as an offence: e.g. "负责受理投诉或处理投诉的人员
+发生推诿、处理不及时" is among the breaches of the 十个不准
 [002 《客户投诉管理考核办法》第二十四条(一)]. The core names no industry: the deadline sweep
 hands each breached clock to the plugin (``tousu_breach_penalties``), which answers with
 proposals of its schedule. They are stored like any proposal (``source = "breach"``, priced

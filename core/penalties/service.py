@@ -492,7 +492,7 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
     What does not fit carries over to the following months until paid in full
     [002 《客户投诉管理考核办法》第二十八条] — or, where the tenant turned carry-over off, is
     written off. A penalty that takes the month's whole performance pay
-    (``whole_month_pay``, property tier 4 [000 §篇7 六4]) forfeits the pay of the month it was
+    (``whole_month_pay``, e.g. [000 §篇7 六4] 扣除当月绩效工资) forfeits the pay of the month it was
     decided in, and its own fine is taken beside it. A penalty superseded after money was
     taken on it (an overturned appeal) is credited back here: a negative row, nothing earlier
     changed. Idempotent: a month already run returns the same run (created False). A month
