@@ -24,6 +24,7 @@ from core.health import ROUTES as HEALTH_ROUTES
 from core.notify.api import ROUTES as NOTIFY_ROUTES
 from core.openapi import document
 from core.penalties.api import ROUTES as PENALTY_ROUTES
+from core.penalties.appraisal import ROUTES as APPRAISAL_ROUTES
 from core.people.api import ROUTES as PEOPLE_ROUTES
 from core.people.guards import conflict_of_interest
 from core.query_params import known_query_only
@@ -99,6 +100,7 @@ def create_app(
             *TICKET_ROUTES,
             *ATTACHMENT_ROUTES,
             *PENALTY_ROUTES,
+            *APPRAISAL_ROUTES,
             *DEADLINE_ROUTES,
             *TASK_ROUTES,
             *REPORT_ROUTES,

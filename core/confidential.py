@@ -64,15 +64,16 @@ STRUCTURAL: frozenset[str] = frozenset(
         "limit", "per", "range", "period", "owner_department", "department", "staff",
         "pause_reason", "allowed_actions", "next_cursor", "topics", "sanctions", "roles",
         "earlier", "group", "values", "timezone", "calendar_fallback", "verification",
-        "day",
+        "day", "half",
         # attachments: the sniffed media type and the bytes' digest
         "content_type", "sha256", "uploaded_by",
         # amounts (decimal yuan strings)
         "proposed_yuan", "minimum_yuan", "final_yuan", "min_yuan", "max_yuan", "default_yuan",
-        "current_yuan", "amount_yuan", "owed_yuan", "pay_yuan", "deducted_yuan",
-        "carried_yuan", "written_off_yuan",
+        "current_yuan", "amount_yuan", "owed_yuan", "pay_yuan", "deducted_yuan", "fines_yuan",
+        "carried_yuan", "written_off_yuan", "forfeited_yuan", "credited_yuan",
         # who did it (usernames, role codes) and where things are sent
-        "actor", "actor_role", "set_by", "username", "url", "secret",
+        "actor", "actor_role", "set_by", "proposed_by", "decided_by", "issued_by", "username",
+        "url", "secret",
         # labels and rule texts of the product and its plugins, not of people in a case
         "label", "label_zh", "definition", "seed", "position",
         # people's and departments' names (staff, departments; the complainant's block is
@@ -85,6 +86,7 @@ STRUCTURAL: frozenset[str] = frozenset(
 FREE_TEXT: frozenset[str] = frozenset(
     {
         "description", "demands", "event_place", "temper_note", "reason", "decision_reason",
+        "opinion",
         "findings", "complainant_violation", "note", "message", "reply", "explanation",
         "policy_explained", "payload", "facts", "facets", "classification", "error", "text",
         "what_happened", "cause", "measures", "breakdowns", "trend",

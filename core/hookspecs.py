@@ -131,6 +131,34 @@ def tousu_propose_penalties(
     """
 
 
+@hookspec(firstresult=True)
+def tousu_breach_penalties(
+    ticket: TicketFacts,
+    step: str,
+    staff: str | None,
+    unit: str | None,
+    amounts: dict[str, int | None],
+) -> list[PenaltyProposal] | None:
+    """Called by the deadline sweep when a step's clock runs out in the hands of whoever
+    owns it (the handler's 推诿 or 处理不及时 may itself be a breach of the industry's rules).
+
+    :param ticket: the ticket whose clock ran out.
+    :param step: the step (``dispatch``, ``first_contact``, ``return``, ``reply``, …).
+    :param staff: the staff code of the user who owned the step, if that user is a staff
+        member; else None.
+    :param unit: the code of the department that owned the step, if any.
+    :param amounts: the tenant's amount in fen of each schedule rule in force now (None
+        where neither the tenant nor the plugin set one).
+
+    Return the penalties the industry's rules give for it (rules of the penalty schedule;
+    ``staff`` and/or ``unit`` as received); an amount of None leaves it to the manager.
+    Nothing is applied: each is a proposal a manager confirms, adjusts or waives. Return
+    None or [] when a late step costs nothing.
+
+    Stops at first non-None result.
+    """
+
+
 # -------------------------------------------------------------------------
 # Deadlines
 # -------------------------------------------------------------------------
@@ -164,12 +192,15 @@ def tousu_approvers(step: str, ticket: TicketFacts) -> list[str] | None:
 
     :param step: one of ``close`` (closing a ticket), ``penalty`` (confirming, adjusting
         or waiving a penalty), ``appeal`` (deciding a grade appeal), ``extension``
-        (approving more time for a step).
-    :param ticket: the ticket concerned (severity decides for most industries).
+        (approving more time for a step), ``appraisal_propose`` and ``appraisal_approve``
+        (the half-yearly appraisal of units).
+    :param ticket: the ticket concerned (severity decides for most industries); for the
+        appraisal steps no ticket is concerned: a placeholder with ``state="appraisal"``.
 
     Return the roles allowed to take the step, or None to accept the core's default
     (close: supervisor, manager, general manager; penalty and appeal: manager, general
-    manager; extension: manager, general manager).
+    manager; extension: manager, general manager; appraisal_propose: manager, general
+    manager; appraisal_approve: general manager).
 
     Stops at first non-None result.
     """

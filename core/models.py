@@ -12,9 +12,11 @@ from core.penalties.models import (
     LedgerLine,
     Penalty,
     PerformancePay,
+    UnitAppraisal,
 )
 from core.people.models import ApiKey, Department, Staff, Tenant, User
 from core.people.sessions import AuthEvent, WebSession
+from core.reports.models import ReportIssue
 from core.tasks.models import Notification, OutboxEvent, Webhook, WebhookDelivery
 from core.tickets.models import AccusedStaff, Counter, Ticket, TicketEvent, TicketGrade
 
@@ -41,12 +43,14 @@ __all__ = [
     "OutboxEvent",
     "Penalty",
     "PerformancePay",
+    "ReportIssue",
     "Staff",
     "StepClock",
     "Tenant",
     "Ticket",
     "TicketEvent",
     "TicketGrade",
+    "UnitAppraisal",
     "User",
     "WebSession",
     "Webhook",

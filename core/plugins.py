@@ -101,6 +101,20 @@ class TenantHooks:
         answer = self.hook("tousu_propose_penalties", ticket=ticket, grades=grades, amounts=amounts)
         return list(answer or [])
 
+    def breach_penalties(
+        self,
+        ticket: TicketFacts,
+        step: str,
+        staff: str | None,
+        unit: str | None,
+        amounts: dict[str, int | None],
+    ) -> list[PenaltyProposal]:
+        answer = self.hook(
+            "tousu_breach_penalties",
+            ticket=ticket, step=step, staff=staff, unit=unit, amounts=amounts,
+        )  # fmt: skip
+        return list(answer or [])
+
     def deadlines(self) -> DeadlineTable:
         return self.hook("tousu_deadlines") or DeadlineTable(rules=())
 

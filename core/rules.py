@@ -41,6 +41,9 @@ class FactSpec(msgspec.Struct, frozen=True, kw_only=True):
     unit: str = ""
     """For int facts: 'minutes', 'working_days', 'days', 'yuan'…"""
     seed: str = ""
+    escalate: bool = False
+    """A bool fact that, true on intake, sends the ticket up at once (management notified,
+    ``escalated`` in its history), e.g. a group complaint or a crisis."""
 
 
 class Flag(msgspec.Struct, frozen=True, kw_only=True):

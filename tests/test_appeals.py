@@ -247,8 +247,13 @@ def test_overturn_main_to_none_supersedes_the_penalty(api):
     assert r.status_code == 409, r.text
 
     hist = get(api, tenant, t, "history")
-    assert [e["action"] for e in hist][-2:] == ["appeal_filed", "appeal_decided"]
-    decided = hist[-1]["payload"]
+    assert [e["action"] for e in hist][-3:] == [
+        "appeal_filed", "appeal_decided", "penalties_superseded",
+    ]  # fmt: skip
+    # Why the penalty was superseded (the decided row itself is append-only, issue 12 §5).
+    assert hist[-1]["payload"]["penalty_ids"] == [before["id"]]
+    assert hist[-1]["payload"]["reason"].startswith(f"appeal {appeal['id']} overturned")
+    decided = hist[-2]["payload"]
     assert (decided["decision"], decided["grade_was"], decided["grade"], decided["offence"]) == (
         "overturned",
         "main",

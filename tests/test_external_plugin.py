@@ -351,6 +351,8 @@ def test_aviation_tenant_without_carry_over_writes_off(api, monkeypatch, capsys)
             "deducted_yuan": "100.00",
             "carried_yuan": "0.00",
             "written_off_yuan": "200.00",
+            "forfeited_yuan": "0.00",
+            "credited_yuan": "0.00",
         }
     ]
     r = api.client.post("/api/ledger/runs", json={"period": "2034-02"}, headers=h("manager", keys))

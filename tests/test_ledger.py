@@ -91,6 +91,8 @@ def statement(period: str, staff: str, owed: str, pay: str, deducted: str, carri
         "deducted_yuan": deducted,
         "carried_yuan": carried,
         "written_off_yuan": "0.00",
+        "forfeited_yuan": "0.00",
+        "credited_yuan": "0.00",
     }
 
 

@@ -259,7 +259,14 @@ def test_facts_are_declared_in_the_taxonomy(hooks):
         "slight_inconvenience",
         "easily_fixed",
     }
-    assert all(f.kind == "bool" and f.seed.startswith("000 §篇1 4(4)2") for f in tax.facts)
+    # The classification facts come from 投诉界定; the escalation flags (group complaint,
+    # crisis) from 004 §篇3 二1 (core.tickets.duty).
+    assert all(
+        f.kind == "bool"
+        and f.seed.startswith("000 §篇1 4(4)2" if not f.escalate else "004 §篇3 二1")
+        for f in tax.facts
+    )
+    assert {f.code for f in tax.facts if f.escalate} == {"group_complaint", "crisis"}
     check_facts(tax, {"personal_injury": True, "caused_by_people": False})
 
 

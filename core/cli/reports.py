@@ -61,6 +61,26 @@ async def _pack(tenant: str, period: str, out: Path) -> list[Path]:
         await db.dispose()
 
 
+@app.command("remind")
+def remind() -> None:
+    """Remind supervisors and managers of every tenant whose month's statistics are due
+    within 3 days (or overdue) and not yet issued [000 §篇1 4(4)7]; run it daily. Prints
+    how many notifications were new."""
+    sent = base.run(_remind())
+    typer.echo(f"{sent} reminder(s) sent")
+
+
+async def _remind() -> int:
+    from core.db import Database
+    from core.reports.issues import remind as send
+
+    db = Database(base.settings().database_url)
+    try:
+        return await send(db)
+    finally:
+        await db.dispose()
+
+
 @ledger.command("run")
 def run(tenant: TenantSlug, period: Period) -> None:
     """Deduct a month's decided fines from performance pay (idempotent: a month already run

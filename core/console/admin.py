@@ -157,6 +157,7 @@ KPI_LABELS = {
     "one_time_resolution": "One-time resolution rate",
     "first_contact_on_time": "First contact on time",
     "resolved_on_time": "Resolved on time",
+    "replied_on_time": "Replied on time",
 }
 BREAKDOWNS = {
     "category": "By category",

@@ -56,6 +56,8 @@ ACTIONS = {
     "penalty_waived": "Penalty waived",
     "appeal_filed": "Appeal filed",
     "appeal_decided": "Appeal decided",
+    "penalty_proposed": "Penalty proposed",
+    "penalties_superseded": "Penalties superseded",
     "escalated": "Escalated",
     "calendar_retimed": "Deadlines re-timed",
 }

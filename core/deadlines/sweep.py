@@ -31,6 +31,7 @@ from core.db import Database, TenantScope, utcnow
 from core.deadlines import engine, escalation
 from core.deadlines.engine import AUTO_UPGRADE, DEPARTMENT_STEPS
 from core.deadlines.models import StepClock
+from core.penalties.breach import propose_for_breaches
 from core.people.models import User
 from core.people.roles import Role
 from core.tasks.models import Notification, OutboxEvent
@@ -41,7 +42,6 @@ from core.tickets.lifecycle import OPEN
 from core.tickets.models import Ticket
 
 log = logging.getLogger("tousu.sweep")
-
 
 
 @dataclass
@@ -170,6 +170,8 @@ async def _sweep_tenant(
         }
         if breached:
             await _breach_effects(scope, now, breached, tickets, users)
+            # The handler's own delay may cost a penalty proposal (a plugin hook, issue 12 §5).
+            await propose_for_breaches(scope, now, [r[0] for r in breached])
             report.breached += len(breached)
         if warned:
             await _warning_effects(scope, warned, tickets, users, now)

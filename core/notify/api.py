@@ -29,7 +29,10 @@ ChannelName = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 SettingName = Annotated[str, Meta(max_length=64)]
 """A key inside a channel's settings or a kind of notification."""
 Event = Literal["received", "answered", "followed_up"]
-KINDS = ("deadline_breached", "deadline_due_soon", "escalation", "extension_requested", "*")
+KINDS = (
+    "deadline_breached", "deadline_due_soon", "escalation", "extension_requested",
+    "duty_intake", "report_pack_due", "report_pack_overdue", "*",
+)  # fmt: skip
 """Kinds of staff notification (``*``: any kind without a choice of its own)."""
 MASKED = "***"
 

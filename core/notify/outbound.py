@@ -43,6 +43,9 @@ SUBJECTS = {
     "deadline_due_soon": "投诉处理即将超时",
     "escalation": "投诉升级提醒",
     "extension_requested": "延期申请待审批",
+    "duty_intake": "非工作时间投诉待接待处理",
+    "report_pack_due": "月度投诉统计分析即将到期",
+    "report_pack_overdue": "月度投诉统计分析已逾期",
 }
 
 

@@ -68,6 +68,9 @@ class PenaltyOut(msgspec.Struct, kw_only=True):
     reason: str
     decision_reason: str
     decided_at: dt.datetime | None
+    source: str
+    """``grading`` (derived from the grades) or ``breach`` (a step's clock ran out in its
+    owner's hands, proposed by the plugin's ``tousu_breach_penalties``)."""
 
 
 Reason = Annotated[str, Meta(max_length=2000)]
@@ -135,6 +138,10 @@ class StatementOut(msgspec.Struct, kw_only=True):
     deducted_yuan: str
     carried_yuan: str
     written_off_yuan: str
+    forfeited_yuan: str
+    """The month's whole performance pay taken by a penalty that says so [000 §篇7 六4]."""
+    credited_yuan: str
+    """Given back for penalties superseded after they were taken (an overturned appeal)."""
 
 
 class RunOut(msgspec.Struct, kw_only=True):
@@ -165,6 +172,7 @@ async def _penalty_out(scope: Any, rows: list[Penalty]) -> list[PenaltyOut]:
             reason=x.reason,
             decision_reason=x.decision_reason,
             decided_at=x.decided_at,
+            source=x.source,
         )
         for x in rows
     ]
@@ -430,6 +438,8 @@ async def _statements(scope: Any, q: Any) -> list[StatementOut]:
             deducted_yuan=yuan(x.deducted_fen),
             carried_yuan=yuan(x.carried_fen),
             written_off_yuan=yuan(x.written_off_fen),
+            forfeited_yuan=yuan(x.forfeited_fen),
+            credited_yuan=yuan(x.credited_fen),
         )
         for x in await scope.scalars(q)
     ]

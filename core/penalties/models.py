@@ -68,6 +68,9 @@ class Penalty(TenantScoped, Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     decision_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(16), default="grading", server_default="grading")
+    """``grading`` (derived from the grades, re-derived when they change) or ``breach`` (a
+    step clock the handler let run out, [002 《客户投诉管理考核办法》第二十四条(一)])."""
 
 
 class Appeal(TenantScoped, Base):
@@ -132,6 +135,10 @@ class LedgerLine(TenantScoped, Base):
     deducted_fen: Mapped[int] = mapped_column()
     carried_fen: Mapped[int] = mapped_column()
     written_off_fen: Mapped[int] = mapped_column(default=0)
+    forfeited_fen: Mapped[int] = mapped_column(default=0, server_default="0")
+    """The month's performance pay taken whole by a penalty that says so [000 §篇7 六4]."""
+    credited_fen: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Given back: fines and forfeited pay of penalties superseded after they were taken."""
 
 
 class Deduction(TenantScoped, Base):
@@ -149,3 +156,30 @@ class Deduction(TenantScoped, Base):
     """Taken from the month's pay."""
     written_off_fen: Mapped[int] = mapped_column(default=0)
     """Not taken and not carried (only where the tenant turned carry-over off)."""
+    forfeited_fen: Mapped[int] = mapped_column(default=0, server_default="0")
+    """The month's performance pay taken whole (``whole_month_pay``) [000 §篇7 六4].
+
+    A credit — the penalty was superseded after it was taken — is a row of a later run with
+    negative ``amount_fen`` and ``forfeited_fen``; nothing earlier is changed."""
+
+
+class UnitAppraisal(TenantScoped, Base):
+    """The half-yearly appraisal of units: proposed by marketing from the half-year's
+    complaint statistics, carried out only once the quality-service leading group approves
+    it [002 《客户投诉管理考核办法》第二十七条]. status: proposed → approved | rejected."""
+
+    __tablename__ = "unit_appraisals"
+    __table_args__ = (Index("ix_unit_appraisals_half", "tenant_id", "half"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    half: Mapped[str] = mapped_column(String(7))
+    """``YYYY-H1`` or ``YYYY-H2``."""
+    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    units: Mapped[list[Any]] = mapped_column()
+    """Per unit: its half-year figures and the proposed assessment (``opinion``)."""
+    opinion: Mapped[str] = mapped_column(Text)
+    proposed_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    proposed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    decision_reason: Mapped[str] = mapped_column(Text, default="")

@@ -12,6 +12,7 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -163,31 +164,50 @@ async def propose(
     ticket: Ticket,
     graded_at: dt.datetime,
     redo_staff_ids: frozenset[int] | None = None,
+    because: tuple[int, str, str] | None = None,
 ) -> list[Penalty]:
     """Ask the plugin for the ticket's penalties and store them as proposals.
 
     When some staff are (re)graded — a later grading, an overturned appeal — only their
     penalties are re-derived (``redo_staff_ids``): their earlier ones are superseded (kept for
     the record) and only their new proposals are stored; everyone else's penalties stand.
-    Unit penalties are derived once, at the first grading.
+    Unit penalties are keyed to the grades (the plugin names the responsible unit from them,
+    e.g. [002 《客户投诉管理考核办法》第二十六条]), so they are re-derived too: a unit penalty the
+    new grades no longer give is superseded, one they newly give is proposed, one they give
+    unchanged stands (issue 12 §5). ``because`` — (user id, role, reason) — writes the
+    ``penalties_superseded`` event that says why rows were superseded (a decided penalty
+    itself is append-only, migration 0007).
     """
     hooks = await plugin_of(scope)
     schedule = hooks.penalty_schedule()
     grades = await _grades(scope, ticket)
     amounts = await amounts_at(scope, schedule, graded_at)
     proposals = hooks.propose_penalties(facts_of(ticket), [g for _, g in grades], amounts)
+    superseded: list[int] = []
     if redo_staff_ids is not None:
-        await scope.execute(
-            update(Penalty)
-            .where(
-                Penalty.ticket_id == ticket.id,
-                Penalty.status.in_(LIVE),
-                Penalty.staff_id.in_(list(redo_staff_ids)),
-            )
-            .values(status="superseded")
+        superseded += await _supersede(
+            scope,
+            Penalty.ticket_id == ticket.id,
+            Penalty.status.in_(LIVE),
+            Penalty.staff_id.in_(list(redo_staff_ids)),
         )
     by_staff = {gf.staff: g for g, gf in grades}
     depts = {d.code: d.id for d in await scope.scalars(select(Department))}
+    units_live = (
+        list(
+            await scope.scalars(
+                select(Penalty).where(
+                    Penalty.ticket_id == ticket.id,
+                    Penalty.status.in_(LIVE),
+                    Penalty.staff_id.is_(None),
+                    Penalty.source == "grading",
+                )
+            )
+        )
+        if redo_staff_ids is not None
+        else []
+    )
+    kept: set[int] = set()
     rows = []
     for prop in proposals:
         rule = schedule.rule(prop.rule)
@@ -196,13 +216,29 @@ async def propose(
         grade = by_staff.get(prop.staff) if prop.staff else None
         if prop.staff and grade is None:
             raise RuntimeError(f"plugin proposed a penalty for ungraded staff {prop.staff!r}")
-        if redo_staff_ids is not None and (grade is None or grade.staff_id not in redo_staff_ids):
-            continue
+        dept_id = depts.get(prop.unit) if prop.unit else None
+        if redo_staff_ids is not None:
+            if grade is None:  # a unit penalty: stands if the new grades give it unchanged
+                same = next(
+                    (
+                        u
+                        for u in units_live
+                        if u.id not in kept
+                        and (u.rule, u.department_id, u.proposed_fen)
+                        == (prop.rule, dept_id, prop.amount_fen)
+                    ),
+                    None,
+                )
+                if same is not None:
+                    kept.add(same.id)
+                    continue
+            elif grade.staff_id not in redo_staff_ids:
+                continue
         row = Penalty(
             ticket_id=ticket.id,
             grade_id=grade.id if grade else None,
             staff_id=grade.staff_id if grade else None,
-            department_id=depts.get(prop.unit) if prop.unit else None,
+            department_id=dept_id,
             rule=prop.rule,
             proposed_fen=prop.amount_fen,
             minimum_fen=prop.minimum_fen,
@@ -215,8 +251,39 @@ async def propose(
         )
         scope.add(row)
         rows.append(row)
+    gone = [u.id for u in units_live if u.id not in kept]
+    if gone:
+        superseded += await _supersede(scope, Penalty.id.in_(gone))
     await scope.flush()
+    if superseded and because is not None:
+        user_id, role, reason = because
+        await append_event(
+            scope,
+            ticket,
+            "penalties_superseded",
+            user_id,
+            role,
+            {
+                "penalty_ids": sorted(superseded),
+                "proposed_ids": [r.id for r in rows],
+                "reason": reason,
+            },
+        )
     return rows
+
+
+async def _supersede(scope: TenantScope, *where: Any) -> list[int]:
+    """Mark the live penalties matching ``where`` superseded; their ids. A decided one keeps
+    every other column (append-only, migration 0007); money already taken on it is credited
+    back by the next ledger run."""
+    stmt = (
+        update(Penalty)
+        .where(*where, Penalty.status.in_(LIVE))
+        .values(status="superseded")
+        .returning(Penalty.id)
+        .execution_options(synchronize_session=False)
+    )
+    return [int(i) for i in (await scope.execute(stmt)).scalars()]
 
 
 @dataclass(frozen=True)
@@ -424,7 +491,12 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
 
     What does not fit carries over to the following months until paid in full
     [002 《客户投诉管理考核办法》第二十八条] — or, where the tenant turned carry-over off, is
-    written off. Idempotent: a month already run returns the same run (created False).
+    written off. A penalty that takes the month's whole performance pay
+    (``whole_month_pay``, e.g. [000 §篇7 六4] 扣除当月绩效工资) forfeits the pay of the month it was
+    decided in, and its own fine is taken beside it. A penalty superseded after money was
+    taken on it (an overturned appeal) is credited back here: a negative row, nothing earlier
+    changed. Idempotent: a month already run returns the same run (created False). A month
+    not yet ended in the tenant's zone: :class:`Invalid` naming ``period``.
     """
     period_bounds(period)  # validate before taking the lock
     await _ledger_lock(scope)
@@ -436,7 +508,7 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
     assert tenant is not None
     # The month ends at midnight in the tenant's zone, not Shanghai's (issue 11 §4), and
     # only a month that has ended may be run (issue 9 item 13).
-    _, end = ended_month(period, (tenant.config or {}).get("timezone") or DEFAULT_TZ, utcnow())
+    start, end = ended_month(period, (tenant.config or {}).get("timezone") or DEFAULT_TZ, utcnow())
     carry = bool((tenant.config or {}).get("carry_over", hooks.penalty_schedule().carry_over))
     if not carry:
         await _in_month_order(scope, period, (tenant.config or {}).get("timezone") or DEFAULT_TZ)
@@ -444,6 +516,93 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
     scope.add(run)
     await scope.flush()
 
+    outstanding = await _outstanding(scope, end)
+    forfeits = await _forfeits(scope, start, end)
+    credits = await _credits(scope)
+    pay = {
+        sid: fen
+        for sid, fen in (
+            await scope.execute(
+                select(PerformancePay.staff_id, PerformancePay.amount_fen).where(
+                    PerformancePay.period == period
+                )
+            )
+        ).all()
+    }
+    for staff_id in sorted(set(outstanding) | set(forfeits) | set(credits)):
+        items = outstanding.get(staff_id, [])
+        wmp = forfeits.get(staff_id, [])
+        owed = sum(left for _, left in items)
+        budget = int(pay.get(staff_id, 0))
+        # [000 §篇7 六4] "1000元/次 + 扣除当月度绩效工资": the month's whole performance pay is
+        # taken — once, however many such penalties the month has — and the tier's own fine
+        # is a second consequence, taken in full beside it (it would otherwise vanish into
+        # the forfeited pay). So such a month costs at most pay + those fines; every other
+        # fine has only what is left of the pay (nothing) and carries or is written off.
+        forfeited = budget if wmp else 0
+        whole = set(wmp)
+        rows: dict[int, list[int]] = {}  # penalty id → [taken, written off, forfeited]
+        if wmp:
+            rows[wmp[0]] = [0, 0, forfeited]
+        deducted = written_off = 0
+        left_budget = budget - forfeited
+        ordered = [x for x in items if x[0].id in whole] + [
+            x for x in items if x[0].id not in whole
+        ]
+        for penalty, left in ordered:
+            if penalty.id in whole:
+                take = left
+            else:
+                take = max(min(left, left_budget), 0)
+                left_budget -= take
+            rest = left - take if not carry else 0
+            row = rows.setdefault(penalty.id, [0, 0, 0])
+            row[0] += take
+            row[1] += rest
+            deducted += take
+            written_off += rest
+        credited = 0
+        for pid, (taken, forfeit) in credits.get(staff_id, {}).items():
+            # A fine taken and then superseded (an overturned appeal re-derived it) is given
+            # back in the next run as a negative row; the earlier rows stay as they were.
+            rows[pid] = [-taken, 0, -forfeit]
+            credited += taken + forfeit
+        for pid, (taken, off, forfeit) in rows.items():
+            if taken or off or forfeit:  # one row per penalty per run
+                scope.add(
+                    Deduction(
+                        penalty_id=pid,
+                        run_id=run.id,
+                        staff_id=staff_id,
+                        period=period,
+                        amount_fen=taken,
+                        written_off_fen=off,
+                        forfeited_fen=forfeit,
+                    )
+                )
+        scope.add(
+            LedgerLine(
+                run_id=run.id,
+                staff_id=staff_id,
+                period=period,
+                owed_fen=owed,
+                pay_fen=budget,
+                deducted_fen=deducted,
+                carried_fen=owed - deducted - written_off,
+                written_off_fen=written_off,
+                forfeited_fen=forfeited,
+                credited_fen=credited,
+            )
+        )
+    await scope.flush()
+    return run, True
+
+
+async def _outstanding(
+    scope: TenantScope, end: dt.datetime
+) -> dict[int, list[tuple[Penalty, int]]]:
+    """Per staff member, each decided fine (decided before ``end``) with what is still owed,
+    oldest first."""
     paid = (
         select(
             Deduction.penalty_id,
@@ -465,53 +624,55 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
             .order_by(Penalty.staff_id, Penalty.decided_at, Penalty.id)
         )
     ).all()
-    outstanding: dict[int, list[tuple[Penalty, int]]] = {}
+    out: dict[int, list[tuple[Penalty, int]]] = {}
     for penalty, already in rows:
         left = int(penalty.final_fen or 0) - int(already)
         if left > 0:
-            outstanding.setdefault(int(penalty.staff_id), []).append((penalty, left))
-    pay = {
-        sid: fen
-        for sid, fen in (
-            await scope.execute(
-                select(PerformancePay.staff_id, PerformancePay.amount_fen).where(
-                    PerformancePay.period == period
-                )
-            )
-        ).all()
-    }
-    for staff_id, items in outstanding.items():
-        owed = sum(left for _, left in items)
-        budget = int(pay.get(staff_id, 0))
-        deducted = written_off = 0
-        for penalty, left in items:
-            take = min(left, budget - deducted)
-            take = max(take, 0)
-            rest = left - take if not carry else 0
-            if take or rest:  # one row per penalty per run: what was taken, what written off
-                scope.add(
-                    Deduction(
-                        penalty_id=penalty.id,
-                        run_id=run.id,
-                        staff_id=staff_id,
-                        period=period,
-                        amount_fen=take,
-                        written_off_fen=rest,
-                    )
-                )
-            deducted += take
-            written_off += rest
-        scope.add(
-            LedgerLine(
-                run_id=run.id,
-                staff_id=staff_id,
-                period=period,
-                owed_fen=owed,
-                pay_fen=budget,
-                deducted_fen=deducted,
-                carried_fen=owed - deducted - written_off,
-                written_off_fen=written_off,
-            )
+            out.setdefault(int(penalty.staff_id), []).append((penalty, left))  # type: ignore[arg-type]
+    return out
+
+
+async def _forfeits(
+    scope: TenantScope, start: dt.datetime, end: dt.datetime
+) -> dict[int, list[int]]:
+    """Per staff member, the decided penalties of the month that take its whole performance
+    pay (``whole_month_pay``), oldest first. "当月" is the month the penalty is decided in —
+    the handling result is announced then [002 《客户投诉管理考核办法》第二十八条 reads the
+    same way: deducted from the month's performance pay once the result is announced]."""
+    rows = await scope.execute(
+        select(Penalty.staff_id, Penalty.id)
+        .where(
+            Penalty.status.in_(DECIDED),
+            Penalty.staff_id.is_not(None),
+            Penalty.whole_month_pay.is_(True),
+            Penalty.decided_at >= start,
+            Penalty.decided_at < end,
         )
-    await scope.flush()
-    return run, True
+        .order_by(Penalty.decided_at, Penalty.id)
+    )
+    out: dict[int, list[int]] = {}
+    for staff_id, pid in rows.all():
+        out.setdefault(int(staff_id), []).append(int(pid))
+    return out
+
+
+async def _credits(scope: TenantScope) -> dict[int, dict[int, tuple[int, int]]]:
+    """Per staff member, each superseded penalty with money still taken on it: (fine taken,
+    pay forfeited) to give back. Once given back its rows sum to zero, so a later run finds
+    nothing (idempotent)."""
+    rows = await scope.execute(
+        select(
+            Deduction.staff_id,
+            Deduction.penalty_id,
+            func.sum(Deduction.amount_fen),
+            func.sum(Deduction.forfeited_fen),
+        )
+        .join(Penalty, Penalty.id == Deduction.penalty_id)
+        .where(Penalty.status == "superseded")
+        .group_by(Deduction.staff_id, Deduction.penalty_id)
+    )
+    out: dict[int, dict[int, tuple[int, int]]] = {}
+    for staff_id, pid, taken, forfeit in rows.all():
+        if int(taken or 0) > 0 or int(forfeit or 0) > 0:
+            out.setdefault(int(staff_id), {})[int(pid)] = (int(taken or 0), int(forfeit or 0))
+    return out

@@ -73,6 +73,8 @@ def _settings(tf: TenantFile) -> dict[str, Any]:
         out["customers"] = tf.config.customers
     if tf.config.attachment_max_mb is not None:
         out["attachment_max_mb"] = tf.config.attachment_max_mb
+    if tf.config.on_duty:
+        out["on_duty"] = list(tf.config.on_duty)
     return out
 
 

@@ -12,17 +12,21 @@ import asyncio
 import datetime as dt
 from typing import Annotated, Any, Literal
 
+import msgspec
 from litestar import Request, Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
+from sqlalchemy import select
 
 from core.db import TenantScope, utcnow
 from core.errors import ApiError, NotFound
-from core.people.guards import tenant_member
+from core.people.guards import requires, tenant_member
 from core.people.models import Tenant
+from core.people.roles import Role
 from core.reports import bulletin as bulletins
-from core.reports import charts, exports, kpis, stats
+from core.reports import charts, exports, issues, kpis, stats
 from core.reports.access import Access
-from core.reports.period import Period, resolve
+from core.reports.models import ReportIssue
+from core.reports.period import Period, resolve, tenant_timezone
 from core.web import database, principal
 
 TAGS = ["reports"]
@@ -206,4 +210,37 @@ async def get_chart(
     return _download(content, charts.FORMATS[fmt], f"{tenant.slug}_{window.name}_{name}.{fmt}")
 
 
-ROUTES = [get_stats, get_kpis, get_bulletin, get_export, get_chart]
+class PackIssueOut(msgspec.Struct, kw_only=True):
+    period: str
+    due_at: dt.datetime
+    """End of the month's 30th (or last day) in the tenant's zone [000 §篇1 4(4)7]."""
+    issued_at: dt.datetime | None
+    issued_by: str | None
+    on_time: bool | None
+    """None while not issued and not yet due; False once due without an issue."""
+
+
+@get(
+    "/api/reports/pack-issue",
+    operation_id="reportPackIssue",
+    tags=TAGS,
+    guards=[tenant_member, requires(Role.SUPERVISOR, Role.MANAGER, Role.GENERAL_MANAGER,
+                                    Role.TENANT_ADMIN)],
+)  # fmt: skip
+async def get_pack_issue(request: Request[Any, Any, Any], period: PeriodQ = None) -> PackIssueOut:
+    """The month's report pack: due date, when it was issued, whether on time (default: the
+    current month). Bad month: 422 naming ``period``."""
+    p = principal(request)
+    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        tenant, window = await window_for(scope, period, None, None)
+        tz = tenant_timezone(tenant.config)
+        due = issues.due_at(window.name, tz)
+        row = await scope.scalar(select(ReportIssue).where(ReportIssue.period == window.name))
+    if row is None:
+        return PackIssueOut(period=window.name, due_at=due, issued_at=None, issued_by=None,
+                            on_time=False if utcnow() >= due else None)  # fmt: skip
+    return PackIssueOut(period=row.period, due_at=row.due_at, issued_at=row.issued_at,
+                        issued_by=row.issued_by, on_time=row.on_time)  # fmt: skip
+
+
+ROUTES = [get_stats, get_kpis, get_bulletin, get_export, get_chart, get_pack_issue]

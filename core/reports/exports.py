@@ -194,11 +194,12 @@ async def ledger_table(scope: TenantScope, access: Access, window: Period) -> Ta
         dept = labels.department(member.department_id)[0] if member is not None else None
         out.append(
             [line.period, code, name, dept, yuan(line.owed_fen), yuan(line.pay_fen),
-             yuan(line.deducted_fen), yuan(line.carried_fen), yuan(line.written_off_fen)]
+             yuan(line.deducted_fen), yuan(line.carried_fen), yuan(line.written_off_fen),
+             yuan(line.forfeited_fen), yuan(line.credited_fen)]
         )  # fmt: skip
     columns = [
         "period", "staff", "name", "department", "owed_yuan", "pay_yuan", "deducted_yuan",
-        "carried_yuan", "written_off_yuan",
+        "carried_yuan", "written_off_yuan", "forfeited_yuan", "credited_yuan",
     ]  # fmt: skip
     return Table(title="ledger", columns=columns, rows=out)
 

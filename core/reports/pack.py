@@ -20,9 +20,9 @@ from core.people.auth import Principal
 from core.people.models import Tenant
 from core.people.roles import Role
 from core.reports import bulletin as bulletins
-from core.reports import charts, exports, kpis, stats
+from core.reports import charts, exports, issues, kpis, stats
 from core.reports.access import Access
-from core.reports.period import resolve
+from core.reports.period import resolve, tenant_timezone
 
 PACK_CHARTS = ("trend", "category", "severity", "department")
 
@@ -74,7 +74,13 @@ async def write_pack(
         }
     prefix = f"{tenant.slug}_{window.name}"
     step("writing files and charts")
-    return await asyncio.to_thread(_write, out_dir, prefix, data, figures, cases, tables)
+    paths = await asyncio.to_thread(_write, out_dir, prefix, data, figures, cases, tables)
+    # The on-time record: issued by the 30th of the month [000 §篇1 4(4)7] (core.reports.issues).
+    async with db.tenant(tenant.id) as scope:
+        await issues.record_issue(
+            scope, window.name, tenant_timezone(tenant.config), reader.username
+        )
+    return paths
 
 
 def _write(

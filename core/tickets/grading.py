@@ -148,7 +148,10 @@ async def record(
     )
     # A later grading (after a redispatch) re-derives only the staff it grades again.
     redo = frozenset(ids.values()) if earlier is not None else None
-    await penalties.propose(scope, ticket, event.at, redo_staff_ids=redo)
+    await penalties.propose(
+        scope, ticket, event.at, redo_staff_ids=redo,
+        because=(p.user_id, event.actor_role, f"regraded (event {event.seq})"),
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- appeals
@@ -287,6 +290,12 @@ async def decide_appeal(
         appeal.new_grade_id = new.id
         # Amounts stay those in force when the grade was first given (issue: schedule in
         # force at grading time), so the re-derivation prices at old.graded_at.
-        await penalties.propose(scope, ticket, old.graded_at, redo_staff_ids=frozenset({staff.id}))
+        await penalties.propose(
+            scope,
+            ticket,
+            old.graded_at,
+            redo_staff_ids=frozenset({staff.id}),
+            because=(p.user_id, role, f"appeal {appeal.id} overturned: {body.reason}"),
+        )
     await scope.flush()
     return appeal

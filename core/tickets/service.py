@@ -35,7 +35,7 @@ from core.people.models import Staff, User
 from core.people.roles import READ_ALL, SEES_COMPLAINANT, Role
 from core.plugins import hooks_for
 from core.tasks.notify import emit
-from core.tickets import grading
+from core.tickets import duty, grading
 from core.tickets import schemas as s
 from core.tickets.classification import check_classification, check_complete, check_facts
 from core.tickets.facts import facts_of, plugin_of, reclassify_from_facts
@@ -211,6 +211,7 @@ async def create(
             await deadlines.on_transition(scope, hooks, ticket, "intake", principal, now)
             ticket.number = await _next_number(scope, tenant, now)
             role = principal.role_for(frozenset(principal.roles)) or "unknown"
+            on_duty = await duty.on_intake(scope, ticket, principal, now)  # [004 §篇3 二1]
             scope.add(
                 TicketEvent(
                     ticket_id=ticket.id,
@@ -221,11 +222,13 @@ async def create(
                     actor_user_id=principal.user_id,
                     actor_role=role,
                     at=now,
-                    payload={"channel": body.channel, "number": ticket.number},
+                    payload={"channel": body.channel, "number": ticket.number}
+                    | ({"duty": on_duty} if on_duty else {}),
                 )
             )
             await scope.flush()
             await escalation.on_severity(scope, hooks, ticket)
+            await duty.escalate_flags(scope, hooks, ticket, principal, role)
             await emit(
                 scope,
                 "ticket.intake",

@@ -592,6 +592,24 @@ FACTS: tuple[FactSpec, ...] = (
         kind="bool",
         seed="000 §篇1 4(4)2③",
     ),
+    # 004 §篇3 二1 "遇有群体投诉等危机状况时,应马上报告上级领导,并积极采取应对措施": flags the
+    # clerk sets on intake; true sends the ticket up at once (core.tickets.duty).
+    FactSpec(
+        code="group_complaint",
+        label="Group complaint (several complainants together)",
+        label_zh="群体投诉",
+        kind="bool",
+        escalate=True,
+        seed="004 §篇3 二1",
+    ),
+    FactSpec(
+        code="crisis",
+        label="Crisis situation",
+        label_zh="危机状况",
+        kind="bool",
+        escalate=True,
+        seed="004 §篇3 二1",
+    ),
 )
 
 TAXONOMY: Taxonomy = Taxonomy(

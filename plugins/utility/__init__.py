@@ -27,7 +27,7 @@ from __future__ import annotations
 from core import hookimpl
 from plugins.utility import rules
 from plugins.utility.deadlines import TABLE
-from plugins.utility.penalties import SCHEDULE
+from plugins.utility.penalties import SCHEDULE, breach_proposals
 from plugins.utility.taxonomy import TAXONOMY
 
 # Severities whose closing is restricted. 重大 and 严重 are unordered labels (see taxonomy.py);
@@ -65,6 +65,12 @@ def tousu_propose_penalties(ticket, grades, amounts):
 
 
 @hookimpl
+def tousu_breach_penalties(ticket, step, staff, unit, amounts):
+    # 《客户投诉管理考核办法》第二十四条(一): 推诿 or 处理不及时 breaches the 十个不准.
+    return breach_proposals(step, staff, unit, amounts)
+
+
+@hookimpl
 def tousu_deadlines():
     # 《客户投诉管理考核办法》第十四条–第十七条 limits; 第十九条 same-day report of major/severe.
     return TABLE
@@ -77,6 +83,14 @@ def tousu_approvers(step, ticket):
         # company agrees (002 《客户投诉管理考核办法》第十五条 "情况复杂的,在向客户说明原因并报
         # 公司同意后,时限可以适当延长"): the company's management, not the desk.
         return ["manager", "general_manager"]
+    if step == "appraisal_propose":
+        # The marketing department proposes the half-yearly appraisal of units (第二十七条);
+        # its head is the tenant's manager (第六条: 归口管理部门).
+        return ["manager"]
+    if step == "appraisal_approve":
+        # 报公司优质服务领导小组批准后执行 (第二十七条); the group is the company leadership's
+        # (第三条): the general manager answers for it.
+        return ["general_manager"]
     if step != "close":
         return None
     severity = ticket.severity

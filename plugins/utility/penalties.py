@@ -1,6 +1,7 @@
 """The power-supply penalty schedule: 002 《客户投诉管理考核办法》第二十四条–第二十八条.
 
-Data only; :mod:`plugins.utility.rules` decides which line applies to whom.
+Data, and :func:`breach_proposals`; :mod:`plugins.utility.rules` decides which line of a
+grading applies to whom.
 
 - 第二十四条(一)(二): breaches of the staff "Ten Prohibitions" (十个不准) and the supply
   "Ten Commitments" (十项承诺) are assessed under two provincial documents that the seeds do
@@ -19,7 +20,9 @@ Data only; :mod:`plugins.utility.rules` decides which line applies to whom.
 
 from __future__ import annotations
 
-from core.rules import PenaltyRule, PenaltySchedule, yuan
+from collections.abc import Mapping
+
+from core.rules import PenaltyProposal, PenaltyRule, PenaltySchedule, yuan
 
 _ASSESS = "002 《客户投诉管理考核办法》"
 _ART24 = f"{_ASSESS}第二十四条"
@@ -284,3 +287,40 @@ PICKABLE: frozenset[str] = frozenset(r.code for r in SCHEDULE.rules if r.pickabl
 
 # 第二十五条: confirmed through an outside supervision channel → assessed double.
 EXTERNAL_ESCALATION_MULTIPLIER = 2
+
+
+# ---------------------------------------------------------------- a late step is itself a breach
+
+
+def breach_proposals(
+    step: str, staff: str | None, unit: str | None, amounts: Mapping[str, int | None]
+) -> list[PenaltyProposal]:
+    """A step's clock ran out in its owner's hands: "负责受理投诉或处理投诉的人员发生推诿、处理
+    不及时" is a breach of the 十个不准, assessed on the person responsible under the
+    provincial rules [第二十四条(一)] — which are not in the seeds, so the amount is the
+    tenant's ``ten_prohibitions`` setting, else None (the manager sets it when deciding).
+
+    Decision (domain §9: propose, never apply): every step of the table counts — receiving
+    and dispatching (第十四条), first contact and reply (第十五条), the follow-up call
+    (第十六条) are all 受理 or 处理 — except the
+    ``return`` clock, which is a window (a misrouted ticket may be sent back within one
+    working day, 第十七条), not a task: letting it pass means keeping the ticket. The person
+    who held
+    the step is proposed; where nobody held it, the owning unit is, for the manager to name
+    the person (a unit proposal never reaches the fine ledger)."""
+    if step == "return" or (staff is None and unit is None):
+        return []
+    who = f"staff {staff}" if staff else f"unit {unit} (nobody had taken the step)"
+    return [
+        PenaltyProposal(
+            rule=TEN_PROHIBITIONS.code,
+            staff=staff,
+            unit=None if staff else unit,
+            amount_fen=amounts.get(TEN_PROHIBITIONS.code),
+            reason=(
+                f"step {step} overran its time limit while {who} held it: 处理不及时 is a "
+                f"breach of the 十个不准 [{_ART24}(一)]; the provincial schedule is not in the "
+                "seeds: the tenant's amount, or the manager sets it"
+            ),
+        )
+    ]

@@ -1,0 +1,92 @@
+"""The month's report pack: its due date, a reminder, and the on-time record.
+
+[000 §篇1 4(4)7] "在每月30日前对投诉事件进行统计、分析,将统计、分析结果上呈主管经理": the desk
+supervisor (客服中心主管) does the month's statistics and analysis **before the 30th of that
+same month** and hands them to the manager. Decision (domain §8, §9): "before the 30th" means
+by the end of the 30th — or of the month's last day when it is shorter (February) — in the
+tenant's time zone; the pack of ``YYYY-MM`` is due then, covering what that month recorded so
+far. Issuing the pack (``tousu reports pack``) records the first issue and whether it was on
+time; regenerating it later keeps the first record. The reminder (``tousu reports remind``,
+run daily) tells the supervisors and managers once, :data:`REMIND_DAYS` days before the due
+date, and once more when it has passed without an issue.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from core.db import Database, TenantScope, utcnow
+from core.penalties.service import period_bounds
+from core.people.models import Tenant
+from core.people.roles import Role
+from core.reports.models import ReportIssue
+from core.reports.period import tenant_timezone
+from core.tasks.notify import notify, recipients
+
+DUE_DAY = 30
+REMIND_DAYS = 3
+REMINDED = frozenset({Role.SUPERVISOR, Role.MANAGER})
+"""Who does the statistics (客服中心主管) and who receives them (主管经理) [000 §篇1 4(4)7]."""
+
+
+def due_at(period: str, tz: str) -> dt.datetime:
+    """The end (UTC) of the 30th of ``period`` (``YYYY-MM``), or of its last day if shorter,
+    in zone ``tz``. Bad text: :class:`core.errors.Invalid` naming ``period``."""
+    period_bounds(period, tz)  # validates
+    year, month = int(period[:4]), int(period[5:])
+    day = min(DUE_DAY, calendar.monthrange(year, month)[1])
+    end = dt.datetime(year, month, day, tzinfo=ZoneInfo(tz)) + dt.timedelta(days=1)
+    return end.astimezone(dt.UTC)
+
+
+async def record_issue(
+    scope: TenantScope, period: str, tz: str, by: str, now: dt.datetime | None = None
+) -> ReportIssue:
+    """The first issue of ``period``'s pack (later ones return that first record)."""
+    row = await scope.scalar(select(ReportIssue).where(ReportIssue.period == period))
+    if row is not None:
+        return row
+    now = now or utcnow()
+    due = due_at(period, tz)
+    row = ReportIssue(period=period, due_at=due, issued_at=now, issued_by=by, on_time=now < due)
+    scope.add(row)
+    await scope.flush()
+    return row
+
+
+async def remind(db: Database, now: dt.datetime | None = None) -> int:
+    """For every tenant whose current month's pack is not issued: a ``report_pack_due``
+    notification from :data:`REMIND_DAYS` days before the due date, a ``report_pack_overdue``
+    one after it (each once per month, whatever how often this runs). Returns how many
+    notifications were new."""
+    now = now or utcnow()
+    async with db.cross_tenant() as session:
+        tenants = [(t.id, t.config) for t in await session.scalars(select(Tenant))]
+    sent = 0
+    for tenant_id, config in tenants:
+        tz = tenant_timezone(config)
+        period = f"{now.astimezone(ZoneInfo(tz)):%Y-%m}"
+        due = due_at(period, tz)
+        if now < due - dt.timedelta(days=REMIND_DAYS):
+            continue
+        kind = "report_pack_due" if now < due else "report_pack_overdue"
+        async with db.tenant(tenant_id) as scope:
+            if await scope.scalar(select(ReportIssue.id).where(ReportIssue.period == period)):
+                continue
+            local = due.astimezone(ZoneInfo(tz)) - dt.timedelta(seconds=1)
+            sent += await notify(
+                scope,
+                await recipients(scope, set(REMINDED)),
+                kind=kind,
+                dedupe=f"{kind}:{period}",
+                message=(
+                    f"{period}: the month's complaint statistics and analysis are due by "
+                    f"{local:%Y-%m-%d %H:%M} ({tz}) [000 §篇1 4(4)7]"
+                    + ("" if now < due else " — overdue")
+                ),
+            )
+    return sent
