@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import pytest
 from conftest import make_operator, small_tenant
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from core.attachments.receive import TooLarge, receive
 
@@ -313,3 +314,31 @@ def test_file_names_lose_their_directories(api: Any, name: str) -> None:
     a = upload(api, T, "clerk", t["id"], "photo", name, JPEG).json()
     assert "/" not in a["filename"] and "\\" not in a["filename"]
     assert a["filename"].endswith(".jpg")
+
+
+def test_evidence_rows_cannot_be_changed_or_removed(api: Any) -> None:
+    """The metadata is append-only in the database itself: the app's own login cannot
+    UPDATE or DELETE a row (PostgreSQL: no privilege and a trigger; SQLite: a trigger)."""
+    t = api.create(T)
+    a = upload(api, T, "clerk", t["id"], "photo", "p.jpg", JPEG).json()
+
+    async def attempt(sql: str) -> str:
+        engine = create_async_engine(api.url)
+        try:
+            async with engine.begin() as conn:
+                await conn.exec_driver_sql(sql)
+            return "allowed"
+        except Exception as exc:  # the driver's error: permission or trigger
+            return str(exc)
+        finally:
+            await engine.dispose()
+
+    for sql in (
+        f"UPDATE ticket_attachments SET kind = 'other' WHERE id = {a['id']}",
+        f"DELETE FROM ticket_attachments WHERE id = {a['id']}",
+    ):
+        outcome = asyncio.run(attempt(sql))
+        assert outcome != "allowed", sql
+        assert "append-only" in outcome or "permission denied" in outcome, outcome
+    listed = api.get(T, "clerk", f"/api/tickets/{t['id']}/attachments").json()
+    assert [(x["id"], x["kind"]) for x in listed] == [(a["id"], "photo")]
