@@ -70,7 +70,7 @@ STRUCTURAL: frozenset[str] = frozenset(
         "current_yuan", "amount_yuan", "owed_yuan", "pay_yuan", "deducted_yuan",
         "carried_yuan", "written_off_yuan",
         # who did it (usernames, role codes) and where things are sent
-        "actor", "actor_role", "set_by", "username", "url", "secret",
+        "actor", "actor_role", "set_by", "username", "url", "secret", "owner",
         # labels and rule texts of the product and its plugins, not of people in a case
         "label", "label_zh", "definition", "seed", "position",
         # people's and departments' names (staff, departments; the complainant's block is

@@ -68,6 +68,9 @@ class Penalty(TenantScoped, Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     decision_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    proposed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    """Whose act led to the proposal (the grader; the reviewer who found a falsified reply):
+    they may not decide it (:mod:`core.people.duties`). None: derived by the rules alone."""
 
 
 class Appeal(TenantScoped, Base):

@@ -30,6 +30,7 @@ from core.penalties.models import (
     PerformancePay,
 )
 from core.people.auth import Principal
+from core.people.duties import refuse_own
 from core.people.guards import needs_role
 from core.people.models import Department, Staff, Tenant
 from core.people.roles import MANAGEMENT
@@ -163,13 +164,16 @@ async def propose(
     ticket: Ticket,
     graded_at: dt.datetime,
     redo_staff_ids: frozenset[int] | None = None,
+    by: int | None = None,
 ) -> list[Penalty]:
     """Ask the plugin for the ticket's penalties and store them as proposals.
 
     When some staff are (re)graded — a later grading, an overturned appeal — only their
     penalties are re-derived (``redo_staff_ids``): their earlier ones are superseded (kept for
     the record) and only their new proposals are stored; everyone else's penalties stand.
-    Unit penalties are derived once, at the first grading.
+    Unit penalties are derived once, at the first grading (later found facts add theirs
+    through :func:`propose_units`). ``by``: the user whose act led to the proposals (the
+    grader), who may not decide them (:mod:`core.people.duties`).
     """
     hooks = await plugin_of(scope)
     schedule = hooks.penalty_schedule()
@@ -212,6 +216,57 @@ async def propose(
             whole_month_pay=prop.whole_month_pay,
             reason=prop.reason,
             amounts_at=graded_at,
+            proposed_by=by,
+        )
+        scope.add(row)
+        rows.append(row)
+    await scope.flush()
+    return rows
+
+
+async def propose_units(
+    scope: TenantScope, ticket: Ticket, at: dt.datetime, by: int | None
+) -> list[Penalty]:
+    """Derive the unit charges a fact found late gives, at the time it is found.
+
+    A falsified reply is found when the reply is reviewed, after the first grading
+    [002 《客户投诉管理考核办法》第二十六条: 500 yuan per case to the unit, plus a notice]: the
+    plugin's proposals are asked again and only unit charges whose rule the ticket does not
+    already carry (live) are stored, priced at ``at``, proposed by ``by``. Staff penalties
+    are left as they stand.
+    """
+    hooks = await plugin_of(scope)
+    schedule = hooks.penalty_schedule()
+    grades = await _grades(scope, ticket)
+    amounts = await amounts_at(scope, schedule, at)
+    proposals = hooks.propose_penalties(facts_of(ticket), [g for _, g in grades], amounts)
+    held = set(
+        await scope.scalars(
+            select(Penalty.rule).where(
+                Penalty.ticket_id == ticket.id,
+                Penalty.staff_id.is_(None),
+                Penalty.status.in_(LIVE),
+            )
+        )
+    )
+    depts = {d.code: d.id for d in await scope.scalars(select(Department))}
+    rows = []
+    for prop in proposals:
+        if prop.staff or prop.rule in held or schedule.rule(prop.rule) is None:
+            continue
+        row = Penalty(
+            ticket_id=ticket.id,
+            department_id=depts.get(prop.unit) if prop.unit else None,
+            rule=prop.rule,
+            proposed_fen=prop.amount_fen,
+            minimum_fen=prop.minimum_fen,
+            multiplier=prop.multiplier,
+            sanctions=list(prop.sanctions),
+            appraisal_points=prop.appraisal_points,
+            whole_month_pay=prop.whole_month_pay,
+            reason=prop.reason,
+            amounts_at=at,
+            proposed_by=by,
         )
         scope.add(row)
         rows.append(row)
@@ -239,6 +294,7 @@ async def decide(
         raise already_decided("该处罚", penalty.status)
     if p.staff_id is not None and p.staff_id == penalty.staff_id:
         raise Forbidden("nobody decides their own penalty", rule="conflict of interest")
+    refuse_own(p, "penalty", penalty.proposed_by)  # whoever proposed it does not decide it
     if d.action == "confirm":
         if penalty.proposed_fen is None:
             raise Invalid(
