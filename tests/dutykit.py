@@ -73,7 +73,10 @@ def walk(
         t = api.act(tenant, head, t, "first_contact", note="called the complainant")
     if stop >= 4:
         line = {"staff": c["staff"], "grade": grade, "findings": "established"}
-        line |= c["grade_extra"] if grade != "none" or tenant == "citybus" else {}
+        # transit: full presumes the passenger kept the rules, the others record their part
+        # [000 §篇8 3(2)]
+        if grade != "full" or tenant != "citybus":
+            line |= c["grade_extra"] if grade != "none" or tenant == "citybus" else {}
         t = api.act(tenant, grader or head, t, "grade", findings="investigated", grades=[line])
     if stop >= 5:
         t = api.act(tenant, replier or head, t, "reply", reply="the result, explained",
