@@ -21,22 +21,42 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('owner_user_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f('fk_tickets_owner_user_id_users'), 'users', ['owner_user_id'], ['id']
-        )
-    with op.batch_alter_table('penalties', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('proposed_by', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f('fk_penalties_proposed_by_users'), 'users', ['proposed_by'], ['id']
-        )
+    if op.get_bind().dialect.name == "sqlite":
+        # A plain ADD COLUMN: a batch copy of ``tickets`` would drop the search triggers
+        # of 0009_ticket_search with the old table.
+        op.execute("ALTER TABLE tickets ADD COLUMN owner_user_id INTEGER REFERENCES users (id)")
+        op.execute("ALTER TABLE penalties ADD COLUMN proposed_by INTEGER REFERENCES users (id)")
+        return
+    op.add_column('tickets', sa.Column('owner_user_id', sa.Integer(), nullable=True))
+    op.create_foreign_key(
+        op.f('fk_tickets_owner_user_id_users'), 'tickets', 'users', ['owner_user_id'], ['id']
+    )
+    op.add_column('penalties', sa.Column('proposed_by', sa.Integer(), nullable=True))
+    op.create_foreign_key(
+        op.f('fk_penalties_proposed_by_users'), 'penalties', 'users', ['proposed_by'], ['id']
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('penalties', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_penalties_proposed_by_users'), type_='foreignkey')
-        batch_op.drop_column('proposed_by')
-    with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_tickets_owner_user_id_users'), type_='foreignkey')
-        batch_op.drop_column('owner_user_id')
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        # SQLite cannot drop a column that references another table: copy the tables, and
+        # put back the triggers the copy drops (0009_ticket_search).
+        triggers = [
+            row[0]
+            for row in bind.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                "AND tbl_name IN ('tickets', 'penalties')"
+            )
+        ]
+        with op.batch_alter_table('penalties', recreate='always') as batch_op:
+            batch_op.drop_column('proposed_by')
+        with op.batch_alter_table('tickets', recreate='always') as batch_op:
+            batch_op.drop_column('owner_user_id')
+        for sql in triggers:
+            op.execute(sql)
+        return
+    op.drop_constraint(op.f('fk_penalties_proposed_by_users'), 'penalties', type_='foreignkey')
+    op.drop_column('penalties', 'proposed_by')
+    op.drop_constraint(op.f('fk_tickets_owner_user_id_users'), 'tickets', type_='foreignkey')
+    op.drop_column('tickets', 'owner_user_id')
