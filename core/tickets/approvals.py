@@ -288,9 +288,9 @@ async def _close_unresolvable(
     refuse_own(p, "close_unresolvable", suspended.actor_user_id if suspended else None)
     zone = (await cache.tenant_info(scope)).timezone
     now = utcnow()
-    out: dict[str, Any] = {"approved_by_role": sorted(p.roles)[0] if p.roles else None}
     year, q = quarter_of(now, zone)
-    out["quarter"] = f"{year}-Q{q}"
+    # the approver is the event's actor (and role); the quarter is the review's
+    out: dict[str, Any] = {"quarter": f"{year}-Q{q}"}
     if (await duties_of(scope)).unresolvable_close == "quarterly" and suspended is not None:
         if quarter_of(suspended.at, zone) >= (year, q):
             raise Conflict(
