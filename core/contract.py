@@ -79,7 +79,12 @@ CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 
 GRADES: frozenset[str] = frozenset({"full", "main", "secondary", "none"})
 STEPS: tuple[str, ...] = (
-    "close", "close_unresolvable", "penalty", "appeal", "extension", "reply_review"
+    "close",
+    "close_unresolvable",
+    "penalty",
+    "appeal",
+    "extension",
+    "reply_review",
 )
 ROLES: frozenset[str] = frozenset(
     {
@@ -674,7 +679,6 @@ class IndustryPluginContract:
                 assert not unknown and all(isinstance(r, str) for r in roles), self.message(
                     hook, f"unknown roles {unknown or roles} ({where}); roles are {sorted(ROLES)}"
                 )
-
 
     def test_duties(self) -> None:
         if "tousu_duties" not in self.implemented:

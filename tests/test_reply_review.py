@@ -36,9 +36,9 @@ def test_utility_reply_is_reviewed_by_marketing_before_it_is_archived(api):
     r = _close(api, U, "manager", t)
     assert r.status_code == 409, r.text
     assert error(r)["rule"] == "reply reviewed before archiving"
-    assert "review_reply" in api.get(U, "manager", f"/api/tickets/{t['id']}").json()[
-        "allowed_actions"
-    ]
+    assert (
+        "review_reply" in api.get(U, "manager", f"/api/tickets/{t['id']}").json()["allowed_actions"]
+    )
     t = api.act(U, "manager", t, "review_reply", note="checked against the meter record")
     assert t["state"] == "followed_up"
     last = history(api, U, t)[-1]

@@ -404,8 +404,12 @@ def steps(spec: Spec) -> list[tuple[float, str, str, dict[str, Any]]]:
             # recorded it does not close it); property closes these at the next quarterly
             # review [000 §篇1 5(5)2②c]
             (180 * MIN, "gm", "suspend", {"reason": "需电网改造"}),
-            (95 * DAY if spec.tenant == "greenwood" else 190 * MIN, "manager", "close",
-             {"verification": "unresolvable_approved"}),
+            (
+                95 * DAY if spec.tenant == "greenwood" else 190 * MIN,
+                "manager",
+                "close",
+                {"verification": "unresolvable_approved"},
+            ),
         ]
     if path == "returned":
         return [

@@ -132,8 +132,11 @@ def test_head_of_the_overrun_department_is_refused_even_holding_a_managers_role(
             facets={"nature": "valid"})  # fmt: skip
     t = act("clerk", t, "register", reason="on_site")
     t = act("clerk", t, "dispatch", department="desk")
-    r = api.client.post(f"/api/tickets/{t['id']}/deadlines/reply/extensions", headers=h["head"],
-                        json={"amount": 1, "unit": "calendar_days", "reason": "parts"})
+    r = api.client.post(
+        f"/api/tickets/{t['id']}/deadlines/reply/extensions",
+        headers=h["head"],
+        json={"amount": 1, "unit": "calendar_days", "reason": "parts"},
+    )
     assert r.status_code == 201, r.text
     ext_id = r.json()["id"]
     r = decide_extension(api, slug, "headmgr", ext_id, headers=h["headmgr"])

@@ -272,9 +272,7 @@ async def _related_registered(scope: TenantScope, ticket: Ticket, number: str) -
     return related.id
 
 
-async def _close_unresolvable(
-    scope: TenantScope, p: Principal, ticket: Ticket
-) -> dict[str, Any]:
+async def _close_unresolvable(scope: TenantScope, p: Principal, ticket: Ticket) -> dict[str, Any]:
     """[000 §篇1 5(5)2②c] 立项案件如因种种原因而无法处理…可作好记录,每季度一次经管理处负责人
     协调同意后才能销项; ③b 无法处理案件销项,要由审批人签名.
 
@@ -314,4 +312,3 @@ __all__ = [
     "step_roles",
     "unavailable",
 ]
-

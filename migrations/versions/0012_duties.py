@@ -14,8 +14,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0012_duties'
-down_revision = '0009_ticket_search'
+revision = "0012_duties"
+down_revision = "0009_ticket_search"
 branch_labels = None
 depends_on = None
 
@@ -27,13 +27,13 @@ def upgrade() -> None:
         op.execute("ALTER TABLE tickets ADD COLUMN owner_user_id INTEGER REFERENCES users (id)")
         op.execute("ALTER TABLE penalties ADD COLUMN proposed_by INTEGER REFERENCES users (id)")
         return
-    op.add_column('tickets', sa.Column('owner_user_id', sa.Integer(), nullable=True))
+    op.add_column("tickets", sa.Column("owner_user_id", sa.Integer(), nullable=True))
     op.create_foreign_key(
-        op.f('fk_tickets_owner_user_id_users'), 'tickets', 'users', ['owner_user_id'], ['id']
+        op.f("fk_tickets_owner_user_id_users"), "tickets", "users", ["owner_user_id"], ["id"]
     )
-    op.add_column('penalties', sa.Column('proposed_by', sa.Integer(), nullable=True))
+    op.add_column("penalties", sa.Column("proposed_by", sa.Integer(), nullable=True))
     op.create_foreign_key(
-        op.f('fk_penalties_proposed_by_users'), 'penalties', 'users', ['proposed_by'], ['id']
+        op.f("fk_penalties_proposed_by_users"), "penalties", "users", ["proposed_by"], ["id"]
     )
 
 
@@ -49,14 +49,14 @@ def downgrade() -> None:
                 "AND tbl_name IN ('tickets', 'penalties')"
             )
         ]
-        with op.batch_alter_table('penalties', recreate='always') as batch_op:
-            batch_op.drop_column('proposed_by')
-        with op.batch_alter_table('tickets', recreate='always') as batch_op:
-            batch_op.drop_column('owner_user_id')
+        with op.batch_alter_table("penalties", recreate="always") as batch_op:
+            batch_op.drop_column("proposed_by")
+        with op.batch_alter_table("tickets", recreate="always") as batch_op:
+            batch_op.drop_column("owner_user_id")
         for sql in triggers:
             op.execute(sql)
         return
-    op.drop_constraint(op.f('fk_penalties_proposed_by_users'), 'penalties', type_='foreignkey')
-    op.drop_column('penalties', 'proposed_by')
-    op.drop_constraint(op.f('fk_tickets_owner_user_id_users'), 'tickets', type_='foreignkey')
-    op.drop_column('tickets', 'owner_user_id')
+    op.drop_constraint(op.f("fk_penalties_proposed_by_users"), "penalties", type_="foreignkey")
+    op.drop_column("penalties", "proposed_by")
+    op.drop_constraint(op.f("fk_tickets_owner_user_id_users"), "tickets", type_="foreignkey")
+    op.drop_column("tickets", "owner_user_id")
