@@ -213,7 +213,7 @@ async def decide_extension(
         raise already_decided("该延期申请", ext.status)
     clock = await scope.session.get(StepClock, ext.clock_id)
     assert clock is not None
-    # 超时需经物业部经理批准 [000 §篇1 4(4)9]: neither the requester nor the head of the
+    # 超时需经…批准 [000 §篇1 4(4)9]: neither the requester nor the head of the
     # department whose clock overran approves it (domain §10).
     refuse_own(p, "extension", ext.requested_by, overran_department_id=clock.owner_department_id)
     now = utcnow()

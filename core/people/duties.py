@@ -6,7 +6,7 @@ penalty, deciding a grade appeal, deciding an extension, reviewing a unit's repl
 extension, graded the staff member whose penalty it is or found the falsified reply, filed
 the appeal, recorded the ticket as unresolvable, gave the reply) may not decide it, whatever
 roles they hold; for an extension neither may the head of the department whose clock
-overran ("超时需经物业部经理批准" [000 §篇1 4(4)9]: the overrun is approved above the
+overran ("超时需经…批准" [000 §篇1 4(4)9]: the overrun is approved above the
 department that overran, domain §10 "Whoever asks for more time never approves it").
 
 The answer is 403 ``rule="separation of duties"`` naming the step; the message is Chinese

@@ -109,8 +109,8 @@ TRANSITIONS: dict[str, Transition] = {
            "Record each involved staff member's responsibility grade (定责) with findings.", True),
         _t("reply", {State.GRADED}, State.REPLIED, DESK | HANDLER, s.Reply,
            "Reply to the complainant with the result [000 §篇8 3(4)].", True),
-        # Utility: 各单位回复…应经市场营销部审核后归档 [002 《客户投诉管理考核办法》第十六条];
-        # roles: tousu_approvers("reply_review") (core.tickets.approvals).
+        # Where the plugin reviews replies (Duties.reply_review): 回复…应经…审核后归档
+        # [002 《客户投诉管理考核办法》第十六条]; roles: tousu_approvers("reply_review").
         _t("review_reply", {State.REPLIED, State.FOLLOWED_UP}, None, MANAGEMENT, s.ReplyReview,
            "Review the unit's reply: it passes and may be archived [002 第十六条]."),
         _t("rework_reply", {State.REPLIED, State.FOLLOWED_UP}, State.GRADED, MANAGEMENT,
