@@ -73,7 +73,7 @@ STRUCTURAL: frozenset[str] = frozenset(
         "carried_yuan", "written_off_yuan", "forfeited_yuan", "credited_yuan",
         # who did it (usernames, role codes) and where things are sent
         "actor", "actor_role", "set_by", "proposed_by", "decided_by", "issued_by", "username",
-        "url", "secret",
+        "url", "secret", "owner",
         # labels and rule texts of the product and its plugins, not of people in a case
         "label", "label_zh", "definition", "seed", "position",
         # people's and departments' names (staff, departments; the complainant's block is

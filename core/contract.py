@@ -62,6 +62,7 @@ import pluggy
 from core import hookspecs
 from core.rules import (
     Classification,
+    Duties,
     FactSpec,
     Flag,
     GradeFacts,
@@ -77,7 +78,14 @@ CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 """Lower snake case: stored on tickets, never translated."""
 
 GRADES: frozenset[str] = frozenset({"full", "main", "secondary", "none"})
-STEPS: tuple[str, ...] = ("close", "penalty", "appeal", "extension")
+STEPS: tuple[str, ...] = (
+    "close",
+    "close_unresolvable",
+    "penalty",
+    "appeal",
+    "extension",
+    "reply_review",
+)
 ROLES: frozenset[str] = frozenset(
     {
         "clerk",
@@ -671,6 +679,16 @@ class IndustryPluginContract:
                 assert not unknown and all(isinstance(r, str) for r in roles), self.message(
                     hook, f"unknown roles {unknown or roles} ({where}); roles are {sorted(ROLES)}"
                 )
+
+    def test_duties(self) -> None:
+        if "tousu_duties" not in self.implemented:
+            return
+        hook = "tousu_duties"
+        duties = self.call(hook)
+        assert duties is None or isinstance(duties, Duties), self.message(
+            hook, f"must return core.rules.Duties or None, got {type(duties).__name__}"
+        )
+        assert duties == self.call(hook), self.message(hook, "not deterministic")
 
 
 def _fields(t: TicketFacts) -> dict[str, Any]:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from core.rules import (
         Classification,
         DeadlineTable,
+        Duties,
         GradeFacts,
         PenaltyProposal,
         PenaltySchedule,
@@ -190,17 +191,34 @@ def tousu_deadlines() -> DeadlineTable | None:
 def tousu_approvers(step: str, ticket: TicketFacts) -> list[str] | None:
     """Called when someone takes a step that needs approval, and to list allowed actions.
 
-    :param step: one of ``close`` (closing a ticket), ``penalty`` (confirming, adjusting
-        or waiving a penalty), ``appeal`` (deciding a grade appeal), ``extension``
-        (approving more time for a step), ``appraisal_propose`` and ``appraisal_approve``
-        (the half-yearly appraisal of units).
+    :param step: one of ``close`` (closing a ticket), ``close_unresolvable`` (closing a
+        ticket recorded as unresolvable), ``penalty`` (confirming, adjusting or waiving a
+        penalty), ``appeal`` (deciding a grade appeal), ``extension`` (approving more time
+        for a step), ``reply_review`` (passing or returning a unit's reply),
+        ``appraisal_propose`` and ``appraisal_approve`` (the half-yearly appraisal of units).
     :param ticket: the ticket concerned (severity decides for most industries); for the
         appraisal steps no ticket is concerned: a placeholder with ``state="appraisal"``.
 
     Return the roles allowed to take the step, or None to accept the core's default
-    (close: supervisor, manager, general manager; penalty and appeal: manager, general
-    manager; extension: manager, general manager; appraisal_propose: manager, general
-    manager; appraisal_approve: general manager).
+    (close: supervisor, manager, general manager; close_unresolvable: the answer for
+    close; penalty, appeal, extension, reply_review and appraisal_propose: manager, general
+    manager; appraisal_approve: general manager). Whoever requested a step never approves
+    it, whatever the roles (:mod:`core.people.duties`).
+
+    Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def tousu_duties() -> Duties | None:
+    """Called when a ticket is dispatched, replied to, reviewed or closed, and when an
+    extension is requested.
+
+    Return a :class:`core.rules.Duties`: whether the supervisor's review is mandatory before
+    every dispatch, whether a unit's reply is reviewed before the ticket closes, whether a
+    reply must apologise when staff were at fault, whether an extension needs the
+    complainant told first, and when a ticket recorded as unresolvable may close. None
+    keeps the core's defaults (review mandatory; nothing else required).
 
     Stops at first non-None result.
     """

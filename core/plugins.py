@@ -17,6 +17,7 @@ from core import hookspecs
 from core.rules import (
     Classification,
     DeadlineTable,
+    Duties,
     GradeFacts,
     PenaltyProposal,
     PenaltySchedule,
@@ -120,6 +121,10 @@ class TenantHooks:
 
     def approvers(self, step: str, ticket: TicketFacts) -> list[str] | None:
         return self.hook("tousu_approvers", step=step, ticket=ticket)
+
+    def duties(self) -> Duties:
+        answer = self.hook("tousu_duties")
+        return answer if isinstance(answer, Duties) else Duties()
 
 
 class _SubsetHook:

@@ -227,10 +227,40 @@ class DeadlineTable(msgspec.Struct, frozen=True, kw_only=True):
     """Due-soon warnings for these severities go out at any hour, others in working hours."""
     warn_before_percent: int = 25
     """A due-soon warning goes out when this share of the step's time is left."""
+    clock_starts: tuple[tuple[str, str], ...] = ()
+    """``(step, action)`` pairs: the step's clock starts at that transition instead of where
+    the core starts it (:mod:`core.deadlines.starts`), e.g. ``("resolution", "dispatch")``."""
 
     def limit(self, step: str, severity: str | None) -> DeadlineRule | None:
         exact = next((r for r in self.rules if r.step == step and r.severity == severity), None)
         return exact or next((r for r in self.rules if r.step == step and r.severity is None), None)
+
+
+class Duties(msgspec.Struct, frozen=True, kw_only=True):
+    """Which optional steps and duties an industry's desks keep (hook ``tousu_duties``).
+
+    Every field has the core's default; a plugin returns only what its seeds say. Who takes
+    a step is still :func:`~core.hookspecs.tousu_approvers`'s answer (steps ``reply_review``
+    and ``close_unresolvable``).
+    """
+
+    review_before_dispatch: bool = True
+    """A supervisor reviews every registered ticket before it is dispatched; False lets the
+    desk dispatch straight from registration (the review stays available)."""
+    reply_review: bool = False
+    """The handling unit's reply is reviewed (passed, or returned for rework with a reason)
+    before the ticket may close; a return may find the reply falsified (unit charge)."""
+    apology_when_at_fault: bool = False
+    """A reply must carry an apology on behalf of the company when any staff member was
+    graded at fault (full, main or secondary)."""
+    extension_notice_first: bool = False
+    """An extension request must record that the complainant was told first: who told
+    them, when and how."""
+    unresolvable_close: Literal["any_time", "quarterly"] = "any_time"
+    """``quarterly``: a ticket recorded as unresolvable closes at the quarterly review, i.e.
+    only in a later calendar quarter (tenant's zone) than the one it was recorded in."""
+    seeds: tuple[str, ...] = ()
+    """The seed sections each choice comes from, for the record."""
 
 
 __all__ = [
@@ -238,6 +268,7 @@ __all__ = [
     "Classification",
     "DeadlineRule",
     "DeadlineTable",
+    "Duties",
     "EscalationRule",
     "FactSpec",
     "Flag",

@@ -129,9 +129,10 @@ def test_extension_approve_and_reject_at_once_one_wins(api):
         )
         assert r.status_code == 201, r.text
         ext = r.json()["id"]
-        reqs = [("head-engineering", f"/api/extensions/{ext}/approve", {"reason": "ok"})
+        # the property manager (物业部经理) decides; the head who asked may not [000 §篇1 4(4)9]
+        reqs = [("manager", f"/api/extensions/{ext}/approve", {"reason": "ok"})
                 for _ in range(RACERS // 2)]  # fmt: skip
-        reqs += [("head-engineering", f"/api/extensions/{ext}/reject", {"reason": "no"})
+        reqs += [("manager", f"/api/extensions/{ext}/reject", {"reason": "no"})
                  for _ in range(RACERS // 2)]  # fmt: skip
         winner = check_one_winner(race(api, GW, reqs)).json()
         actions = history_actions(api, GW, t["id"])

@@ -161,6 +161,9 @@ def test_full_walk_to_closed(api, tenant):
     )
     t = api.act(tenant, head, t, "reply", reply="apologised; staff dealt with", apology=True)
     t = api.act(tenant, "clerk", t, "follow_up", note="satisfied")
+    reviewed = tenant == "riverside-power"  # 经市场营销部审核后归档 [002 第十六条]
+    if reviewed:
+        t = api.act(tenant, "manager", t, "review_reply", note="reply checked")
     t = api.act(
         tenant,
         "manager",
@@ -171,7 +174,7 @@ def test_full_walk_to_closed(api, tenant):
     )
     assert t["state"] == "closed" and t["resolution"] == "resolved"
     assert t["closed_at"] is not None
-    assert t["version"] == 10
+    assert t["version"] == 10 + reviewed
     assert t["allowed_actions"] == ["reopen"]  # the manager may reopen, nothing else
 
     steps = [
@@ -188,8 +191,10 @@ def test_full_walk_to_closed(api, tenant):
         (7, "grade", head, "department_head", "in_progress", "graded"),
         (8, "reply", head, "department_head", "graded", "replied"),
         (9, "follow_up", "clerk", "clerk", "replied", "followed_up"),
-        (10, "close", "manager", "manager", "followed_up", "closed"),
-    ]
+        *([(10, "review_reply", "manager", "manager", "followed_up", "followed_up")]
+          if reviewed else []),
+        (10 + reviewed, "close", "manager", "manager", "followed_up", "closed"),
+    ]  # fmt: skip
 
     grades = api.get(tenant, "manager", f"/api/tickets/{t['id']}/grades").json()
     assert {g["staff"]["code"]: (g["grade"], g["current"]) for g in grades} == {
@@ -314,7 +319,7 @@ def test_suspend_close_unresolvable_then_reopen(api, tenant):
         json={"version": t["version"], "reason": "x"},
     )
     assert r.status_code == 403, r.text  # a manager's approval is needed
-    t = api.act(tenant, "manager", t, "suspend", reason="needs a grid upgrade next year")
+    t = api.act(tenant, "gm", t, "suspend", reason="needs a grid upgrade next year")
     assert t["state"] == "suspended"
 
     r = api.post(
@@ -334,7 +339,7 @@ def test_suspend_close_unresolvable_then_reopen(api, tenant):
     hist = history(api, tenant, t)
     tail = [(e["action"], e["actor"], e["actor_role"], e["to_state"]) for e in hist[-3:]]
     assert tail == [
-        ("suspend", "manager", "manager", "suspended"),
+        ("suspend", "gm", "general_manager", "suspended"),
         ("close", "manager", "manager", "closed"),
         ("reopen", "supervisor", "supervisor", "ready"),
     ]

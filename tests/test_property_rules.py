@@ -391,16 +391,15 @@ def test_only_valid_complaints_are_upgraded(hooks):
 
 
 def test_approvers(hooks):
-    """Close a major: 管理处负责人 [000 §篇1 5(5)2①e]. Overruns: 轻微 by 物业部经理, 重要 by 总经理
-    [000 §篇1 4(4)9]; 重大 by the general manager who holds it [000 §篇1 4(4)3②]."""
+    """Close a major: 管理处负责人 [000 §篇1 5(5)2①e]; an unresolvable one: 管理处负责人 at the
+    quarterly review [000 §篇1 5(5)2②c]. Overruns: 轻微 by 物业部经理 (``manager``, never the
+    head of the department that overran), 重要 by 总经理 [000 §篇1 4(4)9]; 重大 by the general
+    manager who holds it [000 §篇1 4(4)3②]."""
     t = {s: ticket(severity=s) for s in ("major", "important", "minor")}
     assert hooks.approvers("close", t["major"]) == ["manager", "general_manager"]
     assert hooks.approvers("close", t["minor"]) is None
-    assert hooks.approvers("extension", t["minor"]) == [
-        "department_head",
-        "manager",
-        "general_manager",
-    ]
+    assert hooks.approvers("close_unresolvable", t["minor"]) == ["manager", "general_manager"]
+    assert hooks.approvers("extension", t["minor"]) == ["manager", "general_manager"]
     assert hooks.approvers("extension", t["important"]) == ["general_manager"]
     assert hooks.approvers("extension", t["major"]) == ["general_manager"]
     assert hooks.approvers("extension", ticket(severity=None)) is None

@@ -345,8 +345,11 @@ def steps(spec: Spec) -> list[tuple[float, str, str, dict[str, Any]]]:
         ]
 
     def finish(t0: float) -> list[tuple[float, str, str, dict[str, Any]]]:
+        # utility: 经市场营销部审核后归档 [002 《客户投诉管理考核办法》第十六条]
+        review = [(t0 + 5 * MIN, "manager", "review_reply", {"note": "审核通过"})]
         return [
             (t0, "clerk", "follow_up", {"note": "满意"}),
+            *(review if spec.tenant == "riverside-power" else []),
             (t0 + 10 * MIN, "manager", "close", close),
         ]
 
@@ -397,8 +400,16 @@ def steps(spec: Spec) -> list[tuple[float, str, str, dict[str, Any]]]:
     if path == "suspended":
         return [
             *fast,
-            (180 * MIN, "manager", "suspend", {"reason": "需电网改造"}),
-            (190 * MIN, "manager", "close", {"verification": "unresolvable_approved"}),
+            # recorded by the general manager, closed with the manager's consent (whoever
+            # recorded it does not close it); property closes these at the next quarterly
+            # review [000 §篇1 5(5)2②c]
+            (180 * MIN, "gm", "suspend", {"reason": "需电网改造"}),
+            (
+                95 * DAY if spec.tenant == "greenwood" else 190 * MIN,
+                "manager",
+                "close",
+                {"verification": "unresolvable_approved"},
+            ),
         ]
     if path == "returned":
         return [

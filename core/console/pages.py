@@ -439,6 +439,8 @@ FIELD_LABELS = {
     "findings": "Findings",
     "complainant_informed": "Complainant informed",
     "contacted_at": "Contacted at",
+    "owner": "Owner (username)",
+    "falsified": "Reply falsified",
 }
 
 

@@ -48,11 +48,20 @@ class PauseIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     note: Annotated[str, Meta(max_length=2000)] = ""
 
 
+class ToldIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    by: Annotated[str, Meta(min_length=1, max_length=64)]
+    at: Annotated[dt.datetime, Meta(tz=True)]
+    how: Literal["phone", "sms", "visit", "letter", "in_person", "other"]
+
+
 class ExtensionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     amount: Annotated[int, Meta(ge=1, le=10000)]
     unit: Literal["minutes", "hours", "calendar_days", "working_days"]
     reason: Text
     complainant_informed: bool = False
+    complainant_told: ToldIn | None = None
+    """Who told the complainant why, when and how [002 《客户投诉管理考核办法》第十五条];
+    required where the industry tells the complainant first (core.deadlines.notice)."""
 
 
 class DecisionIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -212,8 +221,9 @@ async def request_extension(
     async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         ticket = await tickets.load(scope, p, ticket_id)
         ext = await service.request_extension(
-            scope, p, ticket, step, data.amount, data.unit, data.reason, data.complainant_informed
-        )
+            scope, p, ticket, step, data.amount, data.unit, data.reason, data.complainant_informed,
+            msgspec.structs.asdict(data.complainant_told) if data.complainant_told else None,
+        )  # fmt: skip
         return _ext_out(ext, step)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from core.db import TenantScope, utcnow
 from core.deadlines.calendar import CalendarOutOfRange, WorkingCalendar
 from core.deadlines.models import CalendarDay, DeadlineSetting, StepClock
+from core.deadlines.starts import flow_for
 from core.people.models import Tenant, User
 from core.people.roles import DESK
 from core.plugins import TenantHooks
@@ -326,7 +327,7 @@ async def on_transition(
     table = hooks.deadlines()
     out: list[dict[str, Any]] = []
     cal: WorkingCalendar | None = None
-    for step, what in FLOW.get(action, []):
+    for step, what in flow_for(FLOW, table, action, START):
         if what == START:
             for old in await _running(scope, ticket.id, step):
                 _end(old, "cancelled", at)

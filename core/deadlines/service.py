@@ -13,9 +13,11 @@ from core.db import TenantScope, utcnow
 from core.deadlines import engine
 from core.deadlines.calendar import CalendarOutOfRange
 from core.deadlines.models import CalendarDay, DeadlineSetting, Extension, StepClock
+from core.deadlines.notice import check_told_first
 from core.decisions import already_decided, claim
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.people.auth import Principal
+from core.people.duties import refuse_own
 from core.people.guards import needs_role
 from core.people.roles import DESK, MANAGEMENT, Role
 from core.tasks.notify import notify, recipients
@@ -142,10 +144,15 @@ async def request_extension(
     unit: str,
     reason: str,
     informed: bool,
+    told: dict[str, Any] | None = None,
 ) -> Extension:
+    """``told``: who told the complainant, when and how (``by``, ``at``, ``how``); required
+    where the plugin's duties say the complainant is told first (422 ``complainant_told``)."""
     role = _role(p, HANDLERS, "申请延期(extension)")
     clock = await _clock(scope, ticket, step)
     _own(p, role, clock)
+    told = check_told_first((await plugin_of(scope)).duties(), told)
+    informed = informed or told is not None
     pending = await scope.scalar(
         select(Extension.id).where(Extension.clock_id == clock.id, Extension.status == "pending")
     )
@@ -188,7 +195,8 @@ async def request_extension(
             "unit": unit,
             "reason": reason,
             "complainant_informed": informed,
-        },
+        }
+        | ({"complainant_told": told} if told else {}),
     )
     return ext
 
@@ -205,6 +213,9 @@ async def decide_extension(
         raise already_decided("该延期申请", ext.status)
     clock = await scope.session.get(StepClock, ext.clock_id)
     assert clock is not None
+    # 超时需经…批准 [000 §篇1 4(4)9]: neither the requester nor the head of the
+    # department whose clock overran approves it (domain §10).
+    refuse_own(p, "extension", ext.requested_by, overran_department_id=clock.owner_department_id)
     now = utcnow()
     # Only one decision wins, even when several arrive at once (issue 9 item 4).
     await claim(

@@ -71,6 +71,9 @@ class Penalty(TenantScoped, Base):
     source: Mapped[str] = mapped_column(String(16), default="grading", server_default="grading")
     """``grading`` (derived from the grades, re-derived when they change) or ``breach`` (a
     step clock the handler let run out, [002 《客户投诉管理考核办法》第二十四条(一)])."""
+    proposed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    """Whose act led to the proposal (the grader; the reviewer who found a falsified reply):
+    they may not decide it (:mod:`core.people.duties`). None: derived by the rules alone."""
 
 
 class Appeal(TenantScoped, Base):

@@ -31,6 +31,7 @@ from core.penalties.models import (
     PerformancePay,
 )
 from core.people.auth import Principal
+from core.people.duties import refuse_own
 from core.people.guards import needs_role
 from core.people.models import Department, Staff, Tenant
 from core.people.roles import MANAGEMENT
@@ -165,6 +166,7 @@ async def propose(
     graded_at: dt.datetime,
     redo_staff_ids: frozenset[int] | None = None,
     because: tuple[int, str, str] | None = None,
+    by: int | None = None,
 ) -> list[Penalty]:
     """Ask the plugin for the ticket's penalties and store them as proposals.
 
@@ -176,7 +178,9 @@ async def propose(
     new grades no longer give is superseded, one they newly give is proposed, one they give
     unchanged stands (issue 12 §5). ``because`` — (user id, role, reason) — writes the
     ``penalties_superseded`` event that says why rows were superseded (a decided penalty
-    itself is append-only, migration 0007).
+    itself is append-only, migration 0007). ``by``: the user whose act led to the proposals
+    (the grader), who may not decide them (:mod:`core.people.duties`); later found facts add
+    their unit charges through :func:`propose_units`.
     """
     hooks = await plugin_of(scope)
     schedule = hooks.penalty_schedule()
@@ -248,6 +252,74 @@ async def propose(
             whole_month_pay=prop.whole_month_pay,
             reason=prop.reason,
             amounts_at=graded_at,
+            proposed_by=by,
+        )
+        scope.add(row)
+        rows.append(row)
+    gone = [u.id for u in units_live if u.id not in kept]
+    if gone:
+        superseded += await _supersede(scope, Penalty.id.in_(gone))
+    await scope.flush()
+    if superseded and because is not None:
+        user_id, role, reason = because
+        await append_event(
+            scope,
+            ticket,
+            "penalties_superseded",
+            user_id,
+            role,
+            {
+                "penalty_ids": sorted(superseded),
+                "proposed_ids": [r.id for r in rows],
+                "reason": reason,
+            },
+        )
+    return rows
+
+
+async def propose_units(
+    scope: TenantScope, ticket: Ticket, at: dt.datetime, by: int | None
+) -> list[Penalty]:
+    """Derive the unit charges a fact found late gives, at the time it is found.
+
+    A falsified reply is found when the reply is reviewed, after the first grading
+    [002 《客户投诉管理考核办法》第二十六条: 500 yuan per case to the unit, plus a notice]: the
+    plugin's proposals are asked again and only unit charges whose rule the ticket does not
+    already carry (live) are stored, priced at ``at``, proposed by ``by``. Staff penalties
+    are left as they stand.
+    """
+    hooks = await plugin_of(scope)
+    schedule = hooks.penalty_schedule()
+    grades = await _grades(scope, ticket)
+    amounts = await amounts_at(scope, schedule, at)
+    proposals = hooks.propose_penalties(facts_of(ticket), [g for _, g in grades], amounts)
+    held = set(
+        await scope.scalars(
+            select(Penalty.rule).where(
+                Penalty.ticket_id == ticket.id,
+                Penalty.staff_id.is_(None),
+                Penalty.status.in_(LIVE),
+            )
+        )
+    )
+    depts = {d.code: d.id for d in await scope.scalars(select(Department))}
+    rows = []
+    for prop in proposals:
+        if prop.staff or prop.rule in held or schedule.rule(prop.rule) is None:
+            continue
+        row = Penalty(
+            ticket_id=ticket.id,
+            department_id=depts.get(prop.unit) if prop.unit else None,
+            rule=prop.rule,
+            proposed_fen=prop.amount_fen,
+            minimum_fen=prop.minimum_fen,
+            multiplier=prop.multiplier,
+            sanctions=list(prop.sanctions),
+            appraisal_points=prop.appraisal_points,
+            whole_month_pay=prop.whole_month_pay,
+            reason=prop.reason,
+            amounts_at=at,
+            proposed_by=by,
         )
         scope.add(row)
         rows.append(row)
@@ -306,6 +378,7 @@ async def decide(
         raise already_decided("该处罚", penalty.status)
     if p.staff_id is not None and p.staff_id == penalty.staff_id:
         raise Forbidden("nobody decides their own penalty", rule="conflict of interest")
+    refuse_own(p, "penalty", penalty.proposed_by)  # whoever proposed it does not decide it
     if d.action == "confirm":
         if penalty.proposed_fen is None:
             raise Invalid(

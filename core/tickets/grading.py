@@ -19,6 +19,7 @@ from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.penalties import service as penalties
 from core.penalties.models import Appeal
 from core.people.auth import Principal
+from core.people.duties import refuse_own
 from core.people.guards import needs_role
 from core.people.models import Department, Staff
 from core.people.roles import MANAGEMENT, Role
@@ -150,7 +151,7 @@ async def record(
     redo = frozenset(ids.values()) if earlier is not None else None
     await penalties.propose(
         scope, ticket, event.at, redo_staff_ids=redo,
-        because=(p.user_id, event.actor_role, f"regraded (event {event.seq})"),
+        because=(p.user_id, event.actor_role, f"regraded (event {event.seq})"), by=p.user_id,
     )  # fmt: skip
 
 
@@ -215,6 +216,7 @@ async def decide_appeal(
     role = p.role_for(allowed)
     if p.staff_id is not None and p.staff_id == appeal.staff_id:
         raise Forbidden("nobody decides their own appeal", rule="conflict of interest")
+    refuse_own(p, "appeal", appeal.filed_by)  # whoever filed it does not decide it
     if role is None:
         raise needs_role(allowed, "决定申诉")
     if appeal.status != "pending":

@@ -96,7 +96,8 @@ TRANSITIONS: dict[str, Transition] = {
            "Register (立项) the complaint; it now has an owner until closed [000 §篇1 5(5)1]."),
         _t("review", {State.REGISTERED}, State.READY, {Role.SUPERVISOR}, s.Note,
            "Supervisor (班长) reviews the ticket before dispatch [002 第十四条]."),
-        _t("dispatch", {State.READY}, State.DISPATCHED, DESK, s.Dispatch,
+        # From registered only where the plugin makes the review optional (Duties).
+        _t("dispatch", {State.READY, State.REGISTERED}, State.DISPATCHED, DESK, s.Dispatch,
            "Dispatch to the responsible department [002 第十四条; 000 §篇1 4(4)4]."),
         _t("return", {State.DISPATCHED}, State.READY, HANDLER, s.Reasoned,
            "Not our responsibility: send back with a reason [002 第十七条].", True),
@@ -108,6 +109,12 @@ TRANSITIONS: dict[str, Transition] = {
            "Record each involved staff member's responsibility grade (定责) with findings.", True),
         _t("reply", {State.GRADED}, State.REPLIED, DESK | HANDLER, s.Reply,
            "Reply to the complainant with the result [000 §篇8 3(4)].", True),
+        # Where the plugin reviews replies (Duties.reply_review): 回复…应经…审核后归档
+        # [002 《客户投诉管理考核办法》第十六条]; roles: tousu_approvers("reply_review").
+        _t("review_reply", {State.REPLIED, State.FOLLOWED_UP}, None, MANAGEMENT, s.ReplyReview,
+           "Review the unit's reply: it passes and may be archived [002 第十六条]."),
+        _t("rework_reply", {State.REPLIED, State.FOLLOWED_UP}, State.GRADED, MANAGEMENT,
+           s.ReplyRework, "Return the unit's reply for rework, with a reason [002 第十六条]."),
         _t("follow_up", {State.REPLIED}, State.FOLLOWED_UP, DESK, s.FollowUp,
            "Follow-up (回访): complainant satisfied [002 第二十条]."),
         _t("follow_up_unsatisfied", {State.REPLIED}, State.READY, DESK, s.FollowUp,
@@ -118,6 +125,9 @@ TRANSITIONS: dict[str, Transition] = {
            "Record as unresolvable, with a manager's approval [000 §篇1 5(5)2]."),
         _t("reopen", {State.CLOSED, State.SUSPENDED}, State.READY,
            {Role.SUPERVISOR} | MANAGEMENT, s.Reasoned, "Reopen for redispatch."),
+        _t("reassign_owner", HANDLING | {State.FOLLOWED_UP, State.SUSPENDED}, None,
+           {Role.SUPERVISOR} | MANAGEMENT, s.Reassign,
+           "Hand the ticket to another named owner, with a reason [000 §篇1 5(5)1②c]."),
         _t("reclassify", OPEN, None, DESK | MANAGEMENT, s.Reclassify,
            "Change category, severity or facets, with a reason."),
     ]

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, TenantScoped, utcnow
 from core.logs import current_request_id
-from core.people.models import Staff
+from core.people.models import Staff, User
 
 
 class Counter(TenantScoped, Base):
@@ -86,6 +86,9 @@ class Ticket(TenantScoped, Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     idempotency_key: Mapped[str | None] = mapped_column(String(128), default=None)
     request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    """The named person who follows the ticket from registration until it is closed
+    [000 §篇1 5(5)1②c] (:mod:`core.tickets.approvals`)."""
 
     # Every UPDATE carries WHERE version = :seen (zero rows → StaleDataError → 409); the
     # version itself moves on once per history event (core.tickets.events.append_event).
@@ -95,6 +98,10 @@ class Ticket(TenantScoped, Base):
         lazy="raise", cascade="all, delete-orphan", order_by="AccusedStaff.staff_id"
     )
     grades: Mapped[list[TicketGrade]] = relationship(lazy="raise", viewonly=True)
+    owner: Mapped[User | None] = relationship(
+        lazy="joined", foreign_keys=[owner_user_id], viewonly=True
+    )
+    """The owner's user row (its username is shown on the ticket)."""
     """Every grade ever recorded (masking treats anyone graded like the accused)."""
 
 

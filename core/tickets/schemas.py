@@ -112,6 +112,29 @@ class Register(Transition, kw_only=True):
         "on_site", "found_by_management", "needs_follow_up", "emergency", "outside_scope_help"
     ]
     note: OptText = ""
+    owner: Username | None = None
+    """The username of the desk member who follows the ticket until it is closed
+    [000 §篇1 5(5)1②c]; the registering desk member when not given."""
+
+
+Username = Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+class Reassign(Transition, kw_only=True):
+    owner: Username
+    reason: Text
+
+
+class ReplyReview(Transition, kw_only=True):
+    note: OptText = ""
+
+
+class ReplyRework(Transition, kw_only=True):
+    reason: Text
+    """Why the reply goes back to the unit for rework [002 《客户投诉管理考核办法》第十六条]."""
+    falsified: bool = False
+    """The reply was falsified, concealed the truth or misreported (弄虚作假、隐瞒真相、不如实
+    上报): the responsible unit is charged per case [002 《客户投诉管理考核办法》第二十六条]."""
 
 
 class Dispatch(Transition, kw_only=True):
@@ -238,6 +261,8 @@ class TicketOut(Out, kw_only=True):
     updated_at: dt.datetime
     closed_at: dt.datetime | None
     allowed_actions: list[str]
+    owner: str | None = None
+    """Username of the named person following the ticket until closed [000 §篇1 5(5)1②c]."""
 
 
 class TicketPage(Out, kw_only=True):

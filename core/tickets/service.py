@@ -35,10 +35,10 @@ from core.people.models import Staff, User
 from core.people.roles import READ_ALL, SEES_COMPLAINANT, Role
 from core.plugins import hooks_for
 from core.tasks.notify import emit
-from core.tickets import duty, grading
+from core.tickets import approvals, duty, grading
 from core.tickets import schemas as s
 from core.tickets.classification import check_classification, check_complete, check_facts
-from core.tickets.facts import facts_of, plugin_of, reclassify_from_facts
+from core.tickets.facts import plugin_of, reclassify_from_facts
 from core.tickets.lifecycle import TRANSITIONS, State, Transition, allowed_from
 from core.tickets.models import AccusedStaff, Counter, Ticket, TicketEvent, TicketGrade
 
@@ -367,10 +367,7 @@ async def list_page(
 
 
 async def _close_roles(scope: TenantScope, ticket: Ticket, t: Transition) -> frozenset[str]:
-    if t.action != "close":
-        return t.roles
-    answer = (await plugin_of(scope)).approvers("close", facts_of(ticket))
-    return frozenset(answer) if answer is not None else t.roles
+    return await approvals.step_roles(scope, ticket, t)
 
 
 async def actions_for(scope: TenantScope, principal: Principal, ticket: Ticket) -> list[str]:
@@ -378,7 +375,10 @@ async def actions_for(scope: TenantScope, principal: Principal, ticket: Ticket) 
     if _named_in(principal, ticket):
         return []
     out = []
+    duties = await approvals.duties_of(scope)
     for action in allowed_from(ticket.state):
+        if approvals.unavailable(duties, ticket, action):
+            continue
         t = TRANSITIONS[action]
         role = principal.role_for(await _close_roles(scope, ticket, t))
         if role is None:
@@ -430,6 +430,7 @@ async def transition(
             state=ticket.state,
             allowed=allowed_from(ticket.state),
         )
+    await approvals.check_available(scope, ticket, action)
     if body.version != ticket.version:
         raise Conflict(
             "the ticket changed since you read it; reload and retry",
@@ -599,22 +600,7 @@ async def _close(
             field="verification",
             rule="service_slip_signed requires an attached service_slip [000 §篇1 5(5)2①a]",
         )
-    extra: dict[str, Any] | None = None
-    if body.related_ticket is not None:
-        related = await scope.scalar(select(Ticket).where(Ticket.number == body.related_ticket))
-        if related is None:
-            raise Invalid(
-                f"related ticket {body.related_ticket!r} not found",
-                field="related_ticket",
-                rule="must be a ticket of this tenant",
-            )
-        if related.state in (State.RECEIVED, State.VALID):
-            raise Invalid(
-                "the related problem's ticket must be registered first",
-                field="related_ticket",
-                rule="registered before the original closes",
-            )
-        extra = {"related_ticket_id": related.id}
+    extra = await approvals.close(scope, p, ticket, body) or None
     ticket.closed_at = utcnow()
     ticket.resolution = "unresolvable" if from_suspended else "resolved"
     return extra
@@ -639,6 +625,11 @@ _EFFECTS: dict[str, Effect] = {
     "grade": grading.validate,
     "close": _close,
     "reopen": _reopen,
+    "register": approvals.register,
+    "reassign_owner": approvals.reassign,
+    "reply": approvals.reply,
+    "review_reply": approvals.review_reply,
+    "rework_reply": approvals.rework_reply,
 }
 
 
@@ -749,4 +740,5 @@ def to_out(
         updated_at=ticket.updated_at,
         closed_at=ticket.closed_at,
         allowed_actions=actions,
+        owner=ticket.owner.username if ticket.owner is not None else None,
     )

@@ -19,6 +19,7 @@ from core import Taxonomy, hookimpl
 from core.rules import (
     Classification,
     DeadlineTable,
+    Duties,
     GradeFacts,
     PenaltyProposal,
     PenaltySchedule,
@@ -28,36 +29,63 @@ from core.rules import (
 from plugins.property import rules
 from plugins.property.deadlines import TABLE
 from plugins.property.penalties import SCHEDULE
+from plugins.property.roles import GENERAL_MANAGER, OFFICE_HEAD, PROPERTY_MANAGER
 from plugins.property.taxonomy import TAXONOMY
 
 __all__ = [
+    "DUTIES",
     "SCHEDULE",
     "TAXONOMY",
     "tousu_approvers",
     "tousu_check_grade",
     "tousu_classify",
     "tousu_deadlines",
+    "tousu_duties",
     "tousu_penalty_schedule",
     "tousu_propose_penalties",
     "tousu_taxonomy",
 ]
 
-MAJOR_CLOSE_ROLES: tuple[str, ...] = ("manager", "general_manager")
+MAJOR_CLOSE_ROLES: tuple[str, ...] = (OFFICE_HEAD, GENERAL_MANAGER)
 """重大事项在处理完毕后, 经请示管理处负责人同意后才可以销项 [000 §篇1 5(5)2①e]: the head of
-the management office (管理处负责人) maps to the core role ``manager``; the general manager,
-who receives major complaints the same day [000 §篇1 4(4)3②], may close them too."""
+the management office (管理处负责人, :data:`plugins.property.roles.OFFICE_HEAD`); the general
+manager, who receives major complaints the same day [000 §篇1 4(4)3②], may close them too."""
+
+UNRESOLVABLE_CLOSE_ROLES: tuple[str, ...] = (OFFICE_HEAD, GENERAL_MANAGER)
+"""无法处理(或暂时无法处理)下去,可作好记录,每季度一次经管理处负责人协调同意后才能销项
+[000 §篇1 5(5)2②c]: the head of the management office, at the quarterly review
+(:data:`DUTIES`); the general manager above him too, as for a major ticket — never the desk
+supervisor."""
 
 EXTENSION_ROLES: dict[str, tuple[str, ...]] = {
     # 轻微投诉一般在2日内处理完毕,超时需经物业部经理批准 [000 §篇1 4(4)9]: the property
-    # department manager (物业部经理) maps to ``department_head``; higher roles may approve too.
-    "minor": ("department_head", "manager", "general_manager"),
+    # manager (物业部经理 → PROPERTY_MANAGER, one mapping: plugins.property.roles), or the
+    # general manager above him; never the head of the department that overran.
+    "minor": (PROPERTY_MANAGER, GENERAL_MANAGER),
     # 重要投诉一般在3日内处置完毕,超时需经公司总经理批准 [000 §篇1 4(4)9].
-    "important": ("general_manager",),
+    "important": (GENERAL_MANAGER,),
     # 重大投诉…解决时间不宜超过10日 [000 §篇1 4(4)9]: the seed names no approver; major
     # complaints go to the general manager the same day [000 §篇1 4(4)3②], so he approves.
-    "major": ("general_manager",),
+    "major": (GENERAL_MANAGER,),
 }
 """Who approves more time for a step, by severity."""
+
+
+DUTIES = Duties(
+    # 客户服务中心接待员根据投诉内容10分钟内将《客户投诉意见表》发送到被投诉部门
+    # [000 §篇1 4(4)4]: desk A sends the form straight on; no supervisor review in between
+    # (the 客户服务中心主管 forwards major and important ones to management, which the
+    # escalations do). The review stays available to a desk that wants it.
+    review_before_dispatch=False,
+    # 每季度一次经管理处负责人协调同意后才能销项 [000 §篇1 5(5)2②c].
+    unresolvable_close="quarterly",
+    seeds=("000 §篇1 4(4)4", "000 §篇1 5(5)2②c"),
+)
+
+
+@hookimpl
+def tousu_duties() -> Duties:
+    return DUTIES
 
 
 @hookimpl
@@ -97,11 +125,14 @@ def tousu_deadlines() -> DeadlineTable:
 @hookimpl
 def tousu_approvers(step: str, ticket: TicketFacts) -> list[str] | None:
     """close: only the head of the management office (or the general manager) closes a major
-    ticket; extension: by severity (:data:`EXTENSION_ROLES`); penalty and appeal: the core
+    ticket; close_unresolvable: the head of the management office; extension: by severity
+    (:data:`EXTENSION_ROLES`); penalty and appeal: the core
     default (manager, general manager) — the property seeds name nobody else."""
     severity = ticket.severity
     if step == "close" and severity == "major":
         return list(MAJOR_CLOSE_ROLES)
     if step == "extension" and severity in EXTENSION_ROLES:
         return list(EXTENSION_ROLES[severity])
+    if step == "close_unresolvable":
+        return list(UNRESOLVABLE_CLOSE_ROLES)
     return None

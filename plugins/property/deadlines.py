@@ -41,6 +41,7 @@ tenant override), not here. Overrunning needs approval by severity (4(4)9): that
 from __future__ import annotations
 
 from core.rules import DeadlineRule, DeadlineTable, EscalationRule, UpgradeRule
+from plugins.property.roles import GENERAL_MANAGER, PROPERTY_MANAGER
 
 _DESK_A = "000 §篇1"
 _DESK_B = "004 §篇3 二1"
@@ -154,16 +155,16 @@ ESCALATIONS: tuple[EscalationRule, ...] = (
     # within the same day whatever the hour.
     EscalationRule(
         severity="major",
-        notify_roles=("general_manager",),
+        notify_roles=(GENERAL_MANAGER,),
         within_minutes=0,
         seed=f"{_DESK_A} 4(4)3②, 4(4)4",
     ),
-    # 重要投诉,接待后1小时内转呈主管经理进行处置程序 [4(4)3②]. 主管经理 is the core role
-    # ``manager`` (core.people.roles). 4(4)4 also has important complaints reach the 物业部经理
-    # the same day, which the 1 hour already covers.
+    # 重要投诉,接待后1小时内转呈主管经理进行处置程序 [4(4)3②]. 主管经理 and 物业部经理 (who
+    # handles important complaints [4(3)1], reached the same day [4(4)4], which the hour
+    # covers) are one role: PROPERTY_MANAGER (plugins.property.roles, the one mapping).
     EscalationRule(
         severity="important",
-        notify_roles=("manager",),
+        notify_roles=(PROPERTY_MANAGER,),
         within_minutes=60,
         seed=f"{_DESK_A} 4(4)3②, 4(4)4",
     ),

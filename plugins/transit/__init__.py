@@ -17,6 +17,7 @@ from core import Taxonomy, hookimpl
 from core.rules import (
     Classification,
     DeadlineTable,
+    Duties,
     GradeFacts,
     PenaltyProposal,
     PenaltySchedule,
@@ -29,12 +30,14 @@ from plugins.transit.penalties import SCHEDULE
 from plugins.transit.taxonomy import TAXONOMY
 
 __all__ = [
+    "DUTIES",
     "SCHEDULE",
     "TAXONOMY",
     "tousu_approvers",
     "tousu_check_grade",
     "tousu_classify",
     "tousu_deadlines",
+    "tousu_duties",
     "tousu_penalty_schedule",
     "tousu_propose_penalties",
     "tousu_taxonomy",
@@ -75,6 +78,20 @@ def tousu_propose_penalties(
 @hookimpl
 def tousu_deadlines() -> DeadlineTable:
     return TABLE
+
+
+DUTIES = Duties(
+    # 向投诉人通报处理结果…二是管理干部代表企业向有责投诉的乘客诚恳道歉 [000 §篇8 3(4)]: when
+    # any staff member was found at fault (全责/主责/次责), the reply carries the company's
+    # apology. The other property and utility seeds ask for an apology at intake, not here.
+    apology_when_at_fault=True,
+    seeds=("000 §篇8 3(4)",),
+)
+
+
+@hookimpl
+def tousu_duties() -> Duties:
+    return DUTIES
 
 
 @hookimpl

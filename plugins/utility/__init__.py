@@ -25,6 +25,7 @@ The rules live in rules.py (classification flags, grade checks, proposals) and p
 from __future__ import annotations
 
 from core import hookimpl
+from core.rules import Duties
 from plugins.utility import rules
 from plugins.utility.deadlines import TABLE
 from plugins.utility.penalties import SCHEDULE, breach_proposals
@@ -76,8 +77,36 @@ def tousu_deadlines():
     return TABLE
 
 
+DUTIES = Duties(
+    # 各单位回复95598的投诉处理工单应经市场营销部审核后归档 [《客户投诉管理考核办法》第十六条]:
+    # the reply passes the marketing department's review, or goes back for rework, before the
+    # ticket is archived; a falsified reply found then is charged to the unit (第二十六条).
+    reply_review=True,
+    # 情况复杂的,在向客户说明原因并报公司同意后,时限可以适当延长 [第十五条]: the customer is told
+    # first (who, when, how on the request), then the company approves.
+    extension_notice_first=True,
+    seeds=(
+        "002 《客户投诉管理考核办法》第十四条", "002 《客户投诉管理考核办法》第十五条",
+        "002 《客户投诉管理考核办法》第十六条",
+    ),
+    # 投诉工单传递至班长审核 [第十四条]: the supervisor's review before dispatch stays mandatory.
+)  # fmt: skip
+
+MARKETING = "manager"
+"""市场营销部, the department that owns complaints and reviews the units' replies
+[《客户投诉管理考核办法》第六条, 第十六条]: the core role ``manager`` (core.people.roles)."""
+
+
+@hookimpl
+def tousu_duties():
+    return DUTIES
+
+
 @hookimpl
 def tousu_approvers(step, ticket):
+    if step == "reply_review":
+        # 应经市场营销部审核后归档 [第十六条]: the marketing department reviews, nobody else.
+        return [MARKETING]
     if step == "extension":
         # A complex case may take longer only after the complainant is told why and the
         # company agrees (002 《客户投诉管理考核办法》第十五条 "情况复杂的,在向客户说明原因并报

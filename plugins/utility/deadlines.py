@@ -18,7 +18,8 @@ invalid_notice     1 working day        product default (002 sets none)
 
 Where each clock starts is the core's (``core.deadlines.engine.FLOW``): dispatch from intake;
 first contact, return and reply from the dispatch, i.e. the unit's receipt of the work order
-(基层单位接到…工单后, 接单后); follow-up from the unit's reply. Readings of the seed:
+(基层单位接到…工单后, 接单后); follow-up from the unit's reply. Resolution, which the core
+starts at registration, starts here at the dispatch too (``clock_starts``). Readings of the seed:
 
 - 第十四条 does not say from when its hour runs (the order is generated, reviewed by the 班长,
   then passed on "在1个小时内"): read from intake, review included (domain §6).
@@ -75,6 +76,10 @@ TABLE = DeadlineTable(
     # extension of 第十五条 is an extension, not a pause.
     pause_reasons=("complainant_unreachable", "waiting_third_party"),
     escalations=ESCALATIONS,
+    # 基层单位接到95598班传递的投诉处理工单后…4个工作日内查处完毕 [第十五条]: the handling
+    # clock runs from the unit's receipt of the work order (the dispatch), not from
+    # registration, and starts again when the work order reaches another unit.
+    clock_starts=(("resolution", "dispatch"),),
     # 002 has no "unresolved for N → more severe" rule: 重大/严重 are defined by the social
     # impact of the event [第二十四条(四)], not by age.
     upgrade=None,
