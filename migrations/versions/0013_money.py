@@ -1,7 +1,7 @@
 """ledger consequences: forfeited month pay, credits; unit appraisals; report pack issues
 
 Revision ID: 0013_money
-Revises: 0009_ticket_search
+Revises: 0012_duties
 
 Issue 12 §5. ``deductions.forfeited_fen`` / ``ledger_lines.forfeited_fen``: the month's
 performance pay taken whole by a penalty that says so [000 §篇7 六4];
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 
 revision = "0013_money"
-down_revision = "0009_ticket_search"
+down_revision = "0012_duties"
 branch_labels = None
 depends_on = None
 

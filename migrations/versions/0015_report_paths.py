@@ -1,7 +1,7 @@
 """report paths: ticket events found by tenant, action and time
 
 Revision ID: 0015_report_paths
-Revises: 0009_ticket_search
+Revises: 0013_money
 Create Date: 2026-11-30 13:40:00
 
 The bulletin picks the window's cases as "graded in the window, or closed in it"; the graded
@@ -12,7 +12,7 @@ bulletin at 1M tickets walked every event of the tenant (issue 10 §3).
 from alembic import op
 
 revision = "0015_report_paths"
-down_revision = "0009_ticket_search"
+down_revision = "0013_money"
 branch_labels = None
 depends_on = None
 
