@@ -35,16 +35,14 @@ def test_chart_labels_are_chinese_and_drawn_with_the_cjk_font(api: Any) -> None:
         r = api.get("greenwood", "manager", "/api/reports/charts/channel.svg")
     assert r.status_code == 200, r.text
     root = ET.fromstring(r.content)
-    words = [
-        "".join(t.itertext()).strip() for t in root.iter() if t.tag.endswith("text")
-    ]
+    words = ["".join(t.itertext()).strip() for t in root.iter() if t.tag.endswith("text")]
     words = [w for w in words if w]
     assert any("投诉量按受理渠道" in w for w in words), words
     assert "来访" in words and "visit" not in words  # the label, never the code
     assert {"计入考核", "不计入考核", "工单数", "受理渠道"} <= set(words)
-    fonts = {
-        m for m in re.findall(r"font-family:\s*'?([^;'\"]+)", r.text)
-    } | set(re.findall(r'font-family="([^"]+)"', r.text))
+    fonts = {m for m in re.findall(r"font-family:\s*'?([^;'\"]+)", r.text)} | set(
+        re.findall(r'font-family="([^"]+)"', r.text)
+    )
     chinese_styles = [
         t.attrib.get("style", "") for t in root.iter()
         if t.tag.endswith("text") and CJK.search("".join(t.itertext()))

@@ -165,9 +165,7 @@ def render(stats: Stats, name: str, fmt: str, granularity: str = "week") -> byte
     else:
         _bars(ax, stats.breakdowns.get(name, []))
     ticks = list(words["ticks"])  # type: ignore[call-overload]
-    ax.set_xticks(
-        list(range(len(ticks))), ticks, rotation=30, ha="right", fontproperties=font
-    )
+    ax.set_xticks(list(range(len(ticks))), ticks, rotation=30, ha="right", fontproperties=font)
     ax.set_title(str(words["title"]), fontproperties=font)
     ax.set_xlabel(str(words["x"]), fontproperties=font)
     ax.set_ylabel(str(words["y"]), fontproperties=font)
