@@ -28,6 +28,7 @@ from core.deadlines.models import Extension, StepClock
 from core.errors import ApiError, Conflict, Invalid
 from core.penalties.models import Appeal, Penalty
 from core.people.auth import Principal
+from core.people.guards import EXEMPT
 from core.people.models import Staff, Tenant
 from core.people.roles import DESK, MANAGEMENT, Role
 from core.people.sessions import ROTATE, DatabaseStore, audit, login, set_password
@@ -35,7 +36,6 @@ from core.people.throttle import client_address
 from core.plugins import hooks_for
 from core.tickets import schemas as ts
 from core.tickets.lifecycle import TRANSITIONS
-from core.tickets.models import Ticket
 
 DUE_SOON = dt.timedelta(hours=24)
 STALE = "This ticket was changed by someone else — reload"
@@ -151,7 +151,7 @@ def _nav(p: Principal | None) -> list[tuple[str, str]]:
     items = [("/", "Queue")]
     if p.has(*(DESK | MANAGEMENT)):
         items.append(("/tickets/new", "New complaint"))
-    if p.has(*MANAGEMENT):
+    if p.has(*(MANAGEMENT | {Role.SUPERVISOR})):  # who the core or a plugin names approvers
         items.append(("/approvals", "Approvals"))
     if p.has(*(DESK | MANAGEMENT | {Role.TENANT_ADMIN, Role.DEPARTMENT_HEAD, Role.INSPECTOR})):
         items.append(("/reports", "Reports"))
@@ -505,9 +505,26 @@ async def _ticket_view(request: Request[Any, Any, Any], ticket_id: int) -> dict[
         "offences": offences,
         "can_decide_penalty": can_decide_penalty,
         "pause_reasons": list(hooks_for(p.plugin or "").deadlines().pause_reasons),
-        "may_appeal": p.has(Role.STAFF) and any(g.current for g in grades),
+        "may_appeal": _may_appeal(p, await _staff_code(request, p), grades, appeals),
         **await _lists(request),
     }
+
+
+async def _staff_code(request: Request[Any, Any, Any], p: Principal) -> str | None:
+    if p.staff_id is None or p.tenant_id is None:
+        return None
+    async with request.app.state.db.tenant(p.tenant_id) as scope:
+        return await scope.scalar(select(Staff.code).where(Staff.id == p.staff_id))  # type: ignore[no-any-return]
+
+
+def _may_appeal(p: Principal, code: str | None, grades: list[Any], appeals: list[Any]) -> bool:
+    """Offer the appeal form to a staff member holding a current responsibility grade of
+    their own on the ticket and no appeal yet (one per grade [000 §篇8 4(3)1]); the API
+    decides, this only spares a form that would be refused."""
+    if not p.has(Role.STAFF) or code is None:
+        return False
+    mine = [g for g in grades if g.current and g.staff.code == code and g.grade != "none"]
+    return bool(mine) and not any(a.staff == code for a in appeals)
 
 
 async def _page(
@@ -639,8 +656,15 @@ async def appeal_decide(request: Request[Any, Any, Any], appeal_id: FromPath[int
     include_in_schema=False,
     name="console:appeal-file",
     status_code=303,
+    # The graded staff member's own right on the ticket [000 §篇8 4(3)1], as on the API's
+    # fileAppeal route: the one console form the conflict-of-interest guard lets the person
+    # named in the complaint send. The operation it calls files only the caller's own grade.
+    opt={EXEMPT: "appealing one's own grade"},
 )
 async def appeal_file(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> Any:
+    """A graded staff member appeals their own grade (and so the penalties derived from it)
+    through the API's ``fileAppeal``; its 4xx (no grade of theirs, a grade of none, a second
+    appeal, not yet graded) comes back next to the form."""
     return await _side_action(
         request, ticket_id, "fileAppeal", ts.AppealFile, "appeal", ticket_id=ticket_id
     )
@@ -708,70 +732,28 @@ async def _ticket_of(request: Request[Any, Any, Any], model: Any, row_id: int) -
 # ---------------------------------------------------------------- approvals
 
 
-def _management_only(p: Principal) -> None:
-    """The inbox lists the whole tenant's pending decisions: managers and GMs only."""
-    if not p.has(*MANAGEMENT):
-        from core.errors import Forbidden
-
-        raise Forbidden(
-            "the approvals inbox is for managers and general managers",
-            rule="role",
-            allowed_roles=sorted(MANAGEMENT),
-        )
-
-
 async def approvals_render(
     request: Request[Any, Any, Any], status: int = 200, errors: dict[str, str] | None = None
 ) -> Template:
+    """The reader's own inbox (:func:`core.console.inbox.inbox`): only what they may decide."""
+    from core.console.inbox import inbox
+
     p = _principal(request)
     assert p is not None and p.tenant_id is not None
-    _management_only(p)
     async with request.app.state.db.tenant(p.tenant_id) as scope:
+        box = await inbox(scope, p)
         staff = {s.id: s for s in await scope.scalars(select(Staff))}
-        numbers: dict[int, str] = {}
-        pen = list(
-            await scope.scalars(
-                select(Penalty).where(Penalty.status == "proposed").order_by(Penalty.id)
-            )
-        )
-        ext = list(
-            await scope.scalars(
-                select(Extension).where(Extension.status == "pending").order_by(Extension.id)
-            )
-        )
-        app = list(
-            await scope.scalars(
-                select(Appeal).where(Appeal.status == "pending").order_by(Appeal.id)
-            )
-        )
-        closable = list(
-            await scope.scalars(
-                select(Ticket)
-                .where(Ticket.state.in_(["followed_up", "suspended"]))
-                .order_by(Ticket.id)
-            )
-        )
-        ids = {x.ticket_id for x in [*pen, *ext, *app]}
-        if ids:
-            for t in await scope.scalars(select(Ticket).where(Ticket.id.in_(ids))):
-                numbers[t.id] = t.number
-        clocks = {
-            c.id: c
-            for c in await scope.scalars(
-                select(StepClock).where(StepClock.id.in_([e.clock_id for e in ext] or [-1]))
-            )
-        }
     return await render(
         request,
         "approvals.html",
         status=status,
-        penalties=pen,
-        extensions=ext,
-        appeals=app,
-        closable=closable,
+        penalties=box.penalties,
+        extensions=box.extensions,
+        appeals=box.appeals,
+        closable=box.closable,
         staff=staff,
-        numbers=numbers,
-        ext_clocks=clocks,
+        numbers=box.numbers,
+        ext_clocks=box.clocks,
         errors=errors or {},
     )
 
