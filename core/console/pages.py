@@ -581,7 +581,7 @@ async def act(
 
 async def _side_action(
     request: Request[Any, Any, Any],
-    ticket_id: int,
+    page_ticket: int,
     operation: str,
     body_type: Any,
     form_name: str,
@@ -595,17 +595,17 @@ async def _side_action(
             args["data"] = body
         await call(request, operation, **args)
     except ApiError as exc:
-        if ticket_id:
+        if page_ticket:
             return await _page(
                 request,
-                ticket_id,
+                page_ticket,
                 status=exc.status,
                 errors=_errors(exc),
                 open_form=form_name,
                 values=form,
             )
         return await approvals_render(request, status=exc.status, errors={form_name: exc.message})
-    back = form.get("_back") or (f"/tickets/{ticket_id}" if ticket_id else "/approvals")
+    back = form.get("_back") or (f"/tickets/{page_ticket}" if page_ticket else "/approvals")
     return Redirect(_safe_next(back), status_code=303)
 
 
