@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from core.console.calls import call
 from core.console.forms import convert, form_dict, unflatten
-from core.console.pages import _principal, _tenant, render
+from core.console.pages import _principal, _tenant, message, render
 from core.errors import ApiError, Forbidden, Invalid
 from core.people.models import User
 from core.people.roles import Role
@@ -132,10 +132,15 @@ async def admin_do(request: Request[Any, Any, Any], form_name: FromPath[str]) ->
     except ApiError as exc:
         if form_name == "webhook-redeliver" and exc.field not in ("webhook_id", "_webhook"):
             return await _deliveries(
-                request, int(form.get("_webhook") or 0), exc.status, {form_name: exc.message}
+                request,
+                int(form.get("_webhook") or 0),
+                exc.status,
+                {form_name: message(request, exc)},
             )
         return await _admin(
-            request, status=exc.status, errors={form_name: exc.message, "_field": exc.field or ""}
+            request,
+            status=exc.status,
+            errors={form_name: message(request, exc), "_field": exc.field or ""},
         )
     secret = getattr(result, "secret", None)
     if secret:  # a webhook's signing secret is shown once
@@ -193,7 +198,9 @@ async def admin_password(request: Request[Any, Any, Any], user_id: FromPath[int]
             client_address(request),
         )  # fmt: skip
     except ApiError as exc:
-        return await _admin(request, status=exc.status, errors={f"user-{user_id}": exc.message})
+        return await _admin(
+            request, status=exc.status, errors={f"user-{user_id}": message(request, exc)}
+        )
     return Redirect("/admin?done=password", status_code=303)
 
 
@@ -231,7 +238,7 @@ async def reports(request: Request[Any, Any, Any]) -> Template:
         stats = await call(request, "reportStats", period=period)
         kpis = await call(request, "reportKpis", period=period)
     except ApiError as exc:
-        errors["period"] = exc.message
+        errors["period"] = message(request, exc)
     return await render(
         request,
         "reports.html",
@@ -271,7 +278,7 @@ async def platform_create(request: Request[Any, Any, Any]) -> Any:
     except ApiError as exc:
         return await render(
             request, "platform.html", status=exc.status, tenants=await call(request, "listTenants"),
-            errors={"document": exc.message}, doc=doc,
+            errors={"document": message(request, exc)}, doc=doc,
         )  # fmt: skip
     return Redirect("/platform", status_code=303)
 

@@ -161,12 +161,17 @@ def _nav(p: Principal | None) -> list[tuple[str, str]]:
     return items
 
 
-def _errors(exc: ApiError) -> dict[str, str]:
+def message(request: Request[Any, Any, Any], exc: ApiError) -> str:
+    """The API error's message in the console reader's language (:mod:`core.error_text`)."""
+    return exc.localised(_lang(request))
+
+
+def _errors(exc: ApiError, request: Request[Any, Any, Any]) -> dict[str, str]:
     """An API error as {field: message} (``_form`` when it names no field)."""
     if isinstance(exc, Conflict) and (exc.field == "version" or exc.rule == "lifecycle"):
         # the form was built from the ticket as it was read: someone changed it since
         return {"_form": STALE}
-    return {exc.field or "_form": exc.message}
+    return {exc.field or "_form": message(request, exc)}
 
 
 # ---------------------------------------------------------------- login
@@ -201,19 +206,19 @@ async def login_post(request: Request[Any, Any, Any]) -> Any:
             client_address(request),
         )
     except ApiError as exc:
-        message = exc.message
+        text = message(request, exc)
         if exc.status == 401:
-            message = "Wrong tenant, username or password"
+            text = "Wrong tenant, username or password"
         elif exc.status == 429:
-            message = "Too many failed attempts; locked for a while. Try again later"
+            text = "Too many failed attempts; locked for a while. Try again later"
         elif exc.rule == "required":
-            message = "Required"
+            text = "Required"
         response = await render(
             request,
             "login.html",
             status=exc.status,
             next=_safe_next(form.get("next", "/")),
-            errors={exc.field or "_form": message},
+            errors={exc.field or "_form": text},
             values=values,
         )
         if exc.status == 429:
@@ -275,7 +280,7 @@ async def change_password(request: Request[Any, Any, Any]) -> Any:
         )
     except ApiError as exc:
         return await render(
-            request, "account.html", status=exc.status, errors=_errors(exc), done=False
+            request, "account.html", status=exc.status, errors=_errors(exc, request), done=False
         )
     request.clear_session()  # the new password ends every session, this one included
     return Redirect("/login", status_code=303)
@@ -337,7 +342,7 @@ async def queue(request: Request[Any, Any, Any]) -> Any:
         page = await call(request, "listTickets", **kwargs)
         items = page.items
     except ApiError as exc:
-        errors, items = _errors(exc), []
+        errors, items = _errors(exc, request), []
     clocks = await _clock_summary(request, p, [t.id for t in items])
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     items.sort(
@@ -411,7 +416,7 @@ async def intake_post(request: Request[Any, Any, Any]) -> Any:
             request,
             "intake.html",
             status=exc.status,
-            errors=_errors(exc),
+            errors=_errors(exc, request),
             values=form,
             idem=form.get("_idem") or secrets.token_urlsafe(16),
             channels=list(labels.CHANNELS),
@@ -572,7 +577,7 @@ async def act(
             request,
             ticket_id,
             status=exc.status,
-            errors=_errors(exc),
+            errors=_errors(exc, request),
             open_form=action,
             values=form,
         )
@@ -600,11 +605,13 @@ async def _side_action(
                 request,
                 page_ticket,
                 status=exc.status,
-                errors=_errors(exc),
+                errors=_errors(exc, request),
                 open_form=form_name,
                 values=form,
             )
-        return await approvals_render(request, status=exc.status, errors={form_name: exc.message})
+        return await approvals_render(
+            request, status=exc.status, errors={form_name: message(request, exc)}
+        )
     back = form.get("_back") or (f"/tickets/{page_ticket}" if page_ticket else "/approvals")
     return Redirect(_safe_next(back), status_code=303)
 
