@@ -126,3 +126,45 @@ def test_the_inbox_link_shows_for_roles_that_approve(web: TestClient[Any]) -> No
         assert login(web, who).status_code == 303
         links = re.findall(r'href="([^"]+)"', web.get("/").text)
         assert ("/approvals" in links) is shown, who
+
+
+def test_notifications_read_in_chinese_with_labels_not_codes(
+    api: Any, web: TestClient[Any]
+) -> None:
+    t = dispatched(api, "minor")
+    extension(api, t)
+    web.cookies.clear()
+    assert login(web, "manager").status_code == 303
+    page = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", web.get("/notifications").text))
+    assert f"{t['number']}：申请延长「答复」时限：等待配件" in page
+    assert "more time asked" not in page and "step reply" not in page
+    en = web.get("/notifications?lang=en").text
+    assert f"{t['number']}: more time asked for Reply: 等待配件" in en
+
+
+@pytest.mark.parametrize(
+    ("kind", "message", "zh"),
+    [
+        ("deadline_breached", "GW-1: step reply overdue since 2026-11-30T02:00:00+00:00",
+         "GW-1：「答复」已超时（时限 2026-11-30 10:00）"),
+        ("deadline_due_soon", "GW-1: step first_contact is due at 2026-11-30T02:00:00+00:00",
+         "GW-1：「首日联系」将于 2026-11-30 10:00 到期"),
+        ("escalation", "GW-1: major complaint — report within 30 minutes",
+         "GW-1：重大投诉，须在 30 分钟内上报"),
+        ("escalation", "GW-1: major complaint — report at once", "GW-1：重大投诉，须立即上报"),
+        ("something_new", "as stored", "as stored"),
+    ],
+)  # fmt: skip
+def test_notification_shapes(kind: str, message: str, zh: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    from core.console import i18n, labels, notices
+
+    tr = i18n.translations("zh_CN").gettext
+    shown = notices.text(
+        kind, message, tr,
+        lambda group, code: tr(labels.label(group, code)),
+        lambda kind, code: {"major": "重大"}.get(code, code),
+        lambda at: at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M"),
+    )  # fmt: skip
+    assert shown == zh

@@ -20,7 +20,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
-from core.console import i18n, labels
+from core.console import i18n, labels, notices
 from core.console.calls import call
 from core.console.forms import convert, form_dict, unflatten
 from core.db import Database, utcnow
@@ -776,7 +776,7 @@ async def approvals(request: Request[Any, Any, Any]) -> Template:
 @get("/notifications", include_in_schema=False, name="console:notifications")
 async def notifications(request: Request[Any, Any, Any]) -> Template:
     rows = await call(request, "myNotifications", unread=False, limit=100)
-    return await render(request, "notifications.html", rows=rows)
+    return await render(request, "notifications.html", rows=rows, notice=notices.text)
 
 
 @get("/notifications/count", include_in_schema=False, name="console:notification-count")
