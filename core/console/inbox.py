@@ -48,10 +48,6 @@ class Inbox:
     numbers: dict[int, str] = field(default_factory=dict)
     clocks: dict[int, StepClock] = field(default_factory=dict)
 
-    @property
-    def empty(self) -> bool:
-        return not (self.penalties or self.extensions or self.appeals or self.closable)
-
 
 async def inbox(scope: TenantScope, p: Principal) -> Inbox:
     """What ``p`` may decide now, oldest first per kind."""
