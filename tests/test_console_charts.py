@@ -61,11 +61,22 @@ def test_every_chart_draws_its_chinese_glyphs_from_the_cjk_font(api: Any, name: 
 def test_a_server_without_a_cjk_font_answers_503_naming_the_package(
     api: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def none() -> Any:
-        raise charts.NoCJKFont("服务器缺少中文字体 (install fonts-noto-cjk)", rule="font")
+    from matplotlib import font_manager
 
-    monkeypatch.setattr(charts, "cjk_font", none)
-    r = api.get("greenwood", "manager", "/api/reports/charts/trend.png")
-    assert r.status_code == 503
-    assert r.json()["error"]["code"] == "cjk_font_missing"
-    assert "fonts-noto-cjk" in r.json()["error"]["message"]
+    def nothing(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError("no such font")
+
+    monkeypatch.setattr(font_manager, "findfont", nothing)  # matplotlib knows none ...
+    monkeypatch.setattr(charts.shutil, "which", lambda name: None)  # ... nor fontconfig
+    charts.cjk_font.cache_clear()
+    try:
+        r = api.get("greenwood", "manager", "/api/reports/charts/trend.png")
+        assert r.status_code == 503
+        err = r.json()["error"]
+        assert err["code"] == "cjk_font_missing"
+        assert "中文字体" in err["message"] and "fonts-noto-cjk" in err["message"]
+        h = api.headers("greenwood", "manager") | {"Accept-Language": "en"}
+        r = api.client.get("/api/reports/charts/trend.png", headers=h)
+        assert "install fonts-noto-cjk" in r.json()["error"]["message"]
+    finally:
+        charts.cjk_font.cache_clear()

@@ -88,8 +88,7 @@ def cjk_font() -> tuple[str, Path]:
                 return family, Path(name)
     log.error("no CJK font: charts cannot draw Chinese; install fonts-noto-cjk")
     raise NoCJKFont(
-        "服务器缺少中文字体，无法绘制图表，请安装 fonts-noto-cjk "
-        "(no CJK font on the server; install fonts-noto-cjk)",
+        "no CJK font on the server to draw charts; install fonts-noto-cjk",
         rule="a CJK font must be installed",
     )
 
