@@ -1,9 +1,11 @@
 """The one error format: ``{"error": {"status", "code", "message", "field"?, "rule"?, ...}}``.
 
-Client mistakes are 4xx naming the field and the rule; a database that cannot be reached
-(stopped, restarting, out of connections, a SQLite file locked by another writer) is a 503
-with ``Retry-After`` — the request may simply be sent again; anything unexpected is a logged
-500 whose body reveals nothing.
+Client mistakes are 4xx naming the field and the rule; ``message`` is in the reader's language
+(Chinese by default, English for ``Accept-Language: en``: :mod:`core.error_text`) while
+``code``, ``field`` and ``rule`` stay the same machine-readable words in every language; a
+database that cannot be reached (stopped, restarting, out of connections, a SQLite file
+locked by another writer) is a 503 with ``Retry-After`` — the request may simply be sent
+again; anything unexpected is a logged 500 whose body reveals nothing.
 """
 
 from __future__ import annotations
@@ -43,14 +45,42 @@ class ApiError(Exception):
         self.rule = rule
         self.extra = extra
 
-    def body(self) -> dict[str, Any]:
-        err: dict[str, Any] = {"status": self.status, "code": self.code, "message": self.message}
+    def body(self, lang: str | None = None) -> dict[str, Any]:
+        """The error document; ``message`` in ``lang`` (``zh_CN`` when None, ``en``)."""
+        err: dict[str, Any] = {
+            "status": self.status,
+            "code": self.code,
+            "message": self.localised(lang or "zh_CN"),
+        }
         if self.field is not None:
             err["field"] = self.field
         if self.rule is not None:
             err["rule"] = self.rule
         err.update(self.extra)
         return {"error": err}
+
+    def localised(self, lang: str) -> str:
+        """The message in ``lang``; code, field and rule are never translated."""
+        from core.error_text import localise
+
+        roles = self.extra.get("allowed_roles")
+        return localise(
+            self.message,
+            lang,
+            self.code,
+            self.field,
+            self.rule,
+            roles if isinstance(roles, list) else None,
+        )
+
+
+def language(request: Request[Any, Any, Any] | None) -> str:
+    """The reader's language for error messages: ``en`` or ``zh_CN`` (the default)."""
+    from core.error_text import pick
+
+    if request is None:
+        return "zh_CN"
+    return pick(request.headers.get("accept-language"))
 
 
 class Invalid(ApiError):
@@ -73,20 +103,22 @@ class Unauthorized(ApiError):
     status, code = 401, "unauthorized"
 
 
-def _json(err: ApiError) -> Response[dict[str, Any]]:
-    headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else None
-    return Response(err.body(), status_code=err.status, headers=headers)
+def _json(err: ApiError, request: Request[Any, Any, Any] | None = None) -> Response[dict[str, Any]]:
+    headers = {"WWW-Authenticate": "Bearer"} if err.status == 401 else {}
+    headers["Content-Language"] = "en" if language(request) == "en" else "zh-CN"
+    headers["Vary"] = "Accept-Language"
+    return Response(err.body(language(request)), status_code=err.status, headers=headers)
 
 
-def handle_api_error(_: Request[Any, Any, Any], exc: ApiError) -> Response[dict[str, Any]]:
-    return _json(exc)
+def handle_api_error(request: Request[Any, Any, Any], exc: ApiError) -> Response[dict[str, Any]]:
+    return _json(exc, request)
 
 
 _NAMED = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
 _AT = re.compile(r"^(?P<rule>.*?)(?: - at `\$\.?(?P<field>[^`]*)`)?$")
 
 
-def handle_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+def handle_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     """Litestar/msgspec decode errors → 422 naming the field and the rule."""
     extra = exc.extra if isinstance(exc.extra, list) else []
     field, rule = None, exc.detail
@@ -111,11 +143,11 @@ def handle_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Re
                 field = f"{src}.{field}"
             break
     if "JSON is malformed" in str(rule) or "malformed" in str(exc.detail).lower():
-        return _json(ApiError("the request body is not valid JSON", rule=str(rule)))
-    return _json(Invalid(f"{field or 'request'}: {rule}", field=field, rule=rule))
+        return _json(ApiError("the request body is not valid JSON", rule=str(rule)), request)
+    return _json(Invalid(f"{field or 'request'}: {rule}", field=field, rule=rule), request)
 
 
-def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     mapping: dict[type[HTTPException], type[ApiError]] = {
         NotAuthorizedException: Unauthorized,
         PermissionDeniedException: Forbidden,
@@ -123,32 +155,36 @@ def handle_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     }
     for klass, api in mapping.items():
         if isinstance(exc, klass):
-            return _json(api(exc.detail))
+            return _json(api(exc.detail), request)
     if exc.status_code == 400:  # Litestar's own "body is not valid JSON"
-        return _json(ApiError(exc.detail, rule="the body must be valid JSON"))
+        return _json(ApiError(exc.detail, rule="the body must be valid JSON"), request)
     err = ApiError(exc.detail)
     err.status, err.code = exc.status_code, "http_error"
     if exc.status_code == 503:
         return Response(
-            err.body(), status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+            err.body(language(request)),
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
-    return _json(err)
+    return _json(err, request)
 
 
-def handle_integrity(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[Any]:
+def handle_integrity(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[Any]:
     log.info("integrity error: %s", exc.orig)
     return _json(
-        Conflict("the change conflicts with existing data (a duplicate or a stale reference)")
+        Conflict("the change conflicts with existing data (a duplicate or a stale reference)"),
+        request,
     )
 
 
-def handle_stale(_: Request[Any, Any, Any], exc: StaleDataError) -> Response[Any]:
+def handle_stale(request: Request[Any, Any, Any], exc: StaleDataError) -> Response[Any]:
     return _json(
         Conflict(
             "the record changed since you read it; reload and retry",
             field="version",
             rule="must equal the current version",
-        )
+        ),
+        request,
     )
 
 
@@ -208,7 +244,7 @@ def database_unavailable(exc: BaseException) -> bool:
     return False
 
 
-def handle_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """503 + ``Retry-After``: nothing was changed (the transaction did not commit); the same
     request may be sent again (with the same ``Idempotency-Key`` for an intake)."""
     locked = any(m in str(e).lower() for e in _chain(exc) for m in _LOCKED)
@@ -219,7 +255,9 @@ def handle_unavailable(_: Request[Any, Any, Any], exc: Exception) -> Response[An
     )
     err.status, err.code = 503, "unavailable"
     retry = 1 if locked else RETRY_AFTER_SECONDS
-    return Response(err.body(), status_code=503, headers={"Retry-After": str(retry)})
+    return Response(
+        err.body(language(request)), status_code=503, headers={"Retry-After": str(retry)}
+    )
 
 
 def handle_os_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -243,7 +281,8 @@ def handle_data_error(request: Request[Any, Any, Any], exc: Exception) -> Respon
             "a value is out of range or cannot be stored (an id, a date, or "
             "text with a NUL character)",
             rule="storable value",
-        )
+        ),
+        request,
     )
 
 
@@ -253,7 +292,7 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     log.exception("unhandled error", exc_info=exc)
     err = ApiError("internal error; it has been logged")
     err.status, err.code = 500, "internal"
-    return _json(err)
+    return _json(err, request)
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {

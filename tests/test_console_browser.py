@@ -95,6 +95,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         **os.environ,
         "DATABASE_URL": f"sqlite:///{work}/tousu.db",
         "TOUSU_TENANTS_DIR": str(ROOT / "tenants"),
+        # webhooks to a local address nobody listens on: deliveries fail and wait to retry
+        "TOUSU_WEBHOOK_ALLOW_NETS": "127.0.0.1/32",
     }
     env.pop("REDIS_URL", None)
     log = (work / "serve.log").open("w")
@@ -151,6 +153,8 @@ class Desk:
         self.requests: list[str] = []
         self.pages: dict[str, Page] = {}
         self.errors: list[str] = []
+        self.ticket_url = ""
+        """The ticket the complaint loop closed (staff-wang graded main on it)."""
 
     def as_(self, username: str, tenant: str = "greenwood") -> Page:
         key = f"{tenant}/{username}"
@@ -237,7 +241,7 @@ def test_complaint_from_intake_to_close_in_the_browser(desk: Desk) -> None:
     desk.shot(clerk, "03-intake-form")
     clerk.click("#intake-form button[type=submit]")
     expect(clerk).to_have_url(re.compile(r"/tickets/\d+$"))
-    ticket_url = clerk.url
+    ticket_url = desk.ticket_url = clerk.url
     state_is(clerk, "已受理")
     number = clerk.locator("h1").inner_text().split(" ")[0]
     assert number.startswith("GW-")
@@ -399,7 +403,10 @@ def test_admin_reports_and_platform_pages(desk: Desk) -> None:
     fine = admin.locator("#fines ~ table").first.locator("tbody tr", has_text="第1档").first
     fine.locator("[name=amount_yuan]").fill("5000")
     fine.locator("button[type=submit]").click()
-    expect(admin.locator("[data-form=fine]")).to_contain_text("range")
+    expect(admin.locator("[data-form=fine]")).to_contain_text(
+        "超出"
+    )  # the API's message, in Chinese
+    expect(admin.locator("[data-form=fine]")).to_contain_text("范围")
     desk.shot(admin, "17-admin")
     manager = desk.as_("manager")
     manager.goto(desk.base + "/reports")
@@ -410,6 +417,76 @@ def test_admin_reports_and_platform_pages(desk: Desk) -> None:
     expect(ops).to_have_url(re.compile(r"/platform$"))
     expect(ops.locator("table")).to_contain_text("greenwood")
     desk.shot(ops, "19-platform-tenants")
+
+
+def test_staff_member_appeals_their_own_grade_in_the_browser(desk: Desk) -> None:
+    """staff-wang, named and graded on the closed ticket, appeals through the one form the
+    conflict-of-interest guard lets him send; a missing reason shows its message first."""
+    assert desk.ticket_url, "runs after the complaint loop"
+    staff = desk.as_("staff-wang")
+    staff.goto(desk.ticket_url)
+    expect(staff.locator("#grades")).to_contain_text("主责")
+    box = staff.locator("#grades details.action")
+    box.locator("summary").click()
+    expect(box.locator("summary")).to_have_text("对定责提出申诉")
+    box.locator("button[type=submit]").click()  # no reason
+    expect(staff.locator("#grades [data-field=reason]")).to_contain_text("必填")
+    desk.shot(staff, "20-appeal-missing-reason")
+    box = staff.locator("#grades details.action")
+    box.locator("[name=reason]").fill("维修配件未到，并非擅自离场")
+    box.locator("button[type=submit]").click()
+    expect(staff.locator("#appeals")).to_contain_text("维修配件未到")
+    expect(staff.locator("#appeals")).to_contain_text("待处理")
+    expect(staff.locator("#grades details.action")).to_have_count(0)  # one appeal per grade
+    desk.shot(staff, "21-appeal-filed")
+    # the same person still cannot act on the ticket otherwise: no action offered
+    expect(staff.locator("details[data-action]")).to_have_count(0)
+
+    manager = desk.as_("manager")
+    manager.goto(desk.base + "/approvals")
+    expect(manager.locator("body")).to_contain_text("维修配件未到")
+    desk.shot(manager, "22-approvals-appeal")
+
+
+def test_admin_manages_webhooks_in_the_browser(desk: Desk) -> None:
+    """Create a webhook, see its failing delivery, send it again, disable and enable it."""
+    admin = desk.as_("admin")
+    admin.goto(desk.base + "/admin#webhooks")
+    hook_url = "http://127.0.0.1:9/tousu-hook"
+    form = admin.locator("form[action='/admin/do/webhook']")
+    form.locator("[name=url]").fill(hook_url)
+    form.locator("button[type=submit]").click()
+    expect(admin.locator("body")).to_contain_text("签名密钥")
+    row = admin.locator("#webhook-list tbody tr", has_text=hook_url)
+    expect(row).to_contain_text("是")
+    # an event after the webhook exists: a complaint filed through the API by a machine
+    key = "gw-clerk-demo-7521564b74"
+    r = httpx.post(
+        desk.base + "/api/tickets",
+        headers={"Authorization": f"Bearer {key}"},
+        json={"channel": "phone", "complainant": {"name": "赵六", "contact": "13600000000"},
+              "description": "webhook 测试投诉"},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    row.locator("a", has_text="投递记录").click()
+    expect(admin.locator("h1")).to_have_text("Webhook 投递记录")
+    deliveries = admin.locator("#deliveries tbody tr[data-delivery]")
+    deadline = time.monotonic() + 60
+    while deliveries.count() == 0 and time.monotonic() < deadline:
+        time.sleep(1)  # the in-process worker relays the event and tries the POST
+        admin.reload()
+    expect(deliveries.first).to_be_visible()
+    desk.shot(admin, "23-webhook-deliveries")
+    deliveries.first.locator("button[type=submit]").click()
+    expect(admin.locator("body")).to_contain_text("已排队重新发送")
+    admin.goto(desk.base + "/admin#webhooks")
+    row = admin.locator("#webhook-list tbody tr", has_text=hook_url)
+    row.locator("button[type=submit]", has_text="停用").click()
+    row = admin.locator("#webhook-list tbody tr", has_text=hook_url)
+    expect(row).to_contain_text("否")
+    desk.shot(admin, "24-webhook-disabled")
+    row.locator("button[type=submit]", has_text="启用").click()
+    expect(admin.locator("#webhook-list tbody tr", has_text=hook_url)).to_contain_text("是")
 
 
 def test_no_request_left_for_another_host(desk: Desk) -> None:

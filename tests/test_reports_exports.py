@@ -388,7 +388,10 @@ def test_pack_writes_the_month(api, data, tmp_path: Path):
 
 
 def get(api: Any, user: str, path: str, **params: Any) -> Any:
-    return api.get(TENANT, user, path, params={"period": PERIOD} | params)
+    """A program's request: English, so export headers and sheet names are the codes (people
+    get Chinese ones: tests/test_console_exports.py)."""
+    headers = api.headers(TENANT, user) | {"Accept-Language": "en"}
+    return api.client.get(path, headers=headers, params={"period": PERIOD} | params)
 
 
 def test_http_xlsx_holds_the_same_numbers_as_the_json(api, data):

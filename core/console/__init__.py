@@ -130,7 +130,10 @@ def _console_aware(handler: Any) -> Any:
                 "表单已过期，请刷新页面后重试 (the form expired; reload the page)",
             )
         if isinstance(exc, ApiError):
-            return _html_error(request, exc.status, _TITLES.get(exc.status, "Error"), exc.message)
+            lang = i18n.pick(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE))
+            return _html_error(
+                request, exc.status, _TITLES.get(exc.status, "Error"), exc.localised(lang)
+            )
         if database_unavailable(exc):  # the same 503 + Retry-After the API gives
             return _html_error(
                 request,

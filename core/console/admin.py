@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from core.console.calls import call
 from core.console.forms import convert, form_dict, unflatten
-from core.console.pages import _principal, _tenant, render
+from core.console.pages import _principal, _tenant, message, render
 from core.errors import ApiError, Forbidden, Invalid
 from core.people.models import User
 from core.people.roles import Role
@@ -59,7 +59,25 @@ FORMS: dict[str, tuple[str, dict[str, str]]] = {
     "pay": ("setPay", {"staff_code": "_staff", "period": "_period"}),
     "ledger": ("runLedger", {}),
     "webhook": ("createWebhook", {}),
+    "webhook-disable": ("disableWebhook", {"webhook_id": "_webhook"}),
+    "webhook-enable": ("enableWebhook", {"webhook_id": "_webhook"}),
+    "webhook-redeliver": (
+        "redeliverWebhookDelivery",
+        {"webhook_id": "_webhook", "delivery_id": "_delivery"},
+    ),
 }
+"""Each form posts to the API operation itself, so the console's webhook changes are checked
+and audited exactly as the API's (``disable``/``enable``/``redeliver`` audit events)."""
+
+
+def _path_value(param: str, field: str, value: str) -> Any:
+    if param == "day":
+        return _path_date(value, field)
+    if param.endswith("_id"):
+        if not value.isdigit() or int(value) > 2**31 - 1:
+            raise Invalid(f"{field.lstrip('_')}: 应为正整数", field=field, rule="integer id")
+        return int(value)
+    return value
 
 
 async def _admin(request: Request[Any, Any, Any], status: int = 200, **extra: Any) -> Template:
@@ -103,7 +121,7 @@ async def admin_do(request: Request[Any, Any, Any], form_name: FromPath[str]) ->
             value = form.get(field, "")
             if not value:
                 raise Invalid(f"{field.lstrip('_')}: 必填", field=field, rule="required")
-            kwargs[param] = _path_date(value, field) if param == "day" else value
+            kwargs[param] = _path_value(param, field, value)
         body_type = _body(form_name)
         if body_type is not None:
             data = unflatten(form)
@@ -112,13 +130,49 @@ async def admin_do(request: Request[Any, Any, Any], form_name: FromPath[str]) ->
             kwargs["data"] = convert(data, body_type)
         result = await call(request, operation, **kwargs)
     except ApiError as exc:
+        if form_name == "webhook-redeliver" and exc.field not in ("webhook_id", "_webhook"):
+            return await _deliveries(
+                request,
+                int(form.get("_webhook") or 0),
+                exc.status,
+                {form_name: message(request, exc)},
+            )
         return await _admin(
-            request, status=exc.status, errors={form_name: exc.message, "_field": exc.field or ""}
+            request,
+            status=exc.status,
+            errors={form_name: message(request, exc), "_field": exc.field or ""},
         )
     secret = getattr(result, "secret", None)
     if secret:  # a webhook's signing secret is shown once
         return await _admin(request, status=201, secret=secret)
+    if form_name == "webhook-redeliver":
+        return Redirect(f"/admin/webhooks/{kwargs['webhook_id']}?done=1", status_code=303)
     return Redirect(f"/admin?done={form_name}", status_code=303)
+
+
+async def _deliveries(
+    request: Request[Any, Any, Any],
+    webhook_id: int,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+) -> Template:
+    """One webhook's delivery log with a redeliver button per delivery (tenant admins)."""
+    hooks = [w for w in await call(request, "listWebhooks") if w.id == webhook_id]
+    rows = await call(request, "webhookDeliveries", webhook_id=webhook_id)  # 404 if not ours
+    return await render(
+        request,
+        "webhook.html",
+        status=status,
+        hook=hooks[0] if hooks else None,
+        deliveries=rows,
+        errors=errors or {},
+        done=request.query_params.get("done"),
+    )
+
+
+@get("/admin/webhooks/{webhook_id:int}", include_in_schema=False, name="console:webhook")
+async def webhook_page(request: Request[Any, Any, Any], webhook_id: FromPath[int]) -> Template:
+    return await _deliveries(request, webhook_id)
 
 
 @post(
@@ -144,7 +198,9 @@ async def admin_password(request: Request[Any, Any, Any], user_id: FromPath[int]
             client_address(request),
         )  # fmt: skip
     except ApiError as exc:
-        return await _admin(request, status=exc.status, errors={f"user-{user_id}": exc.message})
+        return await _admin(
+            request, status=exc.status, errors={f"user-{user_id}": message(request, exc)}
+        )
     return Redirect("/admin?done=password", status_code=303)
 
 
@@ -183,7 +239,7 @@ async def reports(request: Request[Any, Any, Any]) -> Template:
         stats = await call(request, "reportStats", period=period)
         kpis = await call(request, "reportKpis", period=period)
     except ApiError as exc:
-        errors["period"] = exc.message
+        errors["period"] = message(request, exc)
     return await render(
         request,
         "reports.html",
@@ -223,9 +279,17 @@ async def platform_create(request: Request[Any, Any, Any]) -> Any:
     except ApiError as exc:
         return await render(
             request, "platform.html", status=exc.status, tenants=await call(request, "listTenants"),
-            errors={"document": exc.message}, doc=doc,
+            errors={"document": message(request, exc)}, doc=doc,
         )  # fmt: skip
     return Redirect("/platform", status_code=303)
 
 
-ROUTES: list[Any] = [admin, admin_do, admin_password, reports, platform, platform_create]
+ROUTES: list[Any] = [
+    admin,
+    admin_do,
+    webhook_page,
+    admin_password,
+    reports,
+    platform,
+    platform_create,
+]

@@ -200,6 +200,8 @@ SOURCES = {"plugin": "Industry default", "tenant": "Set by the tenant", "extensi
 
 DAY_KINDS = {"closure": "Closed (non-working day)", "workday": "Extra working day"}
 
+DELIVERY_STATUS = {"pending": "Waiting to be sent", "delivered": "Delivered", "failed": "Failed"}
+
 GROUPS = {
     "state": STATES,
     "action": ACTIONS,
@@ -221,6 +223,7 @@ GROUPS = {
     "source": SOURCES,
     "pause_reason": PAUSE_REASONS,
     "day_kind": DAY_KINDS,
+    "delivery_status": DELIVERY_STATUS,
 }
 
 

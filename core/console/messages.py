@@ -23,9 +23,10 @@ EXTRA = [
 
 
 def used_msgids() -> set[str]:
+    from core.console.notices import MSGIDS
     from core.console.pages import FIELD_LABELS, STALE, _nav
 
-    ids: set[str] = set(EXTRA) | {STALE} | set(_TITLES.values())
+    ids: set[str] = set(EXTRA) | {STALE} | set(_TITLES.values()) | set(MSGIDS)
     for path in TEMPLATES.glob("*.html"):
         for m in _CALL.finditer(path.read_text(encoding="utf-8")):
             ids.add(m.group(1) or m.group(2))

@@ -20,7 +20,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
-from core.console import i18n, labels
+from core.console import i18n, labels, notices
 from core.console.calls import call
 from core.console.forms import convert, form_dict, unflatten
 from core.db import Database, utcnow
@@ -28,6 +28,7 @@ from core.deadlines.models import Extension, StepClock
 from core.errors import ApiError, Conflict, Invalid
 from core.penalties.models import Appeal, Penalty
 from core.people.auth import Principal
+from core.people.guards import EXEMPT
 from core.people.models import Staff, Tenant
 from core.people.roles import DESK, MANAGEMENT, Role
 from core.people.sessions import ROTATE, DatabaseStore, audit, login, set_password
@@ -35,7 +36,6 @@ from core.people.throttle import client_address
 from core.plugins import hooks_for
 from core.tickets import schemas as ts
 from core.tickets.lifecycle import TRANSITIONS
-from core.tickets.models import Ticket
 
 DUE_SOON = dt.timedelta(hours=24)
 STALE = "This ticket was changed by someone else — reload"
@@ -151,7 +151,7 @@ def _nav(p: Principal | None) -> list[tuple[str, str]]:
     items = [("/", "Queue")]
     if p.has(*(DESK | MANAGEMENT)):
         items.append(("/tickets/new", "New complaint"))
-    if p.has(*MANAGEMENT):
+    if p.has(*(MANAGEMENT | {Role.SUPERVISOR})):  # who the core or a plugin names approvers
         items.append(("/approvals", "Approvals"))
     if p.has(*(DESK | MANAGEMENT | {Role.TENANT_ADMIN, Role.DEPARTMENT_HEAD, Role.INSPECTOR})):
         items.append(("/reports", "Reports"))
@@ -161,12 +161,17 @@ def _nav(p: Principal | None) -> list[tuple[str, str]]:
     return items
 
 
-def _errors(exc: ApiError) -> dict[str, str]:
+def message(request: Request[Any, Any, Any], exc: ApiError) -> str:
+    """The API error's message in the console reader's language (:mod:`core.error_text`)."""
+    return exc.localised(_lang(request))
+
+
+def _errors(exc: ApiError, request: Request[Any, Any, Any]) -> dict[str, str]:
     """An API error as {field: message} (``_form`` when it names no field)."""
     if isinstance(exc, Conflict) and (exc.field == "version" or exc.rule == "lifecycle"):
         # the form was built from the ticket as it was read: someone changed it since
         return {"_form": STALE}
-    return {exc.field or "_form": exc.message}
+    return {exc.field or "_form": message(request, exc)}
 
 
 # ---------------------------------------------------------------- login
@@ -201,19 +206,19 @@ async def login_post(request: Request[Any, Any, Any]) -> Any:
             client_address(request),
         )
     except ApiError as exc:
-        message = exc.message
+        text = message(request, exc)
         if exc.status == 401:
-            message = "Wrong tenant, username or password"
+            text = "Wrong tenant, username or password"
         elif exc.status == 429:
-            message = "Too many failed attempts; locked for a while. Try again later"
+            text = "Too many failed attempts; locked for a while. Try again later"
         elif exc.rule == "required":
-            message = "Required"
+            text = "Required"
         response = await render(
             request,
             "login.html",
             status=exc.status,
             next=_safe_next(form.get("next", "/")),
-            errors={exc.field or "_form": message},
+            errors={exc.field or "_form": text},
             values=values,
         )
         if exc.status == 429:
@@ -275,7 +280,7 @@ async def change_password(request: Request[Any, Any, Any]) -> Any:
         )
     except ApiError as exc:
         return await render(
-            request, "account.html", status=exc.status, errors=_errors(exc), done=False
+            request, "account.html", status=exc.status, errors=_errors(exc, request), done=False
         )
     request.clear_session()  # the new password ends every session, this one included
     return Redirect("/login", status_code=303)
@@ -337,7 +342,7 @@ async def queue(request: Request[Any, Any, Any]) -> Any:
         page = await call(request, "listTickets", **kwargs)
         items = page.items
     except ApiError as exc:
-        errors, items = _errors(exc), []
+        errors, items = _errors(exc, request), []
     clocks = await _clock_summary(request, p, [t.id for t in items])
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     items.sort(
@@ -411,7 +416,7 @@ async def intake_post(request: Request[Any, Any, Any]) -> Any:
             request,
             "intake.html",
             status=exc.status,
-            errors=_errors(exc),
+            errors=_errors(exc, request),
             values=form,
             idem=form.get("_idem") or secrets.token_urlsafe(16),
             channels=list(labels.CHANNELS),
@@ -507,9 +512,26 @@ async def _ticket_view(request: Request[Any, Any, Any], ticket_id: int) -> dict[
         "offences": offences,
         "can_decide_penalty": can_decide_penalty,
         "pause_reasons": list(hooks_for(p.plugin or "").deadlines().pause_reasons),
-        "may_appeal": p.has(Role.STAFF) and any(g.current for g in grades),
+        "may_appeal": _may_appeal(p, await _staff_code(request, p), grades, appeals),
         **await _lists(request),
     }
+
+
+async def _staff_code(request: Request[Any, Any, Any], p: Principal) -> str | None:
+    if p.staff_id is None or p.tenant_id is None:
+        return None
+    async with request.app.state.db.tenant(p.tenant_id) as scope:
+        return await scope.scalar(select(Staff.code).where(Staff.id == p.staff_id))  # type: ignore[no-any-return]
+
+
+def _may_appeal(p: Principal, code: str | None, grades: list[Any], appeals: list[Any]) -> bool:
+    """Offer the appeal form to a staff member holding a current responsibility grade of
+    their own on the ticket and no appeal yet (one per grade [000 §篇8 4(3)1]); the API
+    decides, this only spares a form that would be refused."""
+    if not p.has(Role.STAFF) or code is None:
+        return False
+    mine = [g for g in grades if g.current and g.staff.code == code and g.grade != "none"]
+    return bool(mine) and not any(a.staff == code for a in appeals)
 
 
 async def _page(
@@ -557,7 +579,7 @@ async def act(
             request,
             ticket_id,
             status=exc.status,
-            errors=_errors(exc),
+            errors=_errors(exc, request),
             open_form=action,
             values=form,
         )
@@ -566,7 +588,7 @@ async def act(
 
 async def _side_action(
     request: Request[Any, Any, Any],
-    ticket_id: int,
+    page_ticket: int,
     operation: str,
     body_type: Any,
     form_name: str,
@@ -580,17 +602,19 @@ async def _side_action(
             args["data"] = body
         await call(request, operation, **args)
     except ApiError as exc:
-        if ticket_id:
+        if page_ticket:
             return await _page(
                 request,
-                ticket_id,
+                page_ticket,
                 status=exc.status,
-                errors=_errors(exc),
+                errors=_errors(exc, request),
                 open_form=form_name,
                 values=form,
             )
-        return await approvals_render(request, status=exc.status, errors={form_name: exc.message})
-    back = form.get("_back") or (f"/tickets/{ticket_id}" if ticket_id else "/approvals")
+        return await approvals_render(
+            request, status=exc.status, errors={form_name: message(request, exc)}
+        )
+    back = form.get("_back") or (f"/tickets/{page_ticket}" if page_ticket else "/approvals")
     return Redirect(_safe_next(back), status_code=303)
 
 
@@ -641,8 +665,15 @@ async def appeal_decide(request: Request[Any, Any, Any], appeal_id: FromPath[int
     include_in_schema=False,
     name="console:appeal-file",
     status_code=303,
+    # The graded staff member's own right on the ticket [000 §篇8 4(3)1], as on the API's
+    # fileAppeal route: the one console form the conflict-of-interest guard lets the person
+    # named in the complaint send. The operation it calls files only the caller's own grade.
+    opt={EXEMPT: "appealing one's own grade"},
 )
 async def appeal_file(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> Any:
+    """A graded staff member appeals their own grade (and so the penalties derived from it)
+    through the API's ``fileAppeal``; its 4xx (no grade of theirs, a grade of none, a second
+    appeal, not yet graded) comes back next to the form."""
     return await _side_action(
         request, ticket_id, "fileAppeal", ts.AppealFile, "appeal", ticket_id=ticket_id
     )
@@ -710,70 +741,28 @@ async def _ticket_of(request: Request[Any, Any, Any], model: Any, row_id: int) -
 # ---------------------------------------------------------------- approvals
 
 
-def _management_only(p: Principal) -> None:
-    """The inbox lists the whole tenant's pending decisions: managers and GMs only."""
-    if not p.has(*MANAGEMENT):
-        from core.errors import Forbidden
-
-        raise Forbidden(
-            "the approvals inbox is for managers and general managers",
-            rule="role",
-            allowed_roles=sorted(MANAGEMENT),
-        )
-
-
 async def approvals_render(
     request: Request[Any, Any, Any], status: int = 200, errors: dict[str, str] | None = None
 ) -> Template:
+    """The reader's own inbox (:func:`core.console.inbox.inbox`): only what they may decide."""
+    from core.console.inbox import inbox
+
     p = _principal(request)
     assert p is not None and p.tenant_id is not None
-    _management_only(p)
     async with request.app.state.db.tenant(p.tenant_id) as scope:
+        box = await inbox(scope, p)
         staff = {s.id: s for s in await scope.scalars(select(Staff))}
-        numbers: dict[int, str] = {}
-        pen = list(
-            await scope.scalars(
-                select(Penalty).where(Penalty.status == "proposed").order_by(Penalty.id)
-            )
-        )
-        ext = list(
-            await scope.scalars(
-                select(Extension).where(Extension.status == "pending").order_by(Extension.id)
-            )
-        )
-        app = list(
-            await scope.scalars(
-                select(Appeal).where(Appeal.status == "pending").order_by(Appeal.id)
-            )
-        )
-        closable = list(
-            await scope.scalars(
-                select(Ticket)
-                .where(Ticket.state.in_(["followed_up", "suspended"]))
-                .order_by(Ticket.id)
-            )
-        )
-        ids = {x.ticket_id for x in [*pen, *ext, *app]}
-        if ids:
-            for t in await scope.scalars(select(Ticket).where(Ticket.id.in_(ids))):
-                numbers[t.id] = t.number
-        clocks = {
-            c.id: c
-            for c in await scope.scalars(
-                select(StepClock).where(StepClock.id.in_([e.clock_id for e in ext] or [-1]))
-            )
-        }
     return await render(
         request,
         "approvals.html",
         status=status,
-        penalties=pen,
-        extensions=ext,
-        appeals=app,
-        closable=closable,
+        penalties=box.penalties,
+        extensions=box.extensions,
+        appeals=box.appeals,
+        closable=box.closable,
         staff=staff,
-        numbers=numbers,
-        ext_clocks=clocks,
+        numbers=box.numbers,
+        ext_clocks=box.clocks,
         errors=errors or {},
     )
 
@@ -789,7 +778,7 @@ async def approvals(request: Request[Any, Any, Any]) -> Template:
 @get("/notifications", include_in_schema=False, name="console:notifications")
 async def notifications(request: Request[Any, Any, Any]) -> Template:
     rows = await call(request, "myNotifications", unread=False, limit=100)
-    return await render(request, "notifications.html", rows=rows)
+    return await render(request, "notifications.html", rows=rows, notice=notices.text)
 
 
 @get("/notifications/count", include_in_schema=False, name="console:notification-count")

@@ -18,12 +18,12 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy import select
 
 from core.db import TenantScope, utcnow
-from core.errors import ApiError, NotFound
+from core.errors import ApiError, NotFound, language
 from core.people.guards import requires, tenant_member
 from core.people.models import Tenant
 from core.people.roles import Role
 from core.reports import bulletin as bulletins
-from core.reports import charts, exports, issues, kpis, stats
+from core.reports import charts, exports, headers, issues, kpis, stats
 from core.reports.access import Access
 from core.reports.models import ReportIssue
 from core.reports.period import Period, resolve, tenant_timezone
@@ -171,12 +171,14 @@ async def get_export(
     window_days: WindowDays = kpis.DEFAULT_WINDOW_DAYS,
 ) -> Response[bytes]:
     """``{stats|kpis|tickets|ledger}.{csv|xlsx}``: the same rows as the JSON reports; ticket
-    lists mask the complainant as the ticket API does for the caller."""
+    lists mask the complainant as the ticket API does for the caller. Column headers and
+    sheet names are Chinese; ``Accept-Language: en`` keeps the codes (for programs)."""
     what, fmt = _split(filename, EXPORTS, tuple(exports.MEDIA_TYPES))
     p = principal(request)
     async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         tenant, window = await window_for(scope, period, start, end)
         tables = await export_tables(scope, Access(p), window, what, window_days)
+    tables = headers.for_reader(tables, language(request))  # Chinese headers for people
     content = await rendered(request, exports.render, tables, fmt)
     if isinstance(content, Response):
         return content

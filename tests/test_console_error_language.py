@@ -1,0 +1,124 @@
+"""API errors speak the reader's language (issue 13: "errors speak in codes"): Chinese by
+default, English for ``Accept-Language: en``; ``code``, ``field`` and ``rule`` stay the same
+machine-readable words in both. Through HTTP on both backends, one test per status; then
+the catalogue's own checks (every English message raised in core/ has a Chinese one)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+from test_console_auth import login
+
+from core import error_text
+from core.app import create_app
+from core.settings import load_settings
+
+GW = "greenwood"
+EN = {"Accept-Language": "en-GB,en;q=0.9"}
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def both(api: Any, method: str, user: str, path: str, **kw: Any) -> tuple[dict, dict]:
+    """The error document in the default language and in English; the same request."""
+    send = api.client.post if method == "POST" else api.client.get
+    h = api.headers(GW, user)
+    zh = send(path, headers=h, **kw)
+    en = send(path, headers=h | EN, **kw)
+    assert zh.status_code == en.status_code, (zh.text, en.text)
+    assert zh.headers["content-language"] == "zh-CN" and en.headers["content-language"] == "en"
+    z, e = zh.json()["error"], en.json()["error"]
+    assert {k: v for k, v in z.items() if k != "message"} == {
+        k: v for k, v in e.items() if k != "message"
+    }  # code, field, rule, extras: identical
+    assert CJK.search(z["message"]), z
+    assert not CJK.search(e["message"]), e
+    return z, e
+
+
+def test_422_in_chinese_by_default_and_english_on_request(api: Any) -> None:
+    body = {"channel": "phone", "complainant": {"name": "李四", "contact": "13800000000"}}
+    z, e = both(api, "POST", "clerk", "/api/tickets", json=body)
+    assert (z["status"], z["code"], z["field"]) == (422, "invalid", "description")
+    assert z["message"] == "description：缺少必填字段 `description`"
+    assert "missing required field" in e["message"] and "description" in e["message"]
+
+
+def test_403_in_chinese_by_default_and_english_on_request(api: Any) -> None:
+    z, e = both(api, "GET", "clerk", "/api/webhooks")
+    assert (z["status"], z["code"], z["rule"]) == (403, "forbidden", "role")
+    assert "需要以下角色之一" in z["message"] and "租户管理员" in z["message"]
+    assert e["message"] == "this needs one of the roles: tenant_admin"
+
+
+def test_404_in_chinese_by_default_and_english_on_request(api: Any) -> None:
+    z, e = both(api, "GET", "clerk", "/api/tickets/987654321")
+    assert (z["status"], z["code"], z["field"]) == (404, "not_found", "ticket_id")
+    assert z["message"] == "找不到工单 987654321"
+    assert e["message"] == "ticket 987654321 not found"
+
+
+def test_409_in_chinese_by_default_and_english_on_request(api: Any) -> None:
+    t = api.create(GW)
+    body = {"version": t["version"] + 5, "reason": "重复投诉"}
+    z, e = both(api, "POST", "clerk", f"/api/tickets/{t['id']}/triage-invalid", json=body)
+    assert (z["status"], z["code"], z["field"]) == (409, "conflict", "version")
+    assert "已被他人修改" in z["message"]
+    assert e["message"] == "the ticket changed since you read it; reload and retry"
+    after = api.get(GW, "clerk", f"/api/tickets/{t['id']}").json()
+    assert (after["state"], after["version"]) == ("received", t["version"])
+
+
+def test_a_chinese_first_accept_language_keeps_chinese(api: Any) -> None:
+    for header in ("zh-CN,zh;q=0.9,en;q=0.8", "fr-FR", "", "en;q=0.1, zh;q=0.5"):
+        r = api.client.get(
+            "/api/tickets/987654321",
+            headers=api.headers(GW, "clerk") | {"Accept-Language": header},
+        )
+        assert r.json()["error"]["message"] == "找不到工单 987654321", header
+
+
+@pytest.fixture
+def web(api: Any) -> Iterator[TestClient[Any]]:
+    with TestClient(create_app(load_settings({"DATABASE_URL": api.url}))) as client:
+        yield client
+
+
+def test_console_pages_show_the_message_in_the_console_language(
+    api: Any, web: TestClient[Any]
+) -> None:
+    assert login(web, "clerk").status_code == 303
+    r = web.get("/tickets/987654321")
+    assert r.status_code == 404 and "找不到工单 987654321" in r.text
+    r = web.get("/tickets/987654321?lang=en")
+    assert r.status_code == 404 and "ticket 987654321 not found" in r.text
+
+
+def test_every_english_message_raised_in_core_has_a_chinese_one() -> None:
+    assert error_text.uncovered() == []
+
+
+def test_catalogue_entries_keep_their_placeholders() -> None:
+    for e in error_text.entries():
+        en = set(re.findall(r"\{(\w+)\}", e.english))
+        zh = set(re.findall(r"\{(\w+)\}", e.chinese))
+        assert zh <= en, e.english  # values carried over; a URL may be left out
+        assert CJK.search(e.chinese), e.english
+
+
+@pytest.mark.parametrize(
+    ("message", "zh", "en"),
+    [
+        ("此接口仅供平台运营方使用(only for the platform operator)", "此接口仅供平台运营方使用",
+         "only for the platform operator"),
+        ("an unheard-of message", "请求内容不正确：an unheard-of message", "an unheard-of message"),
+        ("fact 'x': Expected `int`, got `str`", "事实 'x'：类型应为 `int`，实际为 `str`",
+         "fact 'x': Expected `int`, got `str`"),
+    ],
+)  # fmt: skip
+def test_bilingual_unknown_and_nested_messages(message: str, zh: str, en: str) -> None:
+    assert error_text.localise(message, "zh_CN", "invalid") == zh
+    assert error_text.localise(message, "en", "invalid") == en
