@@ -439,6 +439,11 @@ FIELD_LABELS = {
     "findings": "Findings",
     "complainant_informed": "Complainant informed",
     "contacted_at": "Contacted at",
+    "kind": "Kind",
+    "plan": "What will happen",
+    "promised_by": "Promised by",
+    "resolve_by": "Resolve by",
+    "severity_override": "Severity override reason",
 }
 
 

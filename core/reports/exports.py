@@ -48,6 +48,10 @@ def stats_tables(s: Stats) -> list[Table]:
     rows: list[list[Cell]] = [
         ["totals", "received", None, "received", s.totals.counted, s.totals.not_counted],
         ["totals", "not_counted_reason", "invalid", "invalid", 0, s.totals.invalid],
+        [
+            "totals", "not_counted_reason", "communicative", "communicative", 0,
+            s.totals.communicative,
+        ],
         ["totals", "not_counted_reason", "excluded", "excluded", 0, s.totals.excluded],
         ["totals", "not_counted_reason", "untriaged", "untriaged", 0, s.totals.untriaged],
     ]

@@ -43,6 +43,9 @@ class Totals(msgspec.Struct, kw_only=True):
     counted: int
     not_counted: int
     invalid: int
+    communicative: int
+    """Triaged communicative (沟通性投诉: help, inquiry, venting [000 §篇1 1(1)2)]): counted
+    apart from invalid ones."""
     excluded: int
     untriaged: int
 
@@ -149,6 +152,7 @@ async def statistics(
                 sql.ones(~sql.counted() & (reason == "invalid")),
                 sql.ones(~sql.counted() & (reason == "excluded")),
                 sql.ones(~sql.counted() & (reason == "untriaged")),
+                sql.ones(~sql.counted() & (reason == "communicative")),
             ).where(*base)
         )
     ).one()
@@ -159,6 +163,7 @@ async def statistics(
         invalid=int(row[2]),
         excluded=int(row[3]),
         untriaged=int(row[4]),
+        communicative=int(row[5]),
     )
 
     def term(k: Any) -> tuple[str | None, str]:
