@@ -64,7 +64,7 @@ STRUCTURAL: frozenset[str] = frozenset(
         "limit", "per", "range", "period", "owner_department", "department", "staff",
         "pause_reason", "allowed_actions", "next_cursor", "topics", "sanctions", "roles",
         "earlier", "group", "values", "timezone", "calendar_fallback", "verification",
-        "day",
+        "day", "communicative",
         # amounts (decimal yuan strings)
         "proposed_yuan", "minimum_yuan", "final_yuan", "min_yuan", "max_yuan", "default_yuan",
         "current_yuan", "amount_yuan", "owed_yuan", "pay_yuan", "deducted_yuan",
