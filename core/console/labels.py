@@ -15,6 +15,7 @@ log = logging.getLogger("tousu.console")
 STATES = {
     "received": "Received",
     "valid": "Valid, not registered",
+    "communicative": "Communicative complaint",
     "registered": "Registered",
     "ready": "Awaiting dispatch",
     "dispatched": "Dispatched",
@@ -153,6 +154,7 @@ UNITS = {
     "calendar_days": "calendar days",
     "working_days": "working days",
     "months": "months",
+    "same_day": "the same day",
 }
 
 PENALTY_STATUS = {
