@@ -92,3 +92,22 @@ def test_an_override_with_nothing_to_override_is_refused(api):
     assert r.status_code == 422, r.text
     assert r.json()["error"]["field"] == "severity_override"
     assert triage(api, "clerk", t, severity="minor").status_code == 200
+
+
+def test_reclassifying_away_from_the_definition_needs_a_manager(api):
+    """The definition cannot be undone through a reclassification by the desk; a manager's
+    reclassification (its reason recorded) is the override."""
+    t = received(api, facts=DEFINED_MAJOR)
+    t = triage(api, "clerk", t).json()
+    assert t["severity"] == "major"
+    r = api.post(
+        T, "clerk", f"/api/tickets/{t['id']}/reclassify",
+        json={"version": t["version"], "severity": "minor", "reason": "calm owner"},
+    )  # fmt: skip
+    assert r.status_code == 403, r.text
+    assert r.json()["error"]["field"] == "severity"
+    t = api.act(T, "manager", t, "reclassify", severity="minor", reason="paid compensation")
+    assert t["severity"] == "minor"
+    event = last_event(api, t)
+    assert event["payload"]["severity_override"] == {"severity": "minor"}
+    assert event["payload"]["reason"] == "paid compensation"

@@ -552,6 +552,9 @@ async def _classify(
             rule="reclassify must change something",
         )
     reclassify_from_facts(hooks, ticket)
+    if isinstance(body, s.Reclassify):
+        was = changed.get("severity_was", ticket.severity)
+        changed.update(triage.check_reclassify(p, ticket, was))
     return changed
 
 

@@ -76,3 +76,23 @@ def apply_definition(
         "severity_by_definition": defined,
         "severity_override": {"severity": asked, "reason": override},
     }
+
+
+def check_reclassify(
+    principal: Principal, ticket: Ticket, severity_was: str | None
+) -> dict[str, Any]:
+    """A reclassification may not undo a severity by definition without an entitled role.
+
+    Called after the plugin re-read the ticket: when a valid ticket's severity changed to
+    one other than the defined severity, the caller must hold :data:`OVERRIDE_ROLES` (the
+    reclassification's reason is the recorded override). Raises :class:`Forbidden` naming
+    ``severity``; returns what the event records.
+    """
+    defined = defined_severity(ticket)
+    if not ticket.valid or defined is None or ticket.severity in (defined, severity_was):
+        return {}
+    if principal.role_for(OVERRIDE_ROLES) is None:
+        err: Forbidden = needs_role(OVERRIDE_ROLES, "改变按定义的投诉等级")
+        err.field = "severity"
+        raise err
+    return {"severity_by_definition": defined, "severity_override": {"severity": ticket.severity}}
