@@ -128,7 +128,12 @@ def test_major_answered_day_1_resolved_day_9_breaches_nothing(api):
     at(cst(2026, 3, 10, 10, 0))  # day 1
     promised = cst(2026, 3, 18, 18, 0)
     t = api.act(
-        T, HEAD, t, "answer", plan="the riser is replaced next week", promised_by=promised.isoformat()
+        T,
+        HEAD,
+        t,
+        "answer",
+        plan="the riser is replaced next week",
+        promised_by=promised.isoformat(),
     )
     assert t["state"] == "in_progress"  # an answer is not a resolution
     event = history(api, t)[-1]
@@ -340,5 +345,8 @@ def test_the_leaders_limit_is_refused_when_it_lengthens_or_for_a_minor_one(api):
     m = ready(api, received(api), "minor")
     r = post(api, "clerk", m, "dispatch", department=DEPT, resolve_by=cst(2026, 3, 10).isoformat())
     assert r.status_code == 422, r.text
-    assert (error(r)["field"], error(r)["rule"]) == ("resolve_by", "severity allows a per-ticket limit")
+    assert (error(r)["field"], error(r)["rule"]) == (
+        "resolve_by",
+        "severity allows a per-ticket limit",
+    )
     assert history(api, t)[-1]["action"] == "review"
