@@ -448,13 +448,14 @@ async def transition(
     extra = await effect(scope, principal, ticket, body) if effect else None
     if extra:
         payload.update(extra)
+    if target is not None:
+        ticket.state = target
     flow = action
     if action == "reopen" and target == State.RECEIVED:
         _to_triage(ticket)
+        reclassify_from_facts(await plugin_of(scope), ticket)  # read as an untriaged ticket
         flow = deadlines.RETRIAGE
         payload["returned_to_triage"] = True
-    if target is not None:
-        ticket.state = target
     # The change and its version move together: the clocks' flush writes them as one
     # conditional UPDATE … WHERE version = :seen (0 rows → 409), then the event follows.
     now = utcnow()
@@ -587,7 +588,6 @@ def _to_triage(ticket: Ticket) -> None:
     decided again, so the statistics count it by its final nature [issue 12 §4]."""
     ticket.valid = None
     ticket.communicative = None
-    ticket.counts_as_complaint = None
 
 
 async def _answer(
