@@ -64,7 +64,7 @@ STRUCTURAL: frozenset[str] = frozenset(
         "limit", "per", "range", "period", "owner_department", "department", "staff",
         "pause_reason", "allowed_actions", "next_cursor", "topics", "sanctions", "roles",
         "earlier", "group", "values", "timezone", "calendar_fallback", "verification",
-        "day", "half",
+        "day", "half", "communicative",
         # attachments: the sniffed media type and the bytes' digest
         "content_type", "sha256", "uploaded_by",
         # amounts (decimal yuan strings)

@@ -85,6 +85,11 @@ class Classification(msgspec.Struct, frozen=True, kw_only=True):
     as the supplier's responsibility [002 《客户投诉管理考核办法》第九条])."""
     flags: tuple[Flag, ...] = ()
     reasons: tuple[str, ...] = ()
+    defined_severity: str | None = None
+    """The severity the plugin's rules give **by definition** (e.g. property 重大 when a
+    promised service was not delivered and was raised before unresolved [000 §篇1 4(4)2①]):
+    applied at triage; another severity needs a recorded override (core.tickets.triage).
+    ``severity`` above stays a suggestion."""
 
 
 class GradeFacts(msgspec.Struct, frozen=True, kw_only=True):
@@ -178,12 +183,26 @@ class PenaltyProposal(msgspec.Struct, frozen=True, kw_only=True):
 
 # ---------------------------------------------------------------- deadlines
 
-Unit = Literal["minutes", "hours", "calendar_days", "working_days", "months"]
+Unit = Literal["minutes", "hours", "calendar_days", "working_days", "months", "same_day"]
 """``months``: a period ends at 24:00 of the same day number N months later (or that
-month's last day), as China's Civil Code counts months (民法典 第二百零一条–二百零三条)."""
+month's last day), as China's Civil Code counts months (民法典 第二百零一条–二百零三条).
+``same_day``: the step ends at 24:00 of the tenant's day on which it started (当天; the
+amount is ignored, write 0)."""
 Step = Literal[
-    "dispatch", "first_contact", "return", "reply", "resolution", "follow_up", "invalid_notice"
+    "dispatch",
+    "first_contact",
+    "return",
+    "answer",
+    "reply",
+    "resolution",
+    "hand_back",
+    "tell",
+    "follow_up",
+    "invalid_notice",
 ]
+"""``answer`` (明确答复): the complainant is told what will happen and by when, before the
+result; ``hand_back``: the department returns the form to the desk once handling is
+finished; ``tell``: the desk tells the complainant the result after the hand-back."""
 
 
 class DeadlineRule(msgspec.Struct, frozen=True, kw_only=True):
@@ -230,6 +249,12 @@ class DeadlineTable(msgspec.Struct, frozen=True, kw_only=True):
     clock_starts: tuple[tuple[str, str], ...] = ()
     """``(step, action)`` pairs: the step's clock starts at that transition instead of where
     the core starts it (:mod:`core.deadlines.starts`), e.g. ``("resolution", "dispatch")``."""
+    own_deadline_severities: tuple[str, ...] = ()
+    """Severities for which the complainant may set their own, shorter deadline at intake
+    (property minor: 在客户要求的期限内解决 [000 §篇1 4(4)3②])."""
+    set_limit_severities: tuple[str, ...] = ()
+    """Severities for which the leader may set a per-ticket limit when dispatching (a more
+    serious complaint gets a deadline from the leader in charge [000 §篇6 4.2.3e])."""
 
     def limit(self, step: str, severity: str | None) -> DeadlineRule | None:
         exact = next((r for r in self.rules if r.step == step and r.severity == severity), None)

@@ -160,6 +160,7 @@ LADDER = [
     "followed_up",
     "closed",
     "suspended",
+    "communicative",
 ]
 
 
@@ -167,6 +168,8 @@ def walk_to(api: Any, tenant: str, state: str, c: dict[str, Any], **fields: Any)
     t = api.create(tenant, accused_staff=[c["staff"]], accused_department=c["dept"], **fields)
     if state == "received":
         return t
+    if state == "communicative":  # triaged as help, inquiry or venting (issue 12 §4)
+        return api.act(tenant, "clerk", t, "triage_communicative", kind="inquiry")
     if state == "suspended":
         t = walk_to(api, tenant, "registered", c, **fields)
         t = api.act(tenant, "manager", t, "suspend", reason="cannot be resolved")
@@ -212,6 +215,8 @@ def probe_body(body_type: Any, ticket: dict[str, Any], c: dict[str, Any]) -> dic
         "verification": "unresolvable_approved"
         if ticket["state"] == "suspended"
         else "result_confirmed",
+        # an interim answer promises a future moment (issue 12 §1)
+        "promised_by": (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat(),
         **c["grade_extra"],
     }
     optional_hints = {"category", "severity", "facets", "apology", *c["grade_extra"]}

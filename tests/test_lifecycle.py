@@ -47,6 +47,7 @@ USER_ROLE = {u: r for r, u in ROLE_USER.items()}
 ORDER = [
     State.RECEIVED,
     State.VALID,
+    State.COMMUNICATIVE,
     State.REGISTERED,
     State.READY,
     State.DISPATCHED,
@@ -71,6 +72,15 @@ def payload(action: str, source: str, **over: Any) -> dict[str, Any]:
             "facets": {"nature": "valid"},
         },
         "triage_invalid": {"reason": "the complainant's own appliance; explained"},
+        "triage_communicative": {"kind": "inquiry", "note": "asked when the lift is serviced"},
+        "convert": {
+            "reason": "the answer was wrong: now a complaint",
+            "category": CATEGORY,
+            "severity": "important",
+            "facets": {"nature": "valid"},
+        },
+        "answer": {"plan": "the engineer comes on Friday", "promised_by": "2099-01-01T00:00:00Z"},
+        "hand_back": {"note": "form returned to the desk"},
         "settle": {"explanation": "the explanation satisfied the complainant"},
         "register": {"reason": "on_site"},
         "review": {"note": "reviewed"},
@@ -106,6 +116,10 @@ def payload(action: str, source: str, **over: Any) -> dict[str, Any]:
 PAYLOAD_ACTIONS = {
     "triage_valid",
     "triage_invalid",
+    "triage_communicative",
+    "convert",
+    "answer",
+    "hand_back",
     "settle",
     "register",
     "review",
@@ -154,6 +168,7 @@ PATHS: dict[str, list[tuple[str, str]]] = {
 # (manager) may then consent to closing it (whoever recorded it may not: core.people.duties).
 PATHS[State.SUSPENDED] = PATHS[State.IN_PROGRESS] + [("suspend", "gm")]
 PATHS[State.CLOSED] = [("triage_invalid", "clerk")]
+PATHS[State.COMMUNICATIVE] = [("triage_communicative", "clerk")]
 
 
 def reach(
@@ -286,6 +301,8 @@ def test_guard_matrix(api, action, source):
     assert r.status_code == 200, f"{action} as {user}: {r.status_code} {r.text}"
     out = r.json()
     target = str(t.target) if t.target is not None else source
+    if action == "reopen" and source == State.CLOSED:  # closed as invalid: back to triage
+        target = State.RECEIVED
     assert out["state"] == target
     assert out["version"] == ticket["version"] + 1
     assert set(out["allowed_actions"]) <= set(allowed_from(target))
@@ -455,29 +472,37 @@ def test_reclassifying_to_major_takes_close_away_from_supervisor(api):
 
 
 def test_dispatch_needs_category_severity_and_required_facets(api):
-    # A ticket triaged invalid (never classified), reopened for dispatch.
+    # A ticket triaged invalid (never classified), reopened: it returns to triage (issue 12
+    # §4), so it cannot be dispatched unclassified; triage names each missing field.
     ticket = reach(api, State.CLOSED)
     ticket = api.act(T, "supervisor", ticket, "reopen", reason="it was valid after all")
-    assert ticket["state"] == "ready" and ticket["category"] is None
+    assert ticket["state"] == "received" and ticket["category"] is None
+    assert ticket["valid"] is None
+    r = api.post(
+        T, "clerk", url(ticket, "dispatch"), json={"version": ticket["version"], "department": DEPT}
+    )
+    assert r.status_code == 409, r.text
 
     steps = [
-        ("category", {"category": CATEGORY}),
-        ("severity", {"severity": "minor"}),
-        ("facets.nature", {"facets": {"nature": "valid"}}),
+        ("category", {}),
+        ("severity", {"category": CATEGORY}),
+        ("facets.nature", {"category": CATEGORY, "severity": "minor"}),
     ]
-    for field, fix in steps:
+    for field, body in steps:
         before = snapshot(api, ticket)
         r = api.post(
-            T,
-            "clerk",
-            url(ticket, "dispatch"),
-            json={"version": ticket["version"], "department": DEPT},
+            T, "clerk", url(ticket, "triage_valid"), json={"version": ticket["version"], **body}
         )
         assert r.status_code == 422, r.text
         assert error(r)["code"] == "invalid"
         assert error(r)["field"] == field
         assert snapshot(api, ticket) == before
-        ticket = api.act(T, "clerk", ticket, "reclassify", reason="classify it", **fix)
+    ticket = api.act(
+        T, "clerk", ticket, "triage_valid",
+        category=CATEGORY, severity="minor", facets={"nature": "valid"},
+    )  # fmt: skip
+    ticket = api.act(T, "clerk", ticket, "register", reason="on_site")
+    ticket = api.act(T, "supervisor", ticket, "review", note="ok")
     ticket = api.act(T, "clerk", ticket, "dispatch", department=DEPT)
     assert ticket["state"] == "dispatched"
 

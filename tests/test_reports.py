@@ -619,6 +619,7 @@ def expected_stats(specs: list[Spec], own_staff: str | None = None) -> dict[str,
             "counted": sum(x.counted for x in cohort),
             "not_counted": sum(not x.counted for x in cohort),
             "invalid": reasons["invalid"],
+            "communicative": reasons["communicative"],  # triaged so (issue 12 §4): none here
             "excluded": reasons["excluded"],
             "untriaged": reasons["untriaged"],
         },
@@ -783,7 +784,7 @@ def test_total_counts_add_up_and_months_follow_local_time(world: World) -> None:
     t = st.totals
     assert t.received == t.counted + t.not_counted == sum(r.counted + r.not_counted
                                                           for r in st.trend["week"])  # fmt: skip
-    assert t.not_counted == t.invalid + t.excluded + t.untriaged
+    assert t.not_counted == t.invalid + t.communicative + t.excluded + t.untriaged
     numbers = {x.number for x in world.specs if x.tenant == "citybus" and x.in_window}
     edge = [x for x in world.specs if x.tenant == "citybus"
             and x.planned.astimezone(CST).strftime("%m-%d %H:%M") in ("03-01 00:30", "03-10 00:15")]  # fmt: skip

@@ -189,7 +189,7 @@ def stats_json_rows(j: dict[str, Any]) -> list[list[Any]]:
     rows = [
         ["totals", "received", None, "received", t["counted"], t["not_counted"]],
         *[["totals", "not_counted_reason", k, k, 0, t[k]]
-          for k in ("invalid", "excluded", "untriaged")],
+          for k in ("invalid", "communicative", "excluded", "untriaged")],
     ]  # fmt: skip
     for dim, items in j["breakdowns"].items():
         rows += [["breakdown", dim, r["key"], r["label"], r["counted"], r["not_counted"]]
@@ -227,7 +227,7 @@ def test_stats_xlsx_and_csv_hold_the_json_numbers(api, data):
     s = as_reader(api, "manager", stats.statistics)
     j = msgspec.to_builtins(s)
     assert j["totals"] == {"received": 6, "counted": 5, "not_counted": 1, "invalid": 1,
-                           "excluded": 0, "untriaged": 0}  # fmt: skip
+                           "communicative": 0, "excluded": 0, "untriaged": 0}  # fmt: skip
     tables = exports.stats_tables(s)
     want = stats_json_rows(j)
     rows = sheet_rows(exports.to_xlsx(tables), "stats")

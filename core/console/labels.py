@@ -15,6 +15,7 @@ log = logging.getLogger("tousu.console")
 STATES = {
     "received": "Received",
     "valid": "Valid, not registered",
+    "communicative": "Communicative complaint",
     "registered": "Registered",
     "ready": "Awaiting dispatch",
     "dispatched": "Dispatched",
@@ -30,6 +31,10 @@ ACTIONS = {
     "intake": "Complaint received",
     "triage_valid": "Triage as valid",
     "triage_invalid": "Invalid complaint",
+    "triage_communicative": "Communicative complaint",
+    "convert": "Convert to valid complaint",
+    "answer": "Interim answer",
+    "hand_back": "Hand the form back",
     "settle": "Settle without registering",
     "register": "Register",
     "review": "Supervisor review",
@@ -136,8 +141,11 @@ STEPS = {
     "dispatch": "Dispatch",
     "first_contact": "First contact",
     "return": "Return",
+    "answer": "Interim answer",
     "reply": "Reply",
     "resolution": "Resolution",
+    "hand_back": "Hand the form back",
+    "tell": "Tell the complainant",
     "follow_up": "Follow-up",
     "invalid_notice": "Invalid notice",
     "handling": "Handling",
@@ -151,6 +159,7 @@ UNITS = {
     "calendar_days": "calendar days",
     "working_days": "working days",
     "months": "months",
+    "same_day": "the same day",
 }
 
 PENALTY_STATUS = {

@@ -446,6 +446,11 @@ FIELD_LABELS = {
     "contacted_at": "Contacted at",
     "owner": "Owner (username)",
     "falsified": "Reply falsified",
+    "kind": "Kind",
+    "plan": "What will happen",
+    "promised_by": "Promised by",
+    "resolve_by": "Resolve by",
+    "severity_override": "Severity override reason",
 }
 
 

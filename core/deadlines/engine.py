@@ -33,19 +33,52 @@ START, MET, CANCEL = "start", "met", "cancel"
 AUTO_UPGRADE = "auto_upgrade"
 """A clock that is no step: when it runs out, a still-open valid ticket is upgraded."""
 EVERY, STEPS_ONLY = "*", "*steps"
+RETRIAGE = "reopen_to_triage"
+"""The clock flow of a reopen that returns the ticket to triage (not an action name)."""
 
 # action → [(step, what happens to that step's clock)]  (domain §2, §6)
 FLOW: dict[str, list[tuple[str, str]]] = {
     "intake": [("dispatch", START), ("invalid_notice", START)],
     "triage_valid": [("invalid_notice", CANCEL)],
     "triage_invalid": [("invalid_notice", MET), ("dispatch", CANCEL)],
+    # A communicative complaint (求助/咨询/发泄) is no valid complaint: nothing to dispatch,
+    # nothing to tell as invalid [000 §篇1 1(1)2)]; converted, it starts the normal path.
+    "triage_communicative": [("invalid_notice", CANCEL), ("dispatch", CANCEL)],
+    "convert": [("dispatch", START)],
     "settle": [("invalid_notice", CANCEL), ("dispatch", CANCEL), (AUTO_UPGRADE, CANCEL)],
     "register": [("resolution", START)],
-    "dispatch": [("dispatch", MET), ("first_contact", START), ("return", START), ("reply", START)],
-    "return": [("return", MET), ("first_contact", CANCEL), ("reply", CANCEL), ("dispatch", START)],
+    "dispatch": [
+        ("dispatch", MET),
+        ("first_contact", START),
+        ("return", START),
+        ("answer", START),
+        ("reply", START),
+    ],
+    "return": [
+        ("return", MET),
+        ("first_contact", CANCEL),
+        ("answer", CANCEL),
+        ("reply", CANCEL),
+        ("dispatch", START),
+    ],
     "first_contact": [("first_contact", MET), ("return", CANCEL)],
+    # 明确答复: what will happen and by when, before the result [000 §篇1 4(4)9].
+    "answer": [("answer", MET)],
+    # Grading records the handling's findings: handling is finished (处理完毕), and the
+    # department hands the form back the same day [000 §篇1 4(4)5①].
+    "grade": [("hand_back", START)],
+    # The desk tells the complainant the result the day it gets the form [000 §篇1 4(4)6)].
+    "hand_back": [("hand_back", MET), ("tell", START)],
     # Handling is finished (处理完毕) when the result is told: the reply ends "resolution".
-    "reply": [("reply", MET), ("resolution", MET), ("follow_up", START)],
+    # The reply also answers the complainant and hands the form back when nobody did before.
+    "reply": [
+        ("answer", MET),
+        ("hand_back", MET),
+        ("tell", MET),
+        ("reply", MET),
+        ("resolution", MET),
+        ("follow_up", START),
+    ],
     # A satisfied follow-up means reasonably resolved: no upgrade for age any more.
     "follow_up": [("follow_up", MET), (AUTO_UPGRADE, CANCEL)],
     "follow_up_unsatisfied": [("follow_up", MET), ("dispatch", START), ("resolution", START)],
@@ -53,10 +86,17 @@ FLOW: dict[str, list[tuple[str, str]]] = {
     "suspend": [(STEPS_ONLY, CANCEL)],
     "close": [(EVERY, CANCEL)],
     "reopen": [("dispatch", START), ("resolution", START)],
+    # Reopening a ticket triaged invalid (or communicative) returns it to triage: its
+    # clocks are those of a fresh intake [issue 12 §4].
+    RETRIAGE: [("dispatch", START), ("invalid_notice", START)],
 }
 
 # Steps owned by the handling department (the others by the desk).
-DEPARTMENT_STEPS = frozenset({"first_contact", "return", "reply", "resolution"})
+DEPARTMENT_STEPS = frozenset(
+    {"first_contact", "return", "answer", "reply", "resolution", "hand_back"}
+)
+CAPPED_STEPS = frozenset({"resolution", "reply"})
+"""Steps a per-ticket limit (``Ticket.resolve_by``) shortens: the result is due by then."""
 SILENT_STEPS = frozenset({"return"})
 
 
@@ -141,6 +181,41 @@ def add_months(cal: WorkingCalendar, start: dt.datetime, months: int) -> dt.date
     return end.astimezone(dt.UTC)
 
 
+def end_of_day(cal: WorkingCalendar, at: dt.datetime) -> dt.datetime:
+    """24:00 of the tenant's day containing ``at`` (当天: "the same day" [000 §篇1 4(4)5①])."""
+    zone = ZoneInfo(cal.timezone)
+    day = at.astimezone(zone).date() + dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC)
+
+
+def capped(
+    cal: WorkingCalendar,
+    ticket: Ticket,
+    step: str,
+    started: dt.datetime,
+    limit: tuple[int, str, str],
+) -> tuple[int, str, str]:
+    """The limit, shortened to the ticket's own ``resolve_by`` when that comes earlier.
+
+    A per-ticket limit (the complainant's own deadline [000 §篇1 4(4)3②], the leader's
+    [000 §篇6 4.2.3e]) only ever shortens the table's clock; it is kept as a clock input in
+    minutes from the step's start (source ``ticket``), so recomputing gives the same time.
+    A step started after that moment (a reopened ticket) runs on the table's limit.
+    """
+    by = ticket.resolve_by
+    if by is None or step not in CAPPED_STEPS or by <= started:
+        return limit
+    amount, unit, _ = limit
+    try:
+        table_due = run(cal, started, amount, unit, ())
+    except CalendarOutOfRange:
+        table_due = run(replace(cal, fallback="rules"), started, amount, unit, ())
+    if by >= table_due:
+        return limit
+    minutes = int((by - started).total_seconds() // 60)
+    return max(minutes, 1), "minutes", "ticket"
+
+
 def due_time(cal: WorkingCalendar, started: dt.datetime, amount: int, unit: str) -> dt.datetime:
     """``amount`` ``unit`` after ``started`` with no pause (see :func:`run`)."""
     return run(cal, started, amount, unit, ())
@@ -202,6 +277,8 @@ def run(
         return _run_working(cal, at, Fraction(amount), pauses)
     if unit == "months":
         return _run_elapsed(at, add_months(cal, at, amount) - at, pauses)
+    if unit == "same_day":
+        return _run_elapsed(at, end_of_day(cal, at) - at, pauses)
     if unit not in _ELAPSED:
         raise ValueError(f"unknown deadline unit {unit!r}")
     return _run_elapsed(at, amount * _ELAPSED[unit], pauses)
@@ -335,7 +412,7 @@ async def on_transition(
             if limit is None:
                 continue
             cal = cal or await calendar_for(scope)
-            amount, unit, source = limit
+            amount, unit, source = capped(cal, ticket, step, at, limit)
             dept, owner = await _owner(scope, ticket, step, actor)
             clock = StepClock(
                 ticket_id=ticket.id,
@@ -379,7 +456,11 @@ async def on_transition(
                 else:
                     _end(clock, "cancelled", at)
                 out.append({"step": clock.step, "ended": clock.state})
-    if action in ("triage_valid", "reopen") and ticket.valid and table.upgrade is not None:
+    if (
+        action in ("triage_valid", "convert", "reopen")
+        and ticket.valid
+        and table.upgrade is not None
+    ):
         for old in await _running(scope, ticket.id, AUTO_UPGRADE):
             _end(old, "cancelled", at)
         cal = cal or await calendar_for(scope)
@@ -439,7 +520,7 @@ async def retime(scope: TenantScope, hooks: TenantHooks, ticket: Ticket) -> list
         if limit is None:
             continue
         was = clock.due_at
-        clock.amount, clock.unit, source = limit
+        clock.amount, clock.unit, source = capped(cal, ticket, clock.step, clock.started_at, limit)
         note = set_times(cal, clock, table, ticket)
         if not clock.extensions:
             clock.source = "estimate" if note else source

@@ -4,7 +4,7 @@ calendar days. Each change to a clock is a ticket history event in the same tran
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import select
 
@@ -20,20 +20,13 @@ from core.people.auth import Principal
 from core.people.duties import refuse_own
 from core.people.guards import needs_role
 from core.people.roles import DESK, MANAGEMENT, Role
+from core.rules import Step
 from core.tasks.notify import notify, recipients
 from core.tickets.events import append_event
 from core.tickets.facts import facts_of, plugin_of
 from core.tickets.models import Ticket
 
-STEPS = (
-    "dispatch",
-    "first_contact",
-    "return",
-    "reply",
-    "resolution",
-    "follow_up",
-    "invalid_notice",
-)
+STEPS: tuple[str, ...] = get_args(Step)
 UNITS = ("minutes", "hours", "calendar_days", "working_days", "months")
 MAX_AMOUNT = {
     "minutes": 525_600,

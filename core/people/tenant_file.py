@@ -240,17 +240,9 @@ def _check_fines(tf: TenantFile, path: Path | str) -> None:
                 f"{fen / 100:.2f} yuan is outside "
                 f'{range_text(rule)}; give {{ amount = ..., reason = "..." }}',
             )
-    steps = (
-        "dispatch",
-        "first_contact",
-        "return",
-        "reply",
-        "resolution",
-        "follow_up",
-        "invalid_notice",
-    )
     severities = {x.code for x in hooks_for(tf.plugin).taxonomy().severities}
     from core.deadlines.service import MAX_AMOUNT
+    from core.deadlines.service import STEPS as steps
 
     for key, entry in tf.config.deadlines.items():
         if entry.amount > MAX_AMOUNT[entry.unit]:

@@ -45,9 +45,11 @@ class Table(msgspec.Struct, kw_only=True):
 
 def stats_tables(s: Stats) -> list[Table]:
     """One long table: totals, every breakdown row and every trend bucket."""
+    communicative = s.totals.communicative
     rows: list[list[Cell]] = [
         ["totals", "received", None, "received", s.totals.counted, s.totals.not_counted],
         ["totals", "not_counted_reason", "invalid", "invalid", 0, s.totals.invalid],
+        ["totals", "not_counted_reason", "communicative", "communicative", 0, communicative],
         ["totals", "not_counted_reason", "excluded", "excluded", 0, s.totals.excluded],
         ["totals", "not_counted_reason", "untriaged", "untriaged", 0, s.totals.untriaged],
     ]

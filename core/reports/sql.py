@@ -35,10 +35,12 @@ def counted() -> ColumnElement[bool]:
 
 
 def not_counted_reason() -> Col:
-    """Why a ticket is shown apart: ``invalid`` (triaged invalid), ``excluded`` (the industry
+    """Why a ticket is shown apart: ``communicative`` (沟通性投诉, triaged as help, inquiry or
+    venting [000 §篇1 1(1)2)]), ``invalid`` (triaged invalid), ``excluded`` (the industry
     rule does not count it: unverified utility tickets, communicative property complaints),
     ``untriaged`` (no answer yet)."""
     return case(
+        (Ticket.communicative.is_not(None), "communicative"),
         (Ticket.valid.is_(False), "invalid"),
         (Ticket.counts_as_complaint.is_(False), "excluded"),
         else_="untriaged",

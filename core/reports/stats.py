@@ -43,6 +43,9 @@ class Totals(msgspec.Struct, kw_only=True):
     counted: int
     not_counted: int
     invalid: int
+    communicative: int
+    """Triaged communicative (沟通性投诉: help, inquiry, venting [000 §篇1 1(1)2)]): counted
+    apart from invalid ones."""
     excluded: int
     untriaged: int
 
@@ -131,7 +134,8 @@ def _rows(raw: list[Any], label: Callable[[Any], tuple[str | None, str]]) -> lis
 
 
 def _totals_columns() -> list[ColumnElement[Any]]:
-    """received, counted, invalid, excluded, untriaged: one pass over the rows."""
+    """received, counted, invalid, excluded, untriaged, communicative: one pass over the
+    rows."""
     reason = sql.not_counted_reason()
     counted, _ = _split()
     return [
@@ -140,10 +144,13 @@ def _totals_columns() -> list[ColumnElement[Any]]:
         sql.ones(~sql.counted() & (reason == "invalid")),
         sql.ones(~sql.counted() & (reason == "excluded")),
         sql.ones(~sql.counted() & (reason == "untriaged")),
+        sql.ones(~sql.counted() & (reason == "communicative")),
     ]
 
 
 Grouped = dict[str, list[tuple[Any, int, int]]]
+TOTALS = 6
+"""How many columns :func:`_totals_columns` gives."""
 
 
 async def _one_pass(
@@ -169,12 +176,12 @@ async def _one_pass(
     for r in (await scope.execute(q)).all():
         grouping = r[k : 2 * k]
         if all(grouping):
-            total_row = r[2 * k : 2 * k + 5]
+            total_row = r[2 * k : 2 * k + TOTALS]
             continue
         i = grouping.index(0)
-        grouped[names[i]].append((r[i], int(r[2 * k + 1]), int(r[2 * k + 5])))
+        grouped[names[i]].append((r[i], int(r[2 * k + 1]), int(r[2 * k + TOTALS])))
     if total_row is None:  # no rows at all: GROUPING SETS still yields the () row
-        total_row = (0, 0, 0, 0, 0)
+        total_row = (0,) * TOTALS
     return total_row, grouped
 
 
@@ -218,6 +225,7 @@ async def statistics(
         invalid=int(row[2]),
         excluded=int(row[3]),
         untriaged=int(row[4]),
+        communicative=int(row[5]),
     )
 
     def term(k: Any) -> tuple[str | None, str]:

@@ -40,4 +40,8 @@ def reclassify_from_facts(hooks: TenantHooks, ticket: Ticket) -> None:
     """Store the plugin's reading of the ticket's facts (suggestions and flags)."""
     result = hooks.classify(facts_of(ticket))
     ticket.classification = msgspec.to_builtins(result)
-    ticket.counts_as_complaint = result.counts_as_complaint
+    # A communicative complaint is no complaint whatever the industry's rule says
+    # [000 §篇1 1(1)2)]: counted apart (core.reports.sql.not_counted_reason).
+    ticket.counts_as_complaint = (
+        False if ticket.communicative is not None else result.counts_as_complaint
+    )

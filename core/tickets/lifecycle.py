@@ -8,11 +8,14 @@ function per action; who may close a ticket of a given severity is the plugin's 
 
     received ─triage_valid→ valid ─register→ registered ─review→ ready ─dispatch→ dispatched
        │                      └─settle→ closed                      ↑   ←return─┘  │
-       └─triage_invalid→ closed                                     │      first_contact
-                                                                    │              ↓
+       ├─triage_invalid→ closed                                     │      first_contact
+       └─triage_communicative→ communicative ─settle→ closed        │              ↓
+                                     └─convert→ valid               │              ↓
     closed ←close─ followed_up ←follow_up─ replied ←reply─ graded ←grade─ in_progress
                                              └─follow_up_unsatisfied→ ready
     suspend (manager): any handling state → suspended ─close→ closed; reopen → ready
+    answer (明确答复) while dispatched, in progress or graded; hand_back once graded.
+    reopen of a ticket closed as invalid or communicative → received (triage again)
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from core.tickets import schemas as s
 class State(StrEnum):
     RECEIVED = "received"  # 受理: recorded at the desk
     VALID = "valid"  # triaged as a valid complaint, registration not yet decided
+    COMMUNICATIVE = "communicative"  # 沟通性投诉 (求助/咨询/发泄): handled with care
     REGISTERED = "registered"  # 立项: someone owns it until closed
     READY = "ready"  # reviewed by the supervisor, waiting for (re)dispatch
     DISPATCHED = "dispatched"  # 派单: with the handling department
@@ -64,6 +68,11 @@ class Transition:
     summary: str
     own_department: bool = False
     """A department head may take it only for a ticket dispatched to their department."""
+    target_by_resolution: tuple[tuple[str, State], ...] = ()
+    """A different target when the ticket was closed with this resolution (reopen)."""
+
+    def target_for(self, resolution: str | None) -> State | None:
+        return next((st for r, st in self.target_by_resolution if r == resolution), self.target)
 
 
 HANDLER = frozenset({Role.DEPARTMENT_HEAD}) | MANAGEMENT
@@ -77,20 +86,43 @@ def _t(
     body: type[s.Transition],
     summary: str,
     own_department: bool = False,
+    target_by_resolution: tuple[tuple[str, State], ...] = (),
 ) -> Transition:
     return Transition(
-        action, frozenset(sources), target, frozenset(roles), body, summary, own_department
+        action,
+        frozenset(sources),
+        target,
+        frozenset(roles),
+        body,
+        summary,
+        own_department,
+        target_by_resolution,
     )
+
+
+# Closed without ever being a valid complaint: a reopen triages it again, so the month's
+# statistics count it by its final nature [issue 12 §4; 000 §篇1 1(1)2)].
+RETRIAGED = (("invalid", State.RECEIVED), ("communicative", State.RECEIVED))
+ANSWERABLE = {State.DISPATCHED, State.IN_PROGRESS, State.GRADED}
 
 
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in [
-        _t("triage_valid", {State.RECEIVED}, State.VALID, DESK, s.TriageValid,
-           "Triage as a valid complaint; category and severity must be set [000 §篇1 1(1)1]."),
+        _t("triage_valid", {State.RECEIVED}, State.VALID, DESK | MANAGEMENT, s.TriageValid,
+           "Triage as a valid complaint; category and severity must be set [000 §篇1 1(1)1]; "
+           "a severity the plugin gives by definition applies unless overridden with a "
+           "reason by someone entitled [000 §篇1 4(4)2]."),
         _t("triage_invalid", {State.RECEIVED}, State.CLOSED, DESK, s.TriageInvalid,
            "Invalid complaint: explain to the complainant and close [004 §篇3 二1]."),
-        _t("settle", {State.VALID}, State.CLOSED, DESK, s.Settle,
+        _t("triage_communicative", {State.RECEIVED}, State.COMMUNICATIVE, DESK,
+           s.TriageCommunicative,
+           "Communicative complaint (求助/咨询/发泄): no valid complaint, handle with care "
+           "[000 §篇1 1(1)2), 4(2)]."),
+        _t("convert", {State.COMMUNICATIVE}, State.VALID, DESK | MANAGEMENT, s.Convert,
+           "A communicative complaint became a valid one: triage it valid, with a reason "
+           "[000 §篇1 1(1)2)]."),
+        _t("settle", {State.VALID, State.COMMUNICATIVE}, State.CLOSED, DESK, s.Settle,
            "Not registered: an explanation satisfied the complainant [000 §篇1 5(5)1]."),
         _t("register", {State.VALID}, State.REGISTERED, DESK, s.Register,
            "Register (立项) the complaint; it now has an owner until closed [000 §篇1 5(5)1]."),
@@ -107,6 +139,11 @@ TRANSITIONS: dict[str, Transition] = {
            "Misconduct found: refer to discipline inspection (纪检监察) [002 第十八条].", True),
         _t("grade", {State.IN_PROGRESS}, State.GRADED, HANDLER, s.Grade,
            "Record each involved staff member's responsibility grade (定责) with findings.", True),
+        _t("answer", ANSWERABLE, None, DESK | HANDLER, s.Answer,
+           "Interim answer (明确答复): tell the complainant what will happen and by when "
+           "[000 §篇1 4(4)9; 004 §篇3 二1].", True),
+        _t("hand_back", {State.GRADED}, None, HANDLER, s.Note,
+           "Return the form to the desk the day handling finishes [000 §篇1 4(4)5①].", True),
         _t("reply", {State.GRADED}, State.REPLIED, DESK | HANDLER, s.Reply,
            "Reply to the complainant with the result [000 §篇8 3(4)].", True),
         # Where the plugin reviews replies (Duties.reply_review): 回复…应经…审核后归档
@@ -124,7 +161,9 @@ TRANSITIONS: dict[str, Transition] = {
         _t("suspend", HANDLING, State.SUSPENDED, MANAGEMENT, s.Reasoned,
            "Record as unresolvable, with a manager's approval [000 §篇1 5(5)2]."),
         _t("reopen", {State.CLOSED, State.SUSPENDED}, State.READY,
-           {Role.SUPERVISOR} | MANAGEMENT, s.Reasoned, "Reopen for redispatch."),
+           {Role.SUPERVISOR} | MANAGEMENT, s.Reasoned,
+           "Reopen for redispatch; a ticket closed as invalid or communicative returns to "
+           "triage.", target_by_resolution=RETRIAGED),
         _t("reassign_owner", HANDLING | {State.FOLLOWED_UP, State.SUSPENDED}, None,
            {Role.SUPERVISOR} | MANAGEMENT, s.Reassign,
            "Hand the ticket to another named owner, with a reason [000 §篇1 5(5)1②c]."),

@@ -74,6 +74,13 @@ class Ticket(TenantScoped, Base):
     counts_as_complaint: Mapped[bool | None] = mapped_column(default=None)
     """The plugin's answer (utility: only once verified [002 第九条]); None = the core's rule:
     a ticket counts once triaged valid. Kept as a column so statistics GROUP BY in SQL."""
+    communicative: Mapped[str | None] = mapped_column(String(16), default=None)
+    """沟通性投诉 kind (help 求助, inquiry 咨询, venting 发泄) when triaged communicative
+    [000 §篇1 1(1)2)]: no valid complaint, counted apart in statistics; None otherwise."""
+    resolve_by: Mapped[dt.datetime | None] = mapped_column(default=None)
+    """A per-ticket limit shorter than the table's (the complainant's own deadline
+    [000 §篇1 4(4)3②], the leader's [000 §篇6 4.2.3e]); the resolution and reply clocks end
+    by then (core.deadlines.engine.capped)."""
     state: Mapped[str] = mapped_column(String(32))
     resolution: Mapped[str | None] = mapped_column(String(32), default=None)
     referred_to_inspection: Mapped[bool] = mapped_column(default=False)

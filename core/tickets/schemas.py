@@ -65,6 +65,9 @@ class TicketCreate(Input, kw_only=True):
     severity: Annotated[str, fits(Ticket.severity, min_length=1, pattern=CODE)] | None = None
     facets: Facets = {}
     facts: Facts = {}
+    resolve_by: AwareTime | None = None
+    """The complainant's own deadline (在客户要求的期限内 [000 §篇1 4(4)3②]), for the
+    severities the plugin allows it: shortens, never lengthens, the table's clock."""
     """Measurable facts the industry's rules read (see the taxonomy's ``facts``)."""
 
     def __post_init__(self) -> None:
@@ -92,6 +95,28 @@ class TriageValid(Transition, kw_only=True):
     category: Annotated[str, fits(Ticket.category, min_length=1, pattern=CODE)] | None = None
     severity: Annotated[str, fits(Ticket.severity, min_length=1, pattern=CODE)] | None = None
     facets: Facets = {}
+    severity_override: OptText = ""
+    """Why the severity differs from the one the plugin's rules give by definition
+    [000 §篇1 4(4)2]; only a role entitled to decide it (manager, general manager) may."""
+
+
+class TriageCommunicative(Transition, kw_only=True):
+    kind: Literal["help", "inquiry", "venting"]
+    """沟通性投诉: 求助 help, 咨询 inquiry, 发泄 venting [000 §篇1 1(1)2)]."""
+    note: OptText = ""
+
+
+class Convert(TriageValid, kw_only=True):
+    reason: Text
+    """Why the communicative complaint became a valid one (mishandled, or found to be one)."""
+
+
+class Answer(Transition, kw_only=True):
+    """明确答复 [000 §篇1 4(4)9]: what will happen, and the moment it is promised by."""
+
+    plan: Text
+    promised_by: AwareTime
+    """When the complainant is promised the resolution (UTC or with an offset)."""
 
 
 class TriageInvalid(Transition, kw_only=True):
@@ -140,6 +165,9 @@ class ReplyRework(Transition, kw_only=True):
 class Dispatch(Transition, kw_only=True):
     department: Code
     note: OptText = ""
+    resolve_by: AwareTime | None = None
+    """The leader's limit for a more serious complaint [000 §篇6 4.2.3e]: shortens, never
+    lengthens, the table's resolution and reply clocks."""
 
 
 class FirstContact(Transition, kw_only=True):
@@ -255,6 +283,10 @@ class TicketOut(Out, kw_only=True):
     classification: dict[str, Any]
     """The industry plugin's reading of the facts: suggestions, flags, counts_as_complaint."""
     valid: bool | None
+    communicative: str | None
+    """help, inquiry or venting when triaged communicative (沟通性投诉), else null."""
+    resolve_by: dt.datetime | None
+    """A per-ticket limit shorter than the table's (complainant's or leader's), else null."""
     resolution: str | None
     referred_to_inspection: bool
     created_at: dt.datetime

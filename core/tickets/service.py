@@ -35,7 +35,7 @@ from core.people.models import Staff, User
 from core.people.roles import READ_ALL, SEES_COMPLAINANT, Role
 from core.plugins import hooks_for
 from core.tasks.notify import emit
-from core.tickets import approvals, duty, grading
+from core.tickets import approvals, duty, grading, limits, triage
 from core.tickets import schemas as s
 from core.tickets.classification import check_classification, check_complete, check_facts
 from core.tickets.facts import plugin_of, reclassify_from_facts
@@ -205,6 +205,13 @@ async def create(
                 ],
             )
             reclassify_from_facts(hooks, ticket)
+            if body.resolve_by is not None:
+                table = hooks.deadlines()
+                await limits.check(
+                    scope, hooks, ticket, body.resolve_by, now, "resolve_by",
+                    table.own_deadline_severities, "the complainant's own deadline",
+                )  # fmt: skip
+                ticket.resolve_by = body.resolve_by
             scope.add(ticket)
             await scope.flush()
             set_committed_value(ticket, "grades", [])  # a new ticket has none: no query
@@ -439,24 +446,33 @@ async def transition(
             current_version=ticket.version,
         )
     before = ticket.state
+    target = t.target_for(ticket.resolution) if ticket.state == State.CLOSED else t.target
     payload = msgspec.to_builtins(body)
     payload.pop("version", None)
     effect = _EFFECTS.get(action)
     extra = await effect(scope, principal, ticket, body) if effect else None
     if extra:
         payload.update(extra)
-    if t.target is not None:
-        ticket.state = t.target
+    if target is not None:
+        ticket.state = target
+    flow = action
+    if action == "reopen" and target == State.RECEIVED:
+        _to_triage(ticket)
+        reclassify_from_facts(await plugin_of(scope), ticket)  # read as an untriaged ticket
+        flow = deadlines.RETRIAGE
+        payload["returned_to_triage"] = True
     # The change and its version move together: the clocks' flush writes them as one
     # conditional UPDATE … WHERE version = :seen (0 rows → 409), then the event follows.
     now = utcnow()
     ticket.version, ticket.updated_at = ticket.version + 1, now
     hooks = await plugin_of(scope)
     severity_was = (extra or {}).get("severity_was", ticket.severity)
-    clocks = await deadlines.on_transition(scope, hooks, ticket, action, principal)
+    clocks = await deadlines.on_transition(scope, hooks, ticket, flow, principal)
     if severity_was != ticket.severity:
         clocks += await deadlines.retime(scope, hooks, ticket)
         await escalation.on_severity(scope, hooks, ticket)
+    elif "resolve_by" in (extra or {}):  # a per-ticket limit shortens the running clocks
+        clocks += await deadlines.retime(scope, hooks, ticket)
     if clocks:
         payload["deadlines"] = clocks
     event = TicketEvent(
@@ -525,8 +541,16 @@ async def _classify(
             changed["facts_was"] = ticket.facts
             ticket.facts = merged
     if isinstance(body, s.TriageValid):
-        check_complete(tax, ticket.category, ticket.severity, ticket.facets or {})
+        if isinstance(body, s.Convert):
+            changed["communicative_was"] = ticket.communicative
+            ticket.communicative = None
         ticket.valid = True
+        reclassify_from_facts(hooks, ticket)
+        severity = ticket.severity
+        changed.update(triage.apply_definition(p, ticket, body.severity, body.severity_override))
+        if ticket.severity != severity and "severity_was" not in changed:
+            changed["severity_was"] = severity
+        check_complete(tax, ticket.category, ticket.severity, ticket.facets or {})
     elif not changed:
         raise Invalid(
             "nothing to change: give a new category, severity, facets or facts",
@@ -534,6 +558,9 @@ async def _classify(
             rule="reclassify must change something",
         )
     reclassify_from_facts(hooks, ticket)
+    if isinstance(body, s.Reclassify):
+        was = changed.get("severity_was", ticket.severity)
+        changed.update(triage.check_reclassify(p, ticket, was))
     return changed
 
 
@@ -542,9 +569,43 @@ async def _close_now(scope: TenantScope, p: Principal, ticket: Ticket, body: Any
         ticket.valid = False
         reclassify_from_facts(await plugin_of(scope), ticket)
     ticket.closed_at = utcnow()
-    ticket.resolution = {"triage_invalid": "invalid", "settle": "explained"}[
-        "triage_invalid" if isinstance(body, s.TriageInvalid) else "settle"
-    ]
+    if isinstance(body, s.TriageInvalid):
+        ticket.resolution = "invalid"
+    elif ticket.communicative is not None:  # handled with care, closed as what it was
+        ticket.resolution = "communicative"
+    else:
+        ticket.resolution = "explained"
+
+
+async def _communicative(
+    scope: TenantScope, p: Principal, ticket: Ticket, body: s.TriageCommunicative
+) -> dict[str, Any]:
+    """Not a valid complaint [000 §篇1 1(1)2)]: no severity definitions, no one-month upgrade
+    (valid stays False, so neither the plugin nor the upgrade clock treats it as valid)."""
+    ticket.communicative = body.kind
+    ticket.valid = False
+    reclassify_from_facts(await plugin_of(scope), ticket)
+    return {"kind_zh": triage.COMMUNICATIVE_KINDS[body.kind]}
+
+
+def _to_triage(ticket: Ticket) -> None:
+    """A reopened ticket that was never a valid complaint goes back to triage: its nature is
+    decided again, so the statistics count it by its final nature [issue 12 §4]."""
+    ticket.valid = None
+    ticket.communicative = None
+
+
+async def _answer(
+    scope: TenantScope, p: Principal, ticket: Ticket, body: s.Answer
+) -> dict[str, Any]:
+    """明确答复 [000 §篇1 4(4)9]: the promised date must be ahead of now."""
+    if body.promised_by <= utcnow():
+        raise Invalid(
+            "promised_by is in the past",
+            field="promised_by",
+            rule="the resolution is promised for a future moment",
+        )
+    return {}
 
 
 async def _dispatch(
@@ -561,7 +622,16 @@ async def _dispatch(
     if redispatch:
         ticket.redispatch_count += 1
     ticket.assigned_department_id = dept_id
-    return {"department_id": dept_id, "redispatch": bool(redispatch)}
+    out: dict[str, Any] = {"department_id": dept_id, "redispatch": bool(redispatch)}
+    if body.resolve_by is not None:  # the leader's limit [000 §篇6 4.2.3e]
+        hooks = await plugin_of(scope)
+        await limits.check(
+            scope, hooks, ticket, body.resolve_by, utcnow(), "resolve_by",
+            hooks.deadlines().set_limit_severities, "a leader's per-ticket limit",
+        )  # fmt: skip
+        ticket.resolve_by = body.resolve_by
+        out["resolve_by"] = body.resolve_by.isoformat()
+    return out
 
 
 async def _return(scope: TenantScope, p: Principal, ticket: Ticket, body: Any) -> dict[str, Any]:
@@ -618,6 +688,9 @@ _EFFECTS: dict[str, Effect] = {
     "triage_valid": _classify,
     "reclassify": _classify,
     "triage_invalid": _close_now,
+    "triage_communicative": _communicative,
+    "convert": _classify,
+    "answer": _answer,
     "settle": _close_now,
     "dispatch": _dispatch,
     "return": _return,
@@ -734,6 +807,8 @@ def to_out(
         facts=dict(ticket.facts or {}),
         classification=dict(ticket.classification or {}),
         valid=ticket.valid,
+        communicative=ticket.communicative,
+        resolve_by=ticket.resolve_by,
         resolution=ticket.resolution,
         referred_to_inspection=ticket.referred_to_inspection,
         created_at=ticket.created_at,

@@ -1,7 +1,7 @@
 """separation of duties: a ticket's named owner, a penalty's proposer
 
 Revision ID: 0012_duties
-Revises: 0010_attachments
+Revises: 0011_flow
 Create Date: 2026-11-30 14:00:00
 
 ``tickets.owner_user_id``: the named person who follows a registered ticket until it is
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = "0012_duties"
-down_revision = "0010_attachments"
+down_revision = "0011_flow"
 branch_labels = None
 depends_on = None
 

@@ -239,8 +239,12 @@ def classify(ticket: TicketFacts) -> Classification:
         )
 
     severity = next((s for s in SEVERITY_ORDER if s in met), None)
+    # Definitions (①a, ①b, ①c) make a complaint major whatever the clerk suggests; the core
+    # applies them at triage [000 §篇1 4(4)2①, 4(4)3②].
+    defined = "major" if flags else None
     return Classification(
         severity=severity,
+        defined_severity=defined,
         valid=valid,
         counts_as_complaint=counts,
         flags=tuple(flags),

@@ -19,6 +19,8 @@ RULES: tuple[DeadlineRule, ...] = (
     DeadlineRule(step="invalid_notice", amount=1, unit="working_days", seed=_DEFAULT),
     DeadlineRule(step="first_contact", amount=1, unit="working_days", seed=_DEFAULT),
     DeadlineRule(step="return", amount=1, unit="working_days", seed=_DEFAULT),
+    # 000 §篇8 sets no limits at all, so nothing separates an interim answer from the result:
+    # no ``answer`` step, and no same-day hand-offs (issue 12 §1).
     DeadlineRule(step="reply", amount=3, unit="working_days", seed=_DEFAULT),
     DeadlineRule(step="reply", severity="serious", amount=2, unit="working_days", seed=_DEFAULT),
     DeadlineRule(

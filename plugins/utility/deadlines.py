@@ -48,6 +48,9 @@ _DEFAULT = "product default; 002 sets no limit"
 RULES: tuple[DeadlineRule, ...] = (
     DeadlineRule(step="dispatch", amount=1, unit="hours", seed=_ART14),
     DeadlineRule(step="first_contact", amount=1, unit="working_days", seed=_ART15),
+    # 查处完毕并答复客户 [第十五条]: the answer is the result, within the same 4 working days;
+    # the seed sets no interim answer, so no ``answer`` step (issue 12 §1), and no same-day
+    # hand-offs (``hand_back``/``tell`` are property desk A's [000 §篇1 4(4)5①, 6)]).
     DeadlineRule(step="reply", amount=4, unit="working_days", seed=_ART15),
     DeadlineRule(step="resolution", amount=4, unit="working_days", seed=_ART15),
     DeadlineRule(step="return", amount=1, unit="working_days", seed=_ART17),

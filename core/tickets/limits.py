@@ -1,0 +1,88 @@
+"""Per-ticket limits shorter than the plugin's table (issue 12 §1).
+
+Two moments set one: the complainant's own deadline at intake, for the severities the plugin
+allows it (property minor: "不超过2天内或在客户要求的期限内解决" [000 §篇1 4(4)3②]), and the
+leader's limit when a more serious complaint is dispatched ("由分管领导…并限定时间要求进行
+处理" [000 §篇6 4.2.3e]). Either is stored as ``Ticket.resolve_by`` and caps the resolution
+and reply clocks (:func:`core.deadlines.engine.capped`): it shortens, never lengthens.
+
+Decision (domain §9): a limit that would end after the table's clock is refused (422) rather
+than silently ignored — the desk would otherwise promise the complainant a date the system
+does not hold it to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+from sqlalchemy import select
+
+from core.db import TenantScope
+from core.deadlines import engine as deadlines
+from core.deadlines.models import StepClock
+from core.errors import Invalid
+from core.plugins import TenantHooks
+from core.tickets.models import Ticket
+
+
+async def _table_due(
+    scope: TenantScope, hooks: TenantHooks, ticket: Ticket, at: dt.datetime
+) -> dt.datetime | None:
+    """When the ticket's resolution is due by the table: its running clock's due time, else
+    the table's limit counted from ``at`` (the clock starts at registration, later)."""
+    running = await scope.scalar(
+        select(StepClock.due_at).where(
+            StepClock.ticket_id == ticket.id,
+            StepClock.step == "resolution",
+            StepClock.state.in_(("running", "paused")),
+        )
+    )
+    if running is not None:
+        return running
+    limit = await deadlines.limit_for(scope, hooks.deadlines(), "resolution", ticket.severity, at)
+    if limit is None:
+        return None
+    cal = await deadlines.calendar_for(scope)
+    amount, unit, _ = deadlines.capped(cal, ticket, "resolution", at, limit)
+    try:
+        return deadlines.run(cal, at, amount, unit, ())
+    except deadlines.CalendarOutOfRange:
+        return deadlines.run(replace(cal, fallback="rules"), at, amount, unit, ())
+
+
+async def check(
+    scope: TenantScope,
+    hooks: TenantHooks,
+    ticket: Ticket,
+    by: dt.datetime,
+    at: dt.datetime,
+    field: str,
+    allowed: tuple[str, ...],
+    who: str,
+) -> None:
+    """Raise :class:`Invalid` naming ``field`` unless ``by`` may shorten the ticket's clock.
+
+    Rules, in order: the ticket's severity is one of ``allowed`` (the plugin's table); ``by``
+    is in the future; ``by`` is before the resolution due time the table (or an earlier
+    per-ticket limit) gives.
+    """
+    if ticket.severity not in allowed:
+        raise Invalid(
+            f"{who} applies to severities {', '.join(allowed) or '(none)'} only",
+            field=field,
+            rule="severity allows a per-ticket limit",
+            allowed=list(allowed),
+        )
+    if by <= at:
+        raise Invalid(
+            f"{field} is in the past", field=field, rule="a per-ticket limit is in the future"
+        )
+    due = await _table_due(scope, hooks, ticket, at)
+    if due is not None and by >= due:
+        raise Invalid(
+            f"{field} {by.isoformat()} would lengthen the limit (due {due.isoformat()})",
+            field=field,
+            rule="a per-ticket limit only shortens the table's",
+            due_at=due.isoformat(),
+        )
