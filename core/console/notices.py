@@ -41,7 +41,7 @@ MSGIDS = [template for _, template in PATTERNS.values()] + [AT_ONCE]
 """The catalogue entries these texts use (checked by the catalogue test)."""
 
 
-def text(
+def notice_text(
     kind: str,
     message: str,
     gettext: Callable[[str], str],

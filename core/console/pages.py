@@ -783,7 +783,7 @@ async def approvals(request: Request[Any, Any, Any]) -> Template:
 @get("/notifications", include_in_schema=False, name="console:notifications")
 async def notifications(request: Request[Any, Any, Any]) -> Template:
     rows = await call(request, "myNotifications", unread=False, limit=100)
-    return await render(request, "notifications.html", rows=rows, notice=notices.text)
+    return await render(request, "notifications.html", rows=rows, notice=notices.notice_text)
 
 
 @get("/notifications/count", include_in_schema=False, name="console:notification-count")

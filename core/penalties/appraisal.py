@@ -38,6 +38,7 @@ from core.people.models import Department, Staff, Tenant, User
 from core.people.roles import MANAGEMENT, Role
 from core.reports.sql import counted
 from core.rules import TicketFacts
+from core.strict import fits
 from core.tickets.facts import plugin_of
 from core.tickets.models import Ticket
 from core.web import database, principal
@@ -82,7 +83,7 @@ class AppraisalReport(msgspec.Struct, kw_only=True):
 
 
 class UnitOpinion(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    unit: Annotated[str, Meta(min_length=1, max_length=64)]
+    unit: Annotated[str, fits(Department.code, min_length=1)]  # a department's code
     opinion: Annotated[str, Meta(min_length=1, max_length=2000)]
 
 
