@@ -198,4 +198,4 @@ def test_utility_desk_keeps_the_supervisor_review(api):
     r = post_action(api, tenant, "clerk", t, "dispatch", department=TENANTS[tenant]["dept"])
     assert r.status_code == 409, r.text
     assert error(r)["rule"] == "lifecycle"
-    assert "review" in error(r)["message"]
+    assert "须经主管审核" in error(r)["message"]  # Chinese by default (core/error_text.py)

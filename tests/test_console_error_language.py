@@ -5,11 +5,13 @@ the catalogue's own checks (every English message raised in core/ has a Chinese 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from dutykit import walk
 from litestar.testing import TestClient
 from test_console_auth import login
 
@@ -122,3 +124,53 @@ def test_catalogue_entries_keep_their_placeholders() -> None:
 def test_bilingual_unknown_and_nested_messages(message: str, zh: str, en: str) -> None:
     assert error_text.localise(message, "zh_CN", "invalid") == zh
     assert error_text.localise(message, "en", "invalid") == en
+
+
+# ------------------------------------------------ messages added with the merged branches
+# Three of the messages the attachment, interim-answer and closing code raise, end to end:
+# before their catalogue entries a Chinese reader got the English text behind a generic
+# lead (or, for the related ticket, English with one Chinese word in it, and an English
+# reader a generic sentence).
+
+
+def test_an_empty_upload_is_refused_in_chinese_and_in_english(api: Any) -> None:
+    t = api.create(GW)
+    files = {"file": ("photo.jpg", b"", "image/jpeg")}
+    z, e = both(api, "POST", "clerk", f"/api/tickets/{t['id']}/attachments",
+                data={"kind": "photo"}, files=files)  # fmt: skip
+    assert (z["status"], z["field"], z["rule"]) == (422, "file", "at least 1 byte")
+    assert z["message"] == "文件为空（0 字节），请重新选择文件"
+    assert e["message"] == "the file is empty"
+    assert api.get(GW, "manager", f"/api/tickets/{t['id']}/attachments").json() == []
+
+
+def test_an_answer_promised_in_the_past_is_refused_in_chinese_and_in_english(api: Any) -> None:
+    t = api.create(GW, accused_staff=["GW-S001"], accused_department="engineering")
+    t = api.act(GW, "clerk", t, "triage_valid", category="repair_quality", severity="major",
+                facets={"nature": "valid"})  # fmt: skip
+    t = api.act(GW, "clerk", t, "register", reason="on_site")
+    t = api.act(GW, "supervisor", t, "review", note="checked")
+    t = api.act(GW, "clerk", t, "dispatch", department="engineering")
+    past = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
+    body = {"version": t["version"], "plan": "fix the lift", "promised_by": past}
+    z, e = both(api, "POST", "head-engineering", f"/api/tickets/{t['id']}/answer", json=body)
+    assert (z["status"], z["field"]) == (422, "promised_by")
+    assert z["message"] == "承诺解决时间 promised_by 已经过去；明确答复须承诺将来的时间"
+    assert e["message"] == "promised_by is in the past"
+    after = api.get(GW, "manager", f"/api/tickets/{t['id']}").json()
+    assert (after["state"], after["version"]) == (t["state"], t["version"])
+
+
+def test_a_related_ticket_not_yet_registered_is_explained_in_both_languages(api: Any) -> None:
+    t = walk(api, GW, "followed_up")
+    related = api.create(GW)  # received: not registered (立项) yet
+    body = {"version": t["version"], "verification": "result_confirmed",
+            "related_ticket": related["number"]}  # fmt: skip
+    z, e = both(api, "POST", "supervisor", f"/api/tickets/{t['id']}/close", json=body)
+    assert (z["status"], z["field"], z["rule"]) == (
+        422, "related_ticket", "registered before the original closes")  # fmt: skip
+    assert z["message"] == "关联问题的工单须已立项，原工单才能销项；该工单当前为 received"
+    assert e["message"] == (
+        "the related problem's ticket must be registered before the original closes; it is received"
+    )
+    assert api.get(GW, "manager", f"/api/tickets/{t['id']}").json()["state"] == "followed_up"

@@ -261,11 +261,13 @@ async def _related_registered(scope: TenantScope, ticket: Ticket, number: str) -
     if related.state in NOT_REGISTERED or (
         related.state == State.CLOSED and related.resolution in NOT_REGISTERED_RESOLUTIONS
     ):
+        # [000 §篇1 5(5)2①c–d] The message stays plain English (no 立项, no citation) so
+        # that core/error_text.py finds its Chinese in the catalogue; a mixed message would
+        # reach a Chinese reader in English and an English reader as a generic sentence.
         raise Invalid(
-            "the related problem's ticket must be registered (立项) before the original "
+            "the related problem's ticket must be registered before the original "
             f"closes; it is {related.state}"
-            + (f" ({related.resolution})" if related.resolution else "")
-            + " [000 §篇1 5(5)2①c–d]",
+            + (f" ({related.resolution})" if related.resolution else ""),
             field="related_ticket",
             rule="registered before the original closes",
         )
