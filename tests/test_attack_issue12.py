@@ -1,0 +1,114 @@
+"""Attacks on the surfaces of issue 12, through the public HTTP API on both backends.
+
+Each test is an outsider's attempt on a new surface — attachments, approvals, appraisals,
+appeals' re-derivation, the approvals inbox — and asserts what must hold against it: another
+tenant's id answers 404, the complainant stays hidden from the accused, nobody decides what
+they themselves asked for or set (core/people/duties.py), bad input is a 4xx naming the field.
+
+Shared database: citybus tickets made here are this file's; citybus 2020-H1 appraisals too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import graded_citybus
+
+T = "citybus"
+JPEG = (
+    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(range(256)) * 40
+)
+
+
+def _upload(api: Any, tenant: str, user: str, tid: int, kind: str, name: str, data: bytes) -> Any:
+    return api.client.post(
+        f"/api/tickets/{tid}/attachments",
+        data={"kind": kind},
+        files={"file": (name, data, "image/jpeg")},
+        headers=api.headers(tenant, user),
+    )
+
+
+def _overturned(api: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A graded citybus ticket whose driver's appeal the manager overturned (main →
+    secondary); its penalties afterwards."""
+    t = graded_citybus(api)
+    r = api.post(T, "staff-wang", f"/api/tickets/{t['id']}/appeals", json={"reason": "不是我"})
+    assert r.status_code == 201, r.text
+    r = api.post(T, "manager", f"/api/appeals/{r.json()['id']}/decide",
+                 json={"decision": "overturned", "reason": "录像显示", "grade": "secondary"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    rows = api.get(T, "manager", f"/api/tickets/{t['id']}/penalties").json()
+    return t, rows
+
+
+def test_whoever_overturns_an_appeal_does_not_decide_the_penalty_it_derives(api):
+    """The manager who overturned the appeal set the new grade: the penalty re-derived from
+    it is theirs as much as the first grader's was, so they may not confirm it (the rule of
+    core/people/duties.py: whoever graded does not decide). Another approver (gm) may."""
+    _, rows = _overturned(api)
+    new = [p for p in rows if p["status"] == "proposed"]
+    assert new, rows
+    r = api.post(T, "manager", f"/api/penalties/{new[0]['id']}/confirm", json={})
+    assert r.status_code == 403, r.text
+    assert r.json()["error"]["rule"] == "separation of duties"
+    assert r.json()["error"]["step"] == "penalty"
+    r = api.post(T, "gm", f"/api/penalties/{new[0]['id']}/confirm", json={})
+    assert r.status_code == 200, r.text
+
+
+def test_another_tenants_attachment_answers_404_through_every_route(api):
+    """A greenwood file reached through greenwood's ticket id, or through one of citybus's own
+    tickets, or with ids beyond the integer types: 404 (or 422), never the file or a 500."""
+    t = api.create("greenwood")
+    r = _upload(api, "greenwood", "clerk", t["id"], "photo", "a.jpg", JPEG)
+    assert r.status_code == 201, r.text
+    aid = r.json()["id"]
+    for path in (f"/api/tickets/{t['id']}/attachments",
+                 f"/api/tickets/{t['id']}/attachments/{aid}"):  # fmt: skip
+        r = api.get(T, "manager", path)
+        assert r.status_code == 404, (path, r.text)
+    r = _upload(api, T, "clerk", t["id"], "photo", "b.jpg", JPEG)
+    assert r.status_code == 404, r.text
+    own = api.create(T)
+    r = api.get(T, "manager", f"/api/tickets/{own['id']}/attachments/{aid}")
+    assert r.status_code == 404, r.text
+    for big in (2**31, 2**63, 10**30):
+        for path in (f"/api/tickets/{big}/attachments",
+                     f"/api/tickets/{own['id']}/attachments/{big}"):  # fmt: skip
+            r = api.get(T, "manager", path)
+            assert r.status_code in (404, 422), (path, r.status_code, r.text)
+
+
+def test_file_names_cannot_inject_headers(api):
+    """Quotes, CR/LF and directory parts in an uploaded name never reach the download's
+    headers as anything but one quoted, escaped file name."""
+    t = api.create("greenwood")
+    for name in ('a"; filename="evil.exe', "a\r\nSet-Cookie: x=1.jpg", "../../etc/passwd"):
+        r = _upload(api, "greenwood", "clerk", t["id"], "photo", name, JPEG)
+        assert r.status_code == 201, r.text
+        d = api.get("greenwood", "manager", r.headers["location"])
+        assert d.status_code == 200
+        cd = d.headers["content-disposition"]
+        assert "\r" not in cd and "\n" not in cd and "set-cookie" not in {h.lower() for h in d.headers}
+        assert cd.count('"') == 2 and "/" not in cd.split(";")[1], cd
+
+
+def test_appraisal_of_another_tenant_answers_404_and_the_proposer_never_approves(api):
+    """A citybus appraisal id sent to riverside-power's approver is 404 and unlisted there;
+    citybus's proposer may not approve it; a bad decision body is a 422 naming the field."""
+    r = api.post(T, "manager", "/api/appraisals",
+                 json={"half": "2020-H1", "opinion": "意见", "units": []})  # fmt: skip
+    assert r.status_code == 201, r.text
+    aid = r.json()["id"]
+    r = api.post("riverside-power", "gm", f"/api/appraisals/{aid}/approve", json={})
+    assert r.status_code == 404, r.text
+    assert all(a["id"] != aid for a in api.get("riverside-power", "gm", "/api/appraisals").json())
+    r = api.post(T, "manager", f"/api/appraisals/{aid}/approve", json={})
+    assert r.status_code == 403, r.text
+    for bad, field in (({"reason": 5}, "reason"), ({"reason": "x" * 3000}, "reason"),
+                       ({"other": 1}, "other"), ({"reason": " "}, "reason")):  # fmt: skip
+        r = api.post(T, "gm", f"/api/appraisals/{aid}/reject", json=bad)
+        assert r.status_code == 422 and r.json()["error"]["field"] == field, r.text
+    row = next(a for a in api.get(T, "gm", "/api/appraisals").json() if a["id"] == aid)
+    assert row["status"] == "proposed"  # nothing half-written by the refusals
