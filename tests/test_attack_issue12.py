@@ -10,14 +10,28 @@ Shared database: citybus tickets made here are this file's; citybus 2020-H1 appr
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from conftest import graded_citybus
+from litestar.testing import TestClient
+from test_console_auth import login
+
+from core.app import create_app
+from core.settings import load_settings
 
 T = "citybus"
 JPEG = (
     b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(range(256)) * 40
 )
+
+
+@pytest.fixture
+def web(api: Any) -> Iterator[TestClient[Any]]:
+    with TestClient(create_app(load_settings({"DATABASE_URL": api.url}))) as client:
+        yield client
 
 
 def _upload(api: Any, tenant: str, user: str, tid: int, kind: str, name: str, data: bytes) -> Any:
@@ -57,6 +71,24 @@ def test_whoever_overturns_an_appeal_does_not_decide_the_penalty_it_derives(api)
     assert r.status_code == 200, r.text
 
 
+def test_the_inbox_never_offers_a_penalty_its_reader_regraded(api, web):
+    """The approvals inbox leaves out what the API would refuse: the manager who overturned
+    the appeal is not offered the re-derived penalties; the general manager is."""
+    _, rows = _overturned(api)
+    new = {p["id"] for p in rows if p["status"] == "proposed"}
+    assert new, rows
+
+    def offered(username: str) -> set[int]:
+        web.cookies.clear()
+        assert login(web, username, tenant=T).status_code == 303
+        page = web.get("/approvals")
+        assert page.status_code == 200, page.text[:300]
+        return {int(x) for x in re.findall(r'action="/penalties/(\d+)/', page.text)}
+
+    assert not new & offered("manager")
+    assert new <= offered("gm")
+
+
 def test_another_tenants_attachment_answers_404_through_every_route(api):
     """A greenwood file reached through greenwood's ticket id, or through one of citybus's own
     tickets, or with ids beyond the integer types: 404 (or 422), never the file or a 500."""
@@ -90,7 +122,9 @@ def test_file_names_cannot_inject_headers(api):
         d = api.get("greenwood", "manager", r.headers["location"])
         assert d.status_code == 200
         cd = d.headers["content-disposition"]
-        assert "\r" not in cd and "\n" not in cd and "set-cookie" not in {h.lower() for h in d.headers}
+        assert (
+            "\r" not in cd and "\n" not in cd and "set-cookie" not in {h.lower() for h in d.headers}
+        )
         assert cd.count('"') == 2 and "/" not in cd.split(";")[1], cd
 
 

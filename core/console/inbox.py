@@ -9,6 +9,7 @@ plugin's ``tousu_approvers`` hook per step (``penalty``, ``appeal``, ``extension
 - a ticket the reader cannot see (:func:`core.tickets.service.visible`);
 - a ticket that names or grades the reader (conflict of interest, domain §7);
 - the reader's own penalty or appeal ("nobody decides their own" — the services' rule);
+- a penalty the reader proposed by grading (or regrading on appeal) the staff member;
 - an extension the reader asked for: whoever asks for more time never approves it
   [000 §篇1 4(3)1, 4(4)9] (domain §10).
 """
@@ -86,6 +87,7 @@ async def inbox(scope: TenantScope, p: Principal) -> Inbox:
     out.penalties = [
         x for x in pen
         if may("penalty", x.ticket_id) and (p.staff_id is None or x.staff_id != p.staff_id)
+        and x.proposed_by != p.user_id  # whoever graded (or regraded) never decides it
     ]  # fmt: skip
     out.appeals = [
         a for a in app
