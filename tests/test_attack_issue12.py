@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -146,3 +147,19 @@ def test_appraisal_of_another_tenant_answers_404_and_the_proposer_never_approves
         assert r.status_code == 422 and r.json()["error"]["field"] == field, r.text
     row = next(a for a in api.get(T, "gm", "/api/appraisals").json() if a["id"] == aid)
     assert row["status"] == "proposed"  # nothing half-written by the refusals
+
+
+def test_concurrent_proposals_leave_one_live_appraisal_per_half_year(api):
+    """Eight proposals of one half-year sent at once: exactly one is stored, the others are
+    409 (the check "one live appraisal per half-year" holds under concurrency)."""
+    body = {"half": "2021-H2", "opinion": "意见", "units": []}
+    with ThreadPoolExecutor(8) as pool:
+        codes = sorted(
+            r.status_code
+            for r in pool.map(
+                lambda _: api.post(T, "manager", "/api/appraisals", json=body), range(8)
+            )
+        )
+    assert codes == [201] + [409] * 7, codes
+    rows = api.get(T, "manager", "/api/appraisals", params={"half": "2021-H2"}).json()
+    assert len(rows) == 1, rows
