@@ -163,3 +163,31 @@ def test_concurrent_proposals_leave_one_live_appraisal_per_half_year(api):
     assert codes == [201] + [409] * 7, codes
     rows = api.get(T, "manager", "/api/appraisals", params={"half": "2021-H2"}).json()
     assert len(rows) == 1, rows
+
+
+def _dispatched(api: Any) -> dict[str, Any]:
+    t = api.create(T)
+    t = api.act(T, "clerk", t, "triage_valid", category="skip_stop", severity="general",
+                facets={"direction": "government", "mode": "phone"})  # fmt: skip
+    t = api.act(T, "clerk", t, "register", reason="on_site")
+    t = api.act(T, "supervisor", t, "review")
+    return api.act(T, "clerk", t, "dispatch", department="fleet-1")
+
+
+def test_the_suspender_is_not_offered_the_close_they_may_not_take(api, web):
+    """The manager who recorded a ticket as unresolvable may not close it (403, separation of
+    duties [000 §篇1 5(5)2②c]): neither the ticket's allowed_actions nor the approvals inbox
+    offers them the close; another approver (gm) is offered it and may take it."""
+    t = api.act(T, "manager", _dispatched(api), "suspend", reason="无法处理")
+    assert "close" not in t["allowed_actions"]
+    body = {"version": t["version"], "verification": "unresolvable_approved"}
+    r = api.post(T, "manager", f"/api/tickets/{t['id']}/close", json=body)
+    assert r.status_code == 403 and r.json()["error"]["rule"] == "separation of duties", r.text
+    web.cookies.clear()
+    assert login(web, "manager", tenant=T).status_code == 303
+    assert f'href="/tickets/{t["id"]}"' not in web.get("/approvals").text
+    r = api.get(T, "gm", f"/api/tickets/{t['id']}")
+    assert "close" in r.json()["allowed_actions"]
+    web.cookies.clear()
+    assert login(web, "gm", tenant=T).status_code == 303
+    assert f'href="/tickets/{t["id"]}"' in web.get("/approvals").text
