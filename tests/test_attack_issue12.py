@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from conftest import graded_citybus
+from dutykit import walk
 from litestar.testing import TestClient
 from test_console_auth import login
 
@@ -191,3 +192,14 @@ def test_the_suspender_is_not_offered_the_close_they_may_not_take(api, web):
     web.cookies.clear()
     assert login(web, "gm", tenant=T).status_code == 303
     assert f'href="/tickets/{t["id"]}"' in web.get("/approvals").text
+
+
+def test_whoever_gave_the_reply_is_not_offered_its_review(api):
+    """riverside-power reviews replies [002 《客户投诉管理考核办法》第十六条]; the manager who
+    gave the reply is refused the review (403), so it is not among their allowed actions."""
+    t = walk(api, "riverside-power", "replied", replier="manager")
+    mine = api.get("riverside-power", "manager", f"/api/tickets/{t['id']}").json()
+    assert not {"review_reply", "rework_reply"} & set(mine["allowed_actions"])
+    r = api.post("riverside-power", "manager", f"/api/tickets/{t['id']}/review-reply",
+                 json={"version": mine["version"]})  # fmt: skip
+    assert r.status_code == 403, r.text  # what is not offered is indeed refused
