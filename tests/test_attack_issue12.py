@@ -203,3 +203,32 @@ def test_whoever_gave_the_reply_is_not_offered_its_review(api):
     r = api.post("riverside-power", "manager", f"/api/tickets/{t['id']}/review-reply",
                  json={"version": mine["version"]})  # fmt: skip
     assert r.status_code == 403, r.text  # what is not offered is indeed refused
+
+
+MP3 = b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\xff\xfb\x90\x64" + b"\x00" * 2000
+
+
+def test_a_recording_cannot_reach_the_accused_as_other_evidence(api):
+    """A call recording filed as ``other`` (shown to the accused driver) is refused (422
+    naming ``file``): audio goes in only as ``call_recording``, which the accused never
+    gets; nothing is stored or written to the history by the refusal."""
+    t = api.create(T, accused_staff=["CB-S001"], accused_department="fleet-1")
+    before = api.get(T, "manager", f"/api/tickets/{t['id']}/history").json()
+    r = api.client.post(
+        f"/api/tickets/{t['id']}/attachments",
+        data={"kind": "other"},
+        files={"file": ("录音.mp3", MP3, "audio/mpeg")},
+        headers=api.headers(T, "clerk"),
+    )
+    assert r.status_code == 422 and r.json()["error"]["field"] == "file", r.text
+    assert api.get(T, "manager", f"/api/tickets/{t['id']}/history").json() == before
+    assert api.get(T, "manager", f"/api/tickets/{t['id']}/attachments").json() == []
+    r = api.client.post(
+        f"/api/tickets/{t['id']}/attachments",
+        data={"kind": "call_recording"},
+        files={"file": ("录音.mp3", MP3, "audio/mpeg")},
+        headers=api.headers(T, "clerk"),
+    )
+    assert r.status_code == 201, r.text
+    assert api.get(T, "staff-wang", f"/api/tickets/{t['id']}/attachments").json() == []
+    assert api.get(T, "staff-wang", r.headers["location"]).status_code == 403
