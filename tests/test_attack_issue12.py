@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from conftest import graded_citybus
+from conftest import graded_citybus, make_operator, small_tenant
 from dutykit import walk
 from litestar.testing import TestClient
 from test_console_auth import login
@@ -232,3 +232,51 @@ def test_a_recording_cannot_reach_the_accused_as_other_evidence(api):
     assert r.status_code == 201, r.text
     assert api.get(T, "staff-wang", f"/api/tickets/{t['id']}/attachments").json() == []
     assert api.get(T, "staff-wang", r.headers["location"]).status_code == 403
+
+
+def test_the_overrun_departments_head_is_not_offered_its_extension(api, web):
+    """A head who also holds an approving role (manager) may not approve his own
+    department's overrun [000 §篇1 4(4)9] (403, core/people/duties.py): the approvals
+    inbox does not offer it to him; another manager is offered it."""
+    slug = "attack-dual"
+    doc = small_tenant(slug, "ADU", plugin="property")
+    doc["users"].append({"username": "headmgr", "roles": ["department_head", "manager"],
+                         "department": "desk", "demo_key": f"{slug}-headmgr-test-key-0001",
+                         "demo_password": "headmgr-pass-0001"})  # fmt: skip
+    next(u for u in doc["users"] if u["username"] == "manager")["demo_password"] = "mgr-pass-0001"
+    r = api.client.post("/api/tenants", json=doc, headers=make_operator(api))
+    assert r.status_code == 201, r.text
+    h = {u: {"Authorization": f"Bearer {slug}-{u}-test-key-0001"}
+         for u in ("clerk", "head", "headmgr")}  # fmt: skip
+
+    def act(t: dict[str, Any], action: str, **body: Any) -> dict[str, Any]:
+        r = api.client.post(f"/api/tickets/{t['id']}/{action.replace('_', '-')}",
+                            json={"version": t["version"]} | body, headers=h["clerk"])  # fmt: skip
+        assert r.status_code == 200, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    r = api.client.post("/api/tickets", headers=h["clerk"], json={
+        "channel": "phone", "description": "电梯困人",
+        "complainant": {"name": "赵六", "contact": "13900001111"}})  # fmt: skip
+    assert r.status_code == 201, r.text
+    t = act(r.json(), "triage_valid", category="repair_quality", severity="minor",
+            facets={"nature": "valid"})  # fmt: skip
+    t = act(t, "register", reason="on_site")
+    t = act(t, "dispatch", department="desk")
+    r = api.client.post(f"/api/tickets/{t['id']}/deadlines/reply/extensions", headers=h["head"],
+                        json={"amount": 1, "unit": "calendar_days", "reason": "等配件"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    ext = r.json()["id"]
+    r = api.client.post(f"/api/extensions/{ext}/approve", json={"reason": "ok"},
+                        headers=h["headmgr"])  # fmt: skip
+    assert r.status_code == 403, r.text
+
+    def offered(username: str, password: str) -> set[int]:
+        web.cookies.clear()
+        assert login(web, username, password, tenant=slug).status_code == 303
+        page = web.get("/approvals")
+        assert page.status_code == 200, page.text[:300]
+        return {int(x) for x in re.findall(r'action="/extensions/(\d+)/', page.text)}
+
+    assert ext not in offered("headmgr", "headmgr-pass-0001")
+    assert ext in offered("manager", "mgr-pass-0001")
