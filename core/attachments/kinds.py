@@ -37,7 +37,10 @@ KINDS: dict[str, Kind] = {
         Kind("service_slip", "Signed service slip", "维修服务单", IMAGES + PDF, True),
         Kind("letter", "Complainant's letter", "投诉信函", IMAGES + PDF, True),
         Kind("photo", "Photo", "现场照片", IMAGES, False),
-        Kind("other", "Other evidence", "其他材料", IMAGES + PDF + AUDIO, False),
+        # Decision: no audio as "other" — a recording carries a voice, most often the
+        # complainant's [002 第十四条], and "other" is shown to the accused; audio goes in as
+        # call_recording (domain §9: where the seeds are silent, protect the complainant).
+        Kind("other", "Other evidence", "其他材料", IMAGES + PDF, False),
     )
 }
 

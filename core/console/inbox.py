@@ -9,8 +9,10 @@ plugin's ``tousu_approvers`` hook per step (``penalty``, ``appeal``, ``extension
 - a ticket the reader cannot see (:func:`core.tickets.service.visible`);
 - a ticket that names or grades the reader (conflict of interest, domain §7);
 - the reader's own penalty or appeal ("nobody decides their own" — the services' rule);
+- a penalty the reader proposed by grading (or regrading on appeal) the staff member;
 - an extension the reader asked for: whoever asks for more time never approves it
-  [000 §篇1 4(3)1, 4(4)9] (domain §10).
+  [000 §篇1 4(3)1, 4(4)9] (domain §10), nor does the head of the department whose clock
+  overran, whatever other role he holds.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from core.db import TenantScope
 from core.deadlines.models import Extension, StepClock
 from core.penalties.models import Appeal, Penalty
 from core.people.auth import Principal
-from core.people.roles import MANAGEMENT
+from core.people.roles import MANAGEMENT, Role
 from core.tickets.facts import facts_of, plugin_of
 from core.tickets.models import Ticket
 from core.tickets.service import actions_for, involved, visible
@@ -86,14 +88,23 @@ async def inbox(scope: TenantScope, p: Principal) -> Inbox:
     out.penalties = [
         x for x in pen
         if may("penalty", x.ticket_id) and (p.staff_id is None or x.staff_id != p.staff_id)
+        and x.proposed_by != p.user_id  # whoever graded (or regraded) never decides it
     ]  # fmt: skip
     out.appeals = [
         a for a in app
         if may("appeal", a.ticket_id) and (p.staff_id is None or a.staff_id != p.staff_id)
     ]  # fmt: skip
+    # the head of the department whose clock overran never approves it [000 §篇1 4(4)9]
+    overran = (
+        {c.id: c.owner_department_id for c in await scope.scalars(
+            select(StepClock).where(StepClock.id.in_([e.clock_id for e in ext])))}
+        if ext and p.has(Role.DEPARTMENT_HEAD) and p.department_id is not None else {}
+    )  # fmt: skip
     out.extensions = [
-        e for e in ext if may("extension", e.ticket_id) and e.requested_by != p.user_id
-    ]
+        e for e in ext
+        if may("extension", e.ticket_id) and e.requested_by != p.user_id
+        and (e.clock_id not in overran or overran[e.clock_id] != p.department_id)
+    ]  # fmt: skip
     candidates = await scope.scalars(
         select(Ticket)
         .options(selectinload(Ticket.accused), selectinload(Ticket.grades))

@@ -23,7 +23,8 @@ import msgspec
 from litestar import Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from core.audit import AuditEvent
 from core.db import TenantScope, utcnow
@@ -40,7 +41,7 @@ from core.reports.sql import counted
 from core.rules import TicketFacts
 from core.strict import fits
 from core.tickets.facts import plugin_of
-from core.tickets.models import Ticket
+from core.tickets.models import Counter, Ticket
 from core.web import database, principal
 
 TAGS = ["appraisals"]
@@ -203,6 +204,20 @@ async def _role(scope: TenantScope, p: Principal, step: str, default: frozenset[
     return role
 
 
+async def _half_lock(scope: TenantScope, half: str) -> None:
+    """Serialise proposals of one half-year: two sent at once would each find no live one
+    and both be stored. The lock is the tenant's ``appraisal-<half>`` counter row, bumped in
+    this transaction (row lock on PostgreSQL, the write lock on SQLite)."""
+    name = f"appraisal-{half}"
+    bump = update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
+    if (await scope.execute(bump.returning(Counter.value))).scalar_one_or_none() is None:
+        try:
+            async with scope.session.begin_nested():
+                scope.add(Counter(name=name, value=1))
+        except IntegrityError:  # created by a concurrent proposal: take the lock now
+            await scope.execute(bump)
+
+
 async def propose(scope: TenantScope, p: Principal, body: AppraisalProposal) -> UnitAppraisal:
     """Marketing's opinion on the half-year [第二十七条]; the figures are frozen with it.
     One live proposal per half-year (409 while one waits or once one is approved); a unit
@@ -226,6 +241,7 @@ async def propose(scope: TenantScope, p: Principal, body: AppraisalProposal) -> 
                 f"unit {line.unit!r} twice", field=f"units[{i}].unit", rule="one line per unit"
             )
         opinions[line.unit] = line.opinion
+    await _half_lock(scope, body.half)
     live = await scope.scalar(
         select(UnitAppraisal.id).where(
             UnitAppraisal.half == body.half, UnitAppraisal.status.in_(("proposed", "approved"))

@@ -102,6 +102,19 @@ async def _last(scope: TenantScope, ticket: Ticket, *actions: str) -> TicketEven
     )
 
 
+async def requested_by_self(scope: TenantScope, p: Principal, ticket: Ticket, action: str) -> bool:
+    """Whether ``action`` would approve what ``p`` asked for — closing a ticket they recorded
+    as unresolvable, reviewing a reply they gave — which :func:`refuse_own` refuses; the
+    actions offered to ``p`` (``allowed_actions``, the approvals inbox) leave it out."""
+    if action == "close" and ticket.state == State.SUSPENDED:
+        last = await _last(scope, ticket, "suspend")
+    elif action in REVIEW_ACTIONS:
+        last = await _last(scope, ticket, "reply")
+    else:
+        return False
+    return last is not None and last.actor_user_id == p.user_id
+
+
 # ---------------------------------------------------------------- owner
 
 

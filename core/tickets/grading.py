@@ -298,6 +298,9 @@ async def decide_appeal(
             old.graded_at,
             redo_staff_ids=frozenset({staff.id}),
             because=(p.user_id, role, f"appeal {appeal.id} overturned: {body.reason}"),
+            # whoever set the new grade proposed what follows from it: they do not decide it
+            # (core.people.duties, as for the first grader)
+            by=p.user_id,
         )
     await scope.flush()
     return appeal

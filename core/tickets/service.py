@@ -392,6 +392,8 @@ async def actions_for(scope: TenantScope, principal: Principal, ticket: Ticket) 
             continue
         if _department_blocks(principal, role, ticket, t):
             continue
+        if await approvals.requested_by_self(scope, principal, ticket, action):
+            continue  # separation of duties (core.people.duties): refused if tried
         out.append(action)
     return out
 
