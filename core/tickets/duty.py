@@ -66,11 +66,19 @@ async def senior_on_duty(scope: TenantScope) -> User | None:
 
 
 async def on_intake(
-    scope: TenantScope, ticket: Ticket, principal: Principal, at: dt.datetime
+    scope: TenantScope,
+    hooks: TenantHooks,
+    ticket: Ticket,
+    principal: Principal,
+    at: dt.datetime,
 ) -> dict[str, Any] | None:
     """Out of hours: notify the senior manager on duty; returns the ``duty`` block of the
-    intake event (None in working hours)."""
-    if not await out_of_hours(scope, at):
+    intake event (None in working hours, or where the plugin keeps no duty room).
+
+    Only where the industry's duties say so (``Duties.duty_room``): the duty room is one
+    desk's rule [004 §篇3 二1], not every industry's — a desk whose seeds set none (e.g. a
+    hotline that answers round the clock) keeps its usual intake at night."""
+    if not hooks.duties().duty_room or not await out_of_hours(scope, at):
         return None
     handler = await senior_on_duty(scope)
     if handler is not None:

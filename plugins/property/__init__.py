@@ -79,7 +79,11 @@ DUTIES = Duties(
     review_before_dispatch=False,
     # 每季度一次经管理处负责人协调同意后才能销项 [000 §篇1 5(5)2②c].
     unresolvable_close="quarterly",
-    seeds=("000 §篇1 4(4)4", "000 §篇1 5(5)2②c"),
+    # 非标准工作时间,接投诉人第一时间将信息反应到中控室,由值班人员填写客户信息登记表。当班最高
+    # 管理人员进行接待/处理 [004 §篇3 二1]: a property desk's rule. The utility and transit seeds
+    # name no duty room (95598 answers round the clock), so only property keeps it.
+    duty_room=True,
+    seeds=("000 §篇1 4(4)4", "000 §篇1 5(5)2②c", "004 §篇3 二1"),
 )
 
 
