@@ -255,3 +255,26 @@ def test_duty_room_is_not_applied_to_industries_whose_seeds_name_none(api):
     for tenant, t in ((B, bus), (U, power)):
         notes = api.get(tenant, "gm", "/api/notifications").json()
         assert not [n for n in notes if n["ticket_id"] == t["id"] and n["kind"] == "duty_intake"]
+
+
+def test_property_clerk_closes_a_handled_minor_ticket(api):
+    """经立项的投诉事项…处理完毕后再反馈回管理处客户部人员处…并由客户部人员签名…称作销项
+    [000 §篇1 5(3)2)]; 客户服务中心接待员…问题解决后也要了解清楚情况,予以记录和销项
+    [000 §篇1 5(4)1)]: the reception clerk closes a handled, verified ticket. Before the fix
+    the core's default (supervisor and above) refused him."""
+    t = walk(api, P, "followed_up")
+    r = post_action(api, P, "clerk", t, "close", verification="result_confirmed")
+    assert r.status_code == 200 and r.json()["state"] == "closed", r.text
+    last = history(api, P, t)[-1]
+    assert (last["action"], last["actor"]) == ("close", "clerk")
+
+
+def test_property_clerk_does_not_close_what_is_not_finished_or_major(api):
+    """已立项案件在未处理完成之前,任何人无权随便销项 [000 §篇1 5(5)2②a]; 重大事项…经请示管理处
+    负责人同意后才可以销项 [5(5)2①e]: the clerk's close stops at an unfinished or a major one."""
+    t = walk(api, P, "in_progress")
+    r = post_action(api, P, "clerk", t, "close", verification="result_confirmed")
+    assert r.status_code == 409, r.text
+    m = walk(api, P, "followed_up", severity="major")
+    r = post_action(api, P, "clerk", m, "close", verification="result_confirmed")
+    assert r.status_code == 403, r.text
