@@ -278,3 +278,18 @@ def test_property_clerk_does_not_close_what_is_not_finished_or_major(api):
     m = walk(api, P, "followed_up", severity="major")
     r = post_action(api, P, "clerk", m, "close", verification="result_confirmed")
     assert r.status_code == 403, r.text
+
+
+def test_falsified_reply_found_at_review_charges_the_unit_500(api):
+    """各基层单位在处理公司分发的投诉中,回复中出现弄虚作假…给予责任单位每件500元考核,并对该单位
+    及相关负责人予以通报批评 [002 《客户投诉管理考核办法》第二十六条], found when marketing
+    reviews the reply [第十六条]. The merge of issue 12 had left code of another function in
+    ``core.penalties.service.propose_units``: this review answered 500 (NameError)."""
+    t = walk(api, U, "replied")
+    t = api.act(U, "manager", t, "rework_reply", falsified=True,
+                reason="the reply says the meter was replaced; it was not")  # fmt: skip
+    rows = api.get(U, "manager", f"/api/tickets/{t['id']}/penalties").json()
+    charge = [p for p in rows if p["rule"] == "falsified_reply"]
+    assert [(p["unit"], p["staff"], p["proposed_yuan"]) for p in charge] == [
+        (TENANTS[U]["dept"], None, "500.00")
+    ]

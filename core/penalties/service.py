@@ -323,24 +323,7 @@ async def propose_units(
         )
         scope.add(row)
         rows.append(row)
-    gone = [u.id for u in units_live if u.id not in kept]
-    if gone:
-        superseded += await _supersede(scope, Penalty.id.in_(gone))
     await scope.flush()
-    if superseded and because is not None:
-        user_id, role, reason = because
-        await append_event(
-            scope,
-            ticket,
-            "penalties_superseded",
-            user_id,
-            role,
-            {
-                "penalty_ids": sorted(superseded),
-                "proposed_ids": [r.id for r in rows],
-                "reason": reason,
-            },
-        )
     return rows
 
 
