@@ -293,3 +293,43 @@ def test_falsified_reply_found_at_review_charges_the_unit_500(api):
     assert [(p["unit"], p["staff"], p["proposed_yuan"]) for p in charge] == [
         (TENANTS[U]["dept"], None, "500.00")
     ]
+
+
+# ---------------------------------------------------------------- readings pinned (left-out.md §2)
+
+
+def test_leaders_limit_is_recorded_by_the_desk_at_dispatch(api):
+    """对于较严重的有效投诉…由分管领导组织相关人员进行分析…并限定时间要求进行处理
+    [000 §篇6 4.2.3e]: the leader in charge sets the limit, the desk that dispatches records it
+    (docs/left-out.md §2); the dispatch event names who entered it."""
+    clock.travel_to(cst(2026, 5, 11, 10, 0))
+    t = walk(api, P, "registered", severity="important")
+    by = cst(2026, 5, 12, 18, 0)
+    t = api.act(P, "clerk", t, "dispatch", department=TENANTS[P]["dept"], resolve_by=by.isoformat())
+    event = history(api, P, t)[-1]
+    assert (event["action"], event["actor"]) == ("dispatch", "clerk")
+    assert ts(event["payload"]["resolve_by"]) == by
+
+
+def test_complainants_deadline_later_than_the_table_is_refused(api):
+    """不超过2天内或在客户要求的期限内解决 [000 §篇1 4(4)3②], read as issue 12 §1 reads it: a
+    limit shorter than the table's 2 days; a later date is refused naming ``resolve_by``."""
+    clock.travel_to(cst(2026, 5, 11, 10, 0))
+    r = api.post(P, "clerk", "/api/tickets", json={
+        "channel": "phone", "description": "lamp out", "severity": "minor",
+        "complainant": {"name": "李四", "contact": "13800001111"},
+        "resolve_by": cst(2026, 5, 15, 10, 0).isoformat()})  # fmt: skip
+    assert r.status_code == 422 and error(r)["field"] == "resolve_by", r.text
+
+
+def test_answer_clock_runs_from_the_forms_arrival_at_the_department(api):
+    """重大投诉应当在2日内给投诉的客户明确答复 [000 §篇1 4(4)9]: the 2 days are the handling
+    department's, from the dispatch (the form reaches it within 10 minutes of the complaint,
+    4(4)4, on the desk's own clock) — docs/deadlines.md §11, docs/left-out.md §2."""
+    clock.travel_to(cst(2026, 5, 11, 10, 0))
+    t = walk(api, P, "registered", severity="major")
+    clock.travel_to(cst(2026, 5, 11, 10, 5))
+    t = api.act(P, "clerk", t, "dispatch", department=TENANTS[P]["dept"])
+    rows = clocks(api, P, t)
+    assert one(rows, "dispatch")["state"] == "met"
+    assert near(one(rows, "answer")["due_at"], cst(2026, 5, 13, 10, 5))
