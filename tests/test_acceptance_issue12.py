@@ -15,6 +15,7 @@ from typing import Any
 
 from conftest import cst, ts
 from dutykit import TENANTS, error, history, post_action, walk
+from test_attachments import JPEG, upload
 
 from core import clock
 
@@ -333,3 +334,48 @@ def test_answer_clock_runs_from_the_forms_arrival_at_the_department(api):
     rows = clocks(api, P, t)
     assert one(rows, "dispatch")["state"] == "met"
     assert near(one(rows, "answer")["due_at"], cst(2026, 5, 13, 10, 5))
+
+
+def test_utility_redispatch_after_an_unsatisfied_follow_up_gives_the_unit_its_4_days(api):
+    """发现处理单位处理不妥当,95598班应采取再分发形式重新下发投诉工单 [第二十一条]; the unit's
+    4 working days run from its receipt of the work order [第十五条] — the redispatch, here
+    Wednesday 11:00 → the next Tuesday 11:00 (not the first dispatch's Friday)."""
+    clock.travel_to(cst(2026, 5, 18, 10, 0))  # Monday
+    t = walk(api, U, "replied")
+    clock.travel_to(cst(2026, 5, 20, 10, 0))
+    t = api.act(U, "clerk", t, "follow_up_unsatisfied", note="the meter still runs fast")
+    clock.travel_to(cst(2026, 5, 20, 11, 0))
+    t = api.act(U, "clerk", t, "dispatch", department=TENANTS[U]["dept"])
+    running = [c for c in clocks(api, U, t) if c["state"] == "running"]
+    for step in ("reply", "resolution"):
+        (c,) = [c for c in running if c["step"] == step]
+        assert near(c["due_at"], cst(2026, 5, 26, 11, 0)), c
+
+
+# ---------------------------------------------------------------- §4 communicative, §6 evidence
+
+
+def test_a_venting_caller_is_heard_not_upgraded_and_settled(api):
+    """沟通性投诉…发泄 [000 §篇1 1(1)2)] is no valid complaint; the procedure, its severities and
+    its clocks apply to valid complaints (适用于客户针对公司管理服务工作的有效投诉处理
+    [000 §篇1 4(2)]): no clock runs, nobody is escalated to, and it is settled as communicative."""
+    t = api.create(P, channel="phone")
+    t = api.act(P, "clerk", t, "triage_communicative", kind="venting", note="angry about noise")
+    assert (t["state"], t["valid"]) == ("communicative", False)
+    assert [c for c in clocks(api, P, t) if c["state"] == "running"] == []
+    t = api.act(P, "clerk", t, "settle", explanation="listened; explained the quiet hours")
+    assert (t["state"], t["resolution"]) == ("closed", "communicative")
+
+
+def test_clerk_closes_on_the_signed_service_slip_once_it_is_attached(api):
+    """立项的案件已处理完毕,投诉人已在《维修服务单》上签名认可,副本已送到客户部人员处,可以销项
+    [000 §篇1 5(5)2①a]: without the slip the close is refused; with it attached the clerk
+    (客户部人员) closes."""
+    t = walk(api, P, "followed_up")
+    r = post_action(api, P, "clerk", t, "close", verification="service_slip_signed")
+    assert r.status_code == 422 and error(r)["field"] == "verification", r.text
+    r = upload(api, P, TENANTS[P]["head"], t["id"], "service_slip", "维修服务单.jpg", JPEG)
+    assert r.status_code == 201, r.text
+    t = api.get(P, "manager", f"/api/tickets/{t['id']}").json()
+    t = api.act(P, "clerk", t, "close", verification="service_slip_signed")
+    assert t["state"] == "closed"
