@@ -379,3 +379,23 @@ def test_clerk_closes_on_the_signed_service_slip_once_it_is_attached(api):
     t = api.get(P, "manager", f"/api/tickets/{t['id']}").json()
     t = api.act(P, "clerk", t, "close", verification="service_slip_signed")
     assert t["state"] == "closed"
+
+
+def test_a_group_complaint_found_after_intake_goes_up_at_once(api):
+    """遇有群体投诉等危机状况时,应马上报告上级领导 [004 §篇3 二1]: the desk learns only while
+    handling that forty households complain together; recording it (reclassify with the fact)
+    escalates at once — before the fix only a flag set at intake did. Recording something
+    else afterwards does not escalate again."""
+    c = TENANTS[P]
+    t = walk(api, P, "dispatched")
+    assert not [e for e in history(api, P, t) if e["action"] == "escalated"]
+    t = api.act(P, "supervisor", t, "reclassify", facts={"group_complaint": True},
+                reason="forty households signed")  # fmt: skip
+    escalated = [e for e in history(api, P, t) if e["action"] == "escalated"]
+    assert len(escalated) == 1 and escalated[0]["payload"]["flags"] == ["group_complaint"]
+    for user in ("manager", "gm"):
+        notes = api.get(P, user, "/api/notifications").json()
+        assert [n for n in notes if n["ticket_id"] == t["id"] and n["kind"] == "escalation"]
+    t = api.act(P, "supervisor", t, "reclassify", category=c["category"], severity="important",
+                reason="the riser serves the whole building")  # fmt: skip
+    assert len([e for e in history(api, P, t) if e["action"] == "escalated"]) == 1

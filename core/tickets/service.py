@@ -490,6 +490,10 @@ async def transition(
     await scope.flush()
     if action == "grade":
         await grading.record(scope, principal, ticket, body, event)  # type: ignore[arg-type]
+    if "facts_was" in (extra or {}):  # a crisis found after intake goes up at once too
+        await duty.escalate_flags(
+            scope, hooks, ticket, principal, role, was=(extra or {})["facts_was"] or {}
+        )  # [004 §篇3 二1]
     await emit(
         scope,
         f"ticket.{action}",
