@@ -281,6 +281,10 @@ class Duties(msgspec.Struct, frozen=True, kw_only=True):
     extension_notice_first: bool = False
     """An extension request must record that the complainant was told first: who told
     them, when and how."""
+    duty_room: bool = False
+    """Out of working time the duty room registers the complaint and the most senior
+    manager on duty handles it (:mod:`core.tickets.duty`). Off by default: a desk that
+    answers round the clock, or whose seeds name no duty room, keeps its usual intake."""
     unresolvable_close: Literal["any_time", "quarterly"] = "any_time"
     """``quarterly``: a ticket recorded as unresolvable closes at the quarterly review, i.e.
     only in a later calendar quarter (tenant's zone) than the one it was recorded in."""

@@ -1,7 +1,9 @@
 """Out of hours the duty room registers and the most senior manager on duty handles; a group
 complaint or a crisis goes up at once [004 §篇3 二1].
 
-greenwood (property, working hours 08:30–17:30 Shanghai); times of December 2026 (the national calendar knows 2026).
+greenwood (property, working hours 08:30–17:30 Shanghai); times of November 2026, in the past
+(the national calendar knows 2026; a future-dated ticket would count as "created since now"
+in the lifecycle tests' idempotency checks).
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def test_out_of_hours_intake_is_registered_by_the_duty_room_for_the_senior_manag
     """A complaint taken at 22:00 on a Tuesday (working hours end 17:30): the intake records the duty-room registration
     and names the general manager (most senior on duty), who is notified; with a roster of
     supervisor and manager on duty, the manager. One taken at 10:00 carries no duty block."""
-    clock.travel_to(cst(2026, 12, 8, 22, 0))
+    clock.travel_to(cst(2026, 11, 10, 22, 0))
     night = api.create(TENANT)
     intake = history(api, night)[0]
     assert intake["action"] == "intake"
@@ -74,7 +76,7 @@ def test_out_of_hours_intake_is_registered_by_the_duty_room_for_the_senior_manag
     assert history(api, rostered)[0]["payload"]["duty"]["handler"] == "manager"
     assert len(notes(api, "manager", rostered, "duty_intake")) == 1
 
-    clock.travel_to(cst(2026, 12, 9, 10, 0))
+    clock.travel_to(cst(2026, 11, 11, 10, 0))
     day = api.create(TENANT)
     assert "duty" not in history(api, day)[0]["payload"]
     assert notes(api, "gm", day, "duty_intake") == []
@@ -84,7 +86,7 @@ def test_group_complaint_escalates_at_once(api):
     """A group complaint (the clerk sets the fact on intake) goes up at once, in working
     hours too: manager and general manager are notified, the history records ``escalated``
     with the flag, and ``ticket.escalated`` is emitted. An ordinary intake raises nothing."""
-    clock.travel_to(cst(2026, 12, 9, 11, 0))
+    clock.travel_to(cst(2026, 11, 11, 11, 0))
     t = api.create(TENANT, facts={"group_complaint": True})
     assert t["version"] == 2
     escalated = [e for e in history(api, t) if e["action"] == "escalated"]

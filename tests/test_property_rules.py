@@ -391,13 +391,21 @@ def test_only_valid_complaints_are_upgraded(hooks):
 
 
 def test_approvers(hooks):
-    """Close a major: 管理处负责人 [000 §篇1 5(5)2①e]; an unresolvable one: 管理处负责人 at the
+    """Close a major: 管理处负责人 [000 §篇1 5(5)2①e]; another: the desk clerk who registered
+    it, or those above [000 §篇1 5(3)2), 5(4)1)]; an unresolvable one: 管理处负责人 at the
     quarterly review [000 §篇1 5(5)2②c]. Overruns: 轻微 by 物业部经理 (``manager``, never the
     head of the department that overran), 重要 by 总经理 [000 §篇1 4(4)9]; 重大 by the general
     manager who holds it [000 §篇1 4(4)3②]."""
     t = {s: ticket(severity=s) for s in ("major", "important", "minor")}
     assert hooks.approvers("close", t["major"]) == ["manager", "general_manager"]
-    assert hooks.approvers("close", t["minor"]) is None
+    # the desk's 客户部人员 closes the others [000 §篇1 5(3)2), 5(4)1)] (acceptance, issue 12)
+    for s in ("minor", "important"):
+        assert hooks.approvers("close", t[s]) == [
+            "clerk",
+            "supervisor",
+            "manager",
+            "general_manager",
+        ]
     assert hooks.approvers("close_unresolvable", t["minor"]) == ["manager", "general_manager"]
     assert hooks.approvers("extension", t["minor"]) == ["manager", "general_manager"]
     assert hooks.approvers("extension", t["important"]) == ["general_manager"]

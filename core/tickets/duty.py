@@ -66,11 +66,19 @@ async def senior_on_duty(scope: TenantScope) -> User | None:
 
 
 async def on_intake(
-    scope: TenantScope, ticket: Ticket, principal: Principal, at: dt.datetime
+    scope: TenantScope,
+    hooks: TenantHooks,
+    ticket: Ticket,
+    principal: Principal,
+    at: dt.datetime,
 ) -> dict[str, Any] | None:
     """Out of hours: notify the senior manager on duty; returns the ``duty`` block of the
-    intake event (None in working hours)."""
-    if not await out_of_hours(scope, at):
+    intake event (None in working hours, or where the plugin keeps no duty room).
+
+    Only where the industry's duties say so (``Duties.duty_room``): the duty room is one
+    desk's rule [004 §篇3 二1], not every industry's — a desk whose seeds set none (e.g. a
+    hotline that answers round the clock) keeps its usual intake at night."""
+    if not hooks.duties().duty_room or not await out_of_hours(scope, at):
         return None
     handler = await senior_on_duty(scope)
     if handler is not None:
@@ -92,12 +100,24 @@ async def on_intake(
 
 
 async def escalate_flags(
-    scope: TenantScope, hooks: TenantHooks, ticket: Ticket, principal: Principal, role: str
+    scope: TenantScope,
+    hooks: TenantHooks,
+    ticket: Ticket,
+    principal: Principal,
+    role: str,
+    was: dict[str, Any] | None = None,
 ) -> list[str]:
-    """Facts the plugin marks ``escalate`` that are true on the ticket: notify management
-    at once, record ``escalated``, emit ``ticket.escalated``. Returns the flags raised."""
+    """Facts the plugin marks ``escalate`` that are true on the ticket (and were not true in
+    ``was``, the facts before a reclassification): notify management at once, record
+    ``escalated``, emit ``ticket.escalated``. Returns the flags raised.
+
+    At intake and whenever a reclassification sets such a fact later: "遇有群体投诉等危机状况
+    时,应马上报告上级领导" [004 §篇3 二1] holds whenever the crisis is found, not only at intake."""
+    before = was or {}
     flags = [
-        f.code for f in hooks.taxonomy().facts if f.escalate and (ticket.facts or {}).get(f.code)
+        f.code
+        for f in hooks.taxonomy().facts
+        if f.escalate and (ticket.facts or {}).get(f.code) and not before.get(f.code)
     ]
     if not flags:
         return []
@@ -107,7 +127,7 @@ async def escalate_flags(
         users,
         kind="escalation",
         ticket_id=ticket.id,
-        dedupe=f"escalation:{ticket.id}:flags",
+        dedupe=f"escalation:{ticket.id}:{','.join(flags)}",
         message=f"{ticket.number}: {', '.join(flags)} — report to the leadership at once "
         f"and act ({SEED})",
     )

@@ -218,7 +218,7 @@ async def create(
             await deadlines.on_transition(scope, hooks, ticket, "intake", principal, now)
             ticket.number = await _next_number(scope, tenant, now)
             role = principal.role_for(frozenset(principal.roles)) or "unknown"
-            on_duty = await duty.on_intake(scope, ticket, principal, now)  # [004 §篇3 二1]
+            on_duty = await duty.on_intake(scope, hooks, ticket, principal, now)  # [004 §篇3 二1]
             scope.add(
                 TicketEvent(
                     ticket_id=ticket.id,
@@ -492,6 +492,10 @@ async def transition(
     await scope.flush()
     if action == "grade":
         await grading.record(scope, principal, ticket, body, event)  # type: ignore[arg-type]
+    if "facts_was" in (extra or {}):  # a crisis found after intake goes up at once too
+        await duty.escalate_flags(
+            scope, hooks, ticket, principal, role, was=(extra or {})["facts_was"] or {}
+        )  # [004 §篇3 二1]
     await emit(
         scope,
         f"ticket.{action}",

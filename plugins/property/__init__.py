@@ -29,7 +29,13 @@ from core.rules import (
 from plugins.property import rules
 from plugins.property.deadlines import TABLE
 from plugins.property.penalties import SCHEDULE
-from plugins.property.roles import GENERAL_MANAGER, OFFICE_HEAD, PROPERTY_MANAGER
+from plugins.property.roles import (
+    DESK_CLERK,
+    DESK_SUPERVISOR,
+    GENERAL_MANAGER,
+    OFFICE_HEAD,
+    PROPERTY_MANAGER,
+)
 from plugins.property.taxonomy import TAXONOMY
 
 __all__ = [
@@ -45,6 +51,13 @@ __all__ = [
     "tousu_propose_penalties",
     "tousu_taxonomy",
 ]
+
+CLOSE_ROLES: tuple[str, ...] = (DESK_CLERK, DESK_SUPERVISOR, OFFICE_HEAD, GENERAL_MANAGER)
+"""Who closes (销项) a handled ticket that is not major: the desk. "经立项的投诉事项…处理完毕后
+再反馈回管理处客户部人员处,按规定在原立项案件记录处理的完成情况和时间,并由客户部人员签名…称作
+销项" [000 §篇1 5(3)2)]; the reception clerk "问题解决后也要了解清楚情况,予以记录和销项"
+[000 §篇1 5(4)1)]. The core's default leaves the clerk out; the property seed names him. The
+supervisor and the office head above him keep the step."""
 
 MAJOR_CLOSE_ROLES: tuple[str, ...] = (OFFICE_HEAD, GENERAL_MANAGER)
 """重大事项在处理完毕后, 经请示管理处负责人同意后才可以销项 [000 §篇1 5(5)2①e]: the head of
@@ -79,7 +92,11 @@ DUTIES = Duties(
     review_before_dispatch=False,
     # 每季度一次经管理处负责人协调同意后才能销项 [000 §篇1 5(5)2②c].
     unresolvable_close="quarterly",
-    seeds=("000 §篇1 4(4)4", "000 §篇1 5(5)2②c"),
+    # 非标准工作时间,接投诉人第一时间将信息反应到中控室,由值班人员填写客户信息登记表。当班最高
+    # 管理人员进行接待/处理 [004 §篇3 二1]: a property desk's rule. The utility and transit seeds
+    # name no duty room (95598 answers round the clock), so only property keeps it.
+    duty_room=True,
+    seeds=("000 §篇1 4(4)4", "000 §篇1 5(5)2②c", "004 §篇3 二1"),
 )
 
 
@@ -124,13 +141,14 @@ def tousu_deadlines() -> DeadlineTable:
 
 @hookimpl
 def tousu_approvers(step: str, ticket: TicketFacts) -> list[str] | None:
-    """close: only the head of the management office (or the general manager) closes a major
-    ticket; close_unresolvable: the head of the management office; extension: by severity
-    (:data:`EXTENSION_ROLES`); penalty and appeal: the core
-    default (manager, general manager) — the property seeds name nobody else."""
+    """close: the desk (clerk, supervisor) or the office head closes a handled ticket
+    (:data:`CLOSE_ROLES`); only the head of the management office (or the general manager)
+    closes a major one; close_unresolvable: the head of the management office; extension:
+    by severity (:data:`EXTENSION_ROLES`); penalty and appeal: the core default (manager,
+    general manager) — the property seeds name nobody else."""
     severity = ticket.severity
-    if step == "close" and severity == "major":
-        return list(MAJOR_CLOSE_ROLES)
+    if step == "close":
+        return list(MAJOR_CLOSE_ROLES if severity == "major" else CLOSE_ROLES)
     if step == "extension" and severity in EXTENSION_ROLES:
         return list(EXTENSION_ROLES[severity])
     if step == "close_unresolvable":

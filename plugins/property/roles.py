@@ -15,6 +15,9 @@ office by hand, so an office means one role everywhere.
   audits registrations and closings [000 §篇1 5(4)2]: the core's ``manager``.
 - 公司总经理 (the general manager): ``general_manager`` [000 §篇1 4(4)3②, 4(4)9].
 - 客户服务中心主管 (the customer-service centre supervisor): ``supervisor`` [000 §篇1 4(3)2].
+- 客户服务中心接待员, the 客户部人员 who registers a complaint and closes it once handled
+  ("由客户部人员签名…称作销项" [000 §篇1 5(3)2)]; "问题解决后…予以记录和销项" [5(4)1)]):
+  ``clerk``.
 """
 
 from __future__ import annotations
@@ -31,4 +34,7 @@ GENERAL_MANAGER = "general_manager"
 DESK_SUPERVISOR = "supervisor"
 """客户服务中心主管 [000 §篇1 4(3)2]."""
 
-__all__ = ["DESK_SUPERVISOR", "GENERAL_MANAGER", "OFFICE_HEAD", "PROPERTY_MANAGER"]
+DESK_CLERK = "clerk"
+"""客户服务中心接待员 / 客户部人员, who registers and closes (销项) [000 §篇1 5(3)2), 5(4)1)]."""
+
+__all__ = ["DESK_CLERK", "DESK_SUPERVISOR", "GENERAL_MANAGER", "OFFICE_HEAD", "PROPERTY_MANAGER"]
