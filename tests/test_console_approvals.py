@@ -161,7 +161,7 @@ def test_notification_shapes(kind: str, message: str, zh: str) -> None:
     from core.console import i18n, labels, notices
 
     tr = i18n.translations("zh_CN").gettext
-    shown = notices.text(
+    shown = notices.notice_text(
         kind, message, tr,
         lambda group, code: tr(labels.label(group, code)),
         lambda kind, code: {"major": "重大"}.get(code, code),
