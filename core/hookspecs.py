@@ -232,7 +232,7 @@ def tousu_duties() -> Duties | None:
 @hookspec
 def tousu_notification_channels() -> list[ChannelType] | None:
     """Called when notifications are configured or sent, on **every** installed plugin
-    (unlike the industry hooks): channel types are a property of the installation, and
+    (unlike the industry hooks): channel types belong to the installation, and
     each tenant picks among them by name in ``PUT /api/config/notifications``.
 
     Return :class:`core.notify.channels.ChannelType` objects — ``name`` (the ``type`` a
