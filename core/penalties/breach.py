@@ -18,7 +18,7 @@ from sqlalchemy import select
 from core.db import TenantScope
 from core.deadlines.models import StepClock
 from core.penalties.models import Penalty
-from core.penalties.service import amounts_at
+from core.penalties.service import amounts_at, proposal_row
 from core.people.models import Department, Staff, User
 from core.tasks.notify import system_user_id
 from core.tickets.events import append_event
@@ -74,22 +74,12 @@ async def propose_for_breaches(
                 raise RuntimeError(f"plugin proposed unknown rule {prop.rule!r}")
             if (prop.staff, prop.unit) not in {(staff, None), (None, unit), (staff, unit)}:
                 raise RuntimeError("a breach penalty goes to the clock's owner only")
-            row = Penalty(
-                ticket_id=ticket.id,
-                grade_id=None,
+            row = proposal_row(
+                ticket, prop, now,
                 staff_id=staff_id if prop.staff else None,
                 department_id=clock.owner_department_id if prop.unit else None,
-                rule=prop.rule,
-                proposed_fen=prop.amount_fen,
-                minimum_fen=prop.minimum_fen,
-                multiplier=prop.multiplier,
-                sanctions=list(prop.sanctions),
-                appraisal_points=prop.appraisal_points,
-                whole_month_pay=prop.whole_month_pay,
-                reason=prop.reason,
-                amounts_at=now,
                 source="breach",
-            )
+            )  # fmt: skip
             scope.add(row)
             await scope.flush()
             rows.append(row)

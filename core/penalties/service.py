@@ -160,6 +160,39 @@ async def _grades(scope: TenantScope, ticket: Ticket) -> list[tuple[TicketGrade,
     ]
 
 
+def proposal_row(
+    ticket: Ticket,
+    prop: Any,
+    at: dt.datetime,
+    *,
+    grade_id: int | None = None,
+    staff_id: int | None = None,
+    department_id: int | None = None,
+    proposed_by: int | None = None,
+    source: str = "grading",
+) -> Penalty:
+    """A proposed :class:`Penalty` from a plugin's proposal (``core.rules`` value: rule,
+    amount in fen, minimum, multiplier, sanctions, points, whole-month pay, reason), priced
+    at ``at``; the caller names whom it charges and adds it to the session."""
+    return Penalty(
+        ticket_id=ticket.id,
+        grade_id=grade_id,
+        staff_id=staff_id,
+        department_id=department_id,
+        rule=prop.rule,
+        proposed_fen=prop.amount_fen,
+        minimum_fen=prop.minimum_fen,
+        multiplier=prop.multiplier,
+        sanctions=list(prop.sanctions),
+        appraisal_points=prop.appraisal_points,
+        whole_month_pay=prop.whole_month_pay,
+        reason=prop.reason,
+        amounts_at=at,
+        proposed_by=proposed_by,
+        source=source,
+    )
+
+
 async def propose(
     scope: TenantScope,
     ticket: Ticket,
@@ -238,22 +271,13 @@ async def propose(
                     continue
             elif grade.staff_id not in redo_staff_ids:
                 continue
-        row = Penalty(
-            ticket_id=ticket.id,
+        row = proposal_row(
+            ticket, prop, graded_at,
             grade_id=grade.id if grade else None,
             staff_id=grade.staff_id if grade else None,
             department_id=dept_id,
-            rule=prop.rule,
-            proposed_fen=prop.amount_fen,
-            minimum_fen=prop.minimum_fen,
-            multiplier=prop.multiplier,
-            sanctions=list(prop.sanctions),
-            appraisal_points=prop.appraisal_points,
-            whole_month_pay=prop.whole_month_pay,
-            reason=prop.reason,
-            amounts_at=graded_at,
             proposed_by=by,
-        )
+        )  # fmt: skip
         scope.add(row)
         rows.append(row)
     gone = [u.id for u in units_live if u.id not in kept]
@@ -307,20 +331,11 @@ async def propose_units(
     for prop in proposals:
         if prop.staff or prop.rule in held or schedule.rule(prop.rule) is None:
             continue
-        row = Penalty(
-            ticket_id=ticket.id,
+        row = proposal_row(
+            ticket, prop, at,
             department_id=depts.get(prop.unit) if prop.unit else None,
-            rule=prop.rule,
-            proposed_fen=prop.amount_fen,
-            minimum_fen=prop.minimum_fen,
-            multiplier=prop.multiplier,
-            sanctions=list(prop.sanctions),
-            appraisal_points=prop.appraisal_points,
-            whole_month_pay=prop.whole_month_pay,
-            reason=prop.reason,
-            amounts_at=at,
             proposed_by=by,
-        )
+        )  # fmt: skip
         scope.add(row)
         rows.append(row)
     await scope.flush()
