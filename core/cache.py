@@ -1,18 +1,23 @@
-"""Per-process caches of per-tenant static data read on every request: the tenant's plugin
-and its departments' codes and names.
+"""Per-process caches of per-tenant static data read on every request: the tenant's plugin,
+prefix and zone, its departments, and — registered by the areas that own them — its working
+calendar and deadline settings.
 
-A hot path must not re-read what almost never changes. Entries are dropped explicitly when
-this process commits a change to a tenant or a department (ORM units of work and bulk
-UPDATE/DELETE statements alike), and expire after :data:`TTL` seconds so a change committed
-by another server process is seen within that time. Keys are tenant ids: nothing cached
-crosses a tenant.
+A hot path must not re-read what almost never changes. Each cached value is a
+:class:`TenantMemo`: keyed by tenant id (nothing cached crosses a tenant), loaded by one
+query on a miss, dropped explicitly when this process commits a change to one of the models
+the memo *watches* (ORM units of work and bulk UPDATE/DELETE statements alike), and expired
+after :data:`TTL` seconds so a change committed by another server process is seen within
+that time. An area registers its own memo next to the code that reads it (for example the
+working calendar in :mod:`core.deadlines.engine`), so this module names no area's model but
+the tenant's own.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session
@@ -21,7 +26,51 @@ from core.db import TenantScope
 from core.people.models import Department, Tenant
 
 TTL = 30.0
-"""Seconds another process's change to a tenant's plugin or departments may take to show."""
+"""Seconds another process's change to cached tenant data may take to show."""
+
+T = TypeVar("T")
+_PENDING = "tousu_cache_dirty"
+_memos: list[TenantMemo[Any]] = []
+
+
+class TenantMemo(Generic[T]):
+    """One per-tenant cached value: ``await memo.get(scope)`` returns it, loading it with
+    ``load(scope)`` (in the caller's transaction) when absent or older than :data:`TTL`.
+
+    ``watch``: the models whose committed change (by this process) drops the tenant's entry;
+    a model with ``tenant_id`` drops that tenant's, :class:`Tenant` its own id's."""
+
+    def __init__(self, name: str, load: Callable[[TenantScope], Awaitable[T]],
+                 watch: tuple[type[Any], ...]) -> None:  # fmt: skip
+        self.name = name
+        self.load = load
+        self.watch = watch
+        self.entries: dict[int, tuple[float, T]] = {}
+        _memos.append(self)
+
+    async def get(self, scope: TenantScope, refresh: bool = False) -> T:
+        hit = self.entries.get(scope.tenant_id)
+        if hit is not None and hit[0] > time.monotonic() and not refresh:
+            return hit[1]
+        value = await self.load(scope)
+        self.entries[scope.tenant_id] = (time.monotonic() + TTL, value)
+        return value
+
+    def forget(self, tenant_id: int | None) -> None:
+        if tenant_id is None:
+            self.entries.clear()
+        else:
+            self.entries.pop(tenant_id, None)
+
+
+def forget(tenant_id: int | None = None) -> None:
+    """Drop one tenant's entries of every memo, or every entry."""
+    for memo in _memos:
+        memo.forget(tenant_id)
+
+
+def _watchers(model: type[Any]) -> list[TenantMemo[Any]]:
+    return [m for m in _memos if model in m.watch]
 
 
 @dataclass(frozen=True)
@@ -31,40 +80,28 @@ class TenantInfo:
     timezone: str  # the tenant's IANA zone: its calendar dates (ticket-number year) use it
 
 
-_tenants: dict[int, tuple[float, TenantInfo]] = {}
-_departments: dict[int, tuple[float, dict[int, tuple[str, str]]]] = {}
-_WATCHED = (Tenant, Department)
-_PENDING = "tousu_cache_dirty"
-
-
-def forget(tenant_id: int | None = None) -> None:
-    """Drop one tenant's entries, or every entry."""
-    if tenant_id is None:
-        _tenants.clear()
-        _departments.clear()
-        return
-    _tenants.pop(tenant_id, None)
-    _departments.pop(tenant_id, None)
-
-
-def _fresh(entry: tuple[float, Any] | None) -> bool:
-    return entry is not None and entry[0] > time.monotonic()
-
-
-async def tenant_info(scope: TenantScope) -> TenantInfo:
-    """The tenant's plugin (industry) name and ticket-number prefix."""
-    hit = _tenants.get(scope.tenant_id)
-    if _fresh(hit):
-        return hit[1]  # type: ignore[index]
+async def _tenant_info(scope: TenantScope) -> TenantInfo:
     tenant = await scope.session.get(Tenant, scope.tenant_id)
     assert tenant is not None
-    info = TenantInfo(
+    return TenantInfo(
         plugin=tenant.plugin,
         ticket_prefix=tenant.ticket_prefix,
         timezone=(tenant.config or {}).get("timezone") or "Asia/Shanghai",
     )
-    _tenants[scope.tenant_id] = (time.monotonic() + TTL, info)
-    return info
+
+
+async def _departments(scope: TenantScope) -> dict[int, tuple[str, str]]:
+    rows = await scope.execute(select(Department.id, Department.code, Department.name))
+    return {int(i): (code, name) for i, code, name in rows.all()}
+
+
+TENANT = TenantMemo("tenant", _tenant_info, watch=(Tenant,))
+DEPARTMENTS = TenantMemo("departments", _departments, watch=(Tenant, Department))
+
+
+async def tenant_info(scope: TenantScope) -> TenantInfo:
+    """The tenant's plugin (industry) name, ticket-number prefix and zone."""
+    return await TENANT.get(scope)
 
 
 async def plugin_name(scope: TenantScope) -> str:
@@ -75,13 +112,7 @@ async def plugin_name(scope: TenantScope) -> str:
 async def departments(scope: TenantScope, refresh: bool = False) -> dict[int, tuple[str, str]]:
     """The tenant's departments: id → (code, name). ``refresh`` reads them again (a code
     not found may have been added by another process a moment ago)."""
-    hit = _departments.get(scope.tenant_id)
-    if _fresh(hit) and not refresh:
-        return hit[1]  # type: ignore[index]
-    rows = await scope.execute(select(Department.id, Department.code, Department.name))
-    found = {int(i): (code, name) for i, code, name in rows.all()}
-    _departments[scope.tenant_id] = (time.monotonic() + TTL, found)
-    return found
+    return await DEPARTMENTS.get(scope, refresh)
 
 
 async def department_id(scope: TenantScope, code: str) -> int | None:
@@ -93,26 +124,39 @@ async def department_id(scope: TenantScope, code: str) -> int | None:
     return None
 
 
+# ---------------------------------------------------------------- invalidation
+
+
+def _pending(session: Session) -> set[tuple[int, int | None]]:
+    return session.info.setdefault(_PENDING, set())  # type: ignore[no-any-return]
+
+
 @event.listens_for(Session, "after_flush")
 def _note_changes(session: Session, _ctx: Any) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, _WATCHED):
-            tid = obj.id if isinstance(obj, Tenant) else obj.tenant_id
-            session.info.setdefault(_PENDING, set()).add(tid)
+        memos = _watchers(type(obj))
+        if memos:
+            tid = obj.id if isinstance(obj, Tenant) else getattr(obj, "tenant_id", None)
+            _pending(session).update((id(m), tid) for m in memos)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _note_bulk(state: ORMExecuteState) -> None:
-    if (state.is_update or state.is_delete) and any(
-        m.class_ in _WATCHED for m in state.all_mappers
-    ):
-        state.session.info.setdefault(_PENDING, set()).add(None)
+    if state.is_update or state.is_delete or state.is_insert:
+        for mapper in state.all_mappers:
+            for memo in _watchers(mapper.class_):
+                _pending(state.session).add((id(memo), None))  # which tenant: unknown
 
 
 @event.listens_for(Session, "after_commit")
 def _drop_on_commit(session: Session) -> None:
-    for tid in session.info.pop(_PENDING, ()):
-        forget(tid)
+    dirty = session.info.pop(_PENDING, ())
+    if not dirty:
+        return
+    for memo in _memos:
+        for key, tid in dirty:
+            if key == id(memo):
+                memo.forget(tid)
 
 
 @event.listens_for(Session, "after_rollback")

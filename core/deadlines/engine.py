@@ -17,8 +17,10 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
+from core import cache
 from core.db import TenantScope, utcnow
 from core.deadlines.calendar import CalendarOutOfRange, WorkingCalendar
 from core.deadlines.models import CalendarDay, DeadlineSetting, StepClock
@@ -117,7 +119,7 @@ async def _owner(
     return dept, None
 
 
-async def calendar_for(scope: TenantScope) -> WorkingCalendar:
+async def _load_calendar(scope: TenantScope) -> WorkingCalendar:
     tenant = await scope.session.get(Tenant, scope.tenant_id)
     assert tenant is not None
     cfg = tenant.config or {}
@@ -135,6 +137,32 @@ async def calendar_for(scope: TenantScope) -> WorkingCalendar:
     )
 
 
+CALENDAR = cache.TenantMemo("calendar", _load_calendar, watch=(Tenant, CalendarDay))
+"""The tenant's working calendar (zone, hours, closures, make-up days), cached per process
+and dropped when this process commits a change to the tenant or its calendar days."""
+
+
+async def calendar_for(scope: TenantScope) -> WorkingCalendar:
+    """The tenant's working calendar (immutable; cached per process: :mod:`core.cache`)."""
+    return await CALENDAR.get(scope)
+
+
+async def _load_settings(scope: TenantScope) -> tuple[DeadlineSetting, ...]:
+    rows = await scope.scalars(
+        select(DeadlineSetting).order_by(DeadlineSetting.effective_from, DeadlineSetting.id)
+    )
+    # detached copies: the cache outlives the session that read them
+    return tuple(
+        DeadlineSetting(step=r.step, severity=r.severity, amount=r.amount, unit=r.unit,
+                        effective_from=r.effective_from)
+        for r in rows
+    )  # fmt: skip
+
+
+SETTINGS = cache.TenantMemo("deadline_settings", _load_settings, watch=(DeadlineSetting,))
+"""Every deadline override of the tenant, oldest first (a few dozen rows at most)."""
+
+
 async def limit_for(
     scope: TenantScope, table: DeadlineTable, step: str, severity: str | None, at: dt.datetime
 ) -> tuple[int, str, str] | None:
@@ -144,13 +172,9 @@ async def limit_for(
     (step, any severity). The most specific entry wins: the tenant's for this severity, the
     plugin's for this severity, the tenant's for any severity, the plugin's for any.
     """
-    rows = list(
-        await scope.scalars(
-            select(DeadlineSetting)
-            .where(DeadlineSetting.step == step, DeadlineSetting.effective_from <= at)
-            .order_by(DeadlineSetting.effective_from, DeadlineSetting.id)
-        )
-    )
+    rows = [
+        r for r in await SETTINGS.get(scope) if r.step == step and _aware(r.effective_from) <= at
+    ]
     tenant_exact = [r for r in rows if severity is not None and r.severity == severity]
     tenant_any = [r for r in rows if r.severity is None]
     plugin_exact = next(
@@ -382,13 +406,63 @@ def close_pause(clock: StepClock, at: dt.datetime) -> dt.timedelta | None:
     return paused
 
 
+_OPEN = ("running", "paused")
+_HELD = "tousu_open_clocks"
+_ADDED = "tousu_added_clocks"
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive datetimes (stored UTC); compare them as UTC."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
+
+
+@event.listens_for(Session, "after_attach")
+def _hold_added(session: Session, instance: object) -> None:
+    # The session's identity map holds clean objects weakly: keep every clock this
+    # transaction adds alive, so the next _running finds it without a query.
+    if isinstance(instance, StepClock):
+        session.info.setdefault(_ADDED, []).append(instance)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_held(session: Session) -> None:
+    session.info.pop(_HELD, None)  # another transaction may change them
+    session.info.pop(_ADDED, None)
+
+
+def no_clocks_yet(scope: TenantScope, ticket_id: int) -> None:
+    """A ticket created in this transaction has no clocks in the database: its open clocks
+    are exactly those this transaction adds, so :func:`_running` need not read any."""
+    scope.session.info.setdefault(_HELD, {})[ticket_id] = []
+
+
 async def _running(scope: TenantScope, ticket_id: int, step: str | None = None) -> list[StepClock]:
-    q = select(StepClock).where(
-        StepClock.ticket_id == ticket_id, StepClock.state.in_(("running", "paused"))
-    )
-    if step is not None:
-        q = q.where(StepClock.step == step)
-    return list(await scope.scalars(q))
+    """The ticket's running or paused clocks (of ``step``). They are read from the database
+    once per transaction and held; after that they come from what is held plus the clocks
+    this transaction added, whose states every change here updates in place (an ended
+    clock's state is no longer open)."""
+    info = scope.session.info
+    held: dict[int, list[StepClock]] = info.setdefault(_HELD, {})
+    if ticket_id not in held:
+        held[ticket_id] = list(
+            await scope.scalars(
+                select(StepClock).where(
+                    StepClock.ticket_id == ticket_id, StepClock.state.in_(_OPEN)
+                )
+            )
+        )
+    gone = set(scope.session.sync_session.deleted)
+    found: dict[int, StepClock] = {}
+    for c in (*held[ticket_id], *info.get(_ADDED, ())):
+        if (
+            c.ticket_id == ticket_id
+            and c not in gone
+            and (c.state or "running") in _OPEN  # unflushed: the column default, running
+            and (step is None or c.step == step)
+        ):
+            found[id(c)] = c
+    return sorted(found.values(), key=lambda c: (c.id is None, c.id or 0))
 
 
 async def on_transition(

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
+from core import cache
 from core.db import Database, TenantScope, utcnow
 from core.notify import templates
 from core.notify.channels import ChannelError, Outgoing, channel_types, valid_address
@@ -71,8 +72,21 @@ def _row(**values: Any) -> dict[str, Any]:
     }
 
 
+async def _load_settings(scope: TenantScope) -> NotificationSettings | None:
+    row = await scope.scalar(select(NotificationSettings))
+    if row is None:
+        return None
+    # a detached copy: the cache outlives the session that read it
+    return NotificationSettings(channels=row.channels, complainant=row.complainant)
+
+
+SETTINGS = cache.TenantMemo("notification_settings", _load_settings, watch=(NotificationSettings,))
+"""The tenant's channels and complainant-message settings, read on every intake: cached per
+process, dropped when this process commits a change (:mod:`core.cache`)."""
+
+
 async def _settings(scope: TenantScope) -> NotificationSettings | None:
-    return await scope.scalar(select(NotificationSettings))  # type: ignore[no-any-return]
+    return await SETTINGS.get(scope)
 
 
 async def for_staff(

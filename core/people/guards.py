@@ -93,6 +93,16 @@ EXEMPT = "conflict_of_interest_exempt"
 their own grade [000 §篇8 4(3)1]); its value says why. The service behind it acts only for
 the caller's own grade."""
 
+IN_SERVICE = "conflict_of_interest_in_service"
+"""Route ``opt`` key: the service behind the route applies this same rule itself, in the
+request's own transaction, before anything else (the lifecycle actions: see
+:func:`core.tickets.service.transition`), which spares the guard its separate transaction."""
+
+CONFLICT_MESSAGE = (
+    "你是此投诉中被投诉或被定责的人员，不能处理此工单，请由他人处理"
+    "(you are named in this complaint; someone else must handle it)"
+)
+
 MAX_ID = 2**31 - 1
 
 
@@ -147,14 +157,11 @@ async def conflict_of_interest(
     principal = connection.scope.get("user")
     if not isinstance(principal, Principal) or principal.tenant_id is None:
         return
-    if principal.staff_id is None or (handler.opt or {}).get(EXEMPT):
+    opt = handler.opt or {}
+    if principal.staff_id is None or opt.get(EXEMPT) or opt.get(IN_SERVICE):
         return
     ref = ticket_ref(connection)
     if ref is None:
         return
     if await involved_in(connection.app.state.db, principal, *ref):
-        raise Forbidden(
-            "你是此投诉中被投诉或被定责的人员，不能处理此工单，请由他人处理"
-            "(you are named in this complaint; someone else must handle it)",
-            rule="conflict of interest",
-        )
+        raise Forbidden(CONFLICT_MESSAGE, rule="conflict of interest")

@@ -14,7 +14,7 @@ from core import metrics
 from core.db import Database
 from core.errors import Invalid
 from core.people.auth import Principal
-from core.people.guards import requires, tenant_member
+from core.people.guards import IN_SERVICE, requires, tenant_member
 from core.people.roles import DESK, MANAGEMENT
 from core.tickets import schemas as s
 from core.tickets import service
@@ -196,6 +196,8 @@ def _action_route(t: Transition) -> Any:
         status_code=200,
         guards=[tenant_member],
         summary=t.summary,
+        # conflict of interest: checked by service.transition in the request's transaction
+        opt={IN_SERVICE: "service.transition refuses a named or graded principal first"},
     )(handler)
 
 

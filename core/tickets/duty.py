@@ -22,10 +22,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
+from core import cache
 from core.db import TenantScope
 from core.deadlines.calendar import CalendarOutOfRange
 from core.deadlines.engine import calendar_for
@@ -50,8 +52,13 @@ async def out_of_hours(scope: TenantScope, at: dt.datetime) -> bool:
         return False
 
 
-async def senior_on_duty(scope: TenantScope) -> User | None:
-    """The most senior manager on duty (see the module's decision), or None."""
+@dataclass(frozen=True)
+class OnDuty:
+    id: int
+    username: str
+
+
+async def _load_senior(scope: TenantScope) -> OnDuty | None:
     tenant = await scope.session.get(Tenant, scope.tenant_id)
     roster = (tenant.config or {}).get("on_duty") if tenant is not None else None
     q = select(User).where(User.active.is_(True)).order_by(User.id)
@@ -61,8 +68,18 @@ async def senior_on_duty(scope: TenantScope) -> User | None:
     for role in SENIORITY:
         for user in users:
             if role in (user.roles or []):
-                return user
+                return OnDuty(id=user.id, username=user.username)
     return None
+
+
+SENIOR = cache.TenantMemo("senior_on_duty", _load_senior, watch=(Tenant, User))
+"""Who takes night intakes: read on every out-of-hours intake, cached per process and
+dropped when this process commits a change to the tenant (its roster) or a user."""
+
+
+async def senior_on_duty(scope: TenantScope) -> OnDuty | None:
+    """The most senior manager on duty (see the module's decision), or None."""
+    return await SENIOR.get(scope)
 
 
 async def on_intake(

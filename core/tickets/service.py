@@ -30,7 +30,7 @@ from core.deadlines import engine as deadlines
 from core.deadlines import escalation
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.people.auth import Principal
-from core.people.guards import needs_role
+from core.people.guards import CONFLICT_MESSAGE, needs_role
 from core.people.models import Staff, User
 from core.people.roles import READ_ALL, SEES_COMPLAINANT, Role
 from core.plugins import hooks_for
@@ -215,6 +215,7 @@ async def create(
             scope.add(ticket)
             await scope.flush()
             set_committed_value(ticket, "grades", [])  # a new ticket has none: no query
+            deadlines.no_clocks_yet(scope, ticket.id)  # nor clocks: none to read
             await deadlines.on_transition(scope, hooks, ticket, "intake", principal, now)
             ticket.number = await _next_number(scope, tenant, now)
             role = principal.role_for(frozenset(principal.roles)) or "unknown"
@@ -258,6 +259,7 @@ async def create(
         if prior is None:
             raise
         return await _replay(scope, principal, prior, digest), False
+    confidential.note(ticket, involved(principal, ticket))  # spares the boundary a query
     return ticket, True
 
 
@@ -419,15 +421,12 @@ async def transition(
 ) -> Ticket:
     t = TRANSITIONS[action]
     ticket = await load(scope, principal, ticket_id)
+    if _named_in(principal, ticket):  # first, as the app-wide guard would (IN_SERVICE)
+        raise Forbidden(CONFLICT_MESSAGE, rule="conflict of interest")
     allowed_roles = await _close_roles(scope, ticket, t)
     role = principal.role_for(allowed_roles)
     if role is None:
         raise needs_role(allowed_roles, f"{action} 操作")
-    if _named_in(principal, ticket):
-        raise Forbidden(
-            "you are named in this complaint; someone else must handle it",
-            rule="conflict of interest",
-        )
     if _department_blocks(principal, role, ticket, t):
         raise Forbidden(
             f"{action} is for the department the ticket is dispatched to", rule="own department"
