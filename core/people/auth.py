@@ -133,6 +133,15 @@ async def revoke_keys(db: Database, user_id: int) -> int:
     return len(keys)
 
 
+def cached(token: str) -> Principal | None:
+    """The token's principal when this process holds it fresh (and may trust it), else None;
+    no I/O."""
+    if not _cache_on():
+        return None
+    hit = _cache.get(hash_token(token))
+    return hit[1] if hit and hit[0] > time.monotonic() else None
+
+
 async def resolve(db: Database, token: str) -> Principal | None:
     """The principal of an active key, or None. Served from the cache only while
     invalidations can reach this process; otherwise read from the database."""
@@ -184,8 +193,12 @@ class BearerAuth(AbstractAuthenticationMiddleware):
                 rule="bearer token required",
             )
         db: Database = connection.app.state.db
-        await throttle.check_bearer(connection)
-        principal = await resolve(db, token.strip())
+        # A token this process already knows is no guess: it skips the shared failure
+        # count (a Redis round trip), unless this process saw its address locked.
+        principal = cached(token.strip())
+        if principal is None or throttle.locked_here(connection):
+            await throttle.check_bearer(connection)
+            principal = await resolve(db, token.strip())
         if principal is None:
             await throttle.bearer_failed(connection)
             raise Unauthorized(

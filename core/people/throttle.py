@@ -178,11 +178,34 @@ def client_address(connection: Any) -> str:
     return client.host if client and client.host else "unknown"
 
 
+_locked_here: dict[str, float] = {}
+"""Addresses this process saw locked for bad tokens → until (monotonic): a request from
+one of them is checked against the shared count even with a token this process knows."""
+
+
+def locked_here(connection: Any) -> bool:
+    until = _locked_here.get(client_address(connection))
+    return until is not None and until > time.monotonic()
+
+
+def _lock_here(address: str, seconds: int) -> None:
+    _locked_here[address] = time.monotonic() + seconds
+    if len(_locked_here) > 10_000:  # bounded: drop what has expired
+        now = time.monotonic()
+        for a in [a for a, t in _locked_here.items() if t <= now]:
+            _locked_here.pop(a, None)
+
+
 async def check_bearer(connection: Any) -> None:
     """Before a bearer token is looked up: 429 while this address is locked for bad tokens."""
     throttle: Throttle | None = getattr(connection.app.state, "throttle", None)
     if throttle is not None:
-        await throttle.check(BEARER_IP, client_address(connection), field="Authorization")
+        address = client_address(connection)
+        try:
+            await throttle.check(BEARER_IP, address, field="Authorization")
+        except Throttled as exc:
+            _lock_here(address, exc.retry_after)
+            raise
 
 
 async def bearer_failed(connection: Any) -> None:
@@ -193,6 +216,7 @@ async def bearer_failed(connection: Any) -> None:
     address = client_address(connection)
     locked = await throttle.fail(BEARER_IP, address)
     if locked:
+        _lock_here(address, locked)
         from core.people.sessions import audit  # sessions build on auth, which imports us
 
         await audit(

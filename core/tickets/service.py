@@ -18,7 +18,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import ColumnElement, exists, false, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    case,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -108,9 +119,41 @@ def _request_hash(body: s.TicketCreate) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-async def _next_number(scope: TenantScope, tenant: cache.TenantInfo, now: dt.datetime) -> str:
-    """``PREFIX-YYYY-NNNNNN``, numbered per year of the tenant's own calendar (its zone)."""
+async def _assign_number(
+    scope: TenantScope, tenant: cache.TenantInfo, ticket: Ticket, now: dt.datetime
+) -> None:
+    """Give the new ticket its number, ``PREFIX-YYYY-NNNNNN``, numbered per year of the
+    tenant's own calendar (its zone). On PostgreSQL the counter bump and the ticket's number
+    are one statement (a data-modifying CTE); elsewhere, or for the year's first ticket, two."""
     year = now.astimezone(ZoneInfo(tenant.timezone)).year
+    if scope.session.bind.dialect.name == "postgresql":
+        c = (
+            update(Counter)
+            .where(Counter.tenant_id == scope.tenant_id, Counter.name == f"ticket-{year}")
+            .values(value=Counter.value + 1)
+            .returning(Counter.value)
+            .cte("bumped")
+        )
+        digits = func.cast(c.c.value, String)
+        number = literal(f"{tenant.ticket_prefix}-{year}-") + case(
+            (c.c.value < 1_000_000, func.lpad(digits, 6, "0")), else_=digits
+        )
+        stmt = (  # no counter row yet (the year's first ticket): the number stays pending
+            update(Ticket)
+            .where(Ticket.tenant_id == scope.tenant_id, Ticket.id == ticket.id)
+            .values(number=func.coalesce(select(number).scalar_subquery(), Ticket.number))
+            .returning(Ticket.number)
+            .execution_options(synchronize_session=False)
+        )
+        assigned = (await scope.execute(stmt)).scalar_one()
+        if not assigned.startswith(PENDING_NUMBER):
+            set_committed_value(ticket, "number", assigned)
+            return
+    ticket.number = await _next_number(scope, tenant, year)
+
+
+async def _next_number(scope: TenantScope, tenant: cache.TenantInfo, year: int) -> str:
+    """``PREFIX-YYYY-NNNNNN``: bump (or create) the year's counter."""
     prefix = tenant.ticket_prefix
     name = f"ticket-{year}"
     bump = (
@@ -217,7 +260,7 @@ async def create(
             set_committed_value(ticket, "grades", [])  # a new ticket has none: no query
             deadlines.no_clocks_yet(scope, ticket.id)  # nor clocks: none to read
             await deadlines.on_transition(scope, hooks, ticket, "intake", principal, now)
-            ticket.number = await _next_number(scope, tenant, now)
+            await _assign_number(scope, tenant, ticket, now)
             role = principal.role_for(frozenset(principal.roles)) or "unknown"
             on_duty = await duty.on_intake(scope, hooks, ticket, principal, now)  # [004 §篇3 二1]
             scope.add(
