@@ -63,10 +63,23 @@ class TenantMemo(Generic[T]):
             self.entries.pop(tenant_id, None)
 
 
+_publishers: list[Callable[[int | None], None]] = []
+"""Where this process tells the others what it changed (Redis, wired by the API server's
+invalidation listener, :func:`core.people.auth.listen`); empty without Redis, where
+:data:`TTL` alone bounds how long another process sees the old data."""
+
+
 def forget(tenant_id: int | None = None) -> None:
-    """Drop one tenant's entries of every memo, or every entry."""
+    """Drop one tenant's entries of every memo, or every entry (in this process)."""
     for memo in _memos:
         memo.forget(tenant_id)
+
+
+def publish_to(publisher: Callable[[int | None], None]) -> Callable[[], None]:
+    """Send every committed change's tenant id (None: unknown) to ``publisher`` too;
+    returns the function that stops it."""
+    _publishers.append(publisher)
+    return lambda: _publishers.remove(publisher) if publisher in _publishers else None
 
 
 def _watchers(model: type[Any]) -> list[TenantMemo[Any]]:
@@ -157,6 +170,9 @@ def _drop_on_commit(session: Session) -> None:
         for key, tid in dirty:
             if key == id(memo):
                 memo.forget(tid)
+    for tid in {tid for _, tid in dirty}:
+        for publish in list(_publishers):
+            publish(tid)
 
 
 @event.listens_for(Session, "after_rollback")

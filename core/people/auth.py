@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -20,6 +21,7 @@ from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from sqlalchemy import select
 
+from core import cache
 from core.db import Database
 from core.errors import Unauthorized
 from core.logs import bind as bind_log_context
@@ -63,10 +65,22 @@ _cache: dict[str, tuple[float, Principal]] = {}
 _generation = 0  # bumped by every drop: a lookup that raced a revoke does not cache
 _listeners: list[Listener] = []
 _redis: tuple[str, str] | None = None  # (REDIS_URL, namespace) this process publishes to
+_unpublish: dict[int, Callable[[], None]] = {}  # listener → stops publishing cache changes
+
+
+TENANT_DATA = "tenant-data:"
+"""Prefix of an invalidation naming a tenant whose cached static data changed
+(:mod:`core.cache`), sent on the same channel as revoked keys."""
 
 
 def _drop(key_hash: str | None) -> None:
     global _generation
+    if key_hash is not None and key_hash.startswith(TENANT_DATA):
+        tid = key_hash.removeprefix(TENANT_DATA)
+        cache.forget(int(tid) if tid.isdigit() else None)
+        return
+    if key_hash is None:
+        cache.forget(None)  # subscribed anew or disconnected: news may have been missed
     _generation += 1
     if key_hash is None:
         _cache.clear()
@@ -101,6 +115,9 @@ def listen(redis_url: str, namespace: str) -> Listener:
     global _redis
     _redis = (redis_url, namespace)
     listener = Listener(redis_url, namespace, _drop).start()
+    _unpublish[id(listener)] = cache.publish_to(  # tenant data this process changes, too
+        lambda tid: publish(redis_url, namespace, [f"{TENANT_DATA}{'all' if tid is None else tid}"])
+    )
     _listeners.append(listener)
     return listener
 
@@ -108,6 +125,7 @@ def listen(redis_url: str, namespace: str) -> Listener:
 def unlisten(listener: Listener) -> None:
     global _redis
     listener.stop()
+    _unpublish.pop(id(listener), lambda: None)()
     if listener in _listeners:
         _listeners.remove(listener)
     if not _listeners:
