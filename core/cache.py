@@ -49,12 +49,24 @@ class TenantMemo(Generic[T]):
         _memos.append(self)
 
     async def get(self, scope: TenantScope, refresh: bool = False) -> T:
+        if self._changed_in(scope.session.sync_session):
+            # this transaction changed what the memo holds: read it as the transaction
+            # sees it, and keep nothing (it may yet roll back)
+            return await self.load(scope)
         hit = self.entries.get(scope.tenant_id)
         if hit is not None and hit[0] > time.monotonic() and not refresh:
             return hit[1]
         value = await self.load(scope)
         self.entries[scope.tenant_id] = (time.monotonic() + TTL, value)
         return value
+
+    def _changed_in(self, session: Session) -> bool:
+        if any(key == id(self) for key, _ in session.info.get(_PENDING, ())):
+            return True  # flushed (or written in bulk) in this transaction
+        return any(
+            isinstance(obj, self.watch)
+            for obj in (*session.new, *session.dirty, *session.deleted)
+        )
 
     def forget(self, tenant_id: int | None) -> None:
         if tenant_id is None:
