@@ -27,6 +27,7 @@ from core.penalties.api import ROUTES as PENALTY_ROUTES
 from core.penalties.appraisal import ROUTES as APPRAISAL_ROUTES
 from core.people.api import ROUTES as PEOPLE_ROUTES
 from core.people.guards import conflict_of_interest
+from core.provisioning.api import ROUTES as PROVISIONING_ROUTES
 from core.query_params import known_query_only
 from core.reports.api import ROUTES as REPORT_ROUTES
 from core.settings import Settings, load_settings
@@ -97,6 +98,7 @@ def create_app(
             *console.routes,
             *HEALTH_ROUTES,
             *PEOPLE_ROUTES,
+            *PROVISIONING_ROUTES,
             *TICKET_ROUTES,
             *ATTACHMENT_ROUTES,
             *PENALTY_ROUTES,

@@ -194,7 +194,7 @@ def _run_uvicorn_processes(settings: Settings, sock: socket.socket, workers: int
 
 
 def _print_demo_logins(directory: Path, base_url: str) -> None:
-    from core.people.tenant_file import load_dir
+    from core.provisioning.tenant_file import load_dir
 
     files = load_dir(directory)
     typer.echo(
