@@ -15,6 +15,7 @@ from core.attachments.api import ROUTES as ATTACHMENT_ROUTES
 from core.attachments.storage import open_store
 from core.confidential import after_request as confidential_after_request
 from core.confidential import remember_scope
+from core.conflict_of_interest import conflict_of_interest
 from core.console import docs as api_docs
 from core.console import wiring
 from core.db import Database, read_only
@@ -26,7 +27,6 @@ from core.openapi import document
 from core.penalties.api import ROUTES as PENALTY_ROUTES
 from core.penalties.appraisal import ROUTES as APPRAISAL_ROUTES
 from core.people.api import ROUTES as PEOPLE_ROUTES
-from core.people.guards import conflict_of_interest
 from core.provisioning.api import ROUTES as PROVISIONING_ROUTES
 from core.query_params import known_query_only
 from core.reports.api import ROUTES as REPORT_ROUTES
