@@ -83,7 +83,7 @@ def create_app(
         if not background:
             yield
             return
-        from core.tasks.runtime import embedded
+        from core.jobs.runtime import embedded
 
         async with embedded(database, settings):
             yield
