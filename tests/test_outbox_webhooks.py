@@ -45,10 +45,10 @@ from core import clock
 from core.app import create_app
 from core.audit import AuditEvent
 from core.db import Database
+from core.jobs import worker as tasks
 from core.people.models import Tenant
 from core.settings import load_settings
 from core.tasks import egress, webhooks
-from core.jobs import worker as tasks
 from core.tasks.egress import EgressPolicy
 from core.tasks.models import OutboxEvent, Webhook, WebhookDelivery
 from core.tasks.relay import enqueuer, relay_once

@@ -46,9 +46,9 @@ from litestar.testing import TestClient
 from core import clock
 from core.app import create_app
 from core.db import Database
+from core.jobs.worker import make_broker
 from core.settings import load_settings
 from core.tasks.relay import RelayReport, relay_once
-from core.jobs.worker import make_broker
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 # This machine's own command to start Redis (nothing kept on disk), used verbatim.
