@@ -319,7 +319,7 @@ def sweep(
 async def _sweep(settings: Settings, moment: object) -> object:
     from core import metrics
     from core.db import Database
-    from core.deadlines.sweep import sweep as run_sweep
+    from core.jobs.sweep import sweep as run_sweep
 
     db = Database(settings.database_url)
     try:

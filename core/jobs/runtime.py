@@ -25,7 +25,7 @@ import msgspec
 
 from core import metrics
 from core.db import Database
-from core.deadlines.sweep import sweep
+from core.jobs.sweep import sweep
 from core.notify.outbound import dispatch
 from core.settings import Settings, load_settings
 from core.tasks.relay import enqueuer, relay_once

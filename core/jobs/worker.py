@@ -19,7 +19,7 @@ from dramatiq.middleware.asyncio import AsyncIO
 
 from core import logs, metrics
 from core.db import Database
-from core.deadlines.sweep import sweep
+from core.jobs.sweep import sweep
 from core.settings import Settings, load_settings
 from core.tasks import webhooks
 
