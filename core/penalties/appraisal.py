@@ -37,9 +37,9 @@ from core.people.auth import Principal
 from core.people.guards import needs_role, requires, tenant_member
 from core.people.models import Department, Staff, Tenant, User
 from core.people.roles import MANAGEMENT, Role
-from core.reports.sql import counted
 from core.rules import TicketFacts
 from core.strict import fits
+from core.tickets.counting import counted
 from core.tickets.facts import plugin_of
 from core.tickets.models import Counter, Ticket
 from core.web import database, principal
