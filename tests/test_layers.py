@@ -228,3 +228,10 @@ def test_no_area_imports_composition() -> None:
 def test_every_exception_is_still_needed(edge: tuple[str, str]) -> None:
     assert edge in EDGES, f"{edge[0]} no longer imports {edge[1]}: remove {edge} from the list"
 
+
+def test_the_architecture_page_names_every_area_and_top_level_module() -> None:
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    missing = [f"core/{a}/" for a in sorted(areas())]
+    missing += [f"core/{m}.py" for m in sorted(top_level() - {"__init__"})]
+    missing = [m for m in missing if f"`{m}`" not in page]
+    assert not missing, f"docs/architecture.md does not mention {missing}"
