@@ -15,6 +15,7 @@ from core.attachments.api import ROUTES as ATTACHMENT_ROUTES
 from core.attachments.storage import open_store
 from core.confidential import after_request as confidential_after_request
 from core.confidential import remember_scope
+from core.conflict_of_interest import conflict_of_interest
 from core.console import docs as api_docs
 from core.console import wiring
 from core.db import Database, read_only
@@ -26,7 +27,7 @@ from core.openapi import document
 from core.penalties.api import ROUTES as PENALTY_ROUTES
 from core.penalties.appraisal import ROUTES as APPRAISAL_ROUTES
 from core.people.api import ROUTES as PEOPLE_ROUTES
-from core.people.guards import conflict_of_interest
+from core.provisioning.api import ROUTES as PROVISIONING_ROUTES
 from core.query_params import known_query_only
 from core.reports.api import ROUTES as REPORT_ROUTES
 from core.settings import Settings, load_settings
@@ -82,7 +83,7 @@ def create_app(
         if not background:
             yield
             return
-        from core.tasks.runtime import embedded
+        from core.jobs.runtime import embedded
 
         async with embedded(database, settings):
             yield
@@ -97,6 +98,7 @@ def create_app(
             *console.routes,
             *HEALTH_ROUTES,
             *PEOPLE_ROUTES,
+            *PROVISIONING_ROUTES,
             *TICKET_ROUTES,
             *ATTACHMENT_ROUTES,
             *PENALTY_ROUTES,

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from core.notify.channels import ChannelType
+    from core.channel_types import ChannelType
     from core.rules import (
         Classification,
         DeadlineTable,
@@ -235,12 +235,12 @@ def tousu_notification_channels() -> list[ChannelType] | None:
     (unlike the industry hooks): channel types belong to the installation, and
     each tenant picks among them by name in ``PUT /api/config/notifications``.
 
-    Return :class:`core.notify.channels.ChannelType` objects — ``name`` (the ``type`` a
+    Return :class:`core.channel_types.ChannelType` objects — ``name`` (the ``type`` a
     tenant writes), ``address`` (``"email"`` or ``"phone"``: which of a person's
     addresses it needs), ``check(settings) -> list[Problem]`` (the tenant's settings for
     it, checked when saved) and ``async send(settings, message)`` which delivers one
-    :class:`core.notify.channels.Outgoing` or raises
-    :class:`core.notify.channels.ChannelError` with a one-line reason (never the text or
+    :class:`core.channel_types.Outgoing` or raises
+    :class:`core.channel_types.ChannelError` with a one-line reason (never the text or
     the recipient). Sending is retried with backoff; ``message.key`` is stable across
     retries, pass it to the receiver to make retries idempotent. Field names listed in
     ``secrets`` are masked when the settings are read back. The built-in types ``smtp``

@@ -18,6 +18,9 @@ user or anything else unbounded.
 | ``tousu_webhook_failures_total`` | counter | tenant |
 | ``tousu_notifications_sent_total`` | counter | tenant, channel |
 | ``tousu_notification_failures_total`` | counter | tenant, channel |
+
+The gauges read at scrape time are set by :func:`core.health.read_queues` (it reads the
+outbox's and the outbound messages' tables: this kernel module imports no area).
 """
 
 from __future__ import annotations
@@ -84,36 +87,6 @@ def notifications_sent(tenant_id: int, channel: str) -> None:
 
 def notification_failed(tenant_id: int, channel: str) -> None:
     NOTIFICATION_FAILURES.labels(tenant=str(tenant_id), channel=channel).inc()
-
-
-async def read_queues(db: object) -> None:
-    """Set the outbox and outbound gauges from the database (two cheap aggregate reads, at
-    scrape time: the numbers are true whichever process relays)."""
-    from sqlalchemy import func, select
-
-    from core.db import Database, utcnow
-    from core.notify.models import OutboundMessage
-    from core.tasks.models import OutboxEvent
-
-    assert isinstance(db, Database)
-    async with db.cross_tenant() as session:  # platform-wide figures, no rows leave
-        depth, oldest = (
-            await session.execute(
-                select(func.count(), func.min(OutboxEvent.created_at)).where(
-                    OutboxEvent.sent_at.is_(None)
-                )
-            )
-        ).one()
-        outbound = await session.scalar(
-            select(func.count()).where(OutboundMessage.status.in_(("pending", "sending")))
-        )
-    OUTBOX_DEPTH.set(depth or 0)
-    if oldest is not None and oldest.tzinfo is None:
-        import datetime as dt
-
-        oldest = oldest.replace(tzinfo=dt.UTC)
-    OUTBOX_LAG.set((utcnow() - oldest).total_seconds() if oldest is not None else 0)
-    OUTBOUND_DEPTH.set(outbound or 0)
 
 
 def http_middleware() -> Any:

@@ -30,7 +30,7 @@ from core.app import create_app
 from core.cli import _sync
 from core.db import Database
 from core.migrate import upgrade
-from core.people.tenant_file import load_dir
+from core.provisioning.tenant_file import load_dir
 from core.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,7 +24,7 @@ from core.app import create_app
 from core.db import Database
 from core.people.auth import hash_token
 from core.people.models import ApiKey, User
-from core.people.tenant_file import load_dir
+from core.provisioning.tenant_file import load_dir
 from core.settings import load_settings
 
 SOURCES = {"greenwood-property.toml": ("fuzz-a", "FA"), "riverside-power.toml": ("fuzz-b", "FB")}

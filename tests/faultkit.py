@@ -287,7 +287,7 @@ class Sink:
 
 
 class Processes:
-    """Background commands (``dramatiq core.tasks.worker``, ``tousu scheduler``), each in its
+    """Background commands (``dramatiq core.jobs.worker``, ``tousu scheduler``), each in its
     own process group so the whole group can be killed; logs kept under ``tmp``."""
 
     def __init__(self, tmp: Path, env: dict[str, str]) -> None:
@@ -308,7 +308,7 @@ class Processes:
     def worker(self, name: str, threads: int = 4) -> subprocess.Popen[bytes]:
         return self.start(
             name,
-            [str(VENV_BIN / "dramatiq"), "core.tasks.worker", "--processes", "1",
+            [str(VENV_BIN / "dramatiq"), "core.jobs.worker", "--processes", "1",
              "--threads", str(threads)],
         )
 

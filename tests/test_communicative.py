@@ -18,7 +18,7 @@ from conftest import cst, run_db
 
 from core import clock
 from core.db import Database
-from core.deadlines.sweep import sweep
+from core.jobs.sweep import sweep
 
 T = "greenwood"
 DAY = cst(2026, 7, 15, 10, 0)

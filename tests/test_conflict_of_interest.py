@@ -5,7 +5,7 @@ A person named in a complaint (accused, or graded on it), whatever other role th
 takes no action on that ticket — lifecycle, clocks, pauses, extensions, penalties, appeals,
 files. Domain §7: the complainant is protected against retaliation
 [002 《供电局客户投诉举报管理办法》第二条]; the appeal on one's own grade is the accused's right
-[000 §篇8 4(3)1]. One guard (:func:`core.people.guards.conflict_of_interest`) is wired for
+[000 §篇8 4(3)1]. One guard (:func:`core.conflict_of_interest.conflict_of_interest`) is wired for
 the whole app; the tests below are generated from the app's route table.
 
 The tenant here is the demo property company with its managers also holding staff records
@@ -22,8 +22,9 @@ from typing import Any
 import pytest
 from conftest import TENANTS, prepare
 
+from core import conflict_of_interest as guard
 from core.app import create_app
-from core.people import guards
+from core.people.guards import EXEMPT, IN_SERVICE
 from core.settings import load_settings
 
 SLUG = "coi-property"
@@ -124,8 +125,8 @@ def ticket_routes(app: Any) -> list[tuple[str, str, Any]]:
         params = set(getattr(route, "path_parameters", {}) or {})
         names = {p if isinstance(p, str) else p.name for p in params}
         for handler in getattr(route, "route_handlers", []):
-            for method in sorted(set(handler.http_methods) & guards.MUTATING):
-                if names & set(guards.TICKET_REFS):
+            for method in sorted(set(handler.http_methods) & guard.MUTATING):
+                if names & set(guard.TICKET_REFS):
                     out.append((method, route.path, handler))
     return out
 
@@ -137,23 +138,23 @@ def test_every_mutating_route_is_guarded_and_every_path_parameter_is_known():
         params = getattr(route, "path_parameters", {}) or {}
         names = {p if isinstance(p, str) else p.name for p in params}
         for handler in getattr(route, "route_handlers", []):
-            if not set(handler.http_methods) & guards.MUTATING:
+            if not set(handler.http_methods) & guard.MUTATING:
                 continue
             seen += 1
-            unknown = names - set(guards.TICKET_REFS) - guards.NOT_TICKET_PARAMS
+            unknown = names - set(guard.TICKET_REFS) - guard.NOT_TICKET_PARAMS
             assert not unknown, (
                 f"{route.path}: path parameter(s) {unknown} — add them to "
-                "core.people.guards.TICKET_REFS (a ticket's row) or NOT_TICKET_PARAMS"
+                "core.conflict_of_interest.TICKET_REFS (a ticket's row) or NOT_TICKET_PARAMS"
             )
-            assert guards.conflict_of_interest in handler.resolve_guards(), route.path
+            assert guard.conflict_of_interest in handler.resolve_guards(), route.path
     assert seen > 30
     routes = ticket_routes(app)
     assert len(routes) >= 25  # 17 lifecycle actions, penalties, appeals, clocks, extensions
-    exempt = [path for _, path, h in routes if (h.opt or {}).get(guards.EXEMPT)]
+    exempt = [path for _, path, h in routes if (h.opt or {}).get(EXEMPT)]
     assert exempt == ["/api/tickets/{ticket_id:int}/appeals"]
     # the guard leaves the rule to the service only on the lifecycle actions, whose service
     # (core.tickets.service.transition) refuses a named or graded principal first
-    in_service = {path for _, path, h in routes if (h.opt or {}).get(guards.IN_SERVICE)}
+    in_service = {path for _, path, h in routes if (h.opt or {}).get(IN_SERVICE)}
     from core.tickets.lifecycle import TRANSITIONS
 
     assert in_service == {
@@ -188,7 +189,7 @@ def _sample(schema: dict[str, Any], defs: dict[str, Any]) -> Any:
 def _body_for(path: str, handler: Any) -> dict[str, Any]:
     """``{"version": 1}``, or for a lifecycle action (whose service applies the rule itself,
     after the body is decoded) a body of the action's type."""
-    if not (handler.opt or {}).get(guards.IN_SERVICE):
+    if not (handler.opt or {}).get(IN_SERVICE):
         return {"version": 1}
     import msgspec
 
@@ -230,7 +231,7 @@ def test_a_person_named_in_a_complaint_takes_no_action_on_it(coi):
     for method, path, handler in routes:
         url = _fill(path, ids)
         for user in ("manager", "staff-wang"):
-            if (handler.opt or {}).get(guards.EXEMPT):
+            if (handler.opt or {}).get(EXEMPT):
                 continue
             body = _body_for(path, handler)
             r = c.api.client.request(method, url, headers=c.h(user), json=body)

@@ -80,3 +80,12 @@ def test_a_server_without_a_cjk_font_answers_503_naming_the_package(
         assert "install fonts-noto-cjk" in r.json()["error"]["message"]
     finally:
         charts.cjk_font.cache_clear()
+
+
+def test_chart_channel_names_are_the_consoles_chinese_labels() -> None:
+    """The charts name channels in Chinese without importing the console (which builds on
+    reports); their words must stay the console's zh_CN labels of the same codes."""
+    from core.console import i18n, labels
+
+    zh = i18n.translations("zh_CN")
+    assert charts.CHANNELS_ZH == {code: zh.gettext(text) for code, text in labels.CHANNELS.items()}

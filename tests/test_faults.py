@@ -1,5 +1,5 @@
 """Fault tests in the production shape: PostgreSQL, Redis, a ``tousu scheduler`` and real
-``dramatiq core.tasks.worker`` processes, with faults injected under load (issue 9, "Prove
+``dramatiq core.jobs.worker`` processes, with faults injected under load (issue 9, "Prove
 it"): Redis killed during intake, PostgreSQL stopped during intake, a worker killed in the
 middle of its deliveries. After recovery every test checks: tickets lost 0, events lost 0,
 every delivery made, and every duplicate POST counted and explained.

@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from conftest import Api
 from sqlalchemy import event
 from test_cli import TOUSU, _wait_for, command_env, free_port, private_redis  # noqa: F401
-
-from conftest import Api
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from core import clock
 from core.db import Database
 from core.deadlines.models import DeadlineSetting
-from core.deadlines.sweep import sweep
+from core.jobs.sweep import sweep
 from core.people.models import Tenant
 
 T = "greenwood"

@@ -29,9 +29,9 @@ from sqlalchemy import select
 
 from core import clock
 from core.db import Database
+from core.jobs import worker as tasks
 from core.notify.models import OutboundMessage
 from core.notify.outbound import MAX_ATTEMPTS, dispatch
-from core.tasks import worker as tasks
 
 TENANT = "greenwood"
 WALK = ("repair_quality", "important", {"nature": "valid"}, "engineering", "head-engineering")

@@ -6,10 +6,10 @@ out to durable delivery rows (stamping them sent in the same transaction) and en
 signed through the pinned egress client and records the outcome; the reaper re-enqueues
 deliveries whose message was lost. Tenant admins redeliver, disable, enable and delete.
 
-The broker and the actors are the module globals of :mod:`core.tasks.worker` (a
+The broker and the actors are the module globals of :mod:`core.jobs.worker` (a
 ``StubBroker`` when ``REDIS_URL`` is unset). A test that runs actors starts a
 ``dramatiq.Worker`` on that broker with the worker module's database and delivery config on
-the test's (``core.tasks.worker._db`` / ``_config``), restoring both afterwards. Webhooks
+the test's (``core.jobs.worker._db`` / ``_config``), restoring both afterwards. Webhooks
 post to a local HTTP sink on 127.0.0.1, which only an app whose operator set
 ``TOUSU_WEBHOOK_ALLOW_NETS=127.0.0.1/32`` accepts (``wapi``; the plain ``api`` refuses it);
 webhooks a test registers are deactivated when it ends, so later tests' events are not
@@ -45,10 +45,10 @@ from core import clock
 from core.app import create_app
 from core.audit import AuditEvent
 from core.db import Database
+from core.jobs import worker as tasks
 from core.people.models import Tenant
 from core.settings import load_settings
 from core.tasks import egress, webhooks
-from core.tasks import worker as tasks
 from core.tasks.egress import EgressPolicy
 from core.tasks.models import OutboxEvent, Webhook, WebhookDelivery
 from core.tasks.relay import enqueuer, relay_once
@@ -169,7 +169,7 @@ def broker(api) -> Iterator[StubBroker]:
     queues emptied, so a test sees only its own messages."""
     b = tasks.broker
     assert isinstance(b, StubBroker), (
-        f"core.tasks.worker.broker is {type(b).__name__}: these tests need the embedded "
+        f"core.jobs.worker.broker is {type(b).__name__}: these tests need the embedded "
         "broker (REDIS_URL unset)"
     )
     relay(api, b)

@@ -2,7 +2,7 @@
 
 Every test here runs the API in-process (it never touches Redis), relays the outbox to a
 real Redis broker from the test with :func:`core.tasks.relay.relay_once`, and runs the
-actors in real ``dramatiq core.tasks.worker`` subprocesses — the command production uses.
+actors in real ``dramatiq core.jobs.worker`` subprocesses — the command production uses.
 Webhooks land on a local HTTP sink that records every request (and can be told to be slow,
 to catch a worker in the middle of a delivery).
 
@@ -46,9 +46,9 @@ from litestar.testing import TestClient
 from core import clock
 from core.app import create_app
 from core.db import Database
+from core.jobs.worker import make_broker
 from core.settings import load_settings
 from core.tasks.relay import RelayReport, relay_once
-from core.tasks.worker import make_broker
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 # This machine's own command to start Redis (nothing kept on disk), used verbatim.
@@ -56,7 +56,7 @@ REDIS_START = (
     'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" '
     "--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log"
 )
-WORKER_CMD = [".venv/bin/dramatiq", "core.tasks.worker", "--processes", "1", "--threads", "2"]
+WORKER_CMD = [".venv/bin/dramatiq", "core.jobs.worker", "--processes", "1", "--threads", "2"]
 QUEUES = ("default", "default.DQ")
 LOCAL = "127.0.0.1/32"  # the operator's allow-list admits the test's receiver
 _ns_counter = itertools.count(1)
@@ -188,7 +188,7 @@ class Sink:
 
 
 class Workers:
-    """``dramatiq core.tasks.worker`` subprocesses, each in its own process group so the
+    """``dramatiq core.jobs.worker`` subprocesses, each in its own process group so the
     whole group (the dramatiq parent and its worker process) can be stopped or killed."""
 
     def __init__(self, tmp: Path, env: dict[str, str]) -> None:

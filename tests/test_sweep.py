@@ -2,7 +2,7 @@
 warnings in working hours unless urgent, escalation by severity, the one-month upgrade of
 property complaints, and a sweep whose cost does not grow with the open tickets.
 
-The app runs with ``background=False``; these tests call :func:`core.deadlines.sweep.sweep`
+The app runs with ``background=False``; these tests call :func:`core.jobs.sweep.sweep`
 with an explicit ``now`` on a Database of their own. Times are fixed moments of 2024-2025 (the
 demo tenants' real-time tickets of other tests are never due then); the app's clock is moved
 with :func:`core.clock.travel_to` and put back after each test.
@@ -22,7 +22,8 @@ from sqlalchemy import event, select
 from core import clock
 from core.db import Database
 from core.deadlines.models import StepClock
-from core.deadlines.sweep import SweepReport, sweep
+from core.deadlines.sweep import SweepReport
+from core.jobs.sweep import sweep
 from core.people.models import Tenant
 from core.tasks.models import OutboxEvent
 

@@ -16,7 +16,7 @@ from core import clock
 from core.audit import AuditEvent
 from core.db import Database
 from core.deadlines.models import StepClock
-from core.deadlines.sweep import sweep
+from core.jobs.sweep import sweep
 from core.tasks.models import Notification, OutboxEvent
 
 

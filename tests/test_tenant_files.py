@@ -14,7 +14,7 @@ from core.cli import _sync, main
 from core.db import Database
 from core.migrate import upgrade
 from core.people.models import Department, Staff, Tenant, User
-from core.people.tenant_file import TenantFileError, load_dir, parse_tenant_file
+from core.provisioning.tenant_file import TenantFileError, load_dir, parse_tenant_file
 from core.settings import load_settings
 
 

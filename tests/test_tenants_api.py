@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.people.models import Tenant, User
-from core.people.sync import sync_tenant
-from core.people.tenant_file import TenantFile
+from core.provisioning.sync import sync_tenant
+from core.provisioning.tenant_file import TenantFile
 
 ALL_ACTIVE = dict.fromkeys(["manager", "admin", "clerk", "supervisor", "head", "system"], True)
 

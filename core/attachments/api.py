@@ -20,9 +20,9 @@ from core.attachments import service, storage
 from core.attachments.receive import receive
 from core.db import Database, read_only
 from core.people.guards import tenant_member
+from core.people.web import principal as principal_of
 from core.tickets import service as tickets
 from core.tickets.redact import scrubber
-from core.web import principal as principal_of
 
 TAGS = ["attachments"]
 

@@ -111,7 +111,7 @@ def _one_line(message: str) -> str:
 def _unexpected(exc: Exception) -> int:
     """Known operational failures as one line; anything else also one line (exit 1)."""
     from core.errors import ApiError
-    from core.people.tenant_file import TenantFileError
+    from core.provisioning.tenant_file import TenantFileError
 
     if isinstance(exc, TenantFileError):
         base.err(str(exc))

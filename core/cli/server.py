@@ -194,7 +194,7 @@ def _run_uvicorn_processes(settings: Settings, sock: socket.socket, workers: int
 
 
 def _print_demo_logins(directory: Path, base_url: str) -> None:
-    from core.people.tenant_file import load_dir
+    from core.provisioning.tenant_file import load_dir
 
     files = load_dir(directory)
     typer.echo(
@@ -227,7 +227,7 @@ def worker(
     threads: Annotated[int, typer.Option(help="Threads per process.", min=1)] = 4,
 ) -> None:
     """Run the dramatiq workers (needs REDIS_URL) with this Python: the same as
-    `python -m dramatiq core.tasks.worker --processes N --threads T`."""
+    `python -m dramatiq core.jobs.worker --processes N --threads T`."""
     settings = base.settings()
     if not settings.redis_url:
         raise base.usage(
@@ -238,7 +238,7 @@ def worker(
         sys.executable,
         "-m",
         "dramatiq",
-        "core.tasks.worker",
+        "core.jobs.worker",
         "--processes",
         str(processes),
         "--threads",
@@ -274,7 +274,7 @@ def scheduler() -> None:
             "tousu scheduler needs REDIS_URL (without it, `tousu serve` runs the relay and "
             "sweeps in-process)"
         )
-    from core.tasks.runtime import run_scheduler
+    from core.jobs.runtime import run_scheduler
 
     _configure_logs(settings)
 
@@ -319,7 +319,7 @@ def sweep(
 async def _sweep(settings: Settings, moment: object) -> object:
     from core import metrics
     from core.db import Database
-    from core.deadlines.sweep import sweep as run_sweep
+    from core.jobs.sweep import sweep as run_sweep
 
     db = Database(settings.database_url)
     try:

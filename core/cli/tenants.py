@@ -31,7 +31,7 @@ def check(directory: Directory = None) -> None:
 
     A bad file is reported as one line naming the file, the key and the rule (exit 2).
     """
-    from core.people.tenant_file import load_dir
+    from core.provisioning.tenant_file import load_dir
 
     folder = base.tenant_folder(directory or base.settings().tenants_dir)
     for path, tf in load_dir(folder):
@@ -42,7 +42,7 @@ def check(directory: Directory = None) -> None:
 def sync(directory: Directory = None) -> None:
     """Migrate the database, then create or update each tenant from its file (idempotent)."""
     from core.cli.server import migrate_db
-    from core.people.tenant_file import load_dir
+    from core.provisioning.tenant_file import load_dir
 
     settings = base.settings()
     folder = base.tenant_folder(directory or settings.tenants_dir)
@@ -57,8 +57,8 @@ async def sync_dir(
     """Load/sync every tenant file of ``directory``; returns the slugs, in file order."""
     from core.db import Database
     from core.errors import ApiError
-    from core.people.sync import sync_tenant
-    from core.people.tenant_file import load_dir
+    from core.provisioning.sync import sync_tenant
+    from core.provisioning.tenant_file import load_dir
 
     files = load_dir(directory)
     db = Database(settings.database_url)

@@ -266,7 +266,7 @@ async def platform(request: Request[Any, Any, Any]) -> Template:
 
 @post("/platform/tenants", include_in_schema=False, name="console:platform-create", status_code=303)
 async def platform_create(request: Request[Any, Any, Any]) -> Any:
-    from core.people.tenant_file import TenantFile
+    from core.provisioning.tenant_file import TenantFile
 
     form = form_dict(await request.form())
     doc = form.get("document", "")

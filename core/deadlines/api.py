@@ -16,10 +16,10 @@ from core.deadlines.models import CalendarDay, DeadlineSetting, Extension, StepC
 from core.errors import NotFound
 from core.people.guards import requires, tenant_member
 from core.people.roles import MANAGEMENT, Role
+from core.people.web import database, principal
 from core.strict import fits
 from core.tickets import service as tickets
 from core.tickets.facts import plugin_of
-from core.web import database, principal
 
 TAGS = ["deadlines"]
 Text = Annotated[str, Meta(min_length=1, max_length=2000)]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -31,7 +31,6 @@ from core.db import Database, TenantScope, utcnow
 from core.deadlines import engine, escalation
 from core.deadlines.engine import AUTO_UPGRADE, DEPARTMENT_STEPS
 from core.deadlines.models import StepClock
-from core.penalties.breach import propose_for_breaches
 from core.people.models import User
 from core.people.roles import Role
 from core.tasks.models import Notification, OutboxEvent
@@ -53,9 +52,19 @@ class SweepReport:
     clocks: list[int] = field(default_factory=list)
 
 
-async def sweep(db: Database, now: dt.datetime | None = None, batch: int = 500) -> SweepReport:
+async def sweep(
+    db: Database,
+    now: dt.datetime | None = None,
+    batch: int = 500,
+    *,
+    on_breach: Callable[[TenantScope, dt.datetime, list[int]], Awaitable[object]],
+) -> SweepReport:
     """Handle every clock whose alarm has come by ``now`` (default: the app clock), tenant by
-    tenant, ``batch`` clocks of each kind per transaction."""
+    tenant, ``batch`` clocks of each kind per transaction.
+
+    ``on_breach(scope, now, clock_ids)`` is awaited in each batch's transaction with the ids
+    of the clocks that batch flagged breached: what else a breach costs belongs to the areas
+    above (:mod:`core.jobs.sweep` passes the penalty proposals)."""
     now = now or utcnow()
     report = SweepReport()
     async with db.cross_tenant() as session:  # platform path: which tenants have alarms
@@ -68,7 +77,7 @@ async def sweep(db: Database, now: dt.datetime | None = None, batch: int = 500) 
         try:  # one tenant's trouble must not stop the others' breaches
             for _ in range(10_000):  # bounded: a batch always clears its alarms
                 async with db.tenant(tenant_id) as scope:
-                    full = await _sweep_tenant(scope, now, batch, report)
+                    full = await _sweep_tenant(scope, now, batch, report, on_breach)
                 if not full:
                     break
         except Exception:
@@ -109,7 +118,11 @@ async def _flag(
 
 
 async def _sweep_tenant(
-    scope: TenantScope, now: dt.datetime, batch: int, report: SweepReport
+    scope: TenantScope,
+    now: dt.datetime,
+    batch: int,
+    report: SweepReport,
+    on_breach: Callable[[TenantScope, dt.datetime, list[int]], Awaitable[object]],
 ) -> bool:
     """One batch of each kind; True when some kind filled its batch (more may wait)."""
     full = False
@@ -170,8 +183,9 @@ async def _sweep_tenant(
         }
         if breached:
             await _breach_effects(scope, now, breached, tickets, users)
-            # The handler's own delay may cost a penalty proposal (a plugin hook, issue 12 §5).
-            await propose_for_breaches(scope, now, [r[0] for r in breached])
+            # The handler's own delay may cost a penalty proposal (a plugin hook, issue 12 §5),
+            # in this same transaction: the caller passes it (core.jobs.sweep).
+            await on_breach(scope, now, [r[0] for r in breached])
             report.breached += len(breached)
         if warned:
             await _warning_effects(scope, warned, tickets, users, now)

@@ -21,7 +21,7 @@ from core.notify.channels import EMAIL, MOBILE, channel_types
 from core.notify.models import NotificationPreference, NotificationSettings, OutboundMessage
 from core.people.guards import requires, tenant_member
 from core.people.roles import Role
-from core.web import database, principal
+from core.people.web import database, principal
 
 TAGS = ["notifications"]
 ADMIN = [tenant_member, requires(Role.TENANT_ADMIN)]

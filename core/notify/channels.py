@@ -1,60 +1,28 @@
 """Channel types: how a message leaves the system.
 
-A channel type turns one :class:`Outgoing` message into an email, an SMS, a chat message…
+A channel type (:class:`core.channel_types.ChannelType`) turns one
+:class:`~core.channel_types.Outgoing` message into an email, an SMS, a chat message…
 The core ships two: ``smtp`` (email through the platform's SMTP relay, aiosmtplib) and
 ``http-sms`` (the reference SMS gateway: a JSON POST). A plugin adds others by returning
-:class:`ChannelType` objects from the ``tousu_notification_channels`` hook
+such objects from the ``tousu_notification_channels`` hook
 (:mod:`core.hookspecs`, ``docs/plugins.md``). A tenant admin names channels of these types
 in ``PUT /api/config/notifications``, each with its own settings.
 
-``send`` raises :class:`ChannelError` (with a one-line reason that never contains the
-message text or the recipient) when the message was not accepted; the caller retries.
+``send`` raises :class:`~core.channel_types.ChannelError` (with a one-line reason that
+never contains the message text or the recipient) when the message was not accepted; the
+caller retries.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from core.channel_types import ChannelError, ChannelType, Outgoing
 from core.rules import Problem
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s]{2,}$")
 MOBILE = re.compile(r"^\+?(86)?1[3-9][0-9]{9}$")
-
-
-class ChannelError(Exception):
-    """The channel did not accept the message (the reason is safe to log and show)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Outgoing:
-    """One message for one recipient. ``key`` is stable across retries: channels pass it
-    on (``Idempotency-Key``, ``Message-ID``) so a retried send is recognised."""
-
-    key: str
-    to: str
-    subject: str
-    body: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class ChannelType:
-    """A kind of channel.
-
-    * ``name`` — the ``type`` a tenant writes in its channel settings, e.g. ``"http-sms"``.
-    * ``address`` — which address of a person it needs: ``"email"`` or ``"phone"``.
-    * ``check(settings)`` — problems with a tenant's settings (``Problem(field, rule)``);
-      empty when they are usable. Secrets in settings are fields named in ``secrets``.
-    * ``send(settings, message)`` — deliver, or raise :class:`ChannelError`.
-    """
-
-    name: str
-    address: str
-    check: Callable[[dict[str, Any]], list[Problem]]
-    send: Callable[[dict[str, Any], Outgoing], Awaitable[None]]
-    secrets: frozenset[str] = field(default_factory=frozenset)
 
 
 def valid_address(kind: str, value: str) -> bool:

@@ -20,11 +20,11 @@ from core.penalties.models import Appeal, FineSetting, LedgerLine, Penalty
 from core.people.guards import EXEMPT, needs_role, requires, tenant_member
 from core.people.models import Staff
 from core.people.roles import MANAGEMENT, Role
+from core.people.web import database, principal
 from core.tickets import grading
 from core.tickets import schemas as ts
 from core.tickets import service as tickets
 from core.tickets.facts import plugin_of
-from core.web import database, principal
 
 TAGS = ["penalties"]
 Yuan = Decimal

@@ -37,12 +37,12 @@ from core.people.auth import Principal
 from core.people.guards import needs_role, requires, tenant_member
 from core.people.models import Department, Staff, Tenant, User
 from core.people.roles import MANAGEMENT, Role
-from core.reports.sql import counted
+from core.people.web import database, principal
 from core.rules import TicketFacts
 from core.strict import fits
+from core.tickets.counting import counted
 from core.tickets.facts import plugin_of
 from core.tickets.models import Counter, Ticket
-from core.web import database, principal
 
 TAGS = ["appraisals"]
 HALF = r"^(19|2[01])[0-9]{2}-H[12]$"

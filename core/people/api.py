@@ -1,22 +1,20 @@
-"""HTTP routes for the caller, the tenant's people and taxonomy, plugins and tenants."""
+"""HTTP routes for the caller, the tenant's people and taxonomy, plugins and the audit log.
+
+The platform's tenant routes (``/api/tenants``) are :mod:`core.provisioning.api`."""
 
 import datetime as dt
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar import Request, get
+from litestar.params import FromQuery, QueryParameter
 from sqlalchemy import select
 
 from core.audit import AuditEvent
-from core.db import Database
-from core.errors import Invalid
 from core.people.auth import Principal
-from core.people.guards import operator_only, requires, tenant_member
-from core.people.models import Department, Staff, Tenant
+from core.people.guards import requires, tenant_member
+from core.people.models import Department, Staff
 from core.people.roles import Role
-from core.people.sync import sync_tenant
-from core.people.tenant_file import TenantFile, TenantFileError, validate_references
 from core.plugins import describe_plugins, hooks_for
 from core.taxonomy import Taxonomy
 
@@ -41,13 +39,6 @@ class StaffOut(msgspec.Struct, kw_only=True):
     department: str | None
     position: str
     active: bool
-
-
-class TenantOut(msgspec.Struct, kw_only=True):
-    slug: str
-    name: str
-    plugin: str
-    ticket_prefix: str
 
 
 @get("/api/me", operation_id="me", tags=["people"])
@@ -103,75 +94,6 @@ async def plugins() -> list[dict[str, Any]]:
     return describe_plugins()
 
 
-@get("/api/tenants", operation_id="listTenants", tags=["platform"], guards=[operator_only])
-async def list_tenants(request: Request[Any, Any, Any]) -> list[TenantOut]:
-    db: Database = request.app.state.db
-    async with db.cross_tenant() as session:  # the platform operator sees every tenant
-        rows = await session.scalars(select(Tenant).order_by(Tenant.slug))
-        return [
-            TenantOut(slug=t.slug, name=t.name, plugin=t.plugin, ticket_prefix=t.ticket_prefix)
-            for t in rows
-        ]
-
-
-def _tenant_doc(data: TenantFile) -> TenantOut:
-    try:
-        validate_references(data, "body")
-    except TenantFileError as exc:
-        raise Invalid(exc.rule, field=exc.key, rule=exc.rule) from exc
-    return TenantOut(
-        slug=data.slug, name=data.name, plugin=data.plugin, ticket_prefix=data.ticket_prefix
-    )
-
-
-@post(
-    "/api/tenants",
-    operation_id="createTenant",
-    tags=["platform"],
-    guards=[operator_only],
-    status_code=201,
-)
-async def create_tenant(request: Request[Any, Any, Any], data: JSONBody[TenantFile]) -> TenantOut:
-    """Create a tenant from the same document as a ``tenants/*.toml`` file.
-
-    Never overwrites: an existing slug is 409 (update with ``PUT /api/tenants/{slug}``), a
-    ticket prefix another tenant holds is 409. Audited in the new tenant's audit log.
-    """
-    out = _tenant_doc(data)
-    p: Principal = request.user
-    await sync_tenant(request.app.state.db, data, actor=f"user:{p.user_id}", mode="create")
-    return out
-
-
-@put(
-    "/api/tenants/{slug:str}",
-    operation_id="updateTenant",
-    tags=["platform"],
-    guards=[operator_only],
-)
-async def update_tenant(
-    request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[TenantFile]
-) -> TenantOut:
-    """Update an existing tenant from a tenant document (the slug must match the path).
-
-    Creates and changes the departments, staff and users the document names; staff and users
-    it does not name are left as they are (deactivating people is the tenant files' job,
-    ``tousu tenants sync``). 404 for an unknown slug; 409 for a ticket prefix another tenant
-    holds or a plugin change on a tenant that has tickets. Every change is audited in the
-    tenant's audit log with the operator as actor.
-    """
-    if data.slug != slug:
-        raise Invalid(
-            f"slug: 文档中的 slug {data.slug!r} 与路径中的 {slug!r} 不一致",
-            field="slug",
-            rule="equals the path's slug",
-        )
-    out = _tenant_doc(data)
-    p: Principal = request.user
-    await sync_tenant(request.app.state.db, data, actor=f"user:{p.user_id}", mode="update")
-    return out
-
-
 class AuditOut(msgspec.Struct, kw_only=True):
     id: int
     at: dt.datetime
@@ -221,7 +143,4 @@ ROUTES = [
     staff,
     taxonomy,
     plugins,
-    list_tenants,
-    create_tenant,
-    update_tenant,
 ]

@@ -22,12 +22,12 @@ from core.errors import ApiError, NotFound, language
 from core.people.guards import requires, tenant_member
 from core.people.models import Tenant
 from core.people.roles import Role
+from core.people.web import database, principal
 from core.reports import bulletin as bulletins
 from core.reports import charts, exports, headers, issues, kpis, stats
 from core.reports.access import Access
 from core.reports.models import ReportIssue
 from core.reports.period import Period, resolve, tenant_timezone
-from core.web import database, principal
 
 TAGS = ["reports"]
 PeriodQ = Annotated[

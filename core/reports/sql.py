@@ -18,6 +18,8 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, or_
 
 from core.db import TenantScope
 from core.reports.period import Period
+from core.tickets.counting import counted as counted  # the tickets' rule, as sql.counted()
+from core.tickets.counting import counted_of as counted_of
 from core.tickets.models import Ticket
 
 Col = ColumnElement[Any]
@@ -26,12 +28,6 @@ Col = ColumnElement[Any]
 def dialect(scope: TenantScope) -> str:
     bind = scope.session.bind
     return bind.dialect.name if bind is not None else "sqlite"
-
-
-def counted() -> ColumnElement[bool]:
-    """Counts as a complaint: the plugin's ``counts_as_complaint`` when it answered, else the
-    core's rule, triaged valid (domain §3; utility: verified only [002 第九条])."""
-    return func.coalesce(Ticket.counts_as_complaint, Ticket.valid, False)  # type: ignore[no-any-return]
 
 
 def not_counted_reason() -> Col:
@@ -123,11 +119,6 @@ def within(scope: TenantScope, later: Col, earlier: Col, days: int) -> ColumnEle
 def earlier_than(a_created: Col, a_id: Col, b_created: Col, b_id: Col) -> ColumnElement[bool]:
     """Row a came before row b (creation time, then id)."""
     return or_(a_created < b_created, and_(a_created == b_created, a_id < b_id))
-
-
-def counted_of(entity: Any) -> ColumnElement[bool]:
-    """:func:`counted` for an alias of :class:`Ticket`."""
-    return func.coalesce(entity.counts_as_complaint, entity.valid, False)  # type: ignore[no-any-return]
 
 
 def case_value(condition: ColumnElement[bool], value: Col) -> Col:

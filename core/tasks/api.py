@@ -16,10 +16,10 @@ from core.db import TenantScope, utcnow
 from core.errors import Conflict, Invalid, NotFound
 from core.people.guards import requires, tenant_member
 from core.people.roles import Role
+from core.people.web import database, principal
 from core.strict import fits
 from core.tasks.egress import EgressPolicy, EgressRefused, check_url
 from core.tasks.models import Notification, Webhook, WebhookDelivery
-from core.web import database, principal
 
 
 class NotificationOut(msgspec.Struct, kw_only=True):

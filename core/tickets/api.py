@@ -16,10 +16,10 @@ from core.errors import Invalid
 from core.people.auth import Principal
 from core.people.guards import IN_SERVICE, requires, tenant_member
 from core.people.roles import DESK, MANAGEMENT
+from core.people.web import principal as principal_of
 from core.tickets import schemas as s
 from core.tickets import service
 from core.tickets.lifecycle import TRANSITIONS, Transition
-from core.web import principal as principal_of
 
 TAGS = ["tickets"]
 ID_KEY = Annotated[

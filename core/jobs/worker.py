@@ -2,7 +2,7 @@
 
 Production workers are started with dramatiq's own command (``REDIS_URL`` set)::
 
-    dramatiq core.tasks.worker --processes 2 --threads 4
+    dramatiq core.jobs.worker --processes 2 --threads 4
 
 Without ``REDIS_URL`` the broker is in-memory and ``tousu serve`` runs these same actors on
 an in-process worker, so the embedded default needs no Redis. Actors are thin: they call the
@@ -19,7 +19,7 @@ from dramatiq.middleware.asyncio import AsyncIO
 
 from core import logs, metrics
 from core.db import Database
-from core.deadlines.sweep import sweep
+from core.jobs.sweep import sweep
 from core.settings import Settings, load_settings
 from core.tasks import webhooks
 

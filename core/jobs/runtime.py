@@ -5,7 +5,7 @@
   deliveries and sweeps deadlines. One command, no Redis. The in-memory queue dies with the
   process; the deliveries do not (they are rows), and the first reap of the next start
   enqueues every pending one again.
-* Production (``REDIS_URL`` set): ``dramatiq core.tasks.worker`` processes run the actors;
+* Production (``REDIS_URL`` set): ``dramatiq core.jobs.worker`` processes run the actors;
   ``tousu scheduler`` (APScheduler) relays the outbox every second, reaps every
   ``TOUSU_REAPER_SECONDS`` and enqueues a deadline sweep every ``TOUSU_SWEEP_SECONDS``.
   Several schedulers may run: the relay and the reaper lock rows (SKIP LOCKED), a delivery
@@ -25,7 +25,7 @@ import msgspec
 
 from core import metrics
 from core.db import Database
-from core.deadlines.sweep import sweep
+from core.jobs.sweep import sweep
 from core.notify.outbound import dispatch
 from core.settings import Settings, load_settings
 from core.tasks.relay import enqueuer, relay_once
@@ -41,7 +41,7 @@ async def embedded(db: Database, settings: Settings | None = None) -> AsyncItera
     """Run the actors in-process and the relay/reaper/sweep loop beside the API."""
     import dramatiq
 
-    from core.tasks import worker as tasks
+    from core.jobs import worker as tasks
 
     settings = msgspec.structs.replace(settings or load_settings(), database_url=db.url)
     tasks.use(settings)
@@ -84,7 +84,7 @@ def run_scheduler(database_url: str, redis_url: str, settings: Settings | None =
     """``tousu scheduler``: relay the outbox, reap lost deliveries and enqueue sweeps."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from core.tasks.worker import make_broker
+    from core.jobs.worker import make_broker
 
     settings = settings or load_settings()
     config = DeliveryConfig.from_settings(settings)

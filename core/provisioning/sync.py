@@ -29,14 +29,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import AuditEvent
 from core.db import Database, TenantScope, utcnow
+from core.deadlines import service as deadlines
 from core.deadlines.models import CalendarDay, DeadlineSetting
 from core.errors import Conflict, NotFound
 from core.penalties.models import FineSetting
 from core.people import passwords
 from core.people.auth import forget, hash_token
 from core.people.models import ApiKey, Department, Staff, Tenant, User
-from core.people.tenant_file import TenantFile, fine_amounts
 from core.plugins import hooks_for
+from core.provisioning.tenant_file import TenantFile, fine_amounts
 from core.tasks.notify import SYSTEM_USER
 from core.tickets.models import Ticket
 
@@ -95,8 +96,6 @@ async def sync_tenant(
 
 
 async def _sync_deadlines_and_calendar(scope: TenantScope, tf: TenantFile, actor: str) -> list[str]:
-    from core.deadlines import service as deadlines  # deadlines build on people, not back
-
     changes = []
     now = utcnow()
     for key, entry in tf.config.deadlines.items():

@@ -1,0 +1,21 @@
+"""The deadline sweep as the jobs run it: :func:`core.deadlines.sweep.sweep` with what a
+breach costs in another area — the plugin's penalty proposals for the handler's own delay
+(:func:`core.penalties.breach.propose_for_breaches`, issue 12 §5) — written in the same
+transaction as the breach. The ``sweep_deadlines`` actor, the embedded loop and ``tousu
+sweep`` all sweep through here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from core.db import Database
+from core.deadlines import sweep as deadlines
+from core.deadlines.sweep import SweepReport
+from core.penalties.breach import propose_for_breaches
+
+
+async def sweep(db: Database, now: dt.datetime | None = None, batch: int = 500) -> SweepReport:
+    """Handle every clock whose alarm has come by ``now`` (default: the app clock), ``batch``
+    clocks of each kind per transaction, proposing the penalties breaches cost."""
+    return await deadlines.sweep(db, now, batch, on_breach=propose_for_breaches)
