@@ -21,6 +21,7 @@ from core.console import wiring
 from core.db import Database, read_only
 from core.deadlines.api import ROUTES as DEADLINE_ROUTES
 from core.errors import EXCEPTION_HANDLERS
+from core.flow.api import ROUTES as TICKET_ROUTES
 from core.health import ROUTES as HEALTH_ROUTES
 from core.notify.api import ROUTES as NOTIFY_ROUTES
 from core.openapi import document
@@ -33,7 +34,6 @@ from core.reports.api import ROUTES as REPORT_ROUTES
 from core.settings import Settings, load_settings
 from core.strict import check_request
 from core.tasks.api import ROUTES as TASK_ROUTES
-from core.tickets.api import ROUTES as TICKET_ROUTES
 
 PUBLIC = ["^/health", "^/ready", "^/metrics", "^/docs", "^/schema"]
 READS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -1,6 +1,7 @@
-"""Per-process caches of per-tenant static data read on every request: the tenant's plugin,
-prefix and zone, its departments, and — registered by the areas that own them — its working
-calendar and deadline settings.
+"""Per-process caches of per-tenant static data read on every request, each registered by
+the area that owns the data: the tenant's plugin, prefix, zone and departments
+(:mod:`core.people.tenant_data`), its working calendar and deadline settings
+(:mod:`core.deadlines.engine`), notification settings, the duty roster.
 
 A hot path must not re-read what almost never changes. Each cached value is a
 :class:`TenantMemo`: keyed by tenant id (nothing cached crosses a tenant), loaded by one
@@ -16,14 +17,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from core.db import TenantScope
-from core.people.models import Department, Tenant
 
 TTL = 30.0
 """Seconds another process's change to cached tenant data may take to show."""
@@ -37,14 +36,21 @@ class TenantMemo(Generic[T]):
     """One per-tenant cached value: ``await memo.get(scope)`` returns it, loading it with
     ``load(scope)`` (in the caller's transaction) when absent or older than :data:`TTL`.
 
-    ``watch``: the models whose committed change (by this process) drops the tenant's entry;
-    a model with ``tenant_id`` drops that tenant's, :class:`Tenant` its own id's."""
+    ``watch``: the models whose committed change (by this process) drops the tenant's entry:
+    that of the row's ``tenant_id`` — or, for a model in ``own_id`` (the tenant itself),
+    of the row's ``id``."""
 
-    def __init__(self, name: str, load: Callable[[TenantScope], Awaitable[T]],
-                 watch: tuple[type[Any], ...]) -> None:  # fmt: skip
+    def __init__(
+        self,
+        name: str,
+        load: Callable[[TenantScope], Awaitable[T]],
+        watch: tuple[type[Any], ...],
+        own_id: tuple[type[Any], ...] = (),
+    ) -> None:
         self.name = name
         self.load = load
         self.watch = watch
+        self.own_id = own_id
         self.entries: dict[int, tuple[float, T]] = {}
         _memos.append(self)
 
@@ -98,57 +104,6 @@ def _watchers(model: type[Any]) -> list[TenantMemo[Any]]:
     return [m for m in _memos if model in m.watch]
 
 
-@dataclass(frozen=True)
-class TenantInfo:
-    plugin: str
-    ticket_prefix: str
-    timezone: str  # the tenant's IANA zone: its calendar dates (ticket-number year) use it
-
-
-async def _tenant_info(scope: TenantScope) -> TenantInfo:
-    tenant = await scope.session.get(Tenant, scope.tenant_id)
-    assert tenant is not None
-    return TenantInfo(
-        plugin=tenant.plugin,
-        ticket_prefix=tenant.ticket_prefix,
-        timezone=(tenant.config or {}).get("timezone") or "Asia/Shanghai",
-    )
-
-
-async def _departments(scope: TenantScope) -> dict[int, tuple[str, str]]:
-    rows = await scope.execute(select(Department.id, Department.code, Department.name))
-    return {int(i): (code, name) for i, code, name in rows.all()}
-
-
-TENANT = TenantMemo("tenant", _tenant_info, watch=(Tenant,))
-DEPARTMENTS = TenantMemo("departments", _departments, watch=(Tenant, Department))
-
-
-async def tenant_info(scope: TenantScope) -> TenantInfo:
-    """The tenant's plugin (industry) name, ticket-number prefix and zone."""
-    return await TENANT.get(scope)
-
-
-async def plugin_name(scope: TenantScope) -> str:
-    """The tenant's plugin (industry) name."""
-    return (await tenant_info(scope)).plugin
-
-
-async def departments(scope: TenantScope, refresh: bool = False) -> dict[int, tuple[str, str]]:
-    """The tenant's departments: id → (code, name). ``refresh`` reads them again (a code
-    not found may have been added by another process a moment ago)."""
-    return await DEPARTMENTS.get(scope, refresh)
-
-
-async def department_id(scope: TenantScope, code: str) -> int | None:
-    """The id of the tenant's department ``code``, or None."""
-    for refresh in (False, True):
-        for i, (c, _) in (await departments(scope, refresh)).items():
-            if c == code:
-                return i
-    return None
-
-
 # ---------------------------------------------------------------- invalidation
 
 
@@ -159,10 +114,10 @@ def _pending(session: Session) -> set[tuple[int, int | None]]:
 @event.listens_for(Session, "after_flush")
 def _note_changes(session: Session, _ctx: Any) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
-        memos = _watchers(type(obj))
-        if memos:
-            tid = obj.id if isinstance(obj, Tenant) else getattr(obj, "tenant_id", None)
-            _pending(session).update((id(m), tid) for m in memos)
+        for memo in _watchers(type(obj)):
+            own = isinstance(obj, memo.own_id)
+            tid = obj.id if own else getattr(obj, "tenant_id", None)
+            _pending(session).add((id(memo), tid))
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -3,7 +3,7 @@
 Domain §7: the complainant's identity is confidential (对投诉举报者严格保密
 [002 《供电局客户投诉举报管理办法》第二条]); the staff member complained about must not see
 who complained. The ticket's ``complainant`` block is masked where it is built
-(:func:`core.tickets.service.to_out`); *free text* — reasons, findings, notes, replies,
+(:func:`core.tickets.reading.to_out`); *free text* — reasons, findings, notes, replies,
 demands, messages, event payloads — can repeat the name or number anywhere, in any
 endpoint. Instead of each endpoint scrubbing its own fields, one Litestar ``after_request``
 hook (:func:`after_request`, wired for the whole app in :mod:`core.app`) rewrites the
@@ -14,7 +14,7 @@ response content before it is serialised:
 2. it asks the database, in the reader's tenant scope, for each of those tickets'
    complainant and whether the reader is a staff member named or graded on it;
 3. for every ticket whose complainant the reader may not see
-   (:func:`core.tickets.service.sees_complainant`'s rule: the named or graded staff member
+   (:func:`core.tickets.reading.sees_complainant`'s rule: the named or graded staff member
    never, other roles by need), every text field of the objects belonging to that ticket is
    passed through :func:`core.tickets.redact.scrubber` (phone numbers by pattern, name,
    contact and address by normalised matching). Text with no ticket is scrubbed of
@@ -49,6 +49,7 @@ from core.people.roles import SEES_COMPLAINANT
 from core.tickets.models import AccusedStaff, Ticket, TicketGrade
 from core.tickets.redact import scrub_patterns, scrubber
 from core.tickets.schemas import TicketOut
+from core.tickets.seen import SEEN
 
 Scrub = Callable[[str], str]
 
@@ -77,7 +78,7 @@ STRUCTURAL: frozenset[str] = frozenset(
         # labels and rule texts of the product and its plugins, not of people in a case
         "label", "label_zh", "definition", "seed", "position",
         # people's and departments' names (staff, departments; the complainant's block is
-        # masked where it is built, see core.tickets.service.to_out)
+        # masked where it is built, see core.tickets.reading.to_out)
         "name", "contact", "address", "display_name",
     }
 )  # fmt: skip
@@ -104,23 +105,6 @@ time every string outside :data:`STRUCTURAL` is rewritten."""
 # ---------------------------------------------------------------- the request behind a body
 
 _SCOPE: contextvars.ContextVar[Scope | None] = contextvars.ContextVar("tousu_scope", default=None)
-_SEEN: contextvars.ContextVar[dict[int, tuple[tuple[str, str, str], bool]] | None] = (
-    contextvars.ContextVar("tousu_seen_tickets", default=None)
-)
-
-
-def note(ticket: Ticket, involved: bool) -> None:
-    """Record, for this request's boundary, a ticket the handler loaded with its accused and
-    grades: its complainant and whether the reader is named or graded on it (so
-    :func:`view_for` need not ask the database again). Outside a request it does nothing."""
-    seen = _SEEN.get()
-    if seen is not None:
-        identity = (
-            ticket.complainant_name or "",
-            ticket.complainant_contact or "",
-            ticket.complainant_address or "",
-        )
-        seen[ticket.id] = (identity, involved)
 
 
 def remember_scope(app: ASGIApp) -> ASGIApp:
@@ -129,11 +113,11 @@ def remember_scope(app: ASGIApp) -> ASGIApp:
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         token = _SCOPE.set(scope)
-        seen = _SEEN.set({})
+        seen = SEEN.set({})
         try:
             await app(scope, receive, send)
         finally:
-            _SEEN.reset(seen)
+            SEEN.reset(seen)
             _SCOPE.reset(token)
 
     return middleware
@@ -252,7 +236,7 @@ async def view_for(principal: Principal, db: Any, ids: Iterable[int]) -> View:
     role_sees = principal.has(*SEES_COMPLAINANT)
     hidden: dict[int, tuple[str, str, str]] = {}
     shown: set[int] = set()
-    seen = _SEEN.get() or {}
+    seen = SEEN.get() or {}
     for tid in [t for t in wanted if t in seen]:
         identity, inv = seen[tid]
         if inv or not role_sees:

@@ -22,7 +22,7 @@ from core.penalties.models import Appeal, Penalty
 from core.people.auth import Principal
 from core.people.guards import CONFLICT_MESSAGE, EXEMPT, IN_SERVICE
 from core.tickets.models import AccusedStaff, Ticket, TicketGrade
-from core.tickets.service import visible
+from core.tickets.reading import visible
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

@@ -283,7 +283,7 @@ class Duties(msgspec.Struct, frozen=True, kw_only=True):
     them, when and how."""
     duty_room: bool = False
     """Out of working time the duty room registers the complaint and the most senior
-    manager on duty handles it (:mod:`core.tickets.duty`). Off by default: a desk that
+    manager on duty handles it (:mod:`core.flow.duty`). Off by default: a desk that
     answers round the clock, or whose seeds name no duty room, keeps its usual intake."""
     unresolvable_close: Literal["any_time", "quarterly"] = "any_time"
     """``quarterly``: a ticket recorded as unresolvable closes at the quarterly review, i.e.

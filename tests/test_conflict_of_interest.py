@@ -153,7 +153,7 @@ def test_every_mutating_route_is_guarded_and_every_path_parameter_is_known():
     exempt = [path for _, path, h in routes if (h.opt or {}).get(EXEMPT)]
     assert exempt == ["/api/tickets/{ticket_id:int}/appeals"]
     # the guard leaves the rule to the service only on the lifecycle actions, whose service
-    # (core.tickets.service.transition) refuses a named or graded principal first
+    # (core.flow.service.transition) refuses a named or graded principal first
     in_service = {path for _, path, h in routes if (h.opt or {}).get(IN_SERVICE)}
     from core.tickets.lifecycle import TRANSITIONS
 

@@ -40,32 +40,14 @@ document."""
 COMPOSITION_AREAS = frozenset({"cli", "jobs"})
 
 ALLOWED: dict[tuple[str, str], str] = {
-    # Each entry is one import edge (importer area, imported area) that closes a cycle and
-    # is tolerated until the code behind it moves; the coordinator empties this list.
-    # The ticket workflow (tickets/service.py, api.py, approvals.py, grading.py, duty.py,
-    # limits.py) reaches up into the areas built on tickets; it is to leave tickets/.
-    ("tickets", "attachments"): "tickets/service.py reads attachment rows",
-    ("tickets", "deadlines"): "tickets/duty.py, limits.py, service.py start and read clocks",
-    ("tickets", "penalties"): "tickets/approvals.py, grading.py propose and supersede penalties",
-    # notify/outbound.py:for_event reads the ticket's number and the complainant's contact;
-    # tasks/notify.py:emit (below tickets: every transition emits) calls it, so this closes
-    # notify → tickets → tasks → notify. Fixed when emit's caller writes the complainant's
-    # message itself, or for_event moves above tickets.
-    ("notify", "tickets"): "notify/outbound.py:for_event reads Ticket",
+    # Each entry would be one import edge (importer area, imported area) that closes a cycle,
+    # tolerated until the code behind it moves. Empty: keep it so.
 }
 
-KERNEL_EXCEPTIONS: dict[tuple[str, str], str] = {
-    # cache.py caches people's Tenant and Department rows: it belongs in core/people/ (it is
-    # being changed elsewhere this session, so it moves later).
-    ("cache", "people"): "core/cache.py reads core.people.models",
-}
+KERNEL_EXCEPTIONS: dict[tuple[str, str], str] = {}
 """(kernel module, area or composition module it imports) tolerated for now."""
 
-COMPOSITION_EXCEPTIONS: dict[tuple[str, str], str] = {
-    # The ticket service notes, per ticket it serves, whether the caller is involved, for
-    # the confidentiality boundary; moves with the ticket workflow.
-    ("tickets", "confidential"): "core/tickets/service.py calls confidential.note",
-}
+COMPOSITION_EXCEPTIONS: dict[tuple[str, str], str] = {}
 """(area, composition module it imports) tolerated for now."""
 
 
@@ -78,7 +60,7 @@ def top_level() -> set[str]:
 
 
 def unit_of(module: str) -> str | None:
-    """``core.tickets.service`` → ``tickets`` (an area); ``core.db`` → ``db`` (a top-level
+    """``core.flow.service`` → ``tickets`` (an area); ``core.db`` → ``db`` (a top-level
     module); anything outside core → None."""
     parts = module.split(".")
     if parts[0] != "core" or len(parts) < 2:

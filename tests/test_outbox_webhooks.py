@@ -365,7 +365,7 @@ def test_a_refused_transition_writes_no_outbox_row(api):
 def test_outbox_row_commits_or_rolls_back_with_the_change(api, monkeypatch):
     """The event is written in the transition's own transaction: when the request fails after
     the event was written, neither the change, its history nor the event remain."""
-    from core.tickets import service
+    from core.flow import service
 
     t = walk(api, upto="review")
     before = outbox_of(api, t)

@@ -260,7 +260,7 @@ def test_facts_are_declared_in_the_taxonomy(hooks):
         "easily_fixed",
     }
     # The classification facts come from 投诉界定; the escalation flags (group complaint,
-    # crisis) from 004 §篇3 二1 (core.tickets.duty).
+    # crisis) from 004 §篇3 二1 (core.flow.duty).
     assert all(
         f.kind == "bool"
         and f.seed.startswith("000 §篇1 4(4)2" if not f.escalate else "004 §篇3 二1")

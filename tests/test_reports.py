@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from core import clock
 from core.db import Database, TenantScope
+from core.flow import service
 from core.penalties import service as penalties
 from core.penalties.models import Penalty
 from core.people.auth import Principal
@@ -36,8 +37,8 @@ from core.reports import kpis as kpi_mod
 from core.reports import stats as stats_mod
 from core.reports.access import Access
 from core.reports.period import Period, month
+from core.tickets import reading
 from core.tickets import schemas as s
-from core.tickets import service
 from core.tickets.lifecycle import TRANSITIONS
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -482,7 +483,7 @@ async def _decide(
         k = next(counter)
         done = PenaltyDone(spec.tenant, spec, code, dept, "proposed", 0, p.created_at, None, p.id)
         if k % 4 != 1:
-            ticket = await service.load(scope, manager, spec.ticket_id)
+            ticket = await reading.load(scope, manager, spec.ticket_id)
             if k % 4 == 0:
                 d = penalties.Decision("waive", None, "first offence")
             elif p.proposed_fen is None:

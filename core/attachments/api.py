@@ -21,7 +21,7 @@ from core.attachments.receive import receive
 from core.db import Database, read_only
 from core.people.guards import tenant_member
 from core.people.web import principal as principal_of
-from core.tickets import service as tickets
+from core.tickets import reading as tickets
 from core.tickets.redact import scrubber
 
 TAGS = ["attachments"]

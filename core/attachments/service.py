@@ -6,10 +6,10 @@ as the metadata row (upload) or before any byte leaves (download), through
 version on by one.
 
 Who may see what (domain §7): a reader sees the files of the tickets they may read
-(:func:`core.tickets.service.visible`; another tenant's or an unseen ticket answers 404).
+(:func:`core.tickets.reading.visible`; another tenant's or an unseen ticket answers 404).
 Kinds that identify the complainant — the call recording [002 《客户投诉管理考核办法》第十四条],
 the letter, the signed service slip — are left out of the list and refused (403) for
-readers who may not see the complainant (:func:`core.tickets.service.sees_complainant`):
+readers who may not see the complainant (:func:`core.tickets.reading.sees_complainant`):
 above all the staff member complained about [002 《供电局客户投诉举报管理办法》第二条].
 """
 
@@ -28,7 +28,7 @@ from core.people.auth import Principal
 from core.people.guards import needs_role
 from core.people.models import Tenant, User
 from core.people.roles import DESK, MANAGEMENT, Role
-from core.tickets import service as tickets
+from core.tickets import reading as tickets
 from core.tickets.events import append_event
 from core.tickets.lifecycle import State
 from core.tickets.models import Ticket

@@ -18,12 +18,12 @@ from litestar.handlers import HTTPRouteHandler
 
 def _all_routes() -> list[Any]:
     from core.deadlines.api import ROUTES as DEADLINES
+    from core.flow.api import ROUTES as TICKETS
     from core.penalties.api import ROUTES as PENALTIES
     from core.people.api import ROUTES as PEOPLE
     from core.provisioning.api import ROUTES as PROVISIONING
     from core.reports.api import ROUTES as REPORTS
     from core.tasks.api import ROUTES as TASKS
-    from core.tickets.api import ROUTES as TICKETS
 
     return [*PEOPLE, *PROVISIONING, *TICKETS, *PENALTIES, *DEADLINES, *TASKS, *REPORTS]
 

@@ -4,9 +4,9 @@ Who may decide comes from the same place the API asks when the decision is taken
 plugin's ``tousu_approvers`` hook per step (``penalty``, ``appeal``, ``extension``,
 ``close``) and the ticket's facts, with the core's defaults when the plugin has no opinion
 (see :func:`core.hookspecs.tousu_approvers`); closures go through the lifecycle's own
-:func:`core.tickets.service.actions_for`. On top, what the API refuses anyway is left out:
+:func:`core.flow.service.actions_for`. On top, what the API refuses anyway is left out:
 
-- a ticket the reader cannot see (:func:`core.tickets.service.visible`);
+- a ticket the reader cannot see (:func:`core.tickets.reading.visible`);
 - a ticket that names or grades the reader (conflict of interest, domain §7);
 - the reader's own penalty or appeal ("nobody decides their own" — the services' rule);
 - a penalty the reader proposed by grading (or regrading on appeal) the staff member;
@@ -25,12 +25,13 @@ from sqlalchemy.orm import selectinload
 
 from core.db import TenantScope
 from core.deadlines.models import Extension, StepClock
+from core.flow.service import actions_for
 from core.penalties.models import Appeal, Penalty
 from core.people.auth import Principal
 from core.people.roles import MANAGEMENT, Role
 from core.tickets.facts import facts_of, plugin_of
 from core.tickets.models import Ticket
-from core.tickets.service import actions_for, involved, visible
+from core.tickets.reading import involved, visible
 
 DEFAULTS: dict[str, frozenset[str]] = {
     "penalty": frozenset(MANAGEMENT),

@@ -18,7 +18,7 @@ from core.people.guards import requires, tenant_member
 from core.people.roles import MANAGEMENT, Role
 from core.people.web import database, principal
 from core.strict import fits
-from core.tickets import service as tickets
+from core.tickets import reading as tickets
 from core.tickets.facts import plugin_of
 
 TAGS = ["deadlines"]

@@ -137,7 +137,9 @@ async def _load_calendar(scope: TenantScope) -> WorkingCalendar:
     )
 
 
-CALENDAR = cache.TenantMemo("calendar", _load_calendar, watch=(Tenant, CalendarDay))
+CALENDAR = cache.TenantMemo(
+    "calendar", _load_calendar, watch=(Tenant, CalendarDay), own_id=(Tenant,)
+)
 """The tenant's working calendar (zone, hours, closures, make-up days), cached per process
 and dropped when this process commits a change to the tenant or its calendar days."""
 

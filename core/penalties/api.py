@@ -15,15 +15,14 @@ from sqlalchemy import select
 
 from core.db import utcnow
 from core.errors import Invalid, NotFound
-from core.penalties import service
+from core.penalties import grading, service
 from core.penalties.models import Appeal, FineSetting, LedgerLine, Penalty
 from core.people.guards import EXEMPT, needs_role, requires, tenant_member
 from core.people.models import Staff
 from core.people.roles import MANAGEMENT, Role
 from core.people.web import database, principal
-from core.tickets import grading
+from core.tickets import reading as tickets
 from core.tickets import schemas as ts
-from core.tickets import service as tickets
 from core.tickets.facts import plugin_of
 
 TAGS = ["penalties"]

@@ -72,7 +72,7 @@ the caller's own grade. Read by :func:`core.conflict_of_interest.conflict_of_int
 IN_SERVICE = "conflict_of_interest_in_service"
 """Route ``opt`` key: the service behind the route applies this same rule itself, in the
 request's own transaction, before anything else (the lifecycle actions: see
-:func:`core.tickets.service.transition`), which spares the guard its separate transaction."""
+:func:`core.flow.service.transition`), which spares the guard its separate transaction."""
 
 CONFLICT_MESSAGE = (
     "你是此投诉中被投诉或被定责的人员，不能处理此工单，请由他人处理"

@@ -110,7 +110,7 @@ class TenantConfig(_Strict, kw_only=True):
     """The tenant's own extra working days."""
     on_duty: Annotated[list[Annotated[str, Meta(max_length=150)]], Meta(max_length=200)] = []
     """Usernames on duty out of hours: the most senior of them handles a complaint the duty
-    room registers [004 §篇3 二1] (empty: everyone active; see core.tickets.duty)."""
+    room registers [004 §篇3 二1] (empty: everyone active; see core.flow.duty)."""
     customers: (
         Annotated[int, Meta(ge=1)]
         | dict[Annotated[str, Meta(max_length=7)], Annotated[int, Meta(ge=1)]]

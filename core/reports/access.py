@@ -4,7 +4,7 @@ Managers, general managers, tenant admins and the desk see the whole tenant; a d
 head the tickets dispatched to or about their department; discipline inspection the cases
 referred to it; a staff member their own record only — the tickets about them, their own
 grades and penalties, never a complainant. Tickets reuse
-:func:`core.tickets.service.visible`, so a report never shows a ticket its reader could not
+:func:`core.tickets.reading.visible`, so a report never shows a ticket its reader could not
 open.
 """
 
@@ -19,7 +19,7 @@ from core.people.auth import Principal
 from core.people.guards import needs_role
 from core.people.models import Staff
 from core.people.roles import MANAGEMENT, READ_ALL, Role
-from core.tickets.service import visible
+from core.tickets.reading import visible
 
 LEDGER_ALL = MANAGEMENT | {Role.TENANT_ADMIN}
 

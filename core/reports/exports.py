@@ -4,7 +4,7 @@ Each export is first a list of :class:`Table` (a title, column names, rows of pl
 so the CSV, the XLSX and the tests read the same rows: the XLSX holds one sheet per table,
 the CSV the first table. CSV is UTF-8 with a byte-order mark so spreadsheet programs read
 the Chinese labels right. Ticket lists mask the complainant exactly as the ticket API does
-for the reader (:func:`core.tickets.service.sees_complainant`).
+for the reader (:func:`core.tickets.reading.sees_complainant`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from core.reports.kpis import Kpis
 from core.reports.period import Period
 from core.reports.stats import Labels, Stats
 from core.tickets.models import Ticket
-from core.tickets.service import mask, sees_complainant
+from core.tickets.reading import mask, sees_complainant
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -238,7 +238,7 @@ async def statistics(
         "department": _rows(grouped["department"], labels.department),
     }
     # Aliases: a staff member's visibility is itself an EXISTS on AccusedStaff and on
-    # TicketGrade (core.tickets.service.visible), which must not correlate with these joins.
+    # TicketGrade (core.tickets.reading.visible), which must not correlate with these joins.
     accused = aliased(AccusedStaff)
     breakdowns["staff"] = _rows(
         await _grouped(

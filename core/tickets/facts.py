@@ -6,8 +6,8 @@ import datetime as dt
 
 import msgspec
 
-from core.cache import plugin_name
 from core.db import TenantScope, utcnow
+from core.people.tenant_data import plugin_name
 from core.plugins import TenantHooks, hooks_for
 from core.rules import TicketFacts
 from core.tickets.models import Ticket
@@ -15,7 +15,7 @@ from core.tickets.models import Ticket
 
 async def plugin_of(scope: TenantScope) -> TenantHooks:
     """The hooks of the scope's tenant plugin (the plugin name is cached per process:
-    :mod:`core.cache`)."""
+    :mod:`core.people.tenant_data`)."""
     return hooks_for(await plugin_name(scope))
 
 

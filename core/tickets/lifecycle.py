@@ -2,7 +2,7 @@
 
 Each transition names the states it starts from, the state it leads to (``None`` = the
 state does not change), the roles that may take it, and the body it takes. Preconditions
-that need the ticket or the tenant's plugin live in :mod:`core.tickets.service`, one
+that need the ticket or the tenant's plugin live in :mod:`core.flow.service`, one
 function per action; who may close a ticket of a given severity is the plugin's answer
 (hook ``tousu_approvers`` with step ``close``).
 

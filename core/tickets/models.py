@@ -95,7 +95,7 @@ class Ticket(TenantScoped, Base):
     request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     """The named person who follows the ticket from registration until it is closed
-    [000 §篇1 5(5)1②c] (:mod:`core.tickets.approvals`)."""
+    [000 §篇1 5(5)1②c] (:mod:`core.flow.approvals`)."""
 
     # Every UPDATE carries WHERE version = :seen (zero rows → StaleDataError → 409); the
     # version itself moves on once per history event (core.tickets.events.append_event).

@@ -593,7 +593,7 @@ FACTS: tuple[FactSpec, ...] = (
         seed="000 §篇1 4(4)2③",
     ),
     # 004 §篇3 二1 "遇有群体投诉等危机状况时,应马上报告上级领导,并积极采取应对措施": flags the
-    # clerk sets on intake; true sends the ticket up at once (core.tickets.duty).
+    # clerk sets on intake; true sends the ticket up at once (core.flow.duty).
     FactSpec(
         code="group_complaint",
         label="Group complaint (several complainants together)",

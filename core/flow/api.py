@@ -13,12 +13,13 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from core import metrics
 from core.db import Database
 from core.errors import Invalid
+from core.flow import service
 from core.people.auth import Principal
 from core.people.guards import IN_SERVICE, requires, tenant_member
 from core.people.roles import DESK, MANAGEMENT
 from core.people.web import principal as principal_of
+from core.tickets import reading
 from core.tickets import schemas as s
-from core.tickets import service
 from core.tickets.lifecycle import TRANSITIONS, Transition
 
 TAGS = ["tickets"]
@@ -30,10 +31,10 @@ ID_KEY = Annotated[
 
 async def _out(db: Database, principal: Principal, ticket_id: int) -> s.TicketOut:
     async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]
-        ticket = await service.load(scope, principal, ticket_id)
-        depts = await service.department_refs(scope)
+        ticket = await reading.load(scope, principal, ticket_id)
+        depts = await reading.department_refs(scope)
         actions = await service.actions_for(scope, principal, ticket)
-        return service.to_out(ticket, principal, depts, actions)
+        return reading.to_out(ticket, principal, depts, actions)
 
 
 @post(
@@ -54,9 +55,9 @@ async def create_ticket(
         ticket, created = await service.create(scope, principal, data, idempotency_key)
         ticket_id = ticket.id
         # answered from the same transaction: the ticket is already loaded for this reader
-        depts = await service.department_refs(scope)
+        depts = await reading.department_refs(scope)
         actions = await service.actions_for(scope, principal, ticket)
-        out = service.to_out(ticket, principal, depts, actions)
+        out = reading.to_out(ticket, principal, depts, actions)
     if created:
         metrics.ticket_created(principal.tenant_id)
     headers = {"Location": f"/api/tickets/{ticket_id}"}
@@ -91,15 +92,15 @@ async def list_tickets(
                 field=name,
                 rule="timezone-aware datetime",
             )
-    f = service.Filters(
+    f = reading.Filters(
         ticket_state, category, severity, department, created_from, created_to, q
     )
     db: Database = request.app.state.db
     async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]
-        rows, next_cursor = await service.list_page(scope, principal, f, cursor, limit)
-        depts = await service.department_refs(scope)
+        rows, next_cursor = await reading.list_page(scope, principal, f, cursor, limit)
+        depts = await reading.department_refs(scope)
         items = [
-            service.to_out(t, principal, depts, await service.actions_for(scope, principal, t))
+            reading.to_out(t, principal, depts, await service.actions_for(scope, principal, t))
             for t in rows
         ]
     return s.TicketPage(items=items, next_cursor=next_cursor)
@@ -123,7 +124,7 @@ async def get_history(
     """Every transition of the ticket, oldest first (append-only)."""
     principal = principal_of(request)
     async with request.app.state.db.tenant(principal.tenant_id) as scope:
-        rows = await service.history(scope, principal, ticket_id)
+        rows = await reading.history(scope, principal, ticket_id)
     return [
         s.EventOut(
             seq=e.seq,
@@ -149,7 +150,7 @@ async def get_grades(request: Request[Any, Any, Any], ticket_id: FromPath[int]) 
     """Responsibility grades recorded on the ticket (superseded ones marked not current)."""
     principal = principal_of(request)
     async with request.app.state.db.tenant(principal.tenant_id) as scope:
-        rows = await service.grades(scope, principal, ticket_id)
+        rows = await reading.grades(scope, principal, ticket_id)
     return [
         s.GradeOut(
             id=g.id,
@@ -178,9 +179,9 @@ def _action_route(t: Transition) -> Any:
             ticket = await service.transition(scope, principal, ticket_id, t.action, data)
             # Answer from the changed ticket itself: the actor may no longer see it (a
             # department head who returned it), yet the change happened.
-            depts = await service.department_refs(scope)
+            depts = await reading.department_refs(scope)
             actions = await service.actions_for(scope, principal, ticket)
-            out = service.to_out(ticket, principal, depts, actions)
+            out = reading.to_out(ticket, principal, depts, actions)
         metrics.transition(principal.tenant_id, t.action)  # committed
         return out
 

@@ -1,114 +1,65 @@
-"""Ticket use cases: intake, reading, listing, and every lifecycle transition.
+"""The ticket workflow: intake and every lifecycle transition.
+
+This is the one place that composes a change's effects — the ticket row, its event, its
+clocks (:mod:`core.deadlines`), penalties proposed by grading (:mod:`core.penalties`), the
+duty room (:mod:`core.flow.duty`) and the outbox rows — in the scope's one transaction.
+Reading tickets lives below, in :mod:`core.tickets.reading`; the areas this module composes
+never call back into it.
 
 Every function takes the tenant-bound :class:`~core.db.TenantScope` and the principal; the
-scope is the only way to the data, so no function here writes a tenant filter by hand. A
-transition changes the ticket and appends its event in the scope's one transaction.
+scope is the only way to the data, so no function here writes a tenant filter by hand.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
 from sqlalchemy import (
-    ColumnElement,
     String,
     case,
-    exists,
-    false,
     func,
     literal,
-    or_,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from core import cache, confidential
 from core.attachments.models import Attachment
 from core.db import TenantScope, utcnow
 from core.deadlines import engine as deadlines
 from core.deadlines import escalation
-from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.errors import Conflict, Forbidden, Invalid
+from core.flow import approvals, duty, limits
+from core.penalties import grading
+from core.people import tenant_data
 from core.people.auth import Principal
 from core.people.guards import CONFLICT_MESSAGE, needs_role
-from core.people.models import Staff, User
-from core.people.roles import READ_ALL, SEES_COMPLAINANT, Role
+from core.people.models import Staff
+from core.people.roles import Role
 from core.plugins import hooks_for
 from core.tasks.notify import emit
-from core.tickets import approvals, duty, grading, limits, triage
 from core.tickets import schemas as s
+from core.tickets import triage
 from core.tickets.classification import check_classification, check_complete, check_facts
 from core.tickets.facts import plugin_of, reclassify_from_facts
 from core.tickets.lifecycle import TRANSITIONS, State, Transition, allowed_from
-from core.tickets.models import AccusedStaff, Counter, Ticket, TicketEvent, TicketGrade
-
-DEFAULT_ZONE = "Asia/Shanghai"
+from core.tickets.models import AccusedStaff, Counter, Ticket, TicketEvent
+from core.tickets.reading import (
+    department_by_code,
+    involved,
+    load,
+)
+from core.tickets.seen import note
 
 # ---------------------------------------------------------------- visibility
-
-
-def visible(principal: Principal) -> ColumnElement[bool]:
-    """Which of the tenant's tickets a principal may read (others answer 404).
-
-    Desk, management and tenant admin read all; a department head the tickets dispatched to
-    or complaining about their department; discipline inspection the referred ones; a staff
-    member the tickets about them or grading them (with the complainant masked).
-    """
-    if principal.has(*READ_ALL):
-        return Ticket.id.is_not(None)
-    clauses: list[ColumnElement[bool]] = []
-    if principal.has(Role.DEPARTMENT_HEAD) and principal.department_id is not None:
-        clauses.append(Ticket.assigned_department_id == principal.department_id)
-        clauses.append(Ticket.accused_department_id == principal.department_id)
-    if principal.has(Role.INSPECTOR):
-        clauses.append(Ticket.referred_to_inspection.is_(True))
-    if principal.has(Role.STAFF) and principal.staff_id is not None:
-        clauses.append(
-            exists().where(
-                AccusedStaff.ticket_id == Ticket.id, AccusedStaff.staff_id == principal.staff_id
-            )
-        )
-        # graded without being named in the complaint: they must see it to appeal
-        clauses.append(
-            exists().where(
-                TicketGrade.ticket_id == Ticket.id, TicketGrade.staff_id == principal.staff_id
-            )
-        )
-    return or_(*clauses) if clauses else false()
-
-
-_WITH_PEOPLE = (joinedload(Ticket.accused), joinedload(Ticket.grades))
-"""A ticket with its accused staff and grades in the same statement (a LEFT JOIN each; both
-lists are short), not one round trip per collection."""
-
-MAX_ID = 2**31 - 1
-"""Ids are 32-bit integers on every backend; a larger one names no ticket."""
-
-
-async def load(scope: TenantScope, principal: Principal, ticket_id: int) -> Ticket:
-    if not 0 < ticket_id <= MAX_ID:  # beyond the id type: no such ticket, not a driver error
-        raise NotFound(f"ticket {ticket_id} not found", field="ticket_id")
-    ticket = (
-        (await scope.execute(select(Ticket).where(Ticket.id == ticket_id, visible(principal))
-                             .options(*_WITH_PEOPLE)))
-        .unique()
-        .scalar_one_or_none()
-    )  # fmt: skip
-    if ticket is None:
-        raise NotFound(f"ticket {ticket_id} not found", field="ticket_id")
-    confidential.note(ticket, involved(principal, ticket))  # spares the boundary a query
-    return ticket
 
 
 # ---------------------------------------------------------------- intake
@@ -120,7 +71,7 @@ def _request_hash(body: s.TicketCreate) -> str:
 
 
 async def _assign_number(
-    scope: TenantScope, tenant: cache.TenantInfo, ticket: Ticket, now: dt.datetime
+    scope: TenantScope, tenant: tenant_data.TenantInfo, ticket: Ticket, now: dt.datetime
 ) -> None:
     """Give the new ticket its number, ``PREFIX-YYYY-NNNNNN``, numbered per year of the
     tenant's own calendar (its zone). On PostgreSQL the counter bump and the ticket's number
@@ -152,7 +103,7 @@ async def _assign_number(
     ticket.number = await _next_number(scope, tenant, year)
 
 
-async def _next_number(scope: TenantScope, tenant: cache.TenantInfo, year: int) -> str:
+async def _next_number(scope: TenantScope, tenant: tenant_data.TenantInfo, year: int) -> str:
     """``PREFIX-YYYY-NNNNNN``: bump (or create) the year's counter."""
     prefix = tenant.ticket_prefix
     name = f"ticket-{year}"
@@ -171,17 +122,6 @@ async def _next_number(scope: TenantScope, tenant: cache.TenantInfo, year: int) 
         except IntegrityError:  # another intake created the counter first
             value = (await scope.execute(bump)).scalar_one()
     return f"{prefix}-{year}-{value:06d}"
-
-
-async def _department_id(scope: TenantScope, code: str, field: str) -> int:
-    dept_id = await cache.department_id(scope, code)
-    if dept_id is None:
-        raise Invalid(
-            f"unknown department {code!r}",
-            field=field,
-            rule="must be a department code of this tenant",
-        )
-    return int(dept_id)
 
 
 PENDING_NUMBER = "pending-"
@@ -204,13 +144,13 @@ async def create(
         if prior is not None:
             return await _replay(scope, principal, prior, digest), False
 
-    tenant = await cache.tenant_info(scope)
+    tenant = await tenant_data.tenant_info(scope)
     hooks = hooks_for(tenant.plugin)
     tax = hooks.taxonomy()
     check_classification(tax, body.category, body.severity, body.facets)
     facts = check_facts(tax, body.facts)
     accused_dept = (
-        await _department_id(scope, body.accused_department, "accused_department")
+        await department_by_code(scope, body.accused_department, "accused_department")
         if body.accused_department
         else None
     )
@@ -302,7 +242,7 @@ async def create(
         if prior is None:
             raise
         return await _replay(scope, principal, prior, digest), False
-    confidential.note(ticket, involved(principal, ticket))  # spares the boundary a query
+    note(ticket, involved(principal, ticket))  # spares the boundary a query
     return ticket, True
 
 
@@ -348,71 +288,6 @@ async def _replay(scope: TenantScope, principal: Principal, prior: Ticket, diges
 
 
 # ---------------------------------------------------------------- listing
-
-
-@dataclass(frozen=True)
-class Filters:
-    state: str | None = None
-    category: str | None = None
-    severity: str | None = None
-    department: str | None = None
-    created_from: dt.datetime | None = None
-    created_to: dt.datetime | None = None
-    q: str | None = None
-    """Search text (:mod:`core.tickets.search`)."""
-
-
-def encode_cursor(ticket_id: int) -> str:
-    return base64.urlsafe_b64encode(f"t:{ticket_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, value = raw.partition(":")
-        number = int(value)
-        if kind != "t" or not 0 < number <= MAX_ID:
-            raise ValueError
-        return number
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Invalid(
-            "malformed cursor", field="cursor", rule="pass back next_cursor unchanged"
-        ) from exc
-
-
-async def list_page(
-    scope: TenantScope, principal: Principal, f: Filters, cursor: str | None, limit: int
-) -> tuple[list[Ticket], str | None]:
-    """Newest first, keyset-paginated on id; accused staff loaded in one extra query."""
-    q = select(Ticket).where(visible(principal)).options(*_WITH_PEOPLE)
-    if f.state:
-        q = q.where(Ticket.state == f.state)
-    if f.category:
-        q = q.where(Ticket.category == f.category)
-    if f.severity:
-        q = q.where(Ticket.severity == f.severity)
-    if f.department:
-        dept_id = await _department_id(scope, f.department, "department")
-        q = q.where(
-            or_(Ticket.assigned_department_id == dept_id, Ticket.accused_department_id == dept_id)
-        )
-    if f.created_from:
-        q = q.where(Ticket.created_at >= f.created_from)
-    if f.created_to:
-        q = q.where(Ticket.created_at < f.created_to)
-    if f.q is not None:
-        from core.tickets import search
-
-        q = q.where(search.clause(principal, f.q, scope.session.bind.dialect.name))
-    if cursor:
-        q = q.where(Ticket.id < decode_cursor(cursor))
-    page = await scope.execute(q.order_by(Ticket.id.desc()).limit(limit + 1))
-    rows = list(page.unique().scalars())
-    for t in rows:
-        confidential.note(t, involved(principal, t))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_cursor(rows[-1].id) if more and rows else None)
 
 
 # ---------------------------------------------------------------- transitions
@@ -661,7 +536,7 @@ async def _dispatch(
 ) -> dict[str, Any]:
     tax = (await plugin_of(scope)).taxonomy()
     check_complete(tax, ticket.category, ticket.severity, ticket.facets or {})
-    dept_id = await _department_id(scope, body.department, "department")
+    dept_id = await department_by_code(scope, body.department, "department")
     redispatch = await scope.scalar(
         select(func.count())
         .select_from(TicketEvent)
@@ -757,111 +632,6 @@ _EFFECTS: dict[str, Effect] = {
 # ---------------------------------------------------------------- history
 
 
-async def history(
-    scope: TenantScope, principal: Principal, ticket_id: int
-) -> list[tuple[TicketEvent, str]]:
-    """Events, oldest first, with the actor's username. Free text in payloads is redacted
-    for readers who may not see the complainant at the output boundary
-    (:mod:`core.confidential`), not here."""
-    await load(scope, principal, ticket_id)
-    rows = await scope.execute(
-        select(TicketEvent, User.username)
-        .join(User, User.id == TicketEvent.actor_user_id)
-        .where(TicketEvent.ticket_id == ticket_id)
-        .order_by(TicketEvent.seq)
-    )
-    return [(e, name) for e, name in rows.all()]
-
-
-async def grades(
-    scope: TenantScope, principal: Principal, ticket_id: int
-) -> list[tuple[TicketGrade, Staff]]:
-    """The grades with their staff member (free text redacted at the output boundary)."""
-    await load(scope, principal, ticket_id)
-    rows = await scope.execute(
-        select(TicketGrade, Staff)
-        .join(Staff, Staff.id == TicketGrade.staff_id)
-        .where(TicketGrade.ticket_id == ticket_id)
-        .order_by(TicketGrade.id)
-    )
-    return [(g, st) for g, st in rows.all()]
-
-
 # ---------------------------------------------------------------- output
 
 
-def mask(value: str, keep_head: int = 1, keep_tail: int = 0) -> str:
-    if len(value) <= keep_head + keep_tail:
-        return "*" * len(value)
-    tail = value[len(value) - keep_tail :] if keep_tail else ""
-    return value[:keep_head] + "*" * (len(value) - keep_head - keep_tail) + tail
-
-
-def involved(principal: Principal, ticket: Ticket) -> bool:
-    """Whether the principal is a staff member the ticket names or grades."""
-    sid = principal.staff_id
-    return sid is not None and (
-        any(a.staff_id == sid for a in ticket.accused)
-        or any(g.staff_id == sid for g in ticket.grades)
-    )
-
-
-def sees_complainant(principal: Principal, ticket: Ticket) -> bool:
-    """Staff named or graded never see who complained; other roles by need (domain §7)."""
-    if involved(principal, ticket):
-        return False
-    return principal.has(*SEES_COMPLAINANT)
-
-
-async def department_refs(scope: TenantScope) -> dict[int, s.Ref]:
-    """id → code and name of the tenant's departments (cached per process: core.cache)."""
-    found = await cache.departments(scope)
-    return {i: s.Ref(code=code, name=name) for i, (code, name) in found.items()}
-
-
-def to_out(
-    ticket: Ticket, principal: Principal, depts: dict[int, s.Ref], actions: list[str]
-) -> s.TicketOut:
-    shown = sees_complainant(principal, ticket)
-    contact = ticket.complainant_contact
-    complainant = s.ComplainantOut(
-        name=ticket.complainant_name if shown else mask(ticket.complainant_name),
-        contact=contact
-        if shown
-        else mask(contact, 3 if len(contact) >= 8 else 0, 4 if len(contact) >= 8 else 0),
-        address=ticket.complainant_address
-        if shown
-        else ("***" if ticket.complainant_address else ""),
-        masked=not shown,
-    )
-    return s.TicketOut(
-        id=ticket.id,
-        number=ticket.number,
-        state=ticket.state,
-        version=ticket.version,
-        channel=ticket.channel,
-        complainant=complainant,
-        description=ticket.description,
-        demands=ticket.demands,
-        event_time=ticket.event_time,
-        event_place=ticket.event_place,
-        temper_note=ticket.temper_note,
-        accused_department=depts.get(ticket.accused_department_id or -1),
-        accused_staff=[s.Ref(code=a.staff.code, name=a.staff.name) for a in ticket.accused],
-        assigned_department=depts.get(ticket.assigned_department_id or -1),
-        category=ticket.category,
-        severity=ticket.severity,
-        facets=dict(ticket.facets or {}),
-        facts=dict(ticket.facts or {}),
-        classification=dict(ticket.classification or {}),
-        valid=ticket.valid,
-        communicative=ticket.communicative,
-        resolve_by=ticket.resolve_by,
-        resolution=ticket.resolution,
-        referred_to_inspection=ticket.referred_to_inspection,
-        created_at=ticket.created_at,
-        updated_at=ticket.updated_at,
-        closed_at=ticket.closed_at,
-        allowed_actions=actions,
-        owner=ticket.owner.username if ticket.owner is not None else None,
-    )

@@ -1,6 +1,6 @@
 """Approvals and duties around the lifecycle: who takes a step, and what a step needs first.
 
-:mod:`core.tickets.service` asks this module, for every transition, which roles may take it
+:mod:`core.flow.service` asks this module, for every transition, which roles may take it
 (:func:`step_roles`), whether the tenant's industry uses it at all (:func:`unavailable`), and
 runs the effects below inside the transition's one transaction. The industry's choices come
 from the plugin's :class:`core.rules.Duties` (hook ``tousu_duties``) and
@@ -28,9 +28,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from core import cache
 from core.db import TenantScope, utcnow
 from core.errors import Conflict, Invalid
+from core.people import tenant_data
 from core.people.auth import Principal
 from core.people.duties import refuse_own
 from core.people.models import User
@@ -299,7 +299,7 @@ async def _close_unresolvable(scope: TenantScope, p: Principal, ticket: Ticket) 
     and the quarter are recorded on the close event (the 审批人's signature)."""
     suspended = await _last(scope, ticket, "suspend")
     refuse_own(p, "close_unresolvable", suspended.actor_user_id if suspended else None)
-    zone = (await cache.tenant_info(scope)).timezone
+    zone = (await tenant_data.tenant_info(scope)).timezone
     now = utcnow()
     year, q = quarter_of(now, zone)
     # the approver is the event's actor (and role); the quarter is the review's
