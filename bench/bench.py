@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LUA = ROOT / "bench" / "request.lua"
 PY = sys.executable
 PG = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379")
 SERVER_CORES, LOAD_CORES = "0", "1"
 TENANT, SMALL = "greenwood", "citybus"
 CLERK = "gw-clerk-demo-7521564b74"
@@ -519,6 +520,51 @@ def _get_json(url: str, token: str, timeout: float) -> float:
     return time.perf_counter() - t0
 
 
+def free_redis_db(base: str = REDIS) -> int:
+    """The highest-numbered empty database of the Redis at ``base`` (not 0, which others
+    default to); the run's keys also carry a namespace of their own."""
+    import redis
+
+    client = redis.Redis.from_url(f"{base}/0")
+    try:
+        used = {int(k[2:]) for k in client.info("keyspace")}
+        try:
+            count = int(client.config_get("databases").get("databases", 16))
+        except redis.RedisError:  # CONFIG may be disabled
+            count = 16
+    finally:
+        client.close()
+    free = [n for n in range(count - 1, 0, -1) if n not in used]
+    if not free:
+        raise SystemExit(f"no empty Redis database at {base}")
+    return free[0]
+
+
+def drop_redis_keys(url: str, namespace: str) -> None:
+    import redis
+
+    with contextlib.suppress(redis.RedisError):
+        client = redis.Redis.from_url(url)
+        for key in client.scan_iter(f"{namespace}*"):
+            client.delete(key)
+        client.close()
+
+
+# 1M-ticket cases (names as far as they are known before the run): the 900k extra tickets
+# are seeded only when ``--only`` selects one of them.
+ONE_M_CASES = (
+    "statistics `/api/reports/stats` (1M tickets",
+    "KPIs `/api/reports/kpis` (1M tickets",
+    "bulletin `/api/reports/bulletin` (1M tickets",
+    "sweep: 1,000 due among running clocks (1M)",
+    "list 50, first page (1M)",
+    "list 50, deep page (1M)",
+    "list 50, small tenant beside the big one (1M)",
+)
+SCALING_CASE = "create: 2 server processes ÷ 1 (both on cores 0–1, wrk shares core 1)"
+SQLITE_CASE = "SQLite create (embedded default) vs bare aiosqlite"
+
+
 # ---------------------------------------------------------------- the run
 
 
@@ -532,6 +578,17 @@ class Bench:
         self.started = time.monotonic()
         self.profiles: dict[str, str] = {}
         self.spied = self.tmp / "profile.txt"
+        self.rss = self.rss_two = self.rss_sqlite = self.rss_bare = 0.0
+        # A deployment on PostgreSQL runs Redis (the principal cache is on only with Redis
+        # listening for revocations): the tousu PostgreSQL servers get a database and a
+        # namespace of their own on the shared Redis.
+        self.redis_ns = f"tousu_bench_{os.getpid()}"
+        self.redis_url = ""
+
+    def wanted(self, case: str) -> bool:
+        """``--only``: the case's name contains one of the given substrings (any case)."""
+        only = self.args.only or []
+        return not only or any(s.lower() in case.lower() for s in only)
 
     @property
     def dsn(self) -> str:
@@ -591,6 +648,8 @@ class Bench:
              b_spec: dict[str, str], advance: Any = None, note: str = "") -> None:  # fmt: skip
         """Alternate tousu and bare for the configured rounds; ``advance`` re-seeds per-run
         ids (each transition pool ticket is used once)."""
+        if not self.wanted(case):
+            return
         row = Row(case, note=note)
         for _ in self.rounds():
             for which, srv, spec, out in (("tousu", tousu, t_spec, row.tousu),
@@ -668,6 +727,8 @@ class Bench:
             ("bulletin", "/api/reports/bulletin", None),
         ):
             row = Row(f"{name} `{path}` ({size} tickets, {month:,} in the month)", unit="s")
+            if not self.wanted(row.case):
+                continue
             for _ in self.rounds():
                 try:
                     row.tousu.append(_get_json(f"{tousu.url}{path}?period={PERIOD}", CLERK,
@@ -690,6 +751,8 @@ class Bench:
         from core.db import Database
         from core.deadlines.sweep import sweep
 
+        if not self.wanted(f"sweep: 1,000 due among running clocks ({size})"):
+            return
         due = await seed.due_clocks(1000)
         running = await seed.conn.fetchval(
             "SELECT count(*) FROM step_clocks WHERE tenant_id = $1 AND state = 'running'", seed.tid
@@ -721,6 +784,8 @@ class Bench:
     # ---- processes -------------------------------------------------------------------
 
     def scaling(self, env: dict[str, str]) -> None:
+        if not self.wanted(SCALING_CASE):
+            return
         one = self.server("tousu-1p", "core.app:create_app", env, cores="0,1", workers=1)
         two = self.server("tousu-2p", "core.app:create_app", env, cores="0,1", workers=2)
         one.start("/health")
@@ -730,8 +795,7 @@ class Bench:
                       "BENCH_PATH": "/api/tickets"}  # fmt: skip
             for srv in (one, two):  # first requests import and load plugins
                 wrk(srv.url, create, 2)
-            row = Row("create: 2 server processes ÷ 1 (both on cores 0–1, wrk shares core 1)",
-                      note="ratio = 2 processes ÷ 1")  # fmt: skip
+            row = Row(SCALING_CASE, note="ratio = 2 processes ÷ 1")
             for _ in self.rounds():
                 row.bare.append(wrk(one.url, create, self.args.seconds).rps)
                 row.tousu.append(wrk(two.url, create, self.args.seconds).rps)
@@ -746,6 +810,8 @@ class Bench:
             two.stop()
 
     def sqlite_case(self) -> None:
+        if not self.wanted(SQLITE_CASE):
+            return
         db = self.tmp / "tousu.db"
         env = {
             "DATABASE_URL": f"sqlite+aiosqlite:///{db}",
@@ -771,7 +837,7 @@ class Bench:
         bare.start("/tickets/1")
         try:
             create = {"BENCH_METHOD": "POST", "BENCH_BODY": CREATE_BODY}
-            self.pair("SQLite create (embedded default) vs bare aiosqlite", tousu, bare,
+            self.pair(SQLITE_CASE, tousu, bare,
                       {**create, "BENCH_TOKEN": CLERK, "BENCH_PATH": "/api/tickets"},
                       {**create, "BENCH_PATH": "/tickets"})  # fmt: skip
             self.rss_sqlite = tousu.worker_rss()
@@ -793,6 +859,10 @@ class Bench:
                 s.stop()
             if not self.args.keep:
                 await admin.execute(f'DROP DATABASE IF EXISTS "{self.dbname}" WITH (FORCE)')
+            else:
+                log(f"kept database {self.dbname} ({self.dsn})")
+            if self.redis_url:
+                drop_redis_keys(self.redis_url, self.redis_ns)
             await admin.close()
             shutil.rmtree(self.tmp, ignore_errors=True)
 
@@ -806,7 +876,10 @@ class Bench:
         # tousu serves as its app role, as deployed: row-level security on
         # (docs/database-security.md)
         await self.app_role()
-        env = {**owner, "DATABASE_URL": self.sa_url(self.app_dsn)}
+        self.redis_url = f"{REDIS}/{free_redis_db()}"
+        env = {**owner, "DATABASE_URL": self.sa_url(self.app_dsn), "REDIS_URL": self.redis_url,
+               "TOUSU_REDIS_NAMESPACE": self.redis_ns}  # fmt: skip
+        log(f"tousu servers use {self.redis_url}, namespace {self.redis_ns}")
         conn = await asyncpg.connect(self.dsn)
         seed = Seed(conn)
         await seed.ids()
@@ -844,7 +917,7 @@ class Bench:
         self.scaling(env)
         self.sqlite_case()
 
-        if not self.args.quick:
+        if not self.args.quick and any(self.wanted(c) for c in ONE_M_CASES):
             t0 = time.monotonic()
             for _ in range(9):
                 await seed.tickets(seed.tid, seed.clerk, seed.depts, 100_000)
@@ -899,6 +972,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pool", type=int, default=None, help="transition tickets per run")
     p.add_argument("--report-timeout", type=float, default=60.0, dest="report_timeout")
     p.add_argument("--keep", action="store_true", help="keep the database")
+    p.add_argument("--only", action="append", metavar="SUBSTRING",
+                   help="run only the cases whose name contains it (any case; repeatable); "
+                        "the 1M tickets are seeded only for a selected 1M case")  # fmt: skip
     p.add_argument("--profile", action="store_true",
                    help="sample the tousu server with py-spy (pip install py-spy)")  # fmt: skip
     p.add_argument("--out", type=Path, help="also write the table to this file")
