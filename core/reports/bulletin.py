@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from sqlalchemy import select, union
+from sqlalchemy.orm import aliased
 
 from core.db import TenantScope, utcnow
 from core.penalties.models import Penalty
@@ -203,16 +204,15 @@ async def bulletin(
             .order_by(TicketEvent.ticket_id, TicketEvent.seq)
         )
     )
+    # An alias: a staff member's visibility is itself an EXISTS on TicketGrade
+    # (core.tickets.service.visible), which must not correlate with the graded rows.
+    g = aliased(TicketGrade, name="graded")
     grades = _by_ticket(
         await scope.scalars(
-            select(TicketGrade)
-            .join(Ticket, Ticket.id == TicketGrade.ticket_id)
-            .where(
-                *cases_where,
-                TicketGrade.superseded_at.is_(None),
-                access.staff_rows(TicketGrade.staff_id),
-            )
-            .order_by(TicketGrade.id)
+            select(g)
+            .join(Ticket, Ticket.id == g.ticket_id)
+            .where(*cases_where, g.superseded_at.is_(None), access.staff_rows(g.staff_id))
+            .order_by(g.id)
         )
     )
     penalties = _by_ticket(
