@@ -439,41 +439,134 @@ WITH due AS (
 SELECT count(*) FROM due
 """
 
-BARE_STATS = """
-SELECT category, severity, accused_department_id, count(*),
-  sum(CASE WHEN coalesce(counts_as_complaint, valid, false) THEN 1 ELSE 0 END)
-FROM tickets WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3
-GROUP BY GROUPING SETS ((category), (severity), (accused_department_id), ())
-"""
-
-BARE_KPIS = """
-WITH c AS (
-  SELECT id, created_at, category, accused_department_id, complainant_contact, state,
-    resolution, redispatch_count, reopen_count
-  FROM tickets WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3
-    AND coalesce(counts_as_complaint, valid, false)
+# The bare twins of the reports compute the same figures as tousu, by the same route: what
+# a careful hand would write for them (and, since session 4, the same statements tousu
+# runs, since the statement itself was what took the time). $1 tenant, $2/$3 the window.
+BARE_STATS = (
+    # totals, and counted / not counted by category, severity, channel, department, local
+    # week and month: one scan
+    """
+    SELECT category, severity, channel, coalesce(accused_department_id, assigned_department_id),
+      date_trunc('week', created_at AT TIME ZONE 'Asia/Shanghai'),
+      date_trunc('month', created_at AT TIME ZONE 'Asia/Shanghai'),
+      count(*), count(*) FILTER (WHERE coalesce(counts_as_complaint, valid, false)),
+      count(*) FILTER (WHERE NOT coalesce(counts_as_complaint, valid, false)
+                       AND communicative IS NULL AND valid IS false),
+      count(*) FILTER (WHERE NOT coalesce(counts_as_complaint, valid, false)
+                       AND communicative IS NULL AND valid IS NOT false
+                       AND counts_as_complaint IS false),
+      count(*) FILTER (WHERE NOT coalesce(counts_as_complaint, valid, false)
+                       AND communicative IS NOT NULL)
+    FROM tickets WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3
+    GROUP BY GROUPING SETS ((category), (severity), (channel),
+      (coalesce(accused_department_id, assigned_department_id)),
+      (date_trunc('week', created_at AT TIME ZONE 'Asia/Shanghai')),
+      (date_trunc('month', created_at AT TIME ZONE 'Asia/Shanghai')), ())
+    """,
+    """
+    SELECT a.staff_id, count(*) FILTER (WHERE coalesce(t.counts_as_complaint, t.valid, false)),
+      count(*) FILTER (WHERE NOT coalesce(t.counts_as_complaint, t.valid, false))
+    FROM tickets t JOIN ticket_accused_staff a ON a.ticket_id = t.id AND a.tenant_id = $1
+    WHERE t.tenant_id = $1 AND t.created_at >= $2 AND t.created_at < $3 GROUP BY a.staff_id
+    """,
+    """
+    SELECT g.staff_id, g.grade,
+      count(*) FILTER (WHERE coalesce(t.counts_as_complaint, t.valid, false)),
+      count(*) FILTER (WHERE NOT coalesce(t.counts_as_complaint, t.valid, false))
+    FROM tickets t JOIN ticket_grades g ON g.ticket_id = t.id AND g.tenant_id = $1
+      AND g.superseded_at IS NULL
+    WHERE t.tenant_id = $1 AND t.created_at >= $2 AND t.created_at < $3
+    GROUP BY GROUPING SETS ((g.grade), (g.staff_id, g.grade))
+    """,
 )
-SELECT
-  (SELECT count(*) FROM c),
-  (SELECT count(*) FILTER (WHERE sc.state = 'met') FROM step_clocks sc JOIN c
-     ON c.id = sc.ticket_id WHERE sc.tenant_id = $1 AND sc.step IN ('first_contact', 'resolution')),
-  (SELECT count(*) FILTER (WHERE resolution IN ('resolved', 'explained') AND redispatch_count = 0
-     AND reopen_count = 0) FROM c WHERE state = 'closed'),
-  (SELECT count(*) FROM ticket_events e JOIN c ON c.id = e.ticket_id
-     WHERE e.tenant_id = $1 AND e.action IN ('reply', 'follow_up', 'follow_up_unsatisfied')),
-  (SELECT count(*) FROM c WHERE EXISTS (
-     SELECT 1 FROM tickets u WHERE u.tenant_id = $1
-       AND u.complainant_contact = c.complainant_contact
-       AND u.created_at >= c.created_at - interval '30 days' AND u.created_at <= c.created_at
-       AND (u.created_at, u.id) < (c.created_at, c.id)
-       AND coalesce(u.counts_as_complaint, u.valid, false))
-   OR EXISTS (
-     SELECT 1 FROM tickets u WHERE u.tenant_id = $1 AND u.category = c.category
-       AND u.accused_department_id = c.accused_department_id
-       AND u.created_at >= c.created_at - interval '30 days' AND u.created_at <= c.created_at
-       AND (u.created_at, u.id) < (c.created_at, c.id)
-       AND coalesce(u.counts_as_complaint, u.valid, false)))
-"""
+
+_COHORT = """t.tenant_id = $1 AND t.created_at >= $2 AND t.created_at < $3
+    AND coalesce(t.counts_as_complaint, t.valid, false)"""
+BARE_KPIS = (
+    # on time, per step: met / (met + missed + running past due)
+    f"""
+    SELECT sc.step, count(*) FILTER (WHERE sc.state = 'met'),
+      count(*) FILTER (WHERE sc.state = 'missed' OR (sc.state = 'running' AND sc.due_at <= now()))
+    FROM step_clocks sc JOIN tickets t ON t.id = sc.ticket_id
+    WHERE sc.tenant_id = $1 AND {_COHORT}
+      AND sc.step IN ('first_contact', 'reply', 'resolution')
+    GROUP BY sc.step
+    """,
+    # complaints, one-time resolution
+    f"""
+    SELECT count(*), count(*) FILTER (WHERE t.state = 'closed'
+        AND t.resolution IN ('resolved', 'explained') AND t.redispatch_count = 0
+        AND t.reopen_count = 0),
+      count(*) FILTER (WHERE t.state = 'closed')
+    FROM tickets t WHERE {_COHORT}
+    """,
+    # follow-up rate, satisfaction and the tickets missing a follow-up: one pass over events
+    f"""
+    WITH pt AS (
+      SELECT e.ticket_id, max(e.seq) FILTER (WHERE e.action = 'reply') AS last_reply,
+        max(e.seq) FILTER (WHERE e.action <> 'reply') AS last_follow,
+        max(e.at) FILTER (WHERE e.action = 'reply') AS last_reply_at,
+        count(*) FILTER (WHERE e.action = 'follow_up') AS satisfied,
+        count(*) FILTER (WHERE e.action <> 'reply') AS calls
+      FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id
+      WHERE e.tenant_id = $1 AND {_COHORT}
+        AND e.action IN ('reply', 'follow_up', 'follow_up_unsatisfied')
+      GROUP BY e.ticket_id
+    ), tot AS (
+      SELECT count(*) FILTER (WHERE last_follow > last_reply) AS followed,
+        count(last_reply) AS replied, sum(satisfied) AS satisfied, sum(calls) AS calls FROM pt
+    )
+    SELECT tot.*, m.* FROM tot LEFT JOIN (
+      SELECT t.number, t.state, t.assigned_department_id, pt.last_reply_at
+      FROM pt JOIN tickets t ON t.id = pt.ticket_id AND t.tenant_id = $1
+      WHERE pt.last_reply IS NOT NULL
+        AND (pt.last_follow IS NULL OR pt.last_follow <= pt.last_reply)) m ON true
+    ORDER BY m.number
+    """,
+    # repeat complaints within 30 days: LAG by contact and by subject over the window and
+    # the 30 days before it; totals on the first 1,000 listed
+    """
+    SELECT number, p_no, s_no, count(*) OVER (), count(p_no) OVER (), count(s_no) OVER ()
+    FROM (
+      SELECT number,
+        CASE WHEN p_at IS NOT NULL AND created_at - p_at BETWEEN interval '0' AND interval '30 days'
+             THEN p_no END AS p_no,
+        CASE WHEN category IS NOT NULL AND accused_department_id IS NOT NULL AND s_at IS NOT NULL
+              AND created_at - s_at BETWEEN interval '0' AND interval '30 days'
+             THEN s_no END AS s_no,
+        created_at
+      FROM (
+        SELECT number, created_at, category, accused_department_id,
+          lag(created_at) OVER p AS p_at, lag(number) OVER p AS p_no,
+          lag(created_at) OVER s AS s_at, lag(number) OVER s AS s_no
+        FROM tickets
+        WHERE tenant_id = $1 AND coalesce(counts_as_complaint, valid, false)
+          AND created_at >= $2::timestamptz - interval '30 days' AND created_at < $3
+        WINDOW p AS (PARTITION BY complainant_contact COLLATE "C" ORDER BY created_at, id),
+               s AS (PARTITION BY category COLLATE "C", accused_department_id
+                     ORDER BY created_at, id)
+      ) l
+      WHERE created_at >= $2
+    ) r
+    WHERE p_no IS NOT NULL OR s_no IS NOT NULL
+    ORDER BY number LIMIT 1000
+    """,
+    # penalties by department
+    """
+    SELECT coalesce(p.department_id, s.department_id),
+      count(*) FILTER (WHERE p.status IN ('confirmed', 'adjusted') AND p.decided_at >= $2
+                       AND p.decided_at < $3),
+      sum(p.final_fen) FILTER (WHERE p.status IN ('confirmed', 'adjusted')
+                               AND p.decided_at >= $2 AND p.decided_at < $3),
+      count(*) FILTER (WHERE p.status = 'waived' AND p.decided_at >= $2 AND p.decided_at < $3),
+      count(*) FILTER (WHERE p.status = 'proposed' AND p.created_at >= $2 AND p.created_at < $3)
+    FROM penalties p LEFT JOIN staff s ON s.id = p.staff_id
+    WHERE p.tenant_id = $1 AND ((p.status IN ('confirmed', 'adjusted', 'waived')
+        AND p.decided_at >= $2 AND p.decided_at < $3)
+      OR (p.status = 'proposed' AND p.created_at >= $2 AND p.created_at < $3))
+    GROUP BY 1
+    """,
+)
 
 
 PROFILE_GROUPS = (
@@ -618,6 +711,15 @@ class Bench:
         finally:
             await conn.close()
 
+    @staticmethod
+    async def settle(conn: Any) -> None:
+        """VACUUM ANALYZE after seeding: statistics for the planner and the visibility map a
+        database in service has from autovacuum (index-only scans read it), instead of
+        whatever autovacuum happens to have reached in the seconds since the INSERTs."""
+        for table in ("tickets", "ticket_events", "step_clocks"):
+            await conn.execute(f"VACUUM ANALYZE {table}")
+        await conn.execute("ANALYZE")
+
     def sa_url(self, dsn: str) -> str:
         return dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
 
@@ -740,7 +842,8 @@ class Bench:
                 tousu.sample_rss()
                 if bare_sql:
                     t0 = time.perf_counter()
-                    await seed.conn.fetch(bare_sql, seed.tid, start, end)
+                    for statement in bare_sql:
+                        await seed.conn.fetch(statement, seed.tid, start, end)
                     row.bare.append(time.perf_counter() - t0)
             if not bare_sql:
                 row.note = row.note or "no bare twin (composes statistics and KPIs)"
@@ -880,7 +983,9 @@ class Bench:
         env = {**owner, "DATABASE_URL": self.sa_url(self.app_dsn), "REDIS_URL": self.redis_url,
                "TOUSU_REDIS_NAMESPACE": self.redis_ns}  # fmt: skip
         log(f"tousu servers use {self.redis_url}, namespace {self.redis_ns}")
-        conn = await asyncpg.connect(self.dsn)
+        # The bare statements run with the server settings tousu's engine uses (JIT off:
+        # core.db.make_engine), so both sides run the same SQL the same way.
+        conn = await asyncpg.connect(self.dsn, server_settings={"jit": "off"})
         seed = Seed(conn)
         await seed.ids()
         t0 = time.monotonic()
@@ -889,7 +994,7 @@ class Bench:
         # transition pools first: nothing else writes tickets now, so their ids are contiguous
         self.pools = {w: await seed.pool(self.args.pool * self.args.rounds)
                       for w in ("tousu", "bare")}  # fmt: skip
-        await conn.execute("ANALYZE")
+        await self.settle(conn)
         log(f"seeded 100k in {time.monotonic() - t0:.1f}s")
 
         tousu = self.server("tousu", "core.app:create_app", env)
@@ -921,7 +1026,7 @@ class Bench:
             t0 = time.monotonic()
             for _ in range(9):
                 await seed.tickets(seed.tid, seed.clerk, seed.depts, 100_000)
-            await conn.execute("ANALYZE")
+            await self.settle(conn)
             log(f"seeded to 1M in {time.monotonic() - t0:.1f}s")
             tousu.start("/health")
             try:
