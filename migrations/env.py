@@ -17,11 +17,12 @@ target_metadata = Base.metadata
 def _include(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
-    """Leave backend-specific search structures (migration 0009) out of the comparison: the
-    SQLite FTS5 table with its shadow tables, and the PostgreSQL trigram indexes."""
+    """Leave backend-specific structures out of the comparison: the search structures of
+    migration 0009 (the SQLite FTS5 table with its shadow tables, the PostgreSQL trigram
+    indexes) and the PostgreSQL covering indexes of reports (0016)."""
     if type_ == "table" and name and name.startswith("ticket_search"):
         return False
-    return not (type_ == "index" and name and name.startswith("ix_search_"))
+    return not (type_ == "index" and name and name.startswith(("ix_search_", "ix_cover_")))
 
 
 def _run(connection: Connection) -> None:
