@@ -852,7 +852,7 @@ class Bench:
 
     async def sweep(self, seed: Seed, size: str) -> None:
         from core.db import Database
-        from core.deadlines.sweep import sweep
+        from core.jobs.sweep import sweep  # with the breach penalties, as deployed
 
         if not self.wanted(f"sweep: 1,000 due among running clocks ({size})"):
             return
