@@ -36,6 +36,7 @@ from core.attachments.models import Attachment
 from core.db import TenantScope, utcnow
 from core.deadlines import engine as deadlines
 from core.deadlines import escalation
+from core.deadlines.models import StepClock
 from core.errors import Conflict, Forbidden, Invalid
 from core.flow import approvals, duty, limits
 from core.penalties import grading
@@ -56,6 +57,7 @@ from core.tickets.reading import (
     department_by_code,
     involved,
     load,
+    load_with,
 )
 from core.tickets.seen import note
 
@@ -338,7 +340,11 @@ async def transition(
     scope: TenantScope, principal: Principal, ticket_id: int, action: str, body: s.Transition
 ) -> Ticket:
     t = TRANSITIONS[action]
-    ticket = await load(scope, principal, ticket_id)
+    # the ticket, its people and its open clocks in one statement
+    ticket, clocks = await load_with(
+        scope, principal, ticket_id, StepClock, deadlines.OPEN_OF_TICKET
+    )
+    deadlines.hold(scope, ticket.id, clocks)
     if _named_in(principal, ticket):  # first, as the app-wide guard would (IN_SERVICE)
         raise Forbidden(CONFLICT_MESSAGE, rule="conflict of interest")
     allowed_roles = await _close_roles(scope, ticket, t)
@@ -380,10 +386,12 @@ async def transition(
         reclassify_from_facts(await plugin_of(scope), ticket)  # read as an untriaged ticket
         flow = deadlines.RETRIAGE
         payload["returned_to_triage"] = True
-    # The change and its version move together: the clocks' flush writes them as one
-    # conditional UPDATE … WHERE version = :seen (0 rows → 409), then the event follows.
+    # The change and its version move together: one conditional UPDATE … WHERE version =
+    # :seen (0 rows → 409), written first, so every transition locks the ticket row before
+    # its clocks (one lock order: no deadlock with another path); then clocks and event.
     now = utcnow()
     ticket.version, ticket.updated_at = ticket.version + 1, now
+    await scope.flush()
     hooks = await plugin_of(scope)
     severity_was = (extra or {}).get("severity_was", ticket.severity)
     clocks = await deadlines.on_transition(scope, hooks, ticket, flow, principal)
@@ -633,5 +641,3 @@ _EFFECTS: dict[str, Effect] = {
 
 
 # ---------------------------------------------------------------- output
-
-

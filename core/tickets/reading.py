@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, exists, false, or_, select
 from sqlalchemy.orm import joinedload
@@ -82,6 +83,28 @@ async def load(scope: TenantScope, principal: Principal, ticket_id: int) -> Tick
         raise NotFound(f"ticket {ticket_id} not found", field="ticket_id")
     note(ticket, involved(principal, ticket))  # spares the boundary a query
     return ticket
+
+
+async def load_with(
+    scope: TenantScope, principal: Principal, ticket_id: int, model: Any, on: Any
+) -> tuple[Ticket, list[Any]]:
+    """:func:`load`, and in the same statement the rows of ``model`` matching ``on`` (a LEFT
+    OUTER JOIN; the areas built on tickets pass their own rows, e.g. a transition the
+    ticket's open clocks). Raises NotFound as :func:`load` does."""
+    if not 0 < ticket_id <= MAX_ID:
+        raise NotFound(f"ticket {ticket_id} not found", field="ticket_id")
+    rows = (
+        (await scope.execute(select(Ticket, model).outerjoin(model, on)
+                             .where(Ticket.id == ticket_id, visible(principal))
+                             .options(*_WITH_PEOPLE)))
+        .unique()
+        .all()
+    )  # fmt: skip
+    if not rows:
+        raise NotFound(f"ticket {ticket_id} not found", field="ticket_id")
+    ticket = rows[0][0]
+    note(ticket, involved(principal, ticket))
+    return ticket, [extra for _, extra in rows if extra is not None]
 
 
 async def department_by_code(scope: TenantScope, code: str, field: str) -> int:
