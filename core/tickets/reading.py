@@ -71,31 +71,23 @@ MAX_ID = 2**31 - 1
 
 
 async def load(scope: TenantScope, principal: Principal, ticket_id: int) -> Ticket:
-    if not 0 < ticket_id <= MAX_ID:  # beyond the id type: no such ticket, not a driver error
-        raise NotFound(f"ticket {ticket_id} not found", field="ticket_id")
-    ticket = (
-        (await scope.execute(select(Ticket).where(Ticket.id == ticket_id, visible(principal))
-                             .options(*_WITH_PEOPLE)))
-        .unique()
-        .scalar_one_or_none()
-    )  # fmt: skip
-    if ticket is None:
-        raise NotFound(f"ticket {ticket_id} not found", field="ticket_id")
-    note(ticket, involved(principal, ticket))  # spares the boundary a query
+    """The ticket with its accused staff and grades, if the principal may see it; raises
+    NotFound (404, field ``ticket_id``) otherwise."""
+    ticket, _ = await load_with(scope, principal, ticket_id)
     return ticket
 
 
 async def load_with(
-    scope: TenantScope, principal: Principal, ticket_id: int, model: Any, on: Any
+    scope: TenantScope, principal: Principal, ticket_id: int, model: Any = None, on: Any = None
 ) -> tuple[Ticket, list[Any]]:
     """:func:`load`, and in the same statement the rows of ``model`` matching ``on`` (a LEFT
-    OUTER JOIN; the areas built on tickets pass their own rows, e.g. a transition the
-    ticket's open clocks). Raises NotFound as :func:`load` does."""
-    if not 0 < ticket_id <= MAX_ID:
+    OUTER JOIN; an area built on tickets passes its own rows — a transition, the ticket's
+    open clocks). Raises NotFound as :func:`load` does."""
+    if not 0 < ticket_id <= MAX_ID:  # beyond the id type: no such ticket, not a driver error
         raise NotFound(f"ticket {ticket_id} not found", field="ticket_id")
+    q = select(Ticket) if model is None else select(Ticket, model).outerjoin(model, on)
     rows = (
-        (await scope.execute(select(Ticket, model).outerjoin(model, on)
-                             .where(Ticket.id == ticket_id, visible(principal))
+        (await scope.execute(q.where(Ticket.id == ticket_id, visible(principal))
                              .options(*_WITH_PEOPLE)))
         .unique()
         .all()
@@ -103,8 +95,9 @@ async def load_with(
     if not rows:
         raise NotFound(f"ticket {ticket_id} not found", field="ticket_id")
     ticket = rows[0][0]
-    note(ticket, involved(principal, ticket))
-    return ticket, [extra for _, extra in rows if extra is not None]
+    note(ticket, involved(principal, ticket))  # spares the boundary a query
+    extra = [] if model is None else [row[1] for row in rows if row[1] is not None]
+    return ticket, extra
 
 
 async def department_by_code(scope: TenantScope, code: str, field: str) -> int:
