@@ -22,7 +22,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from sqlalchemy import select
 
 from core import cache
-from core.db import Database
+from core.db import Database, read_only
 from core.errors import Unauthorized
 from core.logs import bind as bind_log_context
 from core.people import throttle
@@ -171,15 +171,21 @@ async def resolve(db: Database, token: str) -> Principal | None:
         if hit and hit[0] > now:
             return hit[1]
     generation = _generation
-    async with db.cross_tenant() as session:  # auth is the one path that precedes a tenant
-        row = (
-            await session.execute(
-                select(User, Tenant)
-                .join(ApiKey, ApiKey.user_id == User.id)
-                .outerjoin(Tenant, Tenant.id == User.tenant_id)
-                .where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None), User.active)
-            )
-        ).first()
+    # A read, whatever the request: on SQLite it begins DEFERRED beside the writers instead
+    # of queueing for the write lock (core.db.read_only) — every POST was taking it twice.
+    reading = read_only.set(True)
+    try:
+        async with db.cross_tenant() as session:  # auth is the one path before a tenant
+            row = (
+                await session.execute(
+                    select(User, Tenant)
+                    .join(ApiKey, ApiKey.user_id == User.id)
+                    .outerjoin(Tenant, Tenant.id == User.tenant_id)
+                    .where(ApiKey.key_hash == key_hash, ApiKey.revoked_at.is_(None), User.active)
+                )
+            ).first()
+    finally:
+        read_only.reset(reading)
     if row is None:
         return None
     user, tenant = row
