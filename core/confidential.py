@@ -139,7 +139,8 @@ def _ticket_of(value: Any, current: int | None) -> int | None:
 
 
 def ticket_ids(value: Any, current: int | None = None) -> set[int]:
-    """Every ticket a body is about (see the module docstring, step 1)."""
+    """Every ticket whose text a body carries (see the module docstring, step 1). Values
+    under a :data:`STRUCTURAL` field are never rewritten, so the walk does not enter them."""
     found: set[int] = set()
 
     def walk(v: Any, cur: int | None) -> None:
@@ -148,10 +149,12 @@ def ticket_ids(value: Any, current: int | None = None) -> set[int]:
             found.add(cur)
         if isinstance(v, msgspec.Struct):
             for f in v.__struct_fields__:
-                walk(getattr(v, f), cur)
+                if f not in STRUCTURAL:
+                    walk(getattr(v, f), cur)
         elif isinstance(v, dict):
-            for x in v.values():
-                walk(x, cur)
+            for k, x in v.items():
+                if k not in STRUCTURAL:
+                    walk(x, cur)
         elif isinstance(v, (list, tuple)):
             for x in v:
                 walk(x, cur)
@@ -219,6 +222,12 @@ class View:
         self._scrubbers: dict[int, Scrub] = {
             tid: scrubber(*identity) for tid, identity in hidden.items()
         }
+
+    def changes_nothing(self, ids: Iterable[int]) -> bool:
+        """Whether :func:`rewrite` would leave a body about ``ids`` as it is: the reader sees
+        every one of these complainants and text outside a ticket is not scrubbed (then
+        :meth:`scrub_for` is None wherever the rewrite looks)."""
+        return not self._pattern_only and self._shown.issuperset(ids)
 
     def scrub_for(self, ticket_id: int | None) -> Scrub | None:
         if ticket_id is None:
@@ -290,7 +299,10 @@ async def after_request(response: Response[Any]) -> Response[Any]:
         return response
     raw = (scope.get("path_params") or {}).get("ticket_id")
     current = raw if isinstance(raw, int) else None
-    view = await view_for(principal, scope["litestar_app"].state.db, ticket_ids(content, current))
+    ids = ticket_ids(content, current)
+    view = await view_for(principal, scope["litestar_app"].state.db, ids)
+    if view.changes_nothing(ids):
+        return response  # e.g. the desk reading its own queue: nothing to walk again
     new = rewrite(content, view.scrub_for, current)
     if new is not content:
         if isinstance(response, Template):
