@@ -2,16 +2,18 @@
 
 It touches only clocks whose ``alarm_at`` has come (an index range on ``(tenant_id,
 alarm_at)``), so its cost grows with what is due, not with the number of running clocks.
-Each kind of clock is found and flagged by one ``UPDATE … WHERE id IN (the batch, locked
-SKIP LOCKED) RETURNING``; the breaches' audit events, notifications and outbox rows are then
-written in bulk (a few multi-row INSERTs per batch), all in the tenant's scope and one
-transaction per batch. Everything is stamped with the instant the sweep evaluates (``tousu
-sweep --at``), never the app clock.
+A batch is the tenant's earliest alarms, read and locked in one statement (``FOR UPDATE SKIP
+LOCKED``: another sweeper takes the next ones), sorted by kind, and flagged by one ``UPDATE …
+RETURNING`` per kind present; the breaches' audit events, notifications and outbox rows are
+then written in bulk (one ``INSERT … SELECT FROM unnest`` each on PostgreSQL), all in the
+tenant's scope and one transaction per batch. Everything is stamped with the instant the
+sweep evaluates (``tousu sweep --at``), never the app clock.
 
-Every effect is idempotent (a breach is flagged once: the UPDATE only takes clocks not yet
-breached; notifications and outbox rows are unique per reason), so several sweepers running
-at once, or a sweep retried after a crash, notify nobody twice. Automatic upgrades (rare, and
-each one re-times the ticket's clocks) keep the per-ticket path.
+Every effect is idempotent (a breach is flagged once: only a locked clock not yet breached
+is flagged, and flagging takes it out of the alarm range; notifications and outbox rows are
+unique per reason), so several sweepers running at once, or a sweep retried after a crash,
+notify nobody twice. Automatic upgrades (rare, and each one re-times the ticket's clocks)
+keep the per-ticket path.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ class SweepReport:
 
 async def sweep(db: Database, now: dt.datetime | None = None, batch: int = 500) -> SweepReport:
     """Handle every clock whose alarm has come by ``now`` (default: the app clock), tenant by
-    tenant, ``batch`` clocks of each kind per transaction."""
+    tenant, ``batch`` alarmed clocks per transaction."""
     now = now or utcnow()
     report = SweepReport()
     async with db.cross_tenant() as session:  # platform path: which tenants have alarms
