@@ -448,6 +448,39 @@ def test_http_bulletin_is_anonymous(api, data):
     assert_anonymous(md.text)
 
 
+def test_bulletin_pages_add_up_to_the_month(api, data):
+    whole = as_reader(api, "manager", bulletins.bulletin)
+    assert whole.next_cursor is None
+    pages, cursor = [], None
+    for _ in range(5):
+        page = as_reader(api, "manager", bulletins.bulletin, None, 1, cursor)
+        pages.append(page)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert [len(p.cases) for p in pages] == [1, 1, 1]
+    assert [c for p in pages for c in p.cases] == whole.cases
+    staff = as_reader(api, "staff-yang", bulletins.bulletin)  # CB-S006: graded on two
+    one = as_reader(api, "staff-yang", bulletins.bulletin, None, 1)
+    assert one.cases == staff.cases[:1] and one.next_cursor is not None
+
+
+def test_http_bulletin_pages(api, data):
+    first = get(api, "manager", "/api/reports/bulletin", limit=2)
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert len(body["cases"]) == 2 and body["next_cursor"]
+    rest = get(api, "manager", "/api/reports/bulletin", limit=2, cursor=body["next_cursor"])
+    assert [c["number"] for c in rest.json()["cases"]] == [data["replied"]["number"]]
+    assert rest.json()["next_cursor"] is None
+    assert get(api, "manager", "/api/reports/bulletin").json()["next_cursor"] is None
+    md = get(api, "manager", "/api/reports/bulletin", format="markdown", limit=1)
+    assert md.text.count("\n## ") == 1 and "cursor=" in md.text
+    for bad in ("nonsense", "Ynx4fDE", bulletins.encode_cursor(dt.datetime.now(dt.UTC), 0)):
+        r = get(api, "manager", "/api/reports/bulletin", cursor=bad)
+        assert r.status_code == 422 and r.json()["error"]["field"] == "cursor", r.text
+
+
 def test_http_roles(api, data):
     head = get(api, "head-fleet2", "/api/reports/stats").json()
     assert head["totals"]["received"] == 2

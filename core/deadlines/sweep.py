@@ -2,16 +2,18 @@
 
 It touches only clocks whose ``alarm_at`` has come (an index range on ``(tenant_id,
 alarm_at)``), so its cost grows with what is due, not with the number of running clocks.
-Each kind of clock is found and flagged by one ``UPDATE … WHERE id IN (the batch, locked
-SKIP LOCKED) RETURNING``; the breaches' audit events, notifications and outbox rows are then
-written in bulk (a few multi-row INSERTs per batch), all in the tenant's scope and one
-transaction per batch. Everything is stamped with the instant the sweep evaluates (``tousu
-sweep --at``), never the app clock.
+A batch is the tenant's earliest alarms, read and locked in one statement (``FOR UPDATE SKIP
+LOCKED``: another sweeper takes the next ones), sorted by kind, and flagged by one ``UPDATE …
+RETURNING`` per kind present; the breaches' audit events, notifications and outbox rows are
+then written in bulk (one ``INSERT … SELECT FROM unnest`` each on PostgreSQL), all in the
+tenant's scope and one transaction per batch. Everything is stamped with the instant the
+sweep evaluates (``tousu sweep --at``), never the app clock.
 
-Every effect is idempotent (a breach is flagged once: the UPDATE only takes clocks not yet
-breached; notifications and outbox rows are unique per reason), so several sweepers running
-at once, or a sweep retried after a crash, notify nobody twice. Automatic upgrades (rare, and
-each one re-times the ticket's clocks) keep the per-ticket path.
+Every effect is idempotent (a breach is flagged once: only a locked clock not yet breached
+is flagged, and flagging takes it out of the alarm range; notifications and outbox rows are
+unique per reason), so several sweepers running at once, or a sweep retried after a crash,
+notify nobody twice. Automatic upgrades (rare, and each one re-times the ticket's clocks)
+keep the per-ticket path.
 """
 
 from __future__ import annotations
@@ -19,14 +21,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Integer,
     Row,
     Text,
+    any_,
     bindparam,
     case,
     cast,
@@ -73,7 +77,7 @@ async def sweep(
     on_breach: Callable[[TenantScope, dt.datetime, list[int]], Awaitable[object]],
 ) -> SweepReport:
     """Handle every clock whose alarm has come by ``now`` (default: the app clock), tenant by
-    tenant, ``batch`` clocks of each kind per transaction.
+    tenant, ``batch`` alarmed clocks per transaction.
 
     ``on_breach(scope, now, clock_ids)`` is awaited in each batch's transaction with the ids
     of the clocks that batch flagged breached: what else a breach costs belongs to the areas
@@ -106,12 +110,21 @@ async def _flag(
         return []
     stmt = (
         update(StepClock)
-        .where(StepClock.id.in_(ids), StepClock.tenant_id == scope.tenant_id)
+        .where(_among(scope, StepClock.id, ids), StepClock.tenant_id == scope.tenant_id)
         .values(**values)
         .returning(StepClock.id, *returning)
         .execution_options(synchronize_session=False)
     )
     return list((await scope.execute(stmt)).all())
+
+
+def _among(scope: TenantScope, column: Any, ids: Iterable[int]) -> Any:
+    """``column IN ids``. PostgreSQL: ``= ANY(one int[] parameter)`` — one statement text
+    whatever the count (an expanded IN is a new prepared statement for every batch size)
+    and one parameter instead of 500."""
+    if sql_dialect(scope) == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    return column.in_(list(ids))
 
 
 @dataclass
@@ -203,7 +216,7 @@ async def _sweep_tenant(
             r.id: r
             for r in await scope.execute(
                 select(Ticket.id, Ticket.number, Ticket.severity).where(
-                    Ticket.id.in_({r.ticket_id for r in [*breached, *warned]})
+                    _among(scope, Ticket.id, {r.ticket_id for r in [*breached, *warned]})
                 )
             )
         }
@@ -241,7 +254,7 @@ async def _warnings(
         await scope.scalars(
             select(StepClock.id)
             .join(Ticket, Ticket.id == StepClock.ticket_id)
-            .where(StepClock.id.in_(ids), Ticket.severity.in_(urgent))
+            .where(_among(scope, StepClock.id, ids), Ticket.severity.in_(urgent))
         )
     )
     warned = done(await _flag(scope, [i for i in ids if i in urgent_ids], warn, *returning))
@@ -263,7 +276,7 @@ async def _upgrades(scope: TenantScope, now: dt.datetime, ids: list[int], done: 
         return 0
     clocks = list(
         await scope.scalars(
-            select(StepClock).where(StepClock.id.in_(ids)).order_by(StepClock.alarm_at)
+            select(StepClock).where(_among(scope, StepClock.id, ids)).order_by(StepClock.alarm_at)
         )
     )
     done([(c.id,) for c in clocks])
@@ -282,46 +295,57 @@ async def _upgrades(scope: TenantScope, now: dt.datetime, ids: list[int], done: 
     return upgraded
 
 
-async def _insert(scope: TenantScope, model: type[Any], rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dicts with the same keys) skipping duplicates (notify once).
+async def _insert(scope: TenantScope, *tables: tuple[type[Any], list[dict[str, Any]]]) -> None:
+    """Insert each ``(model, rows)`` pair's rows (dicts with the same keys), skipping
+    duplicates (notify once).
 
-    PostgreSQL: ONE ``INSERT … SELECT … FROM unnest(array per column)``: a batch's ~1,500
+    PostgreSQL: every model's rows in ONE statement — an ``INSERT … SELECT … FROM
+    unnest(array per column)`` each, the later ones as data-modifying CTEs: a batch's ~1,500
     notifications are seven array parameters, not 10,000 scalars rendered into multi-row
-    VALUES (that statement alone took 60–95 ms a batch to bind, parse and plan). SQLite: one
-    executemany. Columns the rows leave out take their defaults, evaluated once."""
-    if not rows:
+    VALUES (that alone took 60–95 ms a batch to bind, parse and plan), and the audit events,
+    notifications and outbox rows one round trip. SQLite: one executemany per model. Columns
+    the rows leave out take their defaults, evaluated once."""
+    tables = tuple((model, rows) for model, rows in tables if rows)
+    if not tables:
         return
     if sql_dialect(scope) == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        names = list(rows[0])
-        columns = inspect(model).columns
-        arrays = []
-        for name in names:
-            kind = columns[name].type
-            values = [r[name] for r in rows]
-            if isinstance(kind, JSON):  # sent as text, cast back per row
-                values = [None if v is None else json.dumps(v) for v in values]
-                kind = Text()
-            arrays.append(bindparam(f"a_{name}", values, type_=ARRAY(kind)))
-        src = func.unnest(*arrays).table_valued(*names).render_derived(name="r")
-        picked = [
-            cast(src.c[n], columns[n].type) if isinstance(columns[n].type, JSON) else src.c[n]
-            for n in names
-        ]
-        stmt = (
-            pg_insert(model)
-            .from_select(["tenant_id", *names], select(literal(scope.tenant_id), *picked))
-            .on_conflict_do_nothing()
-        )
+        first, *rest = [_unnest_insert(scope, model, rows) for model, rows in tables]
+        stmt = first.add_cte(*[s.cte(f"also_{i}") for i, s in enumerate(rest)])
         await scope.session.execute(stmt, execution_options={"tenant_stamped": True})
         return
     from sqlalchemy.dialects.sqlite import insert as dialect_insert
 
-    stmt = dialect_insert(model).on_conflict_do_nothing()
-    params = [{**r, "tenant_id": scope.tenant_id} for r in rows]
-    # stamped here, as TenantScope.insert_ignore stamps its rows
-    await scope.session.execute(stmt, params, execution_options={"tenant_stamped": True})
+    for model, rows in tables:
+        stmt = dialect_insert(model).on_conflict_do_nothing()
+        params = [{**r, "tenant_id": scope.tenant_id} for r in rows]
+        # stamped here, as TenantScope.insert_ignore stamps its rows
+        await scope.session.execute(stmt, params, execution_options={"tenant_stamped": True})
+
+
+def _unnest_insert(scope: TenantScope, model: type[Any], rows: list[dict[str, Any]]) -> Any:
+    """PostgreSQL's ``INSERT INTO model … SELECT … FROM unnest(…) ON CONFLICT DO NOTHING``."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    names = list(rows[0])
+    columns = inspect(model).columns
+    arrays = []
+    for name in names:
+        kind = columns[name].type
+        values = [r[name] for r in rows]
+        if isinstance(kind, JSON):  # sent as text, cast back per row
+            values = [None if v is None else json.dumps(v) for v in values]
+            kind = Text()
+        arrays.append(bindparam(None, values, type_=ARRAY(kind)))
+    src = func.unnest(*arrays).table_valued(*names).render_derived(name="r")
+    picked = [
+        cast(src.c[n], columns[n].type) if isinstance(columns[n].type, JSON) else src.c[n]
+        for n in names
+    ]
+    return (
+        pg_insert(model)
+        .from_select(["tenant_id", *names], select(literal(scope.tenant_id), *picked))
+        .on_conflict_do_nothing()
+    )
 
 
 def sql_dialect(scope: TenantScope) -> str:
@@ -363,9 +387,7 @@ async def _breach_effects(
                                    "due_at": due, "owner_department_id": c.owner_department_id},
                        "dedupe_key": key, "created_at": now, "sent_at": None, "attempts": 0,
                        "last_error": ""})  # fmt: skip
-    await _insert(scope, AuditEvent, audits)
-    await _insert(scope, Notification, notes)
-    await _insert(scope, OutboxEvent, outbox)
+    await _insert(scope, (AuditEvent, audits), (Notification, notes), (OutboxEvent, outbox))
 
 
 async def _warning_effects(
@@ -389,7 +411,7 @@ async def _warning_effects(
                           "message": f"{t.number}: step {c.step} is due at {due}",
                           "dedupe_key": f"warn:{c.id}:{due}", "created_at": now,
                           "read_at": None})  # fmt: skip
-    await _insert(scope, Notification, notes)
+    await _insert(scope, (Notification, notes))
 
 
 async def _upgrade(

@@ -128,12 +128,18 @@ async def get_bulletin(
     start: FromQ = None,
     end: ToQ = None,
     fmt: Annotated[Literal["json", "markdown"], QueryParameter(name="format")] = "json",
+    limit: Annotated[int | None, QueryParameter(ge=1, le=bulletins.MAX_PAGE)] = None,
+    cursor: FromQuery[str | None] = None,
 ) -> Response[Any]:
-    """The per-case bulletin (投诉事件通报), complainant identity removed; JSON or Markdown."""
+    """The per-case bulletin (投诉事件通报), complainant identity removed; JSON or Markdown.
+    JSON comes a page at a time (``limit``, default 500; pass ``next_cursor`` back as
+    ``cursor``), Markdown whole unless ``limit`` is given."""
     p = principal(request)
     async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         tenant, window = await window_for(scope, period, start, end)
-        out = await bulletins.bulletin(scope, Access(p), window)
+        out = await bulletins.bulletin(
+            scope, Access(p), window, limit=bulletins.page_limit(fmt, limit), cursor=cursor
+        )
     if fmt == "markdown":
         name = f"{tenant.slug}_{window.name}_bulletin.md"
         return Response(
