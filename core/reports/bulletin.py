@@ -30,8 +30,8 @@ from core.reports.access import Access
 from core.reports.period import Period
 from core.reports.stats import Labels, Window, window_out
 from core.tickets.models import Ticket, TicketEvent, TicketGrade
+from core.tickets.reading import MAX_ID
 from core.tickets.redact import scrubber
-from core.tickets.service import MAX_ID
 
 HANDLING = (
     "dispatch",
@@ -264,7 +264,7 @@ async def bulletin(
         return ticket_id.in_([r.id for r in rows])
 
     # Aliases: the case rule reads ticket_events (graded in the window) and a staff member's
-    # visibility is an EXISTS on TicketGrade (core.tickets.service.visible); neither may
+    # visibility is an EXISTS on TicketGrade (core.tickets.reading.visible); neither may
     # correlate with the rows read here.
     e = aliased(TicketEvent, name="handled")
     events = _by_ticket(
