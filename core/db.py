@@ -28,7 +28,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, event, func, select
+from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, String, bindparam, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -182,12 +182,15 @@ def _scope_transaction(session: Session, transaction: Any, connection: Any) -> N
         return
     tenant_id = session.info.get(_TENANT)
     cross = "on" if session.info.get(_CROSS) else ""
-    connection.execute(
-        select(
-            func.set_config(TENANT_SETTING, "" if tenant_id is None else str(tenant_id), True),
-            func.set_config(CROSS_SETTING, cross, True),
-        )
-    )
+    connection.execute(_SET_SCOPE, {"tenant": "" if tenant_id is None else str(tenant_id),
+                                    "cross": cross})  # fmt: skip
+
+
+_SET_SCOPE = select(
+    func.set_config(TENANT_SETTING, bindparam("tenant", type_=String), True),
+    func.set_config(CROSS_SETTING, bindparam("cross", type_=String), True),
+)
+"""Built once: every transaction on PostgreSQL starts with it (only the values change)."""
 
 
 read_only: ContextVar[bool] = ContextVar("tousu_read_only", default=False)
