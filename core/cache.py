@@ -51,7 +51,9 @@ class TenantMemo(Generic[T]):
         self.load = load
         self.watch = watch
         self.own_id = own_id
-        self.entries: dict[int, tuple[float, T]] = {}
+        # keyed by (database URL, tenant id): tenant ids repeat across databases, and one
+        # process may serve two (the test suite runs SQLite and PostgreSQL side by side)
+        self.entries: dict[tuple[str, int], tuple[float, T]] = {}
         _memos.append(self)
 
     async def get(self, scope: TenantScope, refresh: bool = False) -> T:
@@ -59,11 +61,12 @@ class TenantMemo(Generic[T]):
             # this transaction changed what the memo holds: read it as the transaction
             # sees it, and keep nothing (it may yet roll back)
             return await self.load(scope)
-        hit = self.entries.get(scope.tenant_id)
+        key = (str(scope.session.bind.url), scope.tenant_id)
+        hit = self.entries.get(key)
         if hit is not None and hit[0] > time.monotonic() and not refresh:
             return hit[1]
         value = await self.load(scope)
-        self.entries[scope.tenant_id] = (time.monotonic() + TTL, value)
+        self.entries[key] = (time.monotonic() + TTL, value)
         return value
 
     def _changed_in(self, session: Session) -> bool:
@@ -78,7 +81,8 @@ class TenantMemo(Generic[T]):
         if tenant_id is None:
             self.entries.clear()
         else:
-            self.entries.pop(tenant_id, None)
+            for key in [k for k in self.entries if k[1] == tenant_id]:
+                self.entries.pop(key, None)
 
 
 _publishers: list[Callable[[int | None], None]] = []

@@ -46,11 +46,19 @@ def _role(p: Principal, allowed: frozenset[str] | set[str], what: str) -> str:
     return role
 
 
+async def _lock_ticket(scope: TenantScope, ticket: Ticket) -> None:
+    # A transition writes the ticket's row before its clocks; a change to a clock here
+    # must lock in the same order, or the two deadlock on PostgreSQL (the flush would
+    # write the clock first). The version check still answers a lost race with 409.
+    await scope.execute(select(Ticket.id).where(Ticket.id == ticket.id).with_for_update())
+
+
 async def _clock(scope: TenantScope, ticket: Ticket, step: str) -> StepClock:
     if step not in STEPS:
         raise Invalid(
             f"unknown step {step!r}", field="step", rule="a lifecycle step", allowed=list(STEPS)
         )
+    await _lock_ticket(scope, ticket)
     clock = await scope.scalar(
         select(StepClock)
         .where(
@@ -204,6 +212,7 @@ async def decide_extension(
     role = _role(p, set(allowed), "审批延期(extension decision)")
     if ext.status != "pending":
         raise already_decided("该延期申请", ext.status)
+    await _lock_ticket(scope, ticket)
     clock = await scope.session.get(StepClock, ext.clock_id)
     assert clock is not None
     # 超时需经…批准 [000 §篇1 4(4)9]: neither the requester nor the head of the

@@ -281,7 +281,11 @@ async def _sync(
             session.add(ApiKey(user_id=user.id, key_hash=key_hash, label="demo"))
             audit("create", "api_key", u.username, {"label": "demo"})
         elif key.user_id != user.id:
-            raise ValueError(f"demo key of {u.username} already belongs to another user")
+            raise Conflict(
+                f"demo key of {u.username} already belongs to another user",
+                field="users.demo_key",
+                rule="unique across users",
+            )
 
     for u in tf.users:  # initial passwords: only while the user has none (see UserEntry)
         user = users[u.username]
