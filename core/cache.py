@@ -53,7 +53,7 @@ class TenantMemo(Generic[T]):
         self.own_id = own_id
         # keyed by (database URL, tenant id): tenant ids repeat across databases, and one
         # process may serve two (the test suite runs SQLite and PostgreSQL side by side)
-        self.entries: dict[tuple[str, int], tuple[float, T]] = {}
+        self.entries: dict[tuple[Any, int], tuple[float, T]] = {}
         _memos.append(self)
 
     async def get(self, scope: TenantScope, refresh: bool = False) -> T:
@@ -61,7 +61,7 @@ class TenantMemo(Generic[T]):
             # this transaction changed what the memo holds: read it as the transaction
             # sees it, and keep nothing (it may yet roll back)
             return await self.load(scope)
-        key = (str(scope.session.bind.url), scope.tenant_id)
+        key = (scope.session.bind.url, scope.tenant_id)  # URL: an immutable, hashable tuple
         hit = self.entries.get(key)
         if hit is not None and hit[0] > time.monotonic() and not refresh:
             return hit[1]
@@ -134,6 +134,8 @@ def _note_bulk(state: ORMExecuteState) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _drop_on_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the change is not committed until the outer commit
     dirty = session.info.pop(_PENDING, ())
     if not dirty:
         return
@@ -148,4 +150,6 @@ def _drop_on_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _keep_on_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint rolled back: the outer transaction's changes still stand
     session.info.pop(_PENDING, None)
