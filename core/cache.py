@@ -65,8 +65,12 @@ class TenantMemo(Generic[T]):
         hit = self.entries.get(key)
         if hit is not None and hit[0] > time.monotonic() and not refresh:
             return hit[1]
+        # what this transaction reads is as old as its snapshot: if anything was dropped
+        # since it began, the value may predate that change — serve it, do not keep it
+        seen = scope.session.sync_session.info.get(_BEGUN_AT, _generation)
         value = await self.load(scope)
-        self.entries[key] = (time.monotonic() + TTL, value)
+        if seen == _generation:
+            self.entries[key] = (time.monotonic() + TTL, value)
         return value
 
     def _changed_in(self, session: Session) -> bool:
@@ -78,11 +82,23 @@ class TenantMemo(Generic[T]):
         )
 
     def forget(self, tenant_id: int | None) -> None:
+        global _generation
+        _generation += 1
         if tenant_id is None:
             self.entries.clear()
         else:
             for key in [k for k in self.entries if k[1] == tenant_id]:
                 self.entries.pop(key, None)
+
+
+_generation = 0
+"""Bumped by every drop: a value read by a transaction that began before a drop is not kept."""
+_BEGUN_AT = "tousu_cache_generation"
+
+
+@event.listens_for(Session, "after_begin")
+def _note_begin(session: Session, _transaction: Any, _connection: Any) -> None:
+    session.info.setdefault(_BEGUN_AT, _generation)
 
 
 _publishers: list[Callable[[int | None], None]] = []
@@ -136,6 +152,7 @@ def _note_bulk(state: ORMExecuteState) -> None:
 def _drop_on_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released: the change is not committed until the outer commit
+    session.info.pop(_BEGUN_AT, None)  # the next transaction has a snapshot of its own
     dirty = session.info.pop(_PENDING, ())
     if not dirty:
         return
@@ -153,3 +170,4 @@ def _keep_on_rollback(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint rolled back: the outer transaction's changes still stand
     session.info.pop(_PENDING, None)
+    session.info.pop(_BEGUN_AT, None)
