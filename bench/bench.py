@@ -1,7 +1,9 @@
 """The benchmark: tousu against a bare baseline, same run, interleaved; prints one table.
 
 Run it as ``bench/run`` (``--quick`` for 100k tickets and short runs; ``--help``). It needs
-PostgreSQL (``BENCH_PG``, default ``postgresql://postgres@127.0.0.1:5432``, trust auth) and
+PostgreSQL (``BENCH_PG``, default ``postgresql://postgres@127.0.0.1:5432``, trust auth),
+Redis (``BENCH_REDIS``, default ``redis://127.0.0.1:6379``: the tousu PostgreSQL servers use
+its highest empty database under a namespace of their own, as a deployment would) and
 ``wrk``; it creates a private database ``tousu_bench_<pid>``, seeds it with ``INSERT …
 SELECT`` (never through the API), starts tousu and the bare app (``bench/bare_app.py``) on
 free localhost ports, and drops everything at the end.
