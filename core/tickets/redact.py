@@ -46,9 +46,7 @@ _LANDLINE = (
 _ID_CARD = r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx]"
 _EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
 _NUMBERS = re.compile(
-    r"(?=[\d(+])(?<![\dA-Za-z])(?:"
-    + "|".join((_ID_CARD, _MOBILE, _LANDLINE))
-    + r")(?![\dA-Za-z])"
+    r"(?=[\d(+])(?<![\dA-Za-z])(?:" + "|".join((_ID_CARD, _MOBILE, _LANDLINE)) + r")(?![\dA-Za-z])"
 )
 _MAILS = re.compile(_EMAIL)
 PATTERN = re.compile(_NUMBERS.pattern + "|" + _EMAIL)
@@ -188,11 +186,13 @@ def scrub_patterns(text: str) -> str:
     return _replace(text, _pattern_spans(folded, origin))
 
 
-@functools.lru_cache(maxsize=4096)
-def _identity_pattern(name: str, contact: str, address: str) -> re.Pattern[str] | None:
-    """One pattern of literals matching the identity in compacted folded text (cached: the
-    same tickets are read again and again). Numbers of seven digits or more match inside
-    longer digit runs too, since compaction joins digit groups a writer separated."""
+@functools.lru_cache(maxsize=16384)
+def _identity_words(
+    name: str, contact: str, address: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(literals, short numbers) the identity is matched by in compacted folded text.
+    Numbers of seven digits or more match inside longer digit runs too, since compaction
+    joins digit groups a writer separated; shorter ones only as whole digit runs."""
     words = _name_forms(name)
     if contact:
         nums, texts = _contact_forms(contact)
@@ -203,7 +203,16 @@ def _identity_pattern(name: str, contact: str, address: str) -> re.Pattern[str] 
         short = []
     if address and len(_compact(address)) >= 2:
         words.append(_compact(address))
-    alternatives = [re.escape(w) for w in sorted(set(words), key=len, reverse=True) if w]
+    literal = tuple(w for w in sorted(set(words), key=len, reverse=True) if w)
+    return literal, tuple(n for n in short if n)
+
+
+@functools.lru_cache(maxsize=4096)
+def _identity_pattern(name: str, contact: str, address: str) -> re.Pattern[str] | None:
+    """One pattern of the identity's literals (:func:`_identity_words`), compiled only for a
+    text that holds one of them (a compile costs ~100 µs; most texts hold none)."""
+    words, short = _identity_words(name, contact, address)
+    alternatives = [re.escape(w) for w in words]
     alternatives += [r"(?<!\d)" + re.escape(n) + r"(?!\d)" for n in short]
     return re.compile("|".join(alternatives)) if alternatives else None
 
@@ -216,16 +225,21 @@ def scrubber(*identity: str) -> Callable[[str], str]:
     normalised occurrence of the identity replaced by :data:`MASK`.
     """
     name, contact, address = ([*identity, "", "", ""])[:3]
-    ident = _identity_pattern(name or "", contact or "", address or "")
+    key = (name or "", contact or "", address or "")
+    words, short = _identity_words(*key)
+    needles = words + short
 
     def scrub(text: str | None) -> str:
         if not text:
             return ""
         folded, origin = _fold(text)
         spans = _pattern_spans(folded, origin)
-        # Most texts hold no identity: test the compacted text first (C speed) and build
-        # the per-character map back to the original only when something matched.
-        if ident is not None and ident.search("".join(_WORD_RUN.findall(folded))):
+        # Most texts hold no identity: look for its literals in the compacted text first (C
+        # speed, no pattern), then match the pattern and build the per-character map back
+        # to the original only when something matched.
+        compacted = "".join(_WORD_RUN.findall(folded)) if needles else ""
+        ident = _identity_pattern(*key) if any(n in compacted for n in needles) else None
+        if ident is not None and ident.search(compacted):
             compact, kept = _compact_map(folded)
             for m in ident.finditer(compact):
                 start, end = kept[m.start()], kept[m.end() - 1] + 1
