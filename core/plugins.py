@@ -80,6 +80,13 @@ class TenantHooks:
         self.name = name
         others = [p for n, p in pm.list_name_plugin() if n != name and p is not None]
         self.hook = _SubsetHook(pm, others)
+        self._implemented = frozenset(c.name for c in pm.get_hookcallers(plugin) or ())
+
+    def implements(self, hook_name: str) -> bool:
+        """Whether the plugin answers ``hook_name`` at all (a caller may then skip reading
+        what it would pass: e.g. the sweep asks about breach penalties only a plugin with a
+        ``tousu_breach_penalties`` can answer)."""
+        return hook_name in self._implemented
 
     def taxonomy(self) -> Taxonomy:
         result = self.hook("tousu_taxonomy")

@@ -140,3 +140,15 @@ def test_a_setting_changed_through_one_process_reaches_another_at_once(
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
         drop_database(url)
+
+
+def test_the_sweep_asks_only_plugins_that_price_breaches() -> None:
+    """The sweep reads a batch's tickets, owners and amounts for breach penalties only when
+    the tenant's plugin answers ``tousu_breach_penalties`` (utility's 十个不准); property and
+    transit do not, and a hook a plugin lacks is not reported as implemented."""
+    from core.plugins import hooks_for
+
+    assert hooks_for("utility").implements("tousu_breach_penalties")
+    assert not hooks_for("property").implements("tousu_breach_penalties")
+    assert not hooks_for("transit").implements("tousu_breach_penalties")
+    assert hooks_for("property").implements("tousu_taxonomy")

@@ -37,6 +37,8 @@ async def propose_for_breaches(
     if not clock_ids:
         return []
     hooks = await plugin_of(scope)
+    if not hooks.implements("tousu_breach_penalties"):
+        return []  # nothing to ask: spare the batch its six reads
     schedule = hooks.penalty_schedule()
     if not schedule.rules:
         return []
