@@ -81,12 +81,12 @@ class Classification(msgspec.Struct, frozen=True, kw_only=True):
     severity: str | None = None
     valid: bool | None = None
     counts_as_complaint: bool | None = None
-    """Whether the ticket counts as a complaint in statistics (utility: only once verified
+    """Whether the ticket counts as a complaint in statistics (one industry: only once verified
     as the supplier's responsibility [002 《客户投诉管理考核办法》第九条])."""
     flags: tuple[Flag, ...] = ()
     reasons: tuple[str, ...] = ()
     defined_severity: str | None = None
-    """The severity the plugin's rules give **by definition** (e.g. property 重大 when a
+    """The severity the plugin's rules give **by definition** (e.g. one industry's 重大 when a
     promised service was not delivered and was raised before unresolved [000 §篇1 4(4)2①]):
     applied at triage; another severity needs a recorded override (core.tickets.triage).
     ``severity`` above stays a suggestion."""
@@ -102,10 +102,10 @@ class GradeFacts(msgspec.Struct, frozen=True, kw_only=True):
     grade: Literal["full", "main", "secondary", "none"]
     capacity: str = "direct"
     """In what capacity the person is accountable: ``direct`` (the person complained about)
-    or one of the plugin's capacities (utility: workshop leader, department head, unit
+    or one of the plugin's capacities (e.g. workshop leader, department head, unit
     leader [002 《客户投诉管理考核办法》第二十四条(四)])."""
     offence: str | None = None
-    """The offence the grader picked from the plugin's schedule (property tiers)."""
+    """The offence the grader picked from the plugin's schedule (e.g. tiers)."""
     findings: str = ""
     complainant_violation: str = ""
 
@@ -137,10 +137,10 @@ class PenaltyRule(msgspec.Struct, frozen=True, kw_only=True):
     appraisal_points: int = 0
     """Points off the monthly appraisal."""
     whole_month_pay: bool = False
-    """Also forfeits that month's performance pay (property tier 4 [000 §篇7 六])."""
+    """Also forfeits that month's performance pay (e.g. a tier 4 offence [000 §篇7 六])."""
     per: Literal["person", "unit"] = "person"
     pickable: bool = False
-    """The grader picks it as the offence (property tiers); otherwise rules derive it."""
+    """The grader picks it as the offence (e.g. tiers); otherwise rules derive it."""
     seed: str = ""
 
     def in_range(self, fen: int) -> bool:
@@ -153,7 +153,7 @@ class PenaltySchedule(msgspec.Struct, frozen=True, kw_only=True):
     rules: tuple[PenaltyRule, ...]
     carry_over: bool = False
     """Whether fines that do not fit a month's pay carry over to later months by default
-    (utility: yes [002 《客户投诉管理考核办法》第二十八条]); a tenant may override."""
+    (one industry: yes [002 《客户投诉管理考核办法》第二十八条]); a tenant may override."""
     seed: str = ""
 
     def rule(self, code: str) -> PenaltyRule | None:
@@ -251,7 +251,7 @@ class DeadlineTable(msgspec.Struct, frozen=True, kw_only=True):
     the core starts it (:mod:`core.deadlines.starts`), e.g. ``("resolution", "dispatch")``."""
     own_deadline_severities: tuple[str, ...] = ()
     """Severities for which the complainant may set their own, shorter deadline at intake
-    (property minor: 在客户要求的期限内解决 [000 §篇1 4(4)3②])."""
+    (one desk's minor complaints: 在客户要求的期限内解决 [000 §篇1 4(4)3②])."""
     set_limit_severities: tuple[str, ...] = ()
     """Severities for which the leader may set a per-ticket limit when dispatching (a more
     serious complaint gets a deadline from the leader in charge [000 §篇6 4.2.3e])."""

@@ -54,7 +54,7 @@ class Taxonomy(msgspec.Struct, frozen=True, kw_only=True):
     """The responsibility grades (codes among full/main/secondary/none) this industry uses,
     with their meaning in the industry (the criteria shown to the grader)."""
     capacities: tuple[Term, ...] = ()
-    """Further accountable capacities besides ``direct`` (utility: workshop leader,
+    """Further accountable capacities besides ``direct`` (e.g. workshop leader,
     department head, unit leader)."""
     facts: tuple[FactSpec, ...] = ()
     """Measurable facts the industry's rules read from ``ticket.facts``."""

@@ -205,8 +205,8 @@ async def request_extension(
 async def decide_extension(
     scope: TenantScope, p: Principal, ticket: Ticket, ext: Extension, approve: bool, reason: str
 ) -> Extension:
-    """The plugin names the approvers (property: minor → department manager, important →
-    general manager [000 §篇1 4(4)9]; utility: the company [002 第十五条])."""
+    """The plugin names the approvers (e.g. minor → department manager, important →
+    general manager [000 §篇1 4(4)9]; or the company [002 第十五条])."""
     hooks = await plugin_of(scope)
     allowed = hooks.approvers("extension", facts_of(ticket)) or sorted(MANAGEMENT)
     role = _role(p, set(allowed), "审批延期(extension decision)")

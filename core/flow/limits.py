@@ -1,10 +1,11 @@
 """Per-ticket limits shorter than the plugin's table (issue 12 §1).
 
 Two moments set one: the complainant's own deadline at intake, for the severities the plugin
-allows it (property minor: "不超过2天内或在客户要求的期限内解决" [000 §篇1 4(4)3②]), and the
-leader's limit when a more serious complaint is dispatched ("由分管领导…并限定时间要求进行
-处理" [000 §篇6 4.2.3e]). Either is stored as ``Ticket.resolve_by`` and caps the resolution
-and reply clocks (:func:`core.deadlines.engine.capped`): it shortens, never lengthens.
+allows it (one desk's minor complaints: "不超过2天内或在客户要求的期限内解决"
+[000 §篇1 4(4)3②]), and the leader's limit when a more serious complaint is dispatched
+("由分管领导…并限定时间要求进行处理" [000 §篇6 4.2.3e]). Either is stored as
+``Ticket.resolve_by`` and caps the resolution and reply clocks
+(:func:`core.deadlines.engine.capped`): it shortens, never lengthens.
 
 Decision (domain §9): a limit that would end after the table's clock is refused (422) rather
 than silently ignored — the desk would otherwise promise the complainant a date the system

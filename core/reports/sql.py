@@ -33,7 +33,7 @@ def dialect(scope: TenantScope) -> str:
 def not_counted_reason() -> Col:
     """Why a ticket is shown apart: ``communicative`` (沟通性投诉, triaged as help, inquiry or
     venting [000 §篇1 1(1)2)]), ``invalid`` (triaged invalid), ``excluded`` (the industry
-    rule does not count it: unverified utility tickets, communicative property complaints),
+    rule does not count it: unverified tickets, communicative complaints),
     ``untriaged`` (no answer yet)."""
     return case(
         (Ticket.communicative.is_not(None), "communicative"),

@@ -3,8 +3,8 @@ and responsibility grade, and the weekly and monthly trend (domain §8).
 
 The population is the tickets **received** in the window that the reader may see. Each row
 splits them into ``counted`` complaints and ``not_counted`` tickets (shown apart: invalid,
-excluded by the industry's rule — utility tickets not verified as the supplier's
-responsibility [002 《客户投诉管理考核办法》第九条], communicative property complaints — and
+excluded by the industry's rule — tickets not verified as the supplier's
+responsibility [002 《客户投诉管理考核办法》第九条], communicative complaints — and
 untriaged ones). Every figure is one GROUP BY in the database.
 """
 

@@ -72,7 +72,7 @@ class Ticket(TenantScoped, Base):
     """The plugin's latest reading of the facts (suggestions and flags)."""
     valid: Mapped[bool | None] = mapped_column(default=None)
     counts_as_complaint: Mapped[bool | None] = mapped_column(default=None)
-    """The plugin's answer (utility: only once verified [002 第九条]); None = the core's rule:
+    """The plugin's answer (e.g. only once verified [002 第九条]); None = the core's rule:
     a ticket counts once triaged valid. Kept as a column so statistics GROUP BY in SQL."""
     communicative: Mapped[str | None] = mapped_column(String(16), default=None)
     """沟通性投诉 kind (help 求助, inquiry 咨询, venting 发泄) when triaged communicative

@@ -25,7 +25,8 @@ Facts = Annotated[dict[Code, Any], Meta(max_length=64)]
 """Free-form: depth and size are limited by :func:`core.strict.free_json` (422 ``facts``)."""
 
 # Domain §1: phone, letter, visit, web, hotline/government transfer, media [000 §篇8 2];
-# utility adds 95598, voice mailbox and letters forwarded by the GM's office [002 第十二、十三条].
+# an industry may add more, e.g. 95598, voice mailbox, letters forwarded by the GM's office
+# [002 第十二、十三条].
 Channel = Literal[
     "phone",
     "letter",
@@ -183,7 +184,7 @@ class GradeLine(Input, kw_only=True):
     capacity: Annotated[str, fits(TicketGrade.capacity, min_length=1, pattern=CODE)] = "direct"
     """``direct``, or one of the industry's further accountable capacities."""
     offence: Annotated[str, fits(TicketGrade.offence, min_length=1, pattern=CODE)] | None = None
-    """The offence picked from the industry's penalty schedule (e.g. a property tier)."""
+    """The offence picked from the industry's penalty schedule (e.g. a tier)."""
 
 
 class Grade(Transition, kw_only=True):

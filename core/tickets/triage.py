@@ -1,14 +1,14 @@
 """Triage decisions the plugin's rules constrain (issue 12 §2, §4).
 
 **Severity by definition.** When the plugin's rules say a complaint *is* of a severity by
-definition (``Classification.defined_severity``; property: 重大 when a promised service was
+definition (``Classification.defined_severity``; e.g. 重大 when a promised service was
 not delivered and the complainant raised it before without result [000 §篇1 4(4)2①]), that
 severity is applied at triage. Another severity is an override: it needs a reason and a role
 entitled to decide it (:data:`OVERRIDE_ROLES`), and both are recorded in the event. Raising
 the severity to major notifies the general manager the same day through the ordinary
 escalation path (:func:`core.deadlines.escalation.on_severity`, [000 §篇1 4(4)3②]).
 
-Decision (domain §9): the core knows no order of severities (utility has none), so *any*
+Decision (domain §9): the core knows no order of severities (an industry may define none), so *any*
 severity other than the defined one is an override, not only a lower one.
 
 **Communicative complaints** (沟通性投诉: 求助 help, 咨询 inquiry, 发泄 venting) are not valid
