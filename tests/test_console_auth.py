@@ -216,6 +216,34 @@ def test_idle_sessions_expire(web: TestClient[Any]) -> None:
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
 
 
+def test_a_cached_token_is_refused_once_its_address_is_locked_here(api: Any) -> None:
+    """With Redis the API caches principals, and a token it already knows skips the shared
+    failure count (core.people.auth) — but not once this process saw its address locked:
+    the good token, cached before the guessing started, gets 429 like any other."""
+    from core.people import throttle
+
+    key = "tousu:throttle:bearer-ip:testclient"
+    r = redis.Redis.from_url(REDIS_URL)
+    r.delete(key)
+    app = create_app(load_settings({"DATABASE_URL": api.url, "REDIS_URL": REDIS_URL,
+                                    "TOUSU_REDIS_NAMESPACE": f"t-{uuid.uuid4().hex[:8]}"}))  # fmt: skip
+    good = {"Authorization": f"Bearer {DEMO_KEYS[('greenwood', 'clerk')]}"}
+    bad = {"Authorization": "Bearer tsu_not-a-real-token"}
+    try:
+        with TestClient(app) as client:
+            assert client.get("/api/me", headers=good).status_code == 200  # now cached
+            assert client.get("/api/me", headers=good).status_code == 200
+            for _ in range(BEARER_IP.limit):
+                assert client.get("/api/me", headers=bad).status_code == 401
+            assert client.get("/api/me", headers=bad).status_code == 429
+            refused = client.get("/api/me", headers=good)
+            assert refused.status_code == 429, refused.text
+            assert refused.json()["error"]["code"] == "throttled"
+    finally:
+        r.delete(key)
+        throttle._locked_here.clear()
+
+
 def test_sessions_and_throttle_counts_live_in_redis_when_configured(api: Any) -> None:
     app = create_app(load_settings({"DATABASE_URL": api.url, "REDIS_URL": REDIS_URL}))
     r = redis.Redis.from_url(REDIS_URL)

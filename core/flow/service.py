@@ -82,7 +82,7 @@ async def _assign_number(
     if scope.session.bind.dialect.name == "postgresql":
         c = (
             update(Counter)
-            .where(Counter.tenant_id == scope.tenant_id, Counter.name == f"ticket-{year}")
+            .where(Counter.name == f"ticket-{year}")
             .values(value=Counter.value + 1)
             .returning(Counter.value)
             .cte("bumped")
@@ -93,7 +93,7 @@ async def _assign_number(
         )
         stmt = (  # no counter row yet (the year's first ticket): the number stays pending
             update(Ticket)
-            .where(Ticket.tenant_id == scope.tenant_id, Ticket.id == ticket.id)
+            .where(Ticket.id == ticket.id)
             .values(number=func.coalesce(select(number).scalar_subquery(), Ticket.number))
             .returning(Ticket.number)
             .execution_options(synchronize_session=False)
