@@ -31,6 +31,7 @@ from core.people.api import ROUTES as PEOPLE_ROUTES
 from core.provisioning.api import ROUTES as PROVISIONING_ROUTES
 from core.query_params import known_query_only
 from core.reports.api import ROUTES as REPORT_ROUTES
+from core.reports.replica import lag_header as replica_lag_header
 from core.settings import Settings, load_settings
 from core.strict import check_request
 from core.tasks.api import ROUTES as TASK_ROUTES
@@ -63,6 +64,8 @@ def create_app(
     in-process (``tousu serve`` without Redis); tests drive those by hand."""
     settings = settings or load_settings()
     database = db or Database(settings.database_url)
+    # reports read a replica when one is configured (core.reports.replica)
+    reports_db = Database(settings.reports_database_url) if settings.reports_database_url else None
 
     @asynccontextmanager
     async def _auth_invalidation(_: Litestar) -> AsyncIterator[None]:
@@ -91,6 +94,11 @@ def create_app(
     async def _dispose() -> None:
         if db is None:
             await database.dispose()
+        if reports_db is not None:
+            await reports_db.dispose()
+        close = getattr(console.stores.get("sessions"), "close", None)
+        if close is not None:  # the session store's Redis client
+            await close()
 
     console = wiring(settings.redis_url, database, PUBLIC)
     app = Litestar(
@@ -135,13 +143,15 @@ def create_app(
             "console's session cookie (people; log in at `/login`).",
         ),
         on_shutdown=[_dispose, console.throttle.close],
-        before_send=[logs.before_send],  # echoes X-Request-ID, writes the access line
+        # echoes X-Request-ID, writes the access line; the replica's lag on reports
+        before_send=[logs.before_send, replica_lag_header],
         lifespan=[_auth_invalidation, _background],
         debug=False,
         logging_config=None,
     )
     document(app)
     app.state.db = database
+    app.state.reports_db = reports_db  # None: reports read the primary
     app.state.throttle = console.throttle
     app.state.settings = settings
     app.state.store = open_store(settings)  # attachments' bytes (core.attachments.storage)

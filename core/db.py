@@ -23,11 +23,13 @@ with neither sees none.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
 
+import msgspec
 from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, String, bindparam, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
@@ -45,6 +47,7 @@ from sqlalchemy.orm import (
     mapped_column,
     with_loader_criteria,
 )
+from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.util import find_tables
 from sqlalchemy.types import TypeDecorator
@@ -182,13 +185,15 @@ def _scope_transaction(session: Session, transaction: Any, connection: Any) -> N
         return
     tenant_id = session.info.get(_TENANT)
     cross = "on" if session.info.get(_CROSS) else ""
+    jit = getattr(connection.engine, "_tousu_jit", "off")
     connection.execute(_SET_SCOPE, {"tenant": "" if tenant_id is None else str(tenant_id),
-                                    "cross": cross})  # fmt: skip
+                                    "cross": cross, "jit": jit})  # fmt: skip
 
 
 _SET_SCOPE = select(
     func.set_config(TENANT_SETTING, bindparam("tenant", type_=String), True),
     func.set_config(CROSS_SETTING, bindparam("cross", type_=String), True),
+    func.set_config("jit", bindparam("jit", type_=String), True),
 )
 """Built once: every transaction on PostgreSQL starts with it (only the values change)."""
 
@@ -221,34 +226,88 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN" if read_only.get() else "BEGIN IMMEDIATE")
 
 
-def make_engine(url: str) -> AsyncEngine:
+class EngineOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """How the PostgreSQL engine connects (``TOUSU_DB_*`` settings, docs/deployment.md).
+
+    ``pool_size`` 0: no pool of our own (``NullPool``, a connection per unit of work — the
+    pooler pools). ``pooler`` ``"transaction"``: pgbouncer in transaction mode hands each
+    transaction any server connection, so no prepared statement may outlive its transaction
+    or share a name with another client's: both statement caches are off and every
+    statement gets a unique name. ``jit``: PostgreSQL's JIT, set per transaction (a pooler
+    refuses it as a startup parameter)."""
+
+    pool_size: int = 10
+    max_overflow: int = 10
+    statement_cache_size: int = 100
+    pooler: str = "none"
+    jit: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Any = None) -> EngineOptions:
+        from core.settings import load_settings
+
+        s = settings or load_settings()
+        return cls(
+            pool_size=s.db_pool_size,
+            max_overflow=s.db_max_overflow,
+            statement_cache_size=s.db_statement_cache_size,
+            pooler=s.db_pooler,
+            jit=s.db_jit,
+        )
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
+def make_engine(url: str, options: EngineOptions | None = None) -> AsyncEngine:
     """The engine. SQLite: WAL, foreign keys, IMMEDIATE write transactions. PostgreSQL: a
-    pool of 10 (+10 overflow) without a ping per checkout (a dead connection fails its
-    statement and is replaced; the request answers 503 through core.errors)."""
+    pool of ``options.pool_size`` (+ ``max_overflow``; 0: none) without a ping per checkout
+    (a dead connection fails its statement and is replaced; the request answers 503 through
+    core.errors), pooler-safe statements when ``options.pooler`` says so."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
         event.listen(engine.sync_engine, "connect", _sqlite_connect)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
+    options = options or EngineOptions.from_settings()
+    connect_args: dict[str, Any] = {"statement_cache_size": options.statement_cache_size}
+    if options.pooler == "transaction" or options.statement_cache_size == 0:
+        # asyncpg names prepared statements per connection (__asyncpg_stmt_1__…); behind a
+        # transaction pooler two clients' names collide on one server connection, and a
+        # cached statement is gone when the next transaction lands on another one.
+        connect_args.update(
+            statement_cache_size=0,
+            prepared_statement_cache_size=0,
+            prepared_statement_name_func=_unique_statement_name,
+        )
+    pool: dict[str, Any]
+    if options.pool_size == 0:
+        pool = {"poolclass": NullPool}
+    else:
+        pool = {
+            "pool_size": options.pool_size,
+            "max_overflow": options.max_overflow,
+            "pool_recycle": 3600,
+        }
     # No ping per checkout: a connection the server dropped fails its statement (503 to
     # that request), the error is recognised as a disconnect and the whole pool is
     # invalidated, so the next requests connect afresh once the server is back.
-    engine = create_async_engine(
-        url,
-        pool_size=10,
-        max_overflow=10,
-        pool_recycle=3600,
-        # JIT compiles a report's plan for longer than the plan runs (0.5 s of 0.9 s measured
-        # on a month's repeat complaints); the statements here are index-shaped.
-        connect_args={"server_settings": {"jit": "off"}},
-    )
+    engine = create_async_engine(url, connect_args=connect_args, **pool)
+    # JIT compiles a report's plan for longer than the plan runs (0.5 s of 0.9 s measured
+    # on a month's repeat complaints); the statements here are index-shaped. It is set in
+    # each transaction's first statement (see _scope_transaction), not as a startup
+    # parameter, which pgbouncer refuses ("unsupported startup parameter: jit").
+    engine.sync_engine._tousu_jit = "on" if options.jit else "off"  # type: ignore[attr-defined]
     event.listen(engine.sync_engine, "handle_error", _flag_disconnect)
     return engine
 
 
 def _flag_disconnect(context: Any) -> None:
     """Treat every "the server is gone" error as a disconnect (SQLAlchemy recognises only
-    some), so the pool drops its connections instead of handing out dead ones."""
+    some), so the pool drops its connections instead of handing out dead ones. A write
+    refused as read-only counts too: the server was demoted (a failover), and connecting
+    afresh finds the new primary through ``target_session_attrs=read-write``."""
     from core.errors import database_unavailable
 
     if not context.is_disconnect and database_unavailable(context.original_exception):
@@ -306,9 +365,9 @@ class TenantScope:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, options: EngineOptions | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, options)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -202,9 +202,11 @@ def _unstorable(exc: Exception) -> bool:
 RETRY_AFTER_SECONDS = 5
 """What a 503 for an unreachable database tells the client to wait."""
 _LOCKED = ("database is locked", "database is busy", "database table is locked")
-_UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P", "25006")
 """PostgreSQL classes: connection exception, insufficient resources (too many
-connections), operator intervention (admin/crash shutdown, cannot connect now)."""
+connections), operator intervention (admin/crash shutdown, cannot connect now); and a write
+refused because the server is read-only (25006: a hot standby, or a primary demoted by a
+failover) — the next connection finds the new primary (docs/deployment.md)."""
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -234,7 +236,8 @@ def database_unavailable(exc: BaseException) -> bool:
         module = type(e).__module__
         name = type(e).__name__
         if module.startswith("asyncpg") and (
-            "Connection" in name or name in ("InterfaceError", "InternalClientError")
+            "Connection" in name
+            or name in ("InterfaceError", "InternalClientError", "TargetServerAttributeNotMatched")
         ):
             return True
         if name in ("OperationalError", "InterfaceError") and any(

@@ -2,21 +2,26 @@
 
 * ``GET /health`` — the process answers (no I/O at all): 200 ``{"status": "ok"}``.
 * ``GET /metrics`` — Prometheus metrics (:mod:`core.metrics`).
-* ``GET /ready`` — the service can do its work: the database answers, its schema is at the
-  migrations' head, and Redis answers ``PING`` when ``REDIS_URL`` is set. 200 with each
-  check ``"ok"``; 503 naming the failing check otherwise. Each check is one round trip with
-  a short timeout, so probing every second costs nothing noticeable.
+* ``GET /ready?scope=host`` — the load balancer's check: this host can serve (the database
+  answers, its schema is at the migrations' head); nothing shared by every host (Redis).
+* ``GET /ready`` — the full report: the database, Redis answering ``PING`` when
+  ``REDIS_URL`` is set, the reports database when set, and warnings when a failover could
+  lose acknowledged writes (no synchronous standby). 200 with each check ``"ok"``; 503
+  naming the failing check otherwise. Each check is one round trip with a short timeout, so
+  probing every second costs nothing noticeable.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hmac
 from functools import cache
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from litestar import Request, Response, get
+from litestar.params import QueryParameter
 from sqlalchemy import column, func, select, table
 
 from core import metrics
@@ -59,14 +64,63 @@ async def _database(db: Database) -> str:
 
 
 async def _redis(url: str) -> str:
-    from redis.asyncio import Redis
+    from core.redis_clients import client as redis_client
 
-    client = Redis.from_url(url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=1)
+    client = redis_client(url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=1)
     try:
         await client.ping()
     finally:
         await client.aclose()
     return "ok"
+
+
+async def replication_warnings(db: Database) -> list[str]:
+    """Why a failover of this primary could lose acknowledged writes (empty: it cannot).
+
+    PostgreSQL only (SQLite: ``[]``). Warns when ``synchronous_standby_names`` is empty (a
+    commit is acknowledged before any standby has it: a promoted standby lacks the last
+    ones, and their ids are handed out again), when ``synchronous_commit`` is ``off`` or
+    ``local`` (the same for our transactions), and — when the role may see
+    ``pg_stat_replication`` (``pg_monitor``) — when no synchronous standby is connected
+    (commits then wait). docs/deployment.md, "Failover". One round trip."""
+    if db.dialect != "postgresql":
+        return []
+    async with db.engine.connect() as conn:
+        names, commit, recovery, standbys, visible = (await conn.execute(_REPLICATION)).one()
+    if recovery:
+        return ["this server is a standby (read-only): writes are refused"]
+    out = []
+    if not (names or "").strip():
+        out.append(
+            "no synchronous standby (synchronous_standby_names is empty): a failover may "
+            "lose acknowledged writes"
+        )
+    elif commit in ("off", "local"):
+        out.append(
+            f"synchronous_commit={commit}: commits do not wait for the standby; a failover "
+            "may lose acknowledged writes"
+        )
+    elif visible and not standbys:
+        out.append(
+            f"synchronous_standby_names={names!r} but no synchronous standby is connected: "
+            "commits wait for one"
+        )
+    return out
+
+
+_WAL_SENDERS = table("pg_stat_replication", column("sync_state"))
+_SYNC_STATE = _WAL_SENDERS.c.sync_state
+_REPLICATION = select(
+    func.current_setting("synchronous_standby_names"),
+    func.current_setting("synchronous_commit"),
+    func.pg_is_in_recovery(),
+    select(func.count())
+    .select_from(_WAL_SENDERS)
+    .where(_SYNC_STATE.in_(("sync", "quorum")))
+    .scalar_subquery(),
+    select(func.count(_SYNC_STATE)).select_from(_WAL_SENDERS).scalar_subquery(),
+)
+"""Settings, whether in recovery, synchronous standbys connected, rows this role may read."""
 
 
 async def _check(name: str, coro: Any, checks: dict[str, str]) -> bool:
@@ -80,19 +134,45 @@ async def _check(name: str, coro: Any, checks: dict[str, str]) -> bool:
 
 
 @get("/ready", operation_id="ready", tags=["ops"])
-async def ready(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
-    """Readiness: database reachable, migrations at head, Redis reachable when configured.
+async def ready(
+    request: Request[Any, Any, Any],
+    reach: Annotated[
+        Literal["full", "host"],
+        QueryParameter(name="scope", description="host: the load balancer's check"),
+    ] = "full",
+) -> Response[dict[str, Any]]:
+    """Readiness.
+
+    ``?scope=host`` — the load balancer's check: can *this host* serve? Only the database
+    (reachable, migrations at head). Redis, the broker and replication are shared by every
+    host: their failure must not take every host out of the balancer at once (the API keeps
+    taking complaints without Redis).
+
+    ``?scope=full`` (default) — the full report: the database, Redis when configured (503
+    when it does not answer), the reports database when configured, and ``warnings`` (200
+    all the same) when a failover could lose acknowledged writes
+    (:func:`replication_warnings`).
 
     200 ``{"status": "ready", "checks": {...}}``, or 503 ``{"status": "unavailable", ...}``
-    with the failing check's one-line reason."""
+    with the failing check's one-line reason and ``Retry-After``."""
     db: Database = request.app.state.db
-    redis_url = request.app.state.settings.redis_url
+    settings = request.app.state.settings
     checks: dict[str, str] = {}
     ok = await _check("database", _database(db), checks)
-    if redis_url:
-        ok = await _check("redis", _redis(redis_url), checks) and ok
+    body: dict[str, Any] = {}
+    if reach == "full":
+        if settings.redis_url:
+            ok = await _check("redis", _redis(settings.redis_url), checks) and ok
+        reports_db = getattr(request.app.state, "reports_db", None)
+        if reports_db is not None and reports_db is not db:
+            ok = await _check("reports_database", _database(reports_db), checks) and ok
+        warnings: list[str] = []
+        with contextlib.suppress(Exception):  # the database check above says why
+            warnings = await asyncio.wait_for(replication_warnings(db), TIMEOUT_SECONDS)
+        if warnings:
+            body["warnings"] = warnings
     return Response(
-        {"status": "ready" if ok else "unavailable", "checks": checks},
+        {"status": "ready" if ok else "unavailable", "checks": checks, **body},
         status_code=200 if ok else 503,
         headers=None if ok else {"Retry-After": "5"},  # as every other 503 of the service
     )

@@ -237,19 +237,140 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         Env("TOUSU_REAPER_SECONDS", "how often the reaper re-enqueues lost deliveries", ge=0.01),
     ] = 10.0
 
+    # -- deployment: database pool, poolers, replicas, broker (docs/deployment.md) --------
+    db_pool_size: Annotated[
+        int,
+        Env(
+            "TOUSU_DB_POOL_SIZE",
+            "PostgreSQL connections each process keeps open; 0: no pool of our own (a "
+            "connection per unit of work, for pgbouncer)",
+            ge=0,
+            le=1000,
+        ),
+    ] = 10
+    db_max_overflow: Annotated[
+        int,
+        Env(
+            "TOUSU_DB_MAX_OVERFLOW",
+            "connections a process may open beyond the pool under a burst",
+            ge=0,
+            le=1000,
+        ),
+    ] = 10
+    db_statement_cache_size: Annotated[
+        int,
+        Env(
+            "TOUSU_DB_STATEMENT_CACHE_SIZE",
+            "prepared statements asyncpg keeps per connection; 0 behind a transaction pooler",
+            ge=0,
+            le=100_000,
+        ),
+    ] = 100
+    db_pooler: Annotated[
+        str,
+        Env(
+            "TOUSU_DB_POOLER",
+            "what sits between the app and PostgreSQL: none, or transaction (pgbouncer "
+            "pool_mode=transaction: statement caches off, a unique name per prepared "
+            "statement)",
+            choices=("none", "transaction"),
+        ),
+    ] = "none"
+    db_jit: Annotated[
+        bool,
+        Env(
+            "TOUSU_DB_JIT",
+            "PostgreSQL's JIT for our statements (set per transaction, so poolers pass it)",
+        ),
+    ] = False
+    reports_database_url: Annotated[
+        str,
+        Env(
+            "TOUSU_REPORTS_DATABASE_URL",
+            "a replica that serves statistics, KPIs, bulletins, exports, charts and report "
+            "packs (lag in the X-Replica-Lag header); unset: DATABASE_URL",
+            secret=True,
+        ),
+    ] = ""
+    broker_url: Annotated[
+        str,
+        Env(
+            "TOUSU_BROKER_URL",
+            "where jobs queue: redis://…, redis+sentinel://… or amqp://… (RabbitMQ); "
+            "unset: REDIS_URL",
+            secret=True,
+        ),
+    ] = ""
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def broker(self) -> str | None:
+        """The jobs broker's URL (``TOUSU_BROKER_URL``, else ``REDIS_URL``); None: the
+        embedded in-process worker."""
+        return self.broker_url or self.redis_url
 
-def normalise_database_url(url: str) -> str:
-    """Accept the URLs people paste (``postgres://``, ``postgresql://``) and pick async drivers."""
+
+def normalise_database_url(url: str, variable: str = "DATABASE_URL") -> str:
+    """Accept the URLs people paste and pick async drivers.
+
+    ``postgres://`` and ``postgresql://`` become ``postgresql+asyncpg://``; libpq's
+    multi-host form (``postgres://u@h1:5432,h2:5433/db?target_session_attrs=read-write``,
+    what pg_auto_failover and Patroni print) becomes SQLAlchemy's
+    ``postgresql+asyncpg://u@/db?host=h1:5432&host=h2:5433&target_session_attrs=read-write``.
+    ``sqlite:///`` becomes ``sqlite+aiosqlite:///``.
+
+    Raises :class:`SettingsError` naming ``variable`` for a URL that cannot be parsed (a
+    port that is not a number, a host list in a URL of another kind)."""
+    if not url:
+        return url
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix) :]
+            url = "postgresql+asyncpg://" + url[len(prefix) :]
     if url.startswith("sqlite:///"):
-        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+        url = "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    if url.startswith("postgresql"):
+        url = _multi_host(url, variable)
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+        parsed.port  # noqa: B018 - parses the port (int) now, not at the first connection
+    except (ArgumentError, ValueError) as exc:
+        raise SettingsError(variable, f"not a database URL ({exc}): {mask(url, True)}") from None
+    hosts = parsed.query.get("host", ())
+    for host in (hosts,) if isinstance(hosts, str) else hosts:
+        _host_port(host, variable, url)
     return url
+
+
+def _host_port(hostport: str, variable: str, url: str) -> tuple[str, int | None]:
+    host, _, port = hostport.rpartition(":") if ":" in hostport else (hostport, "", "")
+    if port and not (port.isdigit() and 0 < int(port) < 65536):
+        raise SettingsError(
+            variable,
+            f"port {port!r} of host {host!r} is not a number from 1 to 65535: {mask(url, True)}",
+        )
+    return host, int(port) if port else None
+
+
+def _multi_host(url: str, variable: str) -> str:
+    """libpq's ``scheme://user@h1:p1,h2:p2/db?…`` → ``scheme://user@/db?host=h1:p1&host=…``."""
+    scheme, rest = url.split("://", 1)
+    creds, at, tail = rest.rpartition("@")
+    netloc, _, path = tail.partition("/")
+    if "," not in netloc:
+        return url
+    hosts = [h for h in netloc.split(",") if h]
+    for h in hosts:
+        _host_port(h, variable, url)
+    db, _, query = path.partition("?")
+    params = "&".join(f"host={h}" for h in hosts)
+    query = f"{params}&{query}" if query else params
+    return f"{scheme}://{creds}{at}/{db}?{query}"
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -335,13 +456,41 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raw = source.get(meta.name)
         if raw is not None:
             values[name] = _parse(raw, kind, meta)
-    settings = Settings(**values)
+    settings = check_service_urls(Settings(**values))
     database_url = normalise_database_url(settings.database_url)
     return msgspec.structs.replace(
         settings,
         database_url=database_url,
-        migrate_database_url=normalise_database_url(settings.migrate_database_url or database_url),
+        migrate_database_url=normalise_database_url(
+            settings.migrate_database_url or database_url, "TOUSU_MIGRATE_DATABASE_URL"
+        ),
+        reports_database_url=normalise_database_url(
+            settings.reports_database_url, "TOUSU_REPORTS_DATABASE_URL"
+        ),
     )
+
+
+def check_service_urls(settings: Settings) -> Settings:
+    """The Redis and broker URLs parse (``redis://``, ``redis+sentinel://``, ``amqp://``);
+    raises :class:`SettingsError` naming the variable otherwise."""
+    from core.redis_clients import RedisUrlError, check
+
+    if settings.redis_url:
+        try:
+            check(settings.redis_url)
+        except RedisUrlError as exc:
+            raise SettingsError(
+                "REDIS_URL", f"{exc}, got {mask(settings.redis_url, True)}"
+            ) from None
+    broker = settings.broker_url
+    if broker and not broker.lower().startswith(("amqp://", "amqps://")):
+        try:
+            check(broker)
+        except RedisUrlError as exc:
+            raise SettingsError(
+                "TOUSU_BROKER_URL", f"{exc} (or amqp://… for RabbitMQ), got {mask(broker, True)}"
+            ) from None
+    return settings
 
 
 def mask(value: Any, secret: bool) -> str:

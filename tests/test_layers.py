@@ -24,7 +24,7 @@ CORE = ROOT / "core"
 KERNEL = frozenset({
     "__init__", "audit", "cache", "channel_types", "clock", "contract", "db", "db_security",
     "decisions", "error_text", "errors", "hookspecs", "logs", "metrics", "migrate", "plugins",
-    "query_params", "rules", "settings", "strict", "taxonomy",
+    "query_params", "redis_clients", "rules", "settings", "strict", "taxonomy",
 })  # fmt: skip
 """Below every area: the database and its tenant scope, errors, settings, logs and metrics,
 the plugin contract (hook specs, the values plugins exchange), the app clock, audit rows."""

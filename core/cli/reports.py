@@ -49,16 +49,21 @@ async def _pack(tenant: str, period: str, out: Path) -> list[Path]:
     from core.db import Database
     from core.reports.pack import write_pack
 
-    db = Database(base.settings().database_url)
+    settings = base.settings()
+    db = Database(settings.database_url)
+    # figures from the reports database (a replica) when set; the on-time record: primary
+    reads = Database(settings.reports_database_url) if settings.reports_database_url else None
     try:
         with base.progress(f"report pack {tenant} {period}") as (bar, task):
 
             def step(what: str) -> None:
                 bar.update(task, description=f"report pack {tenant} {period}: {what}")
 
-            return await write_pack(db, tenant, period, out, progress=step)
+            return await write_pack(db, tenant, period, out, progress=step, reads=reads)
     finally:
         await db.dispose()
+        if reads is not None:
+            await reads.dispose()
 
 
 @app.command("remind")

@@ -101,9 +101,9 @@ def serve(
 
             base.run(sync_dir(settings, settings.tenants_dir))
             _print_demo_logins(settings.tenants_dir, f"http://{host}:{bound_port}")
-        background = settings.redis_url is None
+        background = settings.broker is None
         if background:
-            typer.echo("Background work: in-process worker (no REDIS_URL set).")
+            typer.echo("Background work: in-process worker (no TOUSU_BROKER_URL/REDIS_URL set).")
         else:
             typer.echo(
                 "Background work: run `tousu scheduler` and `tousu worker` beside this server."
@@ -163,9 +163,10 @@ def _check_multiprocess(settings: Settings) -> None:
             "--workers above 1 needs PostgreSQL (DATABASE_URL=postgresql+asyncpg://…); the "
             "embedded SQLite default serves from one process"
         )
-    if not settings.redis_url:
+    if not settings.broker:
         raise base.usage(
-            "--workers above 1 needs REDIS_URL, with `tousu worker` and `tousu scheduler` "
+            "--workers above 1 needs a broker (TOUSU_BROKER_URL or REDIS_URL), with "
+            "`tousu worker` and `tousu scheduler` "
             "running the background work once for all API processes"
         )
 
@@ -229,9 +230,10 @@ def worker(
     """Run the dramatiq workers (needs REDIS_URL) with this Python: the same as
     `python -m dramatiq core.jobs.worker --processes N --threads T`."""
     settings = base.settings()
-    if not settings.redis_url:
+    if not settings.broker:
         raise base.usage(
-            "tousu worker needs REDIS_URL; without it `tousu serve` runs the actors on an "
+            "tousu worker needs a broker (TOUSU_BROKER_URL or REDIS_URL); without one "
+            "`tousu serve` runs the actors on an "
             "in-process worker"
         )
     argv = [
@@ -269,9 +271,10 @@ def scheduler() -> None:
     import signal
 
     settings = base.settings()
-    if not settings.redis_url:
+    if not settings.broker:
         raise base.usage(
-            "tousu scheduler needs REDIS_URL (without it, `tousu serve` runs the relay and "
+            "tousu scheduler needs a broker (TOUSU_BROKER_URL or REDIS_URL) (without one, "
+            "`tousu serve` runs the relay and "
             "sweeps in-process)"
         )
     from core.jobs.runtime import run_scheduler
@@ -288,7 +291,7 @@ def scheduler() -> None:
         err=True,
     )
     try:
-        run_scheduler(settings.database_url, settings.redis_url)
+        run_scheduler(settings.database_url, settings.broker)
     except KeyboardInterrupt:
         typer.echo("scheduler stopped", err=True)
 

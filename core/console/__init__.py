@@ -194,7 +194,7 @@ def wiring(redis_url: str | None, db: Database, public: list[str]) -> Wiring:
     from core.console.admin import ROUTES as ADMIN_ROUTES
     from core.console.pages import ROUTES as PAGE_ROUTES
 
-    sessions, store = session_config(redis_url, db)
+    sessions, store = session_config(redis_url, db)  # namespace: TOUSU_REDIS_NAMESPACE
     csrf = CSRFConfig(
         secret=secret_key(),
         cookie_name="tousu_csrf",

@@ -1,11 +1,12 @@
 """Where background work runs.
 
-* Embedded (no ``REDIS_URL``): ``tousu serve`` starts an in-process dramatiq worker on the
-  in-memory broker, and a loop in the server's event loop that relays the outbox, reaps lost
-  deliveries and sweeps deadlines. One command, no Redis. The in-memory queue dies with the
-  process; the deliveries do not (they are rows), and the first reap of the next start
-  enqueues every pending one again.
-* Production (``REDIS_URL`` set): ``dramatiq core.jobs.worker`` processes run the actors;
+* Embedded (no ``TOUSU_BROKER_URL`` nor ``REDIS_URL``): ``tousu serve`` starts an
+  in-process dramatiq worker on the in-memory broker, and a loop in the server's event
+  loop that relays the outbox, reaps lost deliveries and sweeps deadlines. One command, no
+  Redis. The in-memory queue dies with the process; the deliveries do not (they are rows),
+  and the first reap of the next start enqueues every pending one again.
+* Production (a broker: ``TOUSU_BROKER_URL`` — RabbitMQ or Redis — or ``REDIS_URL``):
+  ``dramatiq core.jobs.worker`` processes run the actors;
   ``tousu scheduler`` (APScheduler) relays the outbox every second, reaps every
   ``TOUSU_REAPER_SECONDS`` and enqueues a deadline sweep every ``TOUSU_SWEEP_SECONDS``.
   Several schedulers may run: the relay and the reaper lock rows (SKIP LOCKED), a delivery
@@ -80,7 +81,7 @@ async def embedded(db: Database, settings: Settings | None = None) -> AsyncItera
         worker.stop()
 
 
-def run_scheduler(database_url: str, redis_url: str, settings: Settings | None = None) -> None:
+def run_scheduler(database_url: str, broker_url: str, settings: Settings | None = None) -> None:
     """``tousu scheduler``: relay the outbox, reap lost deliveries and enqueue sweeps."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -88,7 +89,7 @@ def run_scheduler(database_url: str, redis_url: str, settings: Settings | None =
 
     settings = settings or load_settings()
     config = DeliveryConfig.from_settings(settings)
-    broker = make_broker(redis_url)
+    broker = make_broker(broker_url)
     loop = asyncio.new_event_loop()
     # APScheduler runs jobs on a thread pool; the database engine lives on this one loop,
     # so the jobs that use it take turns.
@@ -97,6 +98,7 @@ def run_scheduler(database_url: str, redis_url: str, settings: Settings | None =
     def run(coro: Any) -> Any:
         with turn:
             return loop.run_until_complete(coro)
+
     db = Database(database_url)
     sweep_message: Any = None
 

@@ -1,10 +1,11 @@
 """The dramatiq broker and actors.
 
-Production workers are started with dramatiq's own command (``REDIS_URL`` set)::
+Production workers are started with dramatiq's own command (``TOUSU_BROKER_URL`` — RabbitMQ
+or Redis — or ``REDIS_URL`` set)::
 
     dramatiq core.jobs.worker --processes 2 --threads 4
 
-Without ``REDIS_URL`` the broker is in-memory and ``tousu serve`` runs these same actors on
+Without either the broker is in-memory and ``tousu serve`` runs these same actors on
 an in-process worker, so the embedded default needs no Redis. Actors are thin: they call the
 service functions, which are idempotent (delivery is at least once, and a delivery is
 claimed with a lease before its POST). Any exception is retried with backoff.
@@ -24,17 +25,29 @@ from core.settings import Settings, load_settings
 from core.tasks import webhooks
 
 
-def make_broker(redis_url: str | None) -> dramatiq.Broker:
-    """Redis when ``REDIS_URL`` is set (``TOUSU_REDIS_NAMESPACE`` keeps deployments sharing
-    one Redis apart), else the in-memory broker of the embedded default."""
+def make_broker(url: str | None) -> dramatiq.Broker:
+    """The jobs broker for ``url`` (``TOUSU_BROKER_URL``, else ``REDIS_URL``):
+
+    * ``amqp://user:password@host:5672/vhost`` — RabbitMQ (publisher confirms on: a message
+      is acknowledged by the broker before ``send`` returns; the vhost keeps deployments
+      apart);
+    * ``redis://…`` or ``redis+sentinel://…`` (:mod:`core.redis_clients`) — Redis
+      (``TOUSU_REDIS_NAMESPACE`` keeps deployments sharing one Redis apart);
+    * unset — the in-memory broker of the embedded default."""
     broker: dramatiq.Broker
     config = load_settings()
-    if redis_url:
+    if url and url.lower().startswith(("amqp://", "amqps://")):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        broker = RabbitmqBroker(url=url, confirm_delivery=True)
+    elif url:
+        from core.redis_clients import sync_client
+
         # A dead worker's unacked messages go back on the queue once it has missed
         # heartbeats for this long, checked on this share (per million) of broker commands;
         # dramatiq's defaults (60 s, 0.1%) can leave them stuck for minutes.
         broker = RedisBroker(
-            url=redis_url,
+            client=sync_client(url),
             namespace=config.redis_namespace,
             heartbeat_timeout=config.redis_heartbeat_ms,
             maintenance_chance=config.redis_maintenance_chance,
@@ -44,7 +57,7 @@ def make_broker(redis_url: str | None) -> dramatiq.Broker:
     broker.add_middleware(AsyncIO())
     # Each job logs with the request id of the change that caused it (core.logs).
     broker.add_middleware(logs.context_middleware())
-    if redis_url and config.worker_metrics_port:
+    if url and config.worker_metrics_port:
         from dramatiq.middleware.prometheus import Prometheus
 
         broker.add_middleware(Prometheus())  # `tousu worker` set its port and folder
@@ -63,7 +76,7 @@ def _under_dramatiq() -> bool:
 settings = load_settings()
 if _under_dramatiq():
     logs.configure()  # JSON lines with the job's request id, like the API's
-broker = make_broker(settings.redis_url)
+broker = make_broker(settings.broker)
 dramatiq.set_broker(broker)
 
 _db: Database | None = None

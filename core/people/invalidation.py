@@ -28,10 +28,10 @@ def channel(namespace: str) -> str:
 def publish(redis_url: str, namespace: str, key_hashes: list[str] | None) -> None:
     """Tell every listener to drop these keys' principals (``None``: drop all). Best effort:
     when Redis is down, the listeners are disconnected too and trust no cache."""
-    from redis import Redis
+    from core.redis_clients import sync_client
 
     try:
-        client = Redis.from_url(redis_url, socket_timeout=1.0, socket_connect_timeout=1.0)
+        client = sync_client(redis_url, socket_timeout=1.0, socket_connect_timeout=1.0)
         try:
             for message in key_hashes if key_hashes is not None else [ALL]:
                 client.publish(channel(namespace), message)
@@ -63,10 +63,10 @@ class Listener:
         self._thread.join(timeout=3)
 
     def _run(self) -> None:
-        from redis import Redis
+        from core.redis_clients import sync_client
 
         while not self._stop.is_set():
-            client = Redis.from_url(
+            client = sync_client(
                 self.redis_url, socket_connect_timeout=1.0, health_check_interval=5
             )
             pubsub = client.pubsub()

@@ -1,8 +1,9 @@
 """Console sessions: password login, server-side sessions, the auth audit trail.
 
 People log in with tenant, username and password (:mod:`core.people.passwords`); the
-session lives server-side — in the database on the embedded default (:class:`DatabaseStore`,
-table ``web_sessions``) and in Redis when ``REDIS_URL`` is set — and the browser holds only
+session lives server-side — in the database (:class:`DatabaseStore`, table ``web_sessions``),
+with Redis in front as a cache when ``REDIS_URL`` is set (:class:`CachedStore`: a Redis
+restart or outage ends no session) — and the browser holds only
 its random id in an HttpOnly, SameSite=Lax cookie. A session expires after
 ``TOUSU_SESSION_IDLE_MINUTES`` (default 30) without a request and after 12 hours in any case;
 changing the password ends every other session. Machines keep bearer keys
@@ -16,6 +17,7 @@ Every login, logout, failed login, lock and password change is one row of ``auth
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from typing import Any
 
@@ -39,6 +41,8 @@ from core.people.auth import BearerAuth, Principal
 from core.people.models import Tenant, User
 from core.people.throttle import LOGIN_IP, LOGIN_USER, Throttle
 from core.settings import load_settings
+
+log = logging.getLogger("tousu.sessions")
 
 COOKIE = "tousu_session"
 MAX_LIFETIME = 12 * 3600
@@ -226,8 +230,12 @@ class SessionConfig(ServerSideSessionConfig):
     _backend_class = _Backend
 
 
-def session_config(redis_url: str | None, db: Database) -> tuple[SessionConfig, Store]:
-    """The session middleware's config and its store (Redis when configured, else the DB)."""
+def session_config(
+    redis_url: str | None, db: Database, namespace: str | None = None
+) -> tuple[SessionConfig, Store]:
+    """The session middleware's config and its store: the ``web_sessions`` table always
+    (sessions survive a Redis restart), with Redis in front as a cache when configured
+    (keys under ``TOUSU_REDIS_NAMESPACE``)."""
     config = SessionConfig(
         key=COOKIE,
         max_age=idle_seconds(),
@@ -239,12 +247,74 @@ def session_config(redis_url: str | None, db: Database) -> tuple[SessionConfig, 
     )
     store: Store
     if redis_url:
-        from litestar.stores.redis import RedisStore
-
-        store = RedisStore.with_client(url=redis_url, namespace="tousu:sessions")
+        store = CachedStore(db, redis_url, namespace or load_settings().redis_namespace)
     else:
         store = DatabaseStore(db)
     return config, store
+
+
+class CachedStore(DatabaseStore):
+    """The ``web_sessions`` table with Redis in front: a read is served from Redis when it
+    holds the session (kept :data:`CACHE_SECONDS`), else from the table (which renews the
+    idle expiry, so expiry is exact to about a minute) and then cached; every write goes to
+    the table first, then to Redis.
+
+    Redis is only a cache: when it does not answer (0.5 s timeouts) the table serves alone
+    and Redis is left alone for :data:`PAUSE_SECONDS`; a Redis restart loses nothing. Keys:
+    ``<TOUSU_REDIS_NAMESPACE>:sessions:<id>``, so deployments sharing a Redis stay apart."""
+
+    CACHE_SECONDS = 60
+    PAUSE_SECONDS = 5.0
+
+    def __init__(self, db: Database, redis_url: str, namespace: str) -> None:
+        from core.redis_clients import client
+
+        super().__init__(db)
+        self.prefix = f"{namespace}:sessions:"
+        self.redis = client(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._paused_until = 0.0
+
+    async def _cache(self, op: str, *args: Any, **kwargs: Any) -> Any:
+        """One Redis command, or None while Redis is down (logged once per pause)."""
+        if time.monotonic() < self._paused_until:
+            return None
+        try:
+            return await getattr(self.redis, op)(*args, **kwargs)
+        except Exception as exc:  # any Redis failure: the table answers alone
+            self._paused_until = time.monotonic() + self.PAUSE_SECONDS
+            log.warning("session cache unavailable, using the database: %s", type(exc).__name__)
+            return None
+
+    async def set(
+        self, key: str, value: str | bytes, expires_in: int | dt.timedelta | None = None
+    ) -> None:
+        await super().set(key, value, expires_in)
+        data = value.encode() if isinstance(value, str) else value
+        await self._cache("set", self.prefix + key, data, ex=self.CACHE_SECONDS)
+
+    async def get(self, key: str, renew_for: int | dt.timedelta | None = None) -> bytes | None:
+        hit = await self._cache("get", self.prefix + key)
+        if hit is not None:
+            return bytes(hit)
+        value = await super().get(key, renew_for)
+        if value is not None:
+            await self._cache("set", self.prefix + key, value, ex=self.CACHE_SECONDS)
+        return value
+
+    async def delete(self, key: str) -> None:
+        await self._cache("delete", self.prefix + key)
+        await super().delete(key)
+
+    async def delete_all(self) -> None:
+        try:
+            async for name in self.redis.scan_iter(match=self.prefix + "*"):
+                await self.redis.delete(name)
+        except Exception as exc:  # Redis down: its entries expire within CACHE_SECONDS
+            log.warning("session cache not cleared: %s", type(exc).__name__)
+        await super().delete_all()
+
+    async def close(self) -> None:
+        await self.redis.aclose()
 
 
 # ---------------------------------------------------------------- login and principal

@@ -3,7 +3,8 @@
 Every route takes the same window (``period=YYYY-MM``, or ``from`` and ``to`` as
 timezone-aware ISO times, default the current month in the tenant's time zone) and answers
 only what the caller may read (:mod:`core.reports.access`). Files come back with their media
-type and a download name.
+type and a download name. Every route reads the reports database when one is configured
+(:mod:`core.reports.replica`; lag in ``X-Replica-Lag``).
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from core.errors import ApiError, NotFound, language
 from core.people.guards import requires, tenant_member
 from core.people.models import Tenant
 from core.people.roles import Role
-from core.people.web import database, principal
+from core.people.web import principal
 from core.reports import bulletin as bulletins
 from core.reports import charts, exports, headers, issues, kpis, stats
 from core.reports.access import Access
 from core.reports.models import ReportIssue
 from core.reports.period import Period, resolve, tenant_timezone
+from core.reports.replica import reading
 
 TAGS = ["reports"]
 PeriodQ = Annotated[
@@ -101,7 +103,7 @@ async def get_stats(
     """Counts by category, severity, channel, department, staff and grade, and the trend:
     counted complaints and, apart, the tickets that do not count (domain §8)."""
     p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    async with reading(request, p.tenant_id) as scope:  # type: ignore[arg-type]
         _, window = await window_for(scope, period, start, end)
         return await stats.statistics(scope, Access(p), window)
 
@@ -116,7 +118,7 @@ async def get_kpis(
 ) -> kpis.Kpis:
     """The KPIs as docs/reports.md defines them, with every ticket missing a follow-up."""
     p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    async with reading(request, p.tenant_id) as scope:  # type: ignore[arg-type]
         _, window = await window_for(scope, period, start, end)
         return await kpis.kpis(scope, Access(p), window, window_days)
 
@@ -135,7 +137,7 @@ async def get_bulletin(
     JSON comes a page at a time (``limit``, default 500; pass ``next_cursor`` back as
     ``cursor``), Markdown whole unless ``limit`` is given."""
     p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    async with reading(request, p.tenant_id) as scope:  # type: ignore[arg-type]
         tenant, window = await window_for(scope, period, start, end)
         out = await bulletins.bulletin(
             scope, Access(p), window, limit=bulletins.page_limit(fmt, limit), cursor=cursor
@@ -181,7 +183,7 @@ async def get_export(
     sheet names are Chinese; ``Accept-Language: en`` keeps the codes (for programs)."""
     what, fmt = _split(filename, EXPORTS, tuple(exports.MEDIA_TYPES))
     p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    async with reading(request, p.tenant_id) as scope:  # type: ignore[arg-type]
         tenant, window = await window_for(scope, period, start, end)
         tables = await export_tables(scope, Access(p), window, what, window_days)
     tables = headers.for_reader(tables, language(request))  # Chinese headers for people
@@ -209,7 +211,7 @@ async def get_chart(
     """``{trend|category|severity|department|channel}.{png|svg}``, 800 × 500 px."""
     name, fmt = _split(filename, charts.CHARTS, tuple(charts.FORMATS))
     p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    async with reading(request, p.tenant_id) as scope:  # type: ignore[arg-type]
         tenant, window = await window_for(scope, period, start, end)
         data = await stats.statistics(scope, Access(p), window)
     content = await rendered(request, charts.render, data, name, fmt, granularity)
@@ -239,7 +241,7 @@ async def get_pack_issue(request: Request[Any, Any, Any], period: PeriodQ = None
     """The month's report pack: due date, when it was issued, whether on time (default: the
     current month). Bad month: 422 naming ``period``."""
     p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+    async with reading(request, p.tenant_id) as scope:  # type: ignore[arg-type]
         tenant, window = await window_for(scope, period, None, None)
         tz = tenant_timezone(tenant.config)
         due = issues.due_at(window.name, tz)

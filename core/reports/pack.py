@@ -33,11 +33,14 @@ async def write_pack(
     period: str,
     out_dir: Path,
     progress: Callable[[str], None] | None = None,
+    reads: Database | None = None,
 ) -> list[Path]:
     """Write the statistics, KPIs, ticket list and fine ledger (CSV and XLSX), the bulletin
     (JSON and Markdown) and the charts (PNG and SVG) of ``period`` (YYYY-MM) for the tenant
     into ``out_dir``; returns the files written. Unknown tenant or bad period: SystemExit.
-    ``progress`` is told each stage's name as it starts (the CLI's progress bar)."""
+    ``progress`` is told each stage's name as it starts (the CLI's progress bar). ``reads``:
+    the reports database (a replica) the figures are read from; the on-time record is
+    written to ``db``."""
     step = progress or (lambda _: None)
     async with db.cross_tenant() as session:  # resolve the slug, then scope to it
         tenant = await session.scalar(select(Tenant).where(Tenant.slug == tenant_slug))
@@ -58,7 +61,7 @@ async def write_pack(
         staff_id=None,
     )
     access = Access(reader)
-    async with db.tenant(tenant.id) as scope:
+    async with (reads or db).tenant(tenant.id) as scope:
         step("statistics")
         data = await stats.statistics(scope, access, window)
         step("KPIs")
