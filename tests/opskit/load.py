@@ -41,11 +41,18 @@ class Tally:
         default_factory=lambda: collections.defaultdict(set)
     )
     leaks: list[str] = field(default_factory=list)
+    duplicates: list[int] = field(default_factory=list)
+    """Ids acknowledged twice: one id given to two callers (a lost write, reused)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    created: list[float] = field(default_factory=list)
+    """When (monotonic) each 201 came back."""
 
     def note(self, what: str, r: httpx.Response) -> None:
         with self.lock:
             self.statuses[r.status_code] += 1
+            if r.status_code == 201:
+                self.created.append(time.monotonic())
             if r.status_code >= 500 and r.status_code != 503:
                 self.errors.append(f"{what}: {r.status_code} {r.text[:300]}")
             if r.status_code == 503 and not r.headers.get("retry-after"):
@@ -80,6 +87,8 @@ def client_loop(
                 continue
             ticket = r.json()
             with tally.lock:
+                if any(ticket["id"] in ids for ids in tally.acknowledged.values()):
+                    tally.duplicates.append(ticket["id"])
                 tally.acknowledged[tenant].add(ticket["id"])
             try:
                 listed = c.get("/api/tickets", params={"limit": 20})

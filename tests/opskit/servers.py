@@ -57,6 +57,11 @@ class Postgres(PrivatePostgres):
         )  # fmt: skip
         return out.stdout.strip()
 
+    def crash(self) -> None:
+        """``pg_ctl stop -m immediate``: the server's machine died (no shutdown checkpoint,
+        connections cut); its folder stays."""
+        self._ctl("-m", "immediate", "-w", "-t", "60", "stop")
+
     def log_text(self) -> str:
         path = self.root / "log"
         return path.read_text(errors="replace")[-3000:] if path.exists() else ""
