@@ -54,13 +54,13 @@ KINDS: dict[str, Kind] = {
         Kind(
             "deadline_breached",
             ("投诉处理已超时", "A complaint step is overdue"),
-            (_v("number step due", "{number}：{step}已超时（时限 {due}）",
+            (_v("number step due", "{number}：「{step}」已超时（时限 {due}）",
                 "{number}: {step} is overdue (due {due})"),),
         ),
         Kind(
             "deadline_due_soon",
             ("投诉处理即将超时", "A complaint step is due soon"),
-            (_v("number step due", "{number}：{step}即将到期（时限 {due}）",
+            (_v("number step due", "{number}：「{step}」将于 {due} 到期",
                 "{number}: {step} is due at {due}"),),
         ),
         Kind(
@@ -69,16 +69,16 @@ KINDS: dict[str, Kind] = {
             (
                 _v("number flags", "{number}：{flags}——请立即报告上级领导并积极采取应对措施",
                    "{number}: {flags} — report to the leadership at once and act"),
-                _v("number severity minutes", "{number}：{severity}投诉——请在 {minutes} 分钟内上报",
+                _v("number severity minutes", "{number}：{severity}投诉，须在 {minutes} 分钟内上报",
                    "{number}: {severity} complaint — report within {minutes} minutes"),
-                _v("number severity", "{number}：{severity}投诉——请立即上报",
+                _v("number severity", "{number}：{severity}投诉，须立即上报",
                    "{number}: {severity} complaint — report at once"),
             ),
         ),
         Kind(
             "extension_requested",
             ("延期申请待审批", "An extension waits for your approval"),
-            (_v("number step reason", "{number}：申请延长{step}时限，理由：{reason}；待您审批",
+            (_v("number step reason", "{number}：申请延长「{step}」时限：{reason}",
                 "{number}: more time asked for {step}: {reason}"),),
         ),
         Kind(
