@@ -15,7 +15,8 @@ needs them):
 ``number`` the ticket's number · ``step`` a clock step code · ``due`` an instant (ISO 8601,
 UTC) · ``severity`` a severity code · ``minutes`` an int · ``flags`` a list of fact codes ·
 ``reason`` text a user typed · ``department_id`` a department id · ``grade`` a grade code ·
-``count`` an int · ``period`` ``YYYY-MM`` · ``seed`` a seed reference (shown as is).
+``count`` an int · ``period`` ``YYYY-MM`` · ``seed`` a seed reference (shown as is, in
+brackets at the end).
 
 Notifications stored before kinds had parameters hold an English sentence: :func:`legacy`
 reads the known shapes back into parameters, and anything else is shown as stored.
@@ -242,7 +243,9 @@ def render(kind: str, params: dict[str, Any] | None, ctx: Context, stored: str =
     values = _values(params, ctx)
     for needs, zh, en in spec.variants:
         if needs <= params.keys():
-            return (en if ctx.lang == EN else zh).format_map(_Missing(values))
+            text = (en if ctx.lang == EN else zh).format_map(_Missing(values))
+            # the seed passage the rule comes from, as the desk cites it
+            return f"{text} [{params['seed']}]" if params.get("seed") else text
     return stored or kind
 
 
