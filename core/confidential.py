@@ -57,7 +57,7 @@ STRUCTURAL: frozenset[str] = frozenset(
     {
         # identifiers, references and machine codes
         # notification settings (a tenant's channels and templates; a user's own contacts)
-        "channels", "defaults", "kinds", "placeholders", "email", "phone",
+        "channels", "defaults", "kinds", "placeholders", "email", "phone", "language", "link",
         "id", "ticket_id", "outbox_id", "number", "seq", "code", "key", "entity", "entity_key",
         "slug", "ticket_prefix", "plugin", "industry", "tenant", "scope", "kind", "action",
         "state", "status", "from_state", "to_state", "channel", "category", "severity",
@@ -93,6 +93,8 @@ FREE_TEXT: frozenset[str] = frozenset(
         "what_happened", "cause", "measures", "breakdowns", "trend",
         # outbound email/SMS: the complainant's number may be the recipient
         "recipient", "last_error", "audience", "complainant",
+        # a notification's parameters (an extension's reason is typed text)
+        "params",
         # an attachment's name as the uploader gave it ("张三丰的来信.pdf")
         "filename",
     }

@@ -125,6 +125,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # -- the API server --------------------------------------------------------------------
     host: Annotated[str, Env("TOUSU_HOST", "address `tousu serve` binds")] = "127.0.0.1"
     port: Annotated[int, Env("TOUSU_PORT", "port `tousu serve` binds", ge=1, le=65535)] = 8000
+    public_url: Annotated[
+        str,
+        Env(
+            "TOUSU_PUBLIC_URL",
+            "the console's address as people reach it, e.g. https://tousu.example.cn: links "
+            "in e-mail and SMS notices; unset: the ticket's path alone (/tickets/123)",
+        ),
+    ] = ""
     # -- plugins ---------------------------------------------------------------------------
     trace_hooks: Annotated[bool, Env("TOUSU_TRACE_HOOKS", "log every plugin hook call")] = False
     disable_plugin_autoload: Annotated[

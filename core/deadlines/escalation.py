@@ -34,13 +34,8 @@ async def on_severity(scope: TenantScope, hooks: TenantHooks, ticket: Ticket) ->
             kind="escalation",
             ticket_id=ticket.id,
             dedupe=f"escalation:{ticket.id}:{ticket.severity}",
-            message=f"{ticket.number}: {ticket.severity} complaint — "
-            + (
-                f"report within {rule.within_minutes} minutes"
-                if rule.within_minutes
-                else "report at once"
-            )
-            + f" ({rule.seed})",
+            params={"number": ticket.number, "severity": ticket.severity, "seed": rule.seed}
+            | ({"minutes": rule.within_minutes} if rule.within_minutes else {}),
         )
     return sent
 
@@ -66,7 +61,7 @@ async def on_breach(
         kind="deadline_breached",
         ticket_id=ticket.id,
         dedupe=_breach_key(clock),
-        message=f"{ticket.number}: step {clock.step} overdue since {clock.due_at.isoformat()}",
+        params={"number": ticket.number, "step": clock.step, "due": clock.due_at.isoformat()},
     )
     await emit(
         scope,
@@ -97,5 +92,5 @@ async def on_due_soon(scope: TenantScope, ticket: Ticket, clock: StepClock) -> i
         kind="deadline_due_soon",
         ticket_id=ticket.id,
         dedupe=f"warn:{clock.id}:{clock.due_at.isoformat()}",
-        message=f"{ticket.number}: step {clock.step} is due at {clock.due_at.isoformat()}",
+        params={"number": ticket.number, "step": clock.step, "due": clock.due_at.isoformat()},
     )

@@ -21,7 +21,8 @@ from core.people.duties import refuse_own
 from core.people.guards import needs_role
 from core.people.roles import DESK, MANAGEMENT, Role
 from core.rules import Step
-from core.tasks.notify import notify, recipients
+from core.tasks import handoffs
+from core.tasks.notify import notify
 from core.tickets.events import append_event
 from core.tickets.facts import facts_of, plugin_of
 from core.tickets.models import Ticket
@@ -173,15 +174,19 @@ async def request_extension(
     )
     scope.add(ext)
     await scope.flush()
-    hooks = await plugin_of(scope)
-    approvers = hooks.approvers("extension", facts_of(ticket)) or sorted(MANAGEMENT)
+    # those who may approve it, by the API's rule: never the asker, nor the head of the
+    # department whose clock it is [000 §篇1 4(4)9]
+    approvers = await handoffs.deciders(
+        scope, "extension", ticket, default=MANAGEMENT,
+        exclude_users=[p.user_id], exclude_head_of=clock.owner_department_id,
+    )  # fmt: skip
     await notify(
         scope,
-        await recipients(scope, set(approvers), clock.owner_department_id),
+        approvers,
         kind="extension_requested",
         ticket_id=ticket.id,
         dedupe=f"extension:{ext.id}",
-        message=f"{ticket.number}: more time asked for step {step}: {reason}",
+        params={"number": ticket.number, "step": step, "reason": reason},
     )
     await append_event(
         scope,

@@ -48,10 +48,11 @@ from core.db import Database, TenantScope, utcnow
 from core.deadlines import engine, escalation
 from core.deadlines.engine import AUTO_UPGRADE, DEPARTMENT_STEPS
 from core.deadlines.models import StepClock
+from core.notify.models import OutboundMessage
 from core.people.models import User
 from core.people.roles import Role
 from core.tasks.models import Notification, OutboxEvent
-from core.tasks.notify import choose, emit, system_user_id
+from core.tasks.notify import choose, emit, staff_messages, system_user_id
 from core.tickets.events import append_event
 from core.tickets.facts import plugin_of
 from core.tickets.lifecycle import OPEN
@@ -377,17 +378,21 @@ async def _breach_effects(
         roles = set(escalation.BREACH_CHAIN)
         if t.severity in urgent:
             roles.add(Role.GENERAL_MANAGER)
-        message = f"{t.number}: step {c.step} overdue since {due}"
+        params = {"number": t.number, "step": c.step, "due": due}  # core.notify.kinds
         for uid in sorted(set(choose(users, roles, c.owner_department_id))):
             notes.append({"user_id": uid, "ticket_id": t.id, "kind": "deadline_breached",
-                          "message": message, "dedupe_key": key, "created_at": now,
-                          "read_at": None})  # fmt: skip
+                          "message": "", "params": params, "dedupe_key": key,
+                          "created_at": now, "read_at": None})  # fmt: skip
         outbox.append({"topic": "deadline.breached",
                        "payload": {"ticket": t.number, "ticket_id": t.id, "step": c.step,
                                    "due_at": due, "owner_department_id": c.owner_department_id},
                        "dedupe_key": key, "created_at": now, "sent_at": None, "attempts": 0,
                        "last_error": ""})  # fmt: skip
-    await _insert(scope, (AuditEvent, audits), (Notification, notes), (OutboxEvent, outbox))
+    mails = await staff_messages(scope, notes)  # e-mail/SMS as each recipient chose
+    await _insert(
+        scope, (AuditEvent, audits), (Notification, notes), (OutboxEvent, outbox),
+        (OutboundMessage, mails),
+    )  # fmt: skip
 
 
 async def _warning_effects(
@@ -408,10 +413,12 @@ async def _warning_effects(
         due = c.due_at.isoformat()
         for uid in sorted(set(uids)):
             notes.append({"user_id": uid, "ticket_id": t.id, "kind": "deadline_due_soon",
-                          "message": f"{t.number}: step {c.step} is due at {due}",
+                          "message": "", "params": {"number": t.number, "step": c.step,
+                                                    "due": due},
                           "dedupe_key": f"warn:{c.id}:{due}", "created_at": now,
                           "read_at": None})  # fmt: skip
-    await _insert(scope, (Notification, notes))
+    mails = await staff_messages(scope, notes)  # e-mail/SMS as each recipient chose
+    await _insert(scope, (Notification, notes), (OutboundMessage, mails))
 
 
 async def _upgrade(

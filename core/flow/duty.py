@@ -72,9 +72,7 @@ async def _load_senior(scope: TenantScope) -> OnDuty | None:
     return None
 
 
-SENIOR = cache.TenantMemo(
-    "senior_on_duty", _load_senior, watch=(Tenant, User), own_id=(Tenant,)
-)
+SENIOR = cache.TenantMemo("senior_on_duty", _load_senior, watch=(Tenant, User), own_id=(Tenant,))
 """Who takes night intakes: read on every out-of-hours intake, cached per process and
 dropped when this process commits a change to the tenant (its roster) or a user."""
 
@@ -107,8 +105,7 @@ async def on_intake(
             kind="duty_intake",
             ticket_id=ticket.id,
             dedupe=f"duty_intake:{ticket.id}",
-            message=f"{ticket.number}: complaint taken out of hours by the duty room; "
-            f"you are the most senior manager on duty: receive and handle it ({SEED})",
+            params={"number": ticket.number, "seed": SEED},  # core.notify.kinds: duty_intake
         )
     return {
         "out_of_hours": True,
@@ -147,8 +144,7 @@ async def escalate_flags(
         kind="escalation",
         ticket_id=ticket.id,
         dedupe=f"escalation:{ticket.id}:{','.join(flags)}",
-        message=f"{ticket.number}: {', '.join(flags)} — report to the leadership at once "
-        f"and act ({SEED})",
+        params={"number": ticket.number, "flags": flags, "seed": SEED},
     )
     event = await append_event(
         scope, ticket, "escalated", principal.user_id, role,

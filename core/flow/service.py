@@ -38,7 +38,7 @@ from core.deadlines import engine as deadlines
 from core.deadlines import escalation
 from core.deadlines.models import StepClock
 from core.errors import Conflict, Forbidden, Invalid
-from core.flow import approvals, duty, limits
+from core.flow import approvals, duty, handoffs, limits
 from core.penalties import grading
 from core.people import tenant_data
 from core.people.auth import Principal
@@ -421,6 +421,7 @@ async def transition(
         await duty.escalate_flags(
             scope, hooks, ticket, principal, role, was=(extra or {})["facts_was"] or {}
         )  # [004 §篇3 二1]
+    await handoffs.after_transition(scope, principal, ticket, event)  # who is told (issue 19)
     await emit(
         scope,
         f"ticket.{action}",

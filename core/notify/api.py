@@ -16,7 +16,7 @@ from sqlalchemy import select
 from core.audit import AuditEvent
 from core.db import utcnow
 from core.errors import Invalid, NotFound
-from core.notify import outbound, templates
+from core.notify import kinds, outbound, templates
 from core.notify.channels import EMAIL, MOBILE, channel_types
 from core.notify.models import NotificationPreference, NotificationSettings, OutboundMessage
 from core.people.guards import requires, tenant_member
@@ -29,11 +29,10 @@ ChannelName = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 SettingName = Annotated[str, Meta(max_length=64)]
 """A key inside a channel's settings or a kind of notification."""
 Event = Literal["received", "answered", "followed_up"]
-KINDS = (
-    "deadline_breached", "deadline_due_soon", "escalation", "extension_requested",
-    "duty_intake", "report_pack_due", "report_pack_overdue", "*",
-)  # fmt: skip
-"""Kinds of staff notification (``*``: any kind without a choice of its own)."""
+KINDS = kinds.CHOICES
+"""Kinds of staff notification (:mod:`core.notify.kinds`; ``*``: any kind without a choice
+of its own)."""
+Language = Literal["zh_CN", "en"]
 MASKED = "***"
 
 
@@ -70,12 +69,15 @@ class PreferencesIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     phone: Annotated[str, Meta(max_length=32)] = ""
     kinds: dict[SettingName, list[ChannelName]] = {}
     """kind of notification (or ``*``) → the channels to use, by name."""
+    language: Language = "zh_CN"
+    """The language e-mail and SMS notices are written in."""
 
 
 class PreferencesOut(msgspec.Struct, kw_only=True):
     email: str
     phone: str
     kinds: dict[str, list[str]]
+    language: str
     channels: dict[str, str]
     """The tenant's channels: name → address they need (``email`` or ``phone``)."""
 
@@ -240,6 +242,7 @@ async def get_preferences(request: Request[Any, Any, Any]) -> PreferencesOut:
             email=row.email if row else "",
             phone=row.phone if row else "",
             kinds=row.kinds if row else {},
+            language=row.language if row else kinds.ZH,
             channels=await _channel_addresses(scope),
         )
 
@@ -292,8 +295,11 @@ async def put_preferences(
             row = NotificationPreference(user_id=p.user_id)
             scope.add(row)
         row.email, row.phone, row.kinds = email, phone, {k: list(v) for k, v in data.kinds.items()}
+        row.language = data.language
         await scope.flush()
-        return PreferencesOut(email=email, phone=phone, kinds=row.kinds, channels=addresses)
+        return PreferencesOut(
+            email=email, phone=phone, kinds=row.kinds, language=row.language, channels=addresses
+        )
 
 
 def _out(row: OutboundMessage) -> OutboundOut:

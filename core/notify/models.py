@@ -39,6 +39,8 @@ class NotificationPreference(TenantScoped, Base):
     phone: Mapped[str] = mapped_column(String(32), default="")
     kinds: Mapped[dict[str, Any]] = mapped_column(default=dict)
     """kind of notification → list of channel names."""
+    language: Mapped[str] = mapped_column(String(8), default="zh_CN", server_default="zh_CN")
+    """The language e-mail and SMS are written in for this user: ``zh_CN`` or ``en``."""
 
 
 class OutboundMessage(TenantScoped, Base):
@@ -63,6 +65,10 @@ class OutboundMessage(TenantScoped, Base):
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200), default="")
     body: Mapped[str] = mapped_column(Text)
+    """The text as sent to a complainant; empty for a staff notice with ``params``."""
+    params: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    """A staff notice's parameters (:mod:`core.notify.kinds`): subject and body are written
+    when it is sent, in the recipient's language."""
     dedupe_key: Mapped[str] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     """pending | sending | sent | failed."""

@@ -1,7 +1,9 @@
 """Outbound messages: written with the change, dispatched to workers, sent, retried.
 
 1. **Written in the change's transaction.** :func:`for_staff` (beside every in-app
-   notification) writes one row per channel each recipient chose for that kind;
+   notification; :func:`staff_rows` for the sweep's batches) writes one row per channel
+   each recipient chose for that kind — its kind and parameters, the text being written
+   when it is sent, in the recipient's language (:mod:`core.notify.kinds`);
    :func:`for_event` (beside every outbox event) writes the complainant's SMS for the
    events the tenant turned on. A unique ``dedupe_key`` makes each write idempotent.
 2. **Dispatched** by :func:`dispatch` — a pass the scheduler (or the embedded loop) runs
@@ -29,7 +31,7 @@ from sqlalchemy import and_, or_, select
 
 from core import cache
 from core.db import Database, TenantScope, utcnow
-from core.notify import templates
+from core.notify import kinds, templates
 from core.notify.channels import ChannelError, Outgoing, channel_types, valid_address
 from core.notify.models import NotificationPreference, NotificationSettings, OutboundMessage
 
@@ -38,16 +40,6 @@ log = logging.getLogger("tousu.notify")
 MAX_ATTEMPTS = 6
 LEASE = dt.timedelta(minutes=2)
 ACTOR = "send_outbound"
-
-SUBJECTS = {
-    "deadline_breached": "投诉处理已超时",
-    "deadline_due_soon": "投诉处理即将超时",
-    "escalation": "投诉升级提醒",
-    "extension_requested": "延期申请待审批",
-    "duty_intake": "非工作时间投诉待接待处理",
-    "report_pack_due": "月度投诉统计分析即将到期",
-    "report_pack_overdue": "月度投诉统计分析已逾期",
-}
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -61,6 +53,7 @@ def _row(**values: Any) -> dict[str, Any]:
     now = utcnow()
     return {
         "subject": "",
+        "params": None,
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": now,
@@ -94,29 +87,49 @@ async def for_staff(
     user_ids: list[int],
     *,
     kind: str,
-    message: str,
+    params: dict[str, Any],
     dedupe: str,
     ticket_id: int | None = None,
 ) -> int:
-    """Queue ``message`` for each user on the channels they chose for ``kind`` (or for
-    ``"*"``); returns how many messages were new."""
-    if not user_ids:
-        return 0
-    prefs = list(
-        await scope.scalars(
-            select(NotificationPreference).where(
-                NotificationPreference.user_id.in_(sorted(set(user_ids)))
-            )
-        )
-    )
-    if not prefs:
-        return 0
+    """Queue the notice ``kind`` with ``params`` (:mod:`core.notify.kinds`) for each user on
+    the channels they chose for ``kind`` (or for ``"*"``); returns how many messages were
+    new. Subject and body are written when it is sent, in the recipient's language."""
+    notes = [
+        {"user_id": uid, "ticket_id": ticket_id, "kind": kind, "params": params,
+         "dedupe_key": dedupe}
+        for uid in sorted(set(user_ids))
+    ]  # fmt: skip
+    return await scope.insert_ignore(OutboundMessage, await staff_rows(scope, notes))
+
+
+async def staff_rows(scope: TenantScope, notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The outbound rows for in-app notices ``notes`` (dicts with ``user_id``,
+    ``ticket_id``, ``kind``, ``params``, ``dedupe_key``): one per channel each recipient
+    chose for the note's kind — read in two statements for the whole list (the sweep's
+    batches call this with hundreds of notes). Every row has the same keys, so a caller
+    may insert them in bulk."""
+    if not notes:
+        return []
     config = await _settings(scope)
     if config is None or not config.channels:
-        return 0
+        return []
+    prefs = {
+        p.user_id: p
+        for p in await scope.scalars(
+            select(NotificationPreference).where(
+                NotificationPreference.user_id.in_(sorted({n["user_id"] for n in notes}))
+            )
+        )
+    }
+    if not prefs:
+        return []
     types = channel_types()
     rows = []
-    for pref in prefs:
+    for note in notes:
+        pref = prefs.get(note["user_id"])
+        if pref is None:
+            continue
+        kind = note["kind"]
         for name in pref.kinds.get(kind, pref.kinds.get("*", [])):
             channel = config.channels.get(name)
             kind_of = types.get(str((channel or {}).get("type")))
@@ -130,15 +143,15 @@ async def for_staff(
                     channel=name,
                     audience="staff",
                     user_id=pref.user_id,
-                    ticket_id=ticket_id,
+                    ticket_id=note["ticket_id"],
                     kind=kind,
                     recipient=address,
-                    subject=SUBJECTS.get(kind, "投诉处理通知"),
-                    body=message,
-                    dedupe_key=f"staff:{pref.user_id}:{name}:{kind}:{dedupe}"[:300],
+                    body="",
+                    params=note["params"],
+                    dedupe_key=f"staff:{pref.user_id}:{name}:{kind}:{note['dedupe_key']}"[:300],
                 )
             )
-    return await scope.insert_ignore(OutboundMessage, rows)
+    return rows
 
 
 async def for_event(scope: TenantScope, topic: str, payload: dict[str, Any], dedupe: str) -> int:
@@ -243,11 +256,11 @@ async def send(db: Database, tenant_id: int, message_id: int) -> str:
             return row.status if row is not None else "missing"
         config = await _settings(scope)
         channel = dict((config.channels if config else {}).get(row.channel) or {})
+        subject, body = row.subject, row.body
+        if row.params is not None:  # a staff notice: written now, in the recipient's language
+            subject, body = await _staff_text(scope, row)
         outgoing = Outgoing(
-            key=f"tousu-{tenant_id}-{row.id}",
-            to=row.recipient,
-            subject=row.subject,
-            body=row.body,
+            key=f"tousu-{tenant_id}-{row.id}", to=row.recipient, subject=subject, body=body
         )
         channel_name, kind = row.channel, row.kind
     kind_of = channel_types().get(str(channel.get("type")))
@@ -288,6 +301,16 @@ async def send(db: Database, tenant_id: int, message_id: int) -> str:
                 },
             )
         return row.status
+
+
+async def _staff_text(scope: TenantScope, row: OutboundMessage) -> tuple[str, str]:
+    """(subject, body) of a staff notice in the recipient's chosen language."""
+    lang = await scope.scalar(
+        select(NotificationPreference.language).where(NotificationPreference.user_id == row.user_id)
+    )
+    ctx = await kinds.context(scope, lang or kinds.ZH)
+    text = kinds.render(row.kind, row.params, ctx)
+    return kinds.subject(row.kind, ctx.lang), kinds.mail_body(text, row.ticket_id, ctx.lang)
 
 
 async def retry(scope: TenantScope, message_id: int) -> OutboundMessage | None:

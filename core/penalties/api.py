@@ -21,6 +21,7 @@ from core.people.guards import EXEMPT, needs_role, requires, tenant_member
 from core.people.models import Staff
 from core.people.roles import MANAGEMENT, Role
 from core.people.web import database, principal
+from core.tasks import handoffs
 from core.tickets import reading as tickets
 from core.tickets import schemas as ts
 from core.tickets.facts import plugin_of
@@ -257,6 +258,7 @@ async def file_appeal(
     async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         ticket = await tickets.load(scope, p, ticket_id)
         appeal = await grading.file_appeal(scope, p, ticket, data.reason)
+        await handoffs.appeal_filed(scope, ticket, appeal)  # those who may decide it are told
         code = await scope.scalar(select(Staff.code).where(Staff.id == appeal.staff_id))
         return _appeal_out(appeal, code)
 

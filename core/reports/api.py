@@ -177,16 +177,22 @@ async def get_export(
     start: FromQ = None,
     end: ToQ = None,
     window_days: WindowDays = kpis.DEFAULT_WINDOW_DAYS,
+    codes: FromQuery[Literal["1", "0", "true", "false"]] = "0",
 ) -> Response[bytes]:
     """``{stats|kpis|tickets|ledger}.{csv|xlsx}``: the same rows as the JSON reports; ticket
-    lists mask the complainant as the ticket API does for the caller. Column headers and
-    sheet names are Chinese; ``Accept-Language: en`` keeps the codes (for programs)."""
+    lists mask the complainant as the ticket API does for the caller. Headers, sheet names
+    and cells (channel, category, severity, state, resolution, departments, yes/no) are
+    Chinese labels; ``Accept-Language: en`` gives the column codes over English labels;
+    ``codes=1`` (or ``true``) the codes in headers and cells, as the JSON reports (for
+    programs); 422 ``codes`` for any other value."""
     what, fmt = _split(filename, EXPORTS, tuple(exports.MEDIA_TYPES))
     p = principal(request)
+    reader = headers.choice(language(request), codes in ("1", "true"))
     async with reading(request, p.tenant_id) as scope:  # type: ignore[arg-type]
         tenant, window = await window_for(scope, period, start, end)
         tables = await export_tables(scope, Access(p), window, what, window_days)
-    tables = headers.for_reader(tables, language(request))  # Chinese headers for people
+        words = None if reader == headers.CODES else await headers.Words.load(scope)
+    tables = headers.for_reader(tables, reader, words)  # labels for people
     content = await rendered(request, exports.render, tables, fmt)
     if isinstance(content, Response):
         return content

@@ -1,15 +1,25 @@
-"""Chinese column headers and sheet names for the CSV/XLSX exports (issue 13: "export
-headers speak in codes").
+"""Report files for people: Chinese column headers, sheet names and cell values (issues 13
+and 19: "export headers speak in codes", "exports have Chinese headers over code values").
 
-The tables keep their codes (:mod:`core.reports.exports`, what tests and programs read);
-a file sent to a person gets these headers instead — Chinese by default, the codes with
-``Accept-Language: en`` (the same choice as error messages, :mod:`core.error_text`), so a
-script that parses the columns by name asks for English.
+The tables keep their codes (:mod:`core.reports.exports`, what tests and programs read); a
+file sent to a person gets, by the reader's choice (:func:`choice`):
+
+- ``zh_CN`` (the default): Chinese headers and sheet names, and cells as labels — channel,
+  state and resolution in the core's words (:mod:`core.tickets.labels`), category and
+  severity in the plugin's (``label_zh``), departments by name, yes/no as 是/否;
+- ``en`` (``Accept-Language: en``): the column codes as headers (a script parses the
+  columns by name) over English labels (the plugin's ``label``);
+- ``codes`` (``?codes=1``, whatever the language): the codes in headers and cells, as the
+  JSON reports give them — for programs.
 """
 
 from __future__ import annotations
 
-from core.reports.exports import Table
+from dataclasses import dataclass, field
+
+from core.db import TenantScope
+from core.reports.exports import Cell, Table
+from core.tickets.labels import word
 
 COLUMNS = {
     # stats
@@ -42,16 +52,86 @@ SHEETS = {
 }  # fmt: skip
 
 
-def for_reader(tables: list[Table], lang: str) -> list[Table]:
-    """``tables`` with Chinese headers and sheet names (``zh_CN``), or as they are (``en``).
-    A column without a Chinese header keeps its code."""
-    if lang == "en":
+CODES = "codes"
+YES_NO = {"zh_CN": ("是", "否"), "en": ("yes", "no")}
+LABELLED = {
+    "channel": "channel", "state": "state", "resolution": "resolution",
+    "category": "term", "severity": "term",
+    "accused_department": "department", "assigned_department": "department",
+    "department": "department",
+    "valid": "bool", "counted": "bool", "referred_to_inspection": "bool",
+}  # fmt: skip
+"""Column code → what its cells hold, for the columns whose cells are labelled."""
+KEEP_CODES = frozenset({"stats", "penalties_by_department"})
+"""Tables whose code column has its label beside it already (``key`` / ``label``)."""
+
+
+def choice(lang: str, codes: bool) -> str:
+    """``codes`` when asked for (``?codes=1``), else the reader's language."""
+    return CODES if codes else lang
+
+
+@dataclass(frozen=True)
+class Words:
+    """The tenant's words for cell codes: taxonomy terms and department names."""
+
+    terms: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """category / severity code → (zh_CN, en)."""
+    departments: dict[str, str] = field(default_factory=dict)
+    """department code → name."""
+
+    @classmethod
+    async def load(cls, scope: TenantScope) -> Words:
+        from core.people import tenant_data
+        from core.tickets.facts import plugin_of
+
+        tax = (await plugin_of(scope)).taxonomy()
+        terms = {t.code: (t.label_zh or t.label, t.label or t.label_zh)
+                 for t in (*tax.categories, *tax.severities)}  # fmt: skip
+        depts = {code: name for code, name in (await tenant_data.departments(scope)).values()}
+        return cls(terms=terms, departments=depts)
+
+    def cell(self, what: str, value: Cell, lang: str) -> Cell:
+        if value is None:
+            return None
+        if what == "bool":
+            if not isinstance(value, bool):
+                return value
+            yes, no = YES_NO.get(lang, YES_NO["zh_CN"])
+            return yes if value else no
+        if what == "department":
+            return self.departments.get(str(value), value)
+        if what == "term":
+            found = self.terms.get(str(value))
+            return value if found is None else (found[1] if lang == "en" else found[0])
+        return word(what, str(value), lang)
+
+
+def for_reader(tables: list[Table], reader: str, words: Words | None = None) -> list[Table]:
+    """``tables`` for ``reader`` (:func:`choice`): ``zh_CN`` — Chinese headers, sheet names
+    and labelled cells; ``en`` — code headers over English labels; ``codes`` — as they are.
+    A column without a Chinese header keeps its code; cells are labelled only with
+    ``words`` (the tenant's terms and departments)."""
+    if reader == CODES:
         return tables
-    return [
-        Table(
-            title=SHEETS.get(t.title, t.title),
-            columns=[COLUMNS.get(c, c) for c in t.columns],
-            rows=t.rows,
-        )
-        for t in tables
-    ]
+    out = []
+    for t in tables:
+        rows = t.rows
+        if words is not None and t.title not in KEEP_CODES:
+            todo = [(i, LABELLED[c]) for i, c in enumerate(t.columns) if c in LABELLED]
+            if todo:
+                rows = [list(r) for r in t.rows]
+                for row in rows:
+                    for i, what in todo:
+                        row[i] = words.cell(what, row[i], reader)
+        if reader == "en":
+            out.append(Table(title=t.title, columns=t.columns, rows=rows))
+        else:
+            out.append(
+                Table(
+                    title=SHEETS.get(t.title, t.title),
+                    columns=[COLUMNS.get(c, c) for c in t.columns],
+                    rows=rows,
+                )
+            )
+    return out

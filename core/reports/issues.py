@@ -83,10 +83,6 @@ async def remind(db: Database, now: dt.datetime | None = None) -> int:
                 await recipients(scope, set(REMINDED)),
                 kind=kind,
                 dedupe=f"{kind}:{period}",
-                message=(
-                    f"{period}: the month's complaint statistics and analysis are due by "
-                    f"{local:%Y-%m-%d %H:%M} ({tz}) [000 §篇1 4(4)7]"
-                    + ("" if now < due else " — overdue")
-                ),
+                params={"period": period, "due": local.isoformat(), "seed": "000 §篇1 4(4)7"},
             )
     return sent

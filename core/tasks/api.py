@@ -14,6 +14,7 @@ from sqlalchemy import select
 from core.audit import AuditEvent
 from core.db import TenantScope, utcnow
 from core.errors import Conflict, Invalid, NotFound
+from core.notify import kinds
 from core.people.guards import requires, tenant_member
 from core.people.roles import Role
 from core.people.web import database, principal
@@ -25,8 +26,14 @@ from core.tasks.models import Notification, Webhook, WebhookDelivery
 class NotificationOut(msgspec.Struct, kw_only=True):
     id: int
     kind: str
+    """One of the kinds of :mod:`core.notify.kinds` (``ticket_dispatched``, ...)."""
     ticket_id: int | None
     message: str
+    """The notice in the reader's language (``Accept-Language``; Chinese by default)."""
+    params: dict[str, Any] | None
+    """What the notice says, as codes, ids and ISO instants (None: a row stored before)."""
+    link: str | None
+    """The console page of its ticket (``/tickets/{id}``), or None."""
     created_at: dt.datetime
     read_at: dt.datetime | None
 
@@ -110,19 +117,24 @@ def _audit(
 async def my_notifications(
     request: Request[Any, Any, Any], unread: FromQuery[bool] = False
 ) -> list[NotificationOut]:
-    """The caller's in-app notifications, newest first."""
+    """The caller's in-app notifications, newest first, each written in the reader's
+    language (``Accept-Language``: Chinese by default, ``en``; in the console its own
+    language) with its parameters and its ticket's link."""
     p = principal(request)
     async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
         q = select(Notification).where(Notification.user_id == p.user_id)
         if unread:
             q = q.where(Notification.read_at.is_(None))
-        rows = await scope.scalars(q.order_by(Notification.id.desc()).limit(200))
+        rows = list(await scope.scalars(q.order_by(Notification.id.desc()).limit(200)))
+        ctx = await kinds.context(scope, kinds.reader_language(request))
         return [
             NotificationOut(
                 id=n.id,
                 kind=n.kind,
                 ticket_id=n.ticket_id,
-                message=n.message,
+                message=kinds.render(n.kind, n.params, ctx, n.message),
+                params=n.params,
+                link=kinds.link(n.ticket_id, absolute=False),
                 created_at=n.created_at,
                 read_at=n.read_at,
             )

@@ -39,7 +39,9 @@ class OutboxEvent(TenantScoped, Base):
 
 
 class Notification(TenantScoped, Base):
-    """An in-app notification; ``dedupe_key`` makes "notify once" a database fact."""
+    """An in-app notification: a kind and its parameters, written in the reader's language
+    when read (:mod:`core.notify.kinds`); ``dedupe_key`` makes "notify once" a database
+    fact."""
 
     __tablename__ = "notifications"
     __table_args__ = (UniqueConstraint("tenant_id", "user_id", "dedupe_key"),)
@@ -49,6 +51,9 @@ class Notification(TenantScoped, Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     kind: Mapped[str] = mapped_column(String(64))
     message: Mapped[str] = mapped_column(Text)
+    """Empty for rows with ``params``; an English sentence in rows written before them."""
+    params: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    """The kind's parameters (:mod:`core.notify.kinds`): rendered in the reader's language."""
     dedupe_key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     read_at: Mapped[dt.datetime | None] = mapped_column(default=None)

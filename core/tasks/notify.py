@@ -62,18 +62,26 @@ async def notify(
     user_ids: list[int],
     *,
     kind: str,
-    message: str,
     dedupe: str,
+    params: dict[str, Any] | None = None,
     ticket_id: int | None = None,
+    message: str = "",
 ) -> int:
-    """Notify each user once per ``dedupe`` key; returns how many were new."""
+    """Notify each user once per ``dedupe`` key, in-app and on the channels each chose for
+    ``kind``; returns how many in-app rows were new.
+
+    ``kind`` is one of :data:`core.notify.kinds.KINDS` and ``params`` its parameters (codes,
+    ids, ISO instants, typed text): the text is written in the reader's language when it
+    is read or sent, never stored. ``message`` is for callers not yet converted: stored and
+    shown as is (a sentence in one language)."""
     now = utcnow()
     rows = [
         {
             "user_id": uid,
             "ticket_id": ticket_id,
             "kind": kind,
-            "message": message,
+            "message": message if params is None else "",
+            "params": params,
             "dedupe_key": dedupe,
             "created_at": now,
             "read_at": None,
@@ -81,11 +89,18 @@ async def notify(
         for uid in sorted(set(user_ids))
     ]
     new = await scope.insert_ignore(Notification, rows)
-    # Email/SMS on the channels each recipient chose for this kind (core.notify).
-    await outbound.for_staff(
-        scope, user_ids, kind=kind, message=message, dedupe=dedupe, ticket_id=ticket_id
-    )
+    if params is not None:  # e-mail/SMS on the channels each recipient chose (core.notify)
+        await outbound.for_staff(
+            scope, user_ids, kind=kind, params=params, dedupe=dedupe, ticket_id=ticket_id
+        )
     return new
+
+
+async def staff_messages(scope: TenantScope, notes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The e-mail/SMS rows for in-app notification rows ``notes`` written in bulk (the
+    deadline sweep's set-based path): insert them with the notes, in the same statement
+    or transaction (:func:`core.notify.outbound.staff_rows`)."""
+    return await outbound.staff_rows(scope, notes)
 
 
 async def emit(
