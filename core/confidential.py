@@ -14,7 +14,7 @@ response content before it is serialised:
 2. it asks the database, in the reader's tenant scope, for each of those tickets'
    complainant and whether the reader is a staff member named or graded on it;
 3. for every ticket whose complainant the reader may not see
-   (:func:`core.tickets.reading.sees_complainant`'s rule: the named or graded staff member
+   (:func:`core.tickets.complainant.level`, the one rule: the named or graded staff member
    never, other roles by need), every text field of the objects belonging to that ticket is
    passed through :func:`core.tickets.redact.scrubber` (phone numbers by pattern, name,
    contact and address by normalised matching). Text with no ticket is scrubbed of
@@ -45,7 +45,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import exists, false, select
 
 from core.people.auth import Principal
-from core.people.roles import SEES_COMPLAINANT
+from core.tickets import complainant
 from core.tickets.models import AccusedStaff, Ticket, TicketGrade
 from core.tickets.redact import scrub_patterns, scrubber
 from core.tickets.schemas import TicketOut
@@ -202,7 +202,7 @@ def rewrite(
 def sees_all(principal: Principal) -> bool:
     """A reader who may see every complainant they can read: a role that needs the identity
     and no staff record that could be named in a complaint."""
-    return principal.has(*SEES_COMPLAINANT) and principal.staff_id is None
+    return complainant.role_sees(principal) and principal.staff_id is None
 
 
 class View:
@@ -219,7 +219,7 @@ class View:
         hidden: dict[int, tuple[str, str, str]],
         shown: Iterable[int] = (),
     ) -> None:
-        self._pattern_only = not principal.has(*SEES_COMPLAINANT)
+        self._pattern_only = not complainant.role_sees(principal)
         self._shown = frozenset(shown)
         self._scrubbers: dict[int, Scrub] = {
             tid: scrubber(*identity) for tid, identity in hidden.items()
@@ -244,13 +244,12 @@ async def view_for(principal: Principal, db: Any, ids: Iterable[int]) -> View:
     wanted = sorted(set(ids))
     if not wanted or sees_all(principal):
         return View(principal, {}, wanted)
-    role_sees = principal.has(*SEES_COMPLAINANT)
     hidden: dict[int, tuple[str, str, str]] = {}
     shown: set[int] = set()
     seen = SEEN.get() or {}
     for tid in [t for t in wanted if t in seen]:
         identity, inv = seen[tid]
-        if inv or not role_sees:
+        if complainant.level(principal, inv) != complainant.FULL:
             hidden[tid] = identity
         else:
             shown.add(tid)
@@ -277,7 +276,7 @@ async def view_for(principal: Principal, db: Any, ids: Iterable[int]) -> View:
             )
         ).all()
     for tid, name, contact, address, inv in rows:
-        if inv or not role_sees:
+        if complainant.level(principal, bool(inv)) != complainant.FULL:
             hidden[int(tid)] = (name or "", contact or "", address or "")
         else:
             shown.add(int(tid))

@@ -4,7 +4,7 @@ Each export is first a list of :class:`Table` (a title, column names, rows of pl
 so the CSV, the XLSX and the tests read the same rows: the XLSX holds one sheet per table,
 the CSV the first table. CSV is UTF-8 with a byte-order mark so spreadsheet programs read
 the Chinese labels right. Ticket lists mask the complainant exactly as the ticket API does
-for the reader (:func:`core.tickets.reading.sees_complainant`).
+for the reader (:func:`core.tickets.reading.complainant_of`, one rule for every surface).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from core.reports.kpis import Kpis
 from core.reports.period import Period
 from core.reports.stats import Labels, Stats
 from core.tickets.models import Ticket
-from core.tickets.reading import mask, sees_complainant
+from core.tickets.reading import complainant_of
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -146,9 +146,7 @@ async def ticket_table(scope: TenantScope, access: Access, window: Period) -> Ta
     ).all()
     out: list[list[Cell]] = []
     for t, counted in rows:
-        shown = sees_complainant(access.principal, t)
-        contact = t.complainant_contact
-        long = len(contact) >= 8
+        who = complainant_of(access.principal, t)  # the API's rule (core.tickets.complainant)
         out.append(
             [
                 t.number,
@@ -167,8 +165,8 @@ async def ticket_table(scope: TenantScope, access: Access, window: Period) -> Ta
                 t.reopen_count,
                 t.referred_to_inspection,
                 _local(window, t.closed_at),
-                t.complainant_name if shown else mask(t.complainant_name),
-                contact if shown else mask(contact, 3 if long else 0, 4 if long else 0),
+                who.name,
+                who.contact,
             ]
         )
     columns = [

@@ -5,12 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, TenantScoped, utcnow
 from core.logs import current_request_id
 from core.people.models import Staff, User
+
+
+def _search_text() -> Any:
+    from core.tickets import search_text  # imports the scrubber; not needed to load models
+
+    return search_text
 
 
 class Counter(TenantScoped, Base):
@@ -93,6 +99,16 @@ class Ticket(TenantScoped, Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     idempotency_key: Mapped[str | None] = mapped_column(String(128), default=None)
     request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    search_full: Mapped[str] = mapped_column(
+        Text, default=lambda ctx: _search_text().default_full(ctx), server_default=""
+    )
+    """Normalised description, demands and complainant: searched by readers who see the
+    complainant (:mod:`core.tickets.search_text`)."""
+    search_masked: Mapped[str] = mapped_column(
+        Text, default=lambda ctx: _search_text().default_masked(ctx), server_default=""
+    )
+    """Description and demands as masked for readers who may not see the complainant,
+    normalised: what they search (:mod:`core.tickets.search_text`, issue 21 item 1)."""
     owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     """The named person who follows the ticket from registration until it is closed
     [000 §篇1 5(5)1②c] (:mod:`core.flow.approvals`)."""
@@ -169,3 +185,15 @@ class TicketGrade(TenantScoped, Base):
     graded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     event_id: Mapped[int] = mapped_column(ForeignKey("ticket_events.id"))
     superseded_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+_SEARCHED = ("description", "demands", "complainant_name", "complainant_contact",
+             "complainant_address")  # fmt: skip
+
+
+@event.listens_for(Ticket, "before_update")
+def _keep_search_text(_mapper: Any, _conn: Any, ticket: Ticket) -> None:
+    """A searched field changed: recompute the search columns in the same UPDATE."""
+    state = inspect(ticket)
+    if any(state.attrs[f].history.has_changes() for f in _SEARCHED):
+        _search_text().refresh(ticket)

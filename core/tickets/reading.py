@@ -23,7 +23,8 @@ from core.errors import Invalid, NotFound
 from core.people import tenant_data
 from core.people.auth import Principal
 from core.people.models import Staff, User
-from core.people.roles import READ_ALL, SEES_COMPLAINANT, Role
+from core.people.roles import READ_ALL, Role
+from core.tickets import complainant
 from core.tickets import schemas as s
 from core.tickets.models import AccusedStaff, Ticket, TicketEvent, TicketGrade
 from core.tickets.seen import note
@@ -206,13 +207,6 @@ async def grades(
     return [(g, st) for g, st in rows.all()]
 
 
-def mask(value: str, keep_head: int = 1, keep_tail: int = 0) -> str:
-    if len(value) <= keep_head + keep_tail:
-        return "*" * len(value)
-    tail = value[len(value) - keep_tail :] if keep_tail else ""
-    return value[:keep_head] + "*" * (len(value) - keep_head - keep_tail) + tail
-
-
 def involved(principal: Principal, ticket: Ticket) -> bool:
     """Whether the principal is a staff member the ticket names or grades."""
     sid = principal.staff_id
@@ -224,9 +218,22 @@ def involved(principal: Principal, ticket: Ticket) -> bool:
 
 def sees_complainant(principal: Principal, ticket: Ticket) -> bool:
     """Staff named or graded never see who complained; other roles by need (domain §7)."""
-    if involved(principal, ticket):
-        return False
-    return principal.has(*SEES_COMPLAINANT)
+    return complainant_level(principal, ticket) == complainant.FULL
+
+
+def complainant_level(principal: Principal, ticket: Ticket) -> complainant.Level:
+    """How much of the complainant the reader sees (:func:`core.tickets.complainant.level`)."""
+    return complainant.level(principal, involved(principal, ticket))
+
+
+def complainant_of(principal: Principal, ticket: Ticket) -> complainant.Shown:
+    """The ticket's complainant as the reader sees them (the one rule, domain §7)."""
+    return complainant.shown(
+        ticket.complainant_name,
+        ticket.complainant_contact,
+        ticket.complainant_address,
+        complainant_level(principal, ticket),
+    )
 
 
 async def department_refs(scope: TenantScope) -> dict[int, s.Ref]:
@@ -238,25 +245,16 @@ async def department_refs(scope: TenantScope) -> dict[int, s.Ref]:
 def to_out(
     ticket: Ticket, principal: Principal, depts: dict[int, s.Ref], actions: list[str]
 ) -> s.TicketOut:
-    shown = sees_complainant(principal, ticket)
-    contact = ticket.complainant_contact
-    complainant = s.ComplainantOut(
-        name=ticket.complainant_name if shown else mask(ticket.complainant_name),
-        contact=contact
-        if shown
-        else mask(contact, 3 if len(contact) >= 8 else 0, 4 if len(contact) >= 8 else 0),
-        address=ticket.complainant_address
-        if shown
-        else ("***" if ticket.complainant_address else ""),
-        masked=not shown,
-    )
+    who = complainant_of(principal, ticket)
     return s.TicketOut(
         id=ticket.id,
         number=ticket.number,
         state=ticket.state,
         version=ticket.version,
         channel=ticket.channel,
-        complainant=complainant,
+        complainant=s.ComplainantOut(
+            name=who.name, contact=who.contact, address=who.address, masked=who.masked
+        ),
         description=ticket.description,
         demands=ticket.demands,
         event_time=ticket.event_time,
