@@ -29,6 +29,8 @@ from typing import Any, TextIO
 
 import structlog
 
+from core.client_address import client_address
+
 REQUEST_ID: ContextVar[str | None] = ContextVar("tousu_request_id", default=None)
 HEADER = "x-request-id"
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -260,6 +262,7 @@ async def before_send(message: Any, scope: Any) -> None:
     started = scope.get(_STARTED_KEY)
     get("tousu.access").info(
         "request",
+        client=client_address(scope),  # the trusted-proxy rule, as throttles and audit see it
         method=scope.get("method"),
         route=scope.get("path_template") or scope.get("path"),
         status=message["status"],

@@ -16,6 +16,7 @@ tenants from ``./tenants``. Production points ``DATABASE_URL`` at PostgreSQL.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -244,6 +245,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         float,
         Env("TOUSU_REAPER_SECONDS", "how often the reaper re-enqueues lost deliveries", ge=0.01),
     ] = 10.0
+    # -- trust: who the client is (behind a balancer) ------------------------------------
+    trusted_proxies: Annotated[
+        str,
+        Env(
+            "TOUSU_TRUSTED_PROXIES",
+            "comma-separated addresses or networks of the balancers/proxies in front of the "
+            "API, e.g. 10.0.0.5,10.1.0.0/24; only from them is X-Forwarded-For believed "
+            "(empty: trust none, the client is the TCP peer)",
+        ),
+    ] = ""
 
     # -- deployment: database pool, poolers, replicas, broker (docs/deployment.md) --------
     db_pool_size: Annotated[
@@ -466,7 +477,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             values[name] = _parse(raw, kind, meta)
     settings = check_service_urls(Settings(**values))
     database_url = normalise_database_url(settings.database_url)
-    return msgspec.structs.replace(
+    settings = msgspec.structs.replace(
         settings,
         database_url=database_url,
         migrate_database_url=normalise_database_url(
@@ -476,6 +487,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             settings.reports_database_url, "TOUSU_REPORTS_DATABASE_URL"
         ),
     )
+    check_values(settings)
+    return settings
 
 
 def check_service_urls(settings: Settings) -> Settings:
@@ -530,3 +543,47 @@ def describe(settings: Settings) -> list[tuple[str, str, str, str]]:
         del default
         rows.append((meta.name, mask(value, meta.secret), source, meta.description))
     return rows
+
+
+# -- checks across values (trust) ----------------------------------------------------------
+# Values whose type alone does not say they are usable: each is checked when the settings
+# load, so `tousu check`, `tousu serve` and every other command refuse them at start with
+# one line naming the variable (a bad network list used to start a server whose every
+# webhook creation was a 500).
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(text: str, variable: str) -> tuple[IPNetwork, ...]:
+    """``"127.0.0.1, 10.0.0.0/8, ::1"`` → networks (a bare address is a /32 or /128).
+
+    Raises :class:`SettingsError` naming ``variable`` and the item that is not a network."""
+    nets = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            nets.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise SettingsError(
+                variable,
+                f"expected comma-separated addresses or networks (e.g. 10.0.0.0/8), got {item!r}",
+            ) from None
+    return tuple(nets)
+
+
+def _check_scheme(variable: str, value: str | None, schemes: tuple[str, ...]) -> None:
+    if not value:
+        return
+    scheme = value.split("://", 1)[0] if "://" in value else ""
+    if not any(scheme == s or scheme.startswith(s + "+") for s in schemes):
+        wanted = ", ".join(f"{s}://" for s in schemes)
+        raise SettingsError(variable, f"expected a URL starting {wanted}, got scheme {scheme!r}")
+
+
+def check_values(settings: Settings) -> None:
+    """Raise :class:`SettingsError` for the first value that cannot be used as it stands."""
+    parse_networks(settings.webhook_allow_nets, "TOUSU_WEBHOOK_ALLOW_NETS")
+    parse_networks(settings.trusted_proxies, "TOUSU_TRUSTED_PROXIES")
+    _check_scheme("REDIS_URL", settings.redis_url, ("redis", "rediss", "unix"))
+    _check_scheme("TOUSU_S3_ENDPOINT", settings.s3_endpoint, ("http", "https"))

@@ -137,6 +137,10 @@ def _run_uvicorn(settings: Settings, sock: socket.socket, background: bool) -> N
         log_config=None,  # our structlog setup (core.logs) formats uvicorn's lines too
         access_log=False,  # core.logs.request_context writes one line per request
         lifespan="on",
+        # The client address is ours to judge (core.client_address, TOUSU_TRUSTED_PROXIES):
+        # uvicorn's default would believe X-Forwarded-For from 127.0.0.1/FORWARDED_ALLOW_IPS.
+        proxy_headers=False,
+        forwarded_allow_ips="",
     )
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -190,6 +194,8 @@ def _run_uvicorn_processes(settings: Settings, sock: socket.socket, workers: int
         log_config=None,
         access_log=False,
         lifespan="on",
+        proxy_headers=False,  # core.client_address decides (TOUSU_TRUSTED_PROXIES)
+        forwarded_allow_ips="",
     )
     Multiprocess(config, sockets=[sock]).run()
 

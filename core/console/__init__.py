@@ -54,6 +54,13 @@ def secret_key() -> str:
 _process_secret = secrets.token_urlsafe(32)
 
 
+def _namespace() -> str:
+    """``TOUSU_REDIS_NAMESPACE``: throttle counters of two deployments on one Redis apart."""
+    from core.settings import load_settings
+
+    return load_settings().redis_namespace
+
+
 class CsrfUnlessBearer:
     """Litestar's CSRF middleware for browser requests. Skipped by a request carrying
     ``Authorization`` (a machine with a bearer key, which browsers never send by themselves)
@@ -213,6 +220,6 @@ def wiring(redis_url: str | None, db: Database, public: list[str]) -> Wiring:
         ],
         stores={"sessions": store},
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
-        throttle=Throttle.for_settings(redis_url),
+        throttle=Throttle.for_settings(redis_url, _namespace()),
         plugins=[HTMXPlugin()],
     )

@@ -25,7 +25,7 @@ from core.errors import ApiError, Forbidden, Invalid
 from core.people.models import User
 from core.people.roles import Role
 from core.people.sessions import set_password
-from core.people.throttle import client_address
+from core.client_address import client_address
 
 
 def _path_date(value: str, field: str) -> dt.date:

@@ -32,7 +32,7 @@ from core.people.guards import EXEMPT
 from core.people.models import Staff, Tenant
 from core.people.roles import DESK, MANAGEMENT, Role
 from core.people.sessions import ROTATE, DatabaseStore, audit, login, set_password
-from core.people.throttle import client_address
+from core.client_address import client_address
 from core.plugins import hooks_for
 from core.tickets import schemas as ts
 from core.tickets.lifecycle import TRANSITIONS

@@ -151,15 +151,6 @@ async def revoke_keys(db: Database, user_id: int) -> int:
     return len(keys)
 
 
-def cached(token: str) -> Principal | None:
-    """The token's principal when this process holds it fresh (and may trust it), else None;
-    no I/O."""
-    if not _cache_on():
-        return None
-    hit = _cache.get(hash_token(token))
-    return hit[1] if hit and hit[0] > time.monotonic() else None
-
-
 async def resolve(db: Database, token: str) -> Principal | None:
     """The principal of an active key, or None. Served from the cache only while
     invalidations can reach this process; otherwise read from the database."""
@@ -217,14 +208,14 @@ class BearerAuth(AbstractAuthenticationMiddleware):
                 rule="bearer token required",
             )
         db: Database = connection.app.state.db
-        # A token this process already knows is no guess: it skips the shared failure
-        # count (a Redis round trip), unless this process saw its address locked.
-        principal = cached(token.strip())
-        if principal is None or throttle.locked_here(connection):
-            await throttle.check_bearer(connection)
-            principal = await resolve(db, token.strip())
+        token = token.strip()
+        principal = await resolve(db, token)
         if principal is None:
-            await throttle.bearer_failed(connection)
+            # A locked address or token prefix refuses unknown tokens only (429): a valid key
+            # still works from behind an address someone else guessed from, so the locks are
+            # looked up only for a token that failed (core.people.throttle).
+            locked = await throttle.bearer_locked(connection, token)
+            await throttle.bearer_failed(connection, token, locked)
             raise Unauthorized(
                 "unknown or revoked token", field="Authorization", rule="token must be active"
             )

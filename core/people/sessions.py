@@ -39,7 +39,7 @@ from core.errors import ApiError, Invalid, Unauthorized
 from core.people import passwords
 from core.people.auth import BearerAuth, Principal
 from core.people.models import Tenant, User
-from core.people.throttle import LOGIN_IP, LOGIN_USER, Throttle
+from core.people.throttle import LOGIN_IP, LOGIN_USER, LOGIN_USER_IP, Throttle, Throttled
 from core.settings import load_settings
 
 log = logging.getLogger("tousu.sessions")
@@ -365,15 +365,19 @@ async def login(
     accounts exist. Every outcome is audited.
     """
     tenant_slug, username = tenant_slug.strip().lower(), username.strip().lower()
-    account = f"{tenant_slug}/{username}"
-    await throttle.check(LOGIN_IP, address, field="password")
-    await throttle.check(LOGIN_USER, account, field="password")
+    # Counted before the slow hash check, each count one atomic increment: 40 wrong passwords
+    # at once verify at most the limit (core.people.throttle); a success gives them back.
+    await throttle.take(LOGIN_IP, address, field="password")
+    try:
+        here = await throttle.take(LOGIN_USER_IP, tenant_slug, username, address, field="password")
+        await throttle.take(LOGIN_USER, tenant_slug, username, field="password")
+    except Throttled:
+        await throttle.give_back(LOGIN_IP, address)  # refused unheard: not a guess at others
+        raise
     user, tenant = await _find(db, tenant_slug, username)
     ok = await passwords.verify_async(password, user.password_hash if user else None)
     tenant_id = tenant.id if tenant else None
     if not ok or user is None or not user.active:
-        locked = await throttle.fail(LOGIN_USER, account)
-        await throttle.fail(LOGIN_IP, address)
         await audit(
             db,
             "login_failed",
@@ -383,7 +387,7 @@ async def login(
             address=address,
             tenant=tenant_slug,
         )
-        if locked:
+        if here == LOGIN_USER_IP.limit:  # this failure locks the account from this address
             await audit(
                 db,
                 "locked",
@@ -391,14 +395,16 @@ async def login(
                 tenant_id=tenant_id,
                 user_id=user.id if user else None,
                 address=address,
-                seconds=locked,
+                seconds=LOGIN_USER_IP.window,
             )
         raise Unauthorized(
             "单位、用户名或密码不正确 (wrong tenant, username or password)",
             field="password",
             rule="credentials must match an active user",
         )
-    await throttle.clear(LOGIN_USER, account)
+    await throttle.clear(LOGIN_USER_IP, tenant_slug, username, address)
+    await throttle.give_back(LOGIN_USER, tenant_slug, username)
+    await throttle.give_back(LOGIN_IP, address)
     await audit(
         db, "login", username=username, tenant_id=tenant_id, user_id=user.id, address=address
     )

@@ -1,16 +1,37 @@
 """Throttling failed authentication: wrong passwords and unknown bearer tokens.
 
-Failures are counted per key (an account, a client address) in a fixed window that opens
-with the first failure; at the policy's limit the key is locked until the window closes,
-and every attempt meanwhile answers 429 with ``Retry-After`` (seconds). A success clears an
-account's count. The counts live in Redis when ``REDIS_URL`` is set, so every API process
-shares them; otherwise in this process.
+Attempts are counted per key in a fixed window that opens with the first count (the
+``limits`` library's fixed-window counters); at a policy's limit the key is locked until the
+window closes, and a refused attempt answers 429 with ``Retry-After`` (seconds). The
+counters live in Redis when ``REDIS_URL`` is set — under ``TOUSU_REDIS_NAMESPACE``, so two
+deployments on one Redis keep their own — and in this process otherwise. While Redis does
+not answer, counting goes on in this process (:class:`Throttle` falls back to memory and
+tries Redis again a few seconds later): throttling never stops and never fails a request.
 
-Policies (limit failures per window, seconds):
+The client address comes from :func:`core.client_address.client_address` (forwarded
+headers only from ``TOUSU_TRUSTED_PROXIES``). Locks are precise, so one attacker cannot lock
+out a whole office behind one NAT address:
 
-- ``login-user``: 5 per 900 — an account is locked for up to 15 minutes;
-- ``login-ip``: 30 per 900 — one address guessing across accounts;
-- ``bearer-ip``: 30 per 300 — one address presenting unknown or revoked tokens.
+Passwords (console login, :func:`core.people.sessions.login`) — counted **before** the slow
+hash check, atomically (an increment that returns the new count), so 40 wrong passwords at
+once verify at most the limit; a correct password takes its attempt back:
+
+- ``login-user-ip``: 5 per 900 s — one address guessing one account: that address is
+  locked out of that account for up to 15 minutes (the account owner elsewhere is not);
+- ``login-user``: 20 per 900 s — one account guessed from anywhere (a distributed guess);
+- ``login-ip``: 30 per 900 s — one address guessing across accounts (a spray).
+
+Bearer tokens (:class:`core.people.auth.BearerAuth`) — unknown or revoked tokens counted:
+
+- ``bearer-ip``: 30 per 300 s per address;
+- ``bearer-prefix``: 10 per 300 s per token prefix (the first 12 characters) — guesses at
+  one key whose beginning leaked, from any number of addresses.
+
+A locked address or prefix refuses **unknown** tokens only (429 instead of 401, not counted
+again): a valid key keeps working from behind a locked address, so 30 bad tokens from one
+machine in an office no longer lock every tenant's users out for 5 minutes. Tokens are 256
+random bits: the lock is there to stop and report a guessing client (``token_throttled``
+auth event), not because a guess could succeed.
 """
 
 from __future__ import annotations
@@ -18,16 +39,19 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any
 
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+
+from core.client_address import client_address
 from core.errors import ApiError
 
 log = logging.getLogger("tousu.throttle")
 
-
-def _down(exc: Exception) -> None:
-    log.warning("throttle store unavailable, not counting: %s", type(exc).__name__)
+RETRY_REDIS_SECONDS = 5.0
+"""After a Redis failure, count in memory for this long before trying Redis again."""
 
 
 @dataclass(frozen=True)
@@ -36,11 +60,21 @@ class Policy:
     limit: int
     window: int
     """Seconds."""
+    item: Any = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "item", RateLimitItemPerSecond(self.limit, self.window, namespace=self.name)
+        )
 
 
-LOGIN_USER = Policy("login-user", 5, 900)
+LOGIN_USER_IP = Policy("login-user-ip", 5, 900)
+LOGIN_USER = Policy("login-user", 20, 900)
 LOGIN_IP = Policy("login-ip", 30, 900)
 BEARER_IP = Policy("bearer-ip", 30, 300)
+BEARER_PREFIX = Policy("bearer-prefix", 10, 300)
+PREFIX_CHARS = 12
+"""Characters of a token counted as its prefix (``tsu_`` and 8 random ones)."""
 
 
 class Throttled(ApiError):
@@ -60,170 +94,139 @@ class Throttled(ApiError):
         self.retry_after = retry_after
 
 
-class _Backend(Protocol):
-    async def count(self, key: str) -> tuple[int, int]: ...
-    async def incr(self, key: str, window: int) -> tuple[int, int]: ...
-    async def clear(self, key: str) -> None: ...
-
-
-class MemoryBackend:
-    """Counts in this process (the embedded default: one server process)."""
-
-    def __init__(self) -> None:
-        self._data: dict[str, tuple[int, float]] = {}
-
-    def _live(self, key: str) -> tuple[int, float] | None:
-        hit = self._data.get(key)
-        if hit and hit[1] <= time.monotonic():
-            del self._data[key]
-            return None
-        return hit
-
-    async def count(self, key: str) -> tuple[int, int]:
-        hit = self._live(key)
-        if hit is None:
-            return 0, 0
-        return hit[0], max(1, math.ceil(hit[1] - time.monotonic()))
-
-    async def incr(self, key: str, window: int) -> tuple[int, int]:
-        hit = self._live(key)
-        count, until = (hit[0] + 1, hit[1]) if hit else (1, time.monotonic() + window)
-        self._data[key] = (count, until)
-        if len(self._data) > 100_000:  # bound memory under a spray of addresses
-            now = time.monotonic()
-            self._data = {k: v for k, v in self._data.items() if v[1] > now}
-        return count, max(1, math.ceil(until - time.monotonic()))
-
-    async def clear(self, key: str) -> None:
-        self._data.pop(key, None)
-
-
-class RedisBackend:
-    """Counts in Redis (INCR + EXPIRE), shared by every API process.
-
-    Fails open: while Redis does not answer (0.5 s timeouts), nothing is counted and nobody
-    is locked out — the API keeps serving (README, "If Redis is down"), and the failure is
-    logged. Losing a few minutes of throttling is the lesser harm than refusing everyone.
-    """
-
-    def __init__(self, url: str, prefix: str = "tousu:throttle:") -> None:
-        from redis.asyncio import Redis
-
-        self._redis: Any = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        self._prefix = prefix
-
-    async def count(self, key: str) -> tuple[int, int]:
-        k = self._prefix + key
-        try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                raw, ttl = await pipe.get(k).ttl(k).execute()
-        except Exception as exc:  # redis down: fail open (see the class docstring)
-            _down(exc)
-            return 0, 0
-        return (int(raw) if raw else 0), max(1, int(ttl) if ttl and ttl > 0 else 1)
-
-    async def incr(self, key: str, window: int) -> tuple[int, int]:
-        k = self._prefix + key
-        try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                count, _, ttl = await pipe.incr(k).expire(k, window, nx=True).ttl(k).execute()
-        except Exception as exc:
-            _down(exc)
-            return 0, window
-        return int(count), max(1, int(ttl) if ttl and ttl > 0 else window)
-
-    async def clear(self, key: str) -> None:
-        try:
-            await self._redis.delete(self._prefix + key)
-        except Exception as exc:
-            _down(exc)
-
-    async def close(self) -> None:
-        await self._redis.aclose()
-
-
 class Throttle:
-    """Failure counting over one backend; see the module docstring for the policies."""
+    """Fixed-window counters over a ``limits`` storage: Redis when given, with an
+    in-process fallback that counts while Redis does not answer."""
 
-    def __init__(self, backend: _Backend) -> None:
-        self.backend = backend
+    def __init__(self, redis_url: str | None = None, namespace: str = "tousu") -> None:
+        self.memory: Storage = MemoryStorage()
+        self.redis: Storage | None = None
+        if redis_url:
+            url = redis_url if redis_url.startswith("async+") else "async+" + redis_url
+            self.redis = RedisStorage(
+                url,
+                implementation="redispy",
+                key_prefix=f"{namespace}:throttle",
+                wrap_exceptions=True,
+                socket_timeout=0.5,
+                socket_connect_timeout=0.5,
+            )
+        self._redis_down_until = 0.0
 
     @classmethod
-    def for_settings(cls, redis_url: str | None) -> Throttle:
-        return cls(RedisBackend(redis_url) if redis_url else MemoryBackend())
+    def for_settings(cls, redis_url: str | None, namespace: str = "tousu") -> Throttle:
+        return cls(redis_url, namespace)
 
-    async def check(self, policy: Policy, subject: str, field: str | None = None) -> None:
-        """Raise :class:`Throttled` when ``subject`` is locked under ``policy``."""
-        count, ttl = await self.backend.count(f"{policy.name}:{subject}")
-        if count >= policy.limit:
-            raise Throttled(ttl, policy, field=field)
+    async def _run(self, op: str, *args: Any) -> Any:
+        """``op`` on Redis, or on the in-process storage while Redis is down."""
+        if self.redis is not None and time.monotonic() >= self._redis_down_until:
+            try:
+                return await getattr(self.redis, op)(*args)
+            except Exception as exc:  # any Redis failure: count here instead (docstring)
+                self._redis_down_until = time.monotonic() + RETRY_REDIS_SECONDS
+                log.warning(
+                    "throttle Redis unavailable, counting in this process: %s",
+                    type(exc).__name__,
+                )
+        return await getattr(self.memory, op)(*args)
 
-    async def fail(self, policy: Policy, subject: str) -> int | None:
-        """Count one failure; returns the lock's seconds when this failure reached the limit."""
-        count, ttl = await self.backend.incr(f"{policy.name}:{subject}", policy.window)
-        return ttl if count == policy.limit else None
+    async def _seconds_left(self, key: str, window: int) -> int:
+        expiry = await self._run("get_expiry", key)
+        return max(1, min(window, math.ceil(float(expiry) - time.time())))
 
-    async def clear(self, policy: Policy, subject: str) -> None:
-        await self.backend.clear(f"{policy.name}:{subject}")
+    async def hit(self, policy: Policy, *subject: str) -> tuple[int, int]:
+        """Count one attempt; returns (the count now, seconds left in the window)."""
+        key = policy.item.key_for(*subject)
+        count = int(await self._run("incr", key, policy.window, 1))
+        return count, await self._seconds_left(key, policy.window)
+
+    async def take(self, policy: Policy, *subject: str, field: str | None = None) -> int:
+        """Count one attempt before doing it; raise :class:`Throttled` when it is over the
+        limit. Returns the count (the attempt that makes it ``policy.limit`` is the last)."""
+        count, left = await self.hit(policy, *subject)
+        if count > policy.limit:
+            raise Throttled(left, policy, field=field)
+        return count
+
+    async def give_back(self, policy: Policy, *subject: str) -> None:
+        """Undo one :meth:`take` (the attempt succeeded and should not count)."""
+        await self._run("incr", policy.item.key_for(*subject), policy.window, -1)
+
+    async def locked(self, policy: Policy, *subject: str) -> int | None:
+        """Seconds until ``subject`` is unlocked under ``policy``, or None when it is not."""
+        key = policy.item.key_for(*subject)
+        if int(await self._run("get", key)) >= policy.limit:
+            return await self._seconds_left(key, policy.window)
+        return None
+
+    async def check(self, policy: Policy, *subject: str, field: str | None = None) -> None:
+        """Raise :class:`Throttled` while ``subject`` is locked under ``policy``."""
+        left = await self.locked(policy, *subject)
+        if left is not None:
+            raise Throttled(left, policy, field=field)
+
+    async def fail(self, policy: Policy, *subject: str) -> int | None:
+        """Count one failure; returns the lock's seconds when this one reached the limit."""
+        count, left = await self.hit(policy, *subject)
+        return left if count == policy.limit else None
+
+    async def clear(self, policy: Policy, *subject: str) -> None:
+        await self._run("clear", policy.item.key_for(*subject))
 
     async def close(self) -> None:
-        closer = getattr(self.backend, "close", None)
-        if closer is not None:
-            await closer()
+        if self.redis is not None:
+            bridge = getattr(self.redis, "bridge", None)
+            client = getattr(bridge, "storage", None)
+            closer = getattr(client, "aclose", None)
+            if closer is not None:
+                try:
+                    await closer()
+                except Exception:  # shutting down: nothing to do about it
+                    log.debug("closing the throttle's Redis client failed", exc_info=True)
 
 
-def client_address(connection: Any) -> str:
-    """The peer address (proxies' X-Forwarded-For is not trusted: clients can forge it)."""
-    client = getattr(connection, "client", None)
-    return client.host if client and client.host else "unknown"
+def token_prefix(token: str) -> str:
+    return token[:PREFIX_CHARS]
 
 
-_locked_here: dict[str, float] = {}
-"""Addresses this process saw locked for bad tokens → until (monotonic): a request from
-one of them is checked against the shared count even with a token this process knows."""
+def _throttle(connection: Any) -> Throttle | None:
+    return getattr(connection.app.state, "throttle", None)
 
 
-def locked_here(connection: Any) -> bool:
-    until = _locked_here.get(client_address(connection))
-    return until is not None and until > time.monotonic()
+async def bearer_locked(connection: Any, token: str) -> int | None:
+    """Seconds this request's address or token prefix stays locked for unknown tokens, or
+    None. A locked request is still looked up: a valid key passes (see the docstring)."""
+    throttle = _throttle(connection)
+    if throttle is None:
+        return None
+    left = await throttle.locked(BEARER_IP, client_address(connection))
+    if left is None:
+        left = await throttle.locked(BEARER_PREFIX, token_prefix(token))
+    return left
 
 
-def _lock_here(address: str, seconds: int) -> None:
-    _locked_here[address] = time.monotonic() + seconds
-    if len(_locked_here) > 10_000:  # bounded: drop what has expired
-        now = time.monotonic()
-        for a in [a for a, t in _locked_here.items() if t <= now]:
-            _locked_here.pop(a, None)
-
-
-async def check_bearer(connection: Any) -> None:
-    """Before a bearer token is looked up: 429 while this address is locked for bad tokens."""
-    throttle: Throttle | None = getattr(connection.app.state, "throttle", None)
-    if throttle is not None:
-        address = client_address(connection)
-        try:
-            await throttle.check(BEARER_IP, address, field="Authorization")
-        except Throttled as exc:
-            _lock_here(address, exc.retry_after)
-            raise
-
-
-async def bearer_failed(connection: Any) -> None:
-    """Count an unknown or revoked token; the failure that locks the address is audited."""
-    throttle: Throttle | None = getattr(connection.app.state, "throttle", None)
+async def bearer_failed(connection: Any, token: str, locked: int | None) -> None:
+    """An unknown or revoked token: raise :class:`Throttled` when the address or prefix was
+    already locked (``locked``, from :func:`bearer_locked`), else count it; the failure that
+    locks an address or prefix is audited (``token_throttled``)."""
+    throttle = _throttle(connection)
     if throttle is None:
         return
+    if locked is not None:
+        raise Throttled(locked, BEARER_IP, field="Authorization")
     address = client_address(connection)
-    locked = await throttle.fail(BEARER_IP, address)
-    if locked:
-        _lock_here(address, locked)
-        from core.people.sessions import audit  # sessions build on auth, which imports us
+    by_address = await throttle.fail(BEARER_IP, address)
+    by_prefix = await throttle.fail(BEARER_PREFIX, token_prefix(token))
+    for policy, seconds in ((BEARER_IP, by_address), (BEARER_PREFIX, by_prefix)):
+        if seconds:
+            from core.people.sessions import audit  # sessions build on auth, which imports us
 
-        await audit(
-            connection.app.state.db,
-            "token_throttled",
-            username="",
-            address=address,
-            seconds=locked,
-            failures=BEARER_IP.limit,
-        )
+            await audit(
+                connection.app.state.db,
+                "token_throttled",
+                username="",
+                address=address,
+                seconds=seconds,
+                failures=policy.limit,
+                policy=policy.name,
+            )
