@@ -72,9 +72,7 @@ async def _load_senior(scope: TenantScope) -> OnDuty | None:
     return None
 
 
-SENIOR = cache.TenantMemo(
-    "senior_on_duty", _load_senior, watch=(Tenant, User), own_id=(Tenant,)
-)
+SENIOR = cache.TenantMemo("senior_on_duty", _load_senior, watch=(Tenant, User), own_id=(Tenant,))
 """Who takes night intakes: read on every out-of-hours intake, cached per process and
 dropped when this process commits a change to the tenant (its roster) or a user."""
 
