@@ -22,6 +22,8 @@ from core.db import Database, read_only
 from core.deadlines.api import ROUTES as DEADLINE_ROUTES
 from core.errors import EXCEPTION_HANDLERS
 from core.flow.api import ROUTES as TICKET_ROUTES
+from core.flow.bulk import ROUTES as BULK_ROUTES
+from core.flow.views import ROUTES as VIEW_ROUTES
 from core.health import ROUTES as HEALTH_ROUTES
 from core.notify.api import ROUTES as NOTIFY_ROUTES
 from core.openapi import document
@@ -108,6 +110,8 @@ def create_app(
             *PEOPLE_ROUTES,
             *PROVISIONING_ROUTES,
             *TICKET_ROUTES,
+            *BULK_ROUTES,
+            *VIEW_ROUTES,
             *ATTACHMENT_ROUTES,
             *PENALTY_ROUTES,
             *APPRAISAL_ROUTES,

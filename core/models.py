@@ -3,6 +3,7 @@
 from core.attachments.models import Attachment
 from core.audit import AuditEvent
 from core.deadlines.models import CalendarDay, DeadlineSetting, Extension, StepClock
+from core.flow.views import SavedView
 from core.notify.models import NotificationPreference, NotificationSettings, OutboundMessage
 from core.penalties.models import (
     Appeal,
@@ -44,6 +45,7 @@ __all__ = [
     "Penalty",
     "PerformancePay",
     "ReportIssue",
+    "SavedView",
     "Staff",
     "StepClock",
     "Tenant",

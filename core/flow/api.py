@@ -5,7 +5,7 @@ so the OpenAPI page documents each action's body.
 """
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 from core import metrics
 from core.db import Database
 from core.errors import Invalid
-from core.flow import service
+from core.flow import listing, service
 from core.people.auth import Principal
 from core.people.guards import IN_SERVICE, requires, tenant_member
 from core.people.roles import DESK, MANAGEMENT
@@ -78,12 +78,33 @@ async def list_tickets(
     cursor: FromQuery[str | None] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     q: Annotated[str | None, QueryParameter(max_length=100)] = None,
+    owner: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    mine: FromQuery[bool] = False,
+    due: Annotated[Literal["overdue", "due_soon"] | None, QueryParameter()] = None,
+    channel: Annotated[str | None, QueryParameter(max_length=32)] = None,
+    sort: Annotated[
+        Literal[
+            "due", "-due", "received", "-received", "severity", "-severity", "number", "-number"
+        ]
+        | None,
+        QueryParameter(),
+    ] = None,
+    offset: Annotated[int, QueryParameter(ge=0, le=listing.MAX_OFFSET)] = 0,
+    total: FromQuery[bool] = False,
 ) -> s.TicketPage:
-    """Tickets the caller may read, newest first; pass ``next_cursor`` back as ``cursor``.
+    """Tickets the caller may read; by default newest first, paged by ``cursor`` (pass
+    ``next_cursor`` back).
 
-    ``q`` searches the number, description, demands and — for roles that may see it — the
-    complainant's contact (substring, case-insensitive; trigram-indexed from 3 characters,
-    shorter queries scan the tenant's tickets). Unknown query parameters are a 422."""
+    Filters: ``state``, ``category``, ``severity``, ``department`` (assigned or accused),
+    ``created_from``/``created_to`` (timezone-aware), ``owner`` (a username, or ``none``),
+    ``mine=true`` (owned by the caller), ``due=overdue|due_soon`` (an open step clock past
+    due / due within 24 h), ``channel``. ``sort``: ``due`` (nearest open clock first),
+    ``received``, ``severity`` (the plugin's order, lightest first), ``number``; a leading
+    ``-`` reverses; page a sort with ``offset``. ``total=true`` adds the count of every
+    matching ticket. ``q`` searches the number, description, demands and — for roles that
+    may see it — the complainant's contact (substring, case-insensitive; trigram-indexed
+    from 3 characters, shorter queries scan the tenant's tickets). Unknown query parameters
+    and values are a 422 naming the field."""
     principal = principal_of(request)
     for name, value in (("created_from", created_from), ("created_to", created_to)):
         if value is not None and value.tzinfo is None:
@@ -92,18 +113,17 @@ async def list_tickets(
                 field=name,
                 rule="timezone-aware datetime",
             )
-    f = reading.Filters(
-        ticket_state, category, severity, department, created_from, created_to, q
-    )
+    f = reading.Filters(ticket_state, category, severity, department, created_from, created_to, q)
+    query = listing.Query(f, owner, mine, due, channel, sort, offset, total)
     db: Database = request.app.state.db
     async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]
-        rows, next_cursor = await reading.list_page(scope, principal, f, cursor, limit)
+        page = await listing.list_page(scope, principal, query, cursor, limit)
         depts = await reading.department_refs(scope)
         items = [
             reading.to_out(t, principal, depts, await service.actions_for(scope, principal, t))
-            for t in rows
+            for t in page.rows
         ]
-    return s.TicketPage(items=items, next_cursor=next_cursor)
+    return s.TicketPage(items=items, next_cursor=page.next_cursor, total=page.total)
 
 
 @get("/api/tickets/{ticket_id:int}", operation_id="getTicket", tags=TAGS, guards=[tenant_member])

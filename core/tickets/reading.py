@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, exists, false, or_, select
 from sqlalchemy.orm import joinedload
 
 from core.db import TenantScope
@@ -146,7 +146,22 @@ async def list_page(
     scope: TenantScope, principal: Principal, f: Filters, cursor: str | None, limit: int
 ) -> tuple[list[Ticket], str | None]:
     """Newest first, keyset-paginated on id; accused staff loaded in one extra query."""
-    q = select(Ticket).where(visible(principal)).options(*_WITH_PEOPLE)
+    q = (await filtered(scope, principal, f)).options(*_WITH_PEOPLE)
+    if cursor:
+        q = q.where(Ticket.id < decode_cursor(cursor))
+    page = await scope.execute(q.order_by(Ticket.id.desc()).limit(limit + 1))
+    rows = list(page.unique().scalars())
+    for t in rows:
+        note(t, involved(principal, t))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_cursor(rows[-1].id) if more and rows else None)
+
+
+async def filtered(scope: TenantScope, principal: Principal, f: Filters) -> Select[Any]:
+    """``SELECT tickets`` the principal may see, narrowed by ``f`` (no order, no limit):
+    the one place the list's filters become SQL (:mod:`core.flow.listing` adds its own)."""
+    q = select(Ticket).where(visible(principal))
     if f.state:
         q = q.where(Ticket.state == f.state)
     if f.category:
@@ -166,15 +181,7 @@ async def list_page(
         from core.tickets import search
 
         q = q.where(search.clause(principal, f.q, scope.session.bind.dialect.name))
-    if cursor:
-        q = q.where(Ticket.id < decode_cursor(cursor))
-    page = await scope.execute(q.order_by(Ticket.id.desc()).limit(limit + 1))
-    rows = list(page.unique().scalars())
-    for t in rows:
-        note(t, involved(principal, t))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_cursor(rows[-1].id) if more and rows else None)
+    return q
 
 
 async def history(

@@ -301,6 +301,8 @@ class TicketOut(Out, kw_only=True):
 class TicketPage(Out, kw_only=True):
     items: list[TicketOut]
     next_cursor: str | None
+    total: int | None = None
+    """How many tickets match in all (only when asked with ``total=true``)."""
 
 
 class EventOut(Out, kw_only=True):

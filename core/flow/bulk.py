@@ -1,0 +1,219 @@
+"""Decide in bulk (issue 20 §2): penalties, extensions and closures, many at once.
+
+Each item is decided exactly as its single route decides it — the same service function
+(:func:`core.penalties.service.decide`, :func:`core.deadlines.service.decide_extension`,
+:func:`core.flow.service.transition` with ``close``), the same visibility, the same
+conflict-of-interest rule (nobody acts on a complaint that names or grades them, domain §7)
+— in **its own transaction**, so its audit event lands with it and a refused item changes
+nothing and stops nothing else. The answer lists what was done and, for each refused item,
+the status, field, rule and message its single route would have answered.
+
+Routes: ``POST /api/penalties/bulk`` (``penaltyBulk``), ``POST /api/extensions/bulk``
+(``extensionBulk``), ``POST /api/tickets/bulk/close`` (``ticketBulkClose``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Request, post
+from litestar.params import JSONBody
+from msgspec import Meta
+from sqlalchemy import select
+
+from core.db import Database, TenantScope
+from core.deadlines import service as deadlines
+from core.deadlines.models import Extension
+from core.errors import ApiError, Forbidden, NotFound, language
+from core.flow import service
+from core.penalties import service as penalties
+from core.penalties.models import Penalty
+from core.people.auth import Principal
+from core.people.guards import CONFLICT_MESSAGE, tenant_member
+from core.people.web import principal as principal_of
+from core.tickets import reading
+from core.tickets import schemas as ts
+from core.tickets.models import Ticket
+
+MAX_ITEMS = 200
+"""One request decides at most this many (each is its own transaction)."""
+
+Reason = Annotated[str, Meta(max_length=2000)]
+Ids = Annotated[
+    list[Annotated[int, Meta(ge=1, le=2**31 - 1)]], Meta(min_length=1, max_length=MAX_ITEMS)
+]
+
+
+class PenaltyBulk(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    decision: Literal["confirm", "waive"]
+    ids: Ids
+    reason: Reason = ""
+    """One reason for every item (a waiver needs one, as the single decision does)."""
+
+
+class ExtensionBulk(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    decision: Literal["approve", "reject"]
+    ids: Ids
+    reason: Reason = ""
+
+
+class CloseItem(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    ticket_id: Annotated[int, Meta(ge=1, le=2**31 - 1)]
+    version: Annotated[int, Meta(ge=1)]
+    """The version the decider saw: a ticket changed since is refused (409), as one is."""
+
+
+class CloseBulk(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    items: Annotated[list[CloseItem], Meta(min_length=1, max_length=MAX_ITEMS)]
+    verification: Literal["service_slip_signed", "result_confirmed", "unresolvable_approved"]
+    note: Reason = ""
+
+
+class Refused(msgspec.Struct, kw_only=True):
+    id: int
+    """The penalty, extension or ticket id."""
+    status: int
+    code: str
+    field: str | None
+    rule: str | None
+    message: str
+    """In the reader's language (Chinese by default)."""
+
+
+class BulkResult(msgspec.Struct, kw_only=True):
+    done: list[int]
+    refused: list[Refused]
+
+
+def _lang(request: Request[Any, Any, Any]) -> str:
+    return language(request)
+
+
+async def run(
+    db: Database,
+    p: Principal,
+    ids: list[int],
+    one: Callable[[TenantScope, int], Awaitable[None]],
+    lang: str = "zh_CN",
+) -> BulkResult:
+    """``one(scope, id)`` for each id (duplicates once), each in its own transaction; an
+    :class:`ApiError` refuses that item only (rolled back) and is reported."""
+    out = BulkResult(done=[], refused=[])
+    for item in dict.fromkeys(ids):
+        try:
+            async with db.tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+                await one(scope, item)
+        except ApiError as exc:
+            out.refused.append(
+                Refused(
+                    id=item,
+                    status=exc.status,
+                    code=exc.code,
+                    field=exc.field,
+                    rule=exc.rule,
+                    message=exc.localised(lang),
+                )
+            )
+        else:
+            out.done.append(item)
+    return out
+
+
+async def _ticket_for(scope: TenantScope, p: Principal, ticket_id: int) -> Ticket:
+    ticket = await reading.load(scope, p, ticket_id)
+    if reading.involved(p, ticket):  # the app-wide guard's rule, per item
+        raise Forbidden(CONFLICT_MESSAGE, rule="conflict of interest")
+    return ticket
+
+
+async def decide_penalties(db: Database, p: Principal, body: PenaltyBulk, lang: str) -> BulkResult:
+    """Each penalty as ``penaltyConfirm`` / ``penaltyWaive`` would decide it."""
+
+    async def one(scope: TenantScope, penalty_id: int) -> None:
+        penalty = await scope.scalar(select(Penalty).where(Penalty.id == penalty_id))
+        if penalty is None:
+            raise NotFound(f"penalty {penalty_id} not found", field="penalty_id")
+        ticket = await _ticket_for(scope, p, penalty.ticket_id)
+        decision = penalties.Decision(body.decision, None, body.reason)
+        await penalties.decide(scope, p, penalty, ticket, decision)
+
+    return await run(db, p, body.ids, one, lang)
+
+
+async def decide_extensions(
+    db: Database, p: Principal, body: ExtensionBulk, lang: str
+) -> BulkResult:
+    """Each extension as ``extensionApprove`` / ``extensionReject`` would decide it."""
+
+    async def one(scope: TenantScope, extension_id: int) -> None:
+        ext = await scope.scalar(select(Extension).where(Extension.id == extension_id))
+        if ext is None:
+            raise NotFound(f"extension {extension_id} not found", field="extension_id")
+        ticket = await _ticket_for(scope, p, ext.ticket_id)
+        await deadlines.decide_extension(
+            scope, p, ticket, ext, body.decision == "approve", body.reason
+        )
+
+    return await run(db, p, body.ids, one, lang)
+
+
+async def close_tickets(db: Database, p: Principal, body: CloseBulk, lang: str) -> BulkResult:
+    """Each ticket as ``ticketClose`` would close it (its rules, its version check)."""
+    versions = {i.ticket_id: i.version for i in body.items}
+
+    async def one(scope: TenantScope, ticket_id: int) -> None:
+        close = ts.Close(
+            version=versions[ticket_id], verification=body.verification, note=body.note
+        )
+        await service.transition(scope, p, ticket_id, "close", close)
+
+    return await run(db, p, list(versions), one, lang)
+
+
+@post(
+    "/api/penalties/bulk",
+    operation_id="penaltyBulk",
+    tags=["penalties"],
+    guards=[tenant_member],
+    status_code=200,
+)
+async def penalty_bulk(request: Request[Any, Any, Any], data: JSONBody[PenaltyBulk]) -> BulkResult:
+    """Confirm or waive many proposed penalties with one reason. Each passes every rule of
+    the single decision in its own transaction; refused ones are listed with why."""
+    return await decide_penalties(request.app.state.db, principal_of(request), data, _lang(request))
+
+
+@post(
+    "/api/extensions/bulk",
+    operation_id="extensionBulk",
+    tags=["deadlines"],
+    guards=[tenant_member],
+    status_code=200,
+)
+async def extension_bulk(
+    request: Request[Any, Any, Any], data: JSONBody[ExtensionBulk]
+) -> BulkResult:
+    """Approve or reject many extension requests with one reason (each as the single one)."""
+    return await decide_extensions(
+        request.app.state.db, principal_of(request), data, _lang(request)
+    )
+
+
+@post(
+    "/api/tickets/bulk/close",
+    operation_id="ticketBulkClose",
+    tags=["ticket lifecycle"],
+    guards=[tenant_member],
+    status_code=200,
+)
+async def ticket_bulk_close(
+    request: Request[Any, Any, Any], data: JSONBody[CloseBulk]
+) -> BulkResult:
+    """Close many tickets with one verification and note; each item names the version the
+    decider saw. Each passes every rule of ``ticketClose`` in its own transaction."""
+    return await close_tickets(request.app.state.db, principal_of(request), data, _lang(request))
+
+
+ROUTES = [penalty_bulk, extension_bulk, ticket_bulk_close]

@@ -1,0 +1,205 @@
+"""The ticket list a desk works from: filters, sorts, pages and the total (issue 20 §1).
+
+``GET /api/tickets`` and the console's queue (``/``) both read through :func:`list_page`.
+The reader's own view comes first — :func:`core.tickets.reading.filtered` applies who may
+see what (:func:`core.tickets.reading.visible`) and the base filters (state, category,
+severity, department, received between, search text) — and this module adds what needs the
+deadlines area or the reader:
+
+- ``owner`` (a username of the tenant, or ``none`` for unowned), ``mine`` (owned by the
+  reader), ``channel``;
+- ``due``: ``overdue`` (an open clock past its due time, breached or missed) or
+  ``due_soon`` (an open running clock due within :data:`DUE_SOON`);
+- ``sort``: one of :data:`SORTS` (``-`` first = descending); without it, newest first,
+  keyset-paged by ``cursor`` (the API's historic order, kept as fast as it was);
+- ``offset``: pages of any sort; ``total``: the count of every matching ticket.
+
+Bad values answer 422 naming the field and the rule (``sort``, ``due``, ``owner``,
+``channel``, ``cursor`` with a sort). Times are UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, get_args
+
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+
+from core.db import TenantScope, utcnow
+from core.deadlines.models import StepClock
+from core.errors import Invalid
+from core.people.auth import Principal
+from core.people.models import User
+from core.tickets import reading
+from core.tickets import schemas as s
+from core.tickets.facts import plugin_of
+from core.tickets.models import Ticket
+from core.tickets.seen import note
+
+DUE_SOON = dt.timedelta(hours=24)
+"""A running clock due within this is "due soon" (the queue's amber, the sweep's warning)."""
+
+SORTS = (
+    "due", "-due", "received", "-received", "severity", "-severity", "number", "-number",
+)  # fmt: skip
+"""``due``: the nearest open clock's due time, soonest first (tickets without one last);
+``received``: intake time, oldest first; ``severity``: the plugin's order of severities,
+lightest first (``-severity``: gravest first); ``number``: intake order. ``-`` reverses."""
+
+DUE = ("overdue", "due_soon")
+CHANNELS = frozenset(get_args(s.Channel))
+MAX_OFFSET = 100_000
+"""Deeper pages are a scan of the tenant's tickets; past this, narrow the filters."""
+
+
+@dataclass(frozen=True)
+class Query:
+    """One list request: the base filters plus what this module adds (see the module)."""
+
+    base: reading.Filters
+    owner: str | None = None
+    mine: bool = False
+    due: str | None = None
+    channel: str | None = None
+    sort: str | None = None
+    offset: int = 0
+    total: bool = False
+
+
+@dataclass
+class Page:
+    rows: list[Ticket]
+    next_cursor: str | None
+    total: int | None
+
+
+def _open_clock() -> ColumnElement[bool]:
+    return and_(StepClock.ticket_id == Ticket.id, StepClock.ended_at.is_(None))
+
+
+def overdue(now: dt.datetime) -> ColumnElement[bool]:
+    """An open clock past due: breached, missed, or running beyond its due time."""
+    return exists().where(
+        _open_clock(),
+        or_(
+            StepClock.breached_at.is_not(None),
+            StepClock.state == "missed",
+            and_(StepClock.state == "running", StepClock.due_at < now),
+        ),
+    )
+
+
+def due_soon(now: dt.datetime) -> ColumnElement[bool]:
+    """An open running clock, not breached, due within :data:`DUE_SOON` from ``now``."""
+    return exists().where(
+        _open_clock(),
+        StepClock.state == "running",
+        StepClock.breached_at.is_(None),
+        StepClock.due_at >= now,
+        StepClock.due_at <= now + DUE_SOON,
+    )
+
+
+def next_due() -> Any:
+    """The ticket's nearest open clock's due time (NULL without one)."""
+    return (
+        select(func.min(StepClock.due_at))
+        .where(_open_clock(), StepClock.state.in_(("running", "missed")))
+        .correlate(Ticket)
+        .scalar_subquery()
+    )
+
+
+def check(query: Query, cursor: str | None) -> None:
+    """Raises Invalid (422) for a value no list can take."""
+    if query.sort is not None and query.sort not in SORTS:
+        raise Invalid(
+            f"unknown sort {query.sort!r}", field="sort", rule="one of " + ", ".join(SORTS)
+        )
+    if query.due is not None and query.due not in DUE:
+        raise Invalid(f"unknown due {query.due!r}", field="due", rule="one of " + ", ".join(DUE))
+    if query.channel is not None and query.channel not in CHANNELS:
+        raise Invalid(
+            f"unknown channel {query.channel!r}",
+            field="channel",
+            rule="one of " + ", ".join(sorted(CHANNELS)),
+        )
+    if not 0 <= query.offset <= MAX_OFFSET:
+        raise Invalid("offset out of range", field="offset", rule=f"0 to {MAX_OFFSET}")
+    if cursor and (query.sort not in (None, "-number") or query.offset):
+        raise Invalid(
+            "cursor pages only the default order",
+            field="cursor",
+            rule="use offset with sort",
+        )
+
+
+async def _owner_id(scope: TenantScope, username: str) -> int:
+    uid = await scope.scalar(select(User.id).where(User.username == username))
+    if uid is None:
+        raise Invalid(
+            f"unknown owner {username!r}", field="owner", rule="a username of this tenant or none"
+        )
+    return int(uid)
+
+
+async def list_page(
+    scope: TenantScope, principal: Principal, query: Query, cursor: str | None, limit: int
+) -> Page:
+    """A page of the tickets ``principal`` may read, narrowed and ordered by ``query``.
+
+    Returns the tickets (accused staff and grades loaded), the next cursor (default order
+    only) and, when ``query.total``, how many match in all. Raises Invalid (422) as
+    :func:`check` does and for an unknown department or owner."""
+    check(query, cursor)
+    q = await reading.filtered(scope, principal, query.base)
+    now = utcnow()
+    if query.owner == "none":
+        q = q.where(Ticket.owner_user_id.is_(None))
+    elif query.owner:
+        q = q.where(Ticket.owner_user_id == await _owner_id(scope, query.owner))
+    if query.mine:
+        q = q.where(Ticket.owner_user_id == principal.user_id)
+    if query.channel:
+        q = q.where(Ticket.channel == query.channel)
+    if query.due == "overdue":
+        q = q.where(overdue(now))
+    elif query.due == "due_soon":
+        q = q.where(due_soon(now))
+    total = None
+    if query.total:
+        total = int(await scope.scalar(select(func.count()).select_from(q.subquery())) or 0)
+    q = q.options(*reading._WITH_PEOPLE)
+    sort = query.sort or "-number"
+    desc = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key == "number":
+        order: list[Any] = [Ticket.id.desc() if desc else Ticket.id.asc()]
+    elif key == "received":
+        col = Ticket.created_at
+        order = [col.desc() if desc else col.asc(), Ticket.id.desc() if desc else Ticket.id]
+    elif key == "due":
+        due = next_due()
+        order = [(due.desc() if desc else due.asc()).nulls_last(), Ticket.id.desc()]
+    else:  # severity, in the plugin's order
+        hooks = await plugin_of(scope)
+        codes = [t.code for t in hooks.taxonomy().severities]
+        rank = case(
+            {c: i for i, c in enumerate(codes)}, value=Ticket.severity, else_=-1 if desc else 99
+        )
+        order = [rank.desc() if desc else rank.asc(), Ticket.id.desc()]
+    keyset = query.sort in (None, "-number") and not query.offset
+    if keyset and cursor:
+        q = q.where(Ticket.id < reading.decode_cursor(cursor))
+    q = q.order_by(*order).limit(limit + 1)
+    if query.offset:
+        q = q.offset(query.offset)
+    result = await scope.execute(q)
+    rows = list(result.unique().scalars())
+    for t in rows:
+        note(t, reading.involved(principal, t))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = reading.encode_cursor(rows[-1].id) if keyset and more and rows else None
+    return Page(rows, next_cursor, total)

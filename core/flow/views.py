@@ -1,0 +1,183 @@
+"""Saved queue views: a named set of the list's filters and sort (issue 20 §1).
+
+A view is the query string of ``GET /api/tickets`` (and of the console's queue ``/``),
+stored by name: a user's own views (``user_id`` set) and the tenant's shared views
+(``user_id`` NULL), which only a tenant admin creates or deletes. Everyone in the tenant
+sees the shared views; each user sees only their own. Opening a view is opening its URL, so
+what it shows is always the reader's own view of the tickets (:mod:`core.flow.listing`).
+
+Routes: ``GET /api/views`` (``listViews``), ``POST /api/views`` (``createView``, 201),
+``DELETE /api/views/{view_id}`` (``deleteView``, 204). Each change writes an
+:class:`core.audit.AuditEvent` in its transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
+
+import msgspec
+from litestar import Request, delete, get, post
+from litestar.params import FromPath, JSONBody
+from msgspec import Meta
+from sqlalchemy import ForeignKey, Index, String, or_, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.audit import AuditEvent
+from core.db import Base, Database, TenantScoped, utcnow
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.people.auth import Principal
+from core.people.guards import tenant_member
+from core.people.roles import Role
+from core.people.web import principal as principal_of
+
+TAGS = ["tickets"]
+KEYS = (
+    "state", "category", "severity", "department", "owner", "mine", "due", "channel", "sort", "q",
+)  # fmt: skip
+"""The list parameters a view may hold."""
+PAGING = frozenset({"offset", "limit", "cursor", "total", "page", "lang"})
+"""Parameters of where one stands in a list, not of the view: dropped when saving."""
+MAX_VIEWS = 50
+"""Per user, and shared per tenant: a view list is a menu, not a store."""
+
+
+class SavedView(TenantScoped, Base):
+    """One named queue view; ``user_id`` NULL = shared with the whole tenant."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (Index("ix_saved_views_tenant_user", "tenant_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    query: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ViewIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=64)]
+    query: Annotated[str, Meta(max_length=1000)]
+    """The list's query string, e.g. ``state=dispatched&sort=due&mine=true``."""
+    shared: bool = False
+    """Shared with the whole tenant (tenant admins only)."""
+
+
+class ViewOut(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    query: str
+    shared: bool
+    mine: bool
+    """Whether the reader may delete it."""
+
+
+def normalise(query: str) -> str:
+    """The query string with only :data:`KEYS`, empty values and :data:`PAGING` dropped, in
+    a fixed order. Raises Invalid (422, field ``query``) on another parameter."""
+    pairs = [
+        (k, v) for k, v in parse_qsl(query.lstrip("?"), keep_blank_values=True) if k not in PAGING
+    ]
+    unknown = sorted({k for k, _ in pairs if k not in KEYS})
+    if unknown:
+        raise Invalid(
+            f"a view cannot hold {', '.join(unknown)}",
+            field="query",
+            rule="only " + ", ".join(KEYS),
+        )
+    kept = {k: v.strip() for k, v in pairs if v.strip()}
+    return urlencode([(k, kept[k]) for k in KEYS if k in kept])
+
+
+def _out(v: SavedView, p: Principal) -> ViewOut:
+    shared = v.user_id is None
+    return ViewOut(
+        id=v.id,
+        name=v.name,
+        query=v.query,
+        shared=shared,
+        mine=(v.user_id == p.user_id) or (shared and p.has(Role.TENANT_ADMIN)),
+    )
+
+
+async def views_of(db: Database, p: Principal) -> list[ViewOut]:
+    """The reader's own views, then the tenant's shared ones, each by name."""
+    async with db.tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+        rows = await scope.scalars(
+            select(SavedView)
+            .where(or_(SavedView.user_id == p.user_id, SavedView.user_id.is_(None)))
+            .order_by(SavedView.user_id.is_(None), SavedView.name)
+        )
+        return [_out(v, p) for v in rows]
+
+
+@get("/api/views", operation_id="listViews", tags=TAGS, guards=[tenant_member])
+async def list_views(request: Request[Any, Any, Any]) -> list[ViewOut]:
+    """The caller's saved queue views, then the tenant's shared ones (by name)."""
+    p = principal_of(request)
+    return await views_of(request.app.state.db, p)
+
+
+@post("/api/views", operation_id="createView", tags=TAGS, guards=[tenant_member], status_code=201)
+async def create_view(request: Request[Any, Any, Any], data: JSONBody[ViewIn]) -> ViewOut:
+    """Save a queue view under a name. ``shared`` (tenant admins only; 403 otherwise) shows
+    it to everyone in the tenant. The query keeps only the list's filters and sort (422 on
+    another parameter); a second view of the same name for the same owner is a 409."""
+    p = principal_of(request)
+    if data.shared and not p.has(Role.TENANT_ADMIN):
+        raise Forbidden("only a tenant admin shares views", field="shared", rule="tenant admin")
+    name = data.name.strip()
+    if not name:
+        raise Invalid("name: 必填", field="name", rule="required")
+    query = normalise(data.query)
+    owner = None if data.shared else p.user_id
+    async with request.app.state.db.tenant(p.tenant_id) as scope:
+        same = SavedView.user_id.is_(None) if owner is None else SavedView.user_id == owner
+        names = list(await scope.scalars(select(SavedView.name).where(same)))
+        if name in names:
+            raise Conflict(f"a view named {name!r} exists", field="name", rule="unique name")
+        if len(names) >= MAX_VIEWS:
+            raise Invalid("too many views", field="name", rule=f"at most {MAX_VIEWS}")
+        view = SavedView(user_id=owner, name=name, query=query)
+        scope.add(view)
+        await scope.session.flush()
+        scope.add(
+            AuditEvent(
+                actor=f"user:{p.user_id}",
+                action="view.create",
+                entity="saved_view",
+                entity_key=str(view.id),
+                payload={"name": name, "query": query, "shared": owner is None},
+            )
+        )
+        return _out(view, p)
+
+
+@delete(
+    "/api/views/{view_id:int}",
+    operation_id="deleteView",
+    tags=TAGS,
+    guards=[tenant_member],
+    status_code=204,
+)
+async def delete_view(request: Request[Any, Any, Any], view_id: FromPath[int]) -> None:
+    """Delete one of the caller's views, or (tenant admin) a shared one; 404 otherwise."""
+    p = principal_of(request)
+    async with request.app.state.db.tenant(p.tenant_id) as scope:
+        view = await scope.scalar(select(SavedView).where(SavedView.id == view_id))
+        if view is None or not _out(view, p).mine:
+            raise NotFound(f"view {view_id} not found", field="view_id")
+        scope.add(
+            AuditEvent(
+                actor=f"user:{p.user_id}",
+                action="view.delete",
+                entity="saved_view",
+                entity_key=str(view.id),
+                payload={"name": view.name, "query": view.query, "shared": view.user_id is None},
+            )
+        )
+        await scope.session.delete(view)
+
+
+ROUTES = [list_views, create_view, delete_view]
