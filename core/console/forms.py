@@ -15,6 +15,7 @@ import msgspec
 from core.errors import Invalid
 
 _AT = re.compile(r"^(?P<rule>.*?)(?: - at `\$\.?(?P<field>[^`]*)`)?$")
+_INNER = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*): (?P<rule>.+)$", re.S)
 _MISSING = re.compile(r"Object missing required field `([^`]+)`")
 
 
@@ -60,6 +61,10 @@ def convert(data: dict[str, Any], kind: type[Any]) -> Any:
         rule = m.group("rule") if m else text
         field = m.group("field") if m else None
         missing = _MISSING.search(rule or "")
+        inner = _INNER.match(rule or "")
+        if inner and not missing:  # "<name>: <rule>" from a Struct's __post_init__
+            field = f"{field}.{inner.group(1)}" if field else inner.group(1)
+            rule = inner.group(2)
         if missing:
             field = f"{field}.{missing.group(1)}" if field else missing.group(1)
             raise Invalid(f"{field}: 必填 (required)", field=field, rule="required") from exc
