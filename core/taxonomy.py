@@ -58,6 +58,15 @@ class Taxonomy(msgspec.Struct, frozen=True, kw_only=True):
     department head, unit leader)."""
     facts: tuple[FactSpec, ...] = ()
     """Measurable facts the industry's rules read from ``ticket.facts``."""
+    channels: tuple[Term, ...] = ()
+    """The intake channels this industry's desk takes (codes among
+    :data:`core.tickets.schemas.Channel`) in its own words; empty: the general ones."""
+    closing_conditions: tuple[Term, ...] = ()
+    """How a close is verified in this industry (codes among ``Close.verification``), in
+    its words (e.g. a signed service slip); empty: the core's list."""
+    register_reasons: tuple[Term, ...] = ()
+    """Why a complaint is registered (立项) in this industry (codes among
+    ``Register.reason``), in its words; empty: the core's list."""
 
     def category(self, code: str) -> Term | None:
         return next((t for t in self.categories if t.code == code), None)

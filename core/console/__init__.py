@@ -199,6 +199,8 @@ def wiring(redis_url: str | None, db: Database, public: list[str]) -> Wiring:
     from litestar.plugins.htmx import HTMXPlugin
 
     from core.console.admin import ROUTES as ADMIN_ROUTES
+    from core.console.desk import ROUTES as DESK_ROUTES
+    from core.console.files import ROUTES as FILE_ROUTES
     from core.console.pages import ROUTES as PAGE_ROUTES
 
     sessions, store = session_config(redis_url, db)  # namespace: TOUSU_REDIS_NAMESPACE
@@ -212,7 +214,7 @@ def wiring(redis_url: str | None, db: Database, public: list[str]) -> Wiring:
     )
     static = create_static_files_router(path="/static", directories=[STATIC], name="static")
     return Wiring(
-        routes=[*PAGE_ROUTES, *ADMIN_ROUTES, static],
+        routes=[*PAGE_ROUTES, *DESK_ROUTES, *FILE_ROUTES, *ADMIN_ROUTES, static],
         middleware=[
             sessions.middleware,
             DefineMiddleware(CsrfUnlessBearer, config=csrf),

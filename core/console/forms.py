@@ -15,6 +15,7 @@ import msgspec
 from core.errors import Invalid
 
 _AT = re.compile(r"^(?P<rule>.*?)(?: - at `\$\.?(?P<field>[^`]*)`)?$")
+_INNER = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*): (?P<rule>.+)$", re.S)
 _MISSING = re.compile(r"Object missing required field `([^`]+)`")
 
 
@@ -60,6 +61,10 @@ def convert(data: dict[str, Any], kind: type[Any]) -> Any:
         rule = m.group("rule") if m else text
         field = m.group("field") if m else None
         missing = _MISSING.search(rule or "")
+        inner = _INNER.match(rule or "")
+        if inner and not missing:  # "<name>: <rule>" from a Struct's __post_init__
+            field = f"{field}.{inner.group(1)}" if field else inner.group(1)
+            rule = inner.group(2)
         if missing:
             field = f"{field}.{missing.group(1)}" if field else missing.group(1)
             raise Invalid(f"{field}: 必填 (required)", field=field, rule="required") from exc
@@ -73,3 +78,130 @@ def form_dict(multi: Any) -> dict[str, Any]:
         values = multi.getall(key) if hasattr(multi, "getall") else [multi[key]]
         out[key] = list(values) if key.endswith("[]") else values[-1]
     return out
+
+
+# ---------------------------------------------------------------- forms derived from bodies
+# A console form is built from the operation's body type (msgspec Struct): each field's
+# widget follows its type (Literal → select, bool → checkbox, aware datetime → a
+# ``datetime-local`` picker in the tenant's zone, Decimal yuan → money with its range) and
+# what the page knows (the taxonomy, the people by display name). Nothing is re-typed.
+
+LABELS: dict[str, str] = {
+    "note": "Note",
+    "reason": "Reason",
+    "explanation": "Explanation to the complainant",
+    "category": "Category",
+    "severity": "Severity",
+    "department": "Department",
+    "reply": "Reply",
+    "apology": "Apology made",
+    "policy_explained": "Policy explained",
+    "verification": "Verification",
+    "related_ticket": "Related ticket number",
+    "four_donts": "Four don'ts checklist",
+    "findings": "Findings",
+    "complainant_informed": "Complainant informed",
+    "contacted_at": "Contacted at",
+    "owner": "Follow-up owner",
+    "falsified": "Reply falsified",
+    "kind": "Kind",
+    "plan": "What will happen",
+    "promised_by": "Promised by",
+    "resolve_by": "Resolve by",
+    "severity_override": "Severity override reason",
+    "channel": "Channel",
+    "complainant": "Complainant",
+    "complainant.name": "Complainant name",
+    "complainant.contact": "Complainant contact",
+    "complainant.address": "Complainant address",
+    "description": "Description",
+    "demands": "Demands",
+    "event_time": "Event time",
+    "event_place": "Event place",
+    "accused_department": "Department complained about",
+    "accused_staff": "Staff complained about",
+    "temper_note": "Temper note",
+    "facets": "Facets",
+    "grades": "Responsibility grades",
+    "staff": "Staff member",
+    "grade": "Responsibility",
+    "capacity": "Capacity",
+    "offence": "Offence",
+    "complainant_violation": "Complainant's own violation",
+    "decision": "Decision",
+    "amount_yuan": "Amount (yuan)",
+    "amount": "Amount",
+    "unit": "Unit",
+    "file": "File",
+    "files": "File",
+    "version": "Ticket version",
+    "ticket_id": "Ticket",
+    "step": "Step",
+}
+"""Field name (or dotted path) → English message id of its label (translated by the
+catalogue). A list item's path (``grades.0.staff``) takes its last name's label."""
+
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+def path_of(field: str | None) -> str:
+    """An API error's field as the form's input name: ``grades[0].staff`` → ``grades.0.staff``,
+    ``$.x`` / ``data.x`` → ``x``."""
+    if not field:
+        return ""
+    out = _INDEX.sub(r".\1", field).lstrip("$.")
+    return out.removeprefix("data.").removeprefix("body.")
+
+
+def label_id(path: str) -> str:
+    """The label message id of a field path (the path itself when none is known)."""
+    if path in LABELS:
+        return LABELS[path]
+    parts = [p for p in path.split(".") if not p.isdigit()]
+    if len(parts) >= 2 and ".".join(parts[-2:]) in LABELS:
+        return LABELS[".".join(parts[-2:])]
+    return LABELS.get(parts[-1] if parts else path, path)
+
+
+_REQUIRED_RULES = ("required", "min_length", "Expected `str` of length >= 1")
+_PREFIX = re.compile(r"^\s*(?P<field>[A-Za-z_$][\w.\[\]$-]*)\s*[:：]\s*(?P<rest>.+)$", re.S)
+
+
+def strip_field(text: str) -> str:
+    """A message without the ``<field code>:`` prefix decode errors carry (the label is shown
+    beside the field instead)."""
+    m = _PREFIX.match(text)
+    while m and not CJK_ONLY.match(m.group("field")):
+        text = m.group("rest")
+        m = _PREFIX.match(text)
+    return text
+
+
+CJK_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
+
+
+def missing_required(data: dict[str, Any], kind: Any, prefix: str = "") -> list[str]:
+    """Paths of the required fields of ``kind`` absent from ``data``, nested Structs
+    included — every one at once, so the page marks each empty field, not only the first."""
+    out: list[str] = []
+    for f in msgspec.structs.fields(kind):
+        path = f"{prefix}{f.name}"
+        value = data.get(f.name) if isinstance(data, dict) else None
+        inner = _struct_of(f.type)
+        if inner is not None and (f.required or value is not None):
+            out += missing_required(value if isinstance(value, dict) else {}, inner, f"{path}.")
+        elif f.required and value in (None, "", [], {}):
+            out.append(path)
+    return out
+
+
+def _struct_of(tp: Any) -> Any:
+    import typing
+
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+        return tp
+    if typing.get_origin(tp) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        for arg in typing.get_args(tp):
+            if isinstance(arg, type) and issubclass(arg, msgspec.Struct):
+                return arg
+    return None

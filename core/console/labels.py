@@ -68,7 +68,18 @@ ACTIONS = {
     "penalties_superseded": "Penalties superseded",
     "escalated": "Escalated",
     "calendar_retimed": "Deadlines re-timed",
+    # side events written beside the lifecycle (attachments, penalties, clocks, sweeps)
+    "attach": "Attachment uploaded",
+    "download_attachment": "Attachment downloaded",
+    "penalty_confirm": "Penalty confirmed",
+    "penalty_adjust": "Penalty adjusted",
+    "penalty_waive": "Penalty waived",
+    "auto_upgrade": "Severity raised automatically",
+    "deadline_due_soon": "Deadline near",
+    "reply_reviewed": "Reply reviewed",
 }
+"""Every action and event kind a ticket's history can hold (tests/test_console_labels.py
+collects them from the code that writes events and checks each has a label)."""
 
 CHANNELS = {
     "phone": "Phone",
@@ -82,6 +93,23 @@ CHANNELS = {
     "hotline_95598": "95598 hotline",
     "voice_mailbox": "Voice mailbox",
     "management_forwarded": "Forwarded by management",
+}
+
+GENERAL_CHANNELS = (
+    "phone", "letter", "visit", "web", "email", "hotline_transfer", "government_transfer",
+    "media",
+)  # fmt: skip
+"""Intake channels every industry has (domain §1, [000 §篇8 2]); an industry's own (its
+hotline, a voice mailbox) come from its plugin's taxonomy ``channels``."""
+
+COMMUNICATIVE = {"help": "Help request", "inquiry": "Inquiry", "venting": "Venting"}
+"""沟通性投诉 kinds [000 §篇1 1(1)2)]."""
+
+HISTORY_WORDS = {
+    "appeal": "Appeal",
+    "overturned": "Overturned",
+    "upheld": "Upheld",
+    "complainant_unreachable": "Complainant unreachable",
 }
 
 ROLES = {
@@ -209,6 +237,14 @@ SOURCES = {"plugin": "Industry default", "tenant": "Set by the tenant", "extensi
 
 DAY_KINDS = {"closure": "Closed (non-working day)", "workday": "Extra working day"}
 
+ATTACHMENT_KINDS = {
+    "call_recording": "Call recording",
+    "service_slip": "Signed service slip",
+    "letter": "Complainant's letter",
+    "photo": "Photo",
+    "other": "Other evidence",
+}
+
 DELIVERY_STATUS = {"pending": "Waiting to be sent", "delivered": "Delivered", "failed": "Failed"}
 
 GROUPS = {
@@ -233,7 +269,21 @@ GROUPS = {
     "pause_reason": PAUSE_REASONS,
     "day_kind": DAY_KINDS,
     "delivery_status": DELIVERY_STATUS,
+    "communicative": COMMUNICATIVE,
+    "attachment_kind": ATTACHMENT_KINDS,
 }
+
+OPTION_GROUP = {
+    "verification": "verification",
+    "four_donts": "four_donts",
+    "kind": "communicative",
+    "decision": "appeal_status",
+    "unit": "unit",
+    "grade": "grade",
+    "channel": "channel",
+    "reason": "register_reason",
+}
+"""A body field's ``Literal`` values → the group above that labels them."""
 
 
 def label(group: str, code: str | None) -> str:

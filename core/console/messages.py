@@ -23,8 +23,10 @@ EXTRA = [
 
 
 def used_msgids() -> set[str]:
+    from core.console.forms import LABELS
     from core.console.notices import MSGIDS
-    from core.console.pages import FIELD_LABELS, STALE, _nav
+    from core.console.pages import STALE, _nav
+    from core.console.ticket_forms import MSGIDS as FORM_MSGIDS
 
     ids: set[str] = set(EXTRA) | {STALE} | set(_TITLES.values()) | set(MSGIDS)
     for path in TEMPLATES.glob("*.html"):
@@ -32,7 +34,7 @@ def used_msgids() -> set[str]:
             ids.add(m.group(1) or m.group(2))
     for group in labels.GROUPS.values():
         ids |= set(group.values())
-    ids |= set(FIELD_LABELS.values())
+    ids |= set(LABELS.values()) | set(FORM_MSGIDS)
     from core.console.admin import BREAKDOWNS, KPI_LABELS
 
     ids |= set(KPI_LABELS.values()) | set(BREAKDOWNS.values()) | {"Rate"}

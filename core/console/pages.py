@@ -9,33 +9,27 @@ message next to its field; a stale version as "此工单已被他人修改，请
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from core.console import i18n, labels, notices
 from core.console.calls import call
-from core.console.forms import convert, form_dict, unflatten
+from core.console.forms import form_dict
 from core.db import Database, utcnow
-from core.deadlines.models import Extension, StepClock
+from core.deadlines.models import StepClock
 from core.errors import ApiError, Conflict, Invalid
-from core.penalties.models import Appeal, Penalty
 from core.people.auth import Principal
-from core.people.guards import EXEMPT
 from core.people.models import Staff, Tenant
 from core.people.roles import DESK, MANAGEMENT, Role
 from core.people.sessions import ROTATE, DatabaseStore, audit, login, set_password
 from core.client_address import client_address
 from core.plugins import hooks_for
-from core.tickets import schemas as ts
-from core.tickets.lifecycle import TRANSITIONS
 
 DUE_SOON = dt.timedelta(hours=24)
 STALE = "This ticket was changed by someone else — reload"
@@ -375,19 +369,6 @@ async def _lists(request: Request[Any, Any, Any]) -> dict[str, Any]:
     }
 
 
-@get("/tickets/new", include_in_schema=False, name="console:intake")
-async def intake_page(request: Request[Any, Any, Any]) -> Template:
-    return await render(
-        request,
-        "intake.html",
-        errors={},
-        values={},
-        idem=secrets.token_urlsafe(16),
-        channels=list(labels.CHANNELS),
-        **await _lists(request),
-    )
-
-
 def _local_time(value: Any, zone: str) -> Any:
     """A ``datetime-local`` input (tenant zone) as an aware ISO time; other values unchanged."""
     if isinstance(value, str) and len(value) in (16, 19) and "T" in value:
@@ -400,126 +381,7 @@ async def _zone(request: Request[Any, Any, Any]) -> str:
     return (tenant.config or {}).get("timezone", "Asia/Shanghai") if tenant else "Asia/Shanghai"
 
 
-@post("/tickets/new", include_in_schema=False, name="console:intake-post", status_code=303)
-async def intake_post(request: Request[Any, Any, Any]) -> Any:
-    form = form_dict(await request.form())
-    data = unflatten(form)
-    if "event_time" in data:
-        data["event_time"] = _local_time(data["event_time"], await _zone(request))
-    try:
-        body = convert(data, ts.TicketCreate)
-        out = await call(
-            request, "createTicket", data=body, idempotency_key=form.get("_idem") or None
-        )
-    except ApiError as exc:
-        return await render(
-            request,
-            "intake.html",
-            status=exc.status,
-            errors=_errors(exc, request),
-            values=form,
-            idem=form.get("_idem") or secrets.token_urlsafe(16),
-            channels=list(labels.CHANNELS),
-            **await _lists(request),
-        )
-    return Redirect(f"/tickets/{out.id}", status_code=303)
-
-
 # ---------------------------------------------------------------- the ticket page
-
-# Form fields by transition body: (name, widget, label msgid, required)
-FIELD_LABELS = {
-    "note": "Note",
-    "reason": "Reason",
-    "explanation": "Explanation to the complainant",
-    "category": "Category",
-    "severity": "Severity",
-    "department": "Department",
-    "reply": "Reply",
-    "apology": "Apology made",
-    "policy_explained": "Policy explained",
-    "verification": "Verification",
-    "related_ticket": "Related ticket number",
-    "four_donts": "Four don'ts checklist",
-    "findings": "Findings",
-    "complainant_informed": "Complainant informed",
-    "contacted_at": "Contacted at",
-    "owner": "Owner (username)",
-    "falsified": "Reply falsified",
-    "kind": "Kind",
-    "plan": "What will happen",
-    "promised_by": "Promised by",
-    "resolve_by": "Resolve by",
-    "severity_override": "Severity override reason",
-}
-
-
-def action_fields(action: str) -> list[dict[str, Any]]:
-    """The form of one lifecycle action, built from its body type (TRANSITIONS[action].body)."""
-    body = TRANSITIONS[action].body
-    out: list[dict[str, Any]] = []
-    for f in msgspec.structs.fields(body):
-        if f.name in ("version", "facts", "contacted_at"):
-            continue  # version is hidden; facts and contact time keep their API defaults
-        required = f.required
-        kind = "text"
-        options: list[str] = []
-        group = ""
-        if f.name in ("category", "severity", "department", "facets", "grades"):
-            kind = f.name
-        elif f.name == "four_donts":
-            kind, group, options = "checks", "four_donts", list(labels.FOUR_DONTS)
-        elif f.name == "reason" and body is ts.Register:
-            kind, group, options = "select", "register_reason", list(labels.REGISTER_REASONS)
-        elif f.name == "verification":
-            kind, group, options = "select", "verification", list(labels.VERIFICATIONS)
-        elif f.type is bool or f.default in (True, False):
-            kind = "bool"
-        elif f.name in ("reason", "reply", "findings", "explanation", "note", "policy_explained"):
-            kind = "textarea"
-        out.append(
-            {
-                "name": f.name,
-                "kind": kind,
-                "label": FIELD_LABELS.get(f.name, f.name),
-                "required": required,
-                "options": options,
-                "group": group,
-                "default": f.default if f.default is not msgspec.NODEFAULT else None,
-            }
-        )
-    return out
-
-
-async def _ticket_view(request: Request[Any, Any, Any], ticket_id: int) -> dict[str, Any]:
-    p = _principal(request)
-    assert p is not None
-    ticket = await call(request, "getTicket", ticket_id=ticket_id)
-    history = await call(request, "getTicketHistory", ticket_id=ticket_id)
-    grades = await call(request, "getTicketGrades", ticket_id=ticket_id)
-    clocks = await call(request, "ticketDeadlines", ticket_id=ticket_id)
-    penalties = await call(request, "listTicketPenalties", ticket_id=ticket_id)
-    appeals = await call(request, "listAppeals", ticket_id=ticket_id)
-    now = utcnow()
-    colours = {c.id: _clock_colour(c.state, c.due_at, c.breached_at, now) for c in clocks}
-    schedule = hooks_for(p.plugin or "").penalty_schedule()
-    offences = [r for r in schedule.rules if r.pickable] if schedule else []
-    can_decide_penalty = p.has(*MANAGEMENT)
-    return {
-        "t": ticket,
-        "history": history,
-        "grades": grades,
-        "clocks": clocks,
-        "colours": colours,
-        "penalties": penalties,
-        "appeals": appeals,
-        "forms": {a: action_fields(a) for a in ticket.allowed_actions},
-        "offences": offences,
-        "can_decide_penalty": can_decide_penalty,
-        "pause_reasons": list(hooks_for(p.plugin or "").deadlines().pause_reasons),
-        "may_appeal": _may_appeal(p, await _staff_code(request, p), grades, appeals),
-        **await _lists(request),
-    }
 
 
 async def _staff_code(request: Request[Any, Any, Any], p: Principal) -> str | None:
@@ -537,210 +399,6 @@ def _may_appeal(p: Principal, code: str | None, grades: list[Any], appeals: list
         return False
     mine = [g for g in grades if g.current and g.staff.code == code and g.grade != "none"]
     return bool(mine) and not any(a.staff == code for a in appeals)
-
-
-async def _page(
-    request: Request[Any, Any, Any], ticket_id: int, status: int = 200, **extra: Any
-) -> Template:
-    ctx = await _ticket_view(request, ticket_id)
-    ctx.setdefault("errors", {})
-    ctx.setdefault("open_form", None)
-    ctx.setdefault("values", {})
-    ctx.update(extra)
-    return await render(request, "ticket.html", status=status, **ctx)
-
-
-@get("/tickets/{ticket_id:int}", include_in_schema=False, name="console:ticket")
-async def ticket_page(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> Template:
-    return await _page(request, ticket_id)
-
-
-def _camel(action: str) -> str:
-    return "ticket" + "".join(w.capitalize() for w in action.split("_"))
-
-
-@post(
-    "/tickets/{ticket_id:int}/act/{action:str}",
-    include_in_schema=False,
-    name="console:act",
-    status_code=303,
-)
-async def act(
-    request: Request[Any, Any, Any], ticket_id: FromPath[int], action: FromPath[str]
-) -> Any:
-    if action not in TRANSITIONS:
-        raise HTTPException(status_code=404, detail="no such action")
-    form = form_dict(await request.form())
-    data = unflatten(form)
-    if "grades" in data and isinstance(data["grades"], list):  # rows left blank are not lines
-        data["grades"] = [g for g in data["grades"] if isinstance(g, dict) and g.get("grade")]
-    if isinstance(data.get("grades"), dict):
-        data["grades"] = list(data["grades"].values())
-    try:
-        body = convert(data, TRANSITIONS[action].body)
-        await call(request, _camel(action), ticket_id=ticket_id, data=body)
-    except ApiError as exc:
-        return await _page(
-            request,
-            ticket_id,
-            status=exc.status,
-            errors=_errors(exc, request),
-            open_form=action,
-            values=form,
-        )
-    return Redirect(f"/tickets/{ticket_id}", status_code=303)
-
-
-async def _side_action(
-    request: Request[Any, Any, Any],
-    page_ticket: int,
-    operation: str,
-    body_type: Any,
-    form_name: str,
-    **kw: Any,
-) -> Any:
-    form = form_dict(await request.form())
-    try:
-        body = convert(unflatten(form), body_type) if body_type is not None else None
-        args = dict(kw)
-        if body is not None:
-            args["data"] = body
-        await call(request, operation, **args)
-    except ApiError as exc:
-        if page_ticket:
-            return await _page(
-                request,
-                page_ticket,
-                status=exc.status,
-                errors=_errors(exc, request),
-                open_form=form_name,
-                values=form,
-            )
-        return await approvals_render(
-            request, status=exc.status, errors={form_name: message(request, exc)}
-        )
-    back = form.get("_back") or (f"/tickets/{page_ticket}" if page_ticket else "/approvals")
-    return Redirect(_safe_next(back), status_code=303)
-
-
-@post(
-    "/penalties/{penalty_id:int}/{verb:str}",
-    include_in_schema=False,
-    name="console:penalty",
-    status_code=303,
-)
-async def penalty_decide(
-    request: Request[Any, Any, Any], penalty_id: FromPath[int], verb: FromPath[str]
-) -> Any:
-    from core.penalties.api import PenaltyDecision
-
-    if verb not in ("confirm", "adjust", "waive"):
-        raise HTTPException(status_code=404, detail="no such decision")
-    tid = await _ticket_of(request, Penalty, penalty_id)
-    return await _side_action(
-        request,
-        tid if request.query_params.get("from") == "ticket" else 0,
-        f"penalty{verb.capitalize()}",
-        PenaltyDecision,
-        f"penalty-{penalty_id}",
-        penalty_id=penalty_id,
-    )
-
-
-@post(
-    "/appeals/{appeal_id:int}/decide",
-    include_in_schema=False,
-    name="console:appeal-decide",
-    status_code=303,
-)
-async def appeal_decide(request: Request[Any, Any, Any], appeal_id: FromPath[int]) -> Any:
-    tid = await _ticket_of(request, Appeal, appeal_id)
-    return await _side_action(
-        request,
-        tid if request.query_params.get("from") == "ticket" else 0,
-        "decideAppeal",
-        ts.AppealDecision,
-        f"appeal-{appeal_id}",
-        appeal_id=appeal_id,
-    )
-
-
-@post(
-    "/tickets/{ticket_id:int}/appeal",
-    include_in_schema=False,
-    name="console:appeal-file",
-    status_code=303,
-    # The graded staff member's own right on the ticket [000 §篇8 4(3)1], as on the API's
-    # fileAppeal route: the one console form the conflict-of-interest guard lets the person
-    # named in the complaint send. The operation it calls files only the caller's own grade.
-    opt={EXEMPT: "appealing one's own grade"},
-)
-async def appeal_file(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> Any:
-    """A graded staff member appeals their own grade (and so the penalties derived from it)
-    through the API's ``fileAppeal``; its 4xx (no grade of theirs, a grade of none, a second
-    appeal, not yet graded) comes back next to the form."""
-    return await _side_action(
-        request, ticket_id, "fileAppeal", ts.AppealFile, "appeal", ticket_id=ticket_id
-    )
-
-
-@post(
-    "/extensions/{extension_id:int}/{verb:str}",
-    include_in_schema=False,
-    name="console:extension",
-    status_code=303,
-)
-async def extension_decide(
-    request: Request[Any, Any, Any], extension_id: FromPath[int], verb: FromPath[str]
-) -> Any:
-    from core.deadlines.api import DecisionIn
-
-    if verb not in ("approve", "reject"):
-        raise HTTPException(status_code=404, detail="no such decision")
-    tid = await _ticket_of(request, Extension, extension_id)
-    return await _side_action(
-        request,
-        tid if request.query_params.get("from") == "ticket" else 0,
-        f"extension{verb.capitalize()}",
-        DecisionIn,
-        f"extension-{extension_id}",
-        extension_id=extension_id,
-    )
-
-
-@post(
-    "/tickets/{ticket_id:int}/clocks/{step:str}/{verb:str}",
-    include_in_schema=False,
-    name="console:clock",
-    status_code=303,
-)
-async def clock_action(
-    request: Request[Any, Any, Any],
-    ticket_id: FromPath[int],
-    step: FromPath[str],
-    verb: FromPath[str],
-) -> Any:
-    from core.deadlines.api import ExtensionIn, PauseIn
-
-    ops = {
-        "pause": ("pauseClock", PauseIn),
-        "resume": ("resumeClock", None),
-        "extend": ("requestExtension", ExtensionIn),
-    }
-    if verb not in ops:
-        raise HTTPException(status_code=404, detail="no such clock action")
-    op, body = ops[verb]
-    return await _side_action(
-        request, ticket_id, op, body, f"clock-{step}-{verb}", ticket_id=ticket_id, step=step
-    )
-
-
-async def _ticket_of(request: Request[Any, Any, Any], model: Any, row_id: int) -> int:
-    p = _principal(request)
-    assert p is not None and p.tenant_id is not None
-    async with request.app.state.db.tenant(p.tenant_id) as scope:
-        tid = await scope.scalar(select(model.ticket_id).where(model.id == row_id))
-    return int(tid or 0)
 
 
 # ---------------------------------------------------------------- approvals
@@ -813,15 +471,6 @@ ROUTES = [
     account,
     change_password,
     queue,
-    intake_page,
-    intake_post,
-    ticket_page,
-    act,
-    penalty_decide,
-    appeal_decide,
-    appeal_file,
-    extension_decide,
-    clock_action,
     approvals,
     notifications,
     notification_count,

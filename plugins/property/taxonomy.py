@@ -612,6 +612,44 @@ FACTS: tuple[FactSpec, ...] = (
     ),
 )
 
+# The desk's words in this industry (channels, closing conditions, registration reasons):
+# [000 §篇1 5(5)1-2]: registration reasons and the signed 《维修服务单》 close.
+CHANNELS = (
+    Term(code="phone", label="Phone", label_zh="电话"),
+    Term(code="letter", label="Letter", label_zh="信函"),
+    Term(code="visit", label="Visit", label_zh="来访"),
+    Term(code="web", label="Web", label_zh="网络"),
+    Term(code="email", label="Email", label_zh="电子邮件"),
+    Term(code="hotline_transfer", label="Hotline transfer", label_zh="热线转办"),
+    Term(code="government_transfer", label="Government transfer", label_zh="政府转办"),
+    Term(code="media", label="Media", label_zh="媒体"),
+)
+CLOSING_CONDITIONS = (
+    Term(
+        code="service_slip_signed",
+        label="Service slip signed by the owner",
+        label_zh="业主已在维修服务单上签字",
+    ),
+    Term(
+        code="result_confirmed",
+        label="Result confirmed with the owner",
+        label_zh="处理结果已与业主确认",
+    ),
+    Term(code="unresolvable_approved", label="Unresolvable, approved", label_zh="无法解决，已批准"),
+)
+REGISTER_REASONS = (
+    Term(code="on_site", label="On-site work needed", label_zh="需现场处理"),
+    Term(code="found_by_management", label="Found by management", label_zh="管理中发现"),
+    Term(code="needs_follow_up", label="Needs follow-up", label_zh="需跟进"),
+    Term(code="emergency", label="Emergency", label_zh="紧急情况"),
+    Term(
+        code="outside_scope_help",
+        label="Outside scope, the owner asks for help",
+        label_zh="超出服务范围，业主需要协助",
+    ),
+)
+
+
 TAXONOMY: Taxonomy = Taxonomy(
     industry="property",
     label="Property management",
@@ -621,5 +659,8 @@ TAXONOMY: Taxonomy = Taxonomy(
     severities=SEVERITIES,
     facets=(NATURE,),
     grades=GRADES,
+    channels=CHANNELS,
+    closing_conditions=CLOSING_CONDITIONS,
+    register_reasons=REGISTER_REASONS,
     facts=FACTS,
 )

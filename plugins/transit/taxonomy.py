@@ -427,6 +427,34 @@ GRADES: tuple[Term, ...] = (
     ),
 )
 
+# The desk's words in this industry (channels, closing conditions, registration reasons):
+# [000 §篇8 2]: phone, letter, visit, web, hotline and government transfers, media.
+CHANNELS = (
+    Term(code="phone", label="Phone", label_zh="电话"),
+    Term(code="letter", label="Letter", label_zh="信函"),
+    Term(code="visit", label="Visit", label_zh="来访"),
+    Term(code="web", label="Web", label_zh="网络"),
+    Term(code="email", label="Email", label_zh="电子邮件"),
+    Term(code="hotline_transfer", label="Hotline transfer", label_zh="热线转办"),
+    Term(code="government_transfer", label="Government transfer", label_zh="政府转办"),
+    Term(code="media", label="Media", label_zh="媒体"),
+)
+CLOSING_CONDITIONS = (
+    Term(
+        code="result_confirmed",
+        label="Result confirmed with the passenger",
+        label_zh="处理结果已与乘客确认",
+    ),
+    Term(code="unresolvable_approved", label="Unresolvable, approved", label_zh="无法解决，已批准"),
+)
+REGISTER_REASONS = (
+    Term(code="on_site", label="On-site work needed", label_zh="需现场处理"),
+    Term(code="found_by_management", label="Found by management", label_zh="管理中发现"),
+    Term(code="needs_follow_up", label="Needs follow-up", label_zh="需跟进"),
+    Term(code="emergency", label="Emergency", label_zh="紧急情况"),
+)
+
+
 TAXONOMY: Taxonomy = Taxonomy(
     industry="transit",
     label="Public bus transit",
@@ -436,4 +464,7 @@ TAXONOMY: Taxonomy = Taxonomy(
     severities=SEVERITIES,
     facets=(DIRECTION, MODE),
     grades=GRADES,
+    channels=CHANNELS,
+    closing_conditions=CLOSING_CONDITIONS,
+    register_reasons=REGISTER_REASONS,
 )

@@ -573,6 +573,37 @@ FACTS: tuple[FactSpec, ...] = (
 )
 
 
+# The desk's words in this industry (channels, closing conditions, registration reasons):
+# [002 第十二、十三条]: 95598, the voice mailbox and letters forwarded by the leadership.
+CHANNELS = (
+    Term(code="phone", label="Phone", label_zh="电话"),
+    Term(code="letter", label="Letter", label_zh="信函"),
+    Term(code="visit", label="Visit", label_zh="来访"),
+    Term(code="web", label="Web", label_zh="网络"),
+    Term(code="email", label="Email", label_zh="电子邮件"),
+    Term(code="hotline_transfer", label="Hotline transfer", label_zh="热线转办"),
+    Term(code="government_transfer", label="Government transfer", label_zh="政府转办"),
+    Term(code="media", label="Media", label_zh="媒体"),
+    Term(code="hotline_95598", label="95598 hotline", label_zh="95598 热线"),
+    Term(code="voice_mailbox", label="Voice mailbox", label_zh="语音信箱"),
+    Term(code="management_forwarded", label="Forwarded by management", label_zh="领导转办"),
+)
+CLOSING_CONDITIONS = (
+    Term(
+        code="result_confirmed",
+        label="Result confirmed with the customer",
+        label_zh="处理结果已与客户确认",
+    ),
+    Term(code="unresolvable_approved", label="Unresolvable, approved", label_zh="无法解决，已批准"),
+)
+REGISTER_REASONS = (
+    Term(code="on_site", label="On-site work needed", label_zh="需现场处理"),
+    Term(code="found_by_management", label="Found by management", label_zh="管理中发现"),
+    Term(code="needs_follow_up", label="Needs follow-up", label_zh="需跟进"),
+    Term(code="emergency", label="Emergency", label_zh="紧急情况"),
+)
+
+
 TAXONOMY: Taxonomy = Taxonomy(
     industry="utility",
     label="Power supply (95598)",
@@ -582,6 +613,9 @@ TAXONOMY: Taxonomy = Taxonomy(
     severities=SEVERITIES,
     facets=FACETS,
     grades=GRADES,
+    channels=CHANNELS,
+    closing_conditions=CLOSING_CONDITIONS,
+    register_reasons=REGISTER_REASONS,
     capacities=CAPACITIES,
     facts=FACTS,
 )
