@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 
 revision = "0020_notification_kinds"
-down_revision = "0016_report_covering"
+down_revision = "0017_search_masked"
 branch_labels = None
 depends_on = None
 

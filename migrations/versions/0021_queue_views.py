@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021_queue_views"
-down_revision = "0016_report_covering"
+down_revision = "0020_notification_kinds"
 branch_labels = None
 depends_on = None
 
