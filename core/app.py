@@ -102,7 +102,7 @@ def create_app(
         if close is not None:  # the session store's Redis client
             await close()
 
-    console = wiring(settings.redis_url, database, PUBLIC)
+    console = wiring(settings.redis_url, database, PUBLIC, namespace=settings.redis_namespace)
     app = Litestar(
         route_handlers=[
             *console.routes,

@@ -50,10 +50,12 @@ def pair() -> Iterator[tuple[Postgres, Standby, str]]:
             primary.sql("ALTER SYSTEM SET synchronous_standby_names = 'standby'")
             primary.sql("SELECT pg_reload_conf()")
             wait_for(
-                lambda: primary.sql(
-                    "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'"
-                )
-                == "1",
+                lambda: (
+                    primary.sql(
+                        "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'"
+                    )
+                    == "1"
+                ),
                 30,
                 "the standby to become synchronous",
             )
@@ -162,18 +164,21 @@ def test_standby_promoted_under_intake_load_loses_nothing_acknowledged(
         tally = result["tally"]
         # writes came back on the new primary
         wait_for(
-            lambda: httpx.post(
-                f"{server.url}/api/tickets", json=BODY, headers=CLERK, timeout=10
-            ).status_code
-            == 201,
+            lambda: (
+                httpx.post(
+                    f"{server.url}/api/tickets", json=BODY, headers=CLERK, timeout=10
+                ).status_code
+                == 201
+            ),
             15,
             "intake on the promoted standby",
             lambda: server.log.read_text()[-3000:],
         )
         # the embedded relay resumes by itself: the outbox drains on the new primary
         wait_for(
-            lambda: standby.sql("SELECT count(*) FROM outbox WHERE sent_at IS NULL", db="ha")
-            == "0",
+            lambda: (
+                standby.sql("SELECT count(*) FROM outbox WHERE sent_at IS NULL", db="ha") == "0"
+            ),
             20,
             "the outbox relay to resume",
         )
@@ -195,9 +200,7 @@ def test_standby_promoted_under_intake_load_loses_nothing_acknowledged(
     assert len(acknowledged) > 20
     present = {
         int(x)
-        for x in standby.sql(
-            "SELECT string_agg(id::text, ',') FROM tickets", db="ha"
-        ).split(",")
+        for x in standby.sql("SELECT string_agg(id::text, ',') FROM tickets", db="ha").split(",")
     }
     lost = acknowledged - present
     assert not lost, f"{len(lost)} acknowledged tickets lost: {sorted(lost)[:10]}"

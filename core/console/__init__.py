@@ -195,7 +195,9 @@ class Wiring:
         return out
 
 
-def wiring(redis_url: str | None, db: Database, public: list[str]) -> Wiring:
+def wiring(
+    redis_url: str | None, db: Database, public: list[str], namespace: str | None = None
+) -> Wiring:
     from litestar.plugins.htmx import HTMXPlugin
 
     from core.console.admin import ROUTES as ADMIN_ROUTES
@@ -203,7 +205,7 @@ def wiring(redis_url: str | None, db: Database, public: list[str]) -> Wiring:
     from core.console.files import ROUTES as FILE_ROUTES
     from core.console.pages import ROUTES as PAGE_ROUTES
 
-    sessions, store = session_config(redis_url, db)  # namespace: TOUSU_REDIS_NAMESPACE
+    sessions, store = session_config(redis_url, db, namespace)  # TOUSU_REDIS_NAMESPACE
     csrf = CSRFConfig(
         secret=secret_key(),
         cookie_name="tousu_csrf",

@@ -37,9 +37,7 @@ def intake_body(n: int) -> dict[str, Any]:
 class Tally:
     statuses: collections.Counter[int] = field(default_factory=collections.Counter)
     errors: list[str] = field(default_factory=list)
-    acknowledged: dict[str, set[int]] = field(
-        default_factory=lambda: collections.defaultdict(set)
-    )
+    acknowledged: dict[str, set[int]] = field(default_factory=lambda: collections.defaultdict(set))
     leaks: list[str] = field(default_factory=list)
     duplicates: list[int] = field(default_factory=list)
     """Ids acknowledged twice: one id given to two callers (a lost write, reused)."""
@@ -95,9 +93,7 @@ def client_loop(
                 tally.note("list", listed)
                 if listed.status_code == 200:
                     mine = tally.acknowledged[tenant]
-                    others = {
-                        t: ids for t, ids in tally.acknowledged.items() if t != tenant
-                    }
+                    others = {t: ids for t, ids in tally.acknowledged.items() if t != tenant}
                     for item in listed.json()["items"]:
                         if item["id"] not in mine and any(
                             item["id"] in ids for ids in others.values()

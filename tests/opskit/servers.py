@@ -224,8 +224,11 @@ class Sentinel:
         except redis.RedisError:
             return False
 
-    def url(self, db: int = 0) -> str:
-        return f"redis+sentinel://127.0.0.1:{self.port}/{self.name}/{db}"
+    def url(self, db: int | None = None) -> str:
+        """``redis+sentinel://127.0.0.1:<port>/<service>[/<db>]`` (the form the ``limits``
+        library reads too, without the database)."""
+        tail = "" if db is None else f"/{db}"
+        return f"redis+sentinel://127.0.0.1:{self.port}/{self.name}{tail}"
 
     def close(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
