@@ -301,3 +301,18 @@ def test_the_sweep_mails_overdue_and_due_soon(api, mailed, worker):  # noqa: F81
     for user in set(users_of(GW)) - breached - {"head-engineering"}:
         assert not [m for m in mails(mailed, GW, user, t)
                     if kind_of(m) in ("deadline_breached", "deadline_due_soon")]  # fmt: skip
+
+
+def test_the_sweeps_penalty_proposals_tell_their_deciders(api, mailed, worker):  # noqa: F811
+    """A step that ran out in the handler's hands proposes a penalty (the utility plugin,
+    tests/test_breach_penalty.py): management is asked to decide it; the clerk it charges
+    is not."""
+    from test_sweep import new_ticket
+    from test_sweep import sweep_at as sweep_jobs
+
+    clock.travel_to(cst(2038, 3, 3, 9, 0))  # a Wednesday; no other test's clocks are due then
+    t = new_ticket(api, RP)
+    sweep_jobs(api, cst(2038, 3, 3, 11, 30), times=2)  # the app's clock stays there
+    pens = api.get(RP, "manager", f"/api/tickets/{t['id']}/penalties").json()
+    assert [p["source"] for p in pens] == ["breach"], pens
+    assert_only(api, mailed, worker, RP, t, "penalty_waiting", {"manager", "gm"})

@@ -16,12 +16,14 @@ with parameters (:mod:`core.notify.kinds`), once per event (the dedupe key names
 
 "Who may decide" is :func:`core.tasks.handoffs.deciders` — the rule the API applies when the
 decision is taken. Appeals (filed outside the lifecycle) and extension requests are told at
-their own routes.
+their own routes; the sweep's penalty proposals for breached clocks by
+:func:`breach_penalties_waiting` (:mod:`core.jobs.sweep`).
 """
 
 from __future__ import annotations
 
 import collections
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
@@ -77,7 +79,14 @@ async def after_transition(
             ),
             "close_unresolvable_waiting",
         )
-    await _penalties_waiting(scope, ticket, event, key)
+    rows = await scope.scalars(
+        select(Penalty).where(
+            Penalty.ticket_id == ticket.id,
+            Penalty.status == "proposed",
+            Penalty.created_at >= event.at,  # written by this transition
+        )
+    )
+    await penalties_waiting(scope, ticket, list(rows), key)
 
 
 async def _graded(scope: TenantScope, ticket: Ticket, event: TicketEvent, key: str) -> None:
@@ -100,21 +109,12 @@ async def _graded(scope: TenantScope, ticket: Ticket, event: TicketEvent, key: s
             )  # fmt: skip
 
 
-async def _penalties_waiting(
-    scope: TenantScope, ticket: Ticket, event: TicketEvent, key: str
+async def penalties_waiting(
+    scope: TenantScope, ticket: Ticket, rows: list[Penalty], key: str
 ) -> None:
-    """The penalty proposals this transition wrote wait for a decision: each user who may
+    """The penalty proposals ``rows`` of ``ticket`` wait for a decision: each user who may
     decide some of them (never their subject, never whoever proposed them) is told how
-    many."""
-    rows = list(
-        await scope.scalars(
-            select(Penalty).where(
-                Penalty.ticket_id == ticket.id,
-                Penalty.status == "proposed",
-                Penalty.created_at >= event.at,
-            )
-        )
-    )
+    many, once per ``key``."""
     if not rows:
         return
     counts: collections.Counter[int] = collections.Counter()
@@ -132,6 +132,21 @@ async def _penalties_waiting(
             scope, users, kind="penalty_waiting", ticket_id=ticket.id, dedupe=f"penalty:{key}",
             params={"number": ticket.number, "count": n},
         )  # fmt: skip
+
+
+async def breach_penalties_waiting(
+    scope: TenantScope, now: dt.datetime, rows: list[Penalty]
+) -> None:
+    """The sweep's penalty proposals for breached clocks (:mod:`core.jobs.sweep`), told to
+    those who may decide them, ticket by ticket (a batch's proposals are few: only where the
+    plugin charges a handler's own delay)."""
+    by_ticket: dict[int, list[Penalty]] = collections.defaultdict(list)
+    for r in rows:
+        by_ticket[r.ticket_id].append(r)
+    for ticket_id, group in by_ticket.items():
+        ticket = await scope.session.get(Ticket, ticket_id)
+        if ticket is not None:
+            await penalties_waiting(scope, ticket, group, f"breach:{ticket_id}:{now.isoformat()}")
 
 
 def _grouped(rows: list[Penalty]) -> dict[tuple[int | None, int | None], list[Penalty]]:
