@@ -316,3 +316,24 @@ def test_the_sweeps_penalty_proposals_tell_their_deciders(api, mailed, worker): 
     pens = api.get(RP, "manager", f"/api/tickets/{t['id']}/penalties").json()
     assert [p["source"] for p in pens] == ["breach"], pens
     assert_only(api, mailed, worker, RP, t, "penalty_waiting", {"manager", "gm"})
+
+
+def test_an_overturned_appeals_new_proposals_tell_their_deciders(api, mailed, worker):  # noqa: F811
+    """Overturning regrades and re-derives the penalties: the new proposals wait for a
+    decision by someone other than the manager who regraded (whoever proposed does not
+    decide)."""
+    t = walk(api, RP, "graded")
+    r = api.post(RP, "staff-chen", f"/api/tickets/{t['id']}/appeals", json={"reason": "误读表"})
+    assert r.status_code == 201, r.text
+    assert_only(api, mailed, worker, RP, t, "appeal_waiting", {"manager", "gm"})
+    before = {u: len(told(api, RP, u, t, "penalty_waiting")) for u in users_of(RP)}
+    assert {u for u, n in before.items() if n} == {"manager", "gm"}, before
+    r = api.post(RP, "manager", f"/api/appeals/{r.json()['id']}/decide",
+                 json={"decision": "overturned", "grade": "secondary",
+                       "offence": "general_work_quality_no_loss", "reason": "误读，无态度问题"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    worker()
+    after = {u: len(told(api, RP, u, t, "penalty_waiting")) for u in users_of(RP)}
+    assert {u: after[u] - before[u] for u in after if after[u] != before[u]} == {"gm": 1}
+    got = [kind_of(m) for m in mails(mailed, RP, "gm", t)]
+    assert got.count("penalty_waiting") == 2, got

@@ -38,6 +38,9 @@ from core.tasks.notify import notify
 from core.tickets.lifecycle import TRANSITIONS
 from core.tickets.models import Ticket, TicketEvent, TicketGrade
 
+PROPOSING = frozenset({"grade", "rework_reply"})
+"""Transitions that may propose penalties (a grading; a falsified reply found at review)."""
+
 
 async def after_transition(
     scope: TenantScope, p: Principal, ticket: Ticket, event: TicketEvent
@@ -79,14 +82,15 @@ async def after_transition(
             ),
             "close_unresolvable_waiting",
         )
-    rows = await scope.scalars(
-        select(Penalty).where(
-            Penalty.ticket_id == ticket.id,
-            Penalty.status == "proposed",
-            Penalty.created_at >= event.at,  # written by this transition
+    if action in PROPOSING:
+        rows = await scope.scalars(
+            select(Penalty).where(
+                Penalty.ticket_id == ticket.id,
+                Penalty.status == "proposed",
+                Penalty.created_at >= event.at,  # written by this transition
+            )
         )
-    )
-    await penalties_waiting(scope, ticket, list(rows), key)
+        await handoffs.penalties_waiting(scope, ticket, list(rows), f"penalty:{key}")
 
 
 async def _graded(scope: TenantScope, ticket: Ticket, event: TicketEvent, key: str) -> None:
@@ -109,31 +113,6 @@ async def _graded(scope: TenantScope, ticket: Ticket, event: TicketEvent, key: s
             )  # fmt: skip
 
 
-async def penalties_waiting(
-    scope: TenantScope, ticket: Ticket, rows: list[Penalty], key: str
-) -> None:
-    """The penalty proposals ``rows`` of ``ticket`` wait for a decision: each user who may
-    decide some of them (never their subject, never whoever proposed them) is told how
-    many, once per ``key``."""
-    if not rows:
-        return
-    counts: collections.Counter[int] = collections.Counter()
-    for (staff_id, by), group in _grouped(rows).items():
-        for uid in await handoffs.deciders(
-            scope, "penalty", ticket, default=MANAGEMENT,
-            exclude_users=[by], exclude_staff=[staff_id],
-        ):  # fmt: skip
-            counts[uid] += len(group)
-    by_count: dict[int, list[int]] = collections.defaultdict(list)
-    for uid, n in counts.items():
-        by_count[n].append(uid)
-    for n, users in by_count.items():
-        await notify(
-            scope, users, kind="penalty_waiting", ticket_id=ticket.id, dedupe=f"penalty:{key}",
-            params={"number": ticket.number, "count": n},
-        )  # fmt: skip
-
-
 async def breach_penalties_waiting(
     scope: TenantScope, now: dt.datetime, rows: list[Penalty]
 ) -> None:
@@ -146,11 +125,5 @@ async def breach_penalties_waiting(
     for ticket_id, group in by_ticket.items():
         ticket = await scope.session.get(Ticket, ticket_id)
         if ticket is not None:
-            await penalties_waiting(scope, ticket, group, f"breach:{ticket_id}:{now.isoformat()}")
-
-
-def _grouped(rows: list[Penalty]) -> dict[tuple[int | None, int | None], list[Penalty]]:
-    out: dict[tuple[int | None, int | None], list[Penalty]] = collections.defaultdict(list)
-    for r in rows:
-        out[(r.staff_id, r.proposed_by)].append(r)
-    return out
+            key = f"penalty:breach:{ticket_id}:{now.isoformat()}"
+            await handoffs.penalties_waiting(scope, ticket, group, key)
