@@ -20,7 +20,7 @@ import pytest
 from conftest import DEMO_KEYS, cst, run_db
 from dutykit import walk
 from sqlalchemy import select
-from test_notifications import _body, _message, inbox, worker  # noqa: F401 (fixtures)
+from test_notifications import _body, _message, gateway, inbox, worker  # noqa: F401 (fixtures)
 from test_sweep import warn_times
 
 from core import clock
@@ -301,3 +301,77 @@ def test_the_sweep_mails_overdue_and_due_soon(api, mailed, worker):  # noqa: F81
     for user in set(users_of(GW)) - breached - {"head-engineering"}:
         assert not [m for m in mails(mailed, GW, user, t)
                     if kind_of(m) in ("deadline_breached", "deadline_due_soon")]  # fmt: skip
+
+
+def test_the_sweeps_penalty_proposals_tell_their_deciders(api, mailed, worker):  # noqa: F811
+    """A step that ran out in the handler's hands proposes a penalty (the utility plugin,
+    tests/test_breach_penalty.py): management is asked to decide it; the clerk it charges
+    is not."""
+    from test_sweep import new_ticket
+    from test_sweep import sweep_at as sweep_jobs
+
+    clock.travel_to(cst(2038, 3, 3, 9, 0))  # a Wednesday; no other test's clocks are due then
+    t = new_ticket(api, RP)
+    sweep_jobs(api, cst(2038, 3, 3, 11, 30), times=2)  # the app's clock stays there
+    pens = api.get(RP, "manager", f"/api/tickets/{t['id']}/penalties").json()
+    assert [p["source"] for p in pens] == ["breach"], pens
+    assert_only(api, mailed, worker, RP, t, "penalty_waiting", {"manager", "gm"})
+
+
+def test_an_overturned_appeals_new_proposals_tell_their_deciders(api, mailed, worker):  # noqa: F811
+    """Overturning regrades and re-derives the penalties: the new proposals wait for a
+    decision by someone other than the manager who regraded (whoever proposed does not
+    decide)."""
+    t = walk(api, RP, "graded")
+    r = api.post(RP, "staff-chen", f"/api/tickets/{t['id']}/appeals", json={"reason": "误读表"})
+    assert r.status_code == 201, r.text
+    assert_only(api, mailed, worker, RP, t, "appeal_waiting", {"manager", "gm"})
+    before = {u: len(told(api, RP, u, t, "penalty_waiting")) for u in users_of(RP)}
+    assert {u for u, n in before.items() if n} == {"manager", "gm"}, before
+    r = api.post(RP, "manager", f"/api/appeals/{r.json()['id']}/decide",
+                 json={"decision": "overturned", "grade": "secondary",
+                       "offence": "general_work_quality_no_loss", "reason": "误读，无态度问题"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    worker()
+    after = {u: len(told(api, RP, u, t, "penalty_waiting")) for u in users_of(RP)}
+    assert {u: after[u] - before[u] for u in after if after[u] != before[u]} == {"gm": 1}
+    got = [kind_of(m) for m in mails(mailed, RP, "gm", t)]
+    assert got.count("penalty_waiting") == 2, got
+
+
+# ---------------------------------------------------------------- the duty room, and SMS
+
+
+def test_out_of_hours_notices_are_chinese(api, mailed, worker):  # noqa: F811
+    """The general manager's out-of-hours notice [004 §篇3 二1] and the escalation of a group
+    complaint read in Chinese, in-app and by mail."""
+    clock.travel_to(cst(2026, 11, 10, 22, 0))  # a Tuesday night, past 17:30
+    t = api.create(GW)
+    assert_only(api, mailed, worker, GW, t, "duty_intake", {"gm"})
+    (note,) = told(api, GW, "gm", t, "duty_intake")
+    assert note["message"] == (
+        f"{t['number']}：非工作时间由值班室登记的投诉；您是当班最高管理人员，请接待处理"
+        " [004 §篇3 二1]"
+    )
+    g = api.create(GW, facts={"group_complaint": True})
+    (note,) = told(api, GW, "manager", g, "escalation")
+    assert note["message"].startswith(f"{g['number']}：群体投诉——请立即报告上级领导"), note
+
+
+def test_a_staff_sms_is_written_in_chinese_with_its_link(api, mailed, worker, gateway):  # noqa: F811
+    body = {
+        "channels": {
+            "mail": {"type": "smtp", "from": f"desk@{GW}.example"},
+            "sms": {"type": "http-sms", "url": gateway.url, "token": "t"},
+        }
+    }
+    h = api.headers(GW, "admin")
+    assert api.client.put("/api/config/notifications", json=body, headers=h).status_code == 200
+    prefs = {"phone": "13900001111", "kinds": {"ticket_dispatched": ["sms"]}}
+    h = api.headers(GW, "head-engineering")
+    assert api.client.put("/api/me/notifications", json=prefs, headers=h).status_code == 200
+    t = walk(api, GW, "dispatched")
+    worker()
+    (sms,) = [r["json"] for r in gateway.accepted() if t["number"] in r["json"]["text"]]
+    assert sms["to"] == "13900001111"
+    assert sms["text"] == f"{t['number']}：投诉已派至工程部，请处理\n查看工单: /tickets/{t['id']}"

@@ -16,12 +16,14 @@ with parameters (:mod:`core.notify.kinds`), once per event (the dedupe key names
 
 "Who may decide" is :func:`core.tasks.handoffs.deciders` — the rule the API applies when the
 decision is taken. Appeals (filed outside the lifecycle) and extension requests are told at
-their own routes.
+their own routes; the sweep's penalty proposals for breached clocks by
+:func:`breach_penalties_waiting` (:mod:`core.jobs.sweep`).
 """
 
 from __future__ import annotations
 
 import collections
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
@@ -35,6 +37,9 @@ from core.tasks import handoffs
 from core.tasks.notify import notify
 from core.tickets.lifecycle import TRANSITIONS
 from core.tickets.models import Ticket, TicketEvent, TicketGrade
+
+PROPOSING = frozenset({"grade", "rework_reply"})
+"""Transitions that may propose penalties (a grading; a falsified reply found at review)."""
 
 
 async def after_transition(
@@ -77,7 +82,15 @@ async def after_transition(
             ),
             "close_unresolvable_waiting",
         )
-    await _penalties_waiting(scope, ticket, event, key)
+    if action in PROPOSING:
+        rows = await scope.scalars(
+            select(Penalty).where(
+                Penalty.ticket_id == ticket.id,
+                Penalty.status == "proposed",
+                Penalty.created_at >= event.at,  # written by this transition
+            )
+        )
+        await handoffs.penalties_waiting(scope, ticket, list(rows), f"penalty:{key}")
 
 
 async def _graded(scope: TenantScope, ticket: Ticket, event: TicketEvent, key: str) -> None:
@@ -100,42 +113,17 @@ async def _graded(scope: TenantScope, ticket: Ticket, event: TicketEvent, key: s
             )  # fmt: skip
 
 
-async def _penalties_waiting(
-    scope: TenantScope, ticket: Ticket, event: TicketEvent, key: str
+async def breach_penalties_waiting(
+    scope: TenantScope, now: dt.datetime, rows: list[Penalty]
 ) -> None:
-    """The penalty proposals this transition wrote wait for a decision: each user who may
-    decide some of them (never their subject, never whoever proposed them) is told how
-    many."""
-    rows = list(
-        await scope.scalars(
-            select(Penalty).where(
-                Penalty.ticket_id == ticket.id,
-                Penalty.status == "proposed",
-                Penalty.created_at >= event.at,
-            )
-        )
-    )
-    if not rows:
-        return
-    counts: collections.Counter[int] = collections.Counter()
-    for (staff_id, by), group in _grouped(rows).items():
-        for uid in await handoffs.deciders(
-            scope, "penalty", ticket, default=MANAGEMENT,
-            exclude_users=[by], exclude_staff=[staff_id],
-        ):  # fmt: skip
-            counts[uid] += len(group)
-    by_count: dict[int, list[int]] = collections.defaultdict(list)
-    for uid, n in counts.items():
-        by_count[n].append(uid)
-    for n, users in by_count.items():
-        await notify(
-            scope, users, kind="penalty_waiting", ticket_id=ticket.id, dedupe=f"penalty:{key}",
-            params={"number": ticket.number, "count": n},
-        )  # fmt: skip
-
-
-def _grouped(rows: list[Penalty]) -> dict[tuple[int | None, int | None], list[Penalty]]:
-    out: dict[tuple[int | None, int | None], list[Penalty]] = collections.defaultdict(list)
+    """The sweep's penalty proposals for breached clocks (:mod:`core.jobs.sweep`), told to
+    those who may decide them, ticket by ticket (a batch's proposals are few: only where the
+    plugin charges a handler's own delay)."""
+    by_ticket: dict[int, list[Penalty]] = collections.defaultdict(list)
     for r in rows:
-        out[(r.staff_id, r.proposed_by)].append(r)
-    return out
+        by_ticket[r.ticket_id].append(r)
+    for ticket_id, group in by_ticket.items():
+        ticket = await scope.session.get(Ticket, ticket_id)
+        if ticket is not None:
+            key = f"penalty:breach:{ticket_id}:{now.isoformat()}"
+            await handoffs.penalties_waiting(scope, ticket, group, key)

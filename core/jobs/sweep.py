@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.db import Database
+from core.db import Database, TenantScope
 from core.deadlines import sweep as deadlines
 from core.deadlines.sweep import SweepReport
+from core.flow import handoffs
 from core.penalties.breach import propose_for_breaches
 
 
 async def sweep(db: Database, now: dt.datetime | None = None, batch: int = 500) -> SweepReport:
     """Handle every clock whose alarm has come by ``now`` (default: the app clock), ``batch``
     clocks of each kind per transaction, proposing the penalties breaches cost."""
-    return await deadlines.sweep(db, now, batch, on_breach=propose_for_breaches)
+    return await deadlines.sweep(db, now, batch, on_breach=_propose_and_tell)
+
+
+async def _propose_and_tell(scope: TenantScope, now: dt.datetime, clock_ids: list[int]) -> None:
+    """The breaches' penalty proposals, and those who may decide them told (issue 19)."""
+    rows = await propose_for_breaches(scope, now, clock_ids)
+    await handoffs.breach_penalties_waiting(scope, now, rows)

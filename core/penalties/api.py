@@ -304,6 +304,17 @@ async def decide_appeal(
             raise NotFound(f"appeal {appeal_id} not found", field="appeal_id")
         ticket = await tickets.load(scope, p, appeal.ticket_id)
         await grading.decide_appeal(scope, p, ticket, appeal, data)
+        if appeal.status == "overturned":  # the re-derived proposals wait for a decision
+            rows = await scope.scalars(
+                select(Penalty).where(
+                    Penalty.ticket_id == ticket.id,
+                    Penalty.status == "proposed",
+                    Penalty.created_at >= appeal.decided_at,
+                )
+            )
+            await handoffs.penalties_waiting(
+                scope, ticket, list(rows), f"penalty:appeal:{appeal.id}"
+            )
         code = await scope.scalar(select(Staff.code).where(Staff.id == appeal.staff_id))
         return _appeal_out(appeal, code)
 

@@ -23,6 +23,7 @@ tenant's scope.
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Iterable
 from typing import Any
 
@@ -30,7 +31,8 @@ from sqlalchemy import select
 
 from core.db import TenantScope
 from core.people.models import User
-from core.people.roles import READ_ALL, Role
+from core.people.roles import MANAGEMENT, READ_ALL, Role
+from core.tasks.notify import notify
 from core.tickets.facts import facts_of, plugin_of
 from core.tickets.models import AccusedStaff, Ticket, TicketGrade
 
@@ -130,9 +132,6 @@ async def deciders(
 async def appeal_filed(scope: TenantScope, ticket: Ticket, appeal: Any) -> int:
     """An appeal waits: tell those who may decide it (``appeal`` approvers; never the
     appellant, who is also graded on the ticket). Returns how many were told."""
-    from core.people.roles import MANAGEMENT
-    from core.tasks.notify import notify
-
     users = await deciders(
         scope, "appeal", ticket, default=MANAGEMENT,
         exclude_users=[appeal.filed_by], exclude_staff=[appeal.staff_id],
@@ -145,3 +144,33 @@ async def appeal_filed(scope: TenantScope, ticket: Ticket, appeal: Any) -> int:
         dedupe=f"appeal:{appeal.id}",
         params={"number": ticket.number, "appeal_id": appeal.id},
     )
+
+
+async def penalties_waiting(scope: TenantScope, ticket: Ticket, rows: list[Any], key: str) -> None:
+    """The penalty proposals ``rows`` of ``ticket`` (objects with ``staff_id`` and
+    ``proposed_by``) wait for a decision: each user who may decide some of them (never
+    their subject, never whoever proposed them) is told how many, once per ``key``."""
+    if not rows:
+        return
+    counts: collections.Counter[int] = collections.Counter()
+    for (staff_id, by), group in _grouped(rows).items():
+        for uid in await deciders(
+            scope, "penalty", ticket, default=MANAGEMENT,
+            exclude_users=[by], exclude_staff=[staff_id],
+        ):  # fmt: skip
+            counts[uid] += len(group)
+    by_count: dict[int, list[int]] = collections.defaultdict(list)
+    for uid, n in counts.items():
+        by_count[n].append(uid)
+    for n, users in by_count.items():
+        await notify(
+            scope, users, kind="penalty_waiting", ticket_id=ticket.id, dedupe=key,
+            params={"number": ticket.number, "count": n},
+        )  # fmt: skip
+
+
+def _grouped(rows: list[Any]) -> dict[tuple[int | None, int | None], list[Any]]:
+    out: dict[tuple[int | None, int | None], list[Any]] = collections.defaultdict(list)
+    for r in rows:
+        out[(r.staff_id, r.proposed_by)].append(r)
+    return out
