@@ -8,6 +8,7 @@ the route lifts Litestar's own body limit and the tenant's ``attachment_max_mb``
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any
 from urllib.parse import quote
 
@@ -16,7 +17,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Stream
 
-from core.attachments import service, storage
+from core.attachments import scrub, service, storage
 from core.attachments.receive import receive
 from core.db import Database, read_only
 from core.people.guards import tenant_member
@@ -120,36 +121,44 @@ def content_disposition(filename: str) -> str:
 )
 async def download_attachment(
     request: Request[Any, Any, Any], ticket_id: FromPath[int], attachment_id: FromPath[int]
-) -> Stream:
+) -> Stream | Response[bytes]:
     """The file's bytes, as an attachment (never rendered inline) with its stored media
     type. Writes a ``download_attachment`` history event. 403 for a kind that identifies
-    the complainant when the caller may not see the complainant."""
+    the complainant when the caller may not see the complainant. Such a caller gets the file
+    without its identifying metadata (EXIF/XMP/IPTC, PNG text, PDF and Office document
+    properties: :mod:`core.attachments.scrub`), or a 403 when it cannot be removed; readers
+    who may see the complainant get the stored bytes."""
     principal = principal_of(request)
     db: Database = request.app.state.db
     token = read_only.set(False)  # the download event is a write
     try:
         async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]
             row, ticket = await service.for_download(scope, principal, ticket_id, attachment_id)
-            body = await storage.open_stream(request.app.state.store, row.storage_key)
             name = row.filename
-            if not tickets.sees_complainant(principal, ticket):  # the name may name them
+            original = tickets.sees_complainant(principal, ticket)
+            if not original:  # the name may name them; so may the file's metadata
                 name = scrubber(
                     ticket.complainant_name, ticket.complainant_contact, ticket.complainant_address
                 )(name)
+                if not scrub.cleanable(row.content_type):  # refused before any event is kept
+                    scrub.clean(row.content_type, b"")
+            body = await storage.open_stream(request.app.state.store, row.storage_key)
+            if not original:
+                cleaned = scrub.clean(row.content_type, b"".join([b async for b in body]))
     finally:
         read_only.reset(token)
-    return Stream(
-        body,
-        media_type=row.content_type,
-        headers={
-            "Content-Disposition": content_disposition(name),
-            "Content-Length": str(row.size),
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "sandbox; default-src 'none'",
-            "Cache-Control": "private, no-store",
-            "ETag": f'"{row.sha256}"',
-        },
-    )
+    headers = {
+        "Content-Disposition": content_disposition(name),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox; default-src 'none'",
+        "Cache-Control": "private, no-store",
+    }
+    if not original:  # metadata removed (core.attachments.scrub): not the stored bytes
+        digest = hashlib.sha256(cleaned).hexdigest()
+        headers |= {"Content-Length": str(len(cleaned)), "ETag": f'"{digest}"'}
+        return Response(cleaned, media_type=row.content_type, headers=headers)
+    headers |= {"Content-Length": str(row.size), "ETag": f'"{row.sha256}"'}
+    return Stream(body, media_type=row.content_type, headers=headers)
 
 
 ROUTES = [upload_attachment, list_attachments, download_attachment]

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 IMAGES = ("image/jpeg", "image/png", "image/webp", "image/heic")
 PDF = ("application/pdf",)
+OFFICE = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",)
+"""A typed letter or statement (DOCX); its document properties are removed for readers who
+may not see the complainant (core.attachments.scrub)."""
 AUDIO = ("audio/mpeg", "audio/x-wav", "audio/ogg", "audio/mp4", "audio/amr", "audio/x-flac")
 
 
@@ -35,14 +38,57 @@ KINDS: dict[str, Kind] = {
         # [000 §篇1 5(5)2①a], so it identifies them like the recording and the letter do
         # (domain §9: where the seeds are silent, protect the complainant).
         Kind("service_slip", "Signed service slip", "维修服务单", IMAGES + PDF, True),
-        Kind("letter", "Complainant's letter", "投诉信函", IMAGES + PDF, True),
+        Kind("letter", "Complainant's letter", "投诉信函", IMAGES + PDF + OFFICE, True),
         Kind("photo", "Photo", "现场照片", IMAGES, False),
         # Decision: no audio as "other" — a recording carries a voice, most often the
         # complainant's [002 第十四条], and "other" is shown to the accused; audio goes in as
         # call_recording (domain §9: where the seeds are silent, protect the complainant).
-        Kind("other", "Other evidence", "其他材料", IMAGES + PDF, False),
+        Kind("other", "Other evidence", "其他材料", IMAGES + PDF + OFFICE, False),
     )
 }
 
 DEFAULT_MAX_MB = 20
 """A tenant's largest attachment unless its tenant file says ``attachment_max_mb``."""
+
+ALIASES: dict[str, str] = {
+    "image/jpg": "image/jpeg",
+    "image/pjpeg": "image/jpeg",
+    "image/jpe": "image/jpeg",
+    "image/x-png": "image/png",
+    "image/x-citrix-png": "image/png",
+    "image/x-citrix-jpeg": "image/jpeg",
+    "image/x-webp": "image/webp",
+    "image/heif": "image/heic",
+    "image/heic-sequence": "image/heic",
+    "application/x-pdf": "application/pdf",
+    "application/acrobat": "application/pdf",
+    "text/pdf": "application/pdf",
+    "audio/mp3": "audio/mpeg",
+    "audio/mpeg3": "audio/mpeg",
+    "audio/x-mp3": "audio/mpeg",
+    "audio/x-mpeg": "audio/mpeg",
+    "audio/x-mpeg-3": "audio/mpeg",
+    "audio/mpg": "audio/mpeg",
+    "audio/wav": "audio/x-wav",
+    "audio/wave": "audio/x-wav",
+    "audio/vnd.wave": "audio/x-wav",
+    "audio/x-pn-wav": "audio/x-wav",
+    "audio/flac": "audio/x-flac",
+    "audio/x-ogg": "audio/ogg",
+    "application/ogg": "audio/ogg",
+    "audio/m4a": "audio/mp4",
+    "audio/x-m4a": "audio/mp4",
+    "audio/aac": "audio/mp4",
+    "audio/amr-wb": "audio/amr",
+    "audio/x-amr": "audio/amr",
+}
+"""Other names clients (browsers, phones, recorders) give the media types above: a declared
+type is compared with the sniffed one through this table (issue 21 item 7: WAV declared
+``audio/wav``, JPEG ``image/jpg``, MP3 ``audio/mp3`` were refused)."""
+
+
+def canonical(media_type: str) -> str:
+    """A declared media type as :mod:`filetype` names it (lower case, parameters dropped,
+    aliases resolved: ``Audio/WAV; codecs=1`` → ``audio/x-wav``)."""
+    bare = media_type.split(";")[0].strip().lower()
+    return ALIASES.get(bare, bare)

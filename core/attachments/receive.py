@@ -18,7 +18,7 @@ from typing import IO, Any
 import filetype
 from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMultipartParser
 
-from core.attachments.kinds import KINDS
+from core.attachments.kinds import KINDS, canonical
 from core.errors import ApiError, Invalid
 
 SPOOL = 1024 * 1024
@@ -184,7 +184,7 @@ def sniff(kind: str, head: bytes, declared: str, size: int) -> str:
             rule=f"{kind} accepts {', '.join(accepted)} (sniffed from the bytes)",
             sniffed=found,
         )
-    if declared not in GENERIC and declared.split(";")[0].strip() != found:
+    if declared.split(";")[0].strip() not in GENERIC and canonical(declared) != canonical(found):
         raise Invalid(
             f"the file says it is {declared} but its bytes are {found}",
             field="file",

@@ -2,8 +2,9 @@
 
 Every upload and every download is a ticket history event written in the same transaction
 as the metadata row (upload) or before any byte leaves (download), through
-:func:`core.tickets.events.append_event` — so, like any event, each moves the ticket's
-version on by one.
+:func:`core.attachments.history.append`: like any event, each moves the ticket's version on
+by one, but without checking the version the caller read (they send none), so parallel
+uploads and downloads never conflict with each other (issue 21 item 5).
 
 Who may see what (domain §7): a reader sees the files of the tickets they may read
 (:func:`core.tickets.reading.visible`; another tenant's or an unseen ticket answers 404).
@@ -19,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from core.attachments import history
 from core.attachments.kinds import DEFAULT_MAX_MB, KINDS
 from core.attachments.models import Attachment
 from core.attachments.receive import Received
@@ -29,7 +31,6 @@ from core.people.guards import needs_role
 from core.people.models import Tenant, User
 from core.people.roles import DESK, MANAGEMENT, Role
 from core.tickets import reading as tickets
-from core.tickets.events import append_event
 from core.tickets.lifecycle import State
 from core.tickets.models import Ticket
 
@@ -109,7 +110,7 @@ async def record(
     )
     scope.add(row)
     await scope.flush()
-    await append_event(
+    await history.append(
         scope,
         ticket,
         "attach",
@@ -165,7 +166,7 @@ async def for_download(
             rule="complainant confidentiality",
         )
     role = principal.role_for(frozenset(principal.roles)) or "unknown"
-    await append_event(
+    await history.append(
         scope,
         ticket,
         "download_attachment",

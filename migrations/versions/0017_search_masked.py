@@ -109,9 +109,10 @@ def downgrade() -> None:
         for name in ("ticket_search_ai", "ticket_search_au", "ticket_search_ad"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         op.execute("DROP TABLE IF EXISTS ticket_search")
-    with op.batch_alter_table("tickets") as batch:
-        batch.drop_column("search_masked")
-        batch.drop_column("search_full")
+    # plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch copy would drop the referenced
+    # tickets table
+    op.drop_column("tickets", "search_masked")
+    op.drop_column("tickets", "search_full")
     if op.get_bind().dialect.name != "postgresql":  # 0009's table, as it was
         op.execute(
             "CREATE VIRTUAL TABLE ticket_search USING fts5("
