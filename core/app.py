@@ -92,7 +92,7 @@ def create_app(
         if db is None:
             await database.dispose()
 
-    console = wiring(settings.redis_url, database, PUBLIC)
+    console = wiring(settings.redis_url, database, PUBLIC, namespace=settings.redis_namespace)
     app = Litestar(
         route_handlers=[
             *console.routes,

@@ -195,7 +195,9 @@ class Wiring:
         return out
 
 
-def wiring(redis_url: str | None, db: Database, public: list[str]) -> Wiring:
+def wiring(
+    redis_url: str | None, db: Database, public: list[str], namespace: str | None = None
+) -> Wiring:
     from litestar.plugins.htmx import HTMXPlugin
 
     from core.console.admin import ROUTES as ADMIN_ROUTES
@@ -220,6 +222,6 @@ def wiring(redis_url: str | None, db: Database, public: list[str]) -> Wiring:
         ],
         stores={"sessions": store},
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
-        throttle=Throttle.for_settings(redis_url, _namespace()),
+        throttle=Throttle.for_settings(redis_url, namespace or _namespace()),
         plugins=[HTMXPlugin()],
     )
