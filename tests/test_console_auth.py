@@ -223,11 +223,9 @@ def test_throttle_counts_are_kept_apart_by_the_redis_namespace(api: Any) -> None
     bad = {"Authorization": "Bearer tsu_not-a-real-token"}
     good = {"Authorization": f"Bearer {DEMO_KEYS[('greenwood', 'clerk')]}"}
     one, two = (f"t-{uuid.uuid4().hex[:8]}" for _ in range(2))
-    apps = [
-        create_app(load_settings({"DATABASE_URL": api.url, "REDIS_URL": REDIS_URL,
-                                  "TOUSU_REDIS_NAMESPACE": ns}))  # fmt: skip
-        for ns in (one, two)
-    ]
+    envs = [{"DATABASE_URL": api.url, "REDIS_URL": REDIS_URL, "TOUSU_REDIS_NAMESPACE": ns}
+            for ns in (one, two)]  # fmt: skip
+    apps = [create_app(load_settings(env)) for env in envs]
     r = redis.Redis.from_url(REDIS_URL)
     try:
         with TestClient(apps[0]) as first, TestClient(apps[1]) as second:

@@ -20,6 +20,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
+from core.client_address import client_address
 from core.console import i18n, labels, notices
 from core.console.calls import call
 from core.console.forms import convert, form_dict, unflatten
@@ -32,7 +33,6 @@ from core.people.guards import EXEMPT
 from core.people.models import Staff, Tenant
 from core.people.roles import DESK, MANAGEMENT, Role
 from core.people.sessions import ROTATE, DatabaseStore, audit, login, set_password
-from core.client_address import client_address
 from core.plugins import hooks_for
 from core.tickets import schemas as ts
 from core.tickets.lifecycle import TRANSITIONS
