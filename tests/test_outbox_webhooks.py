@@ -41,15 +41,15 @@ from dramatiq.brokers.stub import StubBroker
 from litestar.testing import TestClient
 from sqlalchemy import select, update
 
-from core import clock
+from core import clock, egress
 from core.app import create_app
 from core.audit import AuditEvent
 from core.db import Database
+from core.egress import EgressPolicy
 from core.jobs import worker as tasks
 from core.people.models import Tenant
 from core.settings import load_settings
-from core.tasks import egress, webhooks
-from core.tasks.egress import EgressPolicy
+from core.tasks import webhooks
 from core.tasks.models import OutboxEvent, Webhook, WebhookDelivery
 from core.tasks.relay import enqueuer, relay_once
 from core.tasks.webhooks import DeliveryConfig

@@ -13,12 +13,12 @@ from sqlalchemy import select
 
 from core.audit import AuditEvent
 from core.db import TenantScope, utcnow
+from core.egress import EgressPolicy, EgressRefused, check_url
 from core.errors import Conflict, Invalid, NotFound
 from core.people.guards import requires, tenant_member
 from core.people.roles import Role
 from core.people.web import database, principal
 from core.strict import fits
-from core.tasks.egress import EgressPolicy, EgressRefused, check_url
 from core.tasks.models import Notification, Webhook, WebhookDelivery
 
 

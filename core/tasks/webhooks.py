@@ -11,7 +11,7 @@ The life of a delivery (one row per webhook and event — the tenant's delivery 
    WHERE status = 'pending' AND (lease_until IS NULL OR lease_until < now) AND due …
    RETURNING``. Exactly one worker wins; a redelivered message that arrives while the first
    POST is in flight finds the lease held and does nothing.
-3. **POST** through the pinned egress client (:mod:`core.tasks.egress`): global addresses
+3. **POST** through the pinned egress client (:mod:`core.egress`): global addresses
    only, checked after DNS, connected to the checked address. The POST gets a third of the
    lease (at most 10 s), so it has ended before anyone else may claim the delivery.
 4. **Record**: delivered; or, on failure, the next attempt after a backoff
@@ -50,7 +50,7 @@ from sqlalchemy import or_, select, update
 
 from core import metrics
 from core.db import Database, TenantScope, utcnow
-from core.tasks.egress import EgressPolicy, client, public_error
+from core.egress import EgressPolicy, client, public_error
 from core.tasks.models import OutboxEvent, Webhook, WebhookDelivery
 
 log = logging.getLogger("tousu.webhooks")
