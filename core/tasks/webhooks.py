@@ -55,7 +55,7 @@ from typing import Any
 import httpx
 import msgspec
 from sqlalchemy import or_, select, update
-from standardwebhooks.webhooks import Webhook as StandardWebhook
+from standardwebhooks import Webhook as StandardWebhook
 
 from core import metrics
 from core.db import Database, TenantScope, utcnow
