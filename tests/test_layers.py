@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CORE = ROOT / "core"
 
 KERNEL = frozenset({
-    "__init__", "audit", "cache", "channel_types", "client_address", "clock", "contract", "db", "db_security",
+    "__init__", "audit", "cache", "channel_types", "client_address", "clock", "contract",
+    "egress", "db", "db_security",
     "decisions", "error_text", "errors", "hookspecs", "logs", "metrics", "migrate", "plugins",
     "query_params", "redis_clients", "rules", "settings", "strict", "taxonomy",
 })  # fmt: skip

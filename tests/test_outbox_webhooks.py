@@ -41,15 +41,15 @@ from dramatiq.brokers.stub import StubBroker
 from litestar.testing import TestClient
 from sqlalchemy import select, update
 
-from core import clock
+from core import clock, egress
 from core.app import create_app
 from core.audit import AuditEvent
 from core.db import Database
+from core.egress import EgressPolicy
 from core.jobs import worker as tasks
 from core.people.models import Tenant
 from core.settings import load_settings
-from core.tasks import egress, webhooks
-from core.tasks.egress import EgressPolicy
+from core.tasks import webhooks
 from core.tasks.models import OutboxEvent, Webhook, WebhookDelivery
 from core.tasks.relay import enqueuer, relay_once
 from core.tasks.webhooks import DeliveryConfig
@@ -495,6 +495,43 @@ def test_webhook_receives_the_signed_event(wapi, broker, sink, hooks, run_worker
     assert (log[0]["status"], log[0]["attempts"], log[0]["response_code"]) == ("delivered", 1, 200)
     assert log[0]["delivered_at"] is not None
     assert str(log[0]["id"]) == req["headers"]["x-tousu-delivery"]
+
+
+def test_deliveries_are_signed_the_standard_webhooks_way(
+    wapi, broker, sink, hooks, run_worker, monkeypatch
+):
+    """Issue 18 item 3: the old HMAC covered no timestamp, so a captured delivery could be
+    replayed at will. A receiver using the Standard Webhooks verifier accepts the delivery
+    and refuses the same bytes replayed ten minutes later, or with a fresher timestamp."""
+    import standardwebhooks.webhooks as sw
+
+    from core.tasks.webhooks import standard_secret
+
+    path = f"/hook-{next(_paths)}"
+    hook = register(wapi, hooks, sink.url(path), ["ticket.dispatch"])
+    walk(wapi, upto="dispatch")
+    relay(wapi, broker)
+    run_worker()
+    (req,) = sink.to(path)
+    headers = dict(req["headers"])
+    assert headers["webhook-id"] == f"delivery-{headers['x-tousu-delivery']}"
+    for secret in (hook["secret"].encode(), standard_secret(hook["secret"])):
+        body = sw.Webhook(secret).verify(req["body"], headers)
+        assert body["topic"] == "ticket.dispatch"
+    assert headers["x-tousu-signature"].startswith("sha256=")  # kept during the transition
+
+    fresher = headers | {"webhook-timestamp": str(int(time.time()) + 1)}
+    with pytest.raises(sw.WebhookVerificationError):
+        sw.Webhook(hook["secret"].encode()).verify(req["body"], fresher)
+
+    class Later(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[override]
+            return dt.datetime.now(tz) + dt.timedelta(minutes=10)
+
+    monkeypatch.setattr(sw, "datetime", Later)
+    with pytest.raises(sw.WebhookVerificationError, match="too old"):
+        sw.Webhook(hook["secret"].encode()).verify(req["body"], headers)
 
 
 def test_failed_deliveries_are_retried_until_delivered(

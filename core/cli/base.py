@@ -99,6 +99,78 @@ def check_moment(value: str | None) -> str | None:
     return value
 
 
+SWEEP_AHEAD = dt.timedelta(days=1)
+"""How far ahead of now ``sweep --at`` may pretend to be: a sweep at a far future moment
+breaches every running clock at once, with its notifications and webhooks."""
+
+
+def check_sweep_moment(value: str | None) -> str | None:
+    """``sweep --at``: an ISO time with a zone, at most :data:`SWEEP_AHEAD` after now (the
+    app clock), so a typo cannot breach every running clock."""
+    from core import clock
+
+    if check_moment(value) is None:
+        return None
+    assert value is not None
+    try:
+        moment = dt.datetime.fromisoformat(value).astimezone(dt.UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 lies past year 9999 in UTC
+        moment = dt.datetime.max.replace(tzinfo=dt.UTC)
+    latest = clock.now() + SWEEP_AHEAD
+    if moment > latest:
+        raise typer.BadParameter(
+            f"{value!r} is more than a day from now; give a time before "
+            f"{latest.isoformat(timespec='minutes')} (a later one would breach every running "
+            "clock at once)"
+        )
+    return value
+
+
+def _show(value: str) -> str:
+    """A value for an error line: escaped, at most 40 characters of it."""
+    return repr(value[:40]) + (f" (… {len(value)} characters)" if len(value) > 40 else "")
+
+
+def check_username(value: str) -> str:
+    """A user name as tenant files spell it: 1–64 of ``a-z 0-9 . _ -``, starting with a
+    letter or digit (no empty name, no control character, nothing the column cannot hold)."""
+    import msgspec
+
+    from core.provisioning.tenant_file import Username
+
+    try:
+        return msgspec.convert(value, Username)
+    except msgspec.ValidationError:
+        raise typer.BadParameter(
+            f"{_show(value)} is not a user name; use 1-64 of a-z 0-9 . _ - starting with a "
+            "letter or digit"
+        ) from None
+
+
+def check_slug(value: str | None) -> str | None:
+    """``--tenant``: a tenant slug (an empty one is not "no tenant")."""
+    if value is None:
+        return None
+    import msgspec
+
+    from core.provisioning.tenant_file import Slug
+
+    try:
+        return msgspec.convert(value, Slug)
+    except msgspec.ValidationError:
+        raise typer.BadParameter(
+            f"{_show(value)} is not a tenant slug; use 2-32 of a-z 0-9 - starting with a "
+            "letter or digit"
+        ) from None
+
+
+def check_label(value: str) -> str:
+    """A short note (``users key --label``): at most 64 printable characters."""
+    if len(value) > 64 or not value.isprintable():
+        raise typer.BadParameter(f"{_show(value)}: use at most 64 printable characters")
+    return value
+
+
 def writable_folder(path: Path, option: str = "--out") -> Path:
     """Create ``path`` if needed and prove a file can be written there, before any work."""
     import tempfile

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def register(app: typer.Typer) -> None:
-    for command in (serve, migrate, worker, scheduler, sweep, config):
+    for command in (serve, migrate, worker, scheduler, sweep, config, check):
         app.command()(command)
 
 
@@ -83,7 +83,7 @@ def serve(
     this process; with it, run `tousu scheduler` and `tousu worker` beside the server.
     With --workers N, N API processes serve on the one bound socket (uvicorn supervises them).
     """
-    settings = base.settings()
+    settings = validated()  # what `tousu check` checks, before the port is bound
     if workers > 1:
         _check_multiprocess(settings)
     host = host or settings.host
@@ -307,8 +307,8 @@ def sweep(
         str | None,
         typer.Option(
             help="Pretend it is this ISO time with a zone, e.g. 2026-03-05T10:00+08:00 "
-            "(tests, demos).",
-            callback=base.check_moment,
+            "(tests, demos); at most a day after now.",
+            callback=base.check_sweep_moment,
             show_default=False,
         ),
     ] = None,
@@ -351,3 +351,23 @@ def config(
     for name, value, source, description in rows:
         origin = f"  [{source}]" if show_source else ""
         typer.echo(f"{name:<{width}} = {value}{origin}    # {description}")
+
+
+def validated() -> Settings:
+    """Every setting read and checked (:func:`core.settings.load_settings` parses each value
+    and :func:`core.settings.check_values` the ones whose type says too little); raises
+    :class:`~core.settings.SettingsError` naming the first bad variable (exit 2)."""
+    from core.settings import check_values
+
+    settings = base.settings()
+    check_values(settings)
+    return settings
+
+
+def check() -> None:
+    """Validate every setting and exit: 0 when all are usable, 2 naming the first bad
+    variable (the same check `tousu serve` runs at start)."""
+    from core.settings import variables
+
+    validated()
+    typer.echo(f"settings ok: {len(variables())} variables checked (`tousu config` shows them)")

@@ -11,11 +11,19 @@ from core.people.roles import TENANT_ROLES, Role
 
 app = typer.Typer(help="Users and their API keys.", no_args_is_help=True)
 
-Username = Annotated[str, typer.Argument(help="The user's login name.", show_default=False)]
+Username = Annotated[
+    str,
+    typer.Argument(
+        help="The user's login name.", show_default=False, callback=base.check_username
+    ),
+]
 TenantOpt = Annotated[
     str | None,
     typer.Option(
-        "--tenant", help="Tenant slug; leave out for a platform operator.", show_default=False
+        "--tenant",
+        help="Tenant slug; leave out for a platform operator.",
+        show_default=False,
+        callback=base.check_slug,
     ),
 ]
 
@@ -55,7 +63,9 @@ def create(
 def key(
     username: Username,
     tenant: TenantOpt = None,
-    label: Annotated[str, typer.Option(help="A note stored with the key.")] = "cli",
+    label: Annotated[
+        str, typer.Option(help="A note stored with the key.", callback=base.check_label)
+    ] = "cli",
 ) -> None:
     """Issue a new API key and print it once (only its hash is stored)."""
     typer.echo(base.run(_issue_key(tenant, username, label)))

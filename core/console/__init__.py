@@ -224,6 +224,6 @@ def wiring(
         ],
         stores={"sessions": store},
         template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
-        throttle=Throttle.for_settings(redis_url, _namespace()),
+        throttle=Throttle.for_settings(redis_url, namespace or _namespace()),
         plugins=[HTMXPlugin()],
     )

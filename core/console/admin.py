@@ -18,6 +18,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
+from core.client_address import client_address
 from core.console.calls import call
 from core.console.forms import convert, form_dict, unflatten
 from core.console.pages import _principal, _tenant, message, render
@@ -25,7 +26,6 @@ from core.errors import ApiError, Forbidden, Invalid
 from core.people.models import User
 from core.people.roles import Role
 from core.people.sessions import set_password
-from core.client_address import client_address
 
 
 def _path_date(value: str, field: str) -> dt.date:

@@ -18,6 +18,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
+from core.client_address import client_address
 from core.console import i18n, labels, notices
 from core.console.calls import call
 from core.console.forms import form_dict
@@ -28,7 +29,6 @@ from core.people.auth import Principal
 from core.people.models import Staff, Tenant
 from core.people.roles import DESK, MANAGEMENT, Role
 from core.people.sessions import ROTATE, DatabaseStore, audit, login, set_password
-from core.client_address import client_address
 from core.plugins import hooks_for
 
 DUE_SOON = dt.timedelta(hours=24)

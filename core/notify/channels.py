@@ -81,11 +81,29 @@ SMTP = ChannelType(name="smtp", address="email", check=_check_smtp, send=_send_s
 # -- http-sms ------------------------------------------------------------------------------
 
 
+def _egress() -> Any:
+    """The one egress rule for tenant-chosen URLs (:mod:`core.egress`), with the
+    operator's admitted networks (``TOUSU_WEBHOOK_ALLOW_NETS``)."""
+    from core.egress import EgressPolicy
+    from core.settings import load_settings
+
+    return EgressPolicy.from_text(load_settings().webhook_allow_nets)
+
+
 def _check_http_sms(settings: dict[str, Any]) -> list[Problem]:
+    from core.egress import EgressRefused, check_url_blocking
+
     url = str(settings.get("url", ""))
     problems = []
     if not re.match(r"^https?://[^\s/]+", url) or len(url) > 500:
         problems.append(Problem(field="url", rule="the gateway's http(s) URL"))
+    else:
+        try:  # the gateway gets the complainant's phone and text: no SSRF (issue 21 item 4)
+            check_url_blocking(url, _egress())
+        except ValueError:
+            problems.append(Problem(field="url", rule="the gateway's http(s) URL"))
+        except EgressRefused as exc:
+            problems.append(Problem(field="url", rule=f"a global address: {exc.reason}"))
     token = settings.get("token", "")
     if not isinstance(token, str) or len(token) > 500:
         problems.append(Problem(field="token", rule="a string of at most 500 characters"))
@@ -97,15 +115,17 @@ async def _send_http_sms(settings: dict[str, Any], message: Outgoing) -> None:
     <token>`` and ``Idempotency-Key: <id>``; any 2xx is accepted."""
     import httpx
 
+    from core.egress import EgressRefused, client, public_error
+
     headers = {"Idempotency-Key": message.key}
     if settings.get("token"):
         headers["Authorization"] = f"Bearer {settings['token']}"
     body = {"to": message.to, "text": message.body, "id": message.key}
-    try:
-        async with httpx.AsyncClient(timeout=10, follow_redirects=False) as client:
-            response = await client.post(str(settings["url"]), json=body, headers=headers)
-    except httpx.HTTPError as exc:
-        raise ChannelError(f"http-sms: {type(exc).__name__}") from exc
+    try:  # pinned to the address the egress rule checked, at send time too
+        async with client(_egress(), timeout=10) as http:
+            response = await http.post(str(settings["url"]), json=body, headers=headers)
+    except (EgressRefused, httpx.HTTPError, OSError) as exc:  # a generic class of failure,
+        raise ChannelError(f"http-sms: {public_error(exc)}") from exc  # never the OS's text
     if not 200 <= response.status_code < 300:
         raise ChannelError(f"http-sms: gateway answered {response.status_code}")
 

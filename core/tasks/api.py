@@ -13,13 +13,13 @@ from sqlalchemy import select
 
 from core.audit import AuditEvent
 from core.db import TenantScope, utcnow
+from core.egress import EgressPolicy, EgressRefused, check_url
 from core.errors import Conflict, Invalid, NotFound
 from core.notify import kinds
 from core.people.guards import requires, tenant_member
 from core.people.roles import Role
 from core.people.web import database, principal
 from core.strict import fits
-from core.tasks.egress import EgressPolicy, EgressRefused, check_url
 from core.tasks.models import Notification, Webhook, WebhookDelivery
 
 
@@ -175,8 +175,9 @@ async def read_notification(
 async def create_webhook(request: Request[Any, Any, Any], data: JSONBody[WebhookIn]) -> WebhookOut:
     """Register a URL for the tenant's events (all topics when ``topics`` is empty).
 
-    Deliveries are signed: ``X-Tousu-Signature: sha256=HMAC(secret, body)``; the secret is
-    returned once, here. Each POST carries ``X-Tousu-Delivery`` (delivery id) and
+    Deliveries are signed the Standard Webhooks way (``webhook-id``, ``webhook-timestamp``,
+    ``webhook-signature``; docs/webhooks.md) with the secret, returned once, here; the legacy
+    ``X-Tousu-Signature: sha256=HMAC(secret, body)`` is sent too during the transition. Each POST carries ``X-Tousu-Delivery`` (delivery id) and
     ``X-Tousu-Event-Id`` (event id) for the receiver to drop duplicates.
 
     422 when the URL is not http(s) with a host, or its host is — or resolves to — an address

@@ -11,7 +11,7 @@ The life of a delivery (one row per webhook and event — the tenant's delivery 
    WHERE status = 'pending' AND (lease_until IS NULL OR lease_until < now) AND due …
    RETURNING``. Exactly one worker wins; a redelivered message that arrives while the first
    POST is in flight finds the lease held and does nothing.
-3. **POST** through the pinned egress client (:mod:`core.tasks.egress`): global addresses
+3. **POST** through the pinned egress client (:mod:`core.egress`): global addresses
    only, checked after DNS, connected to the checked address. The POST gets a third of the
    lease (at most 10 s), so it has ended before anyone else may claim the delivery.
 4. **Record**: delivered; or, on failure, the next attempt after a backoff
@@ -27,13 +27,21 @@ down for longer than the lease). Every POST carries ``X-Tousu-Delivery`` (the de
 and ``X-Tousu-Event-Id`` (the event id, also ``id`` in the body) so the receiver can drop
 the second copy; ``attempts`` in the log counts every POST begun.
 
-The body is the event's JSON; ``X-Tousu-Signature: sha256=<hex>`` is the HMAC-SHA256 of the
-body with the webhook's secret.
+Signatures follow Standard Webhooks (https://www.standardwebhooks.com, signed with the
+``standardwebhooks`` library): ``webhook-id`` (``delivery-<delivery id>``, the same on every
+retry of a delivery), ``webhook-timestamp`` (Unix seconds of this attempt) and
+``webhook-signature`` (``v1,<base64 HMAC-SHA256 of "id.timestamp.body">``, keyed with the
+webhook's secret as UTF-8 bytes — ``whsec_`` + base64 of them for libraries that take that
+form). A receiver verifying them with a replay window (the libraries' default: 5 minutes)
+drops a captured delivery replayed later. During the transition (docs/webhooks.md) each
+POST also carries the old ``X-Tousu-Signature: sha256=<hex>`` — an HMAC of the body alone,
+which a replay passes: receivers should move to the new headers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -47,10 +55,11 @@ from typing import Any
 import httpx
 import msgspec
 from sqlalchemy import or_, select, update
+from standardwebhooks import Webhook as StandardWebhook
 
 from core import metrics
 from core.db import Database, TenantScope, utcnow
-from core.tasks.egress import EgressPolicy, client, public_error
+from core.egress import EgressPolicy, client, public_error
 from core.tasks.models import OutboxEvent, Webhook, WebhookDelivery
 
 log = logging.getLogger("tousu.webhooks")
@@ -86,7 +95,25 @@ class DeliveryConfig:
 
 
 def sign(secret: str, body: bytes) -> str:
+    """The legacy ``X-Tousu-Signature`` (kept during the transition; covers no timestamp)."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def standard_secret(secret: str) -> str:
+    """A webhook's secret in the Standard Webhooks form (``whsec_`` + base64 of its UTF-8
+    bytes), the form verifier libraries in other languages take."""
+    return "whsec_" + base64.b64encode(secret.encode()).decode()
+
+
+def standard_headers(secret: str, delivery_id: int, body: bytes) -> dict[str, str]:
+    """``webhook-id``, ``webhook-timestamp`` and ``webhook-signature`` for one attempt."""
+    message_id = f"delivery-{delivery_id}"
+    now = dt.datetime.now(dt.UTC)  # the real time: receivers compare it with their clock
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": StandardWebhook(secret.encode()).sign(message_id, now, body),
+    }
 
 
 def backoff(attempts: int) -> float:
@@ -354,7 +381,8 @@ async def _claim(
             "X-Tousu-Event-Id": str(event.id),
             "X-Tousu-Delivery": str(delivery_id),
             "X-Tousu-Attempt": str(claimed.attempts),
-            "X-Tousu-Signature": sign(hook.secret, body),
+            "X-Tousu-Signature": sign(hook.secret, body),  # legacy, during the transition
+            **standard_headers(hook.secret, delivery_id, body),
         }
         return (hook.url, body, headers, claimed.attempts), None
 

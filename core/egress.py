@@ -1,9 +1,12 @@
-"""Where webhooks may connect: global addresses only, checked after DNS, and pinned.
+"""Where tenant-chosen URLs may be called: global addresses only, checked after DNS, pinned.
 
-A tenant admin chooses a webhook's URL, so without a check the server would POST wherever a
-tenant asked — its own API on 127.0.0.1, the cloud metadata service on 169.254.169.254,
-databases on the private network — and the delivery log would tell the tenant which of
-those ports are open (server-side request forgery). The rule:
+This is the one egress rule for every outbound URL a tenant can set: webhooks
+(:mod:`core.tasks.webhooks`) and notification gateways such as the ``http-sms`` channel's
+``url`` (:mod:`core.notify.channels`) — kernel, so every area may use it. A tenant admin
+chooses those URLs, so without a check the server would POST wherever a tenant asked — its
+own API on 127.0.0.1, the cloud metadata service on 169.254.169.254, databases on the
+private network — and the delivery log would tell the tenant which of those ports are open
+(server-side request forgery). The rule:
 
 * an address is allowed when it is **global** — not loopback, private (RFC 1918, IPv6 ULA
   ``fc00::/7``), link-local (``169.254/16``, ``fe80::/10``), shared/CGNAT (``100.64/10``),
@@ -20,6 +23,9 @@ those ports are open (server-side request forgery). The rule:
   TLS still verifies the certificate for, and sends SNI of, the URL's host name;
 * the tenant sees a generic reason in the delivery log (:func:`public_error`), never the
   raw connection error.
+
+Set-time checks come in two forms with one rule: :func:`check_url` (async, the webhook
+API) and :func:`check_url_blocking` (a channel type's synchronous ``check``).
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ from typing import Any
 
 import httpcore
 import httpx
+
+from core.settings import parse_networks
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -55,16 +63,11 @@ class EgressRefused(Exception):
 
 
 def parse_nets(text: str) -> tuple[IPNetwork, ...]:
-    """``"127.0.0.1/32, 10.0.0.0/8"`` → networks; raises ``ValueError`` naming the bad item."""
-    nets = []
-    for item in (part.strip() for part in text.split(",")):
-        if not item:
-            continue
-        try:
-            nets.append(ipaddress.ip_network(item, strict=False))
-        except ValueError as exc:
-            raise ValueError(f"TOUSU_WEBHOOK_ALLOW_NETS: {item!r} is not a network: {exc}") from exc
-    return tuple(nets)
+    """``"127.0.0.1/32, 10.0.0.0/8"`` → networks; raises
+    :class:`~core.settings.SettingsError` (a ``ValueError``) naming the variable and the bad
+    item — the settings refuse such a value at start, so this only fails on a value that
+    did not come through them."""
+    return parse_networks(text, "TOUSU_WEBHOOK_ALLOW_NETS")
 
 
 def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -174,10 +177,8 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
     return out
 
 
-async def check_url(url: str, policy: EgressPolicy) -> None:
-    """The creation-time check of a webhook URL: http(s), a host, and only allowed
-    addresses behind it. Raises :class:`EgressRefused` (with a reason for the tenant) or
-    ``ValueError`` (not a usable URL)."""
+def _target(url: str) -> tuple[str, int]:
+    """(host, port) of an http(s) URL a tenant may set; ``ValueError`` when it is not one."""
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
@@ -186,8 +187,43 @@ async def check_url(url: str, policy: EgressPolicy) -> None:
         raise ValueError("需要 http(s):// 和主机名")
     if parsed.userinfo:
         raise ValueError("URL 不能包含用户名或密码")
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
-    policy.check(parsed.host, await resolve(parsed.host, port))
+    return parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80)
+
+
+async def check_url(url: str, policy: EgressPolicy) -> None:
+    """The creation-time check of a tenant's URL: http(s), a host, and only allowed
+    addresses behind it. Raises :class:`EgressRefused` (with a reason for the tenant) or
+    ``ValueError`` (not a usable URL)."""
+    host, port = _target(url)
+    policy.check(host, await resolve(host, port))
+
+
+def check_url_blocking(url: str, policy: EgressPolicy) -> None:
+    """:func:`check_url` for synchronous callers (a channel type's ``check``): the same rule,
+    the name resolved in a worker thread within :data:`RESOLVE_TIMEOUT`."""
+    host, port = _target(url)
+    literal = literal_ip(host)
+    if literal is not None:
+        policy.check(host, [literal])
+        return
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import TimeoutError as Late
+
+    pool = ThreadPoolExecutor(1)
+    try:
+        infos = pool.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM).result(
+            RESOLVE_TIMEOUT
+        )
+    except (OSError, Late, UnicodeError) as exc:
+        raise EgressRefused(f"主机 {host} 无法解析") from exc
+    finally:
+        pool.shutdown(wait=False)
+    ips: list[IPAddress] = []
+    for _family, _type, _proto, _canon, sockaddr in infos:
+        ip = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+        if ip not in ips:
+            ips.append(ip)
+    policy.check(host, ips)
 
 
 class PinnedBackend(httpcore.AsyncNetworkBackend):
@@ -239,7 +275,13 @@ class PinnedTransport(httpx.AsyncHTTPTransport):
     def __init__(self, policy: EgressPolicy, verify: ssl.SSLContext | bool = True) -> None:
         super().__init__(verify=verify, trust_env=False, retries=0)
         self.backend = PinnedBackend(policy)
-        ssl_context = self._pool._ssl_context
+        # httpx's public helper makes the context httpx would (certifi's roots), instead of
+        # reading it back out of the pool httpx built (httpcore's private _ssl_context).
+        ssl_context = (
+            verify
+            if isinstance(verify, ssl.SSLContext)
+            else httpx.create_ssl_context(verify=verify, trust_env=False)
+        )
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=ssl_context,
             max_connections=10,
