@@ -296,35 +296,10 @@ def test_bearer_calls_keep_working_while_the_throttle_redis_is_down(
     api: Any, tmp_path: Any
 ) -> None:
     """Throttling fails open: a private Redis is stopped, the API still answers."""
-    import socket
-    import subprocess
-    import time
+    from serverkit import private_redis
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        for _ in range(50):
-            try:
-                if redis.Redis.from_url(url).ping():
-                    break
-            except redis.ConnectionError:
-                time.sleep(0.1)
+    with private_redis(tmp_path) as server:
+        url = server.url
         app = create_app(load_settings({"DATABASE_URL": api.url, "REDIS_URL": url}))
         good = {"Authorization": f"Bearer {DEMO_KEYS[('greenwood', 'clerk')]}"}
         with TestClient(app) as client:
@@ -333,16 +308,12 @@ def test_bearer_calls_keep_working_while_the_throttle_redis_is_down(
                 == 401
             )
             assert redis.Redis.from_url(url).get("tousu:throttle:bearer-ip:testclient") == b"1"
-            proc.terminate()
-            proc.wait(timeout=10)
+            server.stop()
             assert client.get("/api/me", headers=good).status_code == 200
             assert (
                 client.get("/api/me", headers={"Authorization": "Bearer tsu_nope"}).status_code
                 == 401
             )
-    finally:
-        if proc.poll() is None:
-            proc.kill()
 
 
 def test_expired_sessions_are_swept_at_the_next_login(api: Any, web: TestClient[Any]) -> None:
