@@ -203,7 +203,10 @@ TEMPLATES = Path(tempfile.gettempdir()) / "tousu-test-templates"
 def _copy_sqlite(src: Path, dst: Path) -> None:
     """SQLite's online backup: a consistent copy even of a database in WAL mode."""
     dst.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.closing(sqlite3.connect(src)) as a, contextlib.closing(sqlite3.connect(dst)) as b:
+    with (
+        contextlib.closing(sqlite3.connect(src)) as a,
+        contextlib.closing(sqlite3.connect(dst)) as b,
+    ):
         a.backup(b)
 
 
@@ -451,8 +454,7 @@ def small_tenant(slug: str, prefix: str, plugin: str = "utility") -> dict[str, A
     one staff member ``S1`` (no user) and users manager, admin, clerk, supervisor and head (the
     desk's department head), whose demo keys are ``{slug}-{username}-test-key-0001``."""
     keys = {
-        u: f"{slug}-{u}-test-key-0001"
-        for u in ("manager", "admin", "clerk", "supervisor", "head")
+        u: f"{slug}-{u}-test-key-0001" for u in ("manager", "admin", "clerk", "supervisor", "head")
     }
     return {
         "slug": slug,
@@ -509,4 +511,3 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     late = [i for i in items if browser & set(getattr(i, "fixturenames", ()))]
     if late:
         items[:] = [i for i in items if i not in late] + late
-

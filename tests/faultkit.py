@@ -108,7 +108,11 @@ class Processes:
     def start(self, name: str, cmd: list[str]) -> subprocess.Popen[bytes]:
         log = (self.tmp / f"{name}.log").open("ab")
         proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            cmd,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         log.close()
@@ -118,8 +122,14 @@ class Processes:
     def worker(self, name: str, threads: int = 4) -> subprocess.Popen[bytes]:
         return self.start(
             name,
-            [str(VENV_BIN / "dramatiq"), "core.jobs.worker", "--processes", "1",
-             "--threads", str(threads)],
+            [
+                str(VENV_BIN / "dramatiq"),
+                "core.jobs.worker",
+                "--processes",
+                "1",
+                "--threads",
+                str(threads),
+            ],
         )
 
     def scheduler(self, name: str = "scheduler") -> subprocess.Popen[bytes]:

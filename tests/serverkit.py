@@ -214,7 +214,7 @@ class PrivatePostgres:
         connect the app as it."""
         role = os.environ.get("TOUSU_APP_ROLE", "tousu_app")
         self.psql(
-            f"DO $$ BEGIN CREATE ROLE \"{role}\" LOGIN NOSUPERUSER; "
+            f'DO $$ BEGIN CREATE ROLE "{role}" LOGIN NOSUPERUSER; '
             "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
         )
         self.psql(f'CREATE DATABASE "{name}"')
