@@ -236,3 +236,17 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         yield pg
     finally:
         pg.close()
+
+
+async def until(
+    check: Callable[[], object], seconds: float, what: str, interval: float = 0.05
+) -> None:
+    """:func:`wait_for` for a coroutine: poll ``check`` without blocking the event loop;
+    fail the test naming ``what`` after ``seconds``."""
+    import asyncio
+
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {seconds:.0f}s waiting for {what}")
+        await asyncio.sleep(interval)

@@ -39,6 +39,7 @@ from conftest import Api, run_db
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.brokers.stub import StubBroker
 from litestar.testing import TestClient
+from serverkit import until
 from sqlalchemy import select, update
 
 from core import clock
@@ -574,7 +575,7 @@ def test_a_delivery_in_flight_is_not_posted_again(wapi, broker, sink, hooks):
 
     async def both(db: Database) -> list[Any]:
         first = asyncio.create_task(webhooks.deliver(db, tid, delivery_id, CONFIG))
-        await asyncio.sleep(0.4)  # the first POST is now in flight
+        await until(lambda: sink.to(path), 10, "the first POST")  # in flight: held for 1 s
         second = await webhooks.deliver(db, tid, delivery_id, CONFIG)
         return [await first, second]
 
@@ -773,7 +774,7 @@ def test_redeliver_is_refused_while_a_worker_posts_it(wapi, broker, sink, hooks)
 
     async def during(db: Database) -> int:
         task = asyncio.create_task(webhooks.deliver(db, tid, delivery_id, CONFIG))
-        await asyncio.sleep(0.5)
+        await until(lambda: sink.to(path), 10, "the POST")  # in flight: held for 1.5 s
         status = await asyncio.to_thread(lambda: wapi.post(TENANT, "admin", url).status_code)
         await task
         return status
