@@ -192,7 +192,8 @@ class TenantHooks:
         return self.hook("tousu_deadlines") or DeadlineTable(rules=())
 
     def approvers(self, step: str, ticket: TicketFacts) -> list[str] | None:
-        return self.hook("tousu_approvers", step=step, ticket=ticket)
+        answer: list[str] | None = self.hook("tousu_approvers", step=step, ticket=ticket)
+        return answer
 
     def duties(self) -> Duties:
         answer = self.hook("tousu_duties")

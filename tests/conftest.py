@@ -319,6 +319,13 @@ async def _clone_database(template: str, name: str) -> None:
 CST = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai has had no DST since 1991
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest-xdist workers must collect the same tests in the same order, and some tests
+    are parametrized over sets (ordered by string hashes): the workers, started after this,
+    inherit one hash seed (an explicit PYTHONHASHSEED is kept)."""
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+
+
 @pytest.fixture(autouse=True)
 def _real_time() -> Iterator[None]:
     """Every test starts and ends on the real clock (tests move it with core.clock)."""
