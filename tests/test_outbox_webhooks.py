@@ -26,7 +26,6 @@ import hashlib
 import hmac
 import itertools
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -39,7 +38,7 @@ from conftest import Api, run_db
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.brokers.stub import StubBroker
 from litestar.testing import TestClient
-from serverkit import until
+from serverkit import free_port, until
 from sqlalchemy import select, update
 
 from core import clock
@@ -833,9 +832,7 @@ def test_delivery_checks_the_address_again_and_shows_a_generic_error(wapi, sink,
     connection to an allowed address is logged as a generic failure, never the raw error."""
     path = f"/hook-{next(_paths)}"
     hook = register(wapi, hooks, sink.url(path), ["ticket.intake"])
-    with contextlib.closing(socket.socket()) as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        closed = s.getsockname()[1]
+    closed = free_port()  # a port nobody listens on
     dead = register(wapi, hooks, f"http://127.0.0.1:{closed}/x", ["ticket.intake"])
     t = wapi.create(TENANT)
     tid = tenant_id(wapi)
