@@ -10,7 +10,7 @@ from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from core import logs, metrics
+from core import logs, metrics, plugins
 from core.attachments.api import ROUTES as ATTACHMENT_ROUTES
 from core.attachments.storage import open_store
 from core.confidential import after_request as confidential_after_request
@@ -65,6 +65,7 @@ def create_app(
     """The app. ``background`` runs the embedded worker, outbox relay and deadline sweep
     in-process (``tousu serve`` without Redis); tests drive those by hand."""
     settings = settings or load_settings()
+    plugins.manager()  # a plugin's misspelled hook stops start-up here (PluginHookError)
     database = db or Database(settings.database_url)
     # reports read a replica when one is configured (core.reports.replica)
     reports_db = Database(settings.reports_database_url) if settings.reports_database_url else None

@@ -278,7 +278,7 @@ def context_middleware() -> Any:
     for the outbox rows its work writes)."""
     import dramatiq
 
-    class ContextMiddleware(dramatiq.Middleware):  # type: ignore[misc]
+    class ContextMiddleware(dramatiq.Middleware):
         def before_process_message(self, broker: Any, message: Any) -> None:
             request_id = message.options.get("request_id") or new_request_id()
             structlog.contextvars.clear_contextvars()

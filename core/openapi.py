@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Litestar
-from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.openapi.spec import (
     Components,
     OpenAPI,
@@ -29,7 +28,7 @@ from litestar.openapi.spec import (
     RequestBody,
     Schema,
 )
-from litestar.openapi.spec.enums import OpenAPIType
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 
 from core.attachments.kinds import AUDIO, IMAGES, KINDS, PDF
 from core.reports.charts import FORMATS as CHART_TYPES
@@ -82,17 +81,17 @@ ALSO: dict[str, dict[str, str]] = {
 
 FILES: dict[str, dict[str, Schema]] = {
     "reportExport": {
-        t: Schema(type=OpenAPIType.STRING, format="binary")  # type: ignore[arg-type]
+        t: Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
         for t in EXPORT_TYPES.values()
     },
     "reportChart": {
-        t: Schema(type=OpenAPIType.STRING, format="binary")  # type: ignore[arg-type]
+        t: Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
         for t in CHART_TYPES.values()
     },
     "reportBulletin": {"text/markdown; charset=utf-8": Schema(type=OpenAPIType.STRING)},
     "metrics": {"text/plain": Schema(type=OpenAPIType.STRING)},
     "downloadAttachment": {
-        t: Schema(type=OpenAPIType.STRING, format="binary")  # type: ignore[arg-type]
+        t: Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
         for t in dict.fromkeys(IMAGES + PDF + AUDIO)
     },
 }
@@ -109,7 +108,7 @@ BODIES: dict[str, RequestBody] = {
                     required=["kind", "file"],
                     properties={
                         "kind": Schema(type=OpenAPIType.STRING, enum=list(KINDS)),
-                        "file": Schema(type=OpenAPIType.STRING, format="binary"),  # type: ignore[arg-type]
+                        "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY),
                     },
                 )
             )
@@ -168,7 +167,7 @@ def _operation(op: Operation, public: bool) -> None:
 def document(app: Litestar) -> OpenAPI:
     """Complete the app's generated OpenAPI in place (Litestar caches and serves this very
     object at ``/docs/openapi.json``); call once all routes are registered."""
-    openapi = app.plugins.get(OpenAPIPlugin).provide_openapi()
+    openapi = app.openapi_schema
     if openapi.components is None:
         openapi.components = Components()
     openapi.components.schemas = dict(openapi.components.schemas or {})

@@ -3,10 +3,16 @@
 Built-in industries and third-party ones are found the same way: the ``tousu.plugins``
 entry-point group. ``TOUSU_DISABLE_PLUGIN_AUTOLOAD=1`` turns discovery off (tests then
 register what they need); ``TOUSU_TRACE_HOOKS=1`` logs every hook call.
+
+A plugin's ``@hookimpl`` must name a hook of :mod:`core.hookspecs`: the manager is checked
+(``pluggy``'s ``check_pending``) as it is built and on every :func:`register`, so a
+misspelled ``tousu_clasify`` stops start-up (``create_app``) with :class:`PluginHookError`
+naming the plugin, its distribution and the hook, instead of never being called.
 """
 
 from __future__ import annotations
 
+import difflib
 import logging
 from functools import cache
 from typing import Any
@@ -34,6 +40,56 @@ class UnknownPlugin(LookupError):
     """A tenant names an industry plugin that is not installed."""
 
 
+class PluginHookError(RuntimeError):
+    """An installed plugin implements a hook that :mod:`core.hookspecs` does not declare
+    (a misspelling, or a hook of another version of tousu). ``plugin``: its registered name;
+    ``hooks``: the unknown hook names."""
+
+    def __init__(self, plugin: str, distribution: str | None, hooks: list[str]) -> None:
+        self.plugin = plugin
+        self.hooks = hooks
+        known = [n for n in dir(hookspecs) if n.startswith(f"{hookspecs.PROJECT}_")]
+        where = f" (distribution {distribution})" if distribution else ""
+        named = []
+        for hook in hooks:
+            close = difflib.get_close_matches(hook, known, n=1)
+            named.append(f"{hook!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        super().__init__(
+            f"plugin {plugin!r}{where} implements unknown hook {', '.join(named)}: "
+            "core.hookspecs declares no such hook"
+        )
+
+
+def check_hooks(pm: pluggy.PluginManager) -> None:
+    """Raise :class:`PluginHookError` for the first plugin with a hookimpl no hookspec
+    declares (pluggy's ``check_pending``, with the plugin's name and distribution)."""
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError:
+        pass
+    else:
+        return
+    dists = {p: d for p, d in pm.list_plugin_distinfo()}
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:
+            continue
+        unknown = sorted(
+            caller.name
+            for caller in pm.get_hookcallers(plugin) or ()
+            if not caller.has_spec() and not _optional(caller, plugin)
+        )
+        if unknown:
+            dist = dists.get(plugin)
+            label = f"{dist.project_name} {dist.version}" if dist else None
+            raise PluginHookError(name, label, unknown)
+    pm.check_pending()  # not one plugin to name: pluggy's own message then
+
+
+def _optional(caller: Any, plugin: Any) -> bool:
+    """``@hookimpl(optionalhook=True)``: the plugin says the hook may be missing."""
+    return all(impl.optionalhook for impl in caller.get_hookimpls() if impl.plugin is plugin)
+
+
 def _make_manager() -> pluggy.PluginManager:
     from core.settings import load_settings
 
@@ -43,6 +99,7 @@ def _make_manager() -> pluggy.PluginManager:
     if settings.disable_plugin_autoload:
         return pm
     pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    check_hooks(pm)
     if settings.trace_hooks:
         pm.trace.root.setwriter(log.info)
         pm.enable_tracing()
@@ -60,9 +117,17 @@ def manager() -> pluggy.PluginManager:
 
 
 def register(plugin: Any, name: str) -> None:
-    """Register a plugin object by name (tests and embedding apps)."""
-    manager().register(plugin, name=name)
-    _caller.cache_clear()
+    """Register a plugin object by name (tests and embedding apps); a hook no hookspec
+    declares is refused (:class:`PluginHookError`) and the plugin left unregistered."""
+    pm = manager()
+    pm.register(plugin, name=name)
+    try:
+        check_hooks(pm)
+    except PluginHookError:
+        pm.unregister(name=name)
+        raise
+    finally:
+        _caller.cache_clear()
 
 
 def plugin_names() -> list[str]:
@@ -127,7 +192,8 @@ class TenantHooks:
         return self.hook("tousu_deadlines") or DeadlineTable(rules=())
 
     def approvers(self, step: str, ticket: TicketFacts) -> list[str] | None:
-        return self.hook("tousu_approvers", step=step, ticket=ticket)
+        answer: list[str] | None = self.hook("tousu_approvers", step=step, ticket=ticket)
+        return answer
 
     def duties(self) -> Duties:
         answer = self.hook("tousu_duties")

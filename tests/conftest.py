@@ -9,14 +9,27 @@ On PostgreSQL the database is migrated as its owner (the server's ``postgres`` u
 app — and ``api.url``, ``run_db`` — connect as the app role ``tousu_app`` (``APP_ROLE``): not a
 superuser, owner of nothing, under row-level security (core/db_security.py). ``api.owner_url``
 is the owner's URL, for tests that must read around the policies.
+
+Parallel (pytest-xdist): every worker is its own process, so it has its own databases
+(named per process id), its own app, its own temporary folders; private servers take free
+ports (tests/serverkit.py). Set-up is paid once: a database from :func:`database_url` that
+:func:`prepare` fills with the demo tenants is a copy of a template migrated and loaded once
+per state of the code (SQLite: a file under the system's temporary folder; PostgreSQL: a
+``tousu_tmpl_<hash>`` database made with ``CREATE DATABASE … TEMPLATE``), keyed by a hash of
+core/, plugins/, migrations/ and tenants/, so any change there makes a new one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import hashlib
 import itertools
 import os
+import sqlite3
+import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -79,13 +92,21 @@ def drop_database(url: str) -> None:
         asyncio.run(_drop_database(url))
 
 
+_FRESH: set[str] = set()
+"""URLs :func:`database_url` handed out that nothing has written to yet (a :func:`prepare`
+of the demo tenants may then copy a template instead of migrating)."""
+
+
 def database_url(backend: str, tmp: Path, name: str = "api") -> str:
     """An empty database. On PostgreSQL a fresh database per test process and name, created
     through the ``test`` database, so parallel runs on one server never share tables."""
     if backend == "postgres":
         asyncio.run(_check_postgres(PG_URL))
-        return asyncio.run(_fresh_database(f"tousu_{name}_{os.getpid()}"))
-    return f"sqlite+aiosqlite:///{tmp / name}.db"
+        url = asyncio.run(_fresh_database(f"tousu_{name}_{os.getpid()}"))
+    else:
+        url = f"sqlite+aiosqlite:///{tmp / name}.db"
+    _FRESH.add(url)
+    return url
 
 
 async def _ensure_app_role() -> None:
@@ -132,9 +153,7 @@ def owner_url(url: str) -> str:
     )
 
 
-def prepare(url: str, tenants: Path = TENANTS) -> str:
-    """Migrate ``url`` as its owner and load the tenant files as the app; returns the app's
-    URL (on PostgreSQL the app role's)."""
+def _migrate_and_load(url: str, tenants: Path) -> str:
     app = app_url(url)
     if url.startswith("postgresql"):
         asyncio.run(_ensure_app_role())
@@ -144,7 +163,167 @@ def prepare(url: str, tenants: Path = TENANTS) -> str:
     return app
 
 
+def prepare(url: str, tenants: Path = TENANTS) -> str:
+    """Migrate ``url`` as its owner and load the tenant files as the app; returns the app's
+    URL (on PostgreSQL the app role's). A fresh database of :func:`database_url` with the
+    demo tenants is copied from the template instead (the same rows, in well under a
+    second)."""
+    fresh = url in _FRESH
+    _FRESH.discard(url)
+    if fresh and tenants == TENANTS and os.environ.get("TOUSU_TEST_NO_TEMPLATE") != "1":
+        if url.startswith("sqlite"):
+            _copy_sqlite(_sqlite_template(), Path(url.split(":///", 1)[1]))
+            return url
+        if url.rsplit("/", 1)[0] == PG_URL.rsplit("/", 1)[0]:  # the suite's server
+            asyncio.run(_ensure_app_role())
+            asyncio.run(_clone_database(_postgres_template(), url.rsplit("/", 1)[1]))
+            return app_url(url)
+    return _migrate_and_load(url, tenants)
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def _code_hash() -> str:
+    """Of everything a migrated, loaded database depends on: the migrations, the code the
+    tenant sync runs, the plugins and the demo tenant files."""
+    h = hashlib.sha256()
+    for top in ("core", "plugins", "migrations", "tenants"):
+        for path in sorted((ROOT / top).rglob("*")):
+            if path.suffix in {".py", ".toml", ".ini", ".mako"} and path.is_file():
+                h.update(str(path.relative_to(ROOT)).encode())
+                h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+CODE_HASH = _code_hash()
+TEMPLATES = Path(tempfile.gettempdir()) / "tousu-test-templates"
+
+
+def _copy_sqlite(src: Path, dst: Path) -> None:
+    """SQLite's online backup: a consistent copy even of a database in WAL mode."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        contextlib.closing(sqlite3.connect(src)) as a,
+        contextlib.closing(sqlite3.connect(dst)) as b,
+    ):
+        a.backup(b)
+
+
+def _sqlite_template() -> Path:
+    """The migrated, loaded SQLite file for this state of the code (made once, by whichever
+    worker gets there first; the others wait on the lock file)."""
+    import fcntl
+
+    TEMPLATES.mkdir(exist_ok=True)
+    target = TEMPLATES / f"{CODE_HASH}.db"
+    if target.exists():
+        return target
+    with (TEMPLATES / f"{CODE_HASH}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not target.exists():
+            work = Path(tempfile.mkdtemp(prefix="tousu-tmpl-", dir=TEMPLATES))
+            try:
+                _migrate_and_load(f"sqlite+aiosqlite:///{work / 'db.db'}", TENANTS)
+                _copy_sqlite(work / "db.db", work / "copy.db")
+                os.replace(work / "copy.db", target)
+                _prune_sqlite_templates()
+            finally:
+                import shutil
+
+                shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+def _admin_dsn() -> str:
+    return PG_URL.replace("postgresql+asyncpg://", "postgresql://")
+
+
+def _postgres_template() -> str:
+    """The name of the migrated, loaded template database for this state of the code, made
+    under an advisory lock (parallel workers and runs share it; it is never connected to
+    after it is made, as ``CREATE DATABASE … TEMPLATE`` requires)."""
+    name = f"tousu_tmpl_{CODE_HASH}"
+
+    async def make() -> None:
+        conn = await asyncpg.connect(_admin_dsn(), timeout=5)
+        try:
+            done = "SELECT datistemplate FROM pg_database WHERE datname = $1"
+            if await conn.fetchval(done, name):
+                return
+            await conn.execute("SELECT pg_advisory_lock(hashtext('tousu-test-templates'))")
+            if await conn.fetchval(done, name):  # made by another worker meanwhile
+                return
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+            owner = PG_URL.rsplit("/", 1)[0] + "/" + name
+            # alembic and the sync run their own event loops: in a thread of their own
+            await asyncio.to_thread(_migrate_and_load, owner, TENANTS)
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid <> pg_backend_pid()",
+                name,
+            )
+            await conn.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true')
+            await conn.execute(f"COMMENT ON DATABASE \"{name}\" IS 'made {int(time.time())}'")
+            await _prune_postgres_templates(conn)
+        finally:
+            await conn.close()  # releases the advisory lock
+
+    asyncio.run(make())
+    return name
+
+
+STALE_TEMPLATE_SECONDS = 6 * 3600
+"""Templates of older states of the code are removed once this old (other worktrees on the
+machine may still be using a recent one)."""
+
+
+async def _prune_postgres_templates(conn: asyncpg.Connection) -> None:
+    rows = await conn.fetch(
+        "SELECT datname, shobj_description(oid, 'pg_database') AS note FROM pg_database "
+        "WHERE datistemplate AND datname LIKE 'tousu\\_tmpl\\_%'"
+    )
+    for row in rows:
+        made = (row["note"] or "").removeprefix("made ")
+        if made.isdigit() and time.time() - int(made) > STALE_TEMPLATE_SECONDS:
+            with contextlib.suppress(asyncpg.PostgresError):
+                await conn.execute(f'ALTER DATABASE "{row["datname"]}" WITH IS_TEMPLATE false')
+                await conn.execute(f'DROP DATABASE "{row["datname"]}" WITH (FORCE)')
+
+
+def _prune_sqlite_templates() -> None:
+    for old in TEMPLATES.glob("*.db"):
+        with contextlib.suppress(OSError):
+            if time.time() - old.stat().st_mtime > STALE_TEMPLATE_SECONDS:
+                old.unlink()
+                old.with_suffix(".lock").unlink(missing_ok=True)
+
+
+async def _clone_database(template: str, name: str) -> None:
+    conn = await asyncpg.connect(_admin_dsn(), timeout=5)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for attempt in range(20):
+            try:
+                await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+                return
+            except asyncpg.ObjectInUseError:  # another worker is cloning it this instant
+                if attempt == 19:
+                    raise
+                await asyncio.sleep(0.1 * (attempt + 1))
+    finally:
+        await conn.close()
+
+
 CST = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai has had no DST since 1991
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest-xdist workers must collect the same tests in the same order, and some tests
+    are parametrized over sets (ordered by string hashes): the workers, started after this,
+    inherit one hash seed (an explicit PYTHONHASHSEED is kept)."""
+    os.environ.setdefault("PYTHONHASHSEED", "0")
 
 
 @pytest.fixture(autouse=True)
@@ -282,8 +461,7 @@ def small_tenant(slug: str, prefix: str, plugin: str = "utility") -> dict[str, A
     one staff member ``S1`` (no user) and users manager, admin, clerk, supervisor and head (the
     desk's department head), whose demo keys are ``{slug}-{username}-test-key-0001``."""
     keys = {
-        u: f"{slug}-{u}-test-key-0001"
-        for u in ("manager", "admin", "clerk", "supervisor", "head")
+        u: f"{slug}-{u}-test-key-0001" for u in ("manager", "admin", "clerk", "supervisor", "head")
     }
     return {
         "slug": slug,
@@ -333,7 +511,9 @@ def graded_penalty(api: Api) -> dict[str, Any]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests run last. Playwright's sync API keeps an event loop running on the main
     thread from its first use to the end of the session, and the fixtures here call
-    ``asyncio.run``, which refuses to start while another loop runs."""
+    ``asyncio.run``, which refuses to start while another loop runs. (Under pytest-xdist with
+    ``--dist loadscope`` the browser module is sent whole, in this order, so it comes last on
+    its worker too.)"""
     browser = {"page", "browser", "context", "playwright"}
     late = [i for i in items if browser & set(getattr(i, "fixturenames", ()))]
     if late:

@@ -1,6 +1,6 @@
-"""Private services for the fault tests: a PostgreSQL cluster and a Redis server of the test's
-own, on free ports under a temporary directory, that a test may stop, kill and restart —
-never the machine's shared PostgreSQL (5432) or Redis (6379), which other runs use.
+"""The fault tests' kit. Private services (a PostgreSQL cluster and a Redis server of the
+test's own, on free ports, that a test may stop, kill and restart) come from
+:mod:`serverkit`, re-exported here.
 
 Also: a webhook receiver that records every POST, and ``dramatiq``/``tousu scheduler``
 subprocesses (the commands production runs), each in its own process group.
@@ -12,216 +12,26 @@ import collections
 import contextlib
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pytest
+from serverkit import (  # noqa: F401  (the fault tests import these from here)
+    PrivatePostgres,
+    PrivateRedis,
+    free_port,
+    private_postgres,
+    private_redis,
+    wait_for,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_BIN = Path(os.environ.get("TOUSU_PG_BIN", "/usr/lib/postgresql/15/bin"))
 VENV_BIN = ROOT / ".venv" / "bin"
-
-
-def free_port() -> int:
-    with contextlib.closing(socket.socket()) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(
-    check: Callable[[], Any], timeout: float, what: str, context: Callable[[], str] = lambda: ""
-) -> Any:
-    """Poll ``check`` until truthy; on timeout fail naming ``what`` (and ``context()``)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}\n{context()}")
-        time.sleep(0.1)
-
-
-def _as_postgres(cmd: list[str]) -> list[str]:
-    """initdb and postgres refuse to run as root: run them as the ``postgres`` user then."""
-    if os.geteuid() == 0:
-        return ["runuser", "-u", "postgres", "--", *cmd]
-    return cmd
-
-
-class PrivatePostgres:
-    """A throw-away cluster: ``initdb`` (trust auth, no fsync) in ``root``, ``pg_ctl``
-    start/stop on a free port bound to 127.0.0.1, Unix socket in the same directory."""
-
-    def __init__(self) -> None:
-        # its own directory under /tmp: pytest's tmp_path is private to root, and the
-        # server runs as ``postgres`` when the tests run as root
-        self.root = Path(tempfile.mkdtemp(prefix="tousu-pg-"))
-        self.root.chmod(0o755)
-        self.data = self.root / "data"
-        self.port = free_port()
-        if os.geteuid() == 0:
-            shutil.chown(self.root, "postgres")
-        if not (PG_BIN / "initdb").exists():
-            pytest.fail(f"PostgreSQL server binaries not found in {PG_BIN} (set TOUSU_PG_BIN)")
-        subprocess.run(
-            _as_postgres(
-                [
-                    str(PG_BIN / "initdb"),
-                    "-D",
-                    str(self.data),
-                    "-U",
-                    "postgres",
-                    "--auth=trust",
-                    "-E",
-                    "UTF8",
-                    "--no-sync",
-                ]
-            ),
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-
-    def _ctl(self, *args: str) -> None:
-        subprocess.run(
-            _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), *args]),
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-
-    def start(self) -> None:
-        opts = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
-        )
-        self._ctl("-o", opts, "-l", str(self.root / "log"), "-w", "-t", "60", "start")
-
-    def stop(self) -> None:
-        """``pg_ctl stop -m fast``: connections are cut, the server is gone until start."""
-        self._ctl("-m", "fast", "-w", "-t", "60", "stop")
-
-    def running(self) -> bool:
-        return (self.data / "postmaster.pid").exists()
-
-    def url(self, db: str = "postgres") -> str:
-        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{db}"
-
-    def dsn(self, db: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
-
-    def psql(self, statement: str, db: str = "postgres") -> None:
-        subprocess.run(
-            [
-                str(PG_BIN / "psql"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                "-d",
-                db,
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-c",
-                statement,
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-
-    def create_database(self, name: str) -> str:
-        """A new database; the app's login role (``TOUSU_APP_ROLE``, which the migrations
-        secure the tables for) exists on this cluster too, so the suite's ``prepare`` may
-        connect the app as it."""
-        role = os.environ.get("TOUSU_APP_ROLE", "tousu_app")
-        self.psql(
-            f"DO $$ BEGIN CREATE ROLE \"{role}\" LOGIN NOSUPERUSER; "
-            "EXCEPTION WHEN duplicate_object THEN NULL; END $$"
-        )
-        self.psql(f'CREATE DATABASE "{name}"')
-        return self.url(name)
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            if self.running():
-                self._ctl("-m", "immediate", "-w", "stop")
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
-class PrivateRedis:
-    """``redis-server`` on a free port, nothing kept on disk (``--save ''``, no AOF): a kill
-    loses every queued message, as the issue's Redis did."""
-
-    def __init__(self) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="tousu-redis-"))
-        self.port = free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        if shutil.which("redis-server") is None:
-            pytest.fail("redis-server is not installed")
-        log = (self.root / "redis.log").open("ab")
-        self.proc = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.root),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        wait_for(self.up, 20, f"private Redis on port {self.port}")
-
-    def up(self) -> bool:
-        import redis
-
-        try:
-            with contextlib.closing(
-                redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1)
-            ) as r:
-                return bool(r.ping())
-        except redis.RedisError:
-            return False
-
-    def kill(self) -> None:
-        """SIGKILL: whatever was queued is gone."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self.proc = None
-
-    def close(self) -> None:
-        self.kill()
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 @dataclass
@@ -298,7 +108,11 @@ class Processes:
     def start(self, name: str, cmd: list[str]) -> subprocess.Popen[bytes]:
         log = (self.tmp / f"{name}.log").open("ab")
         proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            cmd,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         log.close()
@@ -308,8 +122,14 @@ class Processes:
     def worker(self, name: str, threads: int = 4) -> subprocess.Popen[bytes]:
         return self.start(
             name,
-            [str(VENV_BIN / "dramatiq"), "core.jobs.worker", "--processes", "1",
-             "--threads", str(threads)],
+            [
+                str(VENV_BIN / "dramatiq"),
+                "core.jobs.worker",
+                "--processes",
+                "1",
+                "--threads",
+                str(threads),
+            ],
         )
 
     def scheduler(self, name: str = "scheduler") -> subprocess.Popen[bytes]:
@@ -338,23 +158,3 @@ class Processes:
             text = (self.tmp / f"{name}.log").read_text(errors="replace")
             out.append(f"--- {name} (last 3000 chars) ---\n{text[-3000:]}")
         return "\n".join(out)
-
-
-@contextlib.contextmanager
-def private_postgres() -> Iterator[PrivatePostgres]:
-    pg = PrivatePostgres()
-    try:
-        pg.start()
-        yield pg
-    finally:
-        pg.close()
-
-
-@contextlib.contextmanager
-def private_redis() -> Iterator[PrivateRedis]:
-    r = PrivateRedis()
-    try:
-        r.start()
-        yield r
-    finally:
-        r.close()

@@ -5,7 +5,6 @@ HTTP; the bytes are in the bucket and only metadata is in the database (issue 12
 from __future__ import annotations
 
 import hashlib
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 from conftest import BACKENDS, Api, database_url, drop_database, prepare, run_db
 from litestar.testing import TestClient
 from moto.server import ThreadedMotoServer
+from serverkit import free_port
 from sqlalchemy import select
 
 from core.app import create_app
@@ -26,15 +26,9 @@ PDF = b"%PDF-1.7\n" + bytes(range(256)) * 64 + b"\n%%EOF\n"
 KEYS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def s3() -> Iterator[tuple[str, Any]]:
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"

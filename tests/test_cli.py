@@ -8,7 +8,6 @@ the issue found is a test here; most run ``main()`` in-process, the ones about p
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import serverkit
+from serverkit import free_port
 
 from core.cli import app, main
 
@@ -34,12 +35,6 @@ def one_error_line(err: str, *needles: str) -> None:
     assert "Traceback" not in err
     for needle in needles:
         assert needle in lines[0], (needle, err)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def command_env(**extra: str) -> dict[str, str]:
@@ -312,39 +307,8 @@ def test_tenants_sync_and_sweep_and_ledger_and_pack_run(
 
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[str]:
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.fail("redis-server is needed for the worker/scheduler CLI tests")
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            server,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with serverkit.private_redis(tmp_path) as server:
+        yield server.url
 
 
 def _wait_for(proc: subprocess.Popen[bytes], log: Path, needle: str, timeout: float = 60) -> str:

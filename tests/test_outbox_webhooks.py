@@ -26,7 +26,6 @@ import hashlib
 import hmac
 import itertools
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -39,6 +38,7 @@ from conftest import Api, run_db
 from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.brokers.stub import StubBroker
 from litestar.testing import TestClient
+from serverkit import free_port, until
 from sqlalchemy import select, update
 
 from core import clock, egress
@@ -611,7 +611,7 @@ def test_a_delivery_in_flight_is_not_posted_again(wapi, broker, sink, hooks):
 
     async def both(db: Database) -> list[Any]:
         first = asyncio.create_task(webhooks.deliver(db, tid, delivery_id, CONFIG))
-        await asyncio.sleep(0.4)  # the first POST is now in flight
+        await until(lambda: sink.to(path), 10, "the first POST")  # in flight: held for 1 s
         second = await webhooks.deliver(db, tid, delivery_id, CONFIG)
         return [await first, second]
 
@@ -810,7 +810,7 @@ def test_redeliver_is_refused_while_a_worker_posts_it(wapi, broker, sink, hooks)
 
     async def during(db: Database) -> int:
         task = asyncio.create_task(webhooks.deliver(db, tid, delivery_id, CONFIG))
-        await asyncio.sleep(0.5)
+        await until(lambda: sink.to(path), 10, "the POST")  # in flight: held for 1.5 s
         status = await asyncio.to_thread(lambda: wapi.post(TENANT, "admin", url).status_code)
         await task
         return status
@@ -869,9 +869,7 @@ def test_delivery_checks_the_address_again_and_shows_a_generic_error(wapi, sink,
     connection to an allowed address is logged as a generic failure, never the raw error."""
     path = f"/hook-{next(_paths)}"
     hook = register(wapi, hooks, sink.url(path), ["ticket.intake"])
-    with contextlib.closing(socket.socket()) as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        closed = s.getsockname()[1]
+    closed = free_port()  # a port nobody listens on
     dead = register(wapi, hooks, f"http://127.0.0.1:{closed}/x", ["ticket.intake"])
     t = wapi.create(TENANT)
     tid = tenant_id(wapi)

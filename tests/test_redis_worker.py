@@ -30,7 +30,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -42,6 +42,7 @@ import pytest
 import redis
 from conftest import ROOT, Api, database_url, drop_database, prepare
 from litestar.testing import TestClient
+from serverkit import wait_for
 
 from core import clock
 from core.app import create_app
@@ -75,24 +76,6 @@ def redis_up() -> bool:
             return bool(r.ping())
     except redis.RedisError:
         return False
-
-
-def wait_for(
-    check: Callable[[], Any],
-    timeout: float,
-    what: str,
-    context: Callable[[], str] = lambda: "",
-) -> Any:
-    """Poll ``check`` until it returns something truthy; on timeout fail naming ``what``,
-    with ``context()`` (e.g. the workers' logs as they are then)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}\n{context()}")
-        time.sleep(0.2)
 
 
 def sql(url: str, query: str, *args: Any) -> list[asyncpg.Record]:

@@ -9,7 +9,6 @@ stage that caused it.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import replace
@@ -17,6 +16,7 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import and_, event, select
 from sqlalchemy.orm import Session
 
@@ -197,13 +197,8 @@ async def limit_for(
 def add_months(cal: WorkingCalendar, start: dt.datetime, months: int) -> dt.datetime:
     """The end (24:00) of the same day number ``months`` later, clamped to the month's end."""
     zone = ZoneInfo(cal.timezone)
-    local = start.astimezone(zone).date()
-    index = local.month - 1 + months
-    year, month = local.year + index // 12, index % 12 + 1
-    day = min(local.day, calendar.monthrange(year, month)[1])
-    end = dt.datetime.combine(
-        dt.date(year, month, day) + dt.timedelta(days=1), dt.time(), tzinfo=zone
-    )
+    day = start.astimezone(zone).date() + relativedelta(months=months)  # clamps to the end
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
     return end.astimezone(dt.UTC)
 
 

@@ -8,13 +8,13 @@ reach the ledger, and every decision is an event in the ticket's history.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -443,8 +443,7 @@ def period_bounds(period: str, tz: str = DEFAULT_TZ) -> tuple[dt.datetime, dt.da
     year, month = int(period[:4]), int(period[5:])
     zone = ZoneInfo(tz)
     start = dt.datetime(year, month, 1, tzinfo=zone)
-    days = calendar.monthrange(year, month)[1]
-    end = start + dt.timedelta(days=days)
+    end = start + relativedelta(months=1)  # local midnight of the next month's 1st
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
 
 

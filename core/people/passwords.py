@@ -43,11 +43,6 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def is_hash(value: str) -> bool:
-    """Whether ``value`` looks like a hash this module can verify (tenant files carry them)."""
-    return value.startswith("$argon2")
-
-
 def verify(password: str, stored: str | None) -> bool:
     """True when ``password`` matches ``stored``; a missing hash never matches but costs the
     same time as a real check. CPU-bound (~0.1–0.4 s): call it through

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
+from dateutil.relativedelta import relativedelta
 
 from core.errors import Invalid
 from core.penalties.service import DEFAULT_TZ, period_bounds
@@ -52,10 +53,9 @@ class Period(msgspec.Struct, frozen=True, kw_only=True):
         first = self.local(self.start).date().replace(day=1)
         last = self.local(self.end - dt.timedelta(microseconds=1)).date()
         out = []
-        year, month = first.year, first.month
-        while (year, month) <= (last.year, last.month):
-            out.append(f"{year:04d}-{month:02d}")
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        while first <= last:
+            out.append(f"{first:%Y-%m}")
+            first += relativedelta(months=1)
         return out
 
 

@@ -1,15 +1,14 @@
 """Real processes for the operations tests: a private Redis, ``tousu serve`` servers.
 
 Every server binds 127.0.0.1 on a free port; Redis is a private ``redis-server`` on a free
-port in the test's folder, so nothing here touches the shared instances.
+port in the test's folder (both from :mod:`serverkit`), so nothing here touches the shared
+instances.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,55 +17,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import serverkit
+from serverkit import free_port, wait_port  # noqa: F401  (the operations tests import them here)
 
 TOUSU = str(Path(sys.executable).with_name("tousu"))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"nothing listens on 127.0.0.1:{port}")
-
-
 @contextmanager
 def private_redis(folder: Path) -> Iterator[str]:
-    server = shutil.which("redis-server")
-    assert server, "redis-server is needed for these tests"
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            server,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_port(port)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    """A private ``redis-server`` (see :mod:`serverkit`) in ``folder``; yields its URL."""
+    with serverkit.private_redis(folder) as server:
+        yield server.url
 
 
 def env_with(**extra: str) -> dict[str, str]:
