@@ -62,8 +62,30 @@ LABELLED = {
     "valid": "bool", "counted": "bool", "referred_to_inspection": "bool",
 }  # fmt: skip
 """Column code → what its cells hold, for the columns whose cells are labelled."""
-KEEP_CODES = frozenset({"stats", "penalties_by_department"})
+KEEP_CODES = frozenset({"penalties_by_department"})
 """Tables whose code column has its label beside it already (``key`` / ``label``)."""
+
+STATS_WORDS = {
+    # sections
+    "totals": ("合计", "Totals"), "breakdown": ("分类统计", "Breakdown"),
+    "trend": ("趋势", "Trend"),
+    # dimensions and granularities
+    "received": ("受理投诉", "Complaints received"),
+    "not_counted_reason": ("不计入考核原因", "Why not counted"),
+    "category": ("投诉类别", "Category"), "severity": ("严重程度", "Severity"),
+    "channel": ("受理渠道", "Channel"), "department": ("部门", "Department"),
+    "staff": ("员工", "Staff member"), "grade": ("责任认定", "Responsibility"),
+    "staff_grade": ("员工与责任", "Staff member and responsibility"),
+    "category_group": ("类别分组", "Category group"),
+    "week": ("按周", "By week"), "month": ("按月", "By month"),
+}  # fmt: skip
+"""The statistics table's own codes (its ``section`` and ``dimension`` columns)."""
+TOTALS = {
+    "received": ("受理投诉", "Complaints received"), "invalid": ("无效投诉", "Invalid"),
+    "communicative": ("沟通性投诉", "Communicative"), "excluded": ("不计入考核", "Excluded"),
+    "untriaged": ("未甄别", "Not yet triaged"),
+}  # fmt: skip
+"""The ``label`` of the statistics' totals rows (their ``key`` is the code)."""
 
 
 def choice(lang: str, codes: bool) -> str:
@@ -107,6 +129,28 @@ class Words:
         return word(what, str(value), lang)
 
 
+def _pick(pair: tuple[str, str] | None, code: Cell, lang: str) -> Cell:
+    return code if pair is None else (pair[1] if lang == "en" else pair[0])
+
+
+def _stats_row(row: list[Cell], lang: str) -> list[Cell]:
+    """section, dimension, key, label, counted, not_counted: the section and dimension as
+    words, the label of a totals row and of a channel (the statistics label channels by
+    code) as words; the key stays the code (its column is 代码)."""
+    section, dimension, key, label, *rest = row
+    if section == "totals":
+        label = _pick(TOTALS.get(str(key or label)), label, lang)
+    elif dimension == "channel":
+        label = word("channel", str(key), lang) if key is not None else label
+    return [
+        _pick(STATS_WORDS.get(str(section)), section, lang),
+        _pick(STATS_WORDS.get(str(dimension)), dimension, lang),
+        key,
+        label,
+        *rest,
+    ]
+
+
 def for_reader(tables: list[Table], reader: str, words: Words | None = None) -> list[Table]:
     """``tables`` for ``reader`` (:func:`choice`): ``zh_CN`` — Chinese headers, sheet names
     and labelled cells; ``en`` — code headers over English labels; ``codes`` — as they are.
@@ -117,7 +161,9 @@ def for_reader(tables: list[Table], reader: str, words: Words | None = None) -> 
     out = []
     for t in tables:
         rows = t.rows
-        if words is not None and t.title not in KEEP_CODES:
+        if t.title == "stats":
+            rows = [_stats_row(r, reader) for r in t.rows]
+        elif words is not None and t.title not in KEEP_CODES:
             todo = [(i, LABELLED[c]) for i, c in enumerate(t.columns) if c in LABELLED]
             if todo:
                 rows = [list(r) for r in t.rows]
