@@ -93,3 +93,16 @@ def test_the_statistics_sections_totals_and_channels_are_words(api: Any) -> None
     header, *body = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert header[:4] == ["section", "dimension", "key", "label"]
     assert body[0][:4] == ["totals", "received", "", "received"]
+
+
+def test_kpi_labels_and_the_about_sheet_are_in_the_readers_language(api: Any) -> None:
+    walk(api, GW, "replied")
+    h = api.headers(GW, "manager")
+    for lang, satisfaction, tenant in (("zh", "满意率", "租户"), ("en", "satisfaction", "Tenant")):
+        r = api.client.get("/api/reports/export/kpis.xlsx",
+                           headers=h | ({"Accept-Language": "en"} if lang == "en" else {}))  # fmt: skip
+        book = load_workbook(io.BytesIO(r.content))
+        kpis, about = book.worksheets[0], book.worksheets[-1]
+        labels = {row[0]: row[1] for row in kpis.iter_rows(min_row=2, values_only=True)}
+        assert labels["satisfaction"] == satisfaction, labels
+        assert about.cell(2, 1).value == tenant

@@ -15,6 +15,7 @@ file sent to a person gets, by the reader's choice (:func:`choice`):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from core.db import TenantScope
@@ -80,6 +81,12 @@ STATS_WORDS = {
     "week": ("按周", "By week"), "month": ("按月", "By month"),
 }  # fmt: skip
 """The statistics table's own codes (its ``section`` and ``dimension`` columns)."""
+ABOUT = {
+    "tenant": ("租户", "Tenant"), "period": ("月份", "Period"), "from": ("起始时间", "From"),
+    "to": ("截止时间", "To"), "timezone": ("时区", "Time zone"), "scope": ("统计范围", "Scope"),
+    "as_of": ("统计时间", "As of"),
+}  # fmt: skip
+"""The ``field`` column of the report's 说明 sheet."""
 TOTALS = {
     "received": ("受理投诉", "Complaints received"), "invalid": ("无效投诉", "Invalid"),
     "communicative": ("沟通性投诉", "Communicative"), "excluded": ("不计入考核", "Excluded"),
@@ -129,6 +136,15 @@ class Words:
         return word(what, str(value), lang)
 
 
+_BILINGUAL = re.compile(r"^(?P<zh>[^A-Za-z]*[\u4e00-\u9fff][^A-Za-z]*?)\s+(?P<en>[A-Za-z].*)$")
+
+
+def _half(text: Cell, lang: str) -> Cell:
+    """The reader's half of a ``"中文 english"`` label (the whole when it is not one)."""
+    m = _BILINGUAL.match(text) if isinstance(text, str) else None
+    return text if m is None else m.group("en" if lang == "en" else "zh")
+
+
 def _pick(pair: tuple[str, str] | None, code: Cell, lang: str) -> Cell:
     return code if pair is None else (pair[1] if lang == "en" else pair[0])
 
@@ -163,6 +179,10 @@ def for_reader(tables: list[Table], reader: str, words: Words | None = None) -> 
         rows = t.rows
         if t.title == "stats":
             rows = [_stats_row(r, reader) for r in t.rows]
+        elif t.title == "about":
+            rows = [[_pick(ABOUT.get(str(r[0])), r[0], reader), *r[1:]] for r in t.rows]
+        elif t.title == "kpis":  # "中文 english" labels: the reader's half
+            rows = [[r[0], _half(r[1], reader), *r[2:]] for r in t.rows]
         elif words is not None and t.title not in KEEP_CODES:
             todo = [(i, LABELLED[c]) for i, c in enumerate(t.columns) if c in LABELLED]
             if todo:
