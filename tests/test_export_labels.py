@@ -78,3 +78,31 @@ def test_the_ledger_and_kpi_departments_are_named(api: Any) -> None:
     assert "工程部" in values and "engineering" not in values, values
     states = {row[header.index("状态")] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert "已答复" in states and "replied" not in states, states
+
+
+def test_the_statistics_sections_totals_and_channels_are_words(api: Any) -> None:
+    walk(api, GW, "dispatched")
+    r = api.get(GW, "manager", "/api/reports/export/stats.csv")
+    header, *body = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert header[:4] == ["部分", "维度", "代码", "名称"]
+    assert {row[0] for row in body} == {"合计", "分类统计", "趋势"}
+    assert ["合计", "受理投诉", "", "受理投诉"] == body[0][:4]
+    phone = [row for row in body if row[1] == "受理渠道" and row[2] == "phone"]
+    assert phone and phone[0][3] == "电话", phone
+    r = api.get(GW, "manager", "/api/reports/export/stats.csv", params={"codes": "1"})
+    header, *body = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert header[:4] == ["section", "dimension", "key", "label"]
+    assert body[0][:4] == ["totals", "received", "", "received"]
+
+
+def test_kpi_labels_and_the_about_sheet_are_in_the_readers_language(api: Any) -> None:
+    walk(api, GW, "replied")
+    h = api.headers(GW, "manager")
+    for lang, satisfaction, tenant in (("zh", "满意率", "租户"), ("en", "satisfaction", "Tenant")):
+        r = api.client.get("/api/reports/export/kpis.xlsx",
+                           headers=h | ({"Accept-Language": "en"} if lang == "en" else {}))  # fmt: skip
+        book = load_workbook(io.BytesIO(r.content))
+        kpis, about = book.worksheets[0], book.worksheets[-1]
+        labels = {row[0]: row[1] for row in kpis.iter_rows(min_row=2, values_only=True)}
+        assert labels["satisfaction"] == satisfaction, labels
+        assert about.cell(2, 1).value == tenant

@@ -390,9 +390,12 @@ def test_pack_writes_the_month(api, data, tmp_path: Path):
 
 
 def get(api: Any, user: str, path: str, **params: Any) -> Any:
-    """A program's request: English, so export headers and sheet names are the codes (people
-    get Chinese ones: tests/test_console_exports.py)."""
+    """A program's request: export headers, sheet names and cells are the codes with
+    ``codes=1`` (people get Chinese ones: tests/test_console_exports.py,
+    tests/test_export_labels.py)."""
     headers = api.headers(TENANT, user) | {"Accept-Language": "en"}
+    if "/export/" in path:
+        params = {"codes": "1"} | params
     return api.client.get(path, headers=headers, params={"period": PERIOD} | params)
 
 

@@ -173,7 +173,9 @@ class Context:
 
     def term(self, code: str) -> str:
         found = self.terms.get(code)
-        return code if found is None else (found[1] if self.lang == EN else found[0])
+        if found is None:  # a code the plugin no longer has: shown bare, without its prefix
+            return code.rpartition(":")[2]
+        return found[1] if self.lang == EN else found[0]
 
     def when(self, iso: str) -> str:
         try:
@@ -315,6 +317,10 @@ _LEGACY: dict[str, list[re.Pattern[str]]] = {
         re.compile(r"^(?P<number>\S+): (?P<flags>[\w, ]+) — report to the leadership at once"),
     ],
     "duty_intake": [re.compile(r"^(?P<number>\S+): complaint taken out of hours")],
+    **{kind: [re.compile(r"^(?P<period>\d{4}-\d{2}): the month's complaint statistics and "
+                         r"analysis are due by (?P<local>\d{4}-\d{2}-\d{2} \d{2}:\d{2}) "
+                         r"\((?P<tz>[^)]+)\)")]
+       for kind in ("report_pack_due", "report_pack_overdue")},
 }  # fmt: skip
 
 
@@ -326,5 +332,11 @@ def legacy(kind: str, message: str) -> dict[str, Any] | None:
             params: dict[str, Any] = {k: v for k, v in m.groupdict().items() if v is not None}
             if "flags" in params:
                 params["flags"] = [f.strip() for f in params["flags"].split(",")]
+            if "local" in params:  # a local time and its zone → the instant
+                try:
+                    local = dt.datetime.fromisoformat(params.pop("local"))
+                    params["due"] = local.replace(tzinfo=ZoneInfo(params.pop("tz"))).isoformat()
+                except (ValueError, KeyError):
+                    return None
             return params
     return None

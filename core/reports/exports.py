@@ -88,8 +88,10 @@ def kpi_tables(k: Kpis) -> list[Table]:
     rows += [
         ["repeat_complaints", f"重复投诉 repeats within {rep.window_days} days", rep.count, None,
          None],
-        ["repeat_same_complainant", "same complainant", rep.same_complainant, None, None],
-        ["repeat_same_subject", "same category and department", rep.same_subject, None, None],
+        ["repeat_same_complainant", "同一投诉人 same complainant", rep.same_complainant, None,
+         None],
+        ["repeat_same_subject", "同类别同部门 same category and department", rep.same_subject,
+         None, None],
     ]  # fmt: skip
     main = Table(
         title="kpis", columns=["kpi", "label", "numerator", "denominator", "value"], rows=rows

@@ -15,6 +15,7 @@ file sent to a person gets, by the reader's choice (:func:`choice`):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from core.db import TenantScope
@@ -62,8 +63,36 @@ LABELLED = {
     "valid": "bool", "counted": "bool", "referred_to_inspection": "bool",
 }  # fmt: skip
 """Column code → what its cells hold, for the columns whose cells are labelled."""
-KEEP_CODES = frozenset({"stats", "penalties_by_department"})
+KEEP_CODES = frozenset({"penalties_by_department"})
 """Tables whose code column has its label beside it already (``key`` / ``label``)."""
+
+STATS_WORDS = {
+    # sections
+    "totals": ("合计", "Totals"), "breakdown": ("分类统计", "Breakdown"),
+    "trend": ("趋势", "Trend"),
+    # dimensions and granularities
+    "received": ("受理投诉", "Complaints received"),
+    "not_counted_reason": ("不计入考核原因", "Why not counted"),
+    "category": ("投诉类别", "Category"), "severity": ("严重程度", "Severity"),
+    "channel": ("受理渠道", "Channel"), "department": ("部门", "Department"),
+    "staff": ("员工", "Staff member"), "grade": ("责任认定", "Responsibility"),
+    "staff_grade": ("员工与责任", "Staff member and responsibility"),
+    "category_group": ("类别分组", "Category group"),
+    "week": ("按周", "By week"), "month": ("按月", "By month"),
+}  # fmt: skip
+"""The statistics table's own codes (its ``section`` and ``dimension`` columns)."""
+ABOUT = {
+    "tenant": ("租户", "Tenant"), "period": ("月份", "Period"), "from": ("起始时间", "From"),
+    "to": ("截止时间", "To"), "timezone": ("时区", "Time zone"), "scope": ("统计范围", "Scope"),
+    "as_of": ("统计时间", "As of"),
+}  # fmt: skip
+"""The ``field`` column of the report's 说明 sheet."""
+TOTALS = {
+    "received": ("受理投诉", "Complaints received"), "invalid": ("无效投诉", "Invalid"),
+    "communicative": ("沟通性投诉", "Communicative"), "excluded": ("不计入考核", "Excluded"),
+    "untriaged": ("未甄别", "Not yet triaged"),
+}  # fmt: skip
+"""The ``label`` of the statistics' totals rows (their ``key`` is the code)."""
 
 
 def choice(lang: str, codes: bool) -> str:
@@ -107,6 +136,37 @@ class Words:
         return word(what, str(value), lang)
 
 
+_BILINGUAL = re.compile(r"^(?P<zh>[^A-Za-z]*[\u4e00-\u9fff][^A-Za-z]*?)\s+(?P<en>[A-Za-z].*)$")
+
+
+def _half(text: Cell, lang: str) -> Cell:
+    """The reader's half of a ``"中文 english"`` label (the whole when it is not one)."""
+    m = _BILINGUAL.match(text) if isinstance(text, str) else None
+    return text if m is None else m.group("en" if lang == "en" else "zh")
+
+
+def _pick(pair: tuple[str, str] | None, code: Cell, lang: str) -> Cell:
+    return code if pair is None else (pair[1] if lang == "en" else pair[0])
+
+
+def _stats_row(row: list[Cell], lang: str) -> list[Cell]:
+    """section, dimension, key, label, counted, not_counted: the section and dimension as
+    words, the label of a totals row and of a channel (the statistics label channels by
+    code) as words; the key stays the code (its column is 代码)."""
+    section, dimension, key, label, *rest = row
+    if section == "totals":
+        label = _pick(TOTALS.get(str(key or label)), label, lang)
+    elif dimension == "channel":
+        label = word("channel", str(key), lang) if key is not None else label
+    return [
+        _pick(STATS_WORDS.get(str(section)), section, lang),
+        _pick(STATS_WORDS.get(str(dimension)), dimension, lang),
+        key,
+        label,
+        *rest,
+    ]
+
+
 def for_reader(tables: list[Table], reader: str, words: Words | None = None) -> list[Table]:
     """``tables`` for ``reader`` (:func:`choice`): ``zh_CN`` — Chinese headers, sheet names
     and labelled cells; ``en`` — code headers over English labels; ``codes`` — as they are.
@@ -117,7 +177,13 @@ def for_reader(tables: list[Table], reader: str, words: Words | None = None) -> 
     out = []
     for t in tables:
         rows = t.rows
-        if words is not None and t.title not in KEEP_CODES:
+        if t.title == "stats":
+            rows = [_stats_row(r, reader) for r in t.rows]
+        elif t.title == "about":
+            rows = [[_pick(ABOUT.get(str(r[0])), r[0], reader), *r[1:]] for r in t.rows]
+        elif t.title == "kpis":  # "中文 english" labels: the reader's half
+            rows = [[r[0], _half(r[1], reader), *r[2:]] for r in t.rows]
+        elif words is not None and t.title not in KEEP_CODES:
             todo = [(i, LABELLED[c]) for i, c in enumerate(t.columns) if c in LABELLED]
             if todo:
                 rows = [list(r) for r in t.rows]
