@@ -148,7 +148,7 @@ def _login(client: Any) -> None:
             "tenant": "greenwood",
             "username": "clerk",
             "password": "clerk-77cf06",
-        },  # fmt: skip
+        },
         follow_redirects=False,
     )
     assert r.status_code == 303, r.text
