@@ -86,7 +86,9 @@ def test_every_declared_query_bound_is_enforced(api: Any) -> None:
                             param["name"],
                             f"query.{param['name']}",
                         )
-    assert len({(m, t, n) for m, t, n, _ in checked}) >= 10, checked
+    params = {(m, t, n) for m, t, n, _ in checked}
+    print(f"query bounds (OpenAPI): {len(params)} parameters, {len(checked)} requests")
+    assert len(params) >= 10, checked
 
 
 def _meta_bad_values(kind: Any) -> list[str]:
@@ -128,6 +130,7 @@ def test_bounds_the_openapi_document_does_not_show_are_enforced_too(api: Any) ->
                     assert r.status_code == 422, (method, route.path, name, value, r.text)
                     assert r.json()["error"]["field"] == f"query.{name}"
                     checked.add((method, route.path, name))
+    print(f"query bounds (handlers): {len(checked)} parameters")
     assert ("GET", "/api/notifications/outbound", "limit") in checked, sorted(checked)
 
 
@@ -189,6 +192,7 @@ def test_every_405_says_allow(api: Any) -> None:
                 allow = {m.strip() for m in r.headers.get("allow", "").split(",") if m.strip()}
                 assert allow, (method, template, r.headers)
                 assert {m.upper() for m in ops} <= allow, (method, template, allow)
+    print(f"405 answers checked for Allow: {seen}")
     assert seen >= 80
     for path in ("/", "/login", "/health"):  # the console's pages and the probes too
         r = api.client.request("TRACE", path)
