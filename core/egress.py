@@ -141,6 +141,15 @@ class EgressPolicy:
         return ips
 
 
+def operator_policy() -> EgressPolicy:
+    """The policy for tenant-chosen URLs on this installation: global addresses plus the
+    operator's ``TOUSU_WEBHOOK_ALLOW_NETS`` (for callers without the app's settings at hand:
+    a channel type's ``check`` and ``send``, a plugin's)."""
+    from core.settings import load_settings
+
+    return EgressPolicy.from_text(load_settings().webhook_allow_nets)
+
+
 def literal_ip(host: str) -> IPAddress | None:
     """The address ``host`` spells, in any form a resolver would read as an IP literal:
     dotted quad, IPv6 (with or without brackets), and the legacy ``inet_aton`` forms —

@@ -166,7 +166,10 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
             status_code=503,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
-    return _json(err, request)
+    response = _json(err, request)
+    for name, value in (exc.headers or {}).items():  # a 405's Allow (RFC 9110 §15.5.6)
+        response.headers.setdefault(name, value)
+    return response
 
 
 def handle_integrity(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[Any]:

@@ -139,7 +139,9 @@ def test_behind_the_balancer_each_client_is_counted_as_itself(api: Any, served: 
     client's valid token out."""
     one, other = "198.51.100.10", "198.51.100.11"
     with client(served, BALANCER) as lb:
-        codes = [lb.get("/api/me", headers=bad(f"{one}, {BALANCER}")).status_code for _ in range(60)]
+        codes = [
+            lb.get("/api/me", headers=bad(f"{one}, {BALANCER}")).status_code for _ in range(60)
+        ]
         assert codes.count(429) == 60 - BEARER_IP.limit
         assert lb.get("/api/me", headers=bad(other)).status_code == 401
         ok = {"Authorization": f"Bearer {GOOD}", "X-Forwarded-For": other}

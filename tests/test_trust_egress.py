@@ -53,9 +53,13 @@ def test_an_admitted_network_is_accepted(api: Any, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("TOUSU_WEBHOOK_ALLOW_NETS", "10.20.0.0/16")
     body = {"channels": {"sms": {"type": "http-sms", "url": "http://10.20.3.4/sms"}}}
     headers = api.headers(TENANT, "admin")
-    assert api.client.put("/api/config/notifications", json=body, headers=headers).status_code == 200
+    assert (
+        api.client.put("/api/config/notifications", json=body, headers=headers).status_code == 200
+    )
     body["channels"]["sms"]["url"] = "http://10.21.3.4/sms"  # next door: not admitted
-    assert api.client.put("/api/config/notifications", json=body, headers=headers).status_code == 422
+    assert (
+        api.client.put("/api/config/notifications", json=body, headers=headers).status_code == 422
+    )
     api.client.put("/api/config/notifications", json={"channels": {}}, headers=headers)
 
 
@@ -67,7 +71,7 @@ class Listener:
         listener = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 listener.hits += 1
                 self.send_response(200)
                 self.end_headers()

@@ -13,9 +13,7 @@ app = typer.Typer(help="Users and their API keys.", no_args_is_help=True)
 
 Username = Annotated[
     str,
-    typer.Argument(
-        help="The user's login name.", show_default=False, callback=base.check_username
-    ),
+    typer.Argument(help="The user's login name.", show_default=False, callback=base.check_username),
 ]
 TenantOpt = Annotated[
     str | None,

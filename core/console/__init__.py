@@ -74,7 +74,9 @@ class CsrfUnlessBearer:
         if scope["type"] == "http":
             cookie = b""
             for name, value in scope["headers"]:
-                if name == b"authorization":
+                # Only a header with something in it is judged by its token alone (a bare
+                # "Authorization:" beside the session cookie used to skip CSRF).
+                if name == b"authorization" and value.strip():
                     await self.app(scope, receive, send)
                     return
                 if name == b"cookie":
@@ -159,7 +161,11 @@ def _console_aware(handler: Any) -> Any:
                 "内部错误，已记录 (internal error; it has been logged)",
             )
         return _html_error(
-            request, status, _TITLES.get(status, "Error"), str(getattr(exc, "detail", ""))
+            request,
+            status,
+            _TITLES.get(status, "Error"),
+            str(getattr(exc, "detail", "")),
+            dict(getattr(exc, "headers", None) or {}),  # a 405's Allow
         )
 
     return handle

@@ -82,12 +82,11 @@ SMTP = ChannelType(name="smtp", address="email", check=_check_smtp, send=_send_s
 
 
 def _egress() -> Any:
-    """The one egress rule for tenant-chosen URLs (:mod:`core.egress`), with the
-    operator's admitted networks (``TOUSU_WEBHOOK_ALLOW_NETS``)."""
-    from core.egress import EgressPolicy
-    from core.settings import load_settings
+    """The one egress rule for tenant-chosen URLs (:mod:`core.egress`), with the operator's
+    admitted networks (``TOUSU_WEBHOOK_ALLOW_NETS``)."""
+    from core.egress import operator_policy
 
-    return EgressPolicy.from_text(load_settings().webhook_allow_nets)
+    return operator_policy()
 
 
 def _check_http_sms(settings: dict[str, Any]) -> list[Problem]:

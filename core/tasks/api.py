@@ -177,7 +177,8 @@ async def create_webhook(request: Request[Any, Any, Any], data: JSONBody[Webhook
 
     Deliveries are signed the Standard Webhooks way (``webhook-id``, ``webhook-timestamp``,
     ``webhook-signature``; docs/webhooks.md) with the secret, returned once, here; the legacy
-    ``X-Tousu-Signature: sha256=HMAC(secret, body)`` is sent too during the transition. Each POST carries ``X-Tousu-Delivery`` (delivery id) and
+    ``X-Tousu-Signature: sha256=HMAC(secret, body)`` is sent too during the transition. Each
+    POST carries ``X-Tousu-Delivery`` (delivery id) and
     ``X-Tousu-Event-Id`` (event id) for the receiver to drop duplicates.
 
     422 when the URL is not http(s) with a host, or its host is — or resolves to — an address
