@@ -119,7 +119,8 @@ class Http:
         t = self.act("head-fleet1", t, "first_contact", note="called")
         return self.act(
             "head-fleet1", t, "grade", findings="investigated",
-            grades=[{"staff": "CB-S001", "grade": "main", "findings": "established"}],
+            grades=[{"staff": "CB-S001", "grade": "main", "findings": "established",
+                     "complainant_violation": "argued about the fare before boarding"}],
         )  # fmt: skip
 
 
@@ -242,18 +243,20 @@ def test_bulk_decision_with_one_refused_item(browser: Browser, base: str, http: 
     page = page_as(browser, base, "manager")
     page.goto(base + "/approvals")
     rows = page.locator("#pending-penalties tbody tr")
-    numbers = (first["number"], second["number"])
-    for n in numbers:
-        rows.filter(has_text=n).locator("input[name=ids]").check()
-    # meanwhile the second one is decided on its own (another manager, another tab)
+    expect(rows.filter(has_text=second["number"]).first).to_be_visible()
+    ticked = rows.locator("input[name=ids]").count()
+    page.check("#pending-penalties thead input[data-select-all]")  # tick all
+    assert page.locator("#pending-penalties input[name=ids]:checked").count() == ticked
+    # meanwhile one of the second ticket's is decided on its own (another manager's tab)
     pens = http.call("GET", "manager", f"/api/tickets/{second['id']}/penalties")
     pid = next(x["id"] for x in pens if x["status"] == "proposed")
     http.call("POST", "gm", f"/api/penalties/{pid}/waive", {"reason": "首次，口头警告"})
     page.select_option("#bulk-penalty-decision", "confirm")
     page.click("#bulk-penalties button[type=submit]")
     summary = page.locator("#bulk-penalties-summary")
-    expect(summary.locator(".summary-done")).to_contain_text("1")
+    expect(summary.locator(".summary-done")).to_contain_text(str(ticked - 1))
     expect(summary.locator(".summary-refused")).to_contain_text(second["number"])
+    expect(summary.locator(f"[data-refused='{pid}']")).to_be_visible()
     expect(page.locator("#pending-penalties")).not_to_contain_text(first["number"])
     pens = http.call("GET", "manager", f"/api/tickets/{first['id']}/penalties")
     assert {x["status"] for x in pens} == {"confirmed"}

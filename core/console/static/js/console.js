@@ -24,8 +24,10 @@
   document.addEventListener("change", function (e) {
     var box = e.target;
     if (!box.dataset || !box.dataset.selectAll) { return; }
-    box.form.querySelectorAll("input[type=checkbox][name='" + box.dataset.selectAll + "']")
-      .forEach(function (b) { b.checked = box.checked; });
+    // form.elements: the boxes may sit outside the form (form="…"), as in a table's rows
+    Array.prototype.forEach.call(box.form.elements, function (b) {
+      if (b.type === "checkbox" && b.name === box.dataset.selectAll) { b.checked = box.checked; }
+    });
   });
 
   // Something typed into a form on this page: a live change must not reload it away.
