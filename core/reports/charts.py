@@ -13,6 +13,7 @@ one a chart is a 503 naming the missing package rather than a picture of empty b
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import logging
@@ -160,6 +161,7 @@ def _bars(ax: Axes, rows: list[Row]) -> None:
     ax.bar(xs, [r.not_counted for r in rows], bottom=counted, color=APART, label=APART_ZH)
 
 
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 CACHE_SIZE = 256
 """Charts kept per process (an SVG is ~40 kB, a PNG ~30 kB: at most ~10 MB)."""
 _drawn: OrderedDict[tuple[str, str, str, str], bytes] = OrderedDict()
@@ -175,7 +177,10 @@ def render(stats: Stats, name: str, fmt: str, granularity: str = "week") -> byte
     statistics themselves (tenant, window, the reader's scope and every count), so a new
     ticket, another month or a department head's narrower view is a new drawing, and an
     unchanged month is answered from memory (least recently used out, per process)."""
-    digest = hashlib.sha256(msgspec.json.encode(stats)).hexdigest()
+    # as_of (when the figures were read) is not drawn: left out, or nothing would repeat
+    digest = hashlib.sha256(
+        msgspec.json.encode(msgspec.structs.replace(stats, as_of=EPOCH))
+    ).hexdigest()
     key = (digest, name, fmt, granularity)
     with _lock:
         hit = _drawn.get(key)
