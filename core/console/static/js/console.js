@@ -14,6 +14,15 @@
     }, 0);
   });
 
+  // Saving a view saves the filters in the address bar now (a search typed since the page
+  // loaded included: it updates the address without reloading the page).
+  document.addEventListener("submit", function (e) {
+    if (e.target.id !== "save-view") { return; }
+    var params = new URLSearchParams(window.location.search);
+    params.delete("page");
+    e.target.querySelector("[name=query]").value = params.toString();
+  }, true);
+
   // Confirmation for forms that ask for it (data-confirm), e.g. bulk decisions.
   document.addEventListener("submit", function (e) {
     var f = e.target, text = f.dataset.confirm;
