@@ -267,11 +267,11 @@ def test_live_updates_without_reload(browser: Browser, base: str, http: Http) ->
     page = page_as(browser, base, "clerk")
     page.goto(base + "/?sort=-number")
     page.evaluate("document.body.dataset.marker = 'same-page'")
-    page.fill("#q", "正在输入")  # typed, not sent
+    page.fill("#view-name", "正在输入")  # typed, not sent
     new = http.create(description="实时更新测试")
     expect(page.locator("#queue-rows tr").first).to_contain_text(new["number"], timeout=10_000)
     assert page.evaluate("document.body.dataset.marker") == "same-page"  # no reload
-    expect(page.locator("#q")).to_have_value("正在输入")
+    expect(page.locator("#view-name")).to_have_value("正在输入")
     # the ticket page: with a form open and typed into, a change shows who made it
     page.goto(base + f"/tickets/{new['id']}")
     box = page.locator("details[data-action=triage_invalid]")
