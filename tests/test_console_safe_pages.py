@@ -134,3 +134,16 @@ def test_bulk_penalties_on_the_approvals_page(api: Any, web: TestClient[Any]) ->
     assert "已决定" in r.text or "Decided" in r.text
     refused = re.search(r'data-refused="(\d+)"', r.text)
     assert refused and int(refused.group(1)) == b["id"]
+
+
+def test_a_chart_is_drawn_once_per_distinct_statistics(api: Any) -> None:
+    from core.reports import charts
+
+    path = "/api/reports/charts/channel.svg"
+    first = api.get(GW, "manager", path)
+    assert first.status_code == 200 and first.headers["content-type"].startswith("image/svg")
+    drawn = len(charts._drawn)
+    again = api.get(GW, "manager", path)
+    assert again.content == first.content and len(charts._drawn) == drawn  # from memory
+    api.create(GW, channel="visit")  # new figures: a new drawing
+    assert api.get(GW, "manager", path).content != first.content

@@ -164,7 +164,7 @@ def _bars(ax: Axes, rows: list[Row]) -> None:
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 CACHE_SIZE = 256
 """Charts kept per process (an SVG is ~40 kB, a PNG ~30 kB: at most ~10 MB)."""
-_drawn: OrderedDict[tuple[str, str, str, str], bytes] = OrderedDict()
+_drawn: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -181,7 +181,10 @@ def render(stats: Stats, name: str, fmt: str, granularity: str = "week") -> byte
     digest = hashlib.sha256(
         msgspec.json.encode(msgspec.structs.replace(stats, as_of=EPOCH))
     ).hexdigest()
-    key = (digest, name, fmt, granularity)
+    from matplotlib import rcParams
+
+    # the drawing's settings are part of what is drawn (SVG text as paths or as text)
+    key = (digest, name, fmt, granularity, str(rcParams["svg.fonttype"]))
     with _lock:
         hit = _drawn.get(key)
         if hit is not None:
