@@ -357,3 +357,34 @@ def test_no_serious_accessibility_violation(
     ]
     page.context.close()
     assert not bad, bad
+
+
+def test_keyboard_shortcuts(browser: Browser, base: str, tickets: list[Any]) -> None:
+    page = page_as(browser, base, "clerk")
+    page.goto(base + "/?sort=number")
+    page.keyboard.press("j")
+    first = page.locator("#queue a[data-ticket]").first
+    expect(first).to_be_focused()
+    page.keyboard.press("j")
+    second = page.locator("#queue a[data-ticket]").nth(1)
+    expect(second).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/tickets/{tickets[1]['id']}$"))
+    page.keyboard.press("j")  # the next ticket of the queue, from a ticket page
+    expect(page).to_have_url(re.compile(rf"/tickets/{tickets[2]['id']}$"))
+    page.keyboard.press("/")
+    expect(page).to_have_url(re.compile(r"/\?focus=q"))
+    expect(page.locator("#q")).to_be_focused()
+    page.keyboard.type("nq")  # typing in a field is never a shortcut
+    expect(page.locator("#q")).to_have_value("nq")
+    page.locator("h1").click()
+    page.keyboard.press("n")
+    expect(page).to_have_url(re.compile(r"/tickets/new$"))
+    page.locator("h1").click()
+    page.keyboard.press("?")
+    expect(page).to_have_url(re.compile(r"/help$"))
+    expect(page.locator("#shortcut-table")).to_contain_text("/")
+    # the skip link is the first stop of the keyboard and lands on the content
+    page.keyboard.press("Tab")
+    expect(page.locator("a.skip")).to_be_focused()
+    page.context.close()
