@@ -234,9 +234,11 @@ class Wiring:
 
 
 def _template_globals(engine: JinjaTemplateEngine) -> None:
-    from core.console.queue import POLL_SECONDS
+    """What every template may read: ``live_poll``, the seconds between an open page's
+    change checks (``TOUSU_CONSOLE_POLL_SECONDS``, :mod:`core.console.queue`)."""
+    from core.settings import load_settings
 
-    engine.engine.globals["live_poll"] = POLL_SECONDS
+    engine.engine.globals["live_poll"] = load_settings().console_poll_seconds
 
 
 def wiring(redis_url: str | None, db: Database, public: list[str]) -> Wiring:

@@ -5,7 +5,7 @@ shows exactly what the reader may see, with the same filters; every filter is a 
 parameter, so a view is a URL that can be bookmarked or shared. Saved views
 (:mod:`core.flow.views`) are those URLs by name.
 
-**Live**: htmx polling, not SSE. Every 15 s (only while the tab is visible) the page asks
+**Live**: htmx polling, not SSE. Every ``TOUSU_CONSOLE_POLL_SECONDS`` (15 s) the page asks
 ``/queue/changed?since=<stamp>`` — one indexed ``max(updated_at)`` over the reader's
 tickets — which answers 204 when nothing changed, and otherwise 200 with the
 ``HX-Trigger: queue-changed`` header; only then are the rows (``#queue-rows``, never the
@@ -19,7 +19,6 @@ with ``/tickets/{id}/changed?version=N`` (:func:`ticket_changed`).
 from __future__ import annotations
 
 import datetime as dt
-import os
 from typing import Any
 from urllib.parse import urlencode
 
@@ -55,9 +54,6 @@ SORT_LABELS = {
     "-number": "Number, newest first",
     "number": "Number, oldest first",
 }
-POLL_SECONDS = max(1, int(os.environ.get("TOUSU_CONSOLE_POLL_SECONDS", "15") or 15))
-"""How often an open queue or ticket page asks whether something changed (seconds);
-``TOUSU_CONSOLE_POLL_SECONDS`` shortens it (the browser tests use 1)."""
 
 
 def _principal(request: Request[Any, Any, Any]) -> Principal:
@@ -167,7 +163,6 @@ async def queue(request: Request[Any, Any, Any]) -> Any:
         else None,
         "errors": errors,
         "stamp": await _stamp(request, p),
-        "poll": POLL_SECONDS,
         "self_href": _href(params),
     }
     if request.headers.get("hx-request"):
