@@ -18,6 +18,7 @@ from core.confidential import remember_scope
 from core.conflict_of_interest import conflict_of_interest
 from core.console import docs as api_docs
 from core.console import wiring
+from core.console.safety import security_headers
 from core.db import Database, read_only
 from core.deadlines.api import ROUTES as DEADLINE_ROUTES
 from core.errors import EXCEPTION_HANDLERS
@@ -122,6 +123,7 @@ def create_app(
             *NOTIFY_ROUTES,
         ],
         middleware=[
+            security_headers,  # CSP, no-store, nosniff… on every answer (core.console.safety)
             logs.request_context,  # X-Request-ID, bound for every log line
             metrics.http_middleware(),  # latency by route template
             remember_scope,  # the request's scope for the confidentiality hook

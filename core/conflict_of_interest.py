@@ -40,7 +40,7 @@ test fails until it is."""
 NOT_TICKET_PARAMS = frozenset(
     {"notification_id", "webhook_id", "delivery_id", "rule", "staff_code", "period", "day",
      "step", "filename", "slug", "key_id", "user_id", "username", "session_id", "token_id",
-     "action", "verb", "nid", "form_name", "message_id", "appraisal_id"}
+     "action", "verb", "nid", "form_name", "message_id", "appraisal_id", "view_id", "kind"}
 )  # fmt: skip
 """Path parameters known not to lead to a ticket (``step`` travels with ``ticket_id``)."""
 

@@ -223,6 +223,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cookie_secure: Annotated[
         bool, Env("TOUSU_COOKIE_SECURE", "send the session cookie over HTTPS only")
     ] = False
+    console_poll_seconds: Annotated[
+        int,
+        Env(
+            "TOUSU_CONSOLE_POLL_SECONDS",
+            "how often an open queue or ticket page asks whether something changed",
+            ge=1,
+            le=3600,
+        ),
+    ] = 15
     # -- webhooks --------------------------------------------------------------------------
     webhook_allow_nets: Annotated[
         str,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.config.csrf import CSRFConfig
-from litestar.exceptions import PermissionDeniedException
+from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -99,19 +100,56 @@ def _html_error(
     message: str,
     headers: dict[str, str] | None = None,
 ) -> Response[str]:
-    tr = i18n.translations(
-        i18n.pick(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE))
-    )
-    t = tr.gettext
-    body = (
-        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
-        "<link rel='stylesheet' href='/static/css/console.css'><link rel='icon' href='data:,'>"
-        f"<title>{html.escape(t(title))}</title></head><body><main>"
-        f"<h1>{html.escape(t(title))}</h1><p class='form-error'>{html.escape(message)}</p>"
-        f"<p><a href='/'>{html.escape(t('Back to the queue'))}</a></p>"
-        "</main></body></html>"
-    )
+    """The error in the console's layout (``error.html``): its header and navigation, the
+    title and message in the reader's language. Exception handlers are synchronous, so the
+    page is drawn straight from the template engine; the tenant's name is left out (no
+    database round trip while answering an error)."""
+    lang = i18n.pick(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE))
+    tr = i18n.translations(lang)
+    user = request.scope.get("user")
+    from core.console import labels
+    from core.people.auth import Principal
+
+    me = user if isinstance(user, Principal) else None
+    try:
+        from core.console.pages import _nav
+
+        template = request.app.template_engine.get_template("error.html")  # type: ignore[union-attr]
+        body = template.render(
+            _=tr.gettext,
+            lang=lang,
+            L=lambda group, code: tr.gettext(labels.label(group, code)),
+            me=me,
+            tenant=None,
+            nav=_nav(me),
+            path=request.url.path,
+            csrf_token_value="",
+            title=title,
+            message=message,
+            status=status,
+        )
+    except Exception:  # the page must answer even if the layout cannot be drawn
+        log.exception("error page")
+        t = tr.gettext
+        body = (
+            "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
+            "<link rel='stylesheet' href='/static/css/console.css'><link rel='icon' href='data:,'>"
+            f"<title>{html.escape(t(title))}</title></head><body><main>"
+            f"<h1>{html.escape(t(title))}</h1><p class='form-error'>{html.escape(message)}</p>"
+            f"<p><a href='/'>{html.escape(t('Back to the queue'))}</a></p>"
+            "</main></body></html>"
+        )
     return Response(body, status_code=status, media_type="text/html", headers=headers)
+
+
+_ACTION_ADDRESS = re.compile(r"^/tickets/(\d+)/.+")
+"""A ticket's action address (``/tickets/7/act/close``, ``/tickets/7/clocks/reply/pause``):
+opened with GET, it leads to the ticket's page."""
+
+_MESSAGES = {
+    404: "页面不存在，或你无权查看 (no such page, or not yours to see)",
+    405: "此地址只接受表单提交，不能直接打开 (this address only takes a form)",
+}
 
 
 _TITLES = {
@@ -119,6 +157,7 @@ _TITLES = {
     401: "Please log in",
     403: "Not allowed",
     404: "Not found",
+    405: "Not allowed here",
     409: "Conflict",
     422: "Invalid input",
     429: "Too many attempts",
@@ -152,6 +191,12 @@ def _console_aware(handler: Any) -> Any:
                 {"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         status = getattr(exc, "status_code", 500)
+        if status == 405 and request.method == "GET":
+            found = _ACTION_ADDRESS.match(request.url.path)
+            if found:
+                return Redirect(f"/tickets/{found.group(1)}", status_code=303)
+        if status in _MESSAGES and isinstance(exc, HTTPException):
+            return _html_error(request, status, _TITLES[status], _MESSAGES[status])
         if status >= 500 or not isinstance(status, int):
             log.exception("console error", exc_info=exc)
             return _html_error(
@@ -201,6 +246,14 @@ class Wiring:
         return out
 
 
+def _template_globals(engine: JinjaTemplateEngine) -> None:
+    """What every template may read: ``live_poll``, the seconds between an open page's
+    change checks (``TOUSU_CONSOLE_POLL_SECONDS``, :mod:`core.console.queue`)."""
+    from core.settings import load_settings
+
+    engine.engine.globals["live_poll"] = load_settings().console_poll_seconds
+
+
 def wiring(
     redis_url: str | None, db: Database, public: list[str], namespace: str | None = None
 ) -> Wiring:
@@ -210,6 +263,7 @@ def wiring(
     from core.console.desk import ROUTES as DESK_ROUTES
     from core.console.files import ROUTES as FILE_ROUTES
     from core.console.pages import ROUTES as PAGE_ROUTES
+    from core.console.safety import ROUTES as SAFETY_ROUTES
 
     sessions, store = session_config(redis_url, db, namespace)  # TOUSU_REDIS_NAMESPACE
     csrf = CSRFConfig(
@@ -222,14 +276,16 @@ def wiring(
     )
     static = create_static_files_router(path="/static", directories=[STATIC], name="static")
     return Wiring(
-        routes=[*PAGE_ROUTES, *DESK_ROUTES, *FILE_ROUTES, *ADMIN_ROUTES, static],
+        routes=[*PAGE_ROUTES, *DESK_ROUTES, *FILE_ROUTES, *ADMIN_ROUTES, *SAFETY_ROUTES, static],
         middleware=[
             sessions.middleware,
             DefineMiddleware(CsrfUnlessBearer, config=csrf),
             DefineMiddleware(SessionOrBearerAuth, exclude=[*public, *UNAUTHENTICATED]),
         ],
         stores={"sessions": store},
-        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_template_globals
+        ),
         throttle=Throttle.for_settings(redis_url, namespace or _namespace()),
         plugins=[HTMXPlugin()],
     )

@@ -19,13 +19,25 @@ from litestar.handlers import HTTPRouteHandler
 def _all_routes() -> list[Any]:
     from core.deadlines.api import ROUTES as DEADLINES
     from core.flow.api import ROUTES as TICKETS
+    from core.flow.bulk import ROUTES as BULK
+    from core.flow.views import ROUTES as VIEWS
     from core.penalties.api import ROUTES as PENALTIES
     from core.people.api import ROUTES as PEOPLE
     from core.provisioning.api import ROUTES as PROVISIONING
     from core.reports.api import ROUTES as REPORTS
     from core.tasks.api import ROUTES as TASKS
 
-    return [*PEOPLE, *PROVISIONING, *TICKETS, *PENALTIES, *DEADLINES, *TASKS, *REPORTS]
+    return [
+        *PEOPLE,
+        *PROVISIONING,
+        *TICKETS,
+        *BULK,
+        *VIEWS,
+        *PENALTIES,
+        *DEADLINES,
+        *TASKS,
+        *REPORTS,
+    ]
 
 
 @cache

@@ -20,8 +20,10 @@ from sqlalchemy import select
 
 from core.client_address import client_address
 from core.console import i18n, labels, notices
+from core.console.bulk import ROUTES as BULK_ROUTES
 from core.console.calls import call
 from core.console.forms import form_dict
+from core.console.queue import ROUTES as QUEUE_ROUTES
 from core.db import Database, utcnow
 from core.deadlines.models import StepClock
 from core.errors import ApiError, Conflict, Invalid
@@ -317,48 +319,6 @@ def _clock_colour(
     return "on_time"
 
 
-_URGENCY = {"overdue": 0, "due_soon": 1, "on_time": 2, "paused": 3}
-
-
-@get("/", include_in_schema=False, name="console:queue")
-async def queue(request: Request[Any, Any, Any]) -> Any:
-    p = _principal(request)
-    assert p is not None
-    if p.has(Role.PLATFORM_OPERATOR):
-        return Redirect("/platform")
-    state = request.query_params.get("state") or None
-    q = request.query_params.get("q") or None
-    kwargs: dict[str, Any] = {"ticket_state": state, "limit": 100}
-    if q:
-        kwargs["q"] = q
-    errors: dict[str, str] = {}
-    try:
-        page = await call(request, "listTickets", **kwargs)
-        items = page.items
-    except ApiError as exc:
-        errors, items = _errors(exc, request), []
-    clocks = await _clock_summary(request, p, [t.id for t in items])
-    far = dt.datetime.max.replace(tzinfo=dt.UTC)
-    items.sort(
-        key=lambda t: (
-            _URGENCY.get(clocks.get(t.id, {}).get("status", ""), 4),
-            clocks.get(t.id, {}).get("due_at", far),
-            -t.id,
-        )
-    )
-    template = "queue_rows.html" if request.headers.get("hx-request") else "queue.html"
-    return await render(
-        request,
-        template,
-        items=items,
-        clocks=clocks,
-        state=state,
-        q=q or "",
-        errors=errors,
-        states=list(labels.STATES),
-    )
-
-
 # ---------------------------------------------------------------- intake
 
 
@@ -405,7 +365,10 @@ def _may_appeal(p: Principal, code: str | None, grades: list[Any], appeals: list
 
 
 async def approvals_render(
-    request: Request[Any, Any, Any], status: int = 200, errors: dict[str, str] | None = None
+    request: Request[Any, Any, Any],
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    bulk: dict[str, Any] | None = None,
 ) -> Template:
     """The reader's own inbox (:func:`core.console.inbox.inbox`): only what they may decide."""
     from core.console.inbox import inbox
@@ -427,6 +390,7 @@ async def approvals_render(
         numbers=box.numbers,
         ext_clocks=box.clocks,
         errors=errors or {},
+        bulk=bulk or {},  # a bulk decision's summary (core.console.bulk)
     )
 
 
@@ -470,8 +434,9 @@ ROUTES = [
     logout,
     account,
     change_password,
-    queue,
+    *QUEUE_ROUTES,
     approvals,
+    *BULK_ROUTES,
     notifications,
     notification_count,
     notification_read,

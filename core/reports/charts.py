@@ -13,13 +13,19 @@ one a chart is a 503 naming the missing package rather than a picture of empty b
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import io
 import logging
 import shutil
 import subprocess
+import threading
+from collections import OrderedDict
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from core.errors import ApiError
 from core.reports.stats import Row, Stats
@@ -155,9 +161,44 @@ def _bars(ax: Axes, rows: list[Row]) -> None:
     ax.bar(xs, [r.not_counted for r in rows], bottom=counted, color=APART, label=APART_ZH)
 
 
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+CACHE_SIZE = 256
+"""Charts kept per process (an SVG is ~40 kB, a PNG ~30 kB: at most ~10 MB)."""
+_drawn: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
+_lock = threading.Lock()
+
+
 def render(stats: Stats, name: str, fmt: str, granularity: str = "week") -> bytes:
     """The chart ``name`` (``trend`` or a breakdown dimension) as PNG or SVG bytes, its
-    words (:func:`texts`) drawn with :func:`cjk_font`. Raises :class:`NoCJKFont`."""
+    words (:func:`texts`) drawn with :func:`cjk_font`. Raises :class:`NoCJKFont`.
+
+    Drawing takes ~0.2 s; the statistics behind it take a few milliseconds at the demo data.
+    So a chart is drawn once per distinct statistics: the cache key is a digest of the
+    statistics themselves (tenant, window, the reader's scope and every count), so a new
+    ticket, another month or a department head's narrower view is a new drawing, and an
+    unchanged month is answered from memory (least recently used out, per process)."""
+    # as_of (when the figures were read) is not drawn: left out, or nothing would repeat
+    digest = hashlib.sha256(
+        msgspec.json.encode(msgspec.structs.replace(stats, as_of=EPOCH))
+    ).hexdigest()
+    from matplotlib import rcParams
+
+    # the drawing's settings are part of what is drawn (SVG text as paths or as text)
+    key = (digest, name, fmt, granularity, str(rcParams["svg.fonttype"]))
+    with _lock:
+        hit = _drawn.get(key)
+        if hit is not None:
+            _drawn.move_to_end(key)
+            return hit
+    content = _draw(stats, name, fmt, granularity)
+    with _lock:
+        _drawn[key] = content
+        while len(_drawn) > CACHE_SIZE:
+            _drawn.popitem(last=False)
+    return content
+
+
+def _draw(stats: Stats, name: str, fmt: str, granularity: str) -> bytes:
     from matplotlib.figure import Figure
 
     font = _font()

@@ -1,0 +1,99 @@
+"""Bulk decisions on the approvals page (``/approvals``, issue 20 §2).
+
+Each form posts the ticked rows to a console route that decodes them into the API's body
+and calls the same operation (``penaltyBulk``, ``extensionBulk``, ``ticketBulkClose``:
+:mod:`core.flow.bulk`), so every item passes every rule of its single decision in its own
+transaction. The page comes back with what was decided and, for each refused item, its
+ticket number and why.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, post
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath
+from sqlalchemy import select
+
+from core.console.calls import call
+from core.deadlines.models import Extension
+from core.errors import ApiError
+from core.flow import bulk
+from core.penalties.models import Penalty
+from core.people.auth import Principal
+from core.tickets.models import Ticket
+
+KINDS = {
+    "penalties": ("penaltyBulk", bulk.PenaltyBulk, Penalty),
+    "extensions": ("extensionBulk", bulk.ExtensionBulk, Extension),
+    "closures": ("ticketBulkClose", bulk.CloseBulk, None),
+}
+
+
+def _ints(values: list[str]) -> list[int]:
+    return [int(v) for v in values if v.isdigit() and 0 < int(v) < 2**31]
+
+
+async def _names(request: Request[Any, Any, Any], model: Any, ids: list[int]) -> dict[int, str]:
+    """id → the ticket number it belongs to (for the refusal summary)."""
+    p = request.scope["user"]
+    assert isinstance(p, Principal)
+    if not ids:
+        return {}
+    async with request.app.state.db.tenant(p.tenant_id) as scope:
+        if model is None:
+            rows = await scope.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(ids)))
+        else:
+            rows = await scope.execute(
+                select(model.id, Ticket.number)
+                .join(Ticket, Ticket.id == model.ticket_id)
+                .where(model.id.in_(ids))
+            )
+        return {int(i): n for i, n in rows.all()}
+
+
+@post("/approvals/bulk/{kind:str}", include_in_schema=False, name="console:bulk", status_code=200)
+async def bulk_decide(request: Request[Any, Any, Any], kind: FromPath[str]) -> Any:
+    from core.console.pages import approvals_render, message
+
+    if kind not in KINDS:
+        raise HTTPException(status_code=404, detail="no such bulk decision")
+    operation, body_type, model = KINDS[kind]
+    form = await request.form()
+    fields = {k: form.get(k) for k in ("decision", "reason", "verification", "note")}
+    data: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
+    if kind == "closures":
+        items = []
+        for raw in form.getall("items") if "items" in form else []:
+            tid, _, version = str(raw).partition(":")
+            if tid.isdigit() and version.isdigit():
+                items.append({"ticket_id": int(tid), "version": int(version)})
+        data["items"] = items
+        ids = [i["ticket_id"] for i in items]
+    else:
+        ids = _ints([str(v) for v in (form.getall("ids") if "ids" in form else [])])
+        data["ids"] = ids
+    if not ids:
+        return await approvals_render(
+            request, status=422, errors={kind: "Tick at least one row first"}
+        )
+    try:
+        body = msgspec.convert(data, body_type)
+        result = await call(request, operation, data=body)
+    except msgspec.ValidationError as exc:
+        return await approvals_render(request, status=422, errors={kind: str(exc)})
+    except ApiError as exc:
+        return await approvals_render(
+            request, status=exc.status, errors={kind: message(request, exc)}
+        )
+    summary = {
+        "done": result.done,
+        "refused": result.refused,
+        "names": await _names(request, model, [r.id for r in result.refused]),
+    }
+    return await approvals_render(request, bulk={kind: summary})
+
+
+ROUTES = [bulk_decide]

@@ -1,0 +1,277 @@
+"""The console's queue (``/``): the reader's tickets, filtered, sorted, paged, live.
+
+The page reads through the API's own ``listTickets`` (:mod:`core.flow.listing`), so it
+shows exactly what the reader may see, with the same filters; every filter is a query
+parameter, so a view is a URL that can be bookmarked or shared. Saved views
+(:mod:`core.flow.views`) are those URLs by name.
+
+**Live**: htmx polling, not SSE. Every ``TOUSU_CONSOLE_POLL_SECONDS`` (15 s) the page asks
+``/queue/changed?since=<stamp>`` — one indexed ``max(updated_at)`` over the reader's
+tickets — which answers 204 when nothing changed, and otherwise 200 with the
+``HX-Trigger: queue-changed`` header; only then are the rows (``#queue-rows``, never the
+filter form, so nothing typed is lost) fetched again. Polling was chosen over SSE because
+it holds no connection per open tab through proxies and worker processes (several API
+processes behind one address, no pub/sub needed), costs one cheap statement per tab per
+15 s, and degrades to a static page without JavaScript. The ticket page does the same
+with ``/tickets/{id}/changed?version=N`` (:func:`ticket_changed`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+from sqlalchemy import func, select
+
+from core.console import labels
+from core.console.calls import call
+from core.console.forms import form_dict
+from core.db import utcnow
+from core.errors import ApiError
+from core.flow import views
+from core.flow.listing import SORTS
+from core.people.auth import Principal
+from core.people.models import User
+from core.people.roles import Role
+from core.tickets.models import Ticket, TicketEvent
+from core.tickets.reading import visible
+
+PAGE_SIZE = 50
+FILTERS = ("state", "severity", "category", "department", "owner", "due", "channel", "q")
+DEFAULT_SORT = "due"
+"""The desk's default: the nearest due time first, so overdue work is on top."""
+SORT_LABELS = {
+    "due": "Due time, soonest first",
+    "-due": "Due time, latest first",
+    "-received": "Received, newest first",
+    "received": "Received, oldest first",
+    "-severity": "Severity, gravest first",
+    "severity": "Severity, lightest first",
+    "-number": "Number, newest first",
+    "number": "Number, oldest first",
+}
+
+
+def _principal(request: Request[Any, Any, Any]) -> Principal:
+    user = request.scope.get("user")
+    assert isinstance(user, Principal)
+    return user
+
+
+def countdown(due_at: dt.datetime, now: dt.datetime, lang: str) -> str:
+    """ "还剩 3小时20分" / "已超时 2天3小时" (English with ``lang='en'``)."""
+    seconds = int((due_at - now).total_seconds())
+    late = seconds < 0
+    seconds = abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if lang == "en":
+        parts = [f"{days}d"] if days else []
+        parts += [f"{hours}h"] if hours or days else []
+        parts += [f"{minutes}m"] if not days else []
+        text = " ".join(parts)
+        return f"{text} overdue" if late else f"{text} left"
+    zh = (f"{days}天" if days else "") + (f"{hours}小时" if hours or days else "")
+    zh += f"{minutes}分" if not days else ""
+    return f"已超时 {zh}" if late else f"还剩 {zh}"
+
+
+def _params(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """The queue's own query parameters, as given (empty ones dropped)."""
+    qp = request.query_params
+    out = {k: qp.get(k, "").strip() for k in (*FILTERS, "sort", "mine", "page")}
+    return {k: v for k, v in out.items() if v}
+
+
+def _href(params: dict[str, str], **change: Any) -> str:
+    merged = {**params, **{k: str(v) for k, v in change.items() if v is not None}}
+    for k, v in change.items():
+        if v is None:
+            merged.pop(k, None)
+    return "/?" + urlencode(merged) if merged else "/"
+
+
+async def _stamp(request: Request[Any, Any, Any], p: Principal) -> str:
+    """The newest change among the reader's tickets (ISO, UTC), or "" with none."""
+    async with request.app.state.db.tenant(p.tenant_id) as scope:
+        newest = await scope.scalar(select(func.max(Ticket.updated_at)).where(visible(p)))
+    return newest.isoformat() if newest else ""
+
+
+async def _owners(request: Request[Any, Any, Any], p: Principal) -> list[tuple[str, str]]:
+    """(username, display name) of the tenant's users who are not staff-only."""
+    async with request.app.state.db.tenant(p.tenant_id) as scope:
+        rows = await scope.execute(select(User.username, User.display_name).order_by(User.username))
+        return [(u, d or u) for u, d in rows.all()]
+
+
+@get("/", include_in_schema=False, name="console:queue")
+async def queue(request: Request[Any, Any, Any]) -> Any:
+    """The queue page, or (htmx) only its rows."""
+    from core.console.pages import _clock_summary, _errors, _lang, render
+
+    p = _principal(request)
+    if p.has(Role.PLATFORM_OPERATOR):
+        return Redirect("/platform")
+    params = _params(request)
+    sort = params.get("sort", DEFAULT_SORT)
+    try:
+        page = max(1, min(int(params.get("page", "1")), 2000))
+    except ValueError:
+        page = 1
+    kwargs: dict[str, Any] = {
+        "ticket_state": params.get("state"),
+        "limit": PAGE_SIZE,
+        "offset": (page - 1) * PAGE_SIZE,
+        "total": True,
+        "sort": sort,
+        "mine": params.get("mine") in ("1", "true", "on"),
+    }
+    for k in ("severity", "category", "department", "owner", "due", "channel", "q"):
+        if params.get(k):
+            kwargs[k] = params[k]
+    errors: dict[str, str] = {}
+    total = 0
+    try:
+        result = await call(request, "listTickets", **kwargs)
+        items, total = result.items, result.total or 0
+    except ApiError as exc:
+        errors, items = _errors(exc, request), []
+    clocks = await _clock_summary(request, p, [t.id for t in items])
+    lang = _lang(request)
+    now = utcnow()
+    for c in clocks.values():
+        c["countdown"] = countdown(c["due_at"], now, lang)
+    first = (page - 1) * PAGE_SIZE + 1 if items else 0
+    ctx = {
+        "items": items,
+        "clocks": clocks,
+        "params": params,
+        "sort": sort,
+        "page": page,
+        "total": total,
+        "first": first,
+        "last": first + len(items) - 1 if items else 0,
+        "prev_href": _href(params, page=page - 1 if page > 2 else None) if page > 1 else None,
+        "next_href": _href(params, page=page + 1)
+        if items and first + len(items) - 1 < total
+        else None,
+        "errors": errors,
+        "stamp": await _stamp(request, p),
+        "self_href": _href(params),
+    }
+    if request.headers.get("hx-request"):
+        return await render(request, "queue_rows.html", **ctx)
+    depts = await call(request, "listDepartments")
+    return await render(
+        request,
+        "queue.html",
+        states=list(labels.STATES),
+        channels=list(labels.CHANNELS),
+        departments=depts,
+        owners=await _owners(request, p),
+        sorts=SORT_LABELS,
+        views=await views.views_of(request.app.state.db, p),
+        may_share=p.has(Role.TENANT_ADMIN),
+        request_view_error=request.query_params.get("view_error", "")[:200],
+        view_query=urlencode({k: v for k, v in params.items() if k != "page"}),
+        **ctx,
+    )
+
+
+@get("/queue/changed", include_in_schema=False, name="console:queue-changed")
+async def queue_changed(request: Request[Any, Any, Any]) -> Response[str]:
+    """204 while the newest change among the reader's tickets is still ``since``; else 200
+    with ``HX-Trigger: queue-changed`` (the rows reload themselves)."""
+    p = _principal(request)
+    if await _stamp(request, p) == request.query_params.get("since", ""):
+        return Response("", status_code=204)
+    return Response("", status_code=200, headers={"HX-Trigger": "queue-changed"})
+
+
+@get("/tickets/{ticket_id:int}/changed", include_in_schema=False, name="console:ticket-changed")
+async def ticket_changed(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> Any:
+    """204 while the ticket is still at ``version``; else the "changed by X just now"
+    notice (:file:`live_ticket.html`) naming who changed it last and how."""
+    from core.console.pages import render
+
+    p = _principal(request)
+    try:
+        version = int(request.query_params.get("version", "0"))
+    except ValueError:
+        version = 0
+    ticket = await call(request, "getTicket", ticket_id=ticket_id)
+    if ticket.version == version:
+        return Response("", status_code=204)
+    async with request.app.state.db.tenant(p.tenant_id) as scope:
+        row = (
+            await scope.execute(
+                select(TicketEvent.action, TicketEvent.at, User.display_name, User.username)
+                .join(User, User.id == TicketEvent.actor_user_id)
+                .where(TicketEvent.ticket_id == ticket_id)
+                .order_by(TicketEvent.seq.desc())
+                .limit(1)
+            )
+        ).first()
+    who = (row.display_name or row.username) if row else ""
+    return await render(
+        request,
+        "live_ticket.html",
+        t=ticket,
+        changed=True,
+        who=who,
+        what=row.action if row else None,
+        at=row.at if row else None,
+    )
+
+
+@post("/queue/views", include_in_schema=False, name="console:view-save", status_code=303)
+async def view_save(request: Request[Any, Any, Any]) -> Any:
+    """Save the current filters under a name (shared: tenant admins) — ``createView``."""
+    form = form_dict(await request.form())
+    query = form.get("query", "")
+    try:
+        body = views.ViewIn(
+            name=form.get("name", "")[:64] or "",
+            query=query[:1000],
+            shared=form.get("shared") in ("1", "on", "true"),
+        )
+        out = await call(request, "createView", data=body)
+    except ApiError as exc:
+        from core.console.pages import message
+
+        target = "/?" + query if query else "/"
+        sep = "&" if "?" in target else "?"
+        return Redirect(f"{target}{sep}{urlencode({'view_error': message(request, exc)})}")
+    return Redirect("/?" + out.query if out.query else "/", status_code=303)
+
+
+@post(
+    "/queue/views/{view_id:int}/delete",
+    include_in_schema=False,
+    name="console:view-delete",
+    status_code=303,
+)
+async def view_delete(request: Request[Any, Any, Any], view_id: FromPath[int]) -> Redirect:
+    try:
+        await call(request, "deleteView", view_id=view_id)
+    except ApiError:
+        pass  # already gone or not the reader's: the list shows the truth
+    return Redirect("/", status_code=303)
+
+
+@get("/help", include_in_schema=False, name="console:help")
+async def help_page(request: Request[Any, Any, Any]) -> Template:
+    """Keyboard shortcuts and what the queue's colours mean."""
+    from core.console.pages import render
+
+    return await render(request, "help.html")
+
+
+ROUTES = [queue, queue_changed, ticket_changed, view_save, view_delete, help_page]
+__all__ = ["ROUTES", "SORTS", "countdown"]
