@@ -13,7 +13,8 @@ How each format is cleaned (the picture or text itself is never re-encoded where
 - JPEG: segment by segment, losslessly — every APP1…APP15 segment (EXIF with GPS, XMP,
   IPTC/Photoshop) and every comment is dropped, except an ICC colour profile (APP2
   ``ICC_PROFILE``) and Adobe's colour-transform flag (APP14 ``Adobe``) which say how to
-  show the colours and nothing about anyone. The EXIF orientation is lost with the rest.
+  show the colours and nothing about anyone. The EXIF orientation alone is written back
+  (a new EXIF block holding only it, by Pillow), so the photo still shows upright.
 - PNG: chunk by chunk, losslessly — only the chunks that draw the image are kept (IHDR,
   PLTE, IDAT, IEND, transparency, colour and gamma, physical size, animation); text
   (tEXt, zTXt, iTXt), EXIF (eXIf), timestamps and unknown chunks are dropped.
@@ -72,6 +73,9 @@ def _jpeg(data: bytes) -> bytes:
             continue
         if marker == 0xDA:  # start of scan: the entropy-coded picture follows, kept whole
             out.append(data[i:])
+            orientation = _orientation_segment(data)
+            if orientation:  # right after SOI (and a JFIF APP0), where readers look for it
+                out.insert(2 if out[1].startswith(b"\xff\xe0") else 1, orientation)
             return b"".join(out)
         if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
             out.append(data[i : i + 2])
@@ -91,6 +95,24 @@ def _jpeg(data: bytes) -> bytes:
             out.append(data[i:end])
         i = end
     raise _refuse("too many JPEG segments")
+
+
+def _orientation_segment(data: bytes) -> bytes:
+    """An APP1 EXIF segment holding only the photo's orientation (none when it is upright
+    or unknown)."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            value = img.getexif().get(0x0112)
+    except Exception:  # an unreadable EXIF block says nothing worth keeping
+        return b""
+    if not isinstance(value, int) or not 2 <= value <= 8:
+        return b""
+    exif = Image.Exif()
+    exif[0x0112] = value
+    body = b"Exif\x00\x00" + exif.tobytes()
+    return b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body
 
 
 # ---------------------------------------------------------------- PNG
