@@ -155,6 +155,7 @@ def test_metadata_is_removed_for_readers_who_may_not_see_the_complainant(
             kept = {ExifTags.Base.Orientation: 6} if ctype == "image/jpeg" else {}
             assert img.size == before.size and dict(img.getexif()) == kept
             assert not img.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+            assert cleaned.count(b"Exif\x00\x00") == (ctype == "image/jpeg")  # well-formed
             assert not {"xmp", "comment"} & set(img.info)
             assert not getattr(img, "text", {})
             assert img.tobytes() == before.tobytes()  # lossless: the very same pixels

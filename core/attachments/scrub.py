@@ -111,7 +111,7 @@ def _orientation_segment(data: bytes) -> bytes:
         return b""
     exif = Image.Exif()
     exif[0x0112] = value
-    body = b"Exif\x00\x00" + exif.tobytes()
+    body = exif.tobytes()  # starts with the "Exif\0\0" identifier already
     return b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body
 
 
