@@ -19,13 +19,15 @@ How each format is cleaned (the picture or text itself is never re-encoded where
   PLTE, IDAT, IEND, transparency, colour and gamma, physical size, animation); text
   (tEXt, zTXt, iTXt), EXIF (eXIf), timestamps and unknown chunks are dropped.
 - WebP: decoded and written again by Pillow (lossless), without EXIF or XMP.
+- HEIC (an iPhone's photo): decoded and written again (``pillow-heif``, quality 95) without
+  EXIF, XMP, thumbnails or auxiliary images — the one format re-encoded with a loss.
 - PDF: ``pypdf`` rewrites the file without the document information dictionary and the
   XMP metadata stream (unreferenced objects are not written).
 - DOCX (and the other Office Open XML files): ``docProps/core.xml``, ``app.xml`` and
   ``custom.xml`` are replaced by empty property sets; every other part is copied as is.
 
-A file that cannot be cleaned (HEIC, which Pillow cannot write; a damaged PDF or image) is
-refused to such readers (:class:`NotCleanable` → 403 at the route): fail closed.
+A file that cannot be cleaned (a damaged PDF or image, a type not listed) is refused to such
+readers (:class:`NotCleanable` → 403 at the route): fail closed.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ import zipfile
 
 from core.errors import Forbidden
 
-JPEG, PNG, WEBP, PDF = "image/jpeg", "image/png", "image/webp", "application/pdf"
+JPEG, PNG, WEBP, HEIC = "image/jpeg", "image/png", "image/webp", "image/heic"
+PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 OFFICE = (DOCX,)
 MAX_SEGMENTS = 100_000
@@ -161,6 +164,28 @@ def _webp(data: bytes) -> bytes:
         raise _refuse("damaged WebP") from exc
 
 
+# ---------------------------------------------------------------- HEIC (pillow-heif)
+
+_HEIF_EXTRAS = ("exif", "xmp", "metadata", "thumbnails", "depth_images", "aux")
+
+
+def _heic(data: bytes) -> bytes:
+    import pillow_heif
+    from PIL import Image
+
+    pillow_heif.register_heif_opener()  # idempotent
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            for key in _HEIF_EXTRAS:
+                img.info.pop(key, None)
+            out = io.BytesIO()
+            img.save(out, format="HEIF", quality=95, exif=None, xmp=None)
+            return out.getvalue()
+    except Exception as exc:  # libheif's errors have no common type: fail closed
+        raise _refuse("damaged HEIC") from exc
+
+
 # ---------------------------------------------------------------- PDF (pypdf)
 
 
@@ -233,7 +258,9 @@ def _office(data: bytes) -> bytes:
         raise _refuse("damaged document") from exc
 
 
-_CLEANERS = {JPEG: _jpeg, PNG: _png, WEBP: _webp, PDF: _pdf} | {t: _office for t in OFFICE}
+_CLEANERS = {JPEG: _jpeg, PNG: _png, WEBP: _webp, HEIC: _heic, PDF: _pdf} | {
+    t: _office for t in OFFICE
+}
 
 
 def cleanable(content_type: str) -> bool:
