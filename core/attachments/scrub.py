@@ -263,11 +263,6 @@ _CLEANERS = {JPEG: _jpeg, PNG: _png, WEBP: _webp, HEIC: _heic, PDF: _pdf} | {
 }
 
 
-def cleanable(content_type: str) -> bool:
-    """Whether files of this (sniffed) media type can be cleaned."""
-    return content_type in _CLEANERS
-
-
 def clean(content_type: str, data: bytes) -> bytes:
     """``data`` without identifying metadata (see the module text). Raises
     :class:`NotCleanable` (403, field ``attachment_id``) for a type that cannot be cleaned
