@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -61,6 +62,7 @@ def test_parallel_uploads_and_downloads_never_conflict(backend: str, tmp_path: P
 
         with ThreadPoolExecutor(24) as pool:
             ups = list(pool.map(up, range(24)))
+        print(f"parallel uploads [{backend}]: {Counter(ups)}")
         assert ups == [201] * 24, ups
 
         with httpx.Client(base_url=base, timeout=30) as c:
@@ -78,6 +80,7 @@ def test_parallel_uploads_and_downloads_never_conflict(backend: str, tmp_path: P
 
         with ThreadPoolExecutor(12) as pool:
             downs = list(pool.map(down, range(12)))
+        print(f"parallel downloads [{backend}]: {Counter(downs)}")
         assert downs == [200] * 12, downs
 
         with httpx.Client(base_url=base, timeout=30) as c:

@@ -44,7 +44,15 @@ def case(api: Any) -> dict[str, Any]:
 
 def leaks(text: str) -> list[str]:
     """Any piece of the complainant that a text shows (the surname, four digits, …)."""
-    pieces = [NAME, NAME[0] + "*", CONTACT[:3], CONTACT[-4:], ADDRESS, "枫林苑"]
+    pieces = [
+        NAME,
+        NAME[0] + "*",
+        CONTACT,
+        CONTACT[:3] + "*",
+        "*" + CONTACT[-4:],
+        ADDRESS,
+        "枫林苑",
+    ]
     return [p for p in pieces if p in text]
 
 

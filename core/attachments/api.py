@@ -7,6 +7,7 @@ the route lifts Litestar's own body limit and the tenant's ``attachment_max_mb``
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 from typing import Any
@@ -140,11 +141,11 @@ async def download_attachment(
                 name = scrubber(
                     ticket.complainant_name, ticket.complainant_contact, ticket.complainant_address
                 )(name)
-                if not scrub.cleanable(row.content_type):  # refused before any event is kept
-                    scrub.clean(row.content_type, b"")
             body = await storage.open_stream(request.app.state.store, row.storage_key)
-            if not original:
-                cleaned = scrub.clean(row.content_type, b"".join([b async for b in body]))
+            if not original:  # a refusal (403) rolls the download event back with it
+                data = b"".join([chunk async for chunk in body])
+                # parsing and writing a PDF or HEIC is CPU work: off the event loop
+                cleaned = await asyncio.to_thread(scrub.clean, row.content_type, data)
     finally:
         read_only.reset(token)
     headers = {

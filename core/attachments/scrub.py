@@ -13,18 +13,21 @@ How each format is cleaned (the picture or text itself is never re-encoded where
 - JPEG: segment by segment, losslessly — every APP1…APP15 segment (EXIF with GPS, XMP,
   IPTC/Photoshop) and every comment is dropped, except an ICC colour profile (APP2
   ``ICC_PROFILE``) and Adobe's colour-transform flag (APP14 ``Adobe``) which say how to
-  show the colours and nothing about anyone. The EXIF orientation is lost with the rest.
+  show the colours and nothing about anyone. The EXIF orientation alone is written back
+  (a new EXIF block holding only it, by Pillow), so the photo still shows upright.
 - PNG: chunk by chunk, losslessly — only the chunks that draw the image are kept (IHDR,
   PLTE, IDAT, IEND, transparency, colour and gamma, physical size, animation); text
   (tEXt, zTXt, iTXt), EXIF (eXIf), timestamps and unknown chunks are dropped.
 - WebP: decoded and written again by Pillow (lossless), without EXIF or XMP.
+- HEIC (an iPhone's photo): decoded and written again (``pillow-heif``, quality 95) without
+  EXIF, XMP, thumbnails or auxiliary images — the one format re-encoded with a loss.
 - PDF: ``pypdf`` rewrites the file without the document information dictionary and the
   XMP metadata stream (unreferenced objects are not written).
 - DOCX (and the other Office Open XML files): ``docProps/core.xml``, ``app.xml`` and
   ``custom.xml`` are replaced by empty property sets; every other part is copied as is.
 
-A file that cannot be cleaned (HEIC, which Pillow cannot write; a damaged PDF or image) is
-refused to such readers (:class:`NotCleanable` → 403 at the route): fail closed.
+A file that cannot be cleaned (a damaged PDF or image, a type not listed) is refused to such
+readers (:class:`NotCleanable` → 403 at the route): fail closed.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ import zipfile
 
 from core.errors import Forbidden
 
-JPEG, PNG, WEBP, PDF = "image/jpeg", "image/png", "image/webp", "application/pdf"
+JPEG, PNG, WEBP, HEIC = "image/jpeg", "image/png", "image/webp", "image/heic"
+PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 OFFICE = (DOCX,)
 MAX_SEGMENTS = 100_000
@@ -72,6 +76,9 @@ def _jpeg(data: bytes) -> bytes:
             continue
         if marker == 0xDA:  # start of scan: the entropy-coded picture follows, kept whole
             out.append(data[i:])
+            orientation = _orientation_segment(data)
+            if orientation:  # right after SOI (and a JFIF APP0), where readers look for it
+                out.insert(2 if out[1].startswith(b"\xff\xe0") else 1, orientation)
             return b"".join(out)
         if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
             out.append(data[i : i + 2])
@@ -91,6 +98,24 @@ def _jpeg(data: bytes) -> bytes:
             out.append(data[i:end])
         i = end
     raise _refuse("too many JPEG segments")
+
+
+def _orientation_segment(data: bytes) -> bytes:
+    """An APP1 EXIF segment holding only the photo's orientation (none when it is upright
+    or unknown)."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            value = img.getexif().get(0x0112)
+    except Exception:  # an unreadable EXIF block says nothing worth keeping
+        return b""
+    if not isinstance(value, int) or not 2 <= value <= 8:
+        return b""
+    exif = Image.Exif()
+    exif[0x0112] = value
+    body = exif.tobytes()  # starts with the "Exif\0\0" identifier already
+    return b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body
 
 
 # ---------------------------------------------------------------- PNG
@@ -137,6 +162,28 @@ def _webp(data: bytes) -> bytes:
             return out.getvalue()
     except (OSError, ValueError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
         raise _refuse("damaged WebP") from exc
+
+
+# ---------------------------------------------------------------- HEIC (pillow-heif)
+
+_HEIF_EXTRAS = ("exif", "xmp", "metadata", "thumbnails", "depth_images", "aux")
+
+
+def _heic(data: bytes) -> bytes:
+    import pillow_heif
+    from PIL import Image
+
+    pillow_heif.register_heif_opener()  # idempotent
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            for key in _HEIF_EXTRAS:
+                img.info.pop(key, None)
+            out = io.BytesIO()
+            img.save(out, format="HEIF", quality=95, exif=None, xmp=None)
+            return out.getvalue()
+    except Exception as exc:  # libheif's errors have no common type: fail closed
+        raise _refuse("damaged HEIC") from exc
 
 
 # ---------------------------------------------------------------- PDF (pypdf)
@@ -211,12 +258,9 @@ def _office(data: bytes) -> bytes:
         raise _refuse("damaged document") from exc
 
 
-_CLEANERS = {JPEG: _jpeg, PNG: _png, WEBP: _webp, PDF: _pdf} | {t: _office for t in OFFICE}
-
-
-def cleanable(content_type: str) -> bool:
-    """Whether files of this (sniffed) media type can be cleaned."""
-    return content_type in _CLEANERS
+_CLEANERS = {JPEG: _jpeg, PNG: _png, WEBP: _webp, HEIC: _heic, PDF: _pdf} | {
+    t: _office for t in OFFICE
+}
 
 
 def clean(content_type: str, data: bytes) -> bytes:

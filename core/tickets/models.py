@@ -100,12 +100,18 @@ class Ticket(TenantScoped, Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(128), default=None)
     request_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     search_full: Mapped[str] = mapped_column(
-        Text, default=lambda ctx: _search_text().default_full(ctx), server_default=""
+        Text,
+        default=lambda ctx: _search_text().default_full(ctx),
+        server_default="",
+        deferred=True,  # only SQL reads it: a loaded ticket does not carry it
     )
     """Normalised description, demands and complainant: searched by readers who see the
     complainant (:mod:`core.tickets.search_text`)."""
     search_masked: Mapped[str] = mapped_column(
-        Text, default=lambda ctx: _search_text().default_masked(ctx), server_default=""
+        Text,
+        default=lambda ctx: _search_text().default_masked(ctx),
+        server_default="",
+        deferred=True,
     )
     """Description and demands as masked for readers who may not see the complainant,
     normalised: what they search (:mod:`core.tickets.search_text`, issue 21 item 1)."""
