@@ -156,6 +156,8 @@ class Load:
     requests: int
     errors: int
     p50_ms: float
+    answered_badly: int = 0
+    """Non-2xx/3xx answers alone (``errors`` adds wrk's socket errors and timeouts)."""
 
 
 def _ms(text: str) -> float:
@@ -181,7 +183,8 @@ def wrk(base: str, spec: dict[str, str], seconds: float, conns: int = 16) -> Loa
     errors = int(bad.group(1)) if bad else 0
     errors += sum(int(g) for g in sock.groups()) if sock else 0
     p50 = re.search(r"50%\s+(\S+)", out)
-    return Load(rps, reqs, errors, _ms(p50.group(1)) if p50 else float("nan"))
+    return Load(rps, reqs, errors, _ms(p50.group(1)) if p50 else float("nan"),
+                int(bad.group(1)) if bad else 0)  # fmt: skip
 
 
 # ---------------------------------------------------------------- results
@@ -1003,12 +1006,16 @@ class Bench:
                     for srv in (direct, pooled):
                         wrk(srv.url, spec, 2)  # warm: imports, plugins, pools
                     row = Row(case, note="ratio = through pgbouncer ÷ direct")
+                    timeouts = 0
                     for _ in self.rounds():
                         d = wrk(direct.url, spec, self.args.seconds)
                         b = wrk(pooled.url, spec, self.args.seconds)
                         row.bare.append(d.rps)
                         row.tousu.append(b.rps)
-                        row.errors += b.errors + d.errors
+                        row.errors += b.answered_badly + d.answered_badly  # answers, not wrk's
+                        timeouts += (b.errors - b.answered_badly) + (d.errors - d.answered_badly)
+                    if timeouts:
+                        row.note += f"; wrk socket errors/timeouts (2 s) {timeouts}"
                     log(f"{case}: pgbouncer {row.tousu} direct {row.bare} errors {row.errors}")
                     self.rows.append(row)
             finally:
