@@ -156,6 +156,8 @@ class Load:
     requests: int
     errors: int
     p50_ms: float
+    answered_badly: int = 0
+    """Non-2xx/3xx answers alone (``errors`` adds wrk's socket errors and timeouts)."""
 
 
 def _ms(text: str) -> float:
@@ -181,7 +183,8 @@ def wrk(base: str, spec: dict[str, str], seconds: float, conns: int = 16) -> Loa
     errors = int(bad.group(1)) if bad else 0
     errors += sum(int(g) for g in sock.groups()) if sock else 0
     p50 = re.search(r"50%\s+(\S+)", out)
-    return Load(rps, reqs, errors, _ms(p50.group(1)) if p50 else float("nan"))
+    return Load(rps, reqs, errors, _ms(p50.group(1)) if p50 else float("nan"),
+                int(bad.group(1)) if bad else 0)  # fmt: skip
 
 
 # ---------------------------------------------------------------- results
@@ -668,6 +671,50 @@ ONE_M_CASES = (
 )
 SCALING_CASE = "create: 2 server processes ÷ 1 (both on cores 0–1, wrk shares core 1)"
 SQLITE_CASE = "SQLite create (embedded default) vs bare aiosqlite"
+PGBOUNCER_CASES = (
+    "create through pgbouncer ÷ direct (transaction mode)",
+    "list 50 through pgbouncer ÷ direct (transaction mode)",
+)
+
+
+@contextlib.contextmanager
+def pgbouncer(tmp: Path, dsn: str) -> Any:
+    """pgbouncer (transaction mode, pool 20) in front of the bench's PostgreSQL; yields its
+    port. It runs as ``postgres`` when the bench runs as root (pgbouncer refuses root)."""
+    from urllib.parse import urlparse
+
+    target = urlparse(dsn)
+    root = Path(tempfile.mkdtemp(prefix="tousu-bench-pgbouncer-"))
+    root.chmod(0o755)
+    port = free_port()
+    (root / "users.txt").write_text(f'"postgres" ""\n"{APP_ROLE}" ""\n')
+    ini = root / "pgbouncer.ini"
+    ini.write_text(
+        f"[databases]\n* = host={target.hostname} port={target.port or 5432}\n[pgbouncer]\n"
+        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+        f"auth_type = trust\nauth_file = {root / 'users.txt'}\npool_mode = transaction\n"
+        f"default_pool_size = 20\nmax_client_conn = 500\nlogfile = {root / 'log'}\n"
+    )
+    cmd = [shutil.which("pgbouncer") or "/usr/sbin/pgbouncer", str(ini)]
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+        for f in root.iterdir():
+            shutil.chown(f, "postgres")
+        cmd = ["runuser", "-u", "postgres", "--", *cmd]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            time.sleep(0.1)
+        yield port
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(10)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- the run
@@ -931,6 +978,50 @@ class Bench:
             one.stop()
             two.stop()
 
+    def pgbouncer_cases(self, env: dict[str, str]) -> None:
+        """tousu direct and tousu through pgbouncer (transaction mode, TOUSU_DB_POOLER),
+        alternating round by round: ratio = through pgbouncer ÷ direct."""
+        if not any(self.wanted(c) for c in PGBOUNCER_CASES):
+            return
+        with pgbouncer(self.tmp, self.dsn) as port:
+            pooled_url = self.sa_url(self.app_dsn).replace(
+                self.app_dsn.split("@", 1)[1].split("/", 1)[0], f"127.0.0.1:{port}"
+            )
+            direct = self.server("tousu-direct", "core.app:create_app", env)
+            pooled = self.server("tousu-pgbouncer", "core.app:create_app",
+                                 {**env, "DATABASE_URL": pooled_url,
+                                  "TOUSU_DB_POOLER": "transaction"})  # fmt: skip
+            direct.start("/health")
+            pooled.start("/health")
+            try:
+                specs = {
+                    PGBOUNCER_CASES[0]: {"BENCH_METHOD": "POST", "BENCH_BODY": CREATE_BODY,
+                                         "BENCH_TOKEN": CLERK, "BENCH_PATH": "/api/tickets"},
+                    PGBOUNCER_CASES[1]: {"BENCH_TOKEN": CLERK,
+                                         "BENCH_PATH": "/api/tickets?limit=50"},
+                }  # fmt: skip
+                for case, spec in specs.items():
+                    if not self.wanted(case):
+                        continue
+                    for srv in (direct, pooled):
+                        wrk(srv.url, spec, 2)  # warm: imports, plugins, pools
+                    row = Row(case, note="ratio = through pgbouncer ÷ direct")
+                    timeouts = 0
+                    for _ in self.rounds():
+                        d = wrk(direct.url, spec, self.args.seconds)
+                        b = wrk(pooled.url, spec, self.args.seconds)
+                        row.bare.append(d.rps)
+                        row.tousu.append(b.rps)
+                        row.errors += b.answered_badly + d.answered_badly  # answers, not wrk's
+                        timeouts += (b.errors - b.answered_badly) + (d.errors - d.answered_badly)
+                    if timeouts:
+                        row.note += f"; wrk socket errors/timeouts (2 s) {timeouts}"
+                    log(f"{case}: pgbouncer {row.tousu} direct {row.bare} errors {row.errors}")
+                    self.rows.append(row)
+            finally:
+                direct.stop()
+                pooled.stop()
+
     def sqlite_case(self) -> None:
         if not self.wanted(SQLITE_CASE):
             return
@@ -1039,6 +1130,7 @@ class Bench:
         bare.stop()
 
         self.scaling(env)
+        self.pgbouncer_cases(env)
         self.sqlite_case()
 
         if not self.args.quick and any(self.wanted(c) for c in ONE_M_CASES):

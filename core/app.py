@@ -19,7 +19,7 @@ from core.conflict_of_interest import conflict_of_interest
 from core.console import docs as api_docs
 from core.console import wiring
 from core.console.safety import security_headers
-from core.db import Database, read_only
+from core.db import Database, EngineOptions, read_only
 from core.deadlines.api import ROUTES as DEADLINE_ROUTES
 from core.errors import EXCEPTION_HANDLERS
 from core.flow.api import ROUTES as TICKET_ROUTES
@@ -67,9 +67,12 @@ def create_app(
     in-process (``tousu serve`` without Redis); tests drive those by hand."""
     settings = settings or load_settings()
     plugins.manager()  # a plugin's misspelled hook stops start-up here (PluginHookError)
-    database = db or Database(settings.database_url)
+    options = EngineOptions.from_settings(settings)  # pool, pooler, JIT: TOUSU_DB_*
+    database = db or Database(settings.database_url, options)
     # reports read a replica when one is configured (core.reports.replica)
-    reports_db = Database(settings.reports_database_url) if settings.reports_database_url else None
+    reports_db = (
+        Database(settings.reports_database_url, options) if settings.reports_database_url else None
+    )
 
     @asynccontextmanager
     async def _auth_invalidation(_: Litestar) -> AsyncIterator[None]:

@@ -361,6 +361,12 @@ def normalise_database_url(url: str, variable: str = "DATABASE_URL") -> str:
         url = "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
     if url.startswith("postgresql"):
         url = _multi_host(url, variable)
+    if url.startswith("postgresql+asyncpg") and "target_session_attrs=read-write" in url:
+        # libpq's read-write asks the server (SHOW transaction_read_only); asyncpg's only
+        # reads default_transaction_read_only, which a hot standby reports "off": it would
+        # settle on a standby listed first and every write would fail. "primary" asks
+        # pg_is_in_recovery() (or the in_hot_standby status): what read-write means here.
+        url = url.replace("target_session_attrs=read-write", "target_session_attrs=primary")
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 

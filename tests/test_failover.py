@@ -124,6 +124,23 @@ def test_ready_warns_without_a_synchronous_standby(
             assert host.json() == {"status": "ready", "checks": {"database": "ok"}}
 
 
+def test_the_multi_host_url_finds_the_primary_behind_a_standby_listed_first(
+    pair: tuple[Postgres, Standby, str],
+) -> None:
+    """libpq's ``target_session_attrs=read-write`` means "not a standby": asyncpg's own
+    read-write check would settle on the standby (its default_transaction_read_only is
+    off) and every write would be 503."""
+    primary, standby, _ = pair
+    url = (
+        f"postgres://tousu_app@127.0.0.1:{standby.port},127.0.0.1:{primary.port}/ha"
+        "?target_session_attrs=read-write"
+    )
+    with _client(load_settings({"DATABASE_URL": url}).database_url) as client:
+        for _ in range(3):
+            r = client.post("/api/tickets", json=BODY, headers=CLERK)
+            assert r.status_code == 201, r.text
+
+
 def test_standby_promoted_under_intake_load_loses_nothing_acknowledged(
     pair: tuple[Postgres, Standby, str], tmp_path: Path
 ) -> None:

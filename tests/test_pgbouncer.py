@@ -108,7 +108,7 @@ def test_the_libpq_multi_host_url_is_accepted(
     settings = load_settings({"DATABASE_URL": url})
     assert settings.database_url == (
         f"postgresql+asyncpg://tousu_app@/pooled?host=127.0.0.1:{dead}"
-        f"&host=127.0.0.1:{pg.port}&target_session_attrs=read-write"
+        f"&host=127.0.0.1:{pg.port}&target_session_attrs=primary"  # what asyncpg checks right
     )
     server = _serve(tmp_path, url, direct)
     try:

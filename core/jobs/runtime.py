@@ -25,7 +25,7 @@ from typing import Any
 import msgspec
 
 from core import metrics
-from core.db import Database
+from core.db import Database, EngineOptions
 from core.jobs.sweep import sweep
 from core.notify.outbound import dispatch
 from core.settings import Settings, load_settings
@@ -99,7 +99,7 @@ def run_scheduler(database_url: str, broker_url: str, settings: Settings | None 
         with turn:
             return loop.run_until_complete(coro)
 
-    db = Database(database_url)
+    db = Database(database_url, EngineOptions.from_settings(settings))
     sweep_message: Any = None
 
     def relay() -> None:

@@ -19,7 +19,7 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware.asyncio import AsyncIO
 
 from core import logs, metrics
-from core.db import Database
+from core.db import Database, EngineOptions
 from core.jobs.sweep import sweep
 from core.settings import Settings, load_settings
 from core.tasks import webhooks
@@ -87,7 +87,7 @@ def database() -> Database:
     """One engine per worker process, created on the worker's event loop."""
     global _db
     if _db is None:
-        _db = Database(settings.database_url)
+        _db = Database(settings.database_url, EngineOptions.from_settings(settings))
     return _db
 
 
