@@ -43,10 +43,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from limits import RateLimitItemPerSecond
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import MemoryStorage, RedisSentinelStorage, RedisStorage, Storage
 
 from core.client_address import client_address
 from core.errors import ApiError
+from core.redis_clients import is_sentinel, parse_sentinel
 
 log = logging.getLogger("tousu.throttle")
 
@@ -101,7 +102,27 @@ class Throttle:
     def __init__(self, redis_url: str | None = None, namespace: str = "tousu") -> None:
         self.memory: Storage = MemoryStorage()
         self.redis: Storage | None = None
-        if redis_url:
+        if redis_url and is_sentinel(redis_url):
+            # limits' own Sentinel storage, from our redis+sentinel:// form (core.redis_clients)
+            s = parse_sentinel(redis_url)
+            hosts = ",".join(f"{h}:{p}" for h, p in s.sentinels)
+            sentinel_kwargs: dict[str, Any] = {"socket_timeout": 0.5}
+            if s.sentinel_password:
+                sentinel_kwargs["password"] = s.sentinel_password
+            conn: dict[str, Any] = {"db": s.db, "socket_timeout": 0.5}
+            if s.password:
+                conn["password"] = s.password
+            if s.username:
+                conn["username"] = s.username
+            self.redis = RedisSentinelStorage(
+                f"async+redis+sentinel://{hosts}/{s.service}",
+                implementation="redispy",
+                key_prefix=f"{namespace}:throttle",
+                wrap_exceptions=True,
+                sentinel_kwargs=sentinel_kwargs,
+                **conn,
+            )
+        elif redis_url:
             url = redis_url if redis_url.startswith("async+") else "async+" + redis_url
             self.redis = RedisStorage(
                 url,

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from faultkit import PG_BIN, PrivatePostgres, PrivateRedis, _as_postgres, free_port, wait_for
+from serverkit import PG_BIN, PrivatePostgres, PrivateRedis, _as_postgres, free_port, wait_for
 
 FAST = "-c fsync=off -c full_page_writes=off"
 
