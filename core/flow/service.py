@@ -38,7 +38,7 @@ from core.deadlines import engine as deadlines
 from core.deadlines import escalation
 from core.deadlines.models import StepClock
 from core.errors import Conflict, Forbidden, Invalid
-from core.flow import approvals, duty, limits
+from core.flow import approvals, duty, limits, seed_duties
 from core.penalties import grading
 from core.people import tenant_data
 from core.people.auth import Principal
@@ -222,6 +222,7 @@ async def create(
             await scope.flush()
             await escalation.on_severity(scope, hooks, ticket)
             await duty.escalate_flags(scope, hooks, ticket, principal, role)
+            await seed_duties.fire(scope, hooks, ticket, principal, role)  # issue 23 §1
             await emit(
                 scope,
                 "ticket.intake",
@@ -421,6 +422,8 @@ async def transition(
         await duty.escalate_flags(
             scope, hooks, ticket, principal, role, was=(extra or {})["facts_was"] or {}
         )  # [004 §篇3 二1]
+    if action not in _NO_DUTIES:  # channel-, fact-, severity-, offence-triggered duties
+        await seed_duties.fire(scope, hooks, ticket, principal, role)
     await emit(
         scope,
         f"ticket.{action}",
@@ -445,6 +448,10 @@ def _event_payload(ticket: Ticket, event: TicketEvent) -> dict[str, Any]:
 
 
 Effect = Any
+
+_NO_DUTIES = frozenset({"close", "triage_invalid", "settle", "triage_communicative"})
+"""Transitions after which no seed duty is looked for: the ticket leaves the flow (or is no
+valid complaint), so nothing new can be owed."""
 
 
 async def _classify(

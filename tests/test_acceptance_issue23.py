@@ -1,0 +1,135 @@
+"""Acceptance scenarios for issue 23 ("The seeds, third pass"), each following one seed
+passage, through the HTTP API on both backends.
+
+Each test names the seed it reads; the list of every duty, count and consequence the seeds
+name, with what the code does for each, is docs/seed-duties.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from conftest import cst
+from dutykit import TENANTS, error, history, post_action, walk
+
+from core import clock
+
+P, U, B = "greenwood", "riverside-power", "citybus"
+
+
+def duties_fired(api: Any, tenant: str, t: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e["payload"] for e in history(api, tenant, t) if e["action"] == "seed_duty"]
+
+
+def notes_for(api: Any, tenant: str, user: str, t: dict[str, Any]) -> list[dict[str, Any]]:
+    r = api.get(tenant, user, "/api/notifications")
+    assert r.status_code == 200, r.text
+    return [n for n in r.json() if n["ticket_id"] == t["id"]]
+
+
+# ---------------------------------------------------------------- §1 channel, fact, severity
+
+
+def test_government_forwarded_letter_is_reported_to_the_office_head_at_intake(api):
+    """书面投诉…如属政府机关转来的投诉信件,应报告物管中心(处)负责人 [004 §篇3 二1]: a minor
+    complaint taken on the government-transfer channel reaches the head of the management
+    office (manager) by itself, once, with its history event."""
+    t = api.create(P, channel="government_transfer")
+    fired = duties_fired(api, P, t)
+    assert [d["duty"] for d in fired] == ["government_letter_to_office_head"], fired
+    assert fired[0]["seed"].startswith("004 §篇3 二1") and fired[0]["notified"] >= 1
+    assert notes_for(api, P, "manager", t), "the office head was not told"
+    c = TENANTS[P]
+    t = api.act(P, "clerk", t, "triage_valid", category=c["category"], severity="minor",
+                facets=c["facets"])  # fmt: skip
+    assert len(duties_fired(api, P, t)) == 1, "a duty fires once per ticket"
+
+
+def test_written_complaint_becoming_important_is_reported_then(api):
+    """重大、重要投诉 (书面) 应报告物管中心(处)负责人 [004 §篇3 二1]: a letter triaged minor
+    reaches nobody; reclassified important later, the office head is told then. A phone
+    complaint of the same severity is not a written one: no such duty."""
+    c = TENANTS[P]
+    t = api.create(P, channel="letter")
+    t = api.act(P, "clerk", t, "triage_valid", category=c["category"], severity="minor",
+                facets=c["facets"])  # fmt: skip
+    assert duties_fired(api, P, t) == []
+    t = api.act(P, "clerk", t, "reclassify", severity="important", reason="two floors flooded")
+    codes = [d["duty"] for d in duties_fired(api, P, t)]
+    assert "written_serious_to_office_head" in codes, codes
+    phone = api.create(P, channel="phone")
+    phone = api.act(P, "clerk", phone, "triage_valid", category=c["category"],
+                    severity="important", facets=c["facets"])  # fmt: skip
+    assert "written_serious_to_office_head" not in [
+        d["duty"] for d in duties_fired(api, P, phone)
+    ]
+
+
+def test_major_power_complaint_is_reported_to_marketing_the_same_day_in_the_history(api):
+    """发生严重或重大投诉事件,各单位必须在当日将简要情况上报公司市场营销部 [002 第十九条]: the
+    report is a notification to marketing (manager) and an event in the ticket's history."""
+    t = walk(api, U, "valid", severity="major")
+    fired = {d["duty"]: d for d in duties_fired(api, U, t)}
+    assert "report_major" in fired, fired
+    assert "manager" in fired["report_major"]["roles"]
+    assert notes_for(api, U, "manager", t)
+
+
+def test_a_letter_to_the_power_company_reaches_marketing(api):
+    """客户直接来信、来访方式的投诉…及时…转交公司市场营销部 [002 第十三条]."""
+    t = api.create(U, channel="letter")
+    assert "letter_or_visit_to_marketing" in [d["duty"] for d in duties_fired(api, U, t)]
+    phone = api.create(U, channel="hotline_95598")
+    assert duties_fired(api, U, phone) == []
+
+
+def test_gift_complaint_does_not_close_before_it_is_referred_to_discipline_inspection(api):
+    """受理的投诉凡涉及违纪的,应及时移交纪检监察部门调查处理 [002 第十八条]: a complaint about
+    gifts accepted (《投诉举报管理办法》第四条 8) is recorded as owing a referral; the close
+    is refused (409 naming the duty) until ``refer_to_inspection`` is in its history — which
+    stays possible after grading."""
+    c = TENANTS[U]
+    t = api.create(U, channel=c["channel"], accused_staff=[c["staff"]],
+                   accused_department=c["dept"])  # fmt: skip
+    facets = c["facets"] | {"commitment_breach": "gifts_accepted"}
+    t = api.act(U, "clerk", t, "triage_valid", category=c["category"], severity="general",
+                facets=facets)  # fmt: skip
+    fired = duties_fired(api, U, t)
+    assert [d["duty"] for d in fired] == ["discipline_referral"], fired
+    assert fired[0]["pending"] is True and fired[0]["done_by"] == "refer_to_inspection"
+    t = api.act(U, "clerk", t, "register", reason="on_site")
+    t = api.act(U, "supervisor", t, "review", note="ok")
+    t = api.act(U, "clerk", t, "dispatch", department=c["dept"])
+    t = api.act(U, c["head"], t, "first_contact", note="called")
+    line = {"staff": c["staff"], "grade": "main", "findings": "took a gift"} | c["grade_extra"]
+    t = api.act(U, c["head"], t, "grade", findings="established", grades=[line])
+    t = api.act(U, c["head"], t, "reply", reply="result", apology=True)
+    t = api.act(U, "clerk", t, "follow_up", note="satisfied")
+    t = api.act(U, "manager", t, "review_reply", note="ok")
+    r = post_action(api, U, "manager", t, "close", verification="result_confirmed")
+    assert r.status_code == 409, r.text
+    assert error(r)["rule"] == "seed duty" and "纪检" in error(r)["message"]
+    t = api.act(U, c["head"], t, "refer_to_inspection", reason="收受客户礼品")
+    t = api.act(U, "manager", t, "close", verification="result_confirmed")
+    assert t["state"] == "closed"
+
+
+def test_graded_under_the_ten_prohibitions_owes_a_referral(api):
+    """违反员工服务“十个不准”…按…(渝电监察)…考核 [002 第二十四条(一)] and 凡涉及违纪的,应及时
+    移交纪检监察部门 [第十八条]: grading a person under the ten prohibitions records the
+    referral as owed (the event names the duty) even though the intake said nothing."""
+    c = TENANTS[U]
+    t = walk(api, U, "in_progress")
+    assert duties_fired(api, U, t) == []
+    line = {"staff": c["staff"], "grade": "main", "findings": "passed the buck",
+            "offence": "ten_prohibitions"}  # fmt: skip
+    t = api.act(U, c["head"], t, "grade", findings="established", grades=[line])
+    assert [d["duty"] for d in duties_fired(api, U, t)] == ["discipline_referral_graded"]
+
+
+def test_a_bus_complaint_carries_no_duty_the_transit_seeds_do_not_name(api):
+    """The bus seeds (000 §篇8) name no channel- or fact-triggered notice: a government
+    transfer is an intake channel like another (direction ``government``)."""
+    t = api.create(B, channel="government_transfer")
+    assert duties_fired(api, B, t) == []
