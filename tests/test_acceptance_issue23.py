@@ -133,3 +133,26 @@ def test_a_bus_complaint_carries_no_duty_the_transit_seeds_do_not_name(api):
     transfer is an intake channel like another (direction ``government``)."""
     t = api.create(B, channel="government_transfer")
     assert duties_fired(api, B, t) == []
+
+
+# ---------------------------------------------------------------- §2 every period
+
+
+def test_every_missed_month_is_reminded_as_overdue(api):
+    """在每月30日前对投诉事件进行统计、分析 [000 §篇1 4(4)7]: April (30 days) is overdue only
+    from 1 May and February from 1 March — outside the month the old reminder looked at. A
+    run on 2 May 2043 reminds every month not issued (February, March, April 2043) as
+    overdue, each once; the supervisor and the manager both hear of it."""
+    from conftest import run_db
+
+    from core.reports.issues import remind
+
+    clock.travel_to(cst(2043, 5, 2, 9, 0))
+    run_db(api, lambda db: remind(db))
+    assert run_db(api, lambda db: remind(db)) == 0  # once per month
+    for user in ("supervisor", "manager"):
+        r = api.get(P, user, "/api/notifications")
+        overdue = {
+            n["message"][:7] for n in r.json() if n["kind"] == "report_pack_overdue"
+        }
+        assert {"2043-02", "2043-03", "2043-04"} <= overdue, sorted(overdue)

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from core import cache
 from core.db import TenantScope, utcnow
 from core.deadlines.calendar import CalendarOutOfRange, WorkingCalendar
-from core.deadlines.models import CalendarDay, DeadlineSetting, StepClock
+from core.deadlines.models import CalendarDay, DeadlineSetting, OfficialDay, StepClock
+from core.deadlines.official import official_years
 from core.deadlines.starts import flow_for
 from core.people.models import Tenant, User
 from core.people.roles import DESK
@@ -134,11 +135,12 @@ async def _load_calendar(scope: TenantScope) -> WorkingCalendar:
         extra_workdays=frozenset(d.day for d in days if d.kind == "workday"),
         hours=hours,
         fallback=cfg.get("calendar_fallback", "error"),
+        official=await official_years(scope),  # loaded by the operator (issue 23 §6)
     )
 
 
 CALENDAR = cache.TenantMemo(
-    "calendar", _load_calendar, watch=(Tenant, CalendarDay), own_id=(Tenant,)
+    "calendar", _load_calendar, watch=(Tenant, CalendarDay, OfficialDay), own_id=(Tenant,)
 )
 """The tenant's working calendar (zone, hours, closures, make-up days), cached per process
 and dropped when this process commits a change to the tenant or its calendar days."""
@@ -608,11 +610,16 @@ async def retime(scope: TenantScope, hooks: TenantHooks, ticket: Ticket) -> list
         was = clock.due_at
         clock.amount, clock.unit, source = capped(cal, ticket, clock.step, clock.started_at, limit)
         note = set_times(cal, clock, table, ticket)
-        if not clock.extensions:
-            clock.source = "estimate" if note else source
+        estimated = clock.source == "estimate"
+        # an extended clock is still shown as an estimate while its calendar is one
+        # (issue 23 §6); it is the extension's again once the official days are known
+        clock.source = "estimate" if note else ("extension" if clock.extensions else source)
         if clock.due_at != was:
             changes.append(
                 {"step": clock.step, "due_was": was.isoformat(), "due_at": clock.due_at.isoformat()}
             )
+        elif estimated and not note:
+            changes.append({"step": clock.step, "due_at": clock.due_at.isoformat(),
+                            "estimate": False})  # fmt: skip
     await scope.flush()
     return changes

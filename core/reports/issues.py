@@ -85,9 +85,7 @@ async def remind(db: Database, now: dt.datetime | None = None) -> int:
     §2). Returns how many notifications were new."""
     now = now or utcnow()
     async with db.cross_tenant() as session:
-        tenants = [
-            (t.id, t.config, t.created_at) for t in await session.scalars(select(Tenant))
-        ]
+        tenants = [(t.id, t.config, t.created_at) for t in await session.scalars(select(Tenant))]
     sent = 0
     for tenant_id, config, created in tenants:
         tz = tenant_timezone(config)

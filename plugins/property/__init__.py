@@ -20,11 +20,11 @@ from core.rules import (
     Classification,
     DeadlineTable,
     Duties,
-    SeedDuty,
     GradeFacts,
     PenaltyProposal,
     PenaltySchedule,
     Problem,
+    SeedDuty,
     TicketFacts,
 )
 from plugins.property import rules
