@@ -19,7 +19,9 @@ P, U, B = "greenwood", "riverside-power", "citybus"
 
 
 def duties_fired(api: Any, tenant: str, t: dict[str, Any]) -> list[dict[str, Any]]:
-    return [e["payload"] for e in history(api, tenant, t) if e["action"] == "seed_duty"]
+    """Every duty recorded in the ticket's history (each on the event of the change that
+    made it apply)."""
+    return [d for e in history(api, tenant, t) for d in e["payload"].get("seed_duties", [])]
 
 
 def notes_for(api: Any, tenant: str, user: str, t: dict[str, Any]) -> list[dict[str, Any]]:

@@ -8,7 +8,8 @@ inspection [002 《客户投诉管理考核办法》第十八条]. The industry 
 every intake and transition, in the change's own transaction:
 
 - a ``notify`` duty happens by itself, once per ticket: the roles are notified and the
-  history records ``seed_duty`` (``{"duty", "kind", "roles", "notified", "seed"}``);
+  event of the change that made it apply records it under ``seed_duties``
+  (``{"duty", "kind", "roles", "notified", "seed"}``);
 - a ``refer`` duty is recorded as pending the same way (``"pending": true``) and its roles
   are told; :func:`check_close` refuses the close (409, rule ``seed duty``) until the
   action that fulfils it (``done_by``, e.g. ``refer_to_inspection``) is in the history.
@@ -22,15 +23,13 @@ from sqlalchemy import select
 
 from core.db import TenantScope
 from core.errors import Conflict
-from core.people.auth import Principal
 from core.plugins import TenantHooks
 from core.rules import SeedDuty
 from core.tasks.notify import notify, recipients
-from core.tickets.events import append_event
 from core.tickets.models import Ticket, TicketEvent, TicketGrade
 
-ACTION = "seed_duty"
-"""The history event that records a duty that fired."""
+KEY = "seed_duties"
+"""The key of a change's event payload that records the duties that fired with it."""
 
 
 def _matches_ticket(duty: SeedDuty, ticket: Ticket) -> bool:
@@ -56,13 +55,17 @@ async def _offences(scope: TenantScope, ticket: Ticket) -> set[str]:
 
 
 async def applying(
-    scope: TenantScope, duties: tuple[SeedDuty, ...], ticket: Ticket
+    scope: TenantScope,
+    duties: tuple[SeedDuty, ...],
+    ticket: Ticket,
+    offences: set[str] | None = None,
 ) -> list[SeedDuty]:
     """The duties that apply to the ticket now (one query for the grades, only when a duty
-    that matches otherwise names offences)."""
+    that matches otherwise names offences); ``offences`` adds those of a grading being
+    recorded."""
     found = [d for d in duties if _matches_ticket(d, ticket)]
     if any(d.offences for d in found):
-        offences = await _offences(scope, ticket)
+        offences = (offences or set()) | await _offences(scope, ticket)
         found = [d for d in found if not d.offences or offences & set(d.offences)]
     return found
 
@@ -101,28 +104,28 @@ async def fire(
     scope: TenantScope,
     hooks: TenantHooks,
     ticket: Ticket,
-    principal: Principal,
-    role: str,
-) -> list[str]:
-    """Apply every duty that applies now and has not fired on this ticket yet; returns the
-    codes that fired. Called after intake and after each transition."""
+    offences: set[str] | None = None,
+) -> list[dict[str, Any]]:
+    """Apply every duty that applies now and has not fired on this ticket yet. Returns one
+    entry per duty that fired, for the payload of the change's own event (``seed_duties``:
+    ``{"duty", "kind", "label_zh", "roles", "notified", "seed"}``, with ``pending`` and
+    ``done_by`` for a referral) — so that a transition stays one version and one event.
+
+    ``offences``: the offences of the grading being recorded (its rows are written after
+    its event), on top of the current grades'."""
     duties = hooks.duties().seed_duties + reports(hooks)
     if not duties:
         return []
-    due = await applying(scope, duties, ticket)
+    due = await applying(scope, duties, ticket, offences)
     if not due:
         return []
-    done = {
-        (e.payload or {}).get("duty") for e in await _recorded(scope, ticket, ACTION)
-    }
-    fired = []
+    done = await _fired(scope, ticket)
+    out: list[dict[str, Any]] = []
     for duty in due:
         if duty.code in done:
             continue
         users = await recipients(scope, set(duty.notify_roles), ticket.assigned_department_id)
-        what = (
-            f"{duty.label_zh} — 请办理 {duty.done_by}" if duty.kind == "refer" else duty.label_zh
-        )
+        what = f"{duty.label_zh} — 请办理 {duty.done_by}" if duty.kind == "refer" else duty.label_zh
         # a same-day report shares the severity escalation's key: one message per person
         # (core.deadlines.escalation.on_severity sent it already in this transaction)
         key = (
@@ -138,7 +141,7 @@ async def fire(
             dedupe=key,
             message=f"{ticket.number}: {what} [{duty.seed}]",
         )
-        payload: dict[str, Any] = {
+        entry: dict[str, Any] = {
             "duty": duty.code,
             "kind": duty.kind,
             "label_zh": duty.label_zh,
@@ -147,10 +150,20 @@ async def fire(
             "seed": duty.seed,
         }
         if duty.kind == "refer":
-            payload |= {"pending": True, "done_by": duty.done_by}
-        await append_event(scope, ticket, ACTION, principal.user_id, role, payload)
-        fired.append(duty.code)
-    return fired
+            entry |= {"pending": True, "done_by": duty.done_by}
+        out.append(entry)
+    return out
+
+
+async def _fired(scope: TenantScope, ticket: Ticket) -> set[str]:
+    """Codes of the duties already recorded in the ticket's history (its events' payloads:
+    a ticket has a few dozen events at most)."""
+    payloads = await scope.scalars(
+        select(TicketEvent.payload).where(TicketEvent.ticket_id == ticket.id)
+    )
+    return {
+        d.get("duty") for p in payloads for d in ((p or {}).get(KEY) or ()) if isinstance(d, dict)
+    }
 
 
 async def pending(scope: TenantScope, hooks: TenantHooks, ticket: Ticket) -> list[SeedDuty]:
@@ -180,4 +193,4 @@ async def check_close(scope: TenantScope, hooks: TenantHooks, ticket: Ticket) ->
         )
 
 
-__all__ = ["ACTION", "applying", "check_close", "fire", "pending"]
+__all__ = ["KEY", "applying", "check_close", "fire", "pending"]

@@ -205,6 +205,7 @@ async def create(
             await _assign_number(scope, tenant, ticket, now)
             role = principal.role_for(frozenset(principal.roles)) or "unknown"
             on_duty = await duty.on_intake(scope, hooks, ticket, principal, now)  # [004 §篇3 二1]
+            fired = await seed_duties.fire(scope, hooks, ticket)  # issue 23 §1
             scope.add(
                 TicketEvent(
                     ticket_id=ticket.id,
@@ -216,13 +217,13 @@ async def create(
                     actor_role=role,
                     at=now,
                     payload={"channel": body.channel, "number": ticket.number}
-                    | ({"duty": on_duty} if on_duty else {}),
+                    | ({"duty": on_duty} if on_duty else {})
+                    | ({seed_duties.KEY: fired} if fired else {}),
                 )
             )
             await scope.flush()
             await escalation.on_severity(scope, hooks, ticket)
             await duty.escalate_flags(scope, hooks, ticket, principal, role)
-            await seed_duties.fire(scope, hooks, ticket, principal, role)  # issue 23 §1
             await emit(
                 scope,
                 "ticket.intake",
@@ -403,6 +404,14 @@ async def transition(
         clocks += await deadlines.retime(scope, hooks, ticket)
     if clocks:
         payload["deadlines"] = clocks
+    if action not in _NO_DUTIES:  # channel-, fact-, severity-, offence-triggered duties
+        offences = (
+            {g.offence for g in body.grades if g.offence}  # type: ignore[attr-defined]
+            if action == "grade"
+            else None
+        )
+        if fired := await seed_duties.fire(scope, hooks, ticket, offences):
+            payload[seed_duties.KEY] = fired  # issue 23 §1
     event = TicketEvent(
         ticket_id=ticket.id,
         seq=ticket.version,
@@ -422,8 +431,6 @@ async def transition(
         await duty.escalate_flags(
             scope, hooks, ticket, principal, role, was=(extra or {})["facts_was"] or {}
         )  # [004 §篇3 二1]
-    if action not in _NO_DUTIES:  # channel-, fact-, severity-, offence-triggered duties
-        await seed_duties.fire(scope, hooks, ticket, principal, role)
     await emit(
         scope,
         f"ticket.{action}",
