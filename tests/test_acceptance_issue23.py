@@ -158,3 +158,66 @@ def test_every_missed_month_is_reminded_as_overdue(api):
             n["message"][:7] for n in r.json() if n["kind"] == "report_pack_overdue"
         }
         assert {"2043-02", "2043-03", "2043-04"} <= overdue, sorted(overdue)
+
+
+# ---------------------------------------------------------------- §8 left open last round
+
+
+def clocks_of(api: Any, tenant: str, t: dict[str, Any]) -> list[dict[str, Any]]:
+    r = api.get(tenant, "manager", f"/api/tickets/{t['id']}/deadlines")
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_rework_of_a_reply_stops_its_follow_up_clock(api):
+    """回复…应经市场营销部审核后归档,并应在24小时内对客户进行回访 [002 第十六条]: a reply
+    returned for rework is not followed up; its 24-hour clock stops (cancelled), and the
+    next reply starts a fresh one."""
+    t = walk(api, U, "replied")
+    (follow,) = [c for c in clocks_of(api, U, t) if c["step"] == "follow_up"]
+    assert follow["state"] == "running"
+    t = api.act(U, "manager", t, "rework_reply", reason="the meter was not re-read")
+    states = [c["state"] for c in clocks_of(api, U, t) if c["step"] == "follow_up"]
+    assert states == ["cancelled"], states
+    t = api.act(U, TENANTS[U]["head"], t, "reply", reply="re-read, corrected", apology=True)
+    states = sorted(c["state"] for c in clocks_of(api, U, t) if c["step"] == "follow_up")
+    assert states == ["cancelled", "running"], states
+
+
+def test_a_ticket_found_major_after_dispatch_owes_the_answer_within_2_days(api):
+    """重大投诉应当在2日内给投诉的客户明确答复 [000 §篇1 4(4)9]: a minor complaint dispatched
+    (no answer clock: minor has none) and reclassified major starts the 2-day answer clock
+    then, charged to the department holding it; the answer meets it."""
+    start = cst(2026, 3, 9, 10, 0)
+    clock.travel_to(start)
+    t = walk(api, P, "in_progress", severity="minor")
+    assert not [c for c in clocks_of(api, P, t) if c["step"] == "answer"]
+    clock.travel_to(start + dt.timedelta(hours=5))
+    t = api.act(P, "manager", t, "reclassify", severity="major", reason="injury reported")
+    (answer,) = [c for c in clocks_of(api, P, t) if c["step"] == "answer"]
+    assert answer["state"] == "running"
+    due = dt.datetime.fromisoformat(answer["due_at"].replace("Z", "+00:00"))
+    assert dt.timedelta(0) <= due - (start + dt.timedelta(hours=5, days=2)) < dt.timedelta(
+        minutes=1
+    )
+    t = api.act(P, TENANTS[P]["head"], t, "answer", plan="riser replaced",
+                promised_by=cst(2026, 3, 12, 18, 0).isoformat())  # fmt: skip
+    (answer,) = [c for c in clocks_of(api, P, t) if c["step"] == "answer"]
+    assert answer["state"] == "met"
+
+
+def test_promised_by_is_bounded_by_the_results_due_time(api):
+    """明确答复 [000 §篇1 4(4)9] tells the complainant by when the result comes: not later
+    than the result is due (重大投诉…解决时间不宜超过10日) — a promise no clock holds anyone to
+    is refused, naming promised_by and the due time; within it, accepted."""
+    start = cst(2026, 3, 9, 10, 0)
+    clock.travel_to(start)
+    t = walk(api, P, "in_progress", severity="major")
+    r = post_action(api, P, TENANTS[P]["head"], t, "answer", plan="later",
+                    promised_by=cst(2026, 4, 30, 18, 0).isoformat())  # fmt: skip
+    assert r.status_code == 422, r.text
+    err = error(r)
+    assert err["field"] == "promised_by" and err["due_at"], err
+    r = post_action(api, P, TENANTS[P]["head"], t, "answer", plan="riser replaced",
+                    promised_by=cst(2026, 3, 15, 18, 0).isoformat())  # fmt: skip
+    assert r.status_code == 200, r.text

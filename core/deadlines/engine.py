@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, event, select
+from sqlalchemy import and_, event, func, select
 from sqlalchemy.orm import Session
 
 from core import cache
@@ -84,6 +84,10 @@ FLOW: dict[str, list[tuple[str, str]]] = {
     ],
     # A satisfied follow-up means reasonably resolved: no upgrade for age any more.
     "follow_up": [("follow_up", MET), (AUTO_UPGRADE, CANCEL)],
+    # The reply goes back to the unit for rework [002 第十六条]: the complainant is not
+    # called back about a reply that did not pass; the next reply starts a new follow-up
+    # (issue 23 §8).
+    "rework_reply": [("follow_up", CANCEL)],
     "follow_up_unsatisfied": [("follow_up", MET), ("dispatch", START), ("resolution", START)],
     # Suspended is still unresolved: the age upgrade keeps running, the steps stop.
     "suspend": [(STEPS_ONLY, CANCEL)],
@@ -590,6 +594,59 @@ def _end(clock: StepClock, state: str, at: dt.datetime) -> None:
     clock.alarm_at = None
 
 
+LATE_STEPS = ("answer",)
+"""Steps whose limit depends on the severity and whose clock starts at dispatch: a ticket
+that reaches such a severity after the dispatch (a minor complaint found major) starts the
+clock then (issue 23 §8: 重大投诉应当在2日内给投诉的客户明确答复 [000 §篇1 4(4)9])."""
+LATE_STATES = frozenset({"dispatched", "in_progress", "graded"})
+"""Where the department still owes the answer (the lifecycle's ``ANSWERABLE``)."""
+
+
+async def _start_late(
+    scope: TenantScope, table: DeadlineTable, cal: WorkingCalendar, ticket: Ticket
+) -> list[dict[str, Any]]:
+    """Start each :data:`LATE_STEPS` clock the ticket's severity now has a limit for, when
+    none ran since the ticket was dispatched and the step was not taken already; charged to
+    the department holding the ticket, counted from now."""
+    if ticket.state not in LATE_STATES:
+        return []
+    from core.tickets.models import TicketEvent  # the history: was the step taken?
+
+    out: list[dict[str, Any]] = []
+    at = utcnow()
+    for step in LATE_STEPS:
+        limit = await limit_for(scope, table, step, ticket.severity, at)
+        if limit is None or await _running(scope, ticket.id, step):
+            continue
+        dispatched = await scope.scalar(
+            select(func.max(TicketEvent.at)).where(
+                TicketEvent.ticket_id == ticket.id, TicketEvent.action == "dispatch"
+            )
+        )
+        since = [StepClock.ticket_id == ticket.id, StepClock.step == step,
+                 StepClock.state != "cancelled"]  # fmt: skip
+        taken = [TicketEvent.ticket_id == ticket.id, TicketEvent.action == step]
+        if dispatched is not None:
+            since.append(StepClock.started_at >= dispatched)
+            taken.append(TicketEvent.at >= dispatched)
+        if await scope.scalar(select(StepClock.id).where(*since).limit(1)) is not None:
+            continue
+        if await scope.scalar(select(TicketEvent.id).where(*taken).limit(1)) is not None:
+            continue
+        amount, unit, source = capped(cal, ticket, step, at, limit)
+        clock = StepClock(
+            ticket_id=ticket.id, step=step, state="running",
+            owner_department_id=ticket.assigned_department_id, owner_user_id=None,
+            started_at=at, amount=amount, unit=unit, source=source,
+            warned_at=None, breached_at=None,
+        )  # fmt: skip
+        if set_times(cal, clock, table, ticket):
+            clock.source = "estimate"
+        scope.add(clock)
+        out.append({"step": step, "started": True, "due_at": clock.due_at.isoformat()})
+    return out
+
+
 async def retime(scope: TenantScope, hooks: TenantHooks, ticket: Ticket) -> list[dict[str, Any]]:
     """Recompute the ticket's open clocks (severity or calendar changed) from their inputs.
 
@@ -621,5 +678,6 @@ async def retime(scope: TenantScope, hooks: TenantHooks, ticket: Ticket) -> list
         elif estimated and not note:
             changes.append({"step": clock.step, "due_at": clock.due_at.isoformat(),
                             "estimate": False})  # fmt: skip
+    changes += await _start_late(scope, table, cal, ticket)
     await scope.flush()
     return changes

@@ -550,6 +550,7 @@ async def _answer(
             field="promised_by",
             rule="the resolution is promised for a future moment",
         )
+    await limits.check_promise(scope, await plugin_of(scope), ticket, body.promised_by, utcnow())
     return {}
 
 
