@@ -221,3 +221,68 @@ def test_promised_by_is_bounded_by_the_results_due_time(api):
     r = post_action(api, P, TENANTS[P]["head"], t, "answer", plan="riser replaced",
                     promised_by=cst(2026, 3, 15, 18, 0).isoformat())  # fmt: skip
     assert r.status_code == 200, r.text
+
+
+# ---------------------------------------------------------------- §3 late facts
+
+
+def _penalties(api: Any, tenant: str, t: dict[str, Any]) -> list[dict[str, Any]]:
+    r = api.get(tenant, "manager", f"/api/tickets/{t['id']}/penalties")
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def _graded_attitude(api: Any) -> dict[str, Any]:
+    """A power complaint graded: RP-S001 main, poor attitude (200–500 yuan, 200 by default
+    [002 第二十四条(三)2(1)])."""
+    t = walk(api, U, "graded")
+    (p,) = [p for p in _penalties(api, U, t) if p["status"] == "proposed"]
+    assert (p["rule"], p["proposed_yuan"]) == ("general_poor_attitude", "200.00"), p
+    return t
+
+
+def test_confirmed_outside_complaint_found_late_doubles_the_undecided_proposal(api):
+    """对投诉到公司以外的服务监督渠道…经查属实的,按本办法加倍考核 [002 第二十五条]: found after
+    grading, the undecided proposal is re-derived at double (the old one superseded, kept),
+    and the reclassification's event says what changed."""
+    t = _graded_attitude(api)
+    t = api.act(U, "supervisor", t, "reclassify", facts={"external_escalation": True},
+                reason="the regulator confirmed it")  # fmt: skip
+    rows = _penalties(api, U, t)
+    live = [p for p in rows if p["status"] == "proposed"]
+    assert [(p["rule"], p["proposed_yuan"]) for p in live] == [
+        ("general_poor_attitude", "400.00")
+    ], rows
+    assert [p["status"] for p in rows if p["proposed_yuan"] == "200.00"] == ["superseded"]
+    (event,) = [e for e in history(api, U, t) if e["action"] == "reclassify"]
+    done = event["payload"]["penalties_rederived"]
+    assert done["because"] == ["facts_was"] and len(done["superseded_ids"]) == 1
+
+
+def test_a_decided_penalty_stays_and_the_difference_is_proposed(api):
+    """第二十五条 again, after the manager confirmed 200 yuan: the decision stands; the
+    difference (200 yuan) is proposed on its own, naming the decided penalty."""
+    t = _graded_attitude(api)
+    (p,) = _penalties(api, U, t)
+    r = api.post(U, "manager", f"/api/penalties/{p['id']}/confirm", json={})
+    assert r.status_code == 200, r.text
+    t = api.get(U, "manager", f"/api/tickets/{t['id']}").json()  # the decision is an event
+    t = api.act(U, "supervisor", t, "reclassify", facts={"external_escalation": True},
+                reason="the regulator confirmed it")  # fmt: skip
+    rows = {r["id"]: r for r in _penalties(api, U, t)}
+    assert rows[p["id"]]["status"] == "confirmed"
+    (diff,) = [r for r in rows.values() if r["id"] != p["id"]]
+    assert (diff["status"], diff["proposed_yuan"]) == ("proposed", "200.00"), diff
+    assert str(p["id"]) in diff["reason"]
+
+
+def test_falsified_reply_found_by_reclassification_charges_the_unit(api):
+    """在处理…投诉中弄虚作假…给予责任单位每件500元考核 [002 第二十六条]: found by a
+    reclassification rather than at the reply's review, the unit's charge is proposed."""
+    t = _graded_attitude(api)
+    t = api.act(U, "supervisor", t, "reclassify", facts={"falsified_reply": True},
+                reason="the station's reply was invented")  # fmt: skip
+    unit = [p for p in _penalties(api, U, t) if p["rule"] == "falsified_reply"]
+    assert [(p["unit"], p["status"], p["proposed_yuan"]) for p in unit] == [
+        ("station-chengguan", "proposed", "500.00")
+    ], unit

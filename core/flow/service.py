@@ -506,6 +506,12 @@ async def _classify(
     if isinstance(body, s.Reclassify):
         was = changed.get("severity_was", ticket.severity)
         changed.update(triage.check_reclassify(p, ticket, was))
+        if {"facts_was", "severity_was", "facets_was"} & set(changed):
+            # a fact that prices a consequence changed after grading (issue 23 §3)
+            from core.penalties import service as penalties
+
+            if done := await penalties.rederive_for_facts(scope, ticket, changed, p.user_id):
+                changed["penalties_rederived"] = done
     return changed
 
 
