@@ -343,7 +343,6 @@ async def propose_units(
 
 
 UNDECIDED = ("proposed",)
-DECIDED = ("confirmed", "adjusted")
 
 
 async def rederive_for_facts(
@@ -722,7 +721,8 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
             )
         ).all()
     }
-    for staff_id in sorted(set(outstanding) | set(forfeits) | set(credits)):
+    points = await month_points(scope, start, end)
+    for staff_id in sorted(set(outstanding) | set(forfeits) | set(credits) | set(points)):
         items = outstanding.get(staff_id, [])
         wmp = forfeits.get(staff_id, [])
         owed = sum(left for _, left in items)
@@ -785,10 +785,30 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
                 written_off_fen=written_off,
                 forfeited_fen=forfeited,
                 credited_fen=credited,
+                appraisal_points=points.get(staff_id, 0),
             )
         )
     await scope.flush()
     return run, True
+
+
+async def month_points(scope: TenantScope, start: dt.datetime, end: dt.datetime) -> dict[int, int]:
+    """Monthly appraisal points per staff member (扣除月度绩效考评5分 / 10分 [000 §篇7 六2–3]):
+    the sum over their penalties decided — confirmed or adjusted, not waived or superseded —
+    in ``[start, end)`` (UTC), the month the decision falls in being the month appraised.
+    Staff with none are left out (issue 23 §4)."""
+    rows = await scope.execute(
+        select(Penalty.staff_id, func.sum(Penalty.appraisal_points))
+        .where(
+            Penalty.status.in_(DECIDED),
+            Penalty.staff_id.is_not(None),
+            Penalty.appraisal_points > 0,
+            Penalty.decided_at >= start,
+            Penalty.decided_at < end,
+        )
+        .group_by(Penalty.staff_id)
+    )
+    return {int(sid): int(total) for sid, total in rows.all() if total}
 
 
 async def _outstanding(

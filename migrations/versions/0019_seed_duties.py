@@ -8,6 +8,9 @@ Create Date: 2026-12-07 14:00:00
 ``holidays`` package does not carry yet (issue 23 §6). Platform data without a tenant
 column: every tenant's calendar reads it (no row-level policy; the app role gets its usual
 grants from core/db_security.py).
+
+``ledger_lines.appraisal_points``: the monthly appraisal points of the person's penalties
+decided in the month (扣除月度绩效考评5分 / 10分 [000 §篇7 六2–3], issue 23 §4).
 """
 
 import sqlalchemy as sa
@@ -29,8 +32,15 @@ def upgrade() -> None:
         sa.Column("loaded_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_official_calendar_days_year", "official_calendar_days", ["year"])
+    # 扣除月度绩效考评…分 [000 §篇7 六]: the month's appraisal points on each ledger line
+    with op.batch_alter_table("ledger_lines") as batch:
+        batch.add_column(
+            sa.Column("appraisal_points", sa.Integer(), nullable=False, server_default="0")
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("ledger_lines") as batch:
+        batch.drop_column("appraisal_points")
     op.drop_index("ix_official_calendar_days_year", table_name="official_calendar_days")
     op.drop_table("official_calendar_days")
