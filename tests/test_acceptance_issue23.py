@@ -286,3 +286,37 @@ def test_falsified_reply_found_by_reclassification_charges_the_unit(api):
     assert [(p["unit"], p["status"], p["proposed_yuan"]) for p in unit] == [
         ("station-chengguan", "proposed", "500.00")
     ], unit
+
+
+# ---------------------------------------------------------------- §4 counted
+
+
+def test_appraisal_points_are_totalled_per_person_and_month(api):
+    """员工…给予警告处分,同时给予200元/次的经济处罚,扣除月度绩效考评5分 [000 §篇7 六2]: two
+    tier-2 penalties of GW-S001 confirmed in June 2045 are 10 points off that month's
+    appraisal — on the ledger line, its statement, the ledger export and the KPIs."""
+    c = TENANTS[P]
+    clock.travel_to(cst(2045, 6, 10, 10, 0))
+    for _ in range(2):
+        t = walk(api, P, "graded")
+        (p,) = [p for p in _penalties(api, P, t) if p["status"] == "proposed"]
+        assert (p["rule"], p["appraisal_points"]) == ("tier_2", 5), p
+        r = api.post(P, "manager", f"/api/penalties/{p['id']}/confirm", json={})
+        assert r.status_code == 200, r.text
+    clock.travel_to(cst(2045, 7, 2, 10, 0))
+    r = api.post(P, "manager", "/api/ledger/runs", json={"period": "2045-06"})
+    assert r.status_code == 201, r.text
+    (line,) = [s for s in r.json()["statements"] if s["staff"] == c["staff"]]
+    assert line["appraisal_points"] == 10, line
+    r = api.get(P, "manager", "/api/ledger/statements",
+                params={"period": "2045-06", "staff": c["staff"]})  # fmt: skip
+    assert [s["appraisal_points"] for s in r.json()] == [10]
+    r = api.get(P, "manager", "/api/reports/export/ledger.csv", params={"period": "2045-06"})
+    assert r.status_code == 200, r.text
+    text = r.content.decode("utf-8-sig")
+    header, *rows = [row.split(",") for row in text.strip().splitlines()]
+    col = header.index("扣月度绩效考评分")
+    assert [row[col] for row in rows if c["staff"] in row] == ["10"], text
+    r = api.get(P, "manager", "/api/reports/kpis", params={"period": "2045-06"})
+    assert r.status_code == 200, r.text
+    assert sum(d["appraisal_points"] for d in r.json()["penalties_by_department"]) == 10
