@@ -102,6 +102,8 @@ FLOW: dict[str, list[tuple[str, str]]] = {
 DEPARTMENT_STEPS = frozenset(
     {"first_contact", "return", "answer", "reply", "resolution", "hand_back"}
 )
+HANDED_BACK = frozenset({"resolution", "reply"})
+"""Department clocks the desk takes over when the form is handed back (``hand_back``)."""
 CAPPED_STEPS = frozenset({"resolution", "reply"})
 """Steps a per-ticket limit (``Ticket.resolve_by``) shortens: the result is due by then."""
 SILENT_STEPS = frozenset({"return"})
@@ -577,6 +579,17 @@ async def on_transition(
     if action == "dispatch":
         for clock in await _running(scope, ticket.id, "resolution"):
             clock.owner_department_id = ticket.assigned_department_id
+    elif action == "hand_back":
+        # The department handed the form back [000 §篇1 4(4)5①]: from now the desk holds the
+        # ticket and tells the complainant the same day [4(4)6)]. A reply or resolution
+        # clock still in time is charged to the desk from here, so a late telling is the
+        # desk's overrun, not the department's (issue 23 §5); one already overdue stays the
+        # department's, which held it when it ran out.
+        desk, _ = await _owner(scope, ticket, "dispatch", actor)
+        for clock in await _running(scope, ticket.id):
+            if clock.step in HANDED_BACK and clock.breached_at is None and at <= clock.due_at:
+                clock.owner_department_id = desk
+                clock.owner_user_id = ticket.owner_user_id
     elif action == "return":
         # The returning department is no longer responsible: until the redispatch the
         # resolution clock is the desk's, which holds the ticket (退单 [002 第十七条]).

@@ -456,7 +456,7 @@ async def kpis(
     labels = await Labels.load(scope)
     where = cohort(access, window)
 
-    clocks = await _on_time(scope, where, now)
+    clocks = await _on_time(scope, [*where, access.clocks(StepClock.owner_department_id)], now)
     first = clocks.get("first_contact", (0, 0))
     resolved = clocks.get("resolution", (0, 0))
     # 处理情况答复客户 is watched on its own [002 《客户投诉管理考核办法》第二十一条]: the reply
