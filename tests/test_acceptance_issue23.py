@@ -63,9 +63,7 @@ def test_written_complaint_becoming_important_is_reported_then(api):
     phone = api.create(P, channel="phone")
     phone = api.act(P, "clerk", phone, "triage_valid", category=c["category"],
                     severity="important", facets=c["facets"])  # fmt: skip
-    assert "written_serious_to_office_head" not in [
-        d["duty"] for d in duties_fired(api, P, phone)
-    ]
+    assert "written_serious_to_office_head" not in [d["duty"] for d in duties_fired(api, P, phone)]
 
 
 def test_major_power_complaint_is_reported_to_marketing_the_same_day_in_the_history(api):
@@ -154,9 +152,7 @@ def test_every_missed_month_is_reminded_as_overdue(api):
     assert run_db(api, lambda db: remind(db)) == 0  # once per month
     for user in ("supervisor", "manager"):
         r = api.get(P, user, "/api/notifications")
-        overdue = {
-            n["message"][:7] for n in r.json() if n["kind"] == "report_pack_overdue"
-        }
+        overdue = {n["message"][:7] for n in r.json() if n["kind"] == "report_pack_overdue"}
         assert {"2043-02", "2043-03", "2043-04"} <= overdue, sorted(overdue)
 
 
@@ -197,8 +193,8 @@ def test_a_ticket_found_major_after_dispatch_owes_the_answer_within_2_days(api):
     (answer,) = [c for c in clocks_of(api, P, t) if c["step"] == "answer"]
     assert answer["state"] == "running"
     due = dt.datetime.fromisoformat(answer["due_at"].replace("Z", "+00:00"))
-    assert dt.timedelta(0) <= due - (start + dt.timedelta(hours=5, days=2)) < dt.timedelta(
-        minutes=1
+    assert (
+        dt.timedelta(0) <= due - (start + dt.timedelta(hours=5, days=2)) < dt.timedelta(minutes=1)
     )
     t = api.act(P, TENANTS[P]["head"], t, "answer", plan="riser replaced",
                 promised_by=cst(2026, 3, 12, 18, 0).isoformat())  # fmt: skip
@@ -320,3 +316,37 @@ def test_appraisal_points_are_totalled_per_person_and_month(api):
     r = api.get(P, "manager", "/api/reports/kpis", params={"period": "2045-06"})
     assert r.status_code == 200, r.text
     assert sum(d["appraisal_points"] for d in r.json()["penalties_by_department"]) == 10
+
+
+# ---------------------------------------------------------------- §5 who holds the step
+
+
+def test_the_desk_that_tells_late_is_charged_not_the_department_that_handed_back(api):
+    """被投诉部门负责人在时效要求内将内容处理完毕…在投诉处理完毕的当天将《客户投诉意见表》
+    交到客户服务中心 [000 §篇1 4(4)5①]; 接待员…在当天将处理结果通报给投诉客户 [4(4)6)]. The
+    engineering department grades and hands the form back on day 1 of its 2 days; the desk
+    tells the complainant on day 3. The missed reply is the desk's: the reply clock is no
+    longer engineering's, and engineering's head reads a 100 % on-time reply rate."""
+    c = TENANTS[P]
+    start = cst(2046, 3, 9, 10, 0)
+    clock.travel_to(start)
+    t = walk(api, P, "in_progress", severity="minor")
+    clock.travel_to(start + dt.timedelta(hours=20))
+    t = api.act(P, c["head"], t, "grade", findings="fixed",
+                grades=[{"staff": c["staff"], "grade": "none", "findings": "no fault"}])  # fmt: skip
+    t = api.act(P, c["head"], t, "hand_back", note="form returned")
+    clock.travel_to(start + dt.timedelta(days=3))
+    t = api.act(P, "clerk", t, "reply", reply="fixed on the 10th", apology=False)
+    rows = {r["step"]: r for r in clocks_of(api, P, t) if r["state"] != "cancelled"}
+    assert rows["hand_back"]["state"] == "met"
+    assert rows["reply"]["state"] == "missed"
+    assert rows["reply"]["owner_department"] != c["dept"], rows["reply"]
+    assert rows["resolution"]["owner_department"] != c["dept"], rows["resolution"]
+    r = api.get(P, c["head"], "/api/reports/kpis", params={"period": "2046-03"})
+    assert r.status_code == 200, r.text
+    assert r.json()["scope"].startswith("department"), r.json()["scope"]
+    (reply,) = [x for x in r.json()["rates"] if x["code"] == "replied_on_time"]
+    assert reply["numerator"] == reply["denominator"], reply  # the desk's overrun is not here
+    r = api.get(P, "manager", "/api/reports/kpis", params={"period": "2046-03"})
+    (reply,) = [x for x in r.json()["rates"] if x["code"] == "replied_on_time"]
+    assert reply["numerator"] < reply["denominator"], reply  # the tenant's figures count it
