@@ -95,7 +95,7 @@ def test_an_extension_into_2027_is_approved_as_an_estimate_then_made_official(
         # 12-31 10:00 + 3 working days of the file: 1-3 Jan off → Mon 4, Tue 5, Wed 6 Jan
         due = ts(reply["due_at"]) - dt.datetime(2027, 1, 6, 10, 0, tzinfo=CST)
         assert dt.timedelta(0) <= due < dt.timedelta(minutes=1), reply
-        assert "calendar_loaded" in [e["action"] for e in history(api, U, t)]
+        assert "calendar_retimed" in [e["action"] for e in history(api, U, t)]
         other = walk(api, U, "in_progress")  # started 12-30: due Tue 2027-01-05 by the file
         r = extend(api, other, 1)
         assert r.status_code == 200, r.text

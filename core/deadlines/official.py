@@ -7,7 +7,7 @@ read from a small file (:func:`core.deadlines.calendar.parse_schedule`) as platf
 (:func:`official_years`, called by the calendar memo of :mod:`core.deadlines.engine`).
 Loading a year recomputes every open clock that may touch it, in each tenant's own
 transaction: an estimate made with rule-based holidays becomes the official due time, and
-the ticket's history says so (``calendar_loaded``).
+the ticket's history says so (``calendar_retimed``).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ async def _retime_tenant(db: Database, tenant_id: int, year: int) -> int:
             if changes:
                 changed += len(changes)
                 await append_event(
-                    scope, ticket, "calendar_loaded", actor, "system",
+                    scope, ticket, "calendar_retimed", actor, "system",
                     {"year": year, "deadlines": changes},
                 )  # fmt: skip
     return changed
