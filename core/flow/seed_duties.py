@@ -126,21 +126,17 @@ async def fire(
             continue
         users = await recipients(scope, set(duty.notify_roles), ticket.assigned_department_id)
         what = f"{duty.label_zh} — 请办理 {duty.done_by}" if duty.kind == "refer" else duty.label_zh
-        # a same-day report shares the severity escalation's key: one message per person
-        # (core.deadlines.escalation.on_severity sent it already in this transaction)
-        key = (
-            f"escalation:{ticket.id}:{ticket.severity}"
-            if duty.code.startswith(REPORT)
-            else f"seed_duty:{ticket.id}:{duty.code}"
-        )
-        await notify(
-            scope,
-            users,
-            kind="escalation",
-            ticket_id=ticket.id,
-            dedupe=key,
-            message=f"{ticket.number}: {what} [{duty.seed}]",
-        )
+        if not duty.code.startswith(REPORT):
+            # a same-day report is sent by the severity escalation itself, in this
+            # transaction (core.deadlines.escalation.on_severity); here it is recorded
+            await notify(
+                scope,
+                users,
+                kind="escalation",
+                ticket_id=ticket.id,
+                dedupe=f"seed_duty:{ticket.id}:{duty.code}",
+                message=f"{ticket.number}: {what} [{duty.seed}]",
+            )
         entry: dict[str, Any] = {
             "duty": duty.code,
             "kind": duty.kind,
