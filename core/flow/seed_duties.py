@@ -181,7 +181,8 @@ async def check_close(scope: TenantScope, hooks: TenantHooks, ticket: Ticket) ->
     if owed:
         duty = owed[0]
         raise Conflict(
-            f"{duty.label_zh}: take {duty.done_by} before the ticket closes [{duty.seed}]",
+            f"{duty.label_zh}：销项前须先办理 {duty.done_by}【{duty.seed}】"
+            f"({duty.code}: take {duty.done_by} before the ticket closes)",
             rule="seed duty",
             field="verification",
             duty=duty.code,
