@@ -51,6 +51,9 @@ NO_DELETE = ("penalties", "ticket_grades")
 PLATFORM_ONLY = ("web_sessions",)
 """Tables without a tenant column that only ``db.cross_tenant()`` reads and writes (the
 console's server-side sessions, looked up by their id before any tenant is known)."""
+PLATFORM_READ = ("official_calendar_days",)
+"""Tables without a tenant column that every tenant reads and only ``db.cross_tenant()``
+writes (the national working-day schedule the operator loads, issue 23 §6)."""
 NOT_FOR_APP = ("alembic_version",)
 """Schema bookkeeping: the owner's only (the app may read it)."""
 
@@ -148,6 +151,11 @@ def secure(conn: Connection, role: str | None = None, login_users: tuple[str, ..
     for table in PLATFORM_ONLY:
         if table in names:  # no tenant column: only the platform door reaches these rows
             _policy(conn, table, _CROSS)
+    for table in PLATFORM_READ:
+        if table in names:  # read by every tenant's calendar, written by the platform door
+            _policy(conn, table, _CROSS)
+            conn.exec_driver_sql(f'DROP POLICY IF EXISTS tousu_read ON "{table}"')
+            conn.exec_driver_sql(f'CREATE POLICY tousu_read ON "{table}" FOR SELECT USING (true)')
     if "api_keys" in names:  # a key is visible with its user (the users policy applies)
         _policy(
             conn, "api_keys", f"EXISTS (SELECT 1 FROM users u WHERE u.id = user_id) OR {_CROSS}"

@@ -261,6 +261,34 @@ class DeadlineTable(msgspec.Struct, frozen=True, kw_only=True):
         return exact or next((r for r in self.rules if r.step == step and r.severity is None), None)
 
 
+class SeedDuty(msgspec.Struct, frozen=True, kw_only=True):
+    """A duty that hangs on how a complaint arrived or what it turned out to be, not on a
+    transition (issue 23 §1): a notice to a leader, a report the same day, a referral.
+
+    It applies to a ticket when **every** criterion given matches (within one criterion any
+    value does): ``channels`` (intake channel), ``severities``, ``facets`` (``(facet,
+    value)`` pairs), ``facts`` (codes of facts that are true) and ``offences`` (the offence
+    of a current grade). ``kind``:
+
+    - ``notify``: happens by itself the first time it applies — the roles in
+      ``notify_roles`` are notified and the ticket's history records ``seed_duty``;
+    - ``refer``: somebody must act — the roles are told, the history records it as
+      pending, and the ticket does not close until the action ``done_by`` was taken.
+    """
+
+    code: str
+    label_zh: str
+    kind: Literal["notify", "refer"] = "notify"
+    channels: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+    facets: tuple[tuple[str, str], ...] = ()
+    facts: tuple[str, ...] = ()
+    offences: tuple[str, ...] = ()
+    notify_roles: tuple[str, ...] = ()
+    done_by: str | None = None
+    seed: str = ""
+
+
 class Duties(msgspec.Struct, frozen=True, kw_only=True):
     """Which optional steps and duties an industry's desks keep (hook ``tousu_duties``).
 
@@ -288,6 +316,9 @@ class Duties(msgspec.Struct, frozen=True, kw_only=True):
     unresolvable_close: Literal["any_time", "quarterly"] = "any_time"
     """``quarterly``: a ticket recorded as unresolvable closes at the quarterly review, i.e.
     only in a later calendar quarter (tenant's zone) than the one it was recorded in."""
+    seed_duties: tuple[SeedDuty, ...] = ()
+    """Notices, reports and referrals that hang on the channel, a fact, the severity or a
+    grade's offence (:class:`SeedDuty`; :mod:`core.flow.seed_duties`)."""
     seeds: tuple[str, ...] = ()
     """The seed sections each choice comes from, for the record."""
 
@@ -306,6 +337,7 @@ __all__ = [
     "PenaltyRule",
     "PenaltySchedule",
     "Problem",
+    "SeedDuty",
     "TicketFacts",
     "UpgradeRule",
     "yuan",

@@ -93,6 +93,7 @@ def statement(period: str, staff: str, owed: str, pay: str, deducted: str, carri
         "written_off_yuan": "0.00",
         "forfeited_yuan": "0.00",
         "credited_yuan": "0.00",
+        "appraisal_points": 0,  # points of penalties decided in the month (issue 23 §4)
     }
 
 

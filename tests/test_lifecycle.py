@@ -26,6 +26,8 @@ from core import clock
 from core.people.roles import TENANT_ROLES
 from core.tickets.lifecycle import TRANSITIONS, State
 
+PROMISED_BY = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=12)).isoformat()
+
 T = "greenwood"
 DEPT, HEAD = "engineering", "head-engineering"
 STAFF = "GW-S001"
@@ -79,7 +81,8 @@ def payload(action: str, source: str, **over: Any) -> dict[str, Any]:
             "severity": "important",
             "facets": {"nature": "valid"},
         },
-        "answer": {"plan": "the engineer comes on Friday", "promised_by": "2099-01-01T00:00:00Z"},
+        # not after the result is due (issue 23 §8): half a day ahead of the session's start
+        "answer": {"plan": "the engineer comes on Friday", "promised_by": PROMISED_BY},
         "hand_back": {"note": "form returned to the desk"},
         "settle": {"explanation": "the explanation satisfied the complainant"},
         "register": {"reason": "on_site"},

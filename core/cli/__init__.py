@@ -61,13 +61,14 @@ def _root(
 
 
 def _register() -> None:
-    from core.cli import reports, server, tenants, users
+    from core.cli import calendar, reports, server, tenants, users
 
     server.register(app)
     app.add_typer(tenants.app, name="tenants")
     app.add_typer(users.app, name="users")
     app.add_typer(reports.ledger, name="ledger")
     app.add_typer(reports.app, name="reports")
+    app.add_typer(calendar.app, name="calendar")
 
 
 _register()

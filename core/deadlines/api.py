@@ -14,7 +14,7 @@ from core.db import utcnow
 from core.deadlines import service
 from core.deadlines.models import CalendarDay, DeadlineSetting, Extension, StepClock
 from core.errors import NotFound
-from core.people.guards import requires, tenant_member
+from core.people.guards import operator_only, requires, tenant_member
 from core.people.roles import MANAGEMENT, Role
 from core.people.web import database, principal
 from core.strict import fits
@@ -365,7 +365,50 @@ async def remove_calendar_day(
     return {"day": day.isoformat(), "kind": None, "clocks_retimed": n}
 
 
+@get(
+    "/api/platform/calendar",
+    operation_id="platformCalendar",
+    tags=["platform"],
+    guards=[operator_only],
+)
+async def platform_calendar(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The national schedule the deployment knows (issue 23 §6), for the platform operator:
+    ``library`` (first and last year of the installed ``holidays`` package), ``loaded``
+    (years loaded with ``tousu calendar load``, with their source), ``missing`` (this year,
+    and next year from 1 November, when neither carries it) and ``warning`` (a sentence,
+    or null)."""
+    from core.deadlines.calendar import known_years, missing_years
+    from core.deadlines.official import official_years
+
+    async with database(request).cross_tenant() as session:
+        years = await official_years(session)
+    missing = missing_years(utcnow(), [y.year for y in years])
+    lib = known_years()
+    return {
+        "library": [lib.start, lib.stop - 1],
+        "loaded": [
+            {
+                "year": y.year,
+                "source": y.source,
+                "days_off": len(y.days_off),
+                "workdays": len(y.workdays),
+            }
+            for y in years
+        ],
+        "missing": missing,
+        "warning": (
+            "no official working-day schedule for "
+            + ", ".join(map(str, missing))
+            + ": load it with `tousu calendar load FILE` (docs/deadlines.md); clocks that "
+            "reach it are estimates until then"
+        )
+        if missing
+        else None,
+    }
+
+
 ROUTES = [
+    platform_calendar,
     ticket_deadlines,
     pause_clock,
     resume_clock,

@@ -16,7 +16,7 @@ The module is pure: no I/O, no database; tenants' settings are passed in.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -47,9 +47,10 @@ class CalendarOutOfRange(ValueError):
         super().__init__(
             f"no official China working-day schedule for {day.isoformat()}: the installed "
             f"`holidays` package ({holidays.__version__}) knows {known.start}-{known.stop - 1}. "
-            "Upgrade `holidays` once the State Council publishes that year's schedule, or "
-            "configure the tenant calendar fallback: 'weekends' (Mon-Fri working, no "
-            "holidays) or 'rules' (rule-based statutory holidays, no make-up working days)."
+            "Load the State Council's schedule once published (`tousu calendar load FILE`), "
+            "upgrade `holidays`, or configure the tenant calendar fallback: 'weekends' "
+            "(Mon-Fri working, no holidays) or 'rules' (rule-based statutory holidays, "
+            "no make-up working days)."
         )
 
 
@@ -65,6 +66,94 @@ def known_years() -> range:
     if not table:  # pragma: no cover - only if the library's layout changes
         raise RuntimeError("holidays.countries.china no longer exposes its 调休 table")
     return range(min(table), max(table) + 1)
+
+
+class OfficialYear(NamedTuple):
+    """One year's national schedule as the State Council published it, loaded from a file
+    (:func:`parse_schedule`): every day off (weekend days inside a holiday block included or
+    not — a weekend is off anyway) and every weekend day that is a working day (调休)."""
+
+    year: int
+    days_off: frozenset[dt.date]
+    workdays: frozenset[dt.date]
+    source: str = ""
+    example: bool = False
+    """The file says it is an example, not the published schedule (``example = true``)."""
+
+
+class ScheduleError(ValueError):
+    """A schedule file that cannot be loaded: the message names the key and the rule."""
+
+
+def parse_schedule(text: str) -> OfficialYear:
+    """Read a schedule file (TOML; format in docs/deadlines.md "Loading next year's
+    calendar")::
+
+        year = 2027
+        source = "国务院办公厅关于2027年部分节假日安排的通知"
+        days_off = ["2027-01-01", ...]
+        workdays = ["2027-02-07", ...]
+
+    Raises :class:`ScheduleError` naming the key: a date outside ``year``, a date listed
+    twice or in both lists, a make-up working day that is not a Saturday or Sunday, no day
+    off at all."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScheduleError(f"not a TOML file: {exc}") from exc
+    unknown = set(data) - {"year", "source", "days_off", "workdays", "example"}
+    if unknown:
+        raise ScheduleError(f"unknown key(s) {sorted(unknown)}: year, source, days_off, workdays")
+    year = data.get("year")
+    if not isinstance(year, int) or not 2000 <= year <= 2200:
+        raise ScheduleError("year: a four-digit year is required")
+    source = data.get("source", "")
+    if not isinstance(source, str) or len(source) > 200:
+        raise ScheduleError("source: text of at most 200 characters")
+
+    def dates(key: str) -> list[dt.date]:
+        raw = data.get(key, [])
+        if not isinstance(raw, list):
+            raise ScheduleError(f"{key}: a list of dates (YYYY-MM-DD)")
+        out = []
+        for i, item in enumerate(raw):
+            try:
+                day = item if isinstance(item, dt.date) else dt.date.fromisoformat(str(item))
+            except ValueError as exc:
+                raise ScheduleError(f"{key}[{i}]: {item!r} is not a date (YYYY-MM-DD)") from exc
+            if isinstance(day, dt.datetime) or day.year != year:
+                raise ScheduleError(f"{key}[{i}]: {day} is not a day of {year}")
+            if day in out:
+                raise ScheduleError(f"{key}[{i}]: {day} is listed twice")
+            out.append(day)
+        return out
+
+    off, work = dates("days_off"), dates("workdays")
+    if not off:
+        raise ScheduleError("days_off: a year's schedule has days off (at least New Year)")
+    if both := set(off) & set(work):
+        raise ScheduleError(f"workdays: {sorted(both)[0]} is also a day off")
+    for i, day in enumerate(work):
+        if day.weekday() < 5:
+            raise ScheduleError(f"workdays[{i}]: {day} is a weekday; 调休 moves weekend days")
+    example = data.get("example", False)
+    if not isinstance(example, bool):
+        raise ScheduleError("example: true or false")
+    return OfficialYear(year, frozenset(off), frozenset(work), source, example)
+
+
+def missing_years(now: dt.datetime, loaded: Iterable[int] = ()) -> list[int]:
+    """Years whose official schedule is missing and needed by ``now`` (UTC-aware): this year
+    when neither the ``holidays`` package nor ``loaded`` (years loaded with ``tousu calendar
+    load``) carries it, and next year from 1 November (Asia/Shanghai) — the State Council
+    publishes it in the autumn — when missing. ``tousu check`` and the operator's view warn
+    with it (issue 23 §6)."""
+    local = _aware(now).astimezone(ZoneInfo("Asia/Shanghai"))
+    have = set(known_years()) | set(loaded)
+    wanted = [local.year] + ([local.year + 1] if local.month >= 11 else [])
+    return [y for y in wanted if y not in have]
 
 
 class _YearTable(NamedTuple):
@@ -127,6 +216,10 @@ class WorkingCalendar:
     extra_workdays: frozenset[dt.date] = frozenset()
     hours: tuple[dt.time, dt.time] | None = None
     fallback: Fallback = "error"
+    official: tuple[OfficialYear, ...] = ()
+    """Years of the national schedule loaded by the operator (``tousu calendar load``, issue
+    23 §6): they answer before the library, so a year the installed ``holidays`` does not
+    carry is official as soon as the State Council publishes it."""
 
     def __post_init__(self) -> None:
         # Fail at configuration time, not at the first deadline computed.
@@ -141,10 +234,20 @@ class WorkingCalendar:
         object.__setattr__(self, "extra_workdays", frozenset(map(_plain_date, self.extra_workdays)))
         if both := self.closures & self.extra_workdays:
             raise ValueError(f"dates both closed and working: {sorted(both)}")
+        object.__setattr__(self, "_loaded", {y.year: y for y in self.official})
         if self.hours is not None:
             start, end = self.hours
             if not start < end:
                 raise ValueError("working hours must be a same-day window with start < end")
+
+    def known(self) -> range:
+        """The years with an official schedule: the library's, extended by loaded years
+        that follow on."""
+        years = known_years()
+        stop = years.stop
+        while stop in self._loaded:  # type: ignore[attr-defined]
+            stop += 1
+        return range(years.start, stop)
 
     @property
     def _tz(self) -> ZoneInfo:
@@ -164,9 +267,14 @@ class WorkingCalendar:
             return False
         if day in self.extra_workdays:
             return True
+        loaded = self._loaded.get(day.year)  # type: ignore[attr-defined]
+        if loaded is not None:
+            if day in loaded.workdays:
+                return True
+            return day.weekday() < 5 and day not in loaded.days_off
         table = _national_year(day.year, self.fallback)
         if table is None:
-            raise CalendarOutOfRange(day, known_years())
+            raise CalendarOutOfRange(day, self.known())
         if day in table.weekend_workdays:
             return True
         return day.weekday() < 5 and day not in table.days_off
@@ -191,7 +299,9 @@ class WorkingCalendar:
         period = self.period(self._local(at).date())
         return period is not None and period[0] <= at < period[1]
 
-    def _periods_from(self, at: dt.datetime) -> Iterator[tuple[dt.datetime, dt.datetime]]:
+    def _periods_from(
+        self, at: dt.datetime, until: dt.date | None = None
+    ) -> Iterator[tuple[dt.datetime, dt.datetime]]:
         """Working periods that end after ``at``, in order (an endless walk: the caller stops).
 
         Starts one local day before ``at``'s, since a window-less day's period ends at the
@@ -201,6 +311,11 @@ class WorkingCalendar:
         # About two years of days off in a row would be a misconfigured calendar, not a
         # deadline: stop rather than loop for ever.
         for _ in range(800):
+            if until is not None and day > until:
+                # no period of a later day can start before ``until`` ends: the walk stops
+                # without asking the calendar about it (a window ending on 31 December
+                # needs no schedule of the next year, issue 23 §6)
+                return
             period = self.period(day)
             if period is not None and period[1] > at:
                 yield period
@@ -229,7 +344,7 @@ class WorkingCalendar:
         total = Fraction(0)
         if end <= start:
             return total
-        for opens, closes in self._periods_from(start):
+        for opens, closes in self._periods_from(start, self._local(end).date()):
             if opens >= end:
                 break
             part = min(end, closes) - max(start, opens)

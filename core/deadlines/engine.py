@@ -17,13 +17,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import and_, event, select
+from sqlalchemy import and_, event, func, select
 from sqlalchemy.orm import Session
 
 from core import cache
 from core.db import TenantScope, utcnow
 from core.deadlines.calendar import CalendarOutOfRange, WorkingCalendar
-from core.deadlines.models import CalendarDay, DeadlineSetting, StepClock
+from core.deadlines.models import CalendarDay, DeadlineSetting, OfficialDay, StepClock
+from core.deadlines.official import official_years
 from core.deadlines.starts import flow_for
 from core.people.models import Tenant, User
 from core.people.roles import DESK
@@ -83,6 +84,10 @@ FLOW: dict[str, list[tuple[str, str]]] = {
     ],
     # A satisfied follow-up means reasonably resolved: no upgrade for age any more.
     "follow_up": [("follow_up", MET), (AUTO_UPGRADE, CANCEL)],
+    # The reply goes back to the unit for rework [002 第十六条]: the complainant is not
+    # called back about a reply that did not pass; the next reply starts a new follow-up
+    # (issue 23 §8).
+    "rework_reply": [("follow_up", CANCEL)],
     "follow_up_unsatisfied": [("follow_up", MET), ("dispatch", START), ("resolution", START)],
     # Suspended is still unresolved: the age upgrade keeps running, the steps stop.
     "suspend": [(STEPS_ONLY, CANCEL)],
@@ -97,6 +102,8 @@ FLOW: dict[str, list[tuple[str, str]]] = {
 DEPARTMENT_STEPS = frozenset(
     {"first_contact", "return", "answer", "reply", "resolution", "hand_back"}
 )
+HANDED_BACK = frozenset({"resolution", "reply"})
+"""Department clocks the desk takes over when the form is handed back (``hand_back``)."""
 CAPPED_STEPS = frozenset({"resolution", "reply"})
 """Steps a per-ticket limit (``Ticket.resolve_by``) shortens: the result is due by then."""
 SILENT_STEPS = frozenset({"return"})
@@ -134,11 +141,12 @@ async def _load_calendar(scope: TenantScope) -> WorkingCalendar:
         extra_workdays=frozenset(d.day for d in days if d.kind == "workday"),
         hours=hours,
         fallback=cfg.get("calendar_fallback", "error"),
+        official=await official_years(scope),  # loaded by the operator (issue 23 §6)
     )
 
 
 CALENDAR = cache.TenantMemo(
-    "calendar", _load_calendar, watch=(Tenant, CalendarDay), own_id=(Tenant,)
+    "calendar", _load_calendar, watch=(Tenant, CalendarDay, OfficialDay), own_id=(Tenant,)
 )
 """The tenant's working calendar (zone, hours, closures, make-up days), cached per process
 and dropped when this process commits a change to the tenant or its calendar days."""
@@ -566,6 +574,17 @@ async def on_transition(
     if action == "dispatch":
         for clock in await _running(scope, ticket.id, "resolution"):
             clock.owner_department_id = ticket.assigned_department_id
+    elif action == "hand_back":
+        # The department handed the form back [000 §篇1 4(4)5①]: from now the desk holds the
+        # ticket and tells the complainant the same day [4(4)6)]. A reply or resolution
+        # clock still in time is charged to the desk from here, so a late telling is the
+        # desk's overrun, not the department's (issue 23 §5); one already overdue stays the
+        # department's, which held it when it ran out.
+        desk, _ = await _owner(scope, ticket, "dispatch", actor)
+        for clock in await _running(scope, ticket.id):
+            if clock.step in HANDED_BACK and clock.breached_at is None and at <= clock.due_at:
+                clock.owner_department_id = desk
+                clock.owner_user_id = ticket.owner_user_id
     elif action == "return":
         # The returning department is no longer responsible: until the redispatch the
         # resolution clock is the desk's, which holds the ticket (退单 [002 第十七条]).
@@ -581,6 +600,59 @@ def _end(clock: StepClock, state: str, at: dt.datetime) -> None:
     clock.state = state
     clock.ended_at = at
     clock.alarm_at = None
+
+
+LATE_STEPS = ("answer",)
+"""Steps whose limit depends on the severity and whose clock starts at dispatch: a ticket
+that reaches such a severity after the dispatch (a minor complaint found major) starts the
+clock then (issue 23 §8: 重大投诉应当在2日内给投诉的客户明确答复 [000 §篇1 4(4)9])."""
+LATE_STATES = frozenset({"dispatched", "in_progress", "graded"})
+"""Where the department still owes the answer (the lifecycle's ``ANSWERABLE``)."""
+
+
+async def _start_late(
+    scope: TenantScope, table: DeadlineTable, cal: WorkingCalendar, ticket: Ticket
+) -> list[dict[str, Any]]:
+    """Start each :data:`LATE_STEPS` clock the ticket's severity now has a limit for, when
+    none ran since the ticket was dispatched and the step was not taken already; charged to
+    the department holding the ticket, counted from now."""
+    if ticket.state not in LATE_STATES:
+        return []
+    from core.tickets.models import TicketEvent  # the history: was the step taken?
+
+    out: list[dict[str, Any]] = []
+    at = utcnow()
+    for step in LATE_STEPS:
+        limit = await limit_for(scope, table, step, ticket.severity, at)
+        if limit is None or await _running(scope, ticket.id, step):
+            continue
+        dispatched = await scope.scalar(
+            select(func.max(TicketEvent.at)).where(
+                TicketEvent.ticket_id == ticket.id, TicketEvent.action == "dispatch"
+            )
+        )
+        since = [StepClock.ticket_id == ticket.id, StepClock.step == step,
+                 StepClock.state != "cancelled"]  # fmt: skip
+        taken = [TicketEvent.ticket_id == ticket.id, TicketEvent.action == step]
+        if dispatched is not None:
+            since.append(StepClock.started_at >= dispatched)
+            taken.append(TicketEvent.at >= dispatched)
+        if await scope.scalar(select(StepClock.id).where(*since).limit(1)) is not None:
+            continue
+        if await scope.scalar(select(TicketEvent.id).where(*taken).limit(1)) is not None:
+            continue
+        amount, unit, source = capped(cal, ticket, step, at, limit)
+        clock = StepClock(
+            ticket_id=ticket.id, step=step, state="running",
+            owner_department_id=ticket.assigned_department_id, owner_user_id=None,
+            started_at=at, amount=amount, unit=unit, source=source,
+            warned_at=None, breached_at=None,
+        )  # fmt: skip
+        if set_times(cal, clock, table, ticket):
+            clock.source = "estimate"
+        scope.add(clock)
+        out.append({"step": step, "started": True, "due_at": clock.due_at.isoformat()})
+    return out
 
 
 async def retime(scope: TenantScope, hooks: TenantHooks, ticket: Ticket) -> list[dict[str, Any]]:
@@ -603,11 +675,17 @@ async def retime(scope: TenantScope, hooks: TenantHooks, ticket: Ticket) -> list
         was = clock.due_at
         clock.amount, clock.unit, source = capped(cal, ticket, clock.step, clock.started_at, limit)
         note = set_times(cal, clock, table, ticket)
-        if not clock.extensions:
-            clock.source = "estimate" if note else source
+        estimated = clock.source == "estimate"
+        # an extended clock is still shown as an estimate while its calendar is one
+        # (issue 23 §6); it is the extension's again once the official days are known
+        clock.source = "estimate" if note else ("extension" if clock.extensions else source)
         if clock.due_at != was:
             changes.append(
                 {"step": clock.step, "due_was": was.isoformat(), "due_at": clock.due_at.isoformat()}
             )
+        elif estimated and not note:
+            changes.append({"step": clock.step, "due_at": clock.due_at.isoformat(),
+                            "estimate": False})  # fmt: skip
+    changes += await _start_late(scope, table, cal, ticket)
     await scope.flush()
     return changes

@@ -42,7 +42,9 @@ async def on_severity(scope: TenantScope, hooks: TenantHooks, ticket: Ticket) ->
 
 def _breach_key(clock: StepClock) -> str:
     """Once per clock — and once more per approved extension (a new due time)."""
-    if clock.source == "extension":
+    # an extended clock may also be shown as an estimate (issue 23 §6); the sweep passes
+    # rows that carry only the source
+    if clock.source == "extension" or getattr(clock, "extensions", None):
         return f"breach:{clock.id}:{clock.due_at.isoformat()}"
     return f"breach:{clock.id}"
 

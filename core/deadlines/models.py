@@ -104,3 +104,20 @@ class Extension(TenantScoped, Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     decision_reason: Mapped[str] = mapped_column(Text, default="")
     new_due_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class OfficialDay(Base):
+    """One day of an official national working-day schedule loaded by the operator
+    (``tousu calendar load``): a day off (``off``) or a make-up working day (``workday``)
+    of a year the ``holidays`` package does not carry yet (issue 23 §6). Platform data, no
+    tenant: every tenant's calendar reads it (:mod:`core.deadlines.official`)."""
+
+    __tablename__ = "official_calendar_days"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    year: Mapped[int] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    """off | workday."""
+    source: Mapped[str] = mapped_column(String(200), default="")
+    """What the schedule was taken from (the State Council notice), as the file says."""
+    loaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

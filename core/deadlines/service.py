@@ -11,7 +11,6 @@ from sqlalchemy import select
 from core.audit import AuditEvent
 from core.db import TenantScope, utcnow
 from core.deadlines import engine
-from core.deadlines.calendar import CalendarOutOfRange
 from core.deadlines.models import CalendarDay, DeadlineSetting, Extension, StepClock
 from core.deadlines.notice import check_told_first
 from core.decisions import already_decided, claim
@@ -244,10 +243,9 @@ async def decide_extension(
             raise Conflict("the step is no longer running", rule="running clock")
         cal = await engine.calendar_for(scope)
         due_was = clock.due_at
-        try:  # refuse before anything changes: the whole decision is one transaction
-            engine.run(cal, due_was, ext.amount, ext.unit, engine.closed_pauses(clock))
-        except CalendarOutOfRange as exc:
-            raise Invalid(str(exc), field="amount", rule="inside the known calendar") from exc
+        # An estimate never blocks a decision (issue 23 §6): an extension into a year
+        # without an official schedule is computed with rule-based holidays, shown as an
+        # estimate (``source``) and recomputed when the year is loaded (core.deadlines.official).
         # The extension becomes one of the clock's inputs, so a later calendar or severity
         # change recomputes the extended clock too; a fresh window: warn again near the new
         # due time, judge the step against it.
@@ -255,8 +253,11 @@ async def decide_extension(
         clock.source = "extension"
         clock.warned_at = None
         clock.breached_at = None
-        engine.set_times(cal, clock, hooks.deadlines(), ticket)
+        note = engine.set_times(cal, clock, hooks.deadlines(), ticket)
         payload |= {"due_was": due_was.isoformat(), "due_at": clock.due_at.isoformat()}
+        if note:
+            clock.source = "estimate"
+            payload["calendar"] = note
         ext.new_due_at = clock.due_at
     await append_event(scope, ticket, f"extension_{ext.status}", p.user_id, role, payload)
     return ext

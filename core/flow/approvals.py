@@ -30,6 +30,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from core.db import TenantScope, utcnow
 from core.errors import Conflict, Invalid
+from core.flow import seed_duties
 from core.people import tenant_data
 from core.people.auth import Principal
 from core.people.duties import refuse_own
@@ -245,6 +246,9 @@ async def close(scope: TenantScope, p: Principal, ticket: Ticket, body: s.Close)
 
     Returns what the close event records (``related_ticket_id``, ``quarter``)."""
     extra: dict[str, Any] = {}
+    # A duty the seed attaches to the case (a referral to discipline inspection …) is owed
+    # before the ticket closes, suspended or not [002 《考核办法》第十八条; issue 23 §1].
+    await seed_duties.check_close(scope, await plugin_of(scope), ticket)
     if ticket.state == State.SUSPENDED:
         extra |= await _close_unresolvable(scope, p, ticket)
     else:

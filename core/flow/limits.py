@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.db import TenantScope
 from core.deadlines import engine as deadlines
@@ -85,5 +85,40 @@ async def check(
             f"{field} {by.isoformat()} would lengthen the limit (due {due.isoformat()})",
             field=field,
             rule="a per-ticket limit only shortens the table's",
+            due_at=due.isoformat(),
+        )
+
+
+PROMISE_STEPS = ("resolution", "reply")
+
+
+async def check_promise(
+    scope: TenantScope, hooks: TenantHooks, ticket: Ticket, by: dt.datetime, at: dt.datetime
+) -> None:
+    """The upper bound of an interim answer's ``promised_by`` (明确答复 [000 §篇1 4(4)9]).
+
+    The answer tells the complainant by when the result comes; the result is due when the
+    ticket's running resolution or reply clock says (extensions included: an approved
+    extension moves it), so a later date would promise what no clock holds anyone to
+    (issue 23 §8). Bound: the latest due time of those running clocks, else the table's
+    resolution limit counted from now. 422 naming ``promised_by`` with ``due_at``."""
+    due = await scope.scalar(
+        select(func.max(StepClock.due_at)).where(
+            StepClock.ticket_id == ticket.id,
+            StepClock.step.in_(PROMISE_STEPS),
+            StepClock.state.in_(("running", "paused")),
+        )
+    )
+    if due is None:
+        due = await _table_due(scope, hooks, ticket, at)
+    if due is None:
+        return
+    due = due if due.tzinfo is not None else due.replace(tzinfo=dt.UTC)
+    if by > due:
+        raise Invalid(
+            f"promised_by {by.isoformat()} is after the result is due ({due.isoformat()}): "
+            "ask for an extension first",
+            field="promised_by",
+            rule="not later than the resolution's due time",
             due_at=due.isoformat(),
         )

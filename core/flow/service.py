@@ -38,7 +38,7 @@ from core.deadlines import engine as deadlines
 from core.deadlines import escalation
 from core.deadlines.models import StepClock
 from core.errors import Conflict, Forbidden, Invalid
-from core.flow import approvals, duty, handoffs, limits
+from core.flow import approvals, duty, handoffs, limits, seed_duties
 from core.penalties import grading
 from core.people import tenant_data
 from core.people.auth import Principal
@@ -205,6 +205,7 @@ async def create(
             await _assign_number(scope, tenant, ticket, now)
             role = principal.role_for(frozenset(principal.roles)) or "unknown"
             on_duty = await duty.on_intake(scope, hooks, ticket, principal, now)  # [004 §篇3 二1]
+            fired = await seed_duties.fire(scope, hooks, ticket)  # issue 23 §1
             scope.add(
                 TicketEvent(
                     ticket_id=ticket.id,
@@ -216,7 +217,8 @@ async def create(
                     actor_role=role,
                     at=now,
                     payload={"channel": body.channel, "number": ticket.number}
-                    | ({"duty": on_duty} if on_duty else {}),
+                    | ({"duty": on_duty} if on_duty else {})
+                    | ({seed_duties.KEY: fired} if fired else {}),
                 )
             )
             await scope.flush()
@@ -402,6 +404,14 @@ async def transition(
         clocks += await deadlines.retime(scope, hooks, ticket)
     if clocks:
         payload["deadlines"] = clocks
+    if action not in _NO_DUTIES:  # channel-, fact-, severity-, offence-triggered duties
+        offences = (
+            {g.offence for g in body.grades if g.offence}  # type: ignore[attr-defined]
+            if action == "grade"
+            else None
+        )
+        if fired := await seed_duties.fire(scope, hooks, ticket, offences):
+            payload[seed_duties.KEY] = fired  # issue 23 §1
     event = TicketEvent(
         ticket_id=ticket.id,
         seq=ticket.version,
@@ -446,6 +456,10 @@ def _event_payload(ticket: Ticket, event: TicketEvent) -> dict[str, Any]:
 
 
 Effect = Any
+
+_NO_DUTIES = frozenset({"close", "triage_invalid", "settle", "triage_communicative"})
+"""Transitions after which no seed duty is looked for: the ticket leaves the flow (or is no
+valid complaint), so nothing new can be owed."""
 
 
 async def _classify(
@@ -493,6 +507,12 @@ async def _classify(
     if isinstance(body, s.Reclassify):
         was = changed.get("severity_was", ticket.severity)
         changed.update(triage.check_reclassify(p, ticket, was))
+        if {"facts_was", "severity_was", "facets_was"} & set(changed):
+            # a fact that prices a consequence changed after grading (issue 23 §3)
+            from core.penalties import service as penalties
+
+            if done := await penalties.rederive_for_facts(scope, ticket, changed, p.user_id):
+                changed["penalties_rederived"] = done
     return changed
 
 
@@ -537,6 +557,7 @@ async def _answer(
             field="promised_by",
             rule="the resolution is promised for a future moment",
         )
+    await limits.check_promise(scope, await plugin_of(scope), ticket, body.promised_by, utcnow())
     return {}
 
 

@@ -77,6 +77,15 @@ KINDS: dict[str, Kind] = {
             ),
         ),
         Kind(
+            "seed_duty",
+            ("投诉须办理的事项", "A duty this complaint brings"),
+            (
+                _v("number duty done_by", "{number}：{duty}——请办理「{done_by}」",
+                   "{number}: {duty} — to be done: {done_by}"),
+                _v("number duty", "{number}：{duty}", "{number}: {duty}"),
+            ),
+        ),
+        Kind(
             "extension_requested",
             ("延期申请待审批", "An extension waits for your approval"),
             (_v("number step reason", "{number}：申请延长「{step}」时限：{reason}",
@@ -215,6 +224,8 @@ def _values(params: dict[str, Any], ctx: Context) -> dict[str, str]:
     lang = ctx.lang
     if "step" in params:
         out["step"] = word("step", str(params["step"]), lang) or ""
+    if "done_by" in params:
+        out["done_by"] = word("action", str(params["done_by"]), lang) or str(params["done_by"])
     if "severity" in params:
         out["severity"] = ctx.term(str(params["severity"]))
     if "due" in params:

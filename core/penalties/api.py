@@ -142,6 +142,8 @@ class StatementOut(msgspec.Struct, kw_only=True):
     """The month's whole performance pay taken by a penalty that says so [000 §篇7 六4]."""
     credited_yuan: str
     """Given back for penalties superseded after they were taken (an overturned appeal)."""
+    appraisal_points: int = 0
+    """Monthly appraisal points deducted for the month (扣除月度绩效考评…分 [000 §篇7 六])."""
 
 
 class RunOut(msgspec.Struct, kw_only=True):
@@ -452,6 +454,7 @@ async def _statements(scope: Any, q: Any) -> list[StatementOut]:
             written_off_yuan=yuan(x.written_off_fen),
             forfeited_yuan=yuan(x.forfeited_fen),
             credited_yuan=yuan(x.credited_fen),
+            appraisal_points=x.appraisal_points,
         )
         for x in await scope.scalars(q)
     ]

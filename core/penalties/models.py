@@ -142,6 +142,10 @@ class LedgerLine(TenantScoped, Base):
     """The month's performance pay taken whole by a penalty that says so [000 §篇7 六4]."""
     credited_fen: Mapped[int] = mapped_column(default=0, server_default="0")
     """Given back: fines and forfeited pay of penalties superseded after they were taken."""
+    appraisal_points: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Monthly appraisal points deducted (扣除月度绩效考评…分 [000 §篇7 六2–3]): the points of
+    the person's penalties decided (confirmed or adjusted) in the month, as they stand at
+    the run (issue 23 §4)."""
 
 
 class Deduction(TenantScoped, Base):

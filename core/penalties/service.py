@@ -342,6 +342,127 @@ async def propose_units(
     return rows
 
 
+UNDECIDED = ("proposed",)
+
+
+async def rederive_for_facts(
+    scope: TenantScope, ticket: Ticket, changed: dict[str, Any], by: int | None
+) -> dict[str, Any] | None:
+    """Re-derive the grading's penalties when a fact that prices them changed after grading
+    (issue 23 §3): the complaint was taken to a supervisor outside and confirmed — assessed
+    double [002 《客户投诉管理考核办法》第二十五条]; a falsified reply found by reclassification
+    rather than at review — 500 yuan to the unit [第二十六条]; a severity that changes the tier
+    [第二十四条(四)].
+
+    Rules, as for an overturned appeal (:func:`propose`): an **undecided** proposal that the
+    new facts price differently (or no longer give) is superseded and the new one proposed;
+    one they price the same stands. A **decided** one (confirmed, adjusted) stays as it was;
+    when the new facts price it higher, the **difference** is proposed as its own row
+    (reason names the decided penalty); priced lower, it stays and the summary says so — the
+    manager may waive or adjust what was not yet taken. A waived one stays waived. Amounts:
+    the tenant's settings at the time of the grading (hookspec ``tousu_propose_penalties``).
+
+    ``changed``: what the reclassification changed (``facts_was``, ``severity_was``, …).
+    Returns the summary for the reclassification's own event (``penalties_rederived``), or
+    None when the ticket carries no grading penalties or nothing changes."""
+    live = list(
+        await scope.scalars(
+            select(Penalty).where(
+                Penalty.ticket_id == ticket.id,
+                Penalty.status.in_(LIVE),
+                Penalty.source == "grading",
+            )
+        )
+    )
+    grades = await _grades(scope, ticket)
+    if not grades:
+        return None
+    graded_at = max(g.graded_at for g, _ in grades)
+    hooks = await plugin_of(scope)
+    schedule = hooks.penalty_schedule()
+    amounts = await amounts_at(scope, schedule, graded_at)
+    proposals = hooks.propose_penalties(facts_of(ticket), [g for _, g in grades], amounts)
+    by_staff = {gf.staff: g for g, gf in grades}
+    depts = {d.code: d.id for d in await scope.scalars(select(Department))}
+
+    def key(staff_id: int | None, dept: int | None, rule: str) -> tuple[Any, ...]:
+        return (staff_id, None if staff_id else dept, rule)
+
+    held: dict[tuple[Any, ...], list[Penalty]] = {}
+    for row in live:
+        held.setdefault(key(row.staff_id, row.department_id, row.rule), []).append(row)
+    superseded: list[int] = []
+    proposed: list[Penalty] = []
+    differences: list[dict[str, Any]] = []
+    kept_lower: list[int] = []
+    wanted: set[tuple[Any, ...]] = set()
+    for prop in proposals:
+        if schedule.rule(prop.rule) is None:
+            continue
+        grade = by_staff.get(prop.staff) if prop.staff else None
+        staff_id = grade.staff_id if grade else None
+        dept_id = depts.get(prop.unit) if prop.unit else None
+        k = key(staff_id, dept_id, prop.rule)
+        wanted.add(k)
+        rows = held.get(k, [])
+        decided = [r for r in rows if r.status in DECIDED]
+        waived = [r for r in rows if r.status == "waived"]
+        open_ = [r for r in rows if r.status in UNDECIDED]
+        if waived and not decided and not open_:
+            continue  # a manager waived it: a late fact does not revive it by itself
+        if decided:
+            base = max((r.proposed_fen or 0) for r in decided)
+            new = prop.amount_fen or 0
+            if new > base:
+                row = proposal_row(
+                    ticket, prop, graded_at, grade_id=grade.id if grade else None,
+                    staff_id=staff_id, department_id=dept_id, proposed_by=by,
+                )  # fmt: skip
+                row.proposed_fen = new - base
+                row.minimum_fen = None
+                row.reason = (
+                    f"difference after a late fact: {prop.reason} — penalty "
+                    f"{', '.join(str(r.id) for r in decided)} was decided at "
+                    f"{base / 100:.2f} yuan and stands; this proposes the rest"
+                )
+                scope.add(row)
+                proposed.append(row)
+                differences.append({"decided_ids": [r.id for r in decided],
+                                    "difference_fen": new - base})  # fmt: skip
+            elif new < base:
+                kept_lower += [r.id for r in decided]
+            continue
+        same = [
+            r for r in open_
+            if (r.proposed_fen, r.multiplier) == (prop.amount_fen, prop.multiplier)
+        ]  # fmt: skip
+        if same:
+            continue
+        superseded += await _supersede(scope, Penalty.id.in_([r.id for r in open_]))
+        row = proposal_row(
+            ticket, prop, graded_at, grade_id=grade.id if grade else None,
+            staff_id=staff_id, department_id=dept_id, proposed_by=by,
+        )  # fmt: skip
+        scope.add(row)
+        proposed.append(row)
+    for k, rows in held.items():  # undecided ones the new facts no longer give
+        if k not in wanted:
+            gone = [r.id for r in rows if r.status in UNDECIDED]
+            if gone:
+                superseded += await _supersede(scope, Penalty.id.in_(gone))
+    if not (superseded or proposed or kept_lower):
+        return None
+    await scope.flush()
+    return {
+        "because": sorted(k for k in changed if k.endswith("_was")),
+        "superseded_ids": sorted(superseded),
+        "proposed_ids": [r.id for r in proposed],
+        "differences": differences,
+        "decided_kept_though_lower": sorted(kept_lower),
+        "seed": "002 《客户投诉管理考核办法》第二十四条–第二十六条; issue 23 §3",
+    }
+
+
 async def _supersede(scope: TenantScope, *where: Any) -> list[int]:
     """Mark the live penalties matching ``where`` superseded; their ids. A decided one keeps
     every other column (append-only, migration 0007); money already taken on it is credited
@@ -599,7 +720,8 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
             )
         ).all()
     }
-    for staff_id in sorted(set(outstanding) | set(forfeits) | set(credits)):
+    points = await month_points(scope, start, end)
+    for staff_id in sorted(set(outstanding) | set(forfeits) | set(credits) | set(points)):
         items = outstanding.get(staff_id, [])
         wmp = forfeits.get(staff_id, [])
         owed = sum(left for _, left in items)
@@ -662,10 +784,30 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
                 written_off_fen=written_off,
                 forfeited_fen=forfeited,
                 credited_fen=credited,
+                appraisal_points=points.get(staff_id, 0),
             )
         )
     await scope.flush()
     return run, True
+
+
+async def month_points(scope: TenantScope, start: dt.datetime, end: dt.datetime) -> dict[int, int]:
+    """Monthly appraisal points per staff member (扣除月度绩效考评5分 / 10分 [000 §篇7 六2–3]):
+    the sum over their penalties decided — confirmed or adjusted, not waived or superseded —
+    in ``[start, end)`` (UTC), the month the decision falls in being the month appraised.
+    Staff with none are left out (issue 23 §4)."""
+    rows = await scope.execute(
+        select(Penalty.staff_id, func.sum(Penalty.appraisal_points))
+        .where(
+            Penalty.status.in_(DECIDED),
+            Penalty.staff_id.is_not(None),
+            Penalty.appraisal_points > 0,
+            Penalty.decided_at >= start,
+            Penalty.decided_at < end,
+        )
+        .group_by(Penalty.staff_id)
+    )
+    return {int(sid): int(total) for sid, total in rows.all() if total}
 
 
 async def _outstanding(

@@ -69,6 +69,16 @@ class Access:
             return false()
         return staff_id == self.principal.staff_id
 
+    def clocks(self, owner_department_id: ColumnElement[int | None]) -> ColumnElement[bool]:
+        """Step clocks a reader's on-time rates count: a department head reading their
+        department's figures counts only the clocks charged to it — a step the desk held
+        when it ran out is the desk's (issue 23 §5, [000 §篇1 4(4)5①, 6)]); every wider
+        reader counts every clock of the tickets they see."""
+        p = self.principal
+        if self.reads_all or not (p.has(Role.DEPARTMENT_HEAD) and p.department_id is not None):
+            return true()
+        return owner_department_id == p.department_id
+
     def ledger(self) -> ColumnElement[bool]:
         """Fine-ledger lines: HR and management all, a department head their department's
         staff, a staff member their own; anyone else is refused."""

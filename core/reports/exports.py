@@ -118,9 +118,17 @@ def kpi_tables(k: Kpis) -> list[Table]:
     )
     penalties = Table(
         title="penalties_by_department",
-        columns=["department", "label", "decided", "amount_yuan", "waived", "pending"],
+        columns=[
+            "department",
+            "label",
+            "decided",
+            "amount_yuan",
+            "waived",
+            "pending",
+            "appraisal_points",
+        ],
         rows=[
-            [p.key, p.label, p.decided, yuan(p.amount_fen), p.waived, p.pending]
+            [p.key, p.label, p.decided, yuan(p.amount_fen), p.waived, p.pending, p.appraisal_points]
             for p in k.penalties_by_department
         ],
     )
@@ -197,11 +205,12 @@ async def ledger_table(scope: TenantScope, access: Access, window: Period) -> Ta
         out.append(
             [line.period, code, name, dept, yuan(line.owed_fen), yuan(line.pay_fen),
              yuan(line.deducted_fen), yuan(line.carried_fen), yuan(line.written_off_fen),
-             yuan(line.forfeited_fen), yuan(line.credited_fen)]
+             yuan(line.forfeited_fen), yuan(line.credited_fen), line.appraisal_points]
         )  # fmt: skip
     columns = [
         "period", "staff", "name", "department", "owed_yuan", "pay_yuan", "deducted_yuan",
         "carried_yuan", "written_off_yuan", "forfeited_yuan", "credited_yuan",
+        "appraisal_points",
     ]  # fmt: skip
     return Table(title="ledger", columns=columns, rows=out)
 

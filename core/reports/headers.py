@@ -45,6 +45,7 @@ COLUMNS = {
     "pay_yuan": "绩效工资（元）", "deducted_yuan": "已扣（元）", "carried_yuan": "结转（元）",
     "written_off_yuan": "核销（元）", "forfeited_yuan": "扣发绩效（元）",
     "credited_yuan": "退还（元）", "fines_yuan": "罚款（元）",
+    "appraisal_points": "扣月度绩效考评分",
 }  # fmt: skip
 SHEETS = {
     "stats": "统计", "about": "说明", "kpis": "考核指标", "follow_up_missing": "未回访",

@@ -8,7 +8,8 @@ tenant's time zone; the pack of ``YYYY-MM`` is due then, covering what that mont
 far. Issuing the pack (``tousu reports pack``) records the first issue and whether it was on
 time; regenerating it later keeps the first record. The reminder (``tousu reports remind``,
 run daily) tells the supervisors and managers once, :data:`REMIND_DAYS` days before the due
-date, and once more when it has passed without an issue.
+date, and once more when it has passed without an issue — for every month not issued, not
+only the current one (issue 23 §2).
 """
 
 from __future__ import annotations
@@ -58,31 +59,71 @@ async def record_issue(
     return row
 
 
+LOOKBACK_MONTHS = 12
+"""How far back an unissued month is still reminded (from the tenant's creation, at most
+this many months): a bound on one run's work — a year of packs is more than any
+desk catches up on."""
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """``YYYY-MM`` periods from ``first`` to ``last`` inclusive, oldest first."""
+    y, m = int(first[:4]), int(first[5:])
+    out = []
+    while f"{y:04d}-{m:02d}" <= last:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
 async def remind(db: Database, now: dt.datetime | None = None) -> int:
-    """For every tenant whose current month's pack is not issued: a ``report_pack_due``
+    """For every tenant and **every month** since the tenant was created (at most
+    :data:`LOOKBACK_MONTHS` back) whose pack is not issued: a ``report_pack_due``
     notification from :data:`REMIND_DAYS` days before the due date, a ``report_pack_overdue``
-    one after it (each once per month, whatever how often this runs). Returns how many
-    notifications were new."""
+    one after it (each once per month, whatever how often this runs). A month whose due date
+    passed while no run looked at it — a 30-day month is overdue only from the 1st of the
+    next, February from the 1st of March — is reminded as overdue at the next run (issue 23
+    §2). Returns how many notifications were new."""
     now = now or utcnow()
     async with db.cross_tenant() as session:
-        tenants = [(t.id, t.config) for t in await session.scalars(select(Tenant))]
+        tenants = [(t.id, t.config, t.created_at) for t in await session.scalars(select(Tenant))]
     sent = 0
-    for tenant_id, config in tenants:
+    for tenant_id, config, created in tenants:
         tz = tenant_timezone(config)
-        period = f"{now.astimezone(ZoneInfo(tz)):%Y-%m}"
-        due = due_at(period, tz)
-        if now < due - dt.timedelta(days=REMIND_DAYS):
+        zone = ZoneInfo(tz)
+        current = f"{now.astimezone(zone):%Y-%m}"
+        start = f"{_aware(created).astimezone(zone):%Y-%m}" if created else current
+        months = months_between(max(start, _back(current, LOOKBACK_MONTHS)), current)
+        due = {p: due_at(p, tz) for p in months}
+        months = [p for p in months if now >= due[p] - dt.timedelta(days=REMIND_DAYS)]
+        if not months:
             continue
-        kind = "report_pack_due" if now < due else "report_pack_overdue"
         async with db.tenant(tenant_id) as scope:
-            if await scope.scalar(select(ReportIssue.id).where(ReportIssue.period == period)):
-                continue
-            local = due.astimezone(ZoneInfo(tz)) - dt.timedelta(seconds=1)
-            sent += await notify(
-                scope,
-                await recipients(scope, set(REMINDED)),
-                kind=kind,
-                dedupe=f"{kind}:{period}",
-                params={"period": period, "due": local.isoformat(), "seed": "000 §篇1 4(4)7"},
+            issued = set(
+                await scope.scalars(
+                    select(ReportIssue.period).where(ReportIssue.period.in_(months))
+                )
             )
+            users = None
+            for period in months:
+                if period in issued:
+                    continue
+                users = users if users is not None else await recipients(scope, set(REMINDED))
+                kind = "report_pack_due" if now < due[period] else "report_pack_overdue"
+                local = due[period].astimezone(zone) - dt.timedelta(seconds=1)
+                sent += await notify(
+                    scope,
+                    users,
+                    kind=kind,
+                    dedupe=f"{kind}:{period}",
+                    params={"period": period, "due": local.isoformat(), "seed": "000 §篇1 4(4)7"},
+                )
     return sent
+
+
+def _back(period: str, months: int) -> str:
+    index = int(period[:4]) * 12 + int(period[5:]) - 1 - months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)

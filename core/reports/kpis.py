@@ -77,6 +77,9 @@ class DepartmentPenalties(msgspec.Struct, kw_only=True):
     amount_fen: int
     waived: int
     pending: int
+    appraisal_points: int = 0
+    """Monthly appraisal points of the penalties decided in the window (扣除月度绩效考评…分
+    [000 §篇7 六2–3]; issue 23 §4)."""
 
 
 class Kpis(msgspec.Struct, kw_only=True):
@@ -415,8 +418,9 @@ async def _penalties(
     waived_in = and_(Penalty.status == "waived", sql.between(Penalty.decided_at, window))
     pending = and_(Penalty.status == "proposed", sql.between(Penalty.created_at, window))
     amount = func.coalesce(func.sum(sql.case_value(decided_in, Penalty.final_fen)), 0)
+    points = func.coalesce(func.sum(sql.case_value(decided_in, Penalty.appraisal_points)), 0)
     rows = await scope.execute(
-        select(dept, sql.ones(decided_in), amount, sql.ones(waived_in), sql.ones(pending))
+        select(dept, sql.ones(decided_in), amount, sql.ones(waived_in), sql.ones(pending), points)
         .select_from(Penalty)
         .join(Ticket, Ticket.id == Penalty.ticket_id)
         .outerjoin(Staff, Staff.id == Penalty.staff_id)
@@ -428,11 +432,12 @@ async def _penalties(
         .group_by(dept)
     )
     out = []
-    for dept_id, decided, fen, waived, waiting in rows.all():
+    for dept_id, decided, fen, waived, waiting, pts in rows.all():
         code, name = labels.department(dept_id)
         out.append(
             DepartmentPenalties(key=code, label=name, decided=int(decided), amount_fen=int(fen),
-                                waived=int(waived), pending=int(waiting))
+                                waived=int(waived), pending=int(waiting),
+                                appraisal_points=int(pts))
         )  # fmt: skip
     return sorted(out, key=lambda r: (-r.amount_fen, -r.decided, r.key or ""))
 
@@ -451,7 +456,7 @@ async def kpis(
     labels = await Labels.load(scope)
     where = cohort(access, window)
 
-    clocks = await _on_time(scope, where, now)
+    clocks = await _on_time(scope, [*where, access.clocks(StepClock.owner_department_id)], now)
     first = clocks.get("first_contact", (0, 0))
     resolved = clocks.get("resolution", (0, 0))
     # 处理情况答复客户 is watched on its own [002 《客户投诉管理考核办法》第二十一条]: the reply

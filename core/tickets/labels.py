@@ -66,7 +66,17 @@ STEPS = {
     "auto_upgrade": ("自动升级时限", "Automatic severity upgrade"),
 }
 
-GROUPS = {"state": STATES, "channel": CHANNELS, "resolution": RESOLUTIONS, "step": STEPS}
+ACTIONS = {  # actions a notice asks someone to take (a seed duty's ``done_by``)
+    "refer_to_inspection": ("移交纪检监察", "Refer to discipline inspection"),
+}
+
+GROUPS = {
+    "state": STATES,
+    "channel": CHANNELS,
+    "resolution": RESOLUTIONS,
+    "step": STEPS,
+    "action": ACTIONS,
+}
 
 
 def word(group: str, code: str | None, lang: str = ZH) -> str | None:

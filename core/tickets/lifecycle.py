@@ -104,6 +104,9 @@ def _t(
 # statistics count it by its final nature [issue 12 §4; 000 §篇1 1(1)2)].
 RETRIAGED = (("invalid", State.RECEIVED), ("communicative", State.RECEIVED))
 ANSWERABLE = {State.DISPATCHED, State.IN_PROGRESS, State.GRADED}
+# A breach of discipline may surface at grading or later (a seed duty: 凡涉及违纪的,应及时移交
+# 纪检监察部门 [002 《考核办法》第十八条]): the referral stays possible until the close.
+REFERABLE = {State.IN_PROGRESS, State.GRADED, State.REPLIED, State.FOLLOWED_UP}
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -135,7 +138,7 @@ TRANSITIONS: dict[str, Transition] = {
            "Not our responsibility: send back with a reason [002 第十七条].", True),
         _t("first_contact", {State.DISPATCHED}, State.IN_PROGRESS, HANDLER, s.FirstContact,
            "The department contacted the complainant [002 第十五条].", True),
-        _t("refer_to_inspection", {State.IN_PROGRESS}, None, HANDLER, s.Reasoned,
+        _t("refer_to_inspection", REFERABLE, None, HANDLER, s.Reasoned,
            "Misconduct found: refer to discipline inspection (纪检监察) [002 第十八条].", True),
         _t("grade", {State.IN_PROGRESS}, State.GRADED, HANDLER, s.Grade,
            "Record each involved staff member's responsibility grade (定责) with findings.", True),

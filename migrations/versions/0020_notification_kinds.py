@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 
 revision = "0020_notification_kinds"
-down_revision = "0017_search_masked"
+down_revision = "0019_seed_duties"
 branch_labels = None
 depends_on = None
 

@@ -24,6 +24,7 @@ from core.rules import (
     PenaltyProposal,
     PenaltySchedule,
     Problem,
+    SeedDuty,
     TicketFacts,
 )
 from plugins.property import rules
@@ -84,6 +85,10 @@ EXTENSION_ROLES: dict[str, tuple[str, ...]] = {
 """Who approves more time for a step, by severity."""
 
 
+WRITTEN_CHANNELS = ("letter", "email", "government_transfer")
+"""书面投诉包括信函、电子邮件、客户意见调查中表达的不满意信息 [004 §篇3 二1]: the core's
+written intake channels (a survey remark arrives as a letter or an e-mail)."""
+
 DUTIES = Duties(
     # 客户服务中心接待员根据投诉内容10分钟内将《客户投诉意见表》发送到被投诉部门
     # [000 §篇1 4(4)4]: desk A sends the form straight on; no supervisor review in between
@@ -96,6 +101,28 @@ DUTIES = Duties(
     # 管理人员进行接待/处理 [004 §篇3 二1]: a property desk's rule. The utility and transit seeds
     # name no duty room (95598 answers round the clock), so only property keeps it.
     duty_room=True,
+    # 书面投诉 (信函、电子邮件…): 重大、重要投诉、如属政府机关转来的投诉信件,应报告物管中心(处)
+    # 负责人 [004 §篇3 二1]: the head of the management office (OFFICE_HEAD) is told by the
+    # system the first time a written ticket is (or becomes) major or important, and at once
+    # for one forwarded by a government office — whatever its severity. Passing it to the
+    # responsible department is the dispatch (10-minute clock, 000 §篇1 4(4)4).
+    seed_duties=(
+        SeedDuty(
+            code="written_serious_to_office_head",
+            label_zh="重大、重要书面投诉报告物管中心(处)负责人",
+            channels=WRITTEN_CHANNELS,
+            severities=("major", "important"),
+            notify_roles=(OFFICE_HEAD,),
+            seed="004 §篇3 二1 书面投诉",
+        ),
+        SeedDuty(
+            code="government_letter_to_office_head",
+            label_zh="政府机关转来的投诉报告物管中心(处)负责人",
+            channels=("government_transfer",),
+            notify_roles=(OFFICE_HEAD,),
+            seed="004 §篇3 二1 书面投诉",
+        ),
+    ),
     seeds=("000 §篇1 4(4)4", "000 §篇1 5(5)2②c", "004 §篇3 二1"),
 )
 

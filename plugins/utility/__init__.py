@@ -25,7 +25,7 @@ The rules live in rules.py (classification flags, grade checks, proposals) and p
 from __future__ import annotations
 
 from core import hookimpl
-from core.rules import Duties
+from core.rules import Duties, SeedDuty
 from plugins.utility import rules
 from plugins.utility.deadlines import TABLE
 from plugins.utility.penalties import SCHEDULE, breach_proposals
@@ -77,6 +77,13 @@ def tousu_deadlines():
     return TABLE
 
 
+MARKETING_ROLE = "manager"
+DISCIPLINE_ITEMS = (
+    "favours_for_relatives", "customer_secrets_leaked", "gifts_accepted", "banquets_accepted",
+)  # fmt: skip
+"""Items of 《投诉举报管理办法》第四条 (the ``commitment_breach`` facet) that are breaches of
+discipline (违纪: private gain, secrets, gifts, banquets) rather than of service rules."""
+
 DUTIES = Duties(
     # 各单位回复95598的投诉处理工单应经市场营销部审核后归档 [《客户投诉管理考核办法》第十六条]:
     # the reply passes the marketing department's review, or goes back for rework, before the
@@ -85,9 +92,45 @@ DUTIES = Duties(
     # 情况复杂的,在向客户说明原因并报公司同意后,时限可以适当延长 [第十五条]: the customer is told
     # first (who, when, how on the request), then the company approves.
     extension_notice_first=True,
+    seed_duties=(
+        # 受理的投诉凡涉及违纪的,应及时移交纪检监察部门调查处理 [第十八条]: a complaint in a
+        # discipline item of 《投诉举报管理办法》第四条 (gifts, banquets, favours for relatives,
+        # secrets leaked) or graded under the 十个不准 (whose rules are the inspection office's,
+        # 渝电监察[2005]7号, 第二十四条(一)) is referred; it does not close before
+        # ``refer_to_inspection`` is in its history. The marketing department (manager) and
+        # the handling unit's head are told.
+        SeedDuty(
+            code="discipline_referral",
+            label_zh="涉及违纪的投诉移交纪检监察部门",
+            kind="refer",
+            facets=tuple(("commitment_breach", item) for item in DISCIPLINE_ITEMS),
+            notify_roles=("manager", "department_head"),
+            done_by="refer_to_inspection",
+            seed="002 《客户投诉管理考核办法》第十八条",
+        ),
+        SeedDuty(
+            code="discipline_referral_graded",
+            label_zh="按“十个不准”定责的投诉移交纪检监察部门",
+            kind="refer",
+            offences=("ten_prohibitions",),
+            notify_roles=("manager", "department_head"),
+            done_by="refer_to_inspection",
+            seed="002 《客户投诉管理考核办法》第十八条, 第二十四条(一)",
+        ),
+        # 公司总经理工作部、思想政治工作部也要负责作好客户直接来信、来访方式的投诉受理工作,并及时
+        # 将…投诉和处理意见转交公司市场营销部 [第十三条]: a letter or a visit taken anywhere
+        # reaches the marketing department (manager) by itself.
+        SeedDuty(
+            code="letter_or_visit_to_marketing",
+            label_zh="来信、来访投诉转交市场营销部",
+            channels=("letter", "visit"),
+            notify_roles=(MARKETING_ROLE,),
+            seed="002 《客户投诉管理考核办法》第十三条",
+        ),
+    ),
     seeds=(
         "002 《客户投诉管理考核办法》第十四条", "002 《客户投诉管理考核办法》第十五条",
-        "002 《客户投诉管理考核办法》第十六条",
+        "002 《客户投诉管理考核办法》第十六条", "002 《客户投诉管理考核办法》第十八条",
     ),
     # 投诉工单传递至班长审核 [第十四条]: the supervisor's review before dispatch stays mandatory.
 )  # fmt: skip
