@@ -17,6 +17,7 @@ from litestar.handlers import HTTPRouteHandler
 
 
 def _all_routes() -> list[Any]:
+    from core.attachments.api import ROUTES as ATTACHMENTS
     from core.deadlines.api import ROUTES as DEADLINES
     from core.flow.api import ROUTES as TICKETS
     from core.penalties.api import ROUTES as PENALTIES
@@ -25,7 +26,7 @@ def _all_routes() -> list[Any]:
     from core.reports.api import ROUTES as REPORTS
     from core.tasks.api import ROUTES as TASKS
 
-    return [*PEOPLE, *PROVISIONING, *TICKETS, *PENALTIES, *DEADLINES, *TASKS, *REPORTS]
+    return [*PEOPLE, *PROVISIONING, *TICKETS, *PENALTIES, *DEADLINES, *TASKS, *REPORTS, *ATTACHMENTS]
 
 
 @cache

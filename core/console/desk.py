@@ -424,12 +424,11 @@ async def side_action(
     except (ApiError, tf.FormErrors) as exc:
         if page_ticket:
             errors = tf.place(tf.errors_of(exc, ctx.lang, ctx.gettext), known, ctx.gettext)
-            prefixed = {(k if k == "_form" else f"{form_name}:{k}"): v for k, v in errors.items()}
             return await page(
                 request,
                 page_ticket,
                 status=exc.status,
-                errors=prefixed,
+                errors=errors,
                 open_form=form_name,
                 values=form,
             )

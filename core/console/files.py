@@ -123,7 +123,7 @@ async def save_files(request: Request[Any, Any, Any], ticket_id: int, form: Any)
     from core.console.i18n import translations
 
     gettext = translations(lang).gettext
-    uploads = [f for f in (form.getall("file") if hasattr(form, "getall") else []) if _has_file(f)]
+    uploads = [f for f in (form.getall("file", []) if hasattr(form, "getall") else []) if _has_file(f)]
     if not uploads:
         return []
     kind = str(form.get("kind") or "")
@@ -174,7 +174,7 @@ async def attach(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> A
 
     gettext = translations(lang).gettext
     problems: list[str] = []
-    if not any(_has_file(f) for f in form.getall("file")):
+    if not any(_has_file(f) for f in form.getall("file", [])):
         problems = [gettext("Choose at least one file")]
     elif not form.get("kind"):
         problems = [gettext("Please fill in %s") % gettext("Kind")]

@@ -16,6 +16,7 @@ read in the tenant's zone, then msgspec's decode into the same body type the API
 from __future__ import annotations
 
 import datetime as dt
+import re
 import typing
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -455,7 +456,33 @@ def errors_of(exc: ApiError | FormErrors, lang: str, gettext: Gettext) -> dict[s
     name = path_of(exc.field)
     if exc.rule == "required" and name:
         text = required_text(name, gettext)
+    typed = type_text(exc.rule or "", gettext)
+    if typed:
+        text = typed
     return {name or "_form": text}
+
+
+_TYPE_RULES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^Invalid decimal"), "Enter an amount in yuan, e.g. 200 or 200.50"),
+    (re.compile(r"^Expected `int`"), "Enter a whole number"),
+    (re.compile(r"^Expected `(?:int|number)` >= (\d+)"), "Enter a number of at least %s"),
+    (re.compile(r"^Expected `(?:int|number)` <= (\d+)"), "Enter a number of at most %s"),
+    (re.compile(r"^(?:Invalid RFC 3339|Expected `datetime`)"), "Pick a date and a time"),
+    (re.compile(r"^Expected `str` of length <= (\d+)"), "At most %s characters"),
+    (re.compile(r"^Expected `str` of length >= 1"), "Required"),
+    (re.compile(r"^Invalid enum value|^Expected one of"), "Choose one of the options"),
+    (re.compile(r"^Expected `str` matching regex"), "Use letters, digits, - and _ only"),
+]
+"""msgspec's decode rules (English, technical) as what the reader should do."""
+
+
+def type_text(rule: str, gettext: Gettext) -> str:
+    for pattern, msgid in sorted(_TYPE_RULES, key=lambda x: -len(x[0].pattern)):
+        m = pattern.search(rule)
+        if m:
+            text = gettext(msgid)
+            return text % m.group(1) if m.groups() and "%s" in text else text
+    return ""
 
 
 def place(errors: dict[str, str], known: set[str], gettext: Gettext) -> dict[str, str]:
@@ -465,9 +492,13 @@ def place(errors: dict[str, str], known: set[str], gettext: Gettext) -> dict[str
         if name == "_form" or name in known:
             out[name] = text
             continue
-        parent = next((k for k in known if k.startswith(name + ".")), None)
+        parent = next((k for k in sorted(known) if k.startswith(name + ".")), None)
         if parent is not None:  # e.g. "complainant": mark its first input
             out[parent] = text
+            continue
+        inner = next((k for k in known if name.endswith("." + k)), None)
+        if inner is not None:  # e.g. "decision.offence" on the appeal form's "offence"
+            out[inner] = text
             continue
         top = f"{gettext(label_id(name))}：{text}"
         out["_form"] = f"{out['_form']}；{top}" if "_form" in out else top
@@ -495,5 +526,7 @@ MSGIDS = [
     "Step",
     "File",
     "Kind",
+    "Required",
+    *(msgid for _, msgid in _TYPE_RULES),
 ]
 """Catalogue entries the forms use outside the templates (checked by the catalogue test)."""
