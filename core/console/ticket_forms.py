@@ -452,7 +452,7 @@ def errors_of(exc: ApiError | FormErrors, lang: str, gettext: Gettext) -> dict[s
         return dict(exc.errors)
     if isinstance(exc, Conflict) and (exc.field == "version" or exc.rule == "lifecycle"):
         return {"_form": gettext(STALE)}
-    text = strip_field(exc.localised(lang))
+    text = _API_HINT.sub("", strip_field(exc.localised(lang))).strip()
     name = path_of(exc.field)
     if exc.rule == "required" and name:
         text = required_text(name, gettext)
@@ -461,6 +461,9 @@ def errors_of(exc: ApiError | FormErrors, lang: str, gettext: Gettext) -> dict[s
         text = typed
     return {name or "_form": text}
 
+
+_API_HINT = re.compile(r"\s*[(（][^()（）]*(?:/api/|POST |GET )[^()（）]*[)）]")
+"""A hint for API clients ("（POST /api/tickets/{id}/attachments…）"): the console has a form."""
 
 _TYPE_RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^Invalid decimal"), "Enter an amount in yuan, e.g. 200 or 200.50"),
