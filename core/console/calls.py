@@ -26,7 +26,16 @@ def _all_routes() -> list[Any]:
     from core.reports.api import ROUTES as REPORTS
     from core.tasks.api import ROUTES as TASKS
 
-    return [*PEOPLE, *PROVISIONING, *TICKETS, *PENALTIES, *DEADLINES, *TASKS, *REPORTS, *ATTACHMENTS]
+    return [
+        *PEOPLE,
+        *PROVISIONING,
+        *TICKETS,
+        *PENALTIES,
+        *DEADLINES,
+        *TASKS,
+        *REPORTS,
+        *ATTACHMENTS,
+    ]
 
 
 @cache

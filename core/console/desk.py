@@ -207,6 +207,9 @@ async def view(request: Request[Any, Any, Any], ticket_id: int) -> dict[str, Any
             f.kind = "select"
             f.options = [(r, ctx.L("pause_reason", r)) for r in reasons]
     extension = tf.fields_of(ExtensionIn, ctx)
+    if hooks_for(p.plugin or "").duties().extension_notice_first:
+        everyone = {u: v["name"] for u, v in names.items() if v["active"]}
+        extension += tf.told_fields(ctx, everyone)
     staff_names = {s.code: s.name for s in await call(request, "listStaff")}
     return {
         "t": ticket,
@@ -555,7 +558,8 @@ async def clock_action(
         "extend": (
             "requestExtension",
             ExtensionIn,
-            {"amount", "unit", "reason", "complainant_informed"},
+            {"amount", "unit", "reason", "complainant_informed"}
+            | {f"complainant_told.{k}" for k in ("by", "at", "how")},
         ),
     }
     if verb not in ops:

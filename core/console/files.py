@@ -123,7 +123,9 @@ async def save_files(request: Request[Any, Any, Any], ticket_id: int, form: Any)
     from core.console.i18n import translations
 
     gettext = translations(lang).gettext
-    uploads = [f for f in (form.getall("file", []) if hasattr(form, "getall") else []) if _has_file(f)]
+    uploads = [
+        f for f in (form.getall("file", []) if hasattr(form, "getall") else []) if _has_file(f)
+    ]
     if not uploads:
         return []
     kind = str(form.get("kind") or "")

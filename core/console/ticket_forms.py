@@ -376,6 +376,38 @@ def appeal_decision_fields(ctx: Context, severity: str | None) -> list[Field]:
     return out
 
 
+def told_fields(ctx: Context, everyone: dict[str, str]) -> list[Field]:
+    """Who told the complainant, when and how — asked on an extension request where the
+    industry tells the complainant first (``Duties.extension_notice_first``,
+    :mod:`core.deadlines.notice`)."""
+    from core.deadlines.notice import HOW
+
+    g = ctx.gettext
+    return [
+        Field(
+            "complainant_told.by",
+            "select",
+            g("Told by"),
+            True,
+            sorted(everyone.items(), key=lambda kv: kv[1]),
+        ),
+        Field(
+            "complainant_told.at",
+            "datetime",
+            g("Told at"),
+            True,
+            hint=g("Local time of the tenant"),
+        ),
+        Field(
+            "complainant_told.how",
+            "select",
+            g("Told how"),
+            True,
+            [(h, ctx.L("told_how", h)) for h in HOW],
+        ),
+    ]
+
+
 def penalty_range(ctx: Context, rule_code: str) -> str:
     """The rule's range in yuan for the reader (``30.00–100.00 元``, ``≥ 800.00 元``), or ""."""
     schedule = ctx.schedule
@@ -400,10 +432,17 @@ def penalty_range(ctx: Context, rule_code: str) -> str:
 
 
 def local_times(data: dict[str, Any], body: Any, zone: str) -> dict[str, Any]:
-    """``datetime-local`` values of ``body``'s datetime fields, read in the tenant's zone."""
+    """``datetime-local`` values of ``body``'s datetime fields (nested ones included), read
+    in the tenant's zone."""
+    from core.console.forms import _struct_of
+
     hints = typing.get_type_hints(body, include_extras=True)
     for name, tp in hints.items():
         value = data.get(name)
+        inner = _struct_of(_plain(tp))
+        if inner is not None and isinstance(value, dict):
+            local_times(value, inner, zone)
+            continue
         if _is(tp, dt.datetime) and isinstance(value, str) and "T" in value:
             try:
                 parsed = dt.datetime.fromisoformat(value)
@@ -530,6 +569,9 @@ MSGIDS = [
     "File",
     "Kind",
     "Required",
+    "Told by",
+    "Told at",
+    "Told how",
     *(msgid for _, msgid in _TYPE_RULES),
 ]
 """Catalogue entries the forms use outside the templates (checked by the catalogue test)."""
