@@ -211,7 +211,26 @@ async def view(request: Request[Any, Any, Any], ticket_id: int) -> dict[str, Any
         everyone = {u: v["name"] for u, v in names.items() if v["active"]}
         extension += tf.told_fields(ctx, everyone)
     staff_names = {s.code: s.name for s in await call(request, "listStaff")}
+    can_decide = p.has(*MANAGEMENT)
+    may_appeal = _may_appeal(p, await _staff_code(request, p), grades, appeals)
+    # the side forms this page draws: a refusal of one of them is shown inside it, not on top
+    present = {"attachments"} | ({"appeal"} if may_appeal else set())
+    present |= {f"appeal-{a.id}" for a in appeals if a.status == "pending" and can_decide}
+    present |= {
+        f"penalty-{x.id}-{verb}"
+        for x in penalties
+        if x.status == "proposed" and can_decide
+        for verb in ("confirm", "adjust", "waive")
+    }
+    if not ticket.complainant.masked:
+        present |= {
+            f"clock-{c.step}-{verb}"
+            for c in clocks
+            if c.state == "running"
+            for verb in ("extend", "pause")
+        }
     return {
+        "present": present | set(forms),
         "t": ticket,
         "history": [history_row(e, ctx, names, ctx.departments) for e in history],
         "grades": grades,
@@ -225,8 +244,8 @@ async def view(request: Request[Any, Any, Any], ticket_id: int) -> dict[str, Any
         "forms": forms,
         "pause_fields": pause if reasons else [],
         "extension_fields": extension,
-        "can_decide_penalty": p.has(*MANAGEMENT),
-        "may_appeal": _may_appeal(p, await _staff_code(request, p), grades, appeals),
+        "can_decide_penalty": can_decide,
+        "may_appeal": may_appeal,
         "staff_names": staff_names,
         "owner_name": names.get(ticket.owner or "", {}).get("name") if ticket.owner else None,
         "attachments": await attachment_rows(request, ticket_id, names),
