@@ -179,7 +179,7 @@ def intake(w: Walk, staff: list[str], channel: str, dept: str, files: Path) -> s
     form = clerk.locator("#intake-form")
     form.locator("[name=description]").fill("司机态度恶劣")
     said = w.submit(clerk, form, refused=True)
-    for name in ("channel", "complainant.name", "complainant.contact"):
+    for name in ("complainant.name", "complainant.contact"):
         expect(clerk.locator(f"[data-field='{name}']")).to_contain_text("必填")
     assert "complainant" not in said and "required" not in said
     expect(form.locator("[name=description]")).to_have_value("司机态度恶劣")

@@ -88,8 +88,12 @@ async def context(request: Request[Any, Any, Any]) -> tf.Context:
 def intake_fields(ctx: tf.Context) -> list[tf.Field]:
     """The intake form: :class:`core.tickets.schemas.TicketCreate` as the desk fills it."""
     g = ctx.gettext
+    channels = tf.channels(ctx)
     fields = [
-        tf.Field("channel", "select", g("Channel"), True, tf.channels(ctx)),
+        # the first of the industry's channels (the phone) is how most complaints arrive
+        tf.Field(
+            "channel", "select", g("Channel"), True, channels, channels[0][0] if channels else None
+        ),
         tf.Field("complainant.name", "text", g("Complainant name"), True),
         tf.Field(
             "complainant.contact",

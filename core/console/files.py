@@ -35,11 +35,15 @@ PREVIEW = ("image/jpeg", "image/png", "image/webp")
 
 def kind_options(ctx: Context, p: Principal, *, masked: bool) -> list[tuple[str, str]]:
     """The kinds this reader may attach (a reader who may not see the complainant is not
-    offered the kinds that identify them)."""
+    offered the kinds that identify them; the signed service slip only where the industry
+    closes on one — its taxonomy's ``closing_conditions``)."""
+    from core.console.ticket_forms import closing_conditions
+
+    slip = "service_slip_signed" in dict(closing_conditions(ctx))
     return [
         (k.code, k.label_zh if ctx.lang == "zh_CN" else k.label)
         for k in KINDS.values()
-        if not (masked and k.identifies_complainant)
+        if not (masked and k.identifies_complainant) and (slip or k.code != "service_slip")
     ]
 
 
