@@ -156,7 +156,11 @@ def localise(
     if bilingual:
         return bilingual.group("zh").strip() if lang == ZH else bilingual.group("en").strip()
     if CJK.search(message):
-        return message if lang == ZH else _generic_english(code, field, rule, roles)
+        if lang != ZH:
+            return _generic_english(code, field, rule, roles)
+        # An English rule citing a Chinese seed (a plugin's "… [000 §篇7 六]") is English
+        # all the same: the catalogue's Chinese when it has one.
+        return chinese_of(message) or message
     if lang != ZH:
         return message
     found = chinese_of(message)

@@ -8,6 +8,7 @@ form name maps to one API operation, its body type and its path parameters.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -140,7 +141,7 @@ async def admin_do(request: Request[Any, Any, Any], form_name: FromPath[str]) ->
         return await _admin(
             request,
             status=exc.status,
-            errors={form_name: message(request, exc), "_field": exc.field or ""},
+            errors={form_name: admin_message(request, exc), "_field": exc.field or ""},
         )
     secret = getattr(result, "secret", None)
     if secret:  # a webhook's signing secret is shown once
@@ -293,3 +294,37 @@ ROUTES: list[Any] = [
     platform,
     platform_create,
 ]
+
+
+_MONEY = [
+    (re.compile(r"(\d[\d,]*(?:\.\d+)?) yuan"), r"\1 元"),
+    (re.compile(r"\bat least "), "不少于 "),
+    (re.compile(r"\bat most "), "不超过 "),
+    (re.compile(r"any amount \(the seed gives none\)"), "未规定金额"),
+]
+
+
+def admin_message(request: Request[Any, Any, Any], exc: ApiError) -> str:
+    """An admin form's refusal for a Chinese reader: the field named by its label, amounts
+    in 元, the rule by the plugin's name instead of its code (``tier_1`` → 第1档)."""
+    from core.console.forms import label_id, path_of, strip_field
+    from core.console.i18n import pick, translations
+    from core.plugins import hooks_for
+
+    lang = pick(request.query_params.get("lang"), request.cookies.get("tousu_lang"))
+    text = message(request, exc)
+    if lang != "zh_CN":
+        return text
+    text = strip_field(text)
+    for pattern, repl in _MONEY:
+        text = pattern.sub(repl, text)
+    p = _principal(request)
+    schedule = hooks_for(p.plugin).penalty_schedule() if p and p.plugin else None
+    for rule in schedule.rules if schedule else ():
+        text = re.sub(rf"\b{re.escape(rule.code)}\b", rule.label_zh, text)
+    name = path_of(exc.field)
+    if name and not name.startswith("_"):
+        label = translations(lang).gettext(label_id(name))
+        if label != name:
+            text = f"{label}：{text}"
+    return text

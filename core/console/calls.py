@@ -17,6 +17,7 @@ from litestar.handlers import HTTPRouteHandler
 
 
 def _all_routes() -> list[Any]:
+    from core.attachments.api import ROUTES as ATTACHMENTS
     from core.deadlines.api import ROUTES as DEADLINES
     from core.flow.api import ROUTES as TICKETS
     from core.flow.bulk import ROUTES as BULK
@@ -37,6 +38,7 @@ def _all_routes() -> list[Any]:
         *DEADLINES,
         *TASKS,
         *REPORTS,
+        *ATTACHMENTS,
     ]
 
 

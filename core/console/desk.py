@@ -88,8 +88,12 @@ async def context(request: Request[Any, Any, Any]) -> tf.Context:
 def intake_fields(ctx: tf.Context) -> list[tf.Field]:
     """The intake form: :class:`core.tickets.schemas.TicketCreate` as the desk fills it."""
     g = ctx.gettext
+    channels = tf.channels(ctx)
     fields = [
-        tf.Field("channel", "select", g("Channel"), True, tf.channels(ctx)),
+        # the first of the industry's channels (the phone) is how most complaints arrive
+        tf.Field(
+            "channel", "select", g("Channel"), True, channels, channels[0][0] if channels else None
+        ),
         tf.Field("complainant.name", "text", g("Complainant name"), True),
         tf.Field(
             "complainant.contact",
@@ -207,8 +211,30 @@ async def view(request: Request[Any, Any, Any], ticket_id: int) -> dict[str, Any
             f.kind = "select"
             f.options = [(r, ctx.L("pause_reason", r)) for r in reasons]
     extension = tf.fields_of(ExtensionIn, ctx)
+    if hooks_for(p.plugin or "").duties().extension_notice_first:
+        everyone = {u: v["name"] for u, v in names.items() if v["active"]}
+        extension += tf.told_fields(ctx, everyone)
     staff_names = {s.code: s.name for s in await call(request, "listStaff")}
+    can_decide = p.has(*MANAGEMENT)
+    may_appeal = _may_appeal(p, await _staff_code(request, p), grades, appeals)
+    # the side forms this page draws: a refusal of one of them is shown inside it, not on top
+    present = {"attachments"} | ({"appeal"} if may_appeal else set())
+    present |= {f"appeal-{a.id}" for a in appeals if a.status == "pending" and can_decide}
+    present |= {
+        f"penalty-{x.id}-{verb}"
+        for x in penalties
+        if x.status == "proposed" and can_decide
+        for verb in ("confirm", "adjust", "waive")
+    }
+    if not ticket.complainant.masked:
+        present |= {
+            f"clock-{c.step}-{verb}"
+            for c in clocks
+            if c.state == "running"
+            for verb in ("extend", "pause")
+        }
     return {
+        "present": present | set(forms),
         "t": ticket,
         "history": [history_row(e, ctx, names, ctx.departments) for e in history],
         "grades": grades,
@@ -222,8 +248,8 @@ async def view(request: Request[Any, Any, Any], ticket_id: int) -> dict[str, Any
         "forms": forms,
         "pause_fields": pause if reasons else [],
         "extension_fields": extension,
-        "can_decide_penalty": p.has(*MANAGEMENT),
-        "may_appeal": _may_appeal(p, await _staff_code(request, p), grades, appeals),
+        "can_decide_penalty": can_decide,
+        "may_appeal": may_appeal,
         "staff_names": staff_names,
         "owner_name": names.get(ticket.owner or "", {}).get("name") if ticket.owner else None,
         "attachments": await attachment_rows(request, ticket_id, names),
@@ -424,12 +450,11 @@ async def side_action(
     except (ApiError, tf.FormErrors) as exc:
         if page_ticket:
             errors = tf.place(tf.errors_of(exc, ctx.lang, ctx.gettext), known, ctx.gettext)
-            prefixed = {(k if k == "_form" else f"{form_name}:{k}"): v for k, v in errors.items()}
             return await page(
                 request,
                 page_ticket,
                 status=exc.status,
-                errors=prefixed,
+                errors=errors,
                 open_form=form_name,
                 values=form,
             )
@@ -556,7 +581,8 @@ async def clock_action(
         "extend": (
             "requestExtension",
             ExtensionIn,
-            {"amount", "unit", "reason", "complainant_informed"},
+            {"amount", "unit", "reason", "complainant_informed"}
+            | {f"complainant_told.{k}" for k in ("by", "at", "how")},
         ),
     }
     if verb not in ops:

@@ -35,11 +35,15 @@ PREVIEW = ("image/jpeg", "image/png", "image/webp")
 
 def kind_options(ctx: Context, p: Principal, *, masked: bool) -> list[tuple[str, str]]:
     """The kinds this reader may attach (a reader who may not see the complainant is not
-    offered the kinds that identify them)."""
+    offered the kinds that identify them; the signed service slip only where the industry
+    closes on one — its taxonomy's ``closing_conditions``)."""
+    from core.console.ticket_forms import closing_conditions
+
+    slip = "service_slip_signed" in dict(closing_conditions(ctx))
     return [
         (k.code, k.label_zh if ctx.lang == "zh_CN" else k.label)
         for k in KINDS.values()
-        if not (masked and k.identifies_complainant)
+        if not (masked and k.identifies_complainant) and (slip or k.code != "service_slip")
     ]
 
 
@@ -123,7 +127,9 @@ async def save_files(request: Request[Any, Any, Any], ticket_id: int, form: Any)
     from core.console.i18n import translations
 
     gettext = translations(lang).gettext
-    uploads = [f for f in (form.getall("file") if hasattr(form, "getall") else []) if _has_file(f)]
+    uploads = [
+        f for f in (form.getall("file", []) if hasattr(form, "getall") else []) if _has_file(f)
+    ]
     if not uploads:
         return []
     kind = str(form.get("kind") or "")
@@ -174,7 +180,7 @@ async def attach(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> A
 
     gettext = translations(lang).gettext
     problems: list[str] = []
-    if not any(_has_file(f) for f in form.getall("file")):
+    if not any(_has_file(f) for f in form.getall("file", [])):
         problems = [gettext("Choose at least one file")]
     elif not form.get("kind"):
         problems = [gettext("Please fill in %s") % gettext("Kind")]

@@ -245,6 +245,15 @@ ATTACHMENT_KINDS = {
     "other": "Other evidence",
 }
 
+TOLD_HOW = {
+    "phone": "Phone",
+    "sms": "Text message",
+    "visit": "Visit",
+    "letter": "Letter",
+    "in_person": "In person",
+    "other": "Other",
+}
+
 DELIVERY_STATUS = {"pending": "Waiting to be sent", "delivered": "Delivered", "failed": "Failed"}
 
 GROUPS = {
@@ -271,6 +280,7 @@ GROUPS = {
     "delivery_status": DELIVERY_STATUS,
     "communicative": COMMUNICATIVE,
     "attachment_kind": ATTACHMENT_KINDS,
+    "told_how": TOLD_HOW,
 }
 
 OPTION_GROUP = {

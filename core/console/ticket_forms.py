@@ -16,6 +16,7 @@ read in the tenant's zone, then msgspec's decode into the same body type the API
 from __future__ import annotations
 
 import datetime as dt
+import re
 import typing
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -375,6 +376,38 @@ def appeal_decision_fields(ctx: Context, severity: str | None) -> list[Field]:
     return out
 
 
+def told_fields(ctx: Context, everyone: dict[str, str]) -> list[Field]:
+    """Who told the complainant, when and how — asked on an extension request where the
+    industry tells the complainant first (``Duties.extension_notice_first``,
+    :mod:`core.deadlines.notice`)."""
+    from core.deadlines.notice import HOW
+
+    g = ctx.gettext
+    return [
+        Field(
+            "complainant_told.by",
+            "select",
+            g("Told by"),
+            True,
+            sorted(everyone.items(), key=lambda kv: kv[1]),
+        ),
+        Field(
+            "complainant_told.at",
+            "datetime",
+            g("Told at"),
+            True,
+            hint=g("Local time of the tenant"),
+        ),
+        Field(
+            "complainant_told.how",
+            "select",
+            g("Told how"),
+            True,
+            [(h, ctx.L("told_how", h)) for h in HOW],
+        ),
+    ]
+
+
 def penalty_range(ctx: Context, rule_code: str) -> str:
     """The rule's range in yuan for the reader (``30.00–100.00 元``, ``≥ 800.00 元``), or ""."""
     schedule = ctx.schedule
@@ -399,10 +432,17 @@ def penalty_range(ctx: Context, rule_code: str) -> str:
 
 
 def local_times(data: dict[str, Any], body: Any, zone: str) -> dict[str, Any]:
-    """``datetime-local`` values of ``body``'s datetime fields, read in the tenant's zone."""
+    """``datetime-local`` values of ``body``'s datetime fields (nested ones included), read
+    in the tenant's zone."""
+    from core.console.forms import _struct_of
+
     hints = typing.get_type_hints(body, include_extras=True)
     for name, tp in hints.items():
         value = data.get(name)
+        inner = _struct_of(_plain(tp))
+        if inner is not None and isinstance(value, dict):
+            local_times(value, inner, zone)
+            continue
         if _is(tp, dt.datetime) and isinstance(value, str) and "T" in value:
             try:
                 parsed = dt.datetime.fromisoformat(value)
@@ -451,11 +491,40 @@ def errors_of(exc: ApiError | FormErrors, lang: str, gettext: Gettext) -> dict[s
         return dict(exc.errors)
     if isinstance(exc, Conflict) and (exc.field == "version" or exc.rule == "lifecycle"):
         return {"_form": gettext(STALE)}
-    text = strip_field(exc.localised(lang))
+    text = _API_HINT.sub("", strip_field(exc.localised(lang))).strip()
     name = path_of(exc.field)
     if exc.rule == "required" and name:
         text = required_text(name, gettext)
+    typed = type_text(exc.rule or "", gettext)
+    if typed:
+        text = typed
     return {name or "_form": text}
+
+
+_API_HINT = re.compile(r"\s*[(（][^()（）]*(?:/api/|POST |GET )[^()（）]*[)）]")
+"""A hint for API clients ("（POST /api/tickets/{id}/attachments…）"): the console has a form."""
+
+_TYPE_RULES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^Invalid decimal"), "Enter an amount in yuan, e.g. 200 or 200.50"),
+    (re.compile(r"^Expected `int`"), "Enter a whole number"),
+    (re.compile(r"^Expected `(?:int|number)` >= (\d+)"), "Enter a number of at least %s"),
+    (re.compile(r"^Expected `(?:int|number)` <= (\d+)"), "Enter a number of at most %s"),
+    (re.compile(r"^(?:Invalid RFC 3339|Expected `datetime`)"), "Pick a date and a time"),
+    (re.compile(r"^Expected `str` of length <= (\d+)"), "At most %s characters"),
+    (re.compile(r"^Expected `str` of length >= 1"), "Required"),
+    (re.compile(r"^Invalid enum value|^Expected one of"), "Choose one of the options"),
+    (re.compile(r"^Expected `str` matching regex"), "Use letters, digits, - and _ only"),
+]
+"""msgspec's decode rules (English, technical) as what the reader should do."""
+
+
+def type_text(rule: str, gettext: Gettext) -> str:
+    for pattern, msgid in sorted(_TYPE_RULES, key=lambda x: -len(x[0].pattern)):
+        m = pattern.search(rule)
+        if m:
+            text = gettext(msgid)
+            return text % m.group(1) if m.groups() and "%s" in text else text
+    return ""
 
 
 def place(errors: dict[str, str], known: set[str], gettext: Gettext) -> dict[str, str]:
@@ -465,9 +534,13 @@ def place(errors: dict[str, str], known: set[str], gettext: Gettext) -> dict[str
         if name == "_form" or name in known:
             out[name] = text
             continue
-        parent = next((k for k in known if k.startswith(name + ".")), None)
+        parent = next((k for k in sorted(known) if k.startswith(name + ".")), None)
         if parent is not None:  # e.g. "complainant": mark its first input
             out[parent] = text
+            continue
+        inner = next((k for k in known if name.endswith("." + k)), None)
+        if inner is not None:  # e.g. "decision.offence" on the appeal form's "offence"
+            out[inner] = text
             continue
         top = f"{gettext(label_id(name))}：{text}"
         out["_form"] = f"{out['_form']}；{top}" if "_form" in out else top
@@ -495,5 +568,10 @@ MSGIDS = [
     "Step",
     "File",
     "Kind",
+    "Required",
+    "Told by",
+    "Told at",
+    "Told how",
+    *(msgid for _, msgid in _TYPE_RULES),
 ]
 """Catalogue entries the forms use outside the templates (checked by the catalogue test)."""
