@@ -154,7 +154,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("kind", "name", "make", "ctype"), CASES, ids=lambda v: str(v))
+@pytest.mark.parametrize(("kind", "name", "make", "ctype"), CASES, ids=lambda v: getattr(v, "__name__", str(v)))
 def test_metadata_is_removed_for_readers_who_may_not_see_the_complainant(
     api: Any, kind: str, name: str, make: Any, ctype: str
 ) -> None:

@@ -24,10 +24,10 @@ import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
+from serverkit import free_port
 from test_console_browser import (  # noqa: F401  (fixtures)
     PASSWORDS,
     ROOT,
-    _free_port,
     browser,
     browser_context_args,
     browser_type,
@@ -48,7 +48,7 @@ N = 106
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     work = tmp_path_factory.mktemp("queue-serve")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{work}/tousu.db",
