@@ -421,18 +421,35 @@ class Api:
         return r.json()  # type: ignore[no-any-return]
 
 
+_APPS: dict[str, tuple[Api, contextlib.ExitStack]] = {}
+"""This process's app per backend, made on first use and kept to the end of the session."""
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
-def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Api:
+    """The app on a migrated database with the demo tenants, once per backend and process.
+    pytest sets a parametrized session fixture up again whenever the parameter changes
+    (under ``--dist loadscope`` at every module: sqlite, then postgres); the app is kept
+    here instead, so that costs nothing, and closed in :func:`pytest_sessionfinish`."""
     backend = request.param
-    tmp = tmp_path_factory.mktemp(backend)
-    url = database_url(backend, tmp)
-    app_db = prepare(url)
-    # attachments' bytes in the test's own folder, not ./var (core.attachments.storage)
-    env = {"DATABASE_URL": app_db, "TOUSU_STORAGE_URL": str(tmp / "attachments")}
-    app = create_app(load_settings(env))
-    with TestClient(app) as client:
-        yield Api(client, backend, app_db, url)
-    drop_database(url)
+    if backend not in _APPS:
+        tmp = tmp_path_factory.mktemp(backend)
+        url = database_url(backend, tmp)
+        app_db = prepare(url)
+        # attachments' bytes in the test's own folder, not ./var (core.attachments.storage)
+        env = {"DATABASE_URL": app_db, "TOUSU_STORAGE_URL": str(tmp / "attachments")}
+        app = create_app(load_settings(env))
+        stack = contextlib.ExitStack()
+        stack.callback(drop_database, url)
+        client = stack.enter_context(TestClient(app))
+        _APPS[backend] = (Api(client, backend, app_db, url), stack)
+    return _APPS[backend][0]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    while _APPS:
+        _, (_, stack) = _APPS.popitem()
+        stack.close()
 
 
 def make_operator(api: Api, name: str | None = None) -> dict[str, str]:

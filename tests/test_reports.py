@@ -41,6 +41,10 @@ from core.tickets import reading
 from core.tickets import schemas as s
 from core.tickets.lifecycle import TRANSITIONS
 
+# The module's world (many tickets walked through the API) is built in the first
+# test's set-up: minutes on a loaded PostgreSQL, past the suite's 300 s default.
+pytestmark = pytest.mark.timeout(900)
+
 CST = ZoneInfo("Asia/Shanghai")
 PERIOD = "2025-03"
 WINDOW = month(PERIOD, "Asia/Shanghai")
