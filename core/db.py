@@ -298,7 +298,7 @@ def make_engine(url: str, options: EngineOptions | None = None) -> AsyncEngine:
     # on a month's repeat complaints); the statements here are index-shaped. It is set in
     # each transaction's first statement (see _scope_transaction), not as a startup
     # parameter, which pgbouncer refuses ("unsupported startup parameter: jit").
-    engine.sync_engine._tousu_jit = "on" if options.jit else "off"  # type: ignore[attr-defined]
+    engine.sync_engine._tousu_jit = "on" if options.jit else "off"
     event.listen(engine.sync_engine, "handle_error", _flag_disconnect)
     return engine
 

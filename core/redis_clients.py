@@ -96,7 +96,9 @@ def check(url: str) -> None:
         )
 
 
-def _sentinel_kwargs(s: SentinelUrl, kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict]:
+def _sentinel_kwargs(
+    s: SentinelUrl, kwargs: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     conn = dict(kwargs)
     conn.setdefault("db", s.db)
     if s.password is not None:

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from core.console import i18n, labels
 from core.console import ticket_forms as tf
 from core.console.calls import call
-from core.console.forms import form_dict
+from core.console.forms import form_dict, label_id
 from core.db import utcnow
 from core.deadlines.models import Extension
 from core.errors import ApiError
@@ -179,7 +179,7 @@ async def intake_post(request: Request[Any, Any, Any]) -> Any:
         return await _intake(request, status=exc.status, errors=errors, values=form)
     problems = await save_files(request, out.id, raw)
     if problems:  # the complaint is recorded; the files that failed are named on its page
-        request.session["_flash"] = problems  # type: ignore[index]
+        request.session["_flash"] = problems
     return Redirect(f"/tickets/{out.id}", status_code=303)
 
 
@@ -372,7 +372,7 @@ async def page(
     ctx.setdefault("errors", {})
     ctx.setdefault("open_form", None)
     ctx.setdefault("values", {})
-    flash = request.session.pop("_flash", None) if request.session else None  # type: ignore[union-attr]
+    flash = request.session.pop("_flash", None) if request.session else None
     if flash:
         ctx["errors"] = {**ctx["errors"], "attachments": "；".join(flash)}
         ctx["open_form"] = ctx["open_form"] or "attachments"
@@ -460,7 +460,7 @@ async def side_action(
             )
         errors = tf.errors_of(exc, ctx.lang, ctx.gettext)
         text = "；".join(
-            v if k == "_form" else f"{ctx.gettext(tf.label_id(k))}：{v}" for k, v in errors.items()
+            v if k == "_form" else f"{ctx.gettext(label_id(k))}：{v}" for k, v in errors.items()
         )
         return await approvals_render(request, status=exc.status, errors={form_name: text})
     back = form.get("_back") or (f"/tickets/{page_ticket}" if page_ticket else "/approvals")

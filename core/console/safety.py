@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get
+from litestar.enums import ScopeType
 from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -55,7 +56,7 @@ def security_headers(app: ASGIApp) -> ASGIApp:
     static file is kept; anywhere else ``no-store`` wins)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         path: str = scope["path"]

@@ -245,7 +245,7 @@ class WorkingCalendar:
         that follow on."""
         years = known_years()
         stop = years.stop
-        while stop in self._loaded:  # type: ignore[attr-defined]
+        while stop in self._loaded:
             stop += 1
         return range(years.start, stop)
 
@@ -267,7 +267,7 @@ class WorkingCalendar:
             return False
         if day in self.extra_workdays:
             return True
-        loaded = self._loaded.get(day.year)  # type: ignore[attr-defined]
+        loaded = self._loaded.get(day.year)
         if loaded is not None:
             if day in loaded.workdays:
                 return True

@@ -665,7 +665,7 @@ async def retime(scope: TenantScope, hooks: TenantHooks, ticket: Ticket) -> list
     """
     table = hooks.deadlines()
     cal = await calendar_for(scope)
-    changes = []
+    changes: list[dict[str, Any]] = []
     for clock in await _running(scope, ticket.id):
         if clock.step == AUTO_UPGRADE:
             continue  # months from intake: no working time, nothing to re-read

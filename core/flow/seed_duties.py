@@ -158,7 +158,10 @@ async def _fired(scope: TenantScope, ticket: Ticket) -> set[str]:
         select(TicketEvent.payload).where(TicketEvent.ticket_id == ticket.id)
     )
     return {
-        d.get("duty") for p in payloads for d in ((p or {}).get(KEY) or ()) if isinstance(d, dict)
+        str(d["duty"])
+        for p in payloads
+        for d in ((p or {}).get(KEY) or ())
+        if isinstance(d, dict) and d.get("duty")
     }
 
 
@@ -170,7 +173,9 @@ async def pending(scope: TenantScope, hooks: TenantHooks, ticket: Ticket) -> lis
     due = await applying(scope, tuple(duties), ticket)
     if not due:
         return []
-    taken = {e.action for e in await _recorded(scope, ticket, *{d.done_by for d in due})}
+    taken = {
+        e.action for e in await _recorded(scope, ticket, *{d.done_by for d in due if d.done_by})
+    }
     return [d for d in due if d.done_by not in taken]
 
 

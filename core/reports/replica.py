@@ -56,6 +56,6 @@ async def reading(request: Request[Any, Any, Any], tenant_id: int) -> AsyncItera
 
 async def lag_header(message: Message, scope: Scope) -> None:
     """``before_send`` hook: add :data:`LAG_HEADER` to an answer read on the replica."""
-    lag = scope.get(_LAG)  # type: ignore[call-overload]
+    lag = scope.get(_LAG)
     if lag is not None and message["type"] == "http.response.start":
         MutableScopeHeaders.from_message(message)[LAG_HEADER] = f"{lag:.3f}"
