@@ -66,6 +66,9 @@ STRUCTURAL: frozenset[str] = frozenset(
         "pause_reason", "allowed_actions", "next_cursor", "topics", "sanctions", "roles",
         "earlier", "group", "values", "timezone", "calendar_fallback", "verification",
         "day", "half", "communicative",
+        # a refusal's field name (bulk decisions); a saved view's filters (its URL query,
+        # the user's own or the tenant admin's: filter codes, no ticket's text)
+        "field", "query",
         # attachments: the sniffed media type and the bytes' digest
         "content_type", "sha256", "uploaded_by",
         # amounts (decimal yuan strings)

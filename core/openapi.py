@@ -153,8 +153,8 @@ def _operation(op: Operation, public: bool) -> None:
     if op.operation_id in BODIES:
         op.request_body = BODIES[op.operation_id]
     for code, text in ERRORS.items():
-        if public and code not in PUBLIC_ERRORS:
-            continue
+        if public and code not in PUBLIC_ERRORS and not (code == "422" and op.parameters):
+            continue  # a public operation with a query parameter (/ready?scope=) can 422
         response = _error(text)
         if code in ("429", "503"):
             response.headers = _retry_after()

@@ -64,7 +64,15 @@ def _ticket_actions() -> set[str]:
                 and isinstance(n.value.value, str)
             }
             for node in ast.walk(tree):
-                if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "append_event":
+                if isinstance(node, ast.Call) and (
+                    getattr(node.func, "id", "") == "append_event"
+                    # attachments number their events themselves (core.attachments.history)
+                    or (
+                        isinstance(node.func, ast.Attribute)
+                        and node.func.attr == "append"
+                        and getattr(node.func.value, "id", "") == "history"
+                    )
+                ):
                     if len(node.args) >= 3:
                         out |= _values(node.args[2], names)
                 if isinstance(node, ast.Dict) and path.parent.name == "deadlines":

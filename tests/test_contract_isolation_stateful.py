@@ -97,7 +97,7 @@ def build_machine(world: World, client: httpx.Client) -> type[RuleBasedStateMach
             marker = f"mk{tenant[-1]}{next(_serial):06d}z"
             body = {
                 "channel": "phone",
-                "complainant": {"name": f"客户{marker}", "contact": f"138{marker}"},
+                "complainant": {"name": f"客户{marker}", "contact": f"{marker}@example.com"},
                 "description": f"isolation {marker}",
                 "event_place": marker,
             }

@@ -196,7 +196,13 @@ def _console_aware(handler: Any) -> Any:
             if found:
                 return Redirect(f"/tickets/{found.group(1)}", status_code=303)
         if status in _MESSAGES and isinstance(exc, HTTPException):
-            return _html_error(request, status, _TITLES[status], _MESSAGES[status])
+            return _html_error(
+                request,
+                status,
+                _TITLES[status],
+                _MESSAGES[status],
+                dict(getattr(exc, "headers", None) or {}),  # a 405's Allow
+            )
         if status >= 500 or not isinstance(status, int):
             log.exception("console error", exc_info=exc)
             return _html_error(
