@@ -38,7 +38,7 @@ from collections.abc import Callable
 
 MASK = "***"
 
-CHINESE_DIGITS: dict[int, str] = str.maketrans(
+CHINESE_DIGITS: dict[int, int] = str.maketrans(
     "〇零一二三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖两兩幺",
     "00123456789122334566789221",
 )
