@@ -352,3 +352,36 @@ def test_evidence_rows_cannot_be_changed_or_removed(api: Any) -> None:
         assert "append-only" in outcome or "permission denied" in outcome, outcome
     listed = api.get(T, "clerk", f"/api/tickets/{t['id']}/attachments").json()
     assert [(x["id"], x["kind"]) for x in listed] == [(a["id"], "photo")]
+
+
+def test_download_sends_each_safety_header_once(api: Any) -> None:
+    """The console's safety middleware adds only what the attachment route did not set:
+    one ``nosniff``, one (the download's own, sandboxing) Content-Security-Policy."""
+    t = api.create(T)
+    a = upload(api, T, "clerk", t["id"], "photo", "现场.jpg", JPEG, "image/jpeg").json()
+    d = api.get(T, "supervisor", f"/api/tickets/{t['id']}/attachments/{a['id']}")
+    assert d.status_code == 200
+    for name in ("x-content-type-options", "content-security-policy", "x-frame-options",
+                 "referrer-policy", "cache-control", "content-disposition"):  # fmt: skip
+        assert len(d.headers.get_list(name)) == 1, (name, d.headers.get_list(name))
+    assert d.headers["x-content-type-options"] == "nosniff"
+    assert d.headers["content-security-policy"].startswith("sandbox")
+    # an answer whose handler sets none still gets them all, once
+    r = api.get(T, "supervisor", f"/api/tickets/{t['id']}")
+    assert r.headers.get_list("x-content-type-options") == ["nosniff"]
+    assert len(r.headers.get_list("content-security-policy")) == 1
+
+
+@pytest.mark.parametrize("length", [201, 300, 1000])
+def test_a_file_name_over_200_characters_is_refused(api: Any, length: int) -> None:
+    t = api.create(T)
+    name = "很" * (length - 4) + ".jpg"
+    r = upload(api, T, "clerk", t["id"], "photo", name, JPEG, "image/jpeg")
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["field"] == "file" and "200" in err["rule"], r.text
+    assert "文件名" in err["message"], r.text
+    assert api.get(T, "clerk", f"/api/tickets/{t['id']}/attachments").json() == []
+    # 200 characters, extension kept, is taken as given
+    ok = upload(api, T, "clerk", t["id"], "photo", "很" * 196 + ".jpg", JPEG, "image/jpeg")
+    assert ok.status_code == 201 and ok.json()["filename"] == "很" * 196 + ".jpg", ok.text

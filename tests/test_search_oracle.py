@@ -179,3 +179,27 @@ def test_spaces_in_numbers_and_full_width_forms_are_ignored(
     mark = uuid.uuid4().hex[:6]
     t = ticket(api, "钱多多", "13800001111", f"{mark} {stored}")
     assert t["id"] in ids(api, "clerk", query)
+
+
+@pytest.mark.parametrize(
+    "spoken",
+    [
+        "号码一三九八七六五四三二一",  # the tester's sample
+        "号码一三九 八七六五-四三二一",  # separators as between Arabic digits
+        "电话幺三九捌柒陆伍肆叁贰壹",  # read aloud (幺) and financial numerals
+        "另一位邻居一五零零零零零一一一一也说了",  # a phone that is not the complainant's
+    ],
+)
+def test_a_phone_in_chinese_numerals_is_masked_and_not_searchable(api: Any, spoken: str) -> None:
+    mark = uuid.uuid4().hex[:8]
+    t = ticket(api, "周慧敏", "13987654321", f"{mark} {spoken}")
+    for user in MASKED_READERS:
+        got = api.get("greenwood", user, f"/api/tickets/{t['id']}").json()
+        assert "***" in got["description"], (user, got["description"])
+        for digits in ("三九八七", "四三二一", "捌柒陆伍", "零零零", "一一一一"):
+            assert digits not in got["description"], (user, got["description"])
+        for q in ("四三二一", "八七六五", "肆叁贰壹", "一一一一"):
+            assert t["id"] not in ids(api, user, q), (user, q)
+    # whoever may see the complainant still finds and reads it
+    assert t["id"] in ids(api, "clerk", mark)
+    assert spoken in api.get("greenwood", "clerk", f"/api/tickets/{t['id']}").json()["description"]

@@ -59,7 +59,7 @@ def _clean_name(raw: str) -> str:
     """The uploader's file name without any directory part or control characters."""
     name = raw.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip()
-    return unicodedata.normalize("NFC", name)[:255]
+    return unicodedata.normalize("NFC", name)
 
 
 async def receive(request: Any, limit: int) -> Received:
@@ -159,12 +159,25 @@ def _check_kind(kind: str) -> str:
     return kind
 
 
+NAME_LIMIT = 200
+"""The longest file name taken, in characters (after the directory part is dropped). A
+longer one is refused rather than cut: a cut name would lose its extension or change
+meaning without the uploader seeing it."""
+
+
 def _check_filename(filename: str | None, files: int) -> str:
     if files == 0 or filename is None:
         raise Invalid("no file in the form", field="file", rule="exactly one file")
     name = _clean_name(filename)
     if not name:
         raise Invalid("the file has no name", field="file", rule="a file name is required")
+    if len(name) > NAME_LIMIT:
+        raise Invalid(
+            f"the file name is longer than {NAME_LIMIT} characters",
+            field="file",
+            rule=f"file name at most {NAME_LIMIT} characters",
+            length=len(name),
+        )
     return name
 
 

@@ -2,7 +2,8 @@
 opened directly.
 
 :func:`security_headers` (ASGI middleware, wired first in :func:`core.app.create_app`) adds
-to every response:
+to every response (each header only where the handler did not set it already: the
+attachment download's stricter ``sandbox`` policy is kept, and no header is sent twice):
 
 - ``Content-Security-Policy``: scripts, styles, images and connections from this origin
   only, no inline script (the console's behaviour lives in ``/static/js/console.js``), no
@@ -70,8 +71,12 @@ def security_headers(app: ASGIApp) -> ASGIApp:
                     for k, v in message.get("headers", [])
                     if k.lower() not in (b"cache-control", b"pragma") or static
                 ]
-                headers += _COMMON
-                headers.append((b"content-security-policy", csp))
+                # A header the handler set itself stays its own (the attachment download's
+                # sandbox CSP and nosniff): each is sent once, never "nosniff, nosniff".
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in _COMMON if k not in present]
+                if b"content-security-policy" not in present:
+                    headers.append((b"content-security-policy", csp))
                 if not static:
                     headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}

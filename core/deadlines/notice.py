@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from core.db import utcnow
+from core.clock import SKEW, check_past, now
 from core.errors import Invalid
 from core.rules import Duties
 
@@ -19,11 +19,14 @@ HOW = ("phone", "sms", "visit", "letter", "in_person", "other")
 """How the complainant was told (the channels of domain §1)."""
 
 
-def check_told_first(duties: Duties, told: dict[str, Any] | None) -> dict[str, Any] | None:
+def check_told_first(
+    duties: Duties, told: dict[str, Any] | None, received: dt.datetime | None = None
+) -> dict[str, Any] | None:
     """The ``complainant_told`` record as stored (``at`` as ISO text), or None.
 
     Raises 422 ``complainant_told`` when the duty applies and nothing was recorded, and 422
-    ``complainant_told.at`` when the telling is dated after the request (not "first").
+    ``complainant_told.at`` when the telling is dated after the request (not "first") or
+    before the ticket was ``received`` (:func:`core.clock.check_past`).
     """
     if told is None:
         if duties.extension_notice_first:
@@ -36,12 +39,14 @@ def check_told_first(duties: Duties, told: dict[str, Any] | None) -> dict[str, A
             )
         return None
     at = told["at"]
-    if isinstance(at, dt.datetime) and at > utcnow() + dt.timedelta(minutes=1):
-        raise Invalid(
-            "the complainant must have been told already: the time is in the future",
-            field="complainant_told.at",
-            rule="told before the request",
-        )
+    if isinstance(at, dt.datetime):
+        if at > now() + SKEW:  # the duty's own words: told *before* asking
+            raise Invalid(
+                "the complainant must have been told already: the time is in the future",
+                field="complainant_told.at",
+                rule="told before the request",
+            )
+        check_past(at, "complainant_told.at", after=received)
     return {
         "by": told["by"],
         "at": at.isoformat() if isinstance(at, dt.datetime) else str(at),

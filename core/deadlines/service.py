@@ -152,7 +152,7 @@ async def request_extension(
     role = _role(p, HANDLERS, "申请延期(extension)")
     clock = await _clock(scope, ticket, step)
     _own(p, role, clock)
-    told = check_told_first((await plugin_of(scope)).duties(), told)
+    told = check_told_first((await plugin_of(scope)).duties(), told, ticket.created_at)
     informed = informed or told is not None
     pending = await scope.scalar(
         select(Extension.id).where(Extension.clock_id == clock.id, Extension.status == "pending")

@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core.attachments.models import Attachment
+from core.clock import check_past
 from core.db import TenantScope, utcnow
 from core.deadlines import engine as deadlines
 from core.deadlines import escalation
@@ -157,6 +158,7 @@ async def create(
         else None
     )
     staff = await _accused_staff(scope, body.accused_staff)
+    check_past(body.event_time, "event_time")
 
     now = utcnow()
     try:
@@ -372,6 +374,8 @@ async def transition(
             rule="must equal the ticket's current version",
             current_version=ticket.version,
         )
+    for name in s.PAST_FIELDS:  # times of what already happened, after the ticket came in
+        check_past(getattr(body, name, None), name, after=ticket.created_at)
     before = ticket.state
     target = t.target_for(ticket.resolution) if ticket.state == State.CLOSED else t.target
     payload = msgspec.to_builtins(body)

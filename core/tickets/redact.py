@@ -11,6 +11,9 @@ What is removed (each occurrence becomes ``***``):
   (``0755-12345678``, ``(010) 8765 4321``, with an extension), identity-card numbers and
   e-mail addresses. Full-width digits count (text is compared after NFKC normalisation).
   Short service numbers (12345, 95598) are left alone: they are nobody's identity.
+  **Chinese numerals** count as digits wherever digits are matched (a number read aloud and
+  written down: ``一三九八七六五四三二一``, ``幺三九…``, ``壹叁玖…``, ``〇七五五…``), with the
+  same separators as Arabic digits — see :data:`CHINESE_DIGITS`.
 - **The complainant's own contact** in any spelling: its digits with any separators
   between them, and a landline's local part without the area code.
 - **The complainant's name by normalised matching**: whitespace, punctuation and
@@ -34,6 +37,17 @@ import unicodedata
 from collections.abc import Callable
 
 MASK = "***"
+
+CHINESE_DIGITS: dict[int, int] = str.maketrans(
+    "〇零一二三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖两兩幺",
+    "00123456789122334566789221",
+)
+"""Chinese numerals read as the digit they stand for when a number is matched (one
+character for one, so positions in the text are kept): the ordinary 〇零一…九, the
+financial 壹贰叁… (simplified and traditional), and 两 / 幺 as a number is read aloud
+(幺 for 1, 两 for 2). Applied by :func:`_fold`, hence to the text *and* to the identity it
+is compared with; a name or address is matched by its forms taken before this mapping
+(:func:`_name_forms`) and then mapped, so ``王二`` still has its ``王先生`` form."""
 
 # Digits may be separated by a space, a hyphen or a dot (after NFKC, so full-width forms and
 # the ideographic space are covered).
@@ -75,13 +89,13 @@ def _fold(raw: str) -> tuple[str, list[int] | None]:
     """``raw`` folded for comparison (NFKC: full-width → half-width; case-free), and for each
     folded character its index in ``raw`` (``None`` when they line up one to one, which is
     the common case and saves the per-character walk)."""
-    folded = unicodedata.normalize("NFKC", raw).casefold()
+    folded = unicodedata.normalize("NFKC", raw).casefold().translate(CHINESE_DIGITS)
     if len(folded) == len(raw):
         return folded, None
     chars: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(raw):
-        for f in unicodedata.normalize("NFKC", ch).casefold():
+        for f in unicodedata.normalize("NFKC", ch).casefold().translate(CHINESE_DIGITS):
             chars.append(f)
             origin.append(i)
     return "".join(chars), origin
@@ -108,7 +122,9 @@ def _han(value: str) -> bool:
 
 def _name_forms(name: str) -> list[str]:
     """The folded forms a Chinese name may take in free text (full name first)."""
-    compact = _compact(name)
+    # The forms are built from the name as written (``王二`` is a Chinese name; its folded
+    # ``王2`` is not), then folded like the text they are looked for in.
+    compact = "".join(_WORD_RUN.findall(unicodedata.normalize("NFKC", name).casefold()))
     if not compact:
         return []
     forms = [compact]
@@ -119,6 +135,7 @@ def _name_forms(name: str) -> list[str]:
         forms += [p + surname for p in _BEFORE_SURNAME]
         if len(given) >= 2 and given not in ("某某",):
             forms.append(given)
+    forms = [f.translate(CHINESE_DIGITS) for f in forms]
     return sorted(set(forms), key=len, reverse=True)
 
 

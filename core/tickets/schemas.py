@@ -202,6 +202,12 @@ class Dispatch(Transition, kw_only=True):
     lengthens, the table's resolution and reply clocks."""
 
 
+PAST_FIELDS: tuple[str, ...] = ("contacted_at",)
+"""Transition body fields that record when something already happened: refused in the
+future or before the ticket was received (:func:`core.clock.check_past`, applied by
+:func:`core.flow.service.transition`). A new such field is added here."""
+
+
 class FirstContact(Transition, kw_only=True):
     contacted_at: AwareTime | None = None
     note: Text

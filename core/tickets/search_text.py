@@ -16,8 +16,11 @@ dropped, so ``139 1234 5678`` and ``13912345678`` find each other (issue 23 item
 
 They are filled by the column defaults of :class:`core.tickets.models.Ticket` on insert and
 kept by :func:`refresh` if a searched field ever changes; migration
-``0017_search_masked`` fills existing rows. Indexed like the rest of search (pg_trgm GIN on
-PostgreSQL, the FTS5 trigram table ``ticket_search`` on SQLite).
+``0017_search_masked`` fills existing rows. What the scrubber masks may grow (Chinese
+numerals as digits were added after 0017): rows written before keep their masked text
+until a searched field changes — no migration refills them; new rows are right.
+Indexed like the rest of search (pg_trgm GIN on PostgreSQL, the FTS5 trigram table
+``ticket_search`` on SQLite).
 """
 
 from __future__ import annotations
