@@ -312,7 +312,7 @@ def test_closing_on_a_signed_slip_needs_the_slip(api: Any) -> None:
     case = next(c for c in bulletin["cases"] if c["number"] == t["number"])
     steps = [x["action"] for x in case["handling"]]
     assert steps.count("attach") == 2 and "download_attachment" not in steps
-    assert "附件 evidence attached: service_slip" in [x["text"] for x in case["handling"]]
+    assert "附件：维修服务单" in [x["text"] for x in case["handling"]]
     # a closed record is final: evidence goes on after a reopen
     r = upload(api, T, "clerk", t["id"], "photo", "late.jpg", JPEG)
     assert r.status_code == 409 and r.json()["error"]["rule"] == "lifecycle"

@@ -266,6 +266,7 @@ def wiring(
     from litestar.plugins.htmx import HTMXPlugin
 
     from core.console.admin import ROUTES as ADMIN_ROUTES
+    from core.console.bulletin_page import ROUTES as BULLETIN_ROUTES
     from core.console.desk import ROUTES as DESK_ROUTES
     from core.console.files import ROUTES as FILE_ROUTES
     from core.console.pages import ROUTES as PAGE_ROUTES
@@ -282,7 +283,7 @@ def wiring(
     )
     static = create_static_files_router(path="/static", directories=[STATIC], name="static")
     return Wiring(
-        routes=[*PAGE_ROUTES, *DESK_ROUTES, *FILE_ROUTES, *ADMIN_ROUTES, *SAFETY_ROUTES, static],
+        routes=[*PAGE_ROUTES, *DESK_ROUTES, *FILE_ROUTES, *ADMIN_ROUTES, *BULLETIN_ROUTES, *SAFETY_ROUTES, static],
         middleware=[
             sessions.middleware,
             DefineMiddleware(CsrfUnlessBearer, config=csrf),

@@ -21,6 +21,7 @@ import msgspec
 from sqlalchemy import and_, or_, select, union
 from sqlalchemy.orm import aliased
 
+from core.attachments.kinds import KINDS as ATTACHMENT_KINDS
 from core.db import TenantScope, utcnow
 from core.errors import Invalid
 from core.penalties.models import Penalty
@@ -148,34 +149,41 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
 
 
 def _step_text(action: str, payload: dict[str, Any], labels: Labels) -> str:
+    """One handling step as the desk writes it in the bulletin: Chinese words around what
+    people typed [002 第二十二条] (the JSON keeps ``action`` for programs)."""
     p = payload or {}
+
+    def said(key: str) -> str:
+        return f"：{p[key]}" if p.get(key) else ""
+
     if action == "dispatch":
         dept = labels.department(p.get("department_id"))[1]
-        return f"派单 dispatched to {dept}" + ("(再分发 redispatch)" if p.get("redispatch") else "")
+        return f"派单至{dept}" + ("（再分发）" if p.get("redispatch") else "")
     if action == "return":
-        return f"退单 returned: {p.get('reason', '')}"
+        return "退单" + said("reason")
     if action == "first_contact":
-        return f"首次联系 first contact: {p.get('note', '')}"
+        return "首次联系" + said("note")
     if action == "refer_to_inspection":
-        return f"移交纪检监察 referred to discipline inspection: {p.get('reason', '')}"
+        return "移交纪检监察" + said("reason")
     if action == "grade":
-        return f"定责 responsibility graded: {p.get('findings', '')}"
+        return "定责" + said("findings")
     if action == "reply":
-        apology = " (致歉 apologised)" if p.get("apology") else ""
-        policy = f" 政策解释 policy: {p['policy_explained']}" if p.get("policy_explained") else ""
-        return f"答复 reply{apology}: {p.get('reply', '')}{policy}"
+        apology = "（已致歉）" if p.get("apology") else ""
+        policy = f"；政策解释：{p['policy_explained']}" if p.get("policy_explained") else ""
+        return f"答复{apology}" + said("reply") + policy
     if action == "follow_up":
-        return f"回访满意 follow-up, satisfied: {p.get('note', '')}"
+        return "回访满意" + said("note")
     if action == "follow_up_unsatisfied":
-        return f"回访不满意 follow-up, unsatisfied: {p.get('note', '')}"
+        return "回访不满意" + said("note")
     if action == "suspend":
-        return f"挂起 recorded as unresolvable: {p.get('reason', '')}"
+        return "挂起（无法解决）" + said("reason")
     if action == "close":
-        return f"销项 closed ({p.get('verification', '')}): {p.get('note', '')}"
+        return "销项" + said("note")
     if action == "reopen":
-        return f"重新处理 reopened: {p.get('reason', '')}"
+        return "重新处理" + said("reason")
     if action == "attach":  # the kind only: file names may carry people's names
-        return f"附件 evidence attached: {p.get('kind', '')}"
+        kind = ATTACHMENT_KINDS.get(str(p.get("kind", "")))
+        return f"附件：{kind.label_zh if kind else p.get('kind', '')}"
     return action
 
 
@@ -327,9 +335,9 @@ def _case(
     scrub = scrubber(t.complainant_name, t.complainant_contact, t.complainant_address)
     what = t.description
     if t.event_place:
-        what = f"{what}(地点 place: {t.event_place})"
+        what = f"{what}（地点：{t.event_place}）"
     if t.demands:
-        what = f"{what} 诉求 demands: {t.demands}"
+        what = f"{what} 诉求：{t.demands}"
     handling = [
         Step(at=e.at, action=e.action, text=scrub(_step_text(e.action, e.payload, labels)))
         for e in events

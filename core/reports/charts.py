@@ -138,7 +138,7 @@ def texts(stats: Stats, name: str, granularity: str = "week") -> dict[str, objec
         x = WHAT.get(name, "").removeprefix("按")
         ticks = [row_label(name, r) for r in rows]
     return {
-        "title": f"{stats.tenant} {span}：{what}",
+        "title": f"{span}：{what}",  # the page names the tenant; no slug on the chart
         "x": x,
         "y": "工单数",
         "legend": [COUNTED_ZH, APART_ZH],
