@@ -49,7 +49,13 @@ from core.plugins import hooks_for
 from core.tasks.notify import emit
 from core.tickets import schemas as s
 from core.tickets import triage
-from core.tickets.classification import check_classification, check_complete, check_facts
+from core.tickets.classification import (
+    check_channel,
+    check_close_checklist,
+    check_classification,
+    check_complete,
+    check_facts,
+)
 from core.tickets.facts import plugin_of, reclassify_from_facts
 from core.tickets.lifecycle import TRANSITIONS, State, Transition, allowed_from
 from core.tickets.models import AccusedStaff, Counter, Ticket, TicketEvent
@@ -149,6 +155,7 @@ async def create(
     tenant = await tenant_data.tenant_info(scope)
     hooks = hooks_for(tenant.plugin)
     tax = hooks.taxonomy()
+    check_channel(tax, body.channel)
     check_classification(tax, body.category, body.severity, body.facets)
     facts = check_facts(tax, body.facts)
     accused_dept = (
@@ -602,6 +609,7 @@ async def _refer(scope: TenantScope, p: Principal, ticket: Ticket, body: Any) ->
 async def _close(
     scope: TenantScope, p: Principal, ticket: Ticket, body: s.Close
 ) -> dict[str, Any] | None:
+    check_close_checklist((await plugin_of(scope)).taxonomy(), body.four_donts)
     from_suspended = ticket.state == State.SUSPENDED
     if from_suspended != (body.verification == "unresolvable_approved"):
         raise Invalid(

@@ -49,6 +49,35 @@ def check_classification(
             )
 
 
+def check_channel(tax: Taxonomy, channel: str) -> None:
+    """Raise :class:`Invalid` (422 ``channel``) when the tenant's industry does not take
+    ``channel``: its plugin's taxonomy ``channels``, else the general ones
+    (:data:`core.taxonomy.GENERAL_CHANNELS`) — one industry's hotline (95598
+    [002 第十二条]) is no channel of another's."""
+    allowed = tax.channel_codes()
+    if channel not in allowed:
+        raise Invalid(
+            f"unknown channel {channel!r} for industry {tax.industry!r}",
+            field="channel",
+            rule="must be a channel of the tenant's taxonomy",
+            allowed=list(allowed),
+        )
+
+
+def check_close_checklist(tax: Taxonomy, ticked: list[str]) -> None:
+    """Raise :class:`Invalid` (422 ``four_donts``) for a ticked code the tenant's industry
+    does not list in its ``close_checklist`` — every code where it lists none."""
+    allowed = [t.code for t in tax.close_checklist]
+    for i, code in enumerate(ticked):
+        if code not in allowed:
+            raise Invalid(
+                f"unknown close check {code!r} for industry {tax.industry!r}",
+                field=f"four_donts[{i}]",
+                rule="must be a check of the tenant's close checklist",
+                allowed=allowed,
+            )
+
+
 def check_complete(
     tax: Taxonomy, category: str | None, severity: str | None, facets: dict[str, str]
 ) -> None:
