@@ -97,3 +97,25 @@ def test_the_close_form_asks_the_checklist_only_where_the_industry_has_one(
     bad = 1 if checks else 0
     assert (err["field"], err["allowed"]) == (f"four_donts[{bad}]", [c.code for c in checks])
     assert "销项核查" in err["message"], err
+
+
+def test_a_bus_complaint_takes_neither_the_property_close_nor_its_registration_reason(
+    api: Any,
+) -> None:
+    """The close conditions and registration reasons the console offers are the API's too."""
+    tax = hooks_for("transit").taxonomy()
+    t = new_ticket(api, "citybus")
+    t = api.act("citybus", "clerk", t, "triage_valid", category="skip_stop", severity="general",
+                facets={"direction": "government", "mode": "phone"})  # fmt: skip
+    err = api.act("citybus", "clerk", t, "register", 422, reason="outside_scope_help")["error"]
+    assert (err["field"], err["allowed"]) == ("reason", [r.code for r in tax.register_reasons])
+    assert "立项原因" in err["message"], err
+    t = _followed_up(api, "citybus")
+    err = api.act("citybus", "manager", t, "close", 422, verification="service_slip_signed")
+    err = err["error"]
+    assert (err["field"], err["allowed"]) == (
+        "verification",
+        [c.code for c in tax.closing_conditions],
+    )
+    assert "销项条件" in err["message"], err
+    assert api.get("citybus", "manager", f"/api/tickets/{t['id']}").json()["state"] == "followed_up"

@@ -52,6 +52,7 @@ from core.tickets import triage
 from core.tickets.classification import (
     check_channel,
     check_close_checklist,
+    check_desk_word,
     check_classification,
     check_complete,
     check_facts,
@@ -609,7 +610,9 @@ async def _refer(scope: TenantScope, p: Principal, ticket: Ticket, body: Any) ->
 async def _close(
     scope: TenantScope, p: Principal, ticket: Ticket, body: s.Close
 ) -> dict[str, Any] | None:
-    check_close_checklist((await plugin_of(scope)).taxonomy(), body.four_donts)
+    tax = (await plugin_of(scope)).taxonomy()
+    check_desk_word(tax, "verification", body.verification)
+    check_close_checklist(tax, body.four_donts)
     from_suspended = ticket.state == State.SUSPENDED
     if from_suspended != (body.verification == "unresolvable_approved"):
         raise Invalid(

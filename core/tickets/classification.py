@@ -78,6 +78,24 @@ def check_close_checklist(tax: Taxonomy, ticked: list[str]) -> None:
             )
 
 
+def check_desk_word(tax: Taxonomy, field: str, code: str) -> None:
+    """Raise :class:`Invalid` (422 naming ``field``) when the industry lists its own words
+    for ``field`` — ``verification``: its ``closing_conditions``, ``reason``: its
+    ``register_reasons`` — and ``code`` is not among them (e.g. property's signed
+    《维修服务单》 [000 §篇1 5(5)2①a] is no way to close a bus complaint). An industry that
+    lists none takes the core's codes (the body's own ``Literal``)."""
+    terms = tax.closing_conditions if field == "verification" else tax.register_reasons
+    allowed = [t.code for t in terms]
+    if allowed and code not in allowed:
+        what = "closing condition" if field == "verification" else "registration reason"
+        raise Invalid(
+            f"unknown {what} {code!r} for industry {tax.industry!r}",
+            field=field,
+            rule=f"must be a {what} of the tenant's taxonomy",
+            allowed=allowed,
+        )
+
+
 def check_complete(
     tax: Taxonomy, category: str | None, severity: str | None, facets: dict[str, str]
 ) -> None:
