@@ -51,10 +51,10 @@ from core.tickets import schemas as s
 from core.tickets import triage
 from core.tickets.classification import (
     check_channel,
-    check_close_checklist,
-    check_desk_word,
     check_classification,
+    check_close_checklist,
     check_complete,
+    check_desk_word,
     check_facts,
 )
 from core.tickets.facts import plugin_of, reclassify_from_facts
