@@ -10,6 +10,14 @@ import msgspec
 
 from core.rules import FactSpec
 
+GENERAL_CHANNELS: tuple[str, ...] = (
+    "phone", "letter", "visit", "web", "email", "hotline_transfer", "government_transfer",
+    "media",
+)  # fmt: skip
+"""Intake channels every industry has (domain §1, [000 §篇8 2]): what a taxonomy with no
+``channels`` of its own takes. An industry's own (its hotline, a voice mailbox
+[002 第十二、十三条]) come only from its plugin's taxonomy ``channels``."""
+
 
 class Term(msgspec.Struct, frozen=True, kw_only=True):
     """One value of a classification axis (a category, a severity, a facet value)."""
@@ -65,6 +73,10 @@ class Taxonomy(msgspec.Struct, frozen=True, kw_only=True):
     """How a close is verified in this industry (codes among ``Close.verification``), in
     its words (e.g. a signed service slip); empty: the core's list."""
     register_reasons: tuple[Term, ...] = ()
+    close_checklist: tuple[Term, ...] = ()
+    """What a close confirms in this industry, ticked on the close form and recorded on the
+    close event (``Close.four_donts``, e.g. the utility's 四不放过 [002 第二条]); empty: the
+    close form asks for none and the API refuses any (422 ``four_donts``)."""
     """Why a complaint is registered (立项) in this industry (codes among
     ``Register.reason``), in its words; empty: the core's list."""
 
@@ -79,3 +91,8 @@ class Taxonomy(msgspec.Struct, frozen=True, kw_only=True):
 
     def fact(self, code: str) -> FactSpec | None:
         return next((f for f in self.facts if f.code == code), None)
+
+    def channel_codes(self) -> tuple[str, ...]:
+        """The channel codes this industry's desk takes: its ``channels``, else
+        :data:`GENERAL_CHANNELS`."""
+        return tuple(t.code for t in self.channels) or GENERAL_CHANNELS

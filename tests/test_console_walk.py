@@ -337,7 +337,9 @@ def common_start(
     w.act(head, "first_contact", fill={"note": "已电话联系投诉人"})
 
 
-def finish(w: Walk, head: str, manager: str, verification: str) -> None:
+def finish(
+    w: Walk, head: str, manager: str, verification: str, checks: list[str] | None = None
+) -> None:
     page = w.as_(head)
     if page.locator("details[data-action=reply]").count():
         w.act(head, "reply", fill={"reply": "已核实并处理，向您致歉"}, check=["apology"])
@@ -348,7 +350,8 @@ def finish(w: Walk, head: str, manager: str, verification: str) -> None:
             break
     w.act("clerk", "follow_up", fill={"note": "投诉人表示满意"})
     penalties(w, "gm")  # the manager re-proposed some when overturning: another decides
-    w.act(manager, "close", select={"verification": verification}, check=["four_donts[]"])
+    # only the utility's close asks its 四不放过 checklist [002 第二条]
+    w.act(manager, "close", select={"verification": verification}, check=checks or [])
     w.state(manager, "已销项")
 
 
@@ -520,7 +523,7 @@ def test_riverside_power_walks_every_grade_and_outcome(walk: Walk, tmp_path: Pat
         offence="general_poor_attitude",
     )  # fmt: skip
     decide_appeal(w, "manager", "未参与此次服务", "upheld")
-    finish(w, "head-chengguan", "manager", "result_confirmed")
+    finish(w, "head-chengguan", "manager", "result_confirmed", ["four_donts[]"])
     timeline_is_labelled(w, "manager")
 
 

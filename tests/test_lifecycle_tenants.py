@@ -164,15 +164,27 @@ def test_full_walk_to_closed(api, tenant):
     reviewed = tenant == "riverside-power"  # 经市场营销部审核后归档 [002 第十六条]
     if reviewed:
         t = api.act(tenant, "manager", t, "review_reply", note="reply checked")
+    # 四不放过 is the utility's close checklist [002 第二条]; the transit industry has none
+    # and its close refuses one (issue 19 §5), with no change to the ticket.
+    donts = ["cause_found", "person_educated", "measures_taken", "person_dealt_with"]
+    if not reviewed:
+        err = api.act(
+            tenant, "manager", t, "close", 422, verification="result_confirmed", four_donts=donts
+        )["error"]
+        assert (err["field"], err["allowed"]) == ("four_donts[0]", []), err
+        assert current(api, tenant, t).json()["version"] == t["version"]
     t = api.act(
         tenant,
         "manager",
         t,
         "close",
         verification="result_confirmed",
-        four_donts=["cause_found", "person_educated", "measures_taken", "person_dealt_with"],
+        four_donts=donts if reviewed else [],
     )
     assert t["state"] == "closed" and t["resolution"] == "resolved"
+    assert history(api, tenant, t)[-1]["payload"].get("four_donts", []) == (
+        donts if reviewed else []
+    )
     assert t["closed_at"] is not None
     assert t["version"] == 10 + reviewed
     assert t["allowed_actions"] == ["reopen"]  # the manager may reopen, nothing else

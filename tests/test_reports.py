@@ -339,7 +339,8 @@ def steps(spec: Spec) -> list[tuple[float, str, str, dict[str, Any]]]:
     close = {
         "verification": "result_confirmed",
         "note": f"回访电话 {spec.contact} 确认",
-        "four_donts": ["cause_found", "measures_taken"],
+        # 四不放过 is the utility's close checklist [002 第二条]; others have none
+        "four_donts": ["cause_found", "measures_taken"] if spec.tenant == "riverside-power" else [],
     }
 
     def handled(t0: float, slow: float = 0) -> list[tuple[float, str, str, dict[str, Any]]]:

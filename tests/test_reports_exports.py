@@ -89,8 +89,7 @@ def finish(api: Any, t: dict[str, Any], day: int) -> dict[str, Any]:
     clock.travel_to(at(day, 16))
     t = api.act(TENANT, "clerk", t, "follow_up", note=f"{NAME}表示满意，电话{CONTACT}")
     return api.act(TENANT, "manager", t, "close", verification="result_confirmed",
-                   note=f"回访 {CONTACT} 确认；{ADDRESS} 站台已整改",
-                   four_donts=["cause_found", "person_educated", "measures_taken"])  # fmt: skip
+                   note=f"回访 {CONTACT} 确认；{ADDRESS} 站台已整改")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -307,7 +306,8 @@ def test_bulletin_has_no_complainant_identity(api, data):
     assert full.cause and full.responsibility[0].staff == "CB-S001"
     assert full.responsibility[0].grade == "full"
     assert any(p.rule == "fine_full" and p.amount_fen == 30000 for p in full.penalties)
-    assert any("四不放过" in m for m in full.measures)
+    assert any("站台已整改" in m for m in full.measures)
+    assert not any("不放过" in m for m in full.measures)  # the utility's checklist only
     assert [s.action for s in full.handling][-3:] == ["reply", "follow_up", "close"]
     assert "***" in full.what_happened
     assert_anonymous(msgspec.json.encode(b).decode())

@@ -98,7 +98,7 @@ LABELS: dict[str, str] = {
     "policy_explained": "Policy explained",
     "verification": "Verification",
     "related_ticket": "Related ticket number",
-    "four_donts": "Four don'ts checklist",
+    "four_donts": "Close checklist",  # its checks are the industry's (the utility's 四不放过)
     "findings": "Findings",
     "complainant_informed": "Complainant informed",
     "contacted_at": "Contacted at",

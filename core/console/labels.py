@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 
+from core.taxonomy import GENERAL_CHANNELS as _GENERAL_CHANNELS
+
 log = logging.getLogger("tousu.console")
 
 STATES = {
@@ -95,12 +97,9 @@ CHANNELS = {
     "management_forwarded": "Forwarded by management",
 }
 
-GENERAL_CHANNELS = (
-    "phone", "letter", "visit", "web", "email", "hotline_transfer", "government_transfer",
-    "media",
-)  # fmt: skip
-"""Intake channels every industry has (domain §1, [000 §篇8 2]); an industry's own (its
-hotline, a voice mailbox) come from its plugin's taxonomy ``channels``."""
+GENERAL_CHANNELS = _GENERAL_CHANNELS
+"""Intake channels every industry has (:data:`core.taxonomy.GENERAL_CHANNELS`); an industry's
+own (its hotline, a voice mailbox) come from its plugin's taxonomy ``channels``."""
 
 COMMUNICATIVE = {"help": "Help request", "inquiry": "Inquiry", "venting": "Venting"}
 """沟通性投诉 kinds [000 §篇1 1(1)2)]."""
@@ -138,13 +137,6 @@ VERIFICATIONS = {
     "service_slip_signed": "Service slip signed",
     "result_confirmed": "Result confirmed with complainant",
     "unresolvable_approved": "Unresolvable, approved",
-}
-
-FOUR_DONTS = {
-    "cause_found": "Cause found",
-    "person_educated": "Person responsible educated",
-    "measures_taken": "Measures taken",
-    "person_dealt_with": "Person responsible dealt with",
 }
 
 GRADE_LEVELS = {
@@ -263,7 +255,6 @@ GROUPS = {
     "role": ROLES,
     "register_reason": REGISTER_REASONS,
     "verification": VERIFICATIONS,
-    "four_donts": FOUR_DONTS,
     "grade": GRADE_LEVELS,
     "capacity": CAPACITIES,
     "clock_state": CLOCK_STATES,
@@ -285,7 +276,6 @@ GROUPS = {
 
 OPTION_GROUP = {
     "verification": "verification",
-    "four_donts": "four_donts",
     "kind": "communicative",
     "decision": "appeal_status",
     "unit": "unit",

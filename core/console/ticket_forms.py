@@ -176,12 +176,15 @@ def fields_of(body: Any, ctx: Context, *, skip: set[str] | None = None) -> list[
         one = Field(f.name, "text", label, f.required, value=default)
         many = _list_literal(tp)
         lit = _literal(tp)
-        if many is not None:
+        if f.name == "four_donts":  # the industry's close checklist, or no field at all
+            checks = getattr(ctx.tax, "close_checklist", ()) if ctx.tax else ()
+            if not checks:
+                continue
+            one.kind, one.options = "checks", [(t.code, ctx.term(t)) for t in checks]
+        elif many is not None:
             one.kind = "checks"
             group = labels.OPTION_GROUP.get(f.name, f.name)
             one.options = [(o, ctx.L(group, o)) for o in many]
-            if f.name == "four_donts":
-                one.options = [(o, ctx.L("four_donts", o)) for o in many]
         elif f.name == "verification":
             one.kind, one.options = "select", closing_conditions(ctx)
         elif f.name == "reason" and lit is not None:

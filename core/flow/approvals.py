@@ -38,6 +38,7 @@ from core.people.models import User
 from core.people.roles import DESK, MANAGEMENT
 from core.rules import Duties
 from core.tickets import schemas as s
+from core.tickets.classification import check_desk_word
 from core.tickets.facts import facts_of, plugin_of
 from core.tickets.lifecycle import State, Transition
 from core.tickets.models import Ticket, TicketEvent, TicketGrade
@@ -136,7 +137,9 @@ async def register(
     scope: TenantScope, p: Principal, ticket: Ticket, body: s.Register
 ) -> dict[str, Any]:
     """Name the owner at registration: "一经立项,有关人员就有责任跟进、催办,直到销项"
-    [000 §篇1 5(5)1②c]. The registering desk member unless another is named."""
+    [000 §篇1 5(5)1②c]. The registering desk member unless another is named; the reason is
+    one the tenant's industry lists (422 ``reason``)."""
+    check_desk_word((await plugin_of(scope)).taxonomy(), "reason", body.reason)
     if body.owner is not None:
         user = await _desk_user(scope, body.owner, "owner")
     else:

@@ -50,7 +50,14 @@ from core.plugins import hooks_for
 from core.tasks.notify import emit
 from core.tickets import schemas as s
 from core.tickets import triage
-from core.tickets.classification import check_classification, check_complete, check_facts
+from core.tickets.classification import (
+    check_channel,
+    check_classification,
+    check_close_checklist,
+    check_complete,
+    check_desk_word,
+    check_facts,
+)
 from core.tickets.facts import plugin_of, reclassify_from_facts
 from core.tickets.lifecycle import TRANSITIONS, State, Transition, allowed_from
 from core.tickets.models import AccusedStaff, Counter, Ticket, TicketEvent
@@ -150,6 +157,7 @@ async def create(
     tenant = await tenant_data.tenant_info(scope)
     hooks = hooks_for(tenant.plugin)
     tax = hooks.taxonomy()
+    check_channel(tax, body.channel)
     check_classification(tax, body.category, body.severity, body.facets)
     facts = check_facts(tax, body.facts)
     accused_dept = (
@@ -606,6 +614,9 @@ async def _refer(scope: TenantScope, p: Principal, ticket: Ticket, body: Any) ->
 async def _close(
     scope: TenantScope, p: Principal, ticket: Ticket, body: s.Close
 ) -> dict[str, Any] | None:
+    tax = (await plugin_of(scope)).taxonomy()
+    check_desk_word(tax, "verification", body.verification)
+    check_close_checklist(tax, body.four_donts)
     from_suspended = ticket.state == State.SUSPENDED
     if from_suspended != (body.verification == "unresolvable_approved"):
         raise Invalid(

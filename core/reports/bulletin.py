@@ -48,12 +48,6 @@ HANDLING = (
     "reopen",
     "attach",  # evidence added (core.attachments); reading it (a download) is no handling
 )
-FOUR_DONTS = {
-    "cause_found": "原因查清 cause found",
-    "person_educated": "责任人受到教育 person educated",
-    "measures_taken": "整改措施落实 measures taken",
-    "person_dealt_with": "责任人得到处理 person dealt with",
-}
 
 
 class Step(msgspec.Struct, kw_only=True):
@@ -347,7 +341,8 @@ def _case(
     for e in events:
         if e.action == "close":
             ticked = e.payload.get("four_donts") or []
-            measures += [f"四不放过: {FOUR_DONTS.get(x, x)}" for x in ticked]
+            # the industry's close checklist, in its words (the utility's 四不放过)
+            measures += [labels.term(f"check:{x}") for x in ticked]
             if e.payload.get("note"):
                 measures.append(scrub(str(e.payload["note"])))
         if e.action == "reply" and e.payload.get("apology"):

@@ -85,6 +85,7 @@ class Labels:
         tax = (await plugin_of(scope)).taxonomy()
         terms = {t.code: t.label_zh or t.label for t in (*tax.categories, *tax.severities)}
         terms |= {f"grade:{t.code}": t.label_zh or t.label for t in tax.grades}
+        terms |= {f"check:{t.code}": t.label_zh or t.label for t in tax.close_checklist}
         depts = {d.id: (d.code, d.name) for d in await scope.scalars(select(Department))}
         staff = {s.id: s for s in await scope.scalars(select(Staff))}
         return cls(terms, depts, staff)

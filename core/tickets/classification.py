@@ -49,6 +49,53 @@ def check_classification(
             )
 
 
+def check_channel(tax: Taxonomy, channel: str) -> None:
+    """Raise :class:`Invalid` (422 ``channel``) when the tenant's industry does not take
+    ``channel``: its plugin's taxonomy ``channels``, else the general ones
+    (:data:`core.taxonomy.GENERAL_CHANNELS`) — one industry's hotline (95598
+    [002 第十二条]) is no channel of another's."""
+    allowed = tax.channel_codes()
+    if channel not in allowed:
+        raise Invalid(
+            f"unknown channel {channel!r} for industry {tax.industry!r}",
+            field="channel",
+            rule="must be a channel of the tenant's taxonomy",
+            allowed=list(allowed),
+        )
+
+
+def check_close_checklist(tax: Taxonomy, ticked: list[str]) -> None:
+    """Raise :class:`Invalid` (422 ``four_donts``) for a ticked code the tenant's industry
+    does not list in its ``close_checklist`` — every code where it lists none."""
+    allowed = [t.code for t in tax.close_checklist]
+    for i, code in enumerate(ticked):
+        if code not in allowed:
+            raise Invalid(
+                f"unknown close check {code!r} for industry {tax.industry!r}",
+                field=f"four_donts[{i}]",
+                rule="must be a check of the tenant's close checklist",
+                allowed=allowed,
+            )
+
+
+def check_desk_word(tax: Taxonomy, field: str, code: str) -> None:
+    """Raise :class:`Invalid` (422 naming ``field``) when the industry lists its own words
+    for ``field`` — ``verification``: its ``closing_conditions``, ``reason``: its
+    ``register_reasons`` — and ``code`` is not among them (e.g. property's signed
+    《维修服务单》 [000 §篇1 5(5)2①a] is no way to close a bus complaint). An industry that
+    lists none takes the core's codes (the body's own ``Literal``)."""
+    terms = tax.closing_conditions if field == "verification" else tax.register_reasons
+    allowed = [t.code for t in terms]
+    if allowed and code not in allowed:
+        what = "closing condition" if field == "verification" else "registration reason"
+        raise Invalid(
+            f"unknown {what} {code!r} for industry {tax.industry!r}",
+            field=field,
+            rule=f"must be a {what} of the tenant's taxonomy",
+            allowed=allowed,
+        )
+
+
 def check_complete(
     tax: Taxonomy, category: str | None, severity: str | None, facets: dict[str, str]
 ) -> None:

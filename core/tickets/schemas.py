@@ -247,11 +247,10 @@ class Close(Transition, kw_only=True):
     note: OptText = ""
     related_ticket: Annotated[str, Meta(max_length=32)] | None = None
     """A newly found related problem's own ticket; it must already be registered."""
-    four_donts: Annotated[
-        list[Literal["cause_found", "person_educated", "measures_taken", "person_dealt_with"]],
-        Meta(max_length=4),
-    ] = []
-    """The 四不放过 checklist [002 第二条]; recorded as ticked."""
+    four_donts: Annotated[list[Code], Meta(max_length=16)] = []
+    """The industry's close checklist as ticked: codes among the tenant taxonomy's
+    ``close_checklist`` (the utility's 四不放过); 422 ``four_donts`` for any other code, and
+    for any at all in an industry without a checklist. The name stays for compatibility."""
 
 
 class AppealFile(Input, kw_only=True):

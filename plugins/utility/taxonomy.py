@@ -596,6 +596,21 @@ CLOSING_CONDITIONS = (
     ),
     Term(code="unresolvable_approved", label="Unresolvable, approved", label_zh="无法解决，已批准"),
 )
+# 四不放过 [002 第二条]: what the utility's close confirms; no other industry's seeds ask it.
+CLOSE_CHECKLIST = (
+    Term(code="cause_found", label="Cause found", label_zh="原因未查清不放过"),
+    Term(
+        code="person_educated",
+        label="Person responsible educated",
+        label_zh="责任人未受教育不放过",
+    ),
+    Term(code="measures_taken", label="Measures taken", label_zh="整改措施未落实不放过"),
+    Term(
+        code="person_dealt_with",
+        label="Person responsible dealt with",
+        label_zh="责任人未处理不放过",
+    ),
+)
 REGISTER_REASONS = (
     Term(code="on_site", label="On-site work needed", label_zh="需现场处理"),
     Term(code="found_by_management", label="Found by management", label_zh="管理中发现"),
@@ -616,6 +631,7 @@ TAXONOMY: Taxonomy = Taxonomy(
     channels=CHANNELS,
     closing_conditions=CLOSING_CONDITIONS,
     register_reasons=REGISTER_REASONS,
+    close_checklist=CLOSE_CHECKLIST,
     capacities=CAPACITIES,
     facts=FACTS,
 )
