@@ -107,13 +107,36 @@ def _fill(template: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
+_LABELLED = {"state": "state", "action": "action", "kind": "attachment_kind"}
+"""Placeholders whose value is a code with a Chinese label (``close`` → ``销项``)."""
+
+
+def _label(name: str, value: str) -> str:
+    """A state, action or attachment-kind code (bare or quoted) as its Chinese label; any
+    other value unchanged."""
+    group = _LABELLED.get(name)
+    if group is None:
+        return value
+    code = value.strip("'\"")
+    if group == "attachment_kind":
+        from core.attachments.kinds import KINDS
+
+        kind = KINDS.get(code)
+        return f"“{kind.label_zh}”" if kind is not None else value
+    from core.tickets import labels
+
+    found = labels.GROUPS[group].get(code)
+    return f"“{found[0]}”" if found is not None else value
+
+
 def chinese_of(english: str) -> str | None:
-    """The catalogue's Chinese for an English message, or None."""
+    """The catalogue's Chinese for an English message, or None. A placeholder holding a
+    state, action or attachment-kind code takes the code's Chinese label."""
     text = english.strip()
     for e in entries():
         m = e.pattern.match(text)
         if m:
-            values = {k: _nested(v) for k, v in m.groupdict().items()}
+            values = {k: _label(k, _nested(v)) for k, v in m.groupdict().items()}
             return _fill(e.chinese, values)
     m = _FIELD_PREFIX.match(text)  # "<field>: <rule>"
     if m:

@@ -14,8 +14,10 @@ deadlines area or the reader:
   keyset-paged by ``cursor`` (the API's historic order, kept as fast as it was);
 - ``offset``: pages of any sort; ``total``: the count of every matching ticket.
 
-Bad values answer 422 naming the field and the rule (``sort``, ``due``, ``owner``,
-``channel``, ``cursor`` with a sort). Times are UTC.
+Bad values answer 422 naming the field and the rule: every filter outside its domain
+(``state`` not a lifecycle state, ``category``/``severity`` not in the tenant's plugin
+taxonomy, ``department``/``owner`` unknown, ``created_from`` after ``created_to``), and
+``sort``, ``due``, ``channel``, ``cursor`` with a sort. Times are UTC.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from core.people.models import User
 from core.tickets import reading
 from core.tickets import schemas as s
 from core.tickets.facts import plugin_of
+from core.tickets.lifecycle import State
 from core.tickets.models import Ticket
 from core.tickets.seen import note
 
@@ -49,6 +52,7 @@ lightest first (``-severity``: gravest first); ``number``: intake order. ``-`` r
 
 DUE = ("overdue", "due_soon")
 CHANNELS = frozenset(get_args(s.Channel))
+STATES = tuple(x.value for x in State)
 MAX_OFFSET = 100_000
 """Deeper pages are a scan of the tenant's tickets; past this, narrow the filters."""
 
@@ -113,6 +117,17 @@ def next_due() -> Any:
 
 def check(query: Query, cursor: str | None) -> None:
     """Raises Invalid (422) for a value no list can take."""
+    base = query.base
+    if base.state is not None and base.state not in STATES:
+        raise Invalid(
+            f"unknown state {base.state!r}", field="state", rule="one of " + ", ".join(STATES)
+        )
+    if base.created_from and base.created_to and base.created_from > base.created_to:
+        raise Invalid(
+            "created_from is later than created_to",
+            field="created_from",
+            rule="created_from <= created_to",
+        )
     if query.sort is not None and query.sort not in SORTS:
         raise Invalid(
             f"unknown sort {query.sort!r}", field="sort", rule="one of " + ", ".join(SORTS)
@@ -135,6 +150,21 @@ def check(query: Query, cursor: str | None) -> None:
         )
 
 
+async def _check_taxonomy(scope: TenantScope, base: reading.Filters) -> None:
+    """422 for a category or severity the tenant's plugin does not define."""
+    if base.category is None and base.severity is None:
+        return
+    taxonomy = (await plugin_of(scope)).taxonomy()
+    for field, value, known in (
+        ("category", base.category, [t.code for t in taxonomy.categories]),
+        ("severity", base.severity, [t.code for t in taxonomy.severities]),
+    ):
+        if value is not None and value not in known:
+            raise Invalid(
+                f"unknown {field} {value!r}", field=field, rule="one of " + ", ".join(known)
+            )
+
+
 async def _owner_id(scope: TenantScope, username: str) -> int:
     uid = await scope.scalar(select(User.id).where(User.username == username))
     if uid is None:
@@ -153,6 +183,7 @@ async def list_page(
     only) and, when ``query.total``, how many match in all. Raises Invalid (422) as
     :func:`check` does and for an unknown department or owner."""
     check(query, cursor)
+    await _check_taxonomy(scope, query.base)
     q = await reading.filtered(scope, principal, query.base)
     now = utcnow()
     if query.owner == "none":
