@@ -150,6 +150,93 @@ def check(query: Query, cursor: str | None) -> None:
         )
 
 
+MAX_LIMIT = 200
+_BOOLS = {"true": True, "1": True, "on": True, "false": False, "0": False, "off": False}
+
+
+def parse(params: dict[str, str]) -> tuple[Query, str | None, int]:
+    """A list query string's parameters (``{"state": "dispatched", "sort": "due"}``) as the
+    list reads them: (query, cursor, limit). Raises Invalid (422, ``field`` the parameter)
+    for a value outside its domain, as ``GET /api/tickets`` does — saved views
+    (:mod:`core.flow.views`) are checked with it."""
+
+    def when(name: str) -> dt.datetime | None:
+        raw = params.get(name)
+        if not raw:
+            return None
+        try:
+            value = dt.datetime.fromisoformat(raw)
+        except ValueError:
+            raise Invalid(
+                f"{name} is not a date and time", field=name, rule="ISO 8601 with timezone"
+            ) from None
+        if value.tzinfo is None:
+            raise Invalid(
+                f"{name} needs a timezone (e.g. 2026-11-01T00:00:00+08:00)",
+                field=name,
+                rule="timezone-aware datetime",
+            )
+        return value
+
+    def number(name: str, default: int, low: int, high: int) -> int:
+        raw = params.get(name)
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise Invalid(
+                f"{name} must be a whole number from {low} to {high}",
+                field=name,
+                rule=f"{low} to {high}",
+            )
+        return value
+
+    def flag(name: str) -> bool:
+        raw = params.get(name, "false").lower()
+        if raw not in _BOOLS:
+            raise Invalid(f"{name} must be true or false", field=name, rule="true or false")
+        return _BOOLS[raw]
+
+    q = params.get("q") or None
+    if q is not None and len(q) > 100:
+        raise Invalid("q is longer than 100 characters", field="q", rule="at most 100")
+    base = reading.Filters(
+        params.get("state") or None,
+        params.get("category") or None,
+        params.get("severity") or None,
+        params.get("department") or None,
+        when("created_from"),
+        when("created_to"),
+        q,
+    )
+    query = Query(
+        base,
+        owner=params.get("owner") or None,
+        mine=flag("mine"),
+        due=params.get("due") or None,
+        channel=params.get("channel") or None,
+        sort=params.get("sort") or None,
+        offset=number("offset", 0, 0, MAX_OFFSET),
+        total=flag("total"),
+    )
+    cursor = params.get("cursor") or None
+    check(query, cursor)
+    return query, cursor, number("limit", 50, 1, MAX_LIMIT)
+
+
+async def validate(scope: TenantScope, query: Query) -> None:
+    """The checks that need the tenant: category, severity, department and owner exist.
+    Raises Invalid (422) naming the parameter."""
+    await _check_taxonomy(scope, query.base)
+    if query.base.department:
+        await reading.department_by_code(scope, query.base.department, "department")
+    if query.owner and query.owner != "none":
+        await _owner_id(scope, query.owner)
+
+
 async def _check_taxonomy(scope: TenantScope, base: reading.Filters) -> None:
     """422 for a category or severity the tenant's plugin does not define."""
     if base.category is None and base.severity is None:
