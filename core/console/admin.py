@@ -251,7 +251,7 @@ async def reports(request: Request[Any, Any, Any]) -> Template:
     return await render(
         request,
         "reports.html",
-        status=422 if errors else 200,
+        status=422 if stats is None else 200,
         period=period,
         stats=stats,
         kpis=kpis,
