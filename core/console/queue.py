@@ -151,6 +151,13 @@ async def _days(
                 rule="YYYY-MM-DD",
             ) from None
         out[name] = value
+    if len(out) == 2 and out["created_from"] >= out["created_to"]:
+        raise Invalid(
+            f"受理日期起（created_from）{params['created_from']} 晚于受理日期止"
+            f"（created_to）{params['created_to']}",
+            field="created_from",
+            rule="created_from <= created_to",
+        )
     return out
 
 

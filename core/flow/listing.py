@@ -118,7 +118,7 @@ def next_due() -> Any:
 def check(query: Query, cursor: str | None) -> None:
     """Raises Invalid (422) for a value no list can take."""
     base = query.base
-    if base.state is not None and base.state not in STATES:
+    if base.state and base.state not in STATES:
         raise Invalid(
             f"unknown state {base.state!r}", field="state", rule="one of " + ", ".join(STATES)
         )
@@ -239,14 +239,14 @@ async def validate(scope: TenantScope, query: Query) -> None:
 
 async def _check_taxonomy(scope: TenantScope, base: reading.Filters) -> None:
     """422 for a category or severity the tenant's plugin does not define."""
-    if base.category is None and base.severity is None:
+    if not base.category and not base.severity:
         return
     taxonomy = (await plugin_of(scope)).taxonomy()
     for field, value, known in (
         ("category", base.category, [t.code for t in taxonomy.categories]),
         ("severity", base.severity, [t.code for t in taxonomy.severities]),
     ):
-        if value is not None and value not in known:
+        if value and value not in known:
             raise Invalid(
                 f"unknown {field} {value!r}", field=field, rule="one of " + ", ".join(known)
             )
