@@ -130,7 +130,9 @@ async def _days(
 
     out: dict[str, dt.datetime] = {}
     tenant = await _tenant(request, p)
-    zone = ZoneInfo((tenant.config or {}).get("timezone", "Asia/Shanghai") if tenant else "Asia/Shanghai")
+    zone = ZoneInfo(
+        (tenant.config or {}).get("timezone", "Asia/Shanghai") if tenant else "Asia/Shanghai"
+    )
     for name, label in DAY_NAMES.items():
         raw = params.get(name)
         if not raw:

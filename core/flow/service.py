@@ -47,9 +47,8 @@ from core.people.models import Staff
 from core.people.roles import Role
 from core.plugins import hooks_for
 from core.tasks.notify import emit
-from core.tickets import labels
+from core.tickets import labels, triage
 from core.tickets import schemas as s
-from core.tickets import triage
 from core.tickets.classification import check_classification, check_complete, check_facts
 from core.tickets.facts import plugin_of, reclassify_from_facts
 from core.tickets.lifecycle import TRANSITIONS, State, Transition, allowed_from
