@@ -107,26 +107,22 @@ def _fill(template: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
-_LABELLED = {"state": "state", "action": "action", "kind": "attachment_kind"}
-"""Placeholders whose value is a code with a Chinese label (``close`` → ``销项``)."""
+CODE_LABELS: dict[str, dict[str, str]] = {}
+"""Placeholder name → code → Chinese label (``action`` → ``close`` → ``销项``), filled by the
+areas that own the codes (:mod:`core.tickets.labels`, :mod:`core.attachments.kinds`) with
+:func:`label_codes` — the kernel names no area."""
+
+
+def label_codes(placeholder: str, labels: dict[str, str]) -> None:
+    """Show a code in a ``{placeholder}`` of a Chinese message as its label."""
+    CODE_LABELS.setdefault(placeholder, {}).update(labels)
 
 
 def _label(name: str, value: str) -> str:
-    """A state, action or attachment-kind code (bare or quoted) as its Chinese label; any
-    other value unchanged."""
-    group = _LABELLED.get(name)
-    if group is None:
-        return value
-    code = value.strip("'\"")
-    if group == "attachment_kind":
-        from core.attachments.kinds import KINDS
-
-        kind = KINDS.get(code)
-        return f"“{kind.label_zh}”" if kind is not None else value
-    from core.tickets import labels
-
-    found = labels.GROUPS[group].get(code)
-    return f"“{found[0]}”" if found is not None else value
+    """A code (bare or quoted) registered for placeholder ``name`` as its quoted Chinese
+    label; any other value unchanged."""
+    found = CODE_LABELS.get(name, {}).get(value.strip("'\""))
+    return f"“{found}”" if found is not None else value
 
 
 def chinese_of(english: str) -> str | None:

@@ -12,6 +12,8 @@ no table knows (a plugin's new channel, say) rather than failing.
 
 from __future__ import annotations
 
+from core.error_text import label_codes
+
 ZH, EN = "zh_CN", "en"
 
 STATES = {
@@ -100,6 +102,10 @@ GROUPS = {
     "step": STEPS,
     "action": ACTIONS,
 }
+
+
+label_codes("state", {code: zh for code, (zh, _) in STATES.items()})
+label_codes("action", {code: zh for code, (zh, _) in ACTIONS.items()})
 
 
 def word(group: str, code: str | None, lang: str = ZH) -> str | None:
