@@ -107,13 +107,32 @@ def _fill(template: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
+CODE_LABELS: dict[str, dict[str, str]] = {}
+"""Placeholder name → code → Chinese label (``action`` → ``close`` → ``销项``), filled by the
+areas that own the codes (:mod:`core.tickets.labels`, :mod:`core.attachments.kinds`) with
+:func:`label_codes` — the kernel names no area."""
+
+
+def label_codes(placeholder: str, labels: dict[str, str]) -> None:
+    """Show a code in a ``{placeholder}`` of a Chinese message as its label."""
+    CODE_LABELS.setdefault(placeholder, {}).update(labels)
+
+
+def _label(name: str, value: str) -> str:
+    """A code (bare or quoted) registered for placeholder ``name`` as its quoted Chinese
+    label; any other value unchanged."""
+    found = CODE_LABELS.get(name, {}).get(value.strip("'\""))
+    return f"“{found}”" if found is not None else value
+
+
 def chinese_of(english: str) -> str | None:
-    """The catalogue's Chinese for an English message, or None."""
+    """The catalogue's Chinese for an English message, or None. A placeholder holding a
+    state, action or attachment-kind code takes the code's Chinese label."""
     text = english.strip()
     for e in entries():
         m = e.pattern.match(text)
         if m:
-            values = {k: _nested(v) for k, v in m.groupdict().items()}
+            values = {k: _label(k, _nested(v)) for k, v in m.groupdict().items()}
             return _fill(e.chinese, values)
     m = _FIELD_PREFIX.match(text)  # "<field>: <rule>"
     if m:

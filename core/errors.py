@@ -115,6 +115,7 @@ def handle_api_error(request: Request[Any, Any, Any], exc: ApiError) -> Response
 
 
 _NAMED = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
+_NULL_BODY = "Expected `object`, got `null`"
 _AT = re.compile(r"^(?P<rule>.*?)(?: - at `\$\.?(?P<field>[^`]*)`)?$")
 
 
@@ -144,6 +145,10 @@ def handle_validation(request: Request[Any, Any, Any], exc: ValidationException)
             break
     if "JSON is malformed" in str(rule) or "malformed" in str(exc.detail).lower():
         return _json(ApiError("the request body is not valid JSON", rule=str(rule)), request)
+    if re.fullmatch(r"'\w+'", str(rule)) or (field is None and rule == _NULL_BODY):
+        # a bare key name, or null where the object goes: there is no body to read
+        body = Invalid("the request body must be a JSON object", field="body", rule="a JSON object")
+        return _json(body, request)
     return _json(Invalid(f"{field or 'request'}: {rule}", field=field, rule=rule), request)
 
 

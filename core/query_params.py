@@ -22,6 +22,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import BodyKwarg, CookieParameter, HeaderParameter, ParameterKwarg
 
+from core.error_text import chinese_of
 from core.errors import Invalid
 
 _RESERVED = frozenset(
@@ -143,8 +144,10 @@ def check_bounds(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRo
                 msgspec.convert(value, kind, strict=False)
             except msgspec.ValidationError as exc:
                 rule = str(exc).split(" - at ", 1)[0]
+                # msgspec's rule in Chinese for the Chinese half ("须大于或等于 1")
+                zh = chinese_of(rule) or rule
                 raise Invalid(
-                    f"查询参数 {name} 不符合要求：{rule}",
+                    f"查询参数 {name} 不符合要求：{zh}（query parameter {name}: {rule}）",
                     field=f"query.{name}",
                     rule=rule,
                 ) from None

@@ -110,6 +110,8 @@ def test_gift_complaint_does_not_close_before_it_is_referred_to_discipline_inspe
     r = post_action(api, U, "manager", t, "close", verification="result_confirmed")
     assert r.status_code == 409, r.text
     assert error(r)["rule"] == "seed duty" and "纪检" in error(r)["message"]
+    # the action owed by its label, not its code
+    assert "移交纪检监察" in error(r)["message"] and "refer_to" not in error(r)["message"]
     t = api.act(U, c["head"], t, "refer_to_inspection", reason="收受客户礼品")
     t = api.act(U, "manager", t, "close", verification="result_confirmed")
     assert t["state"] == "closed"

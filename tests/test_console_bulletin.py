@@ -11,8 +11,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from litestar.testing import TestClient
 from dutykit import walk
+from litestar.testing import TestClient
 from test_console_auth import login
 
 from core.app import create_app

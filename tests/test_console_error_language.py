@@ -169,7 +169,9 @@ def test_a_related_ticket_not_yet_registered_is_explained_in_both_languages(api:
     z, e = both(api, "POST", "supervisor", f"/api/tickets/{t['id']}/close", json=body)
     assert (z["status"], z["field"], z["rule"]) == (
         422, "related_ticket", "registered before the original closes")  # fmt: skip
-    assert z["message"] == "关联问题的工单须已立项，原工单才能销项；该工单当前为 received"
+    assert (
+        z["message"] == "关联问题的工单须已立项，原工单才能销项；该工单当前为 “已受理”"
+    )  # the state by its label
     assert e["message"] == (
         "the related problem's ticket must be registered before the original closes; it is received"
     )

@@ -47,7 +47,7 @@ def desk(api: Any) -> dict[str, Any]:
                 await scope.execute(
                     update(Ticket)
                     .where(Ticket.id == t)
-                    .values(severity=severities[i % 3], category="service_conduct")
+                    .values(severity=severities[i % 3], category="service_attitude")
                 )
             await scope.execute(
                 update(Ticket).where(Ticket.id == ids[0]).values(owner_user_id=users["clerk"])
@@ -120,7 +120,7 @@ def test_filters(api: Any, desk: dict[str, Any]) -> None:
     ids = desk["ids"]
     r = lst(api, desk, severity="major", total="true", limit=200)
     assert r.json()["total"] == 10 and set(ids_of(r)) == {ids[i] for i in range(1, 30, 3)}
-    r = lst(api, desk, category="service_conduct", total="true")
+    r = lst(api, desk, category="service_attitude", total="true")
     assert r.json()["total"] == 30
     r = lst(api, desk, channel="letter", total="true", limit=200)
     assert set(ids_of(r)) == {ids[i] for i in range(0, N, 3)}

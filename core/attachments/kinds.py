@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.error_text import label_codes
+
 IMAGES = ("image/jpeg", "image/png", "image/webp", "image/heic")
 PDF = ("application/pdf",)
 OFFICE = ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",)
@@ -92,3 +94,6 @@ def canonical(media_type: str) -> str:
     aliases resolved: ``Audio/WAV; codecs=1`` → ``audio/x-wav``)."""
     bare = media_type.split(";")[0].strip().lower()
     return ALIASES.get(bare, bare)
+
+
+label_codes("kind", {code: k.label_zh for code, k in KINDS.items()})

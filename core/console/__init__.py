@@ -283,7 +283,15 @@ def wiring(
     )
     static = create_static_files_router(path="/static", directories=[STATIC], name="static")
     return Wiring(
-        routes=[*PAGE_ROUTES, *DESK_ROUTES, *FILE_ROUTES, *ADMIN_ROUTES, *BULLETIN_ROUTES, *SAFETY_ROUTES, static],
+        routes=[
+            *PAGE_ROUTES,
+            *DESK_ROUTES,
+            *FILE_ROUTES,
+            *ADMIN_ROUTES,
+            *BULLETIN_ROUTES,
+            *SAFETY_ROUTES,
+            static,
+        ],
         middleware=[
             sessions.middleware,
             DefineMiddleware(CsrfUnlessBearer, config=csrf),

@@ -236,15 +236,22 @@ async def reports(request: Request[Any, Any, Any]) -> Template:
     period = request.query_params.get("period") or dt.datetime.now(zone).strftime("%Y-%m")
     errors: dict[str, str] = {}
     stats = kpis = None
+    ranged = {k: request.query_params.get(k, "") for k in ("from", "to")}
+    if any(ranged.values()):  # the page reports a month: a range is never silently dropped
+        late = ranged["from"] and ranged["to"] and ranged["from"] > ranged["to"]
+        errors["period"] = (
+            f"起始日期 {ranged['from'][:32]} 晚于截止日期 {ranged['to'][:32]}。" if late else ""
+        ) + "本页按月份统计，未按起止日期筛选；以下为所选月份的数据"
     try:
         stats = await call(request, "reportStats", period=period)
         kpis = await call(request, "reportKpis", period=period)
     except ApiError as exc:
         errors["period"] = message(request, exc)
+        stats = kpis = None
     return await render(
         request,
         "reports.html",
-        status=422 if errors else 200,
+        status=422 if stats is None else 200,
         period=period,
         stats=stats,
         kpis=kpis,

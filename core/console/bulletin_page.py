@@ -14,7 +14,6 @@ from litestar.response import Template
 from core.console.calls import call
 from core.console.pages import message, render
 from core.errors import ApiError
-from core.reports.bulletin import FOUR_DONTS
 
 
 @get("/reports/bulletin", include_in_schema=False, name="console:bulletin")
@@ -37,7 +36,6 @@ async def bulletin_page(request: Request[Any, Any, Any]) -> Template:
         b=out,
         errors=errors,
         depts=depts,
-        four_donts={k: v.split(" ", 1)[0] for k, v in FOUR_DONTS.items()},
     )
 
 

@@ -31,17 +31,24 @@ from core.console import labels
 from core.console.calls import call
 from core.console.forms import form_dict
 from core.db import utcnow
-from core.errors import ApiError
+from core.errors import ApiError, Invalid
 from core.flow import views
 from core.flow.listing import SORTS
 from core.people.auth import Principal
 from core.people.models import User
 from core.people.roles import Role
+from core.tasks.notify import SYSTEM_USER
 from core.tickets.models import Ticket, TicketEvent
 from core.tickets.reading import visible
 
 PAGE_SIZE = 50
-FILTERS = ("state", "severity", "category", "department", "owner", "due", "channel", "q")
+FILTERS = (
+    "state", "severity", "category", "department", "owner", "due", "channel", "q",
+    "created_from", "created_to",
+)  # fmt: skip
+SYSTEM_NAME = "系统自动操作"
+"""The queue's name for the tenant's system user (its stored display name is English)."""
+DAY_NAMES = {"created_from": "受理日期起", "created_to": "受理日期止"}
 DEFAULT_SORT = "due"
 """The desk's default: the nearest due time first, so overdue work is on top."""
 SORT_LABELS = {
@@ -107,7 +114,53 @@ async def _owners(request: Request[Any, Any, Any], p: Principal) -> list[tuple[s
     """(username, display name) of the tenant's users who are not staff-only."""
     async with request.app.state.db.tenant(p.tenant_id) as scope:
         rows = await scope.execute(select(User.username, User.display_name).order_by(User.username))
-        return [(u, d or u) for u, d in rows.all()]
+        # the tenant's system user (sweeps, auto-upgrades) is named in English in the data
+        return [(u, SYSTEM_NAME if u == SYSTEM_USER else d or u) for u, d in rows.all()]
+
+
+async def _days(
+    request: Request[Any, Any, Any], p: Principal, params: dict[str, str]
+) -> dict[str, dt.datetime]:
+    """``created_from`` / ``created_to`` (a day ``2026-11-01`` or a time, in the tenant's
+    zone) as aware datetimes; ``created_to`` a day includes that day. Raises Invalid (422,
+    Chinese, naming the parameter) for anything else — never a silently unfiltered queue."""
+    from zoneinfo import ZoneInfo
+
+    from core.console.pages import _tenant
+
+    out: dict[str, dt.datetime] = {}
+    tenant = await _tenant(request, p)
+    zone = ZoneInfo(
+        (tenant.config or {}).get("timezone", "Asia/Shanghai") if tenant else "Asia/Shanghai"
+    )
+    for name, label in DAY_NAMES.items():
+        raw = params.get(name)
+        if not raw:
+            continue
+        try:
+            if len(raw) == 10:
+                day = dt.date.fromisoformat(raw)
+                value = dt.datetime.combine(day, dt.time(), zone)
+                if name == "created_to":
+                    value += dt.timedelta(days=1)
+            else:
+                value = dt.datetime.fromisoformat(raw)
+                value = value if value.tzinfo else value.replace(tzinfo=zone)
+        except ValueError:
+            raise Invalid(
+                f"{label}（{name}）“{raw}”不是有效日期，应为 年-月-日，如 2026-11-01",
+                field=name,
+                rule="YYYY-MM-DD",
+            ) from None
+        out[name] = value
+    if len(out) == 2 and out["created_from"] >= out["created_to"]:
+        raise Invalid(
+            f"受理日期起（created_from）{params['created_from']} 晚于受理日期止"
+            f"（created_to）{params['created_to']}",
+            field="created_from",
+            rule="created_from <= created_to",
+        )
+    return out
 
 
 @get("/", include_in_schema=False, name="console:queue")
@@ -138,11 +191,14 @@ async def queue(request: Request[Any, Any, Any]) -> Any:
     errors: dict[str, str] = {}
     total = 0
     try:
+        kwargs.update(await _days(request, p, params))
         result = await call(request, "listTickets", **kwargs)
         items, total = result.items, result.total or 0
     except ApiError as exc:
         errors, items = _errors(exc, request), []
     clocks = await _clock_summary(request, p, [t.id for t in items])
+    owners = await _owners(request, p)
+    owner_names = dict(owners)
     lang = _lang(request)
     now = utcnow()
     for c in clocks.values():
@@ -162,6 +218,7 @@ async def queue(request: Request[Any, Any, Any]) -> Any:
         if items and first + len(items) - 1 < total
         else None,
         "errors": errors,
+        "owner_names": owner_names,
         "stamp": await _stamp(request, p),
         "self_href": _href(params),
     }
@@ -174,7 +231,7 @@ async def queue(request: Request[Any, Any, Any]) -> Any:
         states=list(labels.STATES),
         channels=list(labels.CHANNELS),
         departments=depts,
-        owners=await _owners(request, p),
+        owners=owners,
         sorts=SORT_LABELS,
         views=await views.views_of(request.app.state.db, p),
         may_share=p.has(Role.TENANT_ADMIN),

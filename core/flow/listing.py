@@ -14,8 +14,10 @@ deadlines area or the reader:
   keyset-paged by ``cursor`` (the API's historic order, kept as fast as it was);
 - ``offset``: pages of any sort; ``total``: the count of every matching ticket.
 
-Bad values answer 422 naming the field and the rule (``sort``, ``due``, ``owner``,
-``channel``, ``cursor`` with a sort). Times are UTC.
+Bad values answer 422 naming the field and the rule: every filter outside its domain
+(``state`` not a lifecycle state, ``category``/``severity`` not in the tenant's plugin
+taxonomy, ``department``/``owner`` unknown, ``created_from`` after ``created_to``), and
+``sort``, ``due``, ``channel``, ``cursor`` with a sort. Times are UTC.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from core.people.models import User
 from core.tickets import reading
 from core.tickets import schemas as s
 from core.tickets.facts import plugin_of
+from core.tickets.lifecycle import State
 from core.tickets.models import Ticket
 from core.tickets.seen import note
 
@@ -49,6 +52,7 @@ lightest first (``-severity``: gravest first); ``number``: intake order. ``-`` r
 
 DUE = ("overdue", "due_soon")
 CHANNELS = frozenset(get_args(s.Channel))
+STATES = tuple(x.value for x in State)
 MAX_OFFSET = 100_000
 """Deeper pages are a scan of the tenant's tickets; past this, narrow the filters."""
 
@@ -113,6 +117,17 @@ def next_due() -> Any:
 
 def check(query: Query, cursor: str | None) -> None:
     """Raises Invalid (422) for a value no list can take."""
+    base = query.base
+    if base.state and base.state not in STATES:
+        raise Invalid(
+            f"unknown state {base.state!r}", field="state", rule="one of " + ", ".join(STATES)
+        )
+    if base.created_from and base.created_to and base.created_from > base.created_to:
+        raise Invalid(
+            "created_from is later than created_to",
+            field="created_from",
+            rule="created_from <= created_to",
+        )
     if query.sort is not None and query.sort not in SORTS:
         raise Invalid(
             f"unknown sort {query.sort!r}", field="sort", rule="one of " + ", ".join(SORTS)
@@ -135,6 +150,108 @@ def check(query: Query, cursor: str | None) -> None:
         )
 
 
+MAX_LIMIT = 200
+_BOOLS = {"true": True, "1": True, "on": True, "false": False, "0": False, "off": False}
+
+
+def parse(params: dict[str, str]) -> tuple[Query, str | None, int]:
+    """A list query string's parameters (``{"state": "dispatched", "sort": "due"}``) as the
+    list reads them: (query, cursor, limit). Raises Invalid (422, ``field`` the parameter)
+    for a value outside its domain, as ``GET /api/tickets`` does — saved views
+    (:mod:`core.flow.views`) are checked with it."""
+
+    def when(name: str) -> dt.datetime | None:
+        raw = params.get(name)
+        if not raw:
+            return None
+        try:
+            value = dt.datetime.fromisoformat(raw)
+        except ValueError:
+            raise Invalid(
+                f"{name} is not a date and time", field=name, rule="ISO 8601 with timezone"
+            ) from None
+        if value.tzinfo is None:
+            raise Invalid(
+                f"{name} needs a timezone (e.g. 2026-11-01T00:00:00+08:00)",
+                field=name,
+                rule="timezone-aware datetime",
+            )
+        return value
+
+    def number(name: str, default: int, low: int, high: int) -> int:
+        raw = params.get(name)
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise Invalid(
+                f"{name} must be a whole number from {low} to {high}",
+                field=name,
+                rule=f"{low} to {high}",
+            )
+        return value
+
+    def flag(name: str) -> bool:
+        raw = params.get(name, "false").lower()
+        if raw not in _BOOLS:
+            raise Invalid(f"{name} must be true or false", field=name, rule="true or false")
+        return _BOOLS[raw]
+
+    q = params.get("q") or None
+    if q is not None and len(q) > 100:
+        raise Invalid("q is longer than 100 characters", field="q", rule="at most 100")
+    base = reading.Filters(
+        params.get("state") or None,
+        params.get("category") or None,
+        params.get("severity") or None,
+        params.get("department") or None,
+        when("created_from"),
+        when("created_to"),
+        q,
+    )
+    query = Query(
+        base,
+        owner=params.get("owner") or None,
+        mine=flag("mine"),
+        due=params.get("due") or None,
+        channel=params.get("channel") or None,
+        sort=params.get("sort") or None,
+        offset=number("offset", 0, 0, MAX_OFFSET),
+        total=flag("total"),
+    )
+    cursor = params.get("cursor") or None
+    check(query, cursor)
+    return query, cursor, number("limit", 50, 1, MAX_LIMIT)
+
+
+async def validate(scope: TenantScope, query: Query) -> None:
+    """The checks that need the tenant: category, severity, department and owner exist.
+    Raises Invalid (422) naming the parameter."""
+    await _check_taxonomy(scope, query.base)
+    if query.base.department:
+        await reading.department_by_code(scope, query.base.department, "department")
+    if query.owner and query.owner != "none":
+        await _owner_id(scope, query.owner)
+
+
+async def _check_taxonomy(scope: TenantScope, base: reading.Filters) -> None:
+    """422 for a category or severity the tenant's plugin does not define."""
+    if not base.category and not base.severity:
+        return
+    taxonomy = (await plugin_of(scope)).taxonomy()
+    for field, value, known in (
+        ("category", base.category, [t.code for t in taxonomy.categories]),
+        ("severity", base.severity, [t.code for t in taxonomy.severities]),
+    ):
+        if value and value not in known:
+            raise Invalid(
+                f"unknown {field} {value!r}", field=field, rule="one of " + ", ".join(known)
+            )
+
+
 async def _owner_id(scope: TenantScope, username: str) -> int:
     uid = await scope.scalar(select(User.id).where(User.username == username))
     if uid is None:
@@ -153,6 +270,7 @@ async def list_page(
     only) and, when ``query.total``, how many match in all. Raises Invalid (422) as
     :func:`check` does and for an unknown department or owner."""
     check(query, cursor)
+    await _check_taxonomy(scope, query.base)
     q = await reading.filtered(scope, principal, query.base)
     now = utcnow()
     if query.owner == "none":

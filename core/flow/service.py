@@ -48,8 +48,8 @@ from core.people.models import Staff
 from core.people.roles import Role
 from core.plugins import hooks_for
 from core.tasks.notify import emit
+from core.tickets import labels, triage
 from core.tickets import schemas as s
-from core.tickets import triage
 from core.tickets.classification import (
     check_channel,
     check_classification,
@@ -362,7 +362,7 @@ async def transition(
     allowed_roles = await _close_roles(scope, ticket, t)
     role = principal.role_for(allowed_roles)
     if role is None:
-        raise needs_role(allowed_roles, f"{action} 操作")
+        raise needs_role(allowed_roles, f"“{labels.word('action', action)}”操作")
     if _department_blocks(principal, role, ticket, t):
         raise Forbidden(
             f"{action} is for the department the ticket is dispatched to", rule="own department"

@@ -25,8 +25,9 @@ from sqlalchemy import ForeignKey, Index, String, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.audit import AuditEvent
-from core.db import Base, Database, TenantScoped, utcnow
+from core.db import Base, Database, TenantScope, TenantScoped, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.flow import listing
 from core.people.auth import Principal
 from core.people.guards import tenant_member
 from core.people.roles import Role
@@ -90,6 +91,22 @@ def normalise(query: str) -> str:
     return urlencode([(k, kept[k]) for k in KEYS if k in kept])
 
 
+async def _check_query(scope: TenantScope, query: str) -> None:
+    """The view's whole query string, read by the list's own parser
+    (:func:`core.flow.listing.parse`): a value the list would refuse is refused here (422,
+    field ``query``), so a saved view never opens onto an error."""
+    params = dict(parse_qsl(query.lstrip("?"), keep_blank_values=True))
+    try:
+        parsed, _, _ = listing.parse(params)
+        await listing.validate(scope, parsed)
+    except Invalid as exc:
+        raise Invalid(
+            f"the view's query is not a valid list query: {exc.message}",
+            field="query",
+            rule=f"{exc.field}: {exc.rule}",
+        ) from None
+
+
 def _out(v: SavedView, p: Principal) -> ViewOut:
     shared = v.user_id is None
     return ViewOut(
@@ -133,6 +150,7 @@ async def create_view(request: Request[Any, Any, Any], data: JSONBody[ViewIn]) -
     query = normalise(data.query)
     owner = None if data.shared else p.user_id
     async with request.app.state.db.tenant(p.tenant_id) as scope:
+        await _check_query(scope, data.query)
         same = SavedView.user_id.is_(None) if owner is None else SavedView.user_id == owner
         names = list(await scope.scalars(select(SavedView.name).where(same)))
         if name in names:

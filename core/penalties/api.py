@@ -37,9 +37,15 @@ LEDGER_READERS = ADMIN | MANAGEMENT
 
 
 def to_fen(amount: Decimal, field: str = "amount_yuan") -> int:
-    if not amount.is_finite() or amount < 0 or amount > MAX_YUAN:
+    if not amount.is_finite():
         raise Invalid(
             f"{amount} is not an amount", field=field, rule=f"a number from 0 to {MAX_YUAN}"
+        )
+    if amount < 0 or amount > MAX_YUAN:
+        raise Invalid(
+            f"{amount} yuan is outside 0 to {MAX_YUAN} yuan",
+            field=field,
+            rule=f"a number from 0 to {MAX_YUAN}",
         )
     fen = amount * 100
     if fen != fen.to_integral_value():

@@ -25,7 +25,7 @@ from core.penalties.service import period_bounds
 from core.people.models import Tenant
 from core.people.roles import Role
 from core.reports.models import ReportIssue
-from core.reports.period import tenant_timezone
+from core.reports.period import check_month, tenant_timezone
 from core.tasks.notify import notify, recipients
 
 DUE_DAY = 30
@@ -37,7 +37,8 @@ REMINDED = frozenset({Role.SUPERVISOR, Role.MANAGER})
 def due_at(period: str, tz: str) -> dt.datetime:
     """The end (UTC) of the 30th of ``period`` (``YYYY-MM``), or of its last day if shorter,
     in zone ``tz``. Bad text: :class:`core.errors.Invalid` naming ``period``."""
-    period_bounds(period, tz)  # validates
+    check_month(period)  # the reports' months, in their words
+    period_bounds(period, tz)
     year, month = int(period[:4]), int(period[5:])
     day = min(DUE_DAY, calendar.monthrange(year, month)[1])
     end = dt.datetime(year, month, day, tzinfo=ZoneInfo(tz)) + dt.timedelta(days=1)

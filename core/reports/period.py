@@ -8,6 +8,7 @@ UTC date says. The customer count for 万户投诉比 is a tenant setting per pe
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -68,14 +69,28 @@ def tenant_timezone(config: dict[str, Any] | None) -> str:
     return str(tz)
 
 
-def month(label: str, tz: str) -> Period:
-    start, end = period_bounds(label, tz)
-    if not EARLIEST.year <= int(label[:4]) < LATEST.year:
+FIRST_MONTH = f"{EARLIEST:%Y}-01"
+LAST_MONTH = f"{LATEST.year - 1}-12"
+"""The report months: one bound (:data:`EARLIEST`, :data:`LATEST`) and one message."""
+_MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+
+
+def check_month(label: str) -> None:
+    """Raises Invalid (422, field ``period``) unless ``label`` is a ``YYYY-MM`` month from
+    :data:`FIRST_MONTH` to :data:`LAST_MONTH` — the same words for every report."""
+    if not _MONTH.fullmatch(label) or not EARLIEST.year <= int(label[:4]) < LATEST.year:
         raise Invalid(
-            f"period: {label} is outside {EARLIEST:%Y}-{LATEST:%Y}",
+            f"统计月份（period）“{label[:20]}”不是 {FIRST_MONTH} 至 {LAST_MONTH} 之间的年-月"
+            f"(period {label[:20]!r} is not a month from {FIRST_MONTH} to {LAST_MONTH})",
             field="period",
-            rule=f"a month from {EARLIEST:%Y}-01 to {LATEST.year - 1}-12",
+            rule=f"YYYY-MM from {FIRST_MONTH} to {LAST_MONTH}",
         )
+
+
+def month(label: str, tz: str) -> Period:
+    """The month ``label`` (``YYYY-MM``, :func:`check_month`) in zone ``tz``."""
+    check_month(label)
+    start, end = period_bounds(label, tz)
     return Period(start=start, end=end, timezone=tz, label=label)
 
 
@@ -107,8 +122,10 @@ def resolve(
         raise Invalid("from must be before to", field="to", rule="from < to")
     for field, value in (("from", start), ("to", end)):
         if not EARLIEST <= value <= LATEST:
+            label = "起始时间" if field == "from" else "截止时间"
             raise Invalid(
-                f"{field}: outside {EARLIEST:%Y}-{LATEST:%Y}",
+                f"{label}（{field}）须在 {EARLIEST:%Y-%m-%d} 至 {LATEST:%Y-%m-%d} 之间"
+                f"({field}: outside {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d})",
                 field=field,
                 rule=f"a time from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}",
             )

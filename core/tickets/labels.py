@@ -12,6 +12,8 @@ no table knows (a plugin's new channel, say) rather than failing.
 
 from __future__ import annotations
 
+from core.error_text import label_codes
+
 ZH, EN = "zh_CN", "en"
 
 STATES = {
@@ -66,7 +68,30 @@ STEPS = {
     "auto_upgrade": ("自动升级时限", "Automatic severity upgrade"),
 }
 
-ACTIONS = {  # actions a notice asks someone to take (a seed duty's ``done_by``)
+ACTIONS = {  # lifecycle actions (the console's words), and a seed duty's ``done_by``
+    "triage_valid": ("甄别为有效投诉", "Triage as valid"),
+    "triage_invalid": ("无效投诉", "Invalid complaint"),
+    "triage_communicative": ("沟通性投诉", "Communicative complaint"),
+    "convert": ("转为有效投诉", "Convert to valid complaint"),
+    "answer": ("明确答复", "Interim answer"),
+    "hand_back": ("交回意见表", "Hand the form back"),
+    "settle": ("解释后不立项", "Settle without registering"),
+    "register": ("立项", "Register"),
+    "review": ("班长审核", "Supervisor review"),
+    "dispatch": ("派单", "Dispatch"),
+    "return": ("退单", "Return to desk"),
+    "first_contact": ("首日联系", "First contact"),
+    "grade": ("定责", "Grade responsibility"),
+    "reply": ("答复投诉人", "Reply to complainant"),
+    "review_reply": ("答复审核通过", "Reply review: passed"),
+    "rework_reply": ("答复退回重办", "Reply returned for rework"),
+    "reassign_owner": ("更换跟进人", "Reassign owner"),
+    "follow_up": ("回访：满意", "Follow-up: satisfied"),
+    "follow_up_unsatisfied": ("回访：不满意", "Follow-up: unsatisfied"),
+    "close": ("销项", "Close"),
+    "suspend": ("挂起", "Suspend"),
+    "reopen": ("重新开启", "Reopen"),
+    "reclassify": ("重新分类", "Reclassify"),
     "refer_to_inspection": ("移交纪检监察", "Refer to discipline inspection"),
 }
 
@@ -77,6 +102,10 @@ GROUPS = {
     "step": STEPS,
     "action": ACTIONS,
 }
+
+
+label_codes("state", {code: zh for code, (zh, _) in STATES.items()})
+label_codes("action", {code: zh for code, (zh, _) in ACTIONS.items()})
 
 
 def word(group: str, code: str | None, lang: str = ZH) -> str | None:

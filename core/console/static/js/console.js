@@ -32,7 +32,8 @@
   // "Select all" checkboxes: data-select-all="<name>" ticks every box of that name in its form.
   document.addEventListener("change", function (e) {
     var box = e.target;
-    if (!box.dataset || !box.dataset.selectAll) { return; }
+    // no form (its list is empty, so the page has none): nothing to tick
+    if (!box.dataset || !box.dataset.selectAll || !box.form) { return; }
     // form.elements: the boxes may sit outside the form (form="…"), as in a table's rows
     Array.prototype.forEach.call(box.form.elements, function (b) {
       if (b.type === "checkbox" && b.name === box.dataset.selectAll) { b.checked = box.checked; }
