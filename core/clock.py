@@ -49,8 +49,9 @@ def check_past(
 ) -> dt.datetime | None:
     """``value`` (an aware time of an event that already happened: when the complained-of
     event took place, when the complainant was contacted or told) if it is not later than
-    :func:`now` + :data:`SKEW` and not earlier than ``after`` (the ticket's received time,
-    where the event must follow it) or else :data:`FLOOR`. ``None`` passes through.
+    :func:`now` + :data:`SKEW` and not earlier than ``after`` less :data:`SKEW` (the
+    ticket's received time, where the event must follow it) or else :data:`FLOOR`. ``None``
+    passes through.
 
     Raises :class:`core.errors.Invalid` (422) naming ``field``: rule ``not in the future`` or
     ``not before <floor>``.
@@ -61,7 +62,8 @@ def check_past(
         raise Invalid(FUTURE_MESSAGE.format(field=field), field=field, rule="not in the future")
     if after is not None and after.tzinfo is None:  # SQLite hands stored UTC back naive
         after = after.replace(tzinfo=dt.UTC)
-    floor = FLOOR if after is None else max(FLOOR, after)
+    # a form gives minutes and clocks differ: the received time less SKEW still passes
+    floor = FLOOR if after is None else max(FLOOR, after - SKEW)
     if value < floor:
         stamp = floor.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         raise Invalid(

@@ -104,10 +104,16 @@ def _href(params: dict[str, str], **change: Any) -> str:
 
 
 async def _stamp(request: Request[Any, Any, Any], p: Principal) -> str:
-    """The newest change among the reader's tickets (ISO, UTC), or "" with none."""
+    """The newest change among the reader's tickets (ISO, UTC) and the newest ticket's id,
+    or "" with none: a new ticket always changes the id, even when some other ticket's
+    ``updated_at`` lies ahead (a clock set forward, a test that travelled)."""
     async with request.app.state.db.tenant(p.tenant_id) as scope:
-        newest = await scope.scalar(select(func.max(Ticket.updated_at)).where(visible(p)))
-    return newest.isoformat() if newest else ""
+        newest, last = (
+            await scope.execute(
+                select(func.max(Ticket.updated_at), func.max(Ticket.id)).where(visible(p))
+            )
+        ).one()
+    return f"{newest.isoformat()}~{last}" if newest else ""
 
 
 async def _owners(request: Request[Any, Any, Any], p: Principal) -> list[tuple[str, str]]:
