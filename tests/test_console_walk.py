@@ -16,6 +16,7 @@ One ``tousu serve`` and one browser for the module; screenshots go to docs/conso
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import struct
@@ -24,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
@@ -251,7 +253,9 @@ def clock_steps(w: Walk, head: str, manager: str) -> None:
         fill_form(
             form,
             select={"complainant_told.by": head, "complainant_told.how": "phone"},
-            fill={"complainant_told.at": "2026-12-01T09:00"},
+            fill={
+                "complainant_told.at": f"{dt.datetime.now(ZoneInfo('Asia/Shanghai')):%Y-%m-%dT%H:%M}"
+            },
         )
     w.submit(page, form)
     expect(page.locator("#history")).to_contain_text("已申请延期")
