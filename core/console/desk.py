@@ -52,10 +52,9 @@ async def people(request: Request[Any, Any, Any], p: Principal) -> dict[str, dic
     if p.tenant_id is None:
         return {}
     async with request.app.state.db.tenant(p.tenant_id) as scope:
+        # the tenant scope's own criteria keep other tenants' users out (core.db)
         rows = await scope.execute(
-            select(User.username, User.display_name, User.roles, User.active).where(
-                User.tenant_id == p.tenant_id
-            )
+            select(User.username, User.display_name, User.roles, User.active)
         )
         return {
             u: {"name": d or u, "roles": list(r or []), "active": a} for u, d, r, a in rows.all()
