@@ -188,6 +188,58 @@ def localise(
     return f"{LEAD_ZH.get(code, '请求无法处理')}：{message}"
 
 
+_EXTRA_CATALOGUES: list[Path] = []
+
+
+def add_catalogue(path: Path) -> None:
+    """Add a plugin's ``errors.po`` (English template → Chinese) to the lookup; the core's
+    own catalogue wins a msgid both hold."""
+    if path not in _EXTRA_CATALOGUES:
+        _EXTRA_CATALOGUES.append(path)
+        translations.cache_clear()
+
+
+@cache
+def translations() -> dict[str, str]:
+    """Template (msgid) → Chinese (msgstr), from the core's catalogue and the plugins'."""
+    out: dict[str, str] = {}
+    for path in (*reversed(_EXTRA_CATALOGUES), CATALOGUE):
+        with path.open("rb") as fh:
+            catalog = read_po(fh, locale=ZH, domain="errors")
+        for msg in catalog:
+            if msg.id and msg.string and isinstance(msg.id, str):
+                out[msg.id] = str(msg.string)
+    return out
+
+
+def fill(template: str, params: dict[str, object]) -> str:
+    """``template`` with each ``{name}`` replaced by ``params[name]`` (an unknown name stays)."""
+    return _PLACEHOLDER.sub(
+        lambda m: str(params[m.group(1)]) if m.group(1) in params else m.group(0), template
+    )
+
+
+def render(
+    template: str,
+    params: dict[str, object],
+    lang: str,
+    code: str,
+    field: str | None = None,
+    rule: str | None = None,
+    roles: list[str] | None = None,
+) -> str:
+    """An error's message in ``lang``: the template's catalogue entry filled with ``params``
+    (a code registered for its placeholder shown as its Chinese label), or the English
+    template filled. A template the catalogue lacks falls back to :func:`localise`."""
+    if lang == ZH:
+        chinese = translations().get(template)
+        if chinese is not None:
+            return fill(chinese, {k: _label(k, str(v)) for k, v in params.items()})
+    elif not CJK.search(template):
+        return fill(template, params)
+    return localise(fill(template, params), lang, code, field, rule, roles)
+
+
 def pick(accept_language: str | None) -> str:
     """``en`` when the client prefers English to Chinese in ``Accept-Language``; else zh-CN."""
     if not accept_language:
