@@ -219,6 +219,14 @@ def fill(template: str, params: dict[str, object]) -> str:
     )
 
 
+def _inner(value: str) -> str:
+    """A parameter that is itself a message (a plugin's rule, a library's decode error) in
+    Chinese when the catalogue has it."""
+    if CJK.search(value) or " " not in value:
+        return value
+    return translations().get(value) or chinese_of(value) or value
+
+
 def render(
     template: str,
     params: dict[str, object],
@@ -234,7 +242,7 @@ def render(
     if lang == ZH:
         chinese = translations().get(template)
         if chinese is not None:
-            return fill(chinese, {k: _label(k, str(v)) for k, v in params.items()})
+            return fill(chinese, {k: _label(k, _inner(str(v))) for k, v in params.items()})
     elif not CJK.search(template):
         return fill(template, params)
     return localise(fill(template, params), lang, code, field, rule, roles)

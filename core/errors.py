@@ -177,7 +177,13 @@ def handle_validation(request: Request[Any, Any, Any], exc: ValidationException)
         # a bare key name, or null where the object goes: there is no body to read
         body = Invalid("the request body must be a JSON object", field="body", rule="a JSON object")
         return _json(body, request)
-    return _json(Invalid(f"{field or 'request'}: {rule}", field=field, rule=rule), request)
+    # msgspec's rule is a library's sentence: its Chinese comes from the catalogue's
+    # section for library messages (core.error_text.render translates a parameter too)
+    where = field or "request"
+    return _json(
+        Invalid("{field}: {rule}", field=field, rule=rule, params={"field": where, "rule": rule}),
+        request,
+    )
 
 
 def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -288,10 +294,11 @@ def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Respo
     request may be sent again (with the same ``Idempotency-Key`` for an intake)."""
     locked = any(m in str(e).lower() for e in _chain(exc) for m in _LOCKED)
     log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
-    err = ApiError(
-        "数据库暂时繁忙，请稍后重试" if locked else "数据库暂时不可用，请稍后重试",
-        rule="retry after the Retry-After header's seconds",
-    )
+    rule = "retry after the Retry-After header's seconds"
+    if locked:
+        err = ApiError("the database is busy; retry shortly", rule=rule)
+    else:
+        err = ApiError("the database is unavailable; retry shortly", rule=rule)
     err.status, err.code = 503, "unavailable"
     retry = 1 if locked else RETRY_AFTER_SECONDS
     return Response(
