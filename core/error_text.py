@@ -37,6 +37,8 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _BILINGUAL = re.compile(
     r"^(?P<zh>.*[\u4e00-\u9fff].*?)\s*[(（](?P<en>[A-Za-z][^()（）]* [^()（）]*)[)）]\s*$", re.S
 )
+_CITATION = re.compile(r"\[[^\]]*\]|《[^》]*》|“[^”]*”")
+"""A seed citation (``[000 §篇8 4(3)1]``, 《考核办法》) quoted inside an English message."""
 _FIELD_PREFIX = re.compile(r"^(?P<field>[A-Za-z_$][\w.\[\]$-]*): (?P<rest>.+)$", re.S)
 
 LEAD_ZH = {
@@ -222,8 +224,8 @@ def fill(template: str, params: dict[str, object]) -> str:
 def _inner(value: str) -> str:
     """A parameter that is itself a message (a plugin's rule, a library's decode error) in
     Chinese when the catalogue has it."""
-    if CJK.search(value) or " " not in value:
-        return value
+    if " " not in value or CJK.search(_CITATION.sub("", value)):
+        return value  # a code, a number, or already Chinese (a seed citation aside)
     return translations().get(value) or chinese_of(value) or value
 
 
