@@ -91,10 +91,11 @@ async def _check_line(
     )
     for problem in hooks.check_grade(facts_of(ticket), facts):
         raise Invalid(
-            "{staff}: {rule}",
+            # main's generic "{field}: {rule}" (c2c826a): the plugin's rule, translated
+            "{field}: {rule}",
             field=f"{prefix}.{problem.field}",
             rule=problem.rule,
-            params={"staff": line.staff, "rule": problem.rule},
+            params={"field": line.staff, "rule": problem.rule},
         )
     return int(row[0]), facts
 
