@@ -30,7 +30,15 @@ from core.provisioning.api import ROUTES as PROVISIONING
 from core.reports.api import ROUTES as REPORTS
 from core.tasks.api import ROUTES as TASKS
 
-TENANT_API = Router(path="/", guards=[tenant_member], route_handlers=[*TICKETS])
+TENANT_API = Router(
+    path="/",
+    guards=[tenant_member],
+    route_handlers=[
+        *TICKETS,
+        *PENALTIES,
+        *APPRAISAL,
+    ],
+)
 
 # Not yet split by surface: each route still carries its own guards.
 MIXED = [
@@ -40,8 +48,6 @@ MIXED = [
     *BULK,
     *VIEWS,
     *ATTACHMENTS,
-    *PENALTIES,
-    *APPRAISAL,
     *DEADLINES,
     *TASKS,
     *REPORTS,

@@ -8,19 +8,19 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Request, Response, get, post, put
+from litestar import Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta
 from sqlalchemy import select
 
-from core.db import utcnow
+from core.context import PrincipalDep, TenantScopeDep
+from core.db import TenantScope, utcnow
 from core.errors import Invalid, NotFound
 from core.penalties import grading, service
 from core.penalties.models import Appeal, FineSetting, LedgerLine, Penalty
-from core.people.guards import EXEMPT, needs_role, requires, tenant_member
+from core.people.guards import EXEMPT, needs_role, requires
 from core.people.models import Staff
 from core.people.roles import MANAGEMENT, Role
-from core.people.web import database, principal
 from core.tasks import handoffs
 from core.tickets import reading as tickets
 from core.tickets import schemas as ts
@@ -39,17 +39,26 @@ LEDGER_READERS = ADMIN | MANAGEMENT
 def to_fen(amount: Decimal, field: str = "amount_yuan") -> int:
     if not amount.is_finite():
         raise Invalid(
-            f"{amount} is not an amount", field=field, rule=f"a number from 0 to {MAX_YUAN}"
+            "{amount} is not an amount",
+            field=field,
+            rule=f"a number from 0 to {MAX_YUAN}",
+            params={"amount": amount},
         )
     if amount < 0 or amount > MAX_YUAN:
         raise Invalid(
-            f"{amount} yuan is outside 0 to {MAX_YUAN} yuan",
+            "{amount} yuan is outside 0 to {top} yuan",
             field=field,
             rule=f"a number from 0 to {MAX_YUAN}",
+            params={"amount": amount, "top": MAX_YUAN},
         )
     fen = amount * 100
     if fen != fen.to_integral_value():
-        raise Invalid(f"{amount} has more than two decimals", field=field, rule="whole fen")
+        raise Invalid(
+            "{amount} has more than two decimals",
+            field=field,
+            rule="whole fen",
+            params={"amount": amount},
+        )
     return int(fen)
 
 
@@ -159,7 +168,7 @@ class RunOut(msgspec.Struct, kw_only=True):
     statements: list[StatementOut]
 
 
-async def _penalty_out(scope: Any, rows: list[Penalty]) -> list[PenaltyOut]:
+async def _penalty_out(scope: TenantScope, rows: list[Penalty]) -> list[PenaltyOut]:
     staff = {x.id: x.code for x in await scope.scalars(select(Staff))}
     depts = await tickets.department_refs(scope)
     return [
@@ -190,36 +199,34 @@ async def _penalty_out(scope: Any, rows: list[Penalty]) -> list[PenaltyOut]:
     "/api/tickets/{ticket_id:int}/penalties",
     operation_id="listTicketPenalties",
     tags=TAGS,
-    guards=[tenant_member],
 )
 async def ticket_penalties(
-    request: Request[Any, Any, Any], ticket_id: FromPath[int]
+    tenant: TenantScopeDep, principal: PrincipalDep, ticket_id: FromPath[int]
 ) -> list[PenaltyOut]:
     """The ticket's penalties, proposed and decided (a staff member sees only their own)."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        await tickets.load(scope, p, ticket_id)
-        q = select(Penalty).where(Penalty.ticket_id == ticket_id).order_by(Penalty.id)
-        if not p.has(*(tickets.READ_ALL | {Role.DEPARTMENT_HEAD, Role.INSPECTOR})):
-            q = q.where(Penalty.staff_id == p.staff_id)
-        return await _penalty_out(scope, list(await scope.scalars(q)))
+    await tickets.load(tenant, principal, ticket_id)
+    q = select(Penalty).where(Penalty.ticket_id == ticket_id).order_by(Penalty.id)
+    if not principal.has(*(tickets.READ_ALL | {Role.DEPARTMENT_HEAD, Role.INSPECTOR})):
+        q = q.where(Penalty.staff_id == principal.staff_id)
+    return await _penalty_out(tenant, list(await tenant.scalars(q)))
 
 
 def _decision_route(action: Literal["confirm", "adjust", "waive"]) -> Any:
     async def handler(
-        request: Request[Any, Any, Any], penalty_id: FromPath[int], data: JSONBody[PenaltyDecision]
+        tenant: TenantScopeDep,
+        principal: PrincipalDep,
+        penalty_id: FromPath[int],
+        data: JSONBody[PenaltyDecision],
     ) -> PenaltyOut:
-        p = principal(request)
-        async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-            penalty = await scope.scalar(select(Penalty).where(Penalty.id == penalty_id))
-            if penalty is None:
-                raise NotFound(f"penalty {penalty_id} not found", field="penalty_id")
-            ticket = await tickets.load(scope, p, penalty.ticket_id)
-            fen = to_fen(data.amount_yuan) if data.amount_yuan is not None else None
-            await service.decide(
-                scope, p, penalty, ticket, service.Decision(action, fen, data.reason)
-            )
-            return (await _penalty_out(scope, [penalty]))[0]
+        penalty = await tenant.scalar(select(Penalty).where(Penalty.id == penalty_id))
+        if penalty is None:
+            raise NotFound("penalty {id} not found", field="penalty_id", params={"id": penalty_id})
+        ticket = await tickets.load(tenant, principal, penalty.ticket_id)
+        fen = to_fen(data.amount_yuan) if data.amount_yuan is not None else None
+        await service.decide(
+            tenant, principal, penalty, ticket, service.Decision(action, fen, data.reason)
+        )
+        return (await _penalty_out(tenant, [penalty]))[0]
 
     handler.__doc__ = {
         "confirm": "Confirm a proposed penalty at its proposed amount.",
@@ -231,12 +238,12 @@ def _decision_route(action: Literal["confirm", "adjust", "waive"]) -> Any:
         f"/api/penalties/{{penalty_id:int}}/{action}",
         operation_id=f"penalty{action.capitalize()}",
         tags=TAGS,
-        guards=[tenant_member],
         status_code=200,
     )(handler)
 
 
 def _appeal_out(a: Appeal, staff_code: str) -> AppealOut:
+    """Hand-built: ``staff`` is the staff member's code, not a column of the appeal."""
     return AppealOut(
         id=a.id,
         ticket_id=a.ticket_id,
@@ -249,82 +256,81 @@ def _appeal_out(a: Appeal, staff_code: str) -> AppealOut:
     )
 
 
+async def _staff_code(tenant: TenantScope, staff_id: int) -> str:
+    code = await tenant.scalar(select(Staff.code).where(Staff.id == staff_id))
+    assert code is not None  # an appeal's staff member is a row of the tenant (foreign key)
+    return code
+
+
 @post(
     "/api/tickets/{ticket_id:int}/appeals",
     operation_id="fileAppeal",
     tags=TAGS,
-    guards=[tenant_member],
     status_code=201,
     # the graded staff member's own right on the ticket [000 §篇8 4(3)1]
     opt={EXEMPT: "appealing one's own grade"},
 )
 async def file_appeal(
-    request: Request[Any, Any, Any], ticket_id: FromPath[int], data: JSONBody[ts.AppealFile]
+    tenant: TenantScopeDep,
+    principal: PrincipalDep,
+    ticket_id: FromPath[int],
+    data: JSONBody[ts.AppealFile],
 ) -> AppealOut:
     """A graded staff member appeals their grade (once) [000 §篇8 4(3)1]."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        ticket = await tickets.load(scope, p, ticket_id)
-        appeal = await grading.file_appeal(scope, p, ticket, data.reason)
-        await handoffs.appeal_filed(scope, ticket, appeal)  # those who may decide it are told
-        code = await scope.scalar(select(Staff.code).where(Staff.id == appeal.staff_id))
-        return _appeal_out(appeal, code)
+    ticket = await tickets.load(tenant, principal, ticket_id)
+    appeal = await grading.file_appeal(tenant, principal, ticket, data.reason)
+    await handoffs.appeal_filed(tenant, ticket, appeal)  # those who may decide it are told
+    return _appeal_out(appeal, await _staff_code(tenant, appeal.staff_id))
 
 
 @get(
     "/api/tickets/{ticket_id:int}/appeals",
     operation_id="listAppeals",
     tags=TAGS,
-    guards=[tenant_member],
 )
 async def list_appeals(
-    request: Request[Any, Any, Any], ticket_id: FromPath[int]
+    tenant: TenantScopeDep, principal: PrincipalDep, ticket_id: FromPath[int]
 ) -> list[AppealOut]:
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        await tickets.load(scope, p, ticket_id)
-        rows = (
-            await scope.execute(
-                select(Appeal, Staff.code)
-                .join(Staff, Staff.id == Appeal.staff_id)
-                .where(Appeal.ticket_id == ticket_id)
-                .order_by(Appeal.id)
-            )
-        ).all()
-        return [_appeal_out(a, code) for a, code in rows]
+    await tickets.load(tenant, principal, ticket_id)
+    rows = (
+        await tenant.execute(
+            select(Appeal, Staff.code)
+            .join(Staff, Staff.id == Appeal.staff_id)
+            .where(Appeal.ticket_id == ticket_id)
+            .order_by(Appeal.id)
+        )
+    ).all()
+    return [_appeal_out(a, code) for a, code in rows]
 
 
 @post(
     "/api/appeals/{appeal_id:int}/decide",
     operation_id="decideAppeal",
     tags=TAGS,
-    guards=[tenant_member],
     status_code=200,
 )
 async def decide_appeal(
-    request: Request[Any, Any, Any], appeal_id: FromPath[int], data: JSONBody[ts.AppealDecision]
+    tenant: TenantScopeDep,
+    principal: PrincipalDep,
+    appeal_id: FromPath[int],
+    data: JSONBody[ts.AppealDecision],
 ) -> AppealOut:
     """A manager upholds or overturns an appeal; overturning re-derives the penalties."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        appeal = await scope.scalar(select(Appeal).where(Appeal.id == appeal_id))
-        if appeal is None:
-            raise NotFound(f"appeal {appeal_id} not found", field="appeal_id")
-        ticket = await tickets.load(scope, p, appeal.ticket_id)
-        await grading.decide_appeal(scope, p, ticket, appeal, data)
-        if appeal.status == "overturned":  # the re-derived proposals wait for a decision
-            rows = await scope.scalars(
-                select(Penalty).where(
-                    Penalty.ticket_id == ticket.id,
-                    Penalty.status == "proposed",
-                    Penalty.created_at >= appeal.decided_at,
-                )
+    appeal = await tenant.scalar(select(Appeal).where(Appeal.id == appeal_id))
+    if appeal is None:
+        raise NotFound("appeal {id} not found", field="appeal_id", params={"id": appeal_id})
+    ticket = await tickets.load(tenant, principal, appeal.ticket_id)
+    await grading.decide_appeal(tenant, principal, ticket, appeal, data)
+    if appeal.status == "overturned":  # the re-derived proposals wait for a decision
+        rows = await tenant.scalars(
+            select(Penalty).where(
+                Penalty.ticket_id == ticket.id,
+                Penalty.status == "proposed",
+                Penalty.created_at >= appeal.decided_at,
             )
-            await handoffs.penalties_waiting(
-                scope, ticket, list(rows), f"penalty:appeal:{appeal.id}"
-            )
-        code = await scope.scalar(select(Staff.code).where(Staff.id == appeal.staff_id))
-        return _appeal_out(appeal, code)
+        )
+        await handoffs.penalties_waiting(tenant, ticket, list(rows), f"penalty:appeal:{appeal.id}")
+    return _appeal_out(appeal, await _staff_code(tenant, appeal.staff_id))
 
 
 # ---------------------------------------------------------------- fines
@@ -334,14 +340,12 @@ async def decide_appeal(
     "/api/config/fines",
     operation_id="listFines",
     tags=["configuration"],
-    guards=[tenant_member, requires(*LEDGER_READERS)],
+    guards=[requires(*LEDGER_READERS)],
 )
-async def list_fines(request: Request[Any, Any, Any]) -> list[FineRuleOut]:
+async def list_fines(tenant: TenantScopeDep) -> list[FineRuleOut]:
     """The industry's penalty schedule with the tenant's amounts in force now."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        schedule = (await plugin_of(scope)).penalty_schedule()
-        current = await service.amounts_at(scope, schedule, utcnow())
+    schedule = (await plugin_of(tenant)).penalty_schedule()
+    current = await service.amounts_at(tenant, schedule, utcnow())
     return [
         FineRuleOut(
             rule=r.code,
@@ -364,36 +368,34 @@ async def list_fines(request: Request[Any, Any, Any]) -> list[FineRuleOut]:
     "/api/config/fines/{rule:str}",
     operation_id="setFine",
     tags=["configuration"],
-    guards=[tenant_member, requires(Role.TENANT_ADMIN)],
+    guards=[requires(Role.TENANT_ADMIN)],
 )
 async def set_fine(
-    request: Request[Any, Any, Any], rule: FromPath[str], data: JSONBody[FineSet]
+    tenant: TenantScopeDep, principal: PrincipalDep, rule: FromPath[str], data: JSONBody[FineSet]
 ) -> FineSettingOut:
     """Set a rule's amount from ``effective_from`` (default now). Outside the schedule's
     range only with a reason. Penalties already proposed keep their amounts."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        when = data.effective_from or utcnow()
-        if when < utcnow() - dt.timedelta(minutes=5):
-            raise Invalid(
-                "a fine cannot take effect in the past; penalties already proposed "
-                "keep their amounts",
-                field="effective_from",
-                rule="now or later",
-            )
-        row = await service.set_fine(
-            scope,
-            await plugin_of(scope),
-            rule,
-            to_fen(data.amount_yuan),
-            data.reason,
-            when,
-            f"user:{p.user_id}",
+    when = data.effective_from or utcnow()
+    if when < utcnow() - dt.timedelta(minutes=5):
+        raise Invalid(
+            "a fine cannot take effect in the past; penalties already proposed keep their amounts",
+            field="effective_from",
+            rule="now or later",
         )
-        return _setting_out(row)
+    row = await service.set_fine(
+        tenant,
+        await plugin_of(tenant),
+        rule,
+        to_fen(data.amount_yuan),
+        data.reason,
+        when,
+        f"user:{principal.user_id}",
+    )
+    return _setting_out(row)
 
 
 def _setting_out(x: FineSetting) -> FineSettingOut:
+    """Hand-built: the amount is shown in yuan, the row holds fen."""
     return FineSettingOut(
         id=x.id,
         rule=x.rule,
@@ -409,14 +411,12 @@ def _setting_out(x: FineSetting) -> FineSettingOut:
     "/api/config/fines/history",
     operation_id="fineHistory",
     tags=["configuration"],
-    guards=[tenant_member, requires(*LEDGER_READERS)],
+    guards=[requires(*LEDGER_READERS)],
 )
-async def fine_history(request: Request[Any, Any, Any]) -> list[FineSettingOut]:
+async def fine_history(tenant: TenantScopeDep) -> list[FineSettingOut]:
     """Every version of every amount the tenant set, oldest first."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        rows = await scope.scalars(select(FineSetting).order_by(FineSetting.id))
-        return [_setting_out(x) for x in rows]
+    rows = await tenant.scalars(select(FineSetting).order_by(FineSetting.id))
+    return [_setting_out(x) for x in rows]
 
 
 # ---------------------------------------------------------------- ledger
@@ -426,28 +426,28 @@ async def fine_history(request: Request[Any, Any, Any]) -> list[FineSettingOut]:
     "/api/staff/{staff_code:str}/pay/{period:str}",
     operation_id="setPay",
     tags=["ledger"],
-    guards=[tenant_member, requires(Role.TENANT_ADMIN)],
+    guards=[requires(Role.TENANT_ADMIN)],
 )
 async def set_pay(
-    request: Request[Any, Any, Any],
+    tenant: TenantScopeDep,
+    principal: PrincipalDep,
     staff_code: FromPath[str],
     period: FromPath[str],
     data: JSONBody[PaySet],
 ) -> dict[str, str]:
     """A staff member's performance pay for a month (the budget fines are deducted from)."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        row = await service.set_pay(
-            scope, staff_code, period, to_fen(data.amount_yuan), f"user:{p.user_id}"
-        )
-        return {
-            "staff": staff_code,
-            "period": row.period,
-            "amount_yuan": yuan(row.amount_fen) or "0.00",
-        }
+    row = await service.set_pay(
+        tenant, staff_code, period, to_fen(data.amount_yuan), f"user:{principal.user_id}"
+    )
+    return {
+        "staff": staff_code,
+        "period": row.period,
+        "amount_yuan": yuan(row.amount_fen) or "0.00",
+    }
 
 
-async def _statements(scope: Any, q: Any) -> list[StatementOut]:
+async def _statements(scope: TenantScope, q: Any) -> list[StatementOut]:
+    """Hand-built: amounts in yuan, the staff member by code."""
     staff = {x.id: x.code for x in await scope.scalars(select(Staff))}
     return [
         StatementOut(
@@ -470,19 +470,17 @@ async def _statements(scope: Any, q: Any) -> list[StatementOut]:
     "/api/ledger/runs",
     operation_id="runLedger",
     tags=["ledger"],
-    guards=[tenant_member, requires(*LEDGER_READERS)],
+    guards=[requires(*LEDGER_READERS)],
 )
 async def run_ledger(
-    request: Request[Any, Any, Any], data: JSONBody[RunRequest]
+    tenant: TenantScopeDep, principal: PrincipalDep, data: JSONBody[RunRequest]
 ) -> Response[RunOut]:
     """Run the month's deductions; running a month again changes nothing (200)."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        run, created = await service.run_month(scope, data.period, f"user:{p.user_id}")
-        lines = await _statements(
-            scope,
-            select(LedgerLine).where(LedgerLine.run_id == run.id).order_by(LedgerLine.staff_id),
-        )
+    run, created = await service.run_month(tenant, data.period, f"user:{principal.user_id}")
+    lines = await _statements(
+        tenant,
+        select(LedgerLine).where(LedgerLine.run_id == run.id).order_by(LedgerLine.staff_id),
+    )
     out = RunOut(period=run.period, created=created, carry_over=run.carry_over, statements=lines)
     return Response(out, status_code=201 if created else 200)
 
@@ -491,29 +489,27 @@ async def run_ledger(
     "/api/ledger/statements",
     operation_id="ledgerStatements",
     tags=["ledger"],
-    guards=[tenant_member],
 )
 async def statements(
-    request: Request[Any, Any, Any],
+    tenant: TenantScopeDep,
+    principal: PrincipalDep,
     period: FromQuery[str | None] = None,
     staff: FromQuery[str | None] = None,
 ) -> list[StatementOut]:
     """Statements per staff member per month: owed, deducted, carried (staff: their own)."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        q = select(LedgerLine).order_by(LedgerLine.period, LedgerLine.staff_id)
-        if period:
-            q = q.where(LedgerLine.period == period)
-        if not p.has(*LEDGER_READERS):
-            if p.staff_id is None:
-                raise needs_role(LEDGER_READERS | {Role.STAFF}, "查看扣款明细")
-            q = q.where(LedgerLine.staff_id == p.staff_id)
-        if staff:
-            sid = await scope.scalar(select(Staff.id).where(Staff.code == staff))
-            if sid is None:
-                raise NotFound(f"no staff member {staff!r}", field="staff")
-            q = q.where(LedgerLine.staff_id == sid)
-        return await _statements(scope, q)
+    q = select(LedgerLine).order_by(LedgerLine.period, LedgerLine.staff_id)
+    if period:
+        q = q.where(LedgerLine.period == period)
+    if not principal.has(*LEDGER_READERS):
+        if principal.staff_id is None:
+            raise needs_role(LEDGER_READERS | {Role.STAFF}, "查看扣款明细")
+        q = q.where(LedgerLine.staff_id == principal.staff_id)
+    if staff:
+        sid = await tenant.scalar(select(Staff.id).where(Staff.code == staff))
+        if sid is None:
+            raise NotFound("no staff member {code}", field="staff", params={"code": repr(staff)})
+        q = q.where(LedgerLine.staff_id == sid)
+    return await _statements(tenant, q)
 
 
 ROUTES = [

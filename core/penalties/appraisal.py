@@ -20,13 +20,14 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Request, get, post
+from litestar import get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.audit import AuditEvent
+from core.context import PrincipalDep, TenantScopeDep
 from core.db import TenantScope, utcnow
 from core.deadlines.models import StepClock
 from core.decisions import already_decided, claim
@@ -34,10 +35,9 @@ from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.penalties.models import Penalty, UnitAppraisal
 from core.penalties.service import DECIDED, DEFAULT_TZ, period_bounds
 from core.people.auth import Principal
-from core.people.guards import needs_role, requires, tenant_member
+from core.people.guards import needs_role, requires
 from core.people.models import Department, Staff, Tenant, User
 from core.people.roles import MANAGEMENT, Role
-from core.people.web import database, principal
 from core.rules import TicketFacts
 from core.strict import fits
 from core.tickets.counting import counted
@@ -56,7 +56,12 @@ def half_bounds(half: str, tz: str) -> tuple[dt.datetime, dt.datetime]:
     """``YYYY-H1|H2`` → [start, end) in UTC, in the tenant's zone. Bad text: :class:`Invalid`
     naming ``half``."""
     if not re.fullmatch(HALF[1:-1], half):
-        raise Invalid(f"bad half-year {half!r}", field="half", rule="YYYY-H1 or YYYY-H2")
+        raise Invalid(
+            "bad half-year {half}",
+            field="half",
+            rule="YYYY-H1 or YYYY-H2",
+            params={"half": repr(half)},
+        )
     year, first = int(half[:4]), 1 if half.endswith("H1") else 7
     start, _ = period_bounds(f"{year}-{first:02d}", tz)
     _, end = period_bounds(f"{year}-{first + 5:02d}", tz)
@@ -227,18 +232,27 @@ async def propose(scope: TenantScope, p: Principal, body: AppraisalProposal) -> 
     report = await unit_figures(scope, body.half)
     if report.end > utcnow():
         raise Invalid(
-            f"{body.half} has not ended yet", field="half", rule="a half-year that has ended"
+            "{half} has not ended yet",
+            field="half",
+            rule="a half-year that has ended",
+            params={"half": body.half},
         )
     figures = {u.unit: u for u in report.units}
     opinions: dict[str, str] = {}
     for i, line in enumerate(body.units):
         if line.unit not in figures:
             raise Invalid(
-                f"no unit {line.unit!r}", field=f"units[{i}].unit", rule="a department code"
+                "no unit {unit}",
+                field=f"units[{i}].unit",
+                rule="a department code",
+                params={"unit": repr(line.unit)},
             )
         if line.unit in opinions:
             raise Invalid(
-                f"unit {line.unit!r} twice", field=f"units[{i}].unit", rule="one line per unit"
+                "unit {unit} twice",
+                field=f"units[{i}].unit",
+                rule="one line per unit",
+                params={"unit": repr(line.unit)},
             )
         opinions[line.unit] = line.opinion
     await _half_lock(scope, body.half)
@@ -249,9 +263,10 @@ async def propose(scope: TenantScope, p: Principal, body: AppraisalProposal) -> 
     )
     if live is not None:
         raise Conflict(
-            f"{body.half} already has an appraisal proposed or approved",
+            "{half} already has an appraisal proposed or approved",
             field="half",
             rule="one live appraisal per half-year",
+            params={"half": body.half},
         )
     row = UnitAppraisal(
         half=body.half,
@@ -331,59 +346,52 @@ async def _out(scope: TenantScope, rows: list[UnitAppraisal]) -> list[AppraisalO
     "/api/reports/appraisal",
     operation_id="unitAppraisalReport",
     tags=TAGS,
-    guards=[tenant_member, requires(*READERS)],
+    guards=[requires(*READERS)],
 )
-async def appraisal_report(
-    request: Request[Any, Any, Any], half: FromQuery[str]
-) -> AppraisalReport:
+async def appraisal_report(tenant: TenantScopeDep, half: FromQuery[str]) -> AppraisalReport:
     """Each unit's half-year figures (``half=YYYY-H1|H2``) [第二十七条]: 422 naming ``half``
     on bad text."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        return await unit_figures(scope, half)
+    return await unit_figures(tenant, half)
 
 
-@post("/api/appraisals", operation_id="proposeAppraisal", tags=TAGS, guards=[tenant_member])
+@post("/api/appraisals", operation_id="proposeAppraisal", tags=TAGS)
 async def propose_appraisal(
-    request: Request[Any, Any, Any], data: JSONBody[AppraisalProposal]
+    tenant: TenantScopeDep, principal: PrincipalDep, data: JSONBody[AppraisalProposal]
 ) -> AppraisalOut:
     """Propose the half-year's appraisal of units (marketing) [第二十七条]."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        return (await _out(scope, [await propose(scope, p, data)]))[0]
+    return (await _out(tenant, [await propose(tenant, principal, data)]))[0]
 
 
 @get(
     "/api/appraisals",
     operation_id="listAppraisals",
     tags=TAGS,
-    guards=[tenant_member, requires(*READERS)],
+    guards=[requires(*READERS)],
 )
 async def list_appraisals(
-    request: Request[Any, Any, Any], half: FromQuery[str | None] = None
+    tenant: TenantScopeDep, half: FromQuery[str | None] = None
 ) -> list[AppraisalOut]:
     """Every appraisal proposed, oldest first (``half`` narrows to one half-year)."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        q = select(UnitAppraisal).order_by(UnitAppraisal.id)
-        if half:
-            q = q.where(UnitAppraisal.half == half)
-        return await _out(scope, list(await scope.scalars(q)))
+    q = select(UnitAppraisal).order_by(UnitAppraisal.id)
+    if half:
+        q = q.where(UnitAppraisal.half == half)
+    return await _out(tenant, list(await tenant.scalars(q)))
 
 
 def _decision_route(verdict: Literal["approved", "rejected"], verb: str) -> Any:
     async def handler(
-        request: Request[Any, Any, Any],
+        tenant: TenantScopeDep,
+        principal: PrincipalDep,
         appraisal_id: FromPath[int],
         data: JSONBody[AppraisalDecision],
     ) -> AppraisalOut:
-        p = principal(request)
-        async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-            row = await scope.scalar(select(UnitAppraisal).where(UnitAppraisal.id == appraisal_id))
-            if row is None:
-                raise NotFound(f"appraisal {appraisal_id} not found", field="appraisal_id")
-            await decide(scope, p, row, verdict, data.reason)
-            return (await _out(scope, [row]))[0]
+        row = await tenant.scalar(select(UnitAppraisal).where(UnitAppraisal.id == appraisal_id))
+        if row is None:
+            raise NotFound(
+                "appraisal {id} not found", field="appraisal_id", params={"id": appraisal_id}
+            )
+        await decide(tenant, principal, row, verdict, data.reason)
+        return (await _out(tenant, [row]))[0]
 
     handler.__doc__ = {
         "approve": "The leading group approves the proposal; it is then carried out.",
@@ -394,7 +402,6 @@ def _decision_route(verdict: Literal["approved", "rejected"], verb: str) -> Any:
         f"/api/appraisals/{{appraisal_id:int}}/{verb}",
         operation_id=f"appraisal{verb.capitalize()}",
         tags=TAGS,
-        guards=[tenant_member],
         status_code=200,
     )(handler)
 

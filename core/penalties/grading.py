@@ -40,17 +40,19 @@ async def _check_line(
     grade_codes = {g.code for g in tax.grades} or set(CORE_GRADES)
     if line.grade not in grade_codes:
         raise Invalid(
-            f"grade {line.grade!r} is not used by industry {tax.industry!r}",
+            "grade {grade} is not used by industry {industry}",
             field=f"{prefix}.grade",
             rule="must be a grade of the taxonomy",
+            params={"grade": repr(line.grade), "industry": repr(tax.industry)},
             allowed=sorted(grade_codes),
         )
     capacities = {"direct"} | {c.code for c in tax.capacities}
     if line.capacity not in capacities:
         raise Invalid(
-            f"capacity {line.capacity!r} is not used by industry {tax.industry!r}",
+            "capacity {capacity} is not used by industry {industry}",
             field=f"{prefix}.capacity",
             rule="must be direct or a capacity of the taxonomy",
+            params={"capacity": repr(line.capacity), "industry": repr(tax.industry)},
             allowed=sorted(capacities),
         )
     if line.offence is not None:
@@ -58,9 +60,10 @@ async def _check_line(
         if rule is None or not rule.pickable:
             pickable = [r.code for r in hooks.penalty_schedule().rules if r.pickable]
             raise Invalid(
-                f"offence {line.offence!r} is not one the grader can pick",
+                "offence {offence} is not one the grader can pick",
                 field=f"{prefix}.offence",
                 rule="must be a pickable rule of the penalty schedule",
+                params={"offence": repr(line.offence)},
                 allowed=pickable,
             )
     row = (
@@ -72,9 +75,10 @@ async def _check_line(
     ).first()
     if row is None:
         raise Invalid(
-            f"unknown staff member {line.staff!r}",
+            "unknown staff member {code}",
             field=f"{prefix}.staff",
             rule="must be a staff code of this tenant",
+            params={"code": repr(line.staff)},
         )
     facts = GradeFacts(
         staff=line.staff,
@@ -87,9 +91,11 @@ async def _check_line(
     )
     for problem in hooks.check_grade(facts_of(ticket), facts):
         raise Invalid(
-            f"{line.staff}: {problem.rule}",
+            # main's generic "{field}: {rule}" (c2c826a): the plugin's rule, translated
+            "{field}: {rule}",
             field=f"{prefix}.{problem.field}",
             rule=problem.rule,
+            params={"field": line.staff, "rule": problem.rule},
         )
     return int(row[0]), facts
 
@@ -103,9 +109,10 @@ async def validate(
     for i, line in enumerate(body.grades):
         if line.staff in seen:
             raise Invalid(
-                f"staff member {line.staff!r} graded twice",
+                "staff member {code} graded twice",
                 field=f"grades[{i}].staff",
                 rule="one grade per staff member",
+                params={"code": repr(line.staff)},
             )
         seen.add(line.staff)
         ids[line.staff], _ = await _check_line(scope, ticket, line, f"grades[{i}]")

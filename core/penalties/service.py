@@ -84,10 +84,10 @@ def check_amount(rule: PenaltyRule, fen: int, reason: str, field: str) -> bool:
         return False
     if not reason.strip():
         raise Invalid(
-            f"{fen / 100:.2f} yuan is outside {rule.code}'s range ({range_text(rule)}); "
-            "give a reason to set it anyway",
+            "{amount} yuan is outside {rule}'s range ({range}); give a reason to set it anyway",
             field=field,
             rule=f"within {range_text(rule)}, or with a recorded reason",
+            params={"amount": f"{fen / 100:.2f}", "rule": rule.code, "range": range_text(rule)},
         )
     return True
 
@@ -103,7 +103,11 @@ async def set_fine(
 ) -> FineSetting:
     rule = hooks.penalty_schedule().rule(rule_code)
     if rule is None:
-        raise NotFound(f"no rule {rule_code!r} in the penalty schedule", field="rule")
+        raise NotFound(
+            "no rule {rule} in the penalty schedule",
+            field="rule",
+            params={"rule": repr(rule_code)},
+        )
     out = check_amount(rule, fen, reason, "amount_yuan")
     setting = FineSetting(
         rule=rule_code,
@@ -149,6 +153,7 @@ async def _grades(scope: TenantScope, ticket: Ticket) -> list[tuple[TicketGrade,
             GradeFacts(
                 staff=code,
                 department=dept,
+                # the column is a str; grading stored one of GradeFacts' Literal codes
                 grade=g.grade,  # type: ignore[arg-type]
                 capacity=g.capacity,
                 offence=g.offence,
@@ -560,7 +565,12 @@ PERIOD = re.compile(r"(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])")
 def period_bounds(period: str, tz: str = DEFAULT_TZ) -> tuple[dt.datetime, dt.datetime]:
     """``YYYY-MM`` → [start, end) in UTC, months counted in the tenant's time zone."""
     if not PERIOD.fullmatch(period):
-        raise Invalid(f"bad period {period!r}", field="period", rule="YYYY-MM, years 1900-2199")
+        raise Invalid(
+            "bad period {period}",
+            field="period",
+            rule="YYYY-MM, years 1900-2199",
+            params={"period": repr(period)},
+        )
     year, month = int(period[:4]), int(period[5:])
     zone = ZoneInfo(tz)
     start = dt.datetime(year, month, 1, tzinfo=zone)
@@ -580,12 +590,16 @@ def ended_month(period: str, tz: str, now: dt.datetime) -> tuple[dt.datetime, dt
     start, end = period_bounds(period, tz)
     if int(period[:4]) < FIRST_LEDGER_YEAR:
         raise Invalid(
-            f"period: {period} is before {FIRST_LEDGER_YEAR}", field="period",
+            "period: {period} is before {year}", field="period",
             rule=f"a month from {FIRST_LEDGER_YEAR}-01",
+            params={"period": period, "year": FIRST_LEDGER_YEAR},
         )  # fmt: skip
     if end > now:
         raise Invalid(
-            f"period: {period} has not ended yet", field="period", rule="a month that has ended"
+            "period: {period} has not ended yet",
+            field="period",
+            rule="a month that has ended",
+            params={"period": period},
         )
     return start, end
 
@@ -598,15 +612,16 @@ async def set_pay(
         raise Invalid("pay cannot be negative", field="amount_yuan", rule=">= 0")
     staff = await scope.scalar(select(Staff).where(Staff.code == staff_code))
     if staff is None:
-        raise NotFound(f"no staff member {staff_code!r}", field="staff")
+        raise NotFound("no staff member {code}", field="staff", params={"code": repr(staff_code)})
     # Serialised with the deduction runs: a pay change that passed the check below while a
     # run of its month was reading the old pay would be accepted and then ignored.
     await _ledger_lock(scope)
     if await scope.scalar(select(DeductionRun.id).where(DeductionRun.period == period)):
         raise Conflict(
-            f"the deduction run for {period} is done; its pay can no longer change",
+            "the deduction run for {period} is done; its pay can no longer change",
             field="period",
             rule="pay is fixed once the month is run",
+            params={"period": period},
         )
     row = await scope.scalar(
         select(PerformancePay).where(
@@ -669,10 +684,11 @@ async def _in_month_order(scope: TenantScope, period: str, tz: str) -> None:
     unrun = sorted(m for m in paid - ran if first_fine < period_bounds(m, tz)[1])
     if unrun:
         raise Conflict(
-            f"period: run {unrun[0]} first; without carry-over a later month's run would "
+            "period: run {period} first; without carry-over a later month's run would "
             "write off fines that month's pay could cover",
             field="period",
             rule="months with pay are run in order",
+            params={"period": unrun[0]},
             unrun=unrun[:12],
         )
 
@@ -839,8 +855,8 @@ async def _outstanding(
     out: dict[int, list[tuple[Penalty, int]]] = {}
     for penalty, already in rows:
         left = int(penalty.final_fen or 0) - int(already)
-        if left > 0:
-            out.setdefault(int(penalty.staff_id), []).append((penalty, left))  # type: ignore[arg-type]
+        if left > 0 and penalty.staff_id is not None:  # never None: the query's condition
+            out.setdefault(penalty.staff_id, []).append((penalty, left))
     return out
 
 
