@@ -4,8 +4,8 @@ Every form is derived (:mod:`core.console.ticket_forms`) and posts to a route he
 decodes it into the operation's body type and runs the API's own handler
 (:func:`core.console.calls.run`; the tables below name each by reference). A refusal
 comes back as the same page with the message beside its field — in the reader's
-language, named by its label — and the typed values kept; a stale version says so at the top. Attachments are uploaded through the API's own
-service (:mod:`core.console.files`).
+language, named by its label — and the typed values kept; a stale version says so at
+the top. Attachments are uploaded through the API's own service (:mod:`core.console.files`).
 """
 
 from __future__ import annotations
