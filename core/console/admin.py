@@ -24,6 +24,7 @@ from core.client_address import client_address
 from core.console import calls
 from core.console.calls import run
 from core.console.forms import convert, form_dict, unflatten
+from core.console.i18n import COOKIE, pick, translations
 from core.console.pages import _principal, _zone, message, render
 from core.context import DatabaseDep, TenantScopeDep
 from core.deadlines import api as deadlines_api
@@ -278,9 +279,15 @@ async def reports(request: Request[Any, Any, Any]) -> Template:
     ranged = {k: request.query_params.get(k, "") for k in ("from", "to")}
     if any(ranged.values()):  # the page reports a month: a range is never silently dropped
         late = ranged["from"] and ranged["to"] and ranged["from"] > ranged["to"]
-        errors["period"] = (
-            f"起始日期 {ranged['from'][:32]} 晚于截止日期 {ranged['to'][:32]}。" if late else ""
-        ) + "本页按月份统计，未按起止日期筛选；以下为所选月份的数据"
+        lang = pick(request.query_params.get("lang"), request.cookies.get(COOKIE))
+        g = translations(lang).gettext
+        later = g("The start date %(start)s is after the end date %(end)s. ") % {
+            "start": ranged["from"][:32],
+            "end": ranged["to"][:32],
+        }
+        errors["period"] = (later if late else "") + g(
+            "This page reports a month, not a range of dates; below is the chosen month"
+        )
     try:
         stats = await run(request, reports_api.get_stats, period=period)
         kpis = await run(request, reports_api.get_kpis, period=period)
@@ -362,7 +369,6 @@ def admin_message(request: Request[Any, Any, Any], exc: ApiError) -> str:
     """An admin form's refusal for a Chinese reader: the field named by its label, amounts
     in 元, the rule by the plugin's name instead of its code (``tier_1`` → 第1档)."""
     from core.console.forms import label_id, path_of, strip_field
-    from core.console.i18n import pick, translations
     from core.plugins import hooks_for
 
     lang = pick(request.query_params.get("lang"), request.cookies.get("tousu_lang"))

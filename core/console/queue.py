@@ -27,6 +27,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 
+from core import error_text
 from core.console import labels
 from core.console.calls import run
 from core.console.forms import form_dict
@@ -49,6 +50,7 @@ FILTERS = (
     "created_from", "created_to",
 )  # fmt: skip
 DAY_NAMES = ("created_from", "created_to")
+error_text.label_codes("day", {"created_from": "受理日期起", "created_to": "受理日期止"})
 DEFAULT_SORT = "due"
 """The desk's default: the nearest due time first, so overdue work is on top."""
 SORT_LABELS = {
@@ -140,10 +142,10 @@ async def _days(request: Request[Any, Any, Any], params: dict[str, str]) -> dict
                 value = value if value.tzinfo else value.replace(tzinfo=zone)
         except ValueError:
             raise Invalid(
-                "{field} {value} is not a date; give year-month-day, e.g. 2026-11-01",
+                "{day} {value} is not a date; give year-month-day, e.g. 2026-11-01",
                 field=name,
                 rule="YYYY-MM-DD",
-                params={"field": name, "value": raw[:32]},
+                params={"day": name, "value": raw[:32]},
             ) from None
         out[name] = value
     if len(out) == 2 and out["created_from"] >= out["created_to"]:
