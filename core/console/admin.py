@@ -138,7 +138,8 @@ def _form_route(form_name: str, spec: Form) -> Any:
         include_in_schema=False,
         name=f"console:admin-do-{form_name}",
         status_code=303,
-        guards=spec.guards,
+        # the API route's guard, and the admin page's own (a refusal draws that page again)
+        guards=[*spec.guards, *calls.TENANT_ADMIN],
     )(admin_do)
 
 

@@ -34,6 +34,7 @@ from core.people.models import Staff, Tenant
 from core.people.roles import DESK, MANAGEMENT, Role
 from core.people.sessions import ROTATE, DatabaseStore, audit, login, set_password
 from core.plugins import hooks_for
+from core.reports.period import tenant_timezone
 from core.tasks import api as tasks_api
 
 DUE_SOON = dt.timedelta(hours=24)
@@ -74,9 +75,7 @@ async def render(
     translate = tr.gettext
     p = _principal(request)
     tenant = await _tenant(request, p)
-    zone = ZoneInfo(
-        (tenant.config or {}).get("timezone", "Asia/Shanghai") if tenant else "Asia/Shanghai"
-    )
+    zone = ZoneInfo(zone_of(tenant))
     tax = hooks_for(p.plugin).taxonomy() if p and p.plugin else None
 
     def L(group: str, code: str | None) -> str:
@@ -336,9 +335,14 @@ def _local_time(value: Any, zone: str) -> Any:
     return value
 
 
+def zone_of(tenant: Tenant | None) -> str:
+    """The tenant's time zone, as everything on screen shows times (the reports' rule:
+    :func:`core.reports.period.tenant_timezone`)."""
+    return tenant_timezone(tenant.config if tenant else None)
+
+
 async def _zone(request: Request[Any, Any, Any]) -> str:
-    tenant = await _tenant(request, _principal(request))
-    return (tenant.config or {}).get("timezone", "Asia/Shanghai") if tenant else "Asia/Shanghai"
+    return zone_of(await _tenant(request, _principal(request)))
 
 
 # ---------------------------------------------------------------- the ticket page
