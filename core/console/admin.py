@@ -242,7 +242,7 @@ async def admin_password(
 
 
 async def _user(tenant: TenantScopeDep, user_id: int) -> User:
-    user = await tenant.scalar(select(User).where(User.id == user_id))
+    user: User | None = await tenant.scalar(select(User).where(User.id == user_id))
     if user is None:
         raise NotFound("user {id} not found", field="user_id", params={"id": user_id})
     return user

@@ -145,7 +145,8 @@ async def save_files(request: Request[Any, Any, Any], ticket_id: int, form: Any)
                 read_only.reset(token)
             received = _received(kind, upload, limit)
             try:
-                key = storage.new_key(p.tenant_id, ticket_id)  # type: ignore[arg-type]
+                assert p.tenant_id is not None  # the check above ran in the reader's tenant
+                key = storage.new_key(p.tenant_id, ticket_id)
                 await storage.put(request.app.state.store, key, received.file)
                 try:  # the file's row and its history event: one unit of work
                     await run(request, _record, ticket_id=ticket_id, received=received, key=key)

@@ -57,7 +57,8 @@ async def _tenant(request: Request[Any, Any, Any], p: Principal | None) -> Tenan
     """The reader's tenant row (None before login and for the platform operator)."""
     if p is None or p.tenant_id is None:
         return None
-    return await run(request, _tenant_row)  # type: ignore[no-any-return]
+    row: Tenant | None = await run(request, _tenant_row)
+    return row
 
 
 async def _tenant_row(tenant: TenantScopeDep) -> Tenant | None:
