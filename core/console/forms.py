@@ -51,7 +51,7 @@ def _lists(node: Any) -> Any:
     return node
 
 
-BAD_VALUE = N_("{field}: {rule}")
+BAD_VALUE = N_("{field}: value refused: {rule}")
 """A value msgspec refused; ``rule`` is msgspec's own English (``Expected `int`, got `str```)."""
 
 
