@@ -25,7 +25,7 @@ from core.console.bulk import ROUTES as BULK_ROUTES
 from core.console.calls import run
 from core.console.forms import form_dict
 from core.console.queue import ROUTES as QUEUE_ROUTES
-from core.context import PrincipalDep, TenantScopeDep
+from core.context import DatabaseDep, PrincipalDep, TenantScopeDep
 from core.db import utcnow
 from core.deadlines.models import StepClock
 from core.errors import ApiError, Conflict, Invalid
@@ -191,7 +191,8 @@ def _safe_next(value: str) -> str:
 
 
 @post("/login", include_in_schema=False, name="console:login-post", status_code=303)
-async def login_post(request: Request[Any, Any, Any]) -> Any:
+async def login_post(request: Request[Any, Any, Any], db: DatabaseDep) -> Any:
+    """Password login (before any tenant scope: the tenant is what the form names)."""
     form = form_dict(await request.form())
     values = {k: form.get(k, "") for k in ("tenant", "username")}
     try:
@@ -204,7 +205,7 @@ async def login_post(request: Request[Any, Any, Any]) -> Any:
                 "{field}: required", field="password", rule="required", params={"field": "password"}
             )
         _, data = await login(
-            request.app.state.db,
+            db,
             request.app.state.throttle,
             form.get("tenant", ""),
             form["username"],
@@ -240,11 +241,11 @@ async def login_post(request: Request[Any, Any, Any]) -> Any:
 
 
 @post("/logout", include_in_schema=False, name="console:logout", status_code=303)
-async def logout(request: Request[Any, Any, Any]) -> Redirect:
+async def logout(request: Request[Any, Any, Any], db: DatabaseDep) -> Redirect:
     p = _principal(request)
     if p is not None:
         await audit(
-            request.app.state.db,
+            db,
             "logout",
             username=p.username,
             tenant_id=p.tenant_id,
@@ -261,7 +262,9 @@ async def account(request: Request[Any, Any, Any]) -> Template:
 
 
 @post("/account/password", include_in_schema=False, name="console:password", status_code=200)
-async def change_password(request: Request[Any, Any, Any]) -> Any:
+async def change_password(request: Request[Any, Any, Any], db: DatabaseDep) -> Any:
+    """The reader's own password; the user row is read across tenants (a platform operator
+    has none) and set_password opens its own transaction (the row and every session)."""
     from core.people import passwords
     from core.people.models import User
 
@@ -269,7 +272,7 @@ async def change_password(request: Request[Any, Any, Any]) -> Any:
     assert p is not None
     form = form_dict(await request.form())
     try:
-        async with request.app.state.db.cross_tenant() as session:
+        async with db.cross_tenant() as session:
             user = await session.get(User, p.user_id)
             stored = user.password_hash if user else None
         if not await passwords.verify_async(form.get("current", ""), stored):
@@ -278,7 +281,7 @@ async def change_password(request: Request[Any, Any, Any]) -> Any:
             raise Invalid("the two new passwords differ", field="repeat", rule="must match")
         passwords.check_policy(form.get("new", ""), field="new")
         await set_password(
-            request.app.state.db,
+            db,
             p.user_id,
             form["new"],
             f"user:{p.user_id}",
