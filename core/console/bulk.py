@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from litestar import Request, post
 from sqlalchemy import select
 
 from core.console.calls import run
+from core.console.forms import convert
 from core.context import TenantScopeDep
 from core.deadlines.models import Extension
 from core.errors import ApiError
@@ -84,10 +84,8 @@ async def _decide(request: Request[Any, Any, Any], kind: str) -> Any:
             request, status=422, errors={kind: "Tick at least one row first"}
         )
     try:
-        body = msgspec.convert(data, body_type)
+        body = convert(data, body_type)  # a refused value: a 422 in the reader's language
         result = await run(request, operation, data=body)
-    except msgspec.ValidationError as exc:
-        return await approvals_render(request, status=422, errors={kind: str(exc)})
     except ApiError as exc:
         return await approvals_render(
             request, status=exc.status, errors={kind: message(request, exc)}
