@@ -152,3 +152,17 @@ def test_only_the_property_industry_closes_on_a_signed_service_slip() -> None:
         assert ("hotline_95598" in [c.code for c in tax.channels]) == (plugin == "utility")
         for term in (*tax.closing_conditions, *tax.register_reasons, *tax.channels):
             assert CJK.search(term.label_zh), term
+
+
+@pytest.mark.parametrize("group", ["state", "channel", "resolution", "step", "action"])
+def test_the_console_shows_the_words_of_core_tickets_labels(group: str) -> None:
+    """One home for a ticket's words (core.tickets.labels, read by notifications and report
+    files too): the console takes its English from there, and its catalogue gives the same
+    Chinese, so a screen, a notification and a report file never name a code two ways."""
+    from core.tickets import labels as words
+
+    zh, en = translations("zh_CN").gettext, translations("en").gettext
+    for code, (chinese, english) in words.GROUPS[group].items():
+        assert labels.GROUPS[group][code] == english, (group, code)
+        assert zh(labels.label(group, code)) == chinese, (group, code)
+        assert en(labels.label(group, code)) == english, (group, code)

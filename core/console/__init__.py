@@ -147,9 +147,10 @@ _ACTION_ADDRESS = re.compile(r"^/tickets/(\d+)/.+")
 opened with GET, it leads to the ticket's page."""
 
 _MESSAGES = {
-    404: "页面不存在，或你无权查看 (no such page, or not yours to see)",
-    405: "此地址只接受表单提交，不能直接打开 (this address only takes a form)",
+    404: "No such page, or not yours to see",
+    405: "This address only takes a form; it cannot be opened directly",
 }
+"""English message ids; the reader sees them in their language (the console's catalogue)."""
 
 
 _TITLES = {
@@ -164,6 +165,12 @@ _TITLES = {
 }
 
 
+def _t(request: Request[Any, Any, Any], message: str) -> str:
+    """``message`` (an English id of the console's catalogue) in the reader's language."""
+    lang = i18n.pick(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE))
+    return i18n.translations(lang).gettext(message)
+
+
 def _console_aware(handler: Any) -> Any:
     from core.errors import RETRY_AFTER_SECONDS, database_unavailable
 
@@ -175,7 +182,7 @@ def _console_aware(handler: Any) -> Any:
                 request,
                 403,
                 "Not allowed",
-                "表单已过期，请刷新页面后重试 (the form expired; reload the page)",
+                _t(request, "The form expired; reload the page and try again"),
             )
         if isinstance(exc, ApiError):
             lang = i18n.pick(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE))
@@ -187,7 +194,7 @@ def _console_aware(handler: Any) -> Any:
                 request,
                 503,
                 "Unavailable",
-                "数据库暂时不可用，请稍后重试 (please retry shortly)",
+                _t(request, "The database is unavailable for a moment; please retry shortly"),
                 {"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         status = getattr(exc, "status_code", 500)
@@ -200,7 +207,7 @@ def _console_aware(handler: Any) -> Any:
                 request,
                 status,
                 _TITLES[status],
-                _MESSAGES[status],
+                _t(request, _MESSAGES[status]),
                 dict(getattr(exc, "headers", None) or {}),  # a 405's Allow
             )
         if status >= 500 or not isinstance(status, int):
@@ -209,7 +216,7 @@ def _console_aware(handler: Any) -> Any:
                 request,
                 500,
                 "Something went wrong",
-                "内部错误，已记录 (internal error; it has been logged)",
+                _t(request, "Internal error; it has been logged"),
             )
         return _html_error(
             request,

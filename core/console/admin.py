@@ -1,8 +1,9 @@
 """Console pages for tenant admins, the monthly reports and the platform operator.
 
 As everywhere in the console, pages read and write through the API's own handlers
-(:func:`core.console.calls.call`): the admin forms post to ``/admin/do/<form>`` and each
-form name maps to one API operation, its body type and its path parameters.
+(:func:`core.console.calls.run`): the admin forms post to ``/admin/do/<form>``, one route
+per form (:data:`FORMS`: the API handler, its body type, its path parameters and the API
+route's role guard, which Litestar runs on the console route too).
 """
 
 from __future__ import annotations
@@ -10,63 +11,75 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Request, get, post
-from litestar.exceptions import HTTPException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from core.client_address import client_address
-from core.console.calls import call
+from core.console import calls
+from core.console.calls import run
 from core.console.forms import convert, form_dict, unflatten
-from core.console.pages import _principal, _tenant, message, render
-from core.errors import ApiError, Forbidden, Invalid
+from core.console.i18n import COOKIE, pick, translations
+from core.console.pages import _principal, _zone, message, render
+from core.context import DatabaseDep, TenantScopeDep
+from core.deadlines import api as deadlines_api
+from core.errors import ApiError, Invalid, NotFound
+from core.penalties import api as penalties_api
+from core.people import api as people_api
+from core.people.guards import Guard
 from core.people.models import User
-from core.people.roles import Role
 from core.people.sessions import set_password
+from core.provisioning import api as provisioning_api
+from core.reports import api as reports_api
+from core.tasks import api as tasks_api
 
 
 def _path_date(value: str, field: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
-        raise Invalid(f"{field}: YYYY-MM-DD", field=field, rule="ISO date") from exc
+        raise Invalid(
+            "{field}: YYYY-MM-DD", field=field, rule="ISO date", params={"field": field}
+        ) from exc
 
 
-def _body(kind: str) -> Any:
-    from core.deadlines.api import CalendarDayIn, DeadlineIn
-    from core.penalties.api import FineSet, PaySet, RunRequest
-    from core.tasks.api import WebhookIn
+@dataclass(frozen=True)
+class Form:
+    """One admin form: the API handler it runs, its body type, its path parameters (taken
+    from these form fields) and the API route's role guard."""
 
-    return {
-        "fine": FineSet,
-        "deadline": DeadlineIn,
-        "calendar": CalendarDayIn,
-        "pay": PaySet,
-        "ledger": RunRequest,
-        "webhook": WebhookIn,
-    }.get(kind)
+    operation: Any
+    body: Any
+    path: dict[str, str] = field(default_factory=dict)
+    guards: list[Guard] = field(default_factory=lambda: calls.TENANT_ADMIN)
 
 
-# form name → (operation id, path parameters taken from these form fields)
-FORMS: dict[str, tuple[str, dict[str, str]]] = {
-    "fine": ("setFine", {"rule": "_rule"}),
-    "deadline": ("setDeadline", {}),
-    "calendar": ("setCalendarDay", {"day": "_day"}),
-    "calendar-remove": ("removeCalendarDay", {"day": "_day"}),
-    "pay": ("setPay", {"staff_code": "_staff", "period": "_period"}),
-    "ledger": ("runLedger", {}),
-    "webhook": ("createWebhook", {}),
-    "webhook-disable": ("disableWebhook", {"webhook_id": "_webhook"}),
-    "webhook-enable": ("enableWebhook", {"webhook_id": "_webhook"}),
-    "webhook-redeliver": (
-        "redeliverWebhookDelivery",
-        {"webhook_id": "_webhook", "delivery_id": "_delivery"},
+FORMS: dict[str, Form] = {
+    "fine": Form(penalties_api.set_fine, penalties_api.FineSet, {"rule": "_rule"}),
+    "deadline": Form(deadlines_api.set_deadline, deadlines_api.DeadlineIn),
+    "calendar": Form(
+        deadlines_api.set_calendar_day, deadlines_api.CalendarDayIn, {"day": "_day"},
+        calls.CALENDAR,
     ),
-}
+    "calendar-remove": Form(
+        deadlines_api.remove_calendar_day, None, {"day": "_day"}, calls.CALENDAR
+    ),
+    "pay": Form(
+        penalties_api.set_pay, penalties_api.PaySet, {"staff_code": "_staff", "period": "_period"}
+    ),
+    "ledger": Form(penalties_api.run_ledger, penalties_api.RunRequest, {}, calls.LEDGER),
+    "webhook": Form(tasks_api.create_webhook, tasks_api.WebhookIn),
+    "webhook-disable": Form(tasks_api.disable_webhook, None, {"webhook_id": "_webhook"}),
+    "webhook-enable": Form(tasks_api.enable_webhook, None, {"webhook_id": "_webhook"}),
+    "webhook-redeliver": Form(
+        tasks_api.redeliver, None, {"webhook_id": "_webhook", "delivery_id": "_delivery"}
+    ),
+}  # fmt: skip
 """Each form posts to the API operation itself, so the console's webhook changes are checked
 and audited exactly as the API's (``disable``/``enable``/``redeliver`` audit events)."""
 
@@ -76,24 +89,26 @@ def _path_value(param: str, field: str, value: str) -> Any:
         return _path_date(value, field)
     if param.endswith("_id"):
         if not value.isdigit() or int(value) > 2**31 - 1:
-            raise Invalid(f"{field.lstrip('_')}: 应为正整数", field=field, rule="integer id")
+            raise Invalid(
+                "{field}: a positive integer",
+                field=field,
+                rule="integer id",
+                params={"field": field.lstrip("_")},
+            )
         return int(value)
     return value
 
 
 async def _admin(request: Request[Any, Any, Any], status: int = 200, **extra: Any) -> Template:
-    p = _principal(request)
-    assert p is not None and p.tenant_id is not None
-    if not p.has(Role.TENANT_ADMIN):
-        raise Forbidden("this page is for tenant administrators", rule="role")
-    async with request.app.state.db.tenant(p.tenant_id) as scope:
-        users = list(await scope.scalars(select(User).where(User.active).order_by(User.username)))
+    """The admin page (its routes carry the tenant-admin guard). Read in a scope of its own:
+    a form's refused unit of work has rolled back before the page is drawn again."""
+    users = await run(request, _active_users)
     ctx = {
-        "fines": await call(request, "listFines"),
-        "deadlines": await call(request, "listDeadlines"),
-        "calendar": await call(request, "listCalendarDays"),
-        "staff": await call(request, "listStaff"),
-        "webhooks": await call(request, "listWebhooks"),
+        "fines": await run(request, penalties_api.list_fines),
+        "deadlines": await run(request, deadlines_api.list_deadlines),
+        "calendar": await run(request, deadlines_api.list_calendar),
+        "staff": await run(request, people_api.staff),
+        "webhooks": await run(request, tasks_api.list_webhooks),
         "users": [u for u in users if u.username != "system"],
         "errors": {},
         "done": request.query_params.get("done"),
@@ -103,33 +118,51 @@ async def _admin(request: Request[Any, Any, Any], status: int = 200, **extra: An
     return await render(request, "admin.html", status=status, **ctx)
 
 
-@get("/admin", include_in_schema=False, name="console:admin")
+async def _active_users(tenant: TenantScopeDep) -> list[User]:
+    rows = await tenant.scalars(select(User).where(User.active).order_by(User.username))
+    return [u for u in rows if u.username != "system"]
+
+
+@get("/admin", include_in_schema=False, name="console:admin", guards=calls.TENANT_ADMIN)
 async def admin(request: Request[Any, Any, Any]) -> Template:
     return await _admin(request)
 
 
-@post(
-    "/admin/do/{form_name:str}", include_in_schema=False, name="console:admin-do", status_code=303
-)
-async def admin_do(request: Request[Any, Any, Any], form_name: FromPath[str]) -> Any:
-    if form_name not in FORMS:
-        raise HTTPException(status_code=404, detail="no such form")
-    operation, path_fields = FORMS[form_name]
+def _form_route(form_name: str, spec: Form) -> Any:
+    async def admin_do(request: Request[Any, Any, Any]) -> Any:
+        return await _admin_do(request, form_name, spec)
+
+    admin_do.__name__ = "admin_do_" + form_name.replace("-", "_")
+    return post(
+        f"/admin/do/{form_name}",
+        include_in_schema=False,
+        name=f"console:admin-do-{form_name}",
+        status_code=303,
+        # the API route's guard, and the admin page's own (a refusal draws that page again)
+        guards=[*spec.guards, *calls.TENANT_ADMIN],
+    )(admin_do)
+
+
+async def _admin_do(request: Request[Any, Any, Any], form_name: str, spec: Form) -> Any:
     form = form_dict(await request.form())
     try:
         kwargs: dict[str, Any] = {}
-        for param, field in path_fields.items():
-            value = form.get(field, "")
+        for param, name in spec.path.items():
+            value = form.get(name, "")
             if not value:
-                raise Invalid(f"{field.lstrip('_')}: 必填", field=field, rule="required")
-            kwargs[param] = _path_value(param, field, value)
-        body_type = _body(form_name)
-        if body_type is not None:
+                raise Invalid(
+                    "{field}: required",
+                    field=name,
+                    rule="required",
+                    params={"field": name.lstrip("_")},
+                )
+            kwargs[param] = _path_value(param, name, value)
+        if spec.body is not None:
             data = unflatten(form)
             if form_name == "webhook" and isinstance(data.get("topics"), str):
                 data["topics"] = [t.strip() for t in data["topics"].split(",") if t.strip()]
-            kwargs["data"] = convert(data, body_type)
-        result = await call(request, operation, **kwargs)
+            kwargs["data"] = convert(data, spec.body)
+        result = await run(request, spec.operation, **kwargs)
     except ApiError as exc:
         if form_name == "webhook-redeliver" and exc.field not in ("webhook_id", "_webhook"):
             return await _deliveries(
@@ -158,8 +191,8 @@ async def _deliveries(
     errors: dict[str, str] | None = None,
 ) -> Template:
     """One webhook's delivery log with a redeliver button per delivery (tenant admins)."""
-    hooks = [w for w in await call(request, "listWebhooks") if w.id == webhook_id]
-    rows = await call(request, "webhookDeliveries", webhook_id=webhook_id)  # 404 if not ours
+    hooks = [w for w in await run(request, tasks_api.list_webhooks) if w.id == webhook_id]
+    rows = await run(request, tasks_api.deliveries, webhook_id=webhook_id)  # 404 if not ours
     return await render(
         request,
         "webhook.html",
@@ -171,7 +204,12 @@ async def _deliveries(
     )
 
 
-@get("/admin/webhooks/{webhook_id:int}", include_in_schema=False, name="console:webhook")
+@get(
+    "/admin/webhooks/{webhook_id:int}",
+    include_in_schema=False,
+    name="console:webhook",
+    guards=calls.TENANT_ADMIN,
+)
 async def webhook_page(request: Request[Any, Any, Any], webhook_id: FromPath[int]) -> Template:
     return await _deliveries(request, webhook_id)
 
@@ -181,28 +219,33 @@ async def webhook_page(request: Request[Any, Any, Any], webhook_id: FromPath[int
     include_in_schema=False,
     name="console:admin-pw",
     status_code=303,
+    guards=calls.TENANT_ADMIN,
 )
-async def admin_password(request: Request[Any, Any, Any], user_id: FromPath[int]) -> Any:
+async def admin_password(
+    request: Request[Any, Any, Any], db: DatabaseDep, user_id: FromPath[int]
+) -> Any:
     """A tenant admin sets a user's password (the user's sessions end), audited."""
     p = _principal(request)
-    assert p is not None and p.tenant_id is not None
-    if not p.has(Role.TENANT_ADMIN):
-        raise Forbidden("this needs a tenant administrator", rule="role")
+    assert p is not None
     form = form_dict(await request.form())
-    async with request.app.state.db.tenant(p.tenant_id) as scope:  # the admin's tenant only
-        user = await scope.scalar(select(User).where(User.id == user_id))
-    if user is None:
-        raise HTTPException(status_code=404, detail="no such user")
+    user = await run(request, _user, user_id=user_id)  # the admin's tenant only
     try:
+        # set_password opens its own transaction (the user's row and their sessions)
         await set_password(
-            request.app.state.db, user.id, form.get("password", ""), f"user:{p.user_id}",
-            client_address(request),
-        )  # fmt: skip
+            db, user.id, form.get("password", ""), f"user:{p.user_id}", client_address(request)
+        )
     except ApiError as exc:
         return await _admin(
             request, status=exc.status, errors={f"user-{user_id}": message(request, exc)}
         )
     return Redirect("/admin?done=password", status_code=303)
+
+
+async def _user(tenant: TenantScopeDep, user_id: int) -> User:
+    user: User | None = await tenant.scalar(select(User).where(User.id == user_id))
+    if user is None:
+        raise NotFound("user {id} not found", field="user_id", params={"id": user_id})
+    return user
 
 
 # ---------------------------------------------------------------- reports
@@ -230,21 +273,25 @@ CHARTS = ["trend", "category", "severity", "department", "channel"]
 
 @get("/reports", include_in_schema=False, name="console:reports")
 async def reports(request: Request[Any, Any, Any]) -> Template:
-    p = _principal(request)
-    tenant = await _tenant(request, p)
-    zone = ZoneInfo((tenant.config or {}).get("timezone", "Asia/Shanghai") if tenant else "UTC")
+    zone = ZoneInfo(await _zone(request))
     period = request.query_params.get("period") or dt.datetime.now(zone).strftime("%Y-%m")
     errors: dict[str, str] = {}
     stats = kpis = None
     ranged = {k: request.query_params.get(k, "") for k in ("from", "to")}
     if any(ranged.values()):  # the page reports a month: a range is never silently dropped
         late = ranged["from"] and ranged["to"] and ranged["from"] > ranged["to"]
-        errors["period"] = (
-            f"起始日期 {ranged['from'][:32]} 晚于截止日期 {ranged['to'][:32]}。" if late else ""
-        ) + "本页按月份统计，未按起止日期筛选；以下为所选月份的数据"
+        lang = pick(request.query_params.get("lang"), request.cookies.get(COOKIE))
+        g = translations(lang).gettext
+        later = g("The start date %(start)s is after the end date %(end)s. ") % {
+            "start": ranged["from"][:32],
+            "end": ranged["to"][:32],
+        }
+        errors["period"] = (later if late else "") + g(
+            "This page reports a month, not a range of dates; below is the chosen month"
+        )
     try:
-        stats = await call(request, "reportStats", period=period)
-        kpis = await call(request, "reportKpis", period=period)
+        stats = await run(request, reports_api.get_stats, period=period)
+        kpis = await run(request, reports_api.get_kpis, period=period)
     except ApiError as exc:
         errors["period"] = message(request, exc)
         stats = kpis = None
@@ -265,14 +312,19 @@ async def reports(request: Request[Any, Any, Any]) -> Template:
 # ---------------------------------------------------------------- platform
 
 
-@get("/platform", include_in_schema=False, name="console:platform")
+@get("/platform", include_in_schema=False, name="console:platform", guards=calls.PLATFORM)
 async def platform(request: Request[Any, Any, Any]) -> Template:
-    return await render(
-        request, "platform.html", tenants=await call(request, "listTenants"), errors={}, doc=""
-    )
+    tenants = await run(request, provisioning_api.list_tenants)
+    return await render(request, "platform.html", tenants=tenants, errors={}, doc="")
 
 
-@post("/platform/tenants", include_in_schema=False, name="console:platform-create", status_code=303)
+@post(
+    "/platform/tenants",
+    include_in_schema=False,
+    name="console:platform-create",
+    status_code=303,
+    guards=calls.PLATFORM,
+)
 async def platform_create(request: Request[Any, Any, Any]) -> Any:
     from core.provisioning.tenant_file import TenantFile
 
@@ -282,11 +334,14 @@ async def platform_create(request: Request[Any, Any, Any]) -> Any:
         try:
             data = tomllib.loads(doc)
         except tomllib.TOMLDecodeError as exc:
-            raise Invalid(f"document: {exc}", field="document", rule="TOML") from exc
-        await call(request, "createTenant", data=convert(data, TenantFile))
+            raise Invalid(
+                "document: {error}", field="document", rule="TOML", params={"error": str(exc)}
+            ) from exc
+        await run(request, provisioning_api.create_tenant, data=convert(data, TenantFile))
     except ApiError as exc:
+        tenants = await run(request, provisioning_api.list_tenants)
         return await render(
-            request, "platform.html", status=exc.status, tenants=await call(request, "listTenants"),
+            request, "platform.html", status=exc.status, tenants=tenants,
             errors={"document": message(request, exc)}, doc=doc,
         )  # fmt: skip
     return Redirect("/platform", status_code=303)
@@ -294,7 +349,7 @@ async def platform_create(request: Request[Any, Any, Any]) -> Any:
 
 ROUTES: list[Any] = [
     admin,
-    admin_do,
+    *[_form_route(name, spec) for name, spec in FORMS.items()],
     webhook_page,
     admin_password,
     reports,
@@ -315,7 +370,6 @@ def admin_message(request: Request[Any, Any, Any], exc: ApiError) -> str:
     """An admin form's refusal for a Chinese reader: the field named by its label, amounts
     in 元, the rule by the plugin's name instead of its code (``tier_1`` → 第1档)."""
     from core.console.forms import label_id, path_of, strip_field
-    from core.console.i18n import pick, translations
     from core.plugins import hooks_for
 
     lang = pick(request.query_params.get("lang"), request.cookies.get("tousu_lang"))

@@ -11,9 +11,11 @@ from typing import Any
 from litestar import Request, get
 from litestar.response import Template
 
-from core.console.calls import call
+from core.console.calls import run
 from core.console.pages import message, render
 from core.errors import ApiError
+from core.people import api as people_api
+from core.reports import api as reports_api
 
 
 @get("/reports/bulletin", include_in_schema=False, name="console:bulletin")
@@ -23,9 +25,9 @@ async def bulletin_page(request: Request[Any, Any, Any]) -> Template:
     period = request.query_params.get("period") or ""
     errors: dict[str, str] = {}
     out = None
-    depts = {d.code: d.name for d in await call(request, "listDepartments")}
+    depts = {d.code: d.name for d in await run(request, people_api.departments)}
     try:
-        out = await call(request, "reportBulletin", **({"period": period} if period else {}))
+        out = await run(request, reports_api.get_bulletin, **({"period": period} if period else {}))
     except ApiError as exc:
         errors["period"] = message(request, exc)
     return await render(

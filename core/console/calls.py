@@ -1,72 +1,55 @@
-"""The console calls the API's own handlers: one implementation of every rule.
+"""The console runs the API's own operations: one implementation of every rule.
 
-A console page or form resolves the API route by its ``operation_id`` and calls its
-function with the console request (whose user is the session's principal), after running
-the route's guards exactly as Litestar would. So a desk clerk filing a complaint in the
-browser goes through the same intake, masking, role and version checks as ``curl``.
+A console page or form calls :func:`run` with the function the API route itself runs (the
+route handler, imported by reference) and its parameters. ``run`` gives the function what
+it asks for by name — ``principal``, ``tenant`` (one unit of work: it commits when the
+function returns and rolls back when it raises, so a refused form changes nothing and the
+page shows the refusal beside its field), ``settings``, ``db`` and, for handlers not yet
+converted to dependencies, ``request``. So a desk clerk filing a complaint in the browser
+goes through the same intake, masking and version checks as ``curl``.
+
+No guard is run here. Each console route that performs an operation carries the role guard
+of the API route behind it (the constants below, built from :mod:`core.people.roles` as the
+API modules build theirs), and Litestar runs it; a reader lacking the role gets the console's
+403 page.
 """
 
 from __future__ import annotations
 
 import inspect
 from contextlib import asynccontextmanager
-from functools import cache
 from typing import Any
 
 from litestar import Request
 from litestar.handlers import HTTPRouteHandler
 
 from core.context import provide_db, provide_principal, provide_settings, provide_tenant
+from core.people.guards import Guard, operator_only, requires
+from core.people.roles import DESK, MANAGEMENT, Role
+
+# The role guards of the API routes the console's forms and pages run (same roles as the
+# API route's ``requires(...)``; the service checks the rest).
+INTAKE: list[Guard] = [requires(*(DESK | MANAGEMENT))]
+"""``createTicket`` (core.flow.api)."""
+TENANT_ADMIN: list[Guard] = [requires(Role.TENANT_ADMIN)]
+"""``setFine``, ``setPay`` (core.penalties.api), ``setDeadline`` (core.deadlines.api), the
+webhook routes (core.tasks.api), a user's password (the admin page)."""
+LEDGER: list[Guard] = [requires(Role.TENANT_ADMIN, *MANAGEMENT)]
+"""``listFines``, ``runLedger`` (core.penalties.api: ``LEDGER_READERS``)."""
+CALENDAR: list[Guard] = [requires(Role.TENANT_ADMIN, *MANAGEMENT)]
+"""``setCalendarDay``, ``removeCalendarDay`` (core.deadlines.api)."""
+PLATFORM: list[Guard] = [operator_only]
+"""``listTenants``, ``createTenant`` (core.provisioning.api)."""
 
 
-def _all_routes() -> list[Any]:
-    from core.attachments.api import ROUTES as ATTACHMENTS
-    from core.deadlines.api import ROUTES as DEADLINES
-    from core.flow.api import ROUTES as TICKETS
-    from core.flow.bulk import ROUTES as BULK
-    from core.flow.views import ROUTES as VIEWS
-    from core.penalties.api import ROUTES as PENALTIES
-    from core.people.api import ROUTES as PEOPLE
-    from core.provisioning.api import ROUTES as PROVISIONING
-    from core.reports.api import ROUTES as REPORTS
-    from core.tasks.api import ROUTES as TASKS
+async def run(request: Request[Any, Any, Any], operation: Any, **kwargs: Any) -> Any:
+    """Run ``operation`` (an API route handler or a plain function) as the request's
+    principal, with ``kwargs`` and what its signature names from the request context.
 
-    return [
-        *PEOPLE,
-        *PROVISIONING,
-        *TICKETS,
-        *BULK,
-        *VIEWS,
-        *PENALTIES,
-        *DEADLINES,
-        *TASKS,
-        *REPORTS,
-        *ATTACHMENTS,
-    ]
-
-
-@cache
-def handlers() -> dict[str, HTTPRouteHandler]:
-    """API route handlers by operation id."""
-    out: dict[str, HTTPRouteHandler] = {}
-    for h in _all_routes():
-        if isinstance(h, HTTPRouteHandler) and isinstance(h.operation_id, str):
-            out[h.operation_id] = h
-    return out
-
-
-async def call(request: Request[Any, Any, Any], operation_id: str, **kwargs: Any) -> Any:
-    """Run the API operation's guards, then its function, as the request's principal.
-
-    Raises whatever the API raises (:class:`core.errors.ApiError` subclasses: 4xx with field
-    and rule), which the console shows next to the field.
-    """
-    handler = handlers()[operation_id]
-    for guard in handler.guards or []:
-        result = guard(request, handler)  # type: ignore[arg-type]
-        if inspect.isawaitable(result):
-            await result
-    fn = handler.fn
+    Raises whatever the operation raises (:class:`core.errors.ApiError` subclasses: 4xx
+    with field and rule), after its unit of work rolled back; the console shows it next to
+    the field. A :class:`litestar.Response` answer gives its body."""
+    fn = operation.fn if isinstance(operation, HTTPRouteHandler) else operation
     params = inspect.signature(fn).parameters
     accepted = {k: v for k, v in kwargs.items() if k in params}
     if "request" in params:
@@ -78,13 +61,13 @@ async def call(request: Request[Any, Any, Any], operation_id: str, **kwargs: Any
     if "db" in params:
         accepted["db"] = provide_db(request)
     if "tenant" not in params:
-        return await _run(fn, accepted)
+        return await _answer(fn, accepted)
     async with asynccontextmanager(provide_tenant)(request) as tenant:  # the route's unit of work
         accepted["tenant"] = tenant
-        return await _run(fn, accepted)
+        return await _answer(fn, accepted)
 
 
-async def _run(fn: Any, kwargs: dict[str, Any]) -> Any:
+async def _answer(fn: Any, kwargs: dict[str, Any]) -> Any:
     result = fn(**kwargs)
     if inspect.isawaitable(result):
         result = await result

@@ -1,11 +1,11 @@
 """The desk's pages: intake and the ticket page with every action and side action.
 
 Every form is derived (:mod:`core.console.ticket_forms`) and posts to a route here that
-decodes it into the operation's body type and calls the API's own handler
-(:func:`core.console.calls.call`). A refusal comes back as the same page with the message
-beside its field — in the reader's language, named by its label — and the typed values
-kept; a stale version says so at the top. Attachments are uploaded through the API's own
-service (:mod:`core.console.files`).
+decodes it into the operation's body type and runs the API's own handler
+(:func:`core.console.calls.run`; the tables below name each by reference). A refusal
+comes back as the same page with the message beside its field — in the reader's
+language, named by its label — and the typed values kept; a stale version says so at
+the top. Attachments are uploaded through the API's own service (:mod:`core.console.files`).
 """
 
 from __future__ import annotations
@@ -20,21 +20,58 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
-from core.console import i18n, labels
+from core.console import calls, i18n, labels
 from core.console import ticket_forms as tf
-from core.console.calls import call
+from core.console.calls import run
 from core.console.forms import form_dict, label_id
+from core.context import TenantScopeDep
 from core.db import utcnow
+from core.deadlines import api as deadlines_api
 from core.deadlines.models import Extension
 from core.errors import ApiError
+from core.flow import api as flow_api
+from core.penalties import api as penalties_api
 from core.penalties.models import Appeal, Penalty
+from core.people import api as people_api
 from core.people.auth import Principal
 from core.people.guards import EXEMPT
-from core.people.models import Staff, User
-from core.people.roles import DESK, MANAGEMENT, Role
+from core.people.models import User
+from core.people.roles import DESK, MANAGEMENT
 from core.plugins import hooks_for
+from core.tasks.notify import SYSTEM_USER
 from core.tickets import schemas as ts
 from core.tickets.lifecycle import TRANSITIONS
+
+SYSTEM_NAME = "系统自动操作"
+"""The console's name for the tenant's system user (its stored display name is English)."""
+
+
+def _by_name(routes: list[Any]) -> dict[str, Any]:
+    """An API module's route handlers by their function's name (for the handlers it builds
+    in a loop and keeps only in its ``ROUTES``)."""
+    return {h.fn.__name__: h for h in routes}
+
+
+ACTIONS: dict[str, Any] = dict(zip(TRANSITIONS, flow_api.ACTION_ROUTES, strict=True))
+"""Lifecycle action → the API route handler that performs it (core.flow.api)."""
+PENALTY_DECISIONS: dict[str, Any] = {
+    verb: _by_name(penalties_api.ROUTES)[f"penalty_{verb}"]
+    for verb in ("confirm", "adjust", "waive")
+}
+EXTENSION_DECISIONS: dict[str, Any] = {
+    verb: _by_name(deadlines_api.ROUTES)[f"extension_{verb}"] for verb in ("approve", "reject")
+}
+CLOCK_ACTIONS: dict[str, tuple[Any, Any, set[str]]] = {
+    "pause": (deadlines_api.pause_clock, deadlines_api.PauseIn, {"reason", "note"}),
+    "resume": (deadlines_api.resume_clock, None, set()),
+    "extend": (
+        deadlines_api.request_extension,
+        deadlines_api.ExtensionIn,
+        {"amount", "unit", "reason", "complainant_informed"}
+        | {f"complainant_told.{k}" for k in ("by", "at", "how")},
+    ),
+}
+"""Clock verb → the API handler, its body type, the form fields it knows."""
 
 
 def _p(request: Request[Any, Any, Any]) -> Principal:
@@ -47,18 +84,21 @@ def lang_of(request: Request[Any, Any, Any]) -> str:
     return i18n.pick(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE))
 
 
-async def people(request: Request[Any, Any, Any], p: Principal) -> dict[str, dict[str, Any]]:
-    """The tenant's users by username: display name and roles (history, owners, uploaders)."""
-    if p.tenant_id is None:
-        return {}
-    async with request.app.state.db.tenant(p.tenant_id) as scope:
-        # the tenant scope's own criteria keep other tenants' users out (core.db)
-        rows = await scope.execute(
-            select(User.username, User.display_name, User.roles, User.active)
-        )
-        return {
-            u: {"name": d or u, "roles": list(r or []), "active": a} for u, d, r, a in rows.all()
+async def people(tenant: TenantScopeDep) -> dict[str, dict[str, Any]]:
+    """The tenant's users by username: display name and roles (history, owners, uploaders,
+    the queue's owner filter); the system user by its Chinese name."""
+    # the tenant scope's own criteria keep other tenants' users out (core.db)
+    rows = await tenant.execute(
+        select(User.username, User.display_name, User.roles, User.active).order_by(User.username)
+    )
+    return {
+        u: {
+            "name": SYSTEM_NAME if u == SYSTEM_USER else d or u,
+            "roles": list(r or []),
+            "active": a,
         }
+        for u, d, r, a in rows.all()
+    }
 
 
 async def context(request: Request[Any, Any, Any]) -> tf.Context:
@@ -66,15 +106,15 @@ async def context(request: Request[Any, Any, Any]) -> tf.Context:
 
     p = _p(request)
     lang = lang_of(request)
-    everyone = await people(request, p)
+    everyone = await run(request, people)
     desk = {r.value for r in DESK}
     return tf.Context(
         lang=lang,
         gettext=i18n.translations(lang).gettext,
         plugin=p.plugin or "",
         zone=await _zone(request),
-        departments=list(await call(request, "listDepartments")),
-        staff=[s for s in await call(request, "listStaff") if s.active],
+        departments=list(await run(request, people_api.departments)),
+        staff=[s for s in await run(request, people_api.staff) if s.active],
         people={
             u: v["name"] for u, v in everyone.items() if v["active"] and desk & set(v["roles"])
         },
@@ -144,7 +184,7 @@ async def _intake(request: Request[Any, Any, Any], status: int = 200, **extra: A
     )
 
 
-@get("/tickets/new", include_in_schema=False, name="console:intake")
+@get("/tickets/new", include_in_schema=False, name="console:intake", guards=calls.INTAKE)
 async def intake_page(request: Request[Any, Any, Any]) -> Template:
     return await _intake(request)
 
@@ -154,6 +194,7 @@ async def intake_page(request: Request[Any, Any, Any]) -> Template:
     include_in_schema=False,
     name="console:intake-post",
     status_code=303,
+    guards=calls.INTAKE,
     request_max_body_size=None,  # files ride along; each is held to the tenant's limit
 )
 async def intake_post(request: Request[Any, Any, Any]) -> Any:
@@ -170,8 +211,8 @@ async def intake_post(request: Request[Any, Any, Any]) -> Any:
             ctx.zone,
             ctx.gettext,
         )
-        out = await call(
-            request, "createTicket", data=body, idempotency_key=form.get("_idem") or None
+        out = await run(
+            request, flow_api.create_ticket, data=body, idempotency_key=form.get("_idem") or None
         )
     except (ApiError, tf.FormErrors) as exc:
         errors = tf.place(tf.errors_of(exc, ctx.lang, ctx.gettext), known, ctx.gettext)
@@ -191,13 +232,13 @@ async def view(request: Request[Any, Any, Any], ticket_id: int) -> dict[str, Any
 
     p = _p(request)
     ctx = await context(request)
-    ticket = await call(request, "getTicket", ticket_id=ticket_id)
-    history = await call(request, "getTicketHistory", ticket_id=ticket_id)
-    grades = await call(request, "getTicketGrades", ticket_id=ticket_id)
-    clocks = await call(request, "ticketDeadlines", ticket_id=ticket_id)
-    penalties = await call(request, "listTicketPenalties", ticket_id=ticket_id)
-    appeals = await call(request, "listAppeals", ticket_id=ticket_id)
-    names = await people(request, p)
+    ticket = await run(request, flow_api.get_ticket, ticket_id=ticket_id)
+    history = await run(request, flow_api.get_history, ticket_id=ticket_id)
+    grades = await run(request, flow_api.get_grades, ticket_id=ticket_id)
+    clocks = await run(request, deadlines_api.ticket_deadlines, ticket_id=ticket_id)
+    penalties = await run(request, penalties_api.ticket_penalties, ticket_id=ticket_id)
+    appeals = await run(request, penalties_api.list_appeals, ticket_id=ticket_id)
+    names = await run(request, people)
     now = utcnow()
     colours = {c.id: _clock_colour(c.state, c.due_at, c.breached_at, now) for c in clocks}
     forms = {a: action_form(a, ctx, ticket) for a in ticket.allowed_actions}
@@ -213,9 +254,9 @@ async def view(request: Request[Any, Any, Any], ticket_id: int) -> dict[str, Any
     if hooks_for(p.plugin or "").duties().extension_notice_first:
         everyone = {u: v["name"] for u, v in names.items() if v["active"]}
         extension += tf.told_fields(ctx, everyone)
-    staff_names = {s.code: s.name for s in await call(request, "listStaff")}
+    staff_names = {s.code: s.name for s in await run(request, people_api.staff)}
     can_decide = p.has(*MANAGEMENT)
-    may_appeal = _may_appeal(p, await _staff_code(request, p), grades, appeals)
+    may_appeal = _may_appeal(p, await run(request, _staff_code), grades, appeals)
     # the side forms this page draws: a refusal of one of them is shown inside it, not on top
     present = {"attachments"} | ({"appeal"} if may_appeal else set())
     present |= {f"appeal-{a.id}" for a in appeals if a.status == "pending" and can_decide}
@@ -384,10 +425,6 @@ async def ticket_page(request: Request[Any, Any, Any], ticket_id: FromPath[int])
     return await page(request, ticket_id)
 
 
-def _camel(action: str) -> str:
-    return "ticket" + "".join(w.capitalize() for w in action.split("_"))
-
-
 async def _refused(
     request: Request[Any, Any, Any],
     ticket_id: int,
@@ -412,15 +449,15 @@ async def _refused(
 async def act(
     request: Request[Any, Any, Any], ticket_id: FromPath[int], action: FromPath[str]
 ) -> Any:
-    if action not in TRANSITIONS:
+    if action not in ACTIONS:
         raise HTTPException(status_code=404, detail="no such action")
     form = form_dict(await request.form())
     ctx = await context(request)
-    ticket = await call(request, "getTicket", ticket_id=ticket_id)
+    ticket = await run(request, flow_api.get_ticket, ticket_id=ticket_id)
     known = known_fields(action_form(action, ctx, ticket)) | {"version"}
     try:
         body = tf.parse(form, TRANSITIONS[action].body, ctx.zone, ctx.gettext)
-        await call(request, _camel(action), ticket_id=ticket_id, data=body)
+        await run(request, ACTIONS[action], ticket_id=ticket_id, data=body)
     except (ApiError, tf.FormErrors) as exc:
         return await _refused(request, ticket_id, exc, action, form, known)
     return Redirect(f"/tickets/{ticket_id}", status_code=303)
@@ -429,7 +466,7 @@ async def act(
 async def side_action(
     request: Request[Any, Any, Any],
     page_ticket: int,
-    operation: str,
+    operation: Any,
     body_type: Any,
     form_name: str,
     known: set[str],
@@ -445,7 +482,7 @@ async def side_action(
         args = dict(kw)
         if body_type is not None:
             args["data"] = tf.parse(form, body_type, ctx.zone, ctx.gettext)
-        await call(request, operation, **args)
+        await run(request, operation, **args)
     except (ApiError, tf.FormErrors) as exc:
         if page_ticket:
             errors = tf.place(tf.errors_of(exc, ctx.lang, ctx.gettext), known, ctx.gettext)
@@ -467,11 +504,12 @@ async def side_action(
 
 
 async def _ticket_of(request: Request[Any, Any, Any], model: Any, row_id: int) -> int:
-    p = _p(request)
-    assert p.tenant_id is not None
-    async with request.app.state.db.tenant(p.tenant_id) as scope:
-        tid = await scope.scalar(select(model.ticket_id).where(model.id == row_id))
-    return int(tid or 0)
+    return int(await run(request, _ticket_id, model=model, row_id=row_id) or 0)
+
+
+async def _ticket_id(tenant: TenantScopeDep, model: Any, row_id: int) -> int | None:
+    tid = await tenant.scalar(select(model.ticket_id).where(model.id == row_id))
+    return None if tid is None else int(tid)
 
 
 @post(
@@ -483,16 +521,14 @@ async def _ticket_of(request: Request[Any, Any, Any], model: Any, row_id: int) -
 async def penalty_decide(
     request: Request[Any, Any, Any], penalty_id: FromPath[int], verb: FromPath[str]
 ) -> Any:
-    from core.penalties.api import PenaltyDecision
-
-    if verb not in ("confirm", "adjust", "waive"):
+    if verb not in PENALTY_DECISIONS:
         raise HTTPException(status_code=404, detail="no such decision")
     tid = await _ticket_of(request, Penalty, penalty_id)
     return await side_action(
         request,
         tid if request.query_params.get("from") == "ticket" else 0,
-        f"penalty{verb.capitalize()}",
-        PenaltyDecision,
+        PENALTY_DECISIONS[verb],
+        penalties_api.PenaltyDecision,
         f"penalty-{penalty_id}-{verb}",
         {"amount_yuan", "reason"},
         penalty_id=penalty_id,
@@ -510,7 +546,7 @@ async def appeal_decide(request: Request[Any, Any, Any], appeal_id: FromPath[int
     return await side_action(
         request,
         tid if request.query_params.get("from") == "ticket" else 0,
-        "decideAppeal",
+        penalties_api.decide_appeal,
         ts.AppealDecision,
         f"appeal-{appeal_id}",
         {"decision", "reason", "grade", "offence", "complainant_violation", "findings"},
@@ -531,7 +567,13 @@ async def appeal_decide(request: Request[Any, Any, Any], appeal_id: FromPath[int
 async def appeal_file(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> Any:
     """A graded staff member appeals their own grade through the API's ``fileAppeal``."""
     return await side_action(
-        request, ticket_id, "fileAppeal", ts.AppealFile, "appeal", {"reason"}, ticket_id=ticket_id
+        request,
+        ticket_id,
+        penalties_api.file_appeal,
+        ts.AppealFile,
+        "appeal",
+        {"reason"},
+        ticket_id=ticket_id,
     )
 
 
@@ -544,16 +586,14 @@ async def appeal_file(request: Request[Any, Any, Any], ticket_id: FromPath[int])
 async def extension_decide(
     request: Request[Any, Any, Any], extension_id: FromPath[int], verb: FromPath[str]
 ) -> Any:
-    from core.deadlines.api import DecisionIn
-
-    if verb not in ("approve", "reject"):
+    if verb not in EXTENSION_DECISIONS:
         raise HTTPException(status_code=404, detail="no such decision")
     tid = await _ticket_of(request, Extension, extension_id)
     return await side_action(
         request,
         tid if request.query_params.get("from") == "ticket" else 0,
-        f"extension{verb.capitalize()}",
-        DecisionIn,
+        EXTENSION_DECISIONS[verb],
+        deadlines_api.DecisionIn,
         f"extension-{extension_id}",
         {"reason"},
         extension_id=extension_id,
@@ -572,21 +612,9 @@ async def clock_action(
     step: FromPath[str],
     verb: FromPath[str],
 ) -> Any:
-    from core.deadlines.api import ExtensionIn, PauseIn
-
-    ops: dict[str, tuple[str, Any, set[str]]] = {
-        "pause": ("pauseClock", PauseIn, {"reason", "note"}),
-        "resume": ("resumeClock", None, set()),
-        "extend": (
-            "requestExtension",
-            ExtensionIn,
-            {"amount", "unit", "reason", "complainant_informed"}
-            | {f"complainant_told.{k}" for k in ("by", "at", "how")},
-        ),
-    }
-    if verb not in ops:
+    if verb not in CLOCK_ACTIONS:
         raise HTTPException(status_code=404, detail="no such clock action")
-    op, body, known = ops[verb]
+    op, body, known = CLOCK_ACTIONS[verb]
     return await side_action(
         request, ticket_id, op, body, f"clock-{step}-{verb}", known, ticket_id=ticket_id, step=step
     )
@@ -603,4 +631,3 @@ ROUTES = [
     extension_decide,
     clock_action,
 ]
-_ = (Role, Staff)  # re-exported names other modules used from pages

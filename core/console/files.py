@@ -18,12 +18,14 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream
 
+from core.attachments import api as attachments_api
 from core.attachments import service, storage
 from core.attachments.kinds import KINDS
 from core.attachments.receive import HEAD, Received, _check_filename, _check_kind, sniff
 from core.console import desk
-from core.console.calls import call
+from core.console.calls import run
 from core.console.ticket_forms import Context, errors_of
+from core.context import PrincipalDep, TenantScopeDep
 from core.db import read_only
 from core.errors import ApiError, Forbidden
 from core.people.auth import Principal
@@ -61,7 +63,7 @@ async def attachment_rows(
     """The files the reader may have, with the uploader's display name and a preview link
     for an image that identifies nobody."""
     lang = desk.lang_of(request)
-    rows = await call(request, "listAttachments", ticket_id=ticket_id)
+    rows = await run(request, attachments_api.list_attachments, ticket_id=ticket_id)
     out = []
     for a in rows:
         spec = KINDS.get(a.kind)
@@ -133,23 +135,21 @@ async def save_files(request: Request[Any, Any, Any], ticket_id: int, form: Any)
     if not uploads:
         return []
     kind = str(form.get("kind") or "")
-    db = request.app.state.db
     problems: list[str] = []
     for upload in uploads:
         try:
-            token = read_only.set(True)
+            token = read_only.set(True)  # the check only reads: no write lock while it runs
             try:
-                async with db.tenant(p.tenant_id) as scope:
-                    limit = await service.check_upload(scope, p, ticket_id)
+                limit = await run(request, _check, ticket_id=ticket_id)
             finally:
                 read_only.reset(token)
             received = _received(kind, upload, limit)
             try:
-                key = storage.new_key(p.tenant_id, ticket_id)  # type: ignore[arg-type]
+                assert p.tenant_id is not None  # the check above ran in the reader's tenant
+                key = storage.new_key(p.tenant_id, ticket_id)
                 await storage.put(request.app.state.store, key, received.file)
-                try:
-                    async with db.tenant(p.tenant_id) as scope:
-                        await service.record(scope, p, ticket_id, received, key)
+                try:  # the file's row and its history event: one unit of work
+                    await run(request, _record, ticket_id=ticket_id, received=received, key=key)
                 except BaseException:
                     await storage.delete(request.app.state.store, key)
                     raise
@@ -159,6 +159,16 @@ async def save_files(request: Request[Any, Any, Any], ticket_id: int, form: Any)
             text = "；".join(errors_of(exc, lang, gettext).values())
             problems.append(f"{upload.filename or '—'}：{text}")
     return problems
+
+
+async def _check(tenant: TenantScopeDep, principal: PrincipalDep, ticket_id: int) -> int:
+    return await service.check_upload(tenant, principal, ticket_id)
+
+
+async def _record(
+    tenant: TenantScopeDep, principal: PrincipalDep, ticket_id: int, received: Received, key: str
+) -> None:
+    await service.record(tenant, principal, ticket_id, received, key)
 
 
 def _has_file(f: Any) -> bool:
@@ -204,7 +214,11 @@ async def attach(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> A
     name="console:attachment-preview",
 )
 async def preview(
-    request: Request[Any, Any, Any], ticket_id: FromPath[int], attachment_id: FromPath[int]
+    request: Request[Any, Any, Any],
+    tenant: TenantScopeDep,
+    principal: PrincipalDep,
+    ticket_id: FromPath[int],
+    attachment_id: FromPath[int],
 ) -> Stream:
     """An image that identifies nobody (a site photo, other evidence), shown inline on the
     ticket page. Kinds that identify the complainant are only downloaded (each download
@@ -213,20 +227,20 @@ async def preview(
 
     from core.attachments.models import Attachment
 
-    p = desk._p(request)
-    async with request.app.state.db.tenant(p.tenant_id) as scope:
-        ticket = await tickets.load(scope, p, ticket_id)
-        row = await scope.scalar(
-            select(Attachment).where(
-                Attachment.id == attachment_id, Attachment.ticket_id == ticket.id
-            )
+    ticket = await tickets.load(tenant, principal, ticket_id)
+    row = await tenant.scalar(
+        select(Attachment).where(Attachment.id == attachment_id, Attachment.ticket_id == ticket.id)
+    )
+    spec = KINDS.get(row.kind) if row is not None else None
+    if row is None or spec is None or spec.identifies_complainant:
+        raise Forbidden(
+            "only a photo that identifies nobody can be previewed",
+            rule="preview",
+            field="attachment_id",
         )
-        spec = KINDS.get(row.kind) if row is not None else None
-        if row is None or spec is None or spec.identifies_complainant:
-            raise Forbidden("只能预览现场照片等不涉及投诉人的图片 (preview: photos only)")
-        if row.content_type not in PREVIEW or not service.may_see(p, ticket, row.kind):
-            raise Forbidden("此文件不能预览 (this file cannot be previewed)")
-        body = await storage.open_stream(request.app.state.store, row.storage_key)
+    if row.content_type not in PREVIEW or not service.may_see(principal, ticket, row.kind):
+        raise Forbidden("this file cannot be previewed", rule="preview", field="attachment_id")
+    body = await storage.open_stream(request.app.state.store, row.storage_key)
     return Stream(
         body,
         media_type=row.content_type,

@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from core.errors import Invalid
+from core.errors import N_, Invalid
 
 _AT = re.compile(r"^(?P<rule>.*?)(?: - at `\$\.?(?P<field>[^`]*)`)?$")
 _INNER = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*): (?P<rule>.+)$", re.S)
@@ -51,6 +51,28 @@ def _lists(node: Any) -> Any:
     return node
 
 
+BAD_VALUE = N_("{field}: value refused: {rule}")
+"""A value msgspec refused; ``rule`` is msgspec's own English (``Expected `int`, got `str```)."""
+
+
+class BadValue(Invalid):
+    """A form value the body type refused. In Chinese, msgspec's rule is shown through the
+    error catalogue's entry for it (``Expected `{kind}`, got `{got}```) when it has one."""
+
+    def localised(self, lang: str) -> str:
+        from core.error_text import chinese_of
+
+        if lang != "zh_CN":
+            return super().localised(lang)
+        rule = str(self.params.get("rule", ""))
+        shown = {**self.params, "rule": chinese_of(rule) or rule}
+        saved, self.params = self.params, shown
+        try:
+            return super().localised(lang)
+        finally:
+            self.params = saved
+
+
 def convert(data: dict[str, Any], kind: type[Any]) -> Any:
     """Decode ``data`` into the API body type ``kind``; a bad value is a 422 naming the field."""
     try:
@@ -67,8 +89,12 @@ def convert(data: dict[str, Any], kind: type[Any]) -> Any:
             rule = inner.group(2)
         if missing:
             field = f"{field}.{missing.group(1)}" if field else missing.group(1)
-            raise Invalid(f"{field}: 必填 (required)", field=field, rule="required") from exc
-        raise Invalid(f"{field or 'form'}: {rule}", field=field, rule=rule) from exc
+            raise Invalid(
+                "{field}: required", field=field, rule="required", params={"field": field}
+            ) from exc
+        raise BadValue(
+            BAD_VALUE, field=field, rule=rule, params={"field": field or "form", "rule": rule}
+        ) from exc
 
 
 def form_dict(multi: Any) -> dict[str, Any]:

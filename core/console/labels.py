@@ -1,5 +1,11 @@
 """Display names for the core's codes (states, actions, channels, roles, ...).
 
+The words for a ticket's state, channel, resolution, deadline step and lifecycle action
+have one home, :mod:`core.tickets.labels` (also read by notifications and report files);
+this module takes their English and adds what only the console shows (history events,
+roles, statuses, form choices). ``tests/test_console_labels.py`` checks the console's
+catalogue gives the same Chinese as core.tickets.labels.
+
 Values are English message ids, translated through the catalogue (:mod:`core.console.i18n`);
 the industry's own codes (categories, severities, facets, offences) take the plugin's
 ``label_zh`` / ``label`` instead. No screen shows a raw code: :func:`label` falls back to
@@ -11,50 +17,15 @@ from __future__ import annotations
 import logging
 
 from core.taxonomy import GENERAL_CHANNELS as _GENERAL_CHANNELS
+from core.tickets import labels as words
 
 log = logging.getLogger("tousu.console")
 
-STATES = {
-    "received": "Received",
-    "valid": "Valid, not registered",
-    "communicative": "Communicative complaint",
-    "registered": "Registered",
-    "ready": "Awaiting dispatch",
-    "dispatched": "Dispatched",
-    "in_progress": "In progress",
-    "graded": "Responsibility graded",
-    "replied": "Replied",
-    "followed_up": "Followed up",
-    "suspended": "Suspended",
-    "closed": "Closed",
-}
+STATES = {code: en for code, (_, en) in words.STATES.items()}
 
 ACTIONS = {
+    **{code: en for code, (_, en) in words.ACTIONS.items()},  # the lifecycle
     "intake": "Complaint received",
-    "triage_valid": "Triage as valid",
-    "triage_invalid": "Invalid complaint",
-    "triage_communicative": "Communicative complaint",
-    "convert": "Convert to valid complaint",
-    "answer": "Interim answer",
-    "hand_back": "Hand the form back",
-    "settle": "Settle without registering",
-    "register": "Register",
-    "review": "Supervisor review",
-    "dispatch": "Dispatch",
-    "return": "Return to desk",
-    "first_contact": "First contact",
-    "refer_to_inspection": "Refer to discipline inspection",
-    "grade": "Grade responsibility",
-    "reply": "Reply to complainant",
-    "review_reply": "Reply review: passed",
-    "rework_reply": "Reply returned for rework",
-    "reassign_owner": "Reassign owner",
-    "follow_up": "Follow-up: satisfied",
-    "follow_up_unsatisfied": "Follow-up: unsatisfied",
-    "close": "Close",
-    "suspend": "Suspend",
-    "reopen": "Reopen",
-    "reclassify": "Reclassify",
     "deadline_breached": "Deadline breached",
     "deadline_paused": "Clock paused",
     "deadline_resumed": "Clock resumed",
@@ -83,19 +54,7 @@ ACTIONS = {
 """Every action and event kind a ticket's history can hold (tests/test_console_labels.py
 collects them from the code that writes events and checks each has a label)."""
 
-CHANNELS = {
-    "phone": "Phone",
-    "letter": "Letter",
-    "visit": "Visit",
-    "web": "Web",
-    "email": "Email",
-    "hotline_transfer": "Hotline transfer",
-    "government_transfer": "Government transfer",
-    "media": "Media",
-    "hotline_95598": "95598 hotline",
-    "voice_mailbox": "Voice mailbox",
-    "management_forwarded": "Forwarded by management",
-}
+CHANNELS = {code: en for code, (_, en) in words.CHANNELS.items()}
 
 GENERAL_CHANNELS = _GENERAL_CHANNELS
 """Intake channels every industry has (:data:`core.taxonomy.GENERAL_CHANNELS`); an industry's
@@ -157,21 +116,7 @@ CLOCK_STATES = {
     "stopped": "Stopped",
 }
 
-STEPS = {
-    "dispatch": "Dispatch",
-    "first_contact": "First contact",
-    "return": "Return",
-    "answer": "Interim answer",
-    "reply": "Reply",
-    "resolution": "Resolution",
-    "hand_back": "Hand the form back",
-    "tell": "Tell the complainant",
-    "follow_up": "Follow-up",
-    "invalid_notice": "Invalid notice",
-    "handling": "Handling",
-    "triage": "Triage",
-    "auto_upgrade": "Automatic severity upgrade",
-}
+STEPS = {code: en for code, (_, en) in words.STEPS.items()}
 
 UNITS = {
     "minutes": "minutes",
@@ -203,12 +148,7 @@ EXTENSION_STATUS = {
     "rejected": "Rejected",
 }
 
-RESOLUTIONS = {
-    "invalid": "Invalid complaint",
-    "explained": "Explained, not registered",
-    "resolved": "Resolved",
-    "unresolvable": "Unresolvable",
-}
+RESOLUTIONS = {code: en for code, (_, en) in words.RESOLUTIONS.items()}
 
 PAYLOAD_TEXT = {
     "note": "Note",

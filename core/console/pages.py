@@ -1,9 +1,10 @@
 """The console's pages: server-rendered Jinja2 templates over the API's own handlers.
 
-Every page reads through :func:`core.console.calls.call` (the API operation, its guards,
-its masking) and every form posts to a console route that decodes the form into the API's
-body type and calls the same operation. A 4xx comes back as the page again with the
-message next to its field; a stale version as "此工单已被他人修改，请刷新"; never a trace.
+Every page reads through :func:`core.console.calls.run` (the API operation itself, its
+masking; the console route carries the API route's role guard) and every form posts to a
+console route that decodes the form into the API's body type and runs the same operation.
+A 4xx comes back as the page again with the message next to its field; a stale version
+as "此工单已被他人修改，请刷新"; never a trace.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, get, post
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -21,10 +22,11 @@ from sqlalchemy import select
 from core.client_address import client_address
 from core.console import i18n, labels, notices
 from core.console.bulk import ROUTES as BULK_ROUTES
-from core.console.calls import call
+from core.console.calls import run
 from core.console.forms import form_dict
 from core.console.queue import ROUTES as QUEUE_ROUTES
-from core.db import Database, utcnow
+from core.context import DatabaseDep, PrincipalDep, TenantScopeDep
+from core.db import utcnow
 from core.deadlines.models import StepClock
 from core.errors import ApiError, Conflict, Invalid
 from core.people.auth import Principal
@@ -32,6 +34,8 @@ from core.people.models import Staff, Tenant
 from core.people.roles import DESK, MANAGEMENT, Role
 from core.people.sessions import ROTATE, DatabaseStore, audit, login, set_password
 from core.plugins import hooks_for
+from core.reports.period import tenant_timezone
+from core.tasks import api as tasks_api
 
 DUE_SOON = dt.timedelta(hours=24)
 STALE = "This ticket was changed by someone else — reload"
@@ -50,11 +54,15 @@ def _principal(request: Request[Any, Any, Any]) -> Principal | None:
 
 
 async def _tenant(request: Request[Any, Any, Any], p: Principal | None) -> Tenant | None:
+    """The reader's tenant row (None before login and for the platform operator)."""
     if p is None or p.tenant_id is None:
         return None
-    db: Database = request.app.state.db
-    async with db.tenant(p.tenant_id) as scope:
-        return await scope.session.get(Tenant, p.tenant_id)
+    row: Tenant | None = await run(request, _tenant_row)
+    return row
+
+
+async def _tenant_row(tenant: TenantScopeDep) -> Tenant | None:
+    return await tenant.session.get(Tenant, tenant.tenant_id)
 
 
 async def render(
@@ -68,9 +76,7 @@ async def render(
     translate = tr.gettext
     p = _principal(request)
     tenant = await _tenant(request, p)
-    zone = ZoneInfo(
-        (tenant.config or {}).get("timezone", "Asia/Shanghai") if tenant else "Asia/Shanghai"
-    )
+    zone = ZoneInfo(zone_of(tenant))
     tax = hooks_for(p.plugin).taxonomy() if p and p.plugin else None
 
     def L(group: str, code: str | None) -> str:
@@ -185,16 +191,21 @@ def _safe_next(value: str) -> str:
 
 
 @post("/login", include_in_schema=False, name="console:login-post", status_code=303)
-async def login_post(request: Request[Any, Any, Any]) -> Any:
+async def login_post(request: Request[Any, Any, Any], db: DatabaseDep) -> Any:
+    """Password login (before any tenant scope: the tenant is what the form names)."""
     form = form_dict(await request.form())
     values = {k: form.get(k, "") for k in ("tenant", "username")}
     try:
         if not form.get("username"):
-            raise Invalid("username: 必填", field="username", rule="required")
+            raise Invalid(
+                "{field}: required", field="username", rule="required", params={"field": "username"}
+            )
         if not form.get("password"):
-            raise Invalid("password: 必填", field="password", rule="required")
+            raise Invalid(
+                "{field}: required", field="password", rule="required", params={"field": "password"}
+            )
         _, data = await login(
-            request.app.state.db,
+            db,
             request.app.state.throttle,
             form.get("tenant", ""),
             form["username"],
@@ -230,11 +241,11 @@ async def login_post(request: Request[Any, Any, Any]) -> Any:
 
 
 @post("/logout", include_in_schema=False, name="console:logout", status_code=303)
-async def logout(request: Request[Any, Any, Any]) -> Redirect:
+async def logout(request: Request[Any, Any, Any], db: DatabaseDep) -> Redirect:
     p = _principal(request)
     if p is not None:
         await audit(
-            request.app.state.db,
+            db,
             "logout",
             username=p.username,
             tenant_id=p.tenant_id,
@@ -251,7 +262,9 @@ async def account(request: Request[Any, Any, Any]) -> Template:
 
 
 @post("/account/password", include_in_schema=False, name="console:password", status_code=200)
-async def change_password(request: Request[Any, Any, Any]) -> Any:
+async def change_password(request: Request[Any, Any, Any], db: DatabaseDep) -> Any:
+    """The reader's own password; the user row is read across tenants (a platform operator
+    has none) and set_password opens its own transaction (the row and every session)."""
     from core.people import passwords
     from core.people.models import User
 
@@ -259,7 +272,7 @@ async def change_password(request: Request[Any, Any, Any]) -> Any:
     assert p is not None
     form = form_dict(await request.form())
     try:
-        async with request.app.state.db.cross_tenant() as session:
+        async with db.cross_tenant() as session:
             user = await session.get(User, p.user_id)
             stored = user.password_hash if user else None
         if not await passwords.verify_async(form.get("current", ""), stored):
@@ -268,7 +281,7 @@ async def change_password(request: Request[Any, Any, Any]) -> Any:
             raise Invalid("the two new passwords differ", field="repeat", rule="must match")
         passwords.check_policy(form.get("new", ""), field="new")
         await set_password(
-            request.app.state.db,
+            db,
             p.user_id,
             form["new"],
             f"user:{p.user_id}",
@@ -285,23 +298,20 @@ async def change_password(request: Request[Any, Any, Any]) -> Any:
 # ---------------------------------------------------------------- queue
 
 
-async def _clock_summary(
-    request: Request[Any, Any, Any], p: Principal, ids: list[int]
-) -> dict[int, dict[str, Any]]:
+async def _clock_summary(tenant: TenantScopeDep, ids: list[int]) -> dict[int, dict[str, Any]]:
     """Per ticket: the nearest running clock's due time and its colour."""
     if not ids:
         return {}
     now = utcnow()
     out: dict[int, dict[str, Any]] = {}
-    async with request.app.state.db.tenant(p.tenant_id) as scope:
-        rows = await scope.scalars(
-            select(StepClock).where(StepClock.ticket_id.in_(ids), StepClock.ended_at.is_(None))
-        )
-        for c in rows:
-            status = _clock_colour(c.state, c.due_at, c.breached_at, now)
-            prior = out.get(c.ticket_id)
-            if prior is None or c.due_at < prior["due_at"]:
-                out[c.ticket_id] = {"due_at": c.due_at, "status": status, "step": c.step}
+    rows = await tenant.scalars(
+        select(StepClock).where(StepClock.ticket_id.in_(ids), StepClock.ended_at.is_(None))
+    )
+    for c in rows:
+        status = _clock_colour(c.state, c.due_at, c.breached_at, now)
+        prior = out.get(c.ticket_id)
+        if prior is None or c.due_at < prior["due_at"]:
+            out[c.ticket_id] = {"due_at": c.due_at, "status": status, "step": c.step}
     return out
 
 
@@ -322,13 +332,6 @@ def _clock_colour(
 # ---------------------------------------------------------------- intake
 
 
-async def _lists(request: Request[Any, Any, Any]) -> dict[str, Any]:
-    return {
-        "departments": await call(request, "listDepartments"),
-        "staff": [s for s in await call(request, "listStaff") if s.active],
-    }
-
-
 def _local_time(value: Any, zone: str) -> Any:
     """A ``datetime-local`` input (tenant zone) as an aware ISO time; other values unchanged."""
     if isinstance(value, str) and len(value) in (16, 19) and "T" in value:
@@ -336,19 +339,24 @@ def _local_time(value: Any, zone: str) -> Any:
     return value
 
 
+def zone_of(tenant: Tenant | None) -> str:
+    """The tenant's time zone, as everything on screen shows times (the reports' rule:
+    :func:`core.reports.period.tenant_timezone`)."""
+    return tenant_timezone(tenant.config if tenant else None)
+
+
 async def _zone(request: Request[Any, Any, Any]) -> str:
-    tenant = await _tenant(request, _principal(request))
-    return (tenant.config or {}).get("timezone", "Asia/Shanghai") if tenant else "Asia/Shanghai"
+    return zone_of(await _tenant(request, _principal(request)))
 
 
 # ---------------------------------------------------------------- the ticket page
 
 
-async def _staff_code(request: Request[Any, Any, Any], p: Principal) -> str | None:
-    if p.staff_id is None or p.tenant_id is None:
+async def _staff_code(tenant: TenantScopeDep, principal: PrincipalDep) -> str | None:
+    """The reader's own staff code (None for a user who is no staff member)."""
+    if principal.staff_id is None:
         return None
-    async with request.app.state.db.tenant(p.tenant_id) as scope:
-        return await scope.scalar(select(Staff.code).where(Staff.id == p.staff_id))  # type: ignore[no-any-return]
+    return await tenant.scalar(select(Staff.code).where(Staff.id == principal.staff_id))
 
 
 def _may_appeal(p: Principal, code: str | None, grades: list[Any], appeals: list[Any]) -> bool:
@@ -371,13 +379,7 @@ async def approvals_render(
     bulk: dict[str, Any] | None = None,
 ) -> Template:
     """The reader's own inbox (:func:`core.console.inbox.inbox`): only what they may decide."""
-    from core.console.inbox import inbox
-
-    p = _principal(request)
-    assert p is not None and p.tenant_id is not None
-    async with request.app.state.db.tenant(p.tenant_id) as scope:
-        box = await inbox(scope, p)
-        staff = {s.id: s for s in await scope.scalars(select(Staff))}
+    box, staff = await run(request, _inbox)
     return await render(
         request,
         "approvals.html",
@@ -394,6 +396,13 @@ async def approvals_render(
     )
 
 
+async def _inbox(tenant: TenantScopeDep, principal: PrincipalDep) -> tuple[Any, dict[int, Staff]]:
+    from core.console.inbox import inbox
+
+    box = await inbox(tenant, principal)
+    return box, {s.id: s for s in await tenant.scalars(select(Staff))}
+
+
 @get("/approvals", include_in_schema=False, name="console:approvals")
 async def approvals(request: Request[Any, Any, Any]) -> Template:
     return await approvals_render(request)
@@ -404,13 +413,13 @@ async def approvals(request: Request[Any, Any, Any]) -> Template:
 
 @get("/notifications", include_in_schema=False, name="console:notifications")
 async def notifications(request: Request[Any, Any, Any]) -> Template:
-    rows = await call(request, "myNotifications", unread=False, limit=100)
+    rows = await run(request, tasks_api.my_notifications, unread=False, limit=100)
     return await render(request, "notifications.html", rows=rows, notice=notices.notice_text)
 
 
 @get("/notifications/count", include_in_schema=False, name="console:notification-count")
 async def notification_count(request: Request[Any, Any, Any]) -> Template:
-    rows = await call(request, "myNotifications", unread=True, limit=100)
+    rows = await run(request, tasks_api.my_notifications, unread=True, limit=100)
     return await render(request, "badge.html", count=len(rows))
 
 
@@ -422,7 +431,7 @@ async def notification_count(request: Request[Any, Any, Any]) -> Template:
 )
 async def notification_read(request: Request[Any, Any, Any], nid: FromPath[int]) -> Redirect:
     try:
-        await call(request, "readNotification", notification_id=nid)
+        await run(request, tasks_api.read_notification, notification_id=nid)
     except ApiError:
         pass  # already read or gone: the list shows the truth either way
     return Redirect("/notifications", status_code=303)
@@ -441,7 +450,3 @@ ROUTES = [
     notification_count,
     notification_read,
 ]
-
-
-def not_found_response() -> Response[str]:
-    return Response("not found", status_code=404)

@@ -27,17 +27,20 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 
+from core import error_text
 from core.console import labels
-from core.console.calls import call
+from core.console.calls import run
 from core.console.forms import form_dict
-from core.db import utcnow
+from core.context import PrincipalDep, TenantScopeDep
+from core.db import TenantScope, utcnow
 from core.errors import ApiError, Invalid
+from core.flow import api as flow_api
 from core.flow import views
 from core.flow.listing import SORTS
+from core.people import api as people_api
 from core.people.auth import Principal
 from core.people.models import User
 from core.people.roles import Role
-from core.tasks.notify import SYSTEM_USER
 from core.tickets.models import Ticket, TicketEvent
 from core.tickets.reading import visible
 
@@ -46,9 +49,8 @@ FILTERS = (
     "state", "severity", "category", "department", "owner", "due", "channel", "q",
     "created_from", "created_to",
 )  # fmt: skip
-SYSTEM_NAME = "系统自动操作"
-"""The queue's name for the tenant's system user (its stored display name is English)."""
-DAY_NAMES = {"created_from": "受理日期起", "created_to": "受理日期止"}
+DAY_NAMES = ("created_from", "created_to")
+error_text.label_codes("day", {"created_from": "受理日期起", "created_to": "受理日期止"})
 DEFAULT_SORT = "due"
 """The desk's default: the nearest due time first, so overdue work is on top."""
 SORT_LABELS = {
@@ -103,43 +105,29 @@ def _href(params: dict[str, str], **change: Any) -> str:
     return "/?" + urlencode(merged) if merged else "/"
 
 
-async def _stamp(request: Request[Any, Any, Any], p: Principal) -> str:
+async def _stamp(tenant: TenantScope, principal: Principal) -> str:
     """The newest change among the reader's tickets (ISO, UTC) and the newest ticket's id,
     or "" with none: a new ticket always changes the id, even when some other ticket's
     ``updated_at`` lies ahead (a clock set forward, a test that travelled)."""
-    async with request.app.state.db.tenant(p.tenant_id) as scope:
-        newest, last = (
-            await scope.execute(
-                select(func.max(Ticket.updated_at), func.max(Ticket.id)).where(visible(p))
-            )
-        ).one()
+    newest, last = (
+        await tenant.execute(
+            select(func.max(Ticket.updated_at), func.max(Ticket.id)).where(visible(principal))
+        )
+    ).one()
     return f"{newest.isoformat()}~{last}" if newest else ""
 
 
-async def _owners(request: Request[Any, Any, Any], p: Principal) -> list[tuple[str, str]]:
-    """(username, display name) of the tenant's users who are not staff-only."""
-    async with request.app.state.db.tenant(p.tenant_id) as scope:
-        rows = await scope.execute(select(User.username, User.display_name).order_by(User.username))
-        # the tenant's system user (sweeps, auto-upgrades) is named in English in the data
-        return [(u, SYSTEM_NAME if u == SYSTEM_USER else d or u) for u, d in rows.all()]
-
-
-async def _days(
-    request: Request[Any, Any, Any], p: Principal, params: dict[str, str]
-) -> dict[str, dt.datetime]:
+async def _days(request: Request[Any, Any, Any], params: dict[str, str]) -> dict[str, dt.datetime]:
     """``created_from`` / ``created_to`` (a day ``2026-11-01`` or a time, in the tenant's
     zone) as aware datetimes; ``created_to`` a day includes that day. Raises Invalid (422,
-    Chinese, naming the parameter) for anything else — never a silently unfiltered queue."""
+    naming the parameter) for anything else — never a silently unfiltered queue."""
     from zoneinfo import ZoneInfo
 
-    from core.console.pages import _tenant
+    from core.console.pages import _zone
 
     out: dict[str, dt.datetime] = {}
-    tenant = await _tenant(request, p)
-    zone = ZoneInfo(
-        (tenant.config or {}).get("timezone", "Asia/Shanghai") if tenant else "Asia/Shanghai"
-    )
-    for name, label in DAY_NAMES.items():
+    zone = ZoneInfo(await _zone(request))
+    for name in DAY_NAMES:
         raw = params.get(name)
         if not raw:
             continue
@@ -154,17 +142,18 @@ async def _days(
                 value = value if value.tzinfo else value.replace(tzinfo=zone)
         except ValueError:
             raise Invalid(
-                f"{label}（{name}）“{raw}”不是有效日期，应为 年-月-日，如 2026-11-01",
+                "{day} {value} is not a date; give year-month-day, e.g. 2026-11-01",
                 field=name,
                 rule="YYYY-MM-DD",
+                params={"day": name, "value": raw[:32]},
             ) from None
         out[name] = value
     if len(out) == 2 and out["created_from"] >= out["created_to"]:
         raise Invalid(
-            f"受理日期起（created_from）{params['created_from']} 晚于受理日期止"
-            f"（created_to）{params['created_to']}",
+            "created_from {start} is after created_to {end}",
             field="created_from",
             rule="created_from <= created_to",
+            params={"start": params["created_from"][:32], "end": params["created_to"][:32]},
         )
     return out
 
@@ -172,6 +161,7 @@ async def _days(
 @get("/", include_in_schema=False, name="console:queue")
 async def queue(request: Request[Any, Any, Any]) -> Any:
     """The queue page, or (htmx) only its rows."""
+    from core.console.desk import people
     from core.console.pages import _clock_summary, _errors, _lang, render
 
     p = _principal(request)
@@ -197,14 +187,14 @@ async def queue(request: Request[Any, Any, Any]) -> Any:
     errors: dict[str, str] = {}
     total = 0
     try:
-        kwargs.update(await _days(request, p, params))
-        result = await call(request, "listTickets", **kwargs)
+        kwargs.update(await _days(request, params))
+        result = await run(request, flow_api.list_tickets, **kwargs)
         items, total = result.items, result.total or 0
     except ApiError as exc:
         errors, items = _errors(exc, request), []
-    clocks = await _clock_summary(request, p, [t.id for t in items])
-    owners = await _owners(request, p)
-    owner_names = dict(owners)
+    clocks = await run(request, _clock_summary, ids=[t.id for t in items])
+    owner_names = {u: v["name"] for u, v in (await run(request, people)).items()}
+    owners = list(owner_names.items())
     lang = _lang(request)
     now = utcnow()
     for c in clocks.values():
@@ -225,12 +215,12 @@ async def queue(request: Request[Any, Any, Any]) -> Any:
         else None,
         "errors": errors,
         "owner_names": owner_names,
-        "stamp": await _stamp(request, p),
+        "stamp": await run(request, _stamp),
         "self_href": _href(params),
     }
     if request.headers.get("hx-request"):
         return await render(request, "queue_rows.html", **ctx)
-    depts = await call(request, "listDepartments")
+    depts = await run(request, people_api.departments)
     return await render(
         request,
         "queue.html",
@@ -239,7 +229,7 @@ async def queue(request: Request[Any, Any, Any]) -> Any:
         departments=depts,
         owners=owners,
         sorts=SORT_LABELS,
-        views=await views.views_of(request.app.state.db, p),
+        views=await run(request, views.list_views),
         may_share=p.has(Role.TENANT_ADMIN),
         request_view_error=request.query_params.get("view_error", "")[:200],
         view_query=urlencode({k: v for k, v in params.items() if k != "page"}),
@@ -248,39 +238,40 @@ async def queue(request: Request[Any, Any, Any]) -> Any:
 
 
 @get("/queue/changed", include_in_schema=False, name="console:queue-changed")
-async def queue_changed(request: Request[Any, Any, Any]) -> Response[str]:
+async def queue_changed(
+    request: Request[Any, Any, Any], tenant: TenantScopeDep, principal: PrincipalDep
+) -> Response[str]:
     """204 while the newest change among the reader's tickets is still ``since``; else 200
     with ``HX-Trigger: queue-changed`` (the rows reload themselves)."""
-    p = _principal(request)
-    if await _stamp(request, p) == request.query_params.get("since", ""):
+    if await _stamp(tenant, principal) == request.query_params.get("since", ""):
         return Response("", status_code=204)
     return Response("", status_code=200, headers={"HX-Trigger": "queue-changed"})
 
 
 @get("/tickets/{ticket_id:int}/changed", include_in_schema=False, name="console:ticket-changed")
-async def ticket_changed(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> Any:
+async def ticket_changed(
+    request: Request[Any, Any, Any], tenant: TenantScopeDep, ticket_id: FromPath[int]
+) -> Any:
     """204 while the ticket is still at ``version``; else the "changed by X just now"
     notice (:file:`live_ticket.html`) naming who changed it last and how."""
     from core.console.pages import render
 
-    p = _principal(request)
     try:
         version = int(request.query_params.get("version", "0"))
     except ValueError:
         version = 0
-    ticket = await call(request, "getTicket", ticket_id=ticket_id)
+    ticket = await run(request, flow_api.get_ticket, ticket_id=ticket_id)
     if ticket.version == version:
         return Response("", status_code=204)
-    async with request.app.state.db.tenant(p.tenant_id) as scope:
-        row = (
-            await scope.execute(
-                select(TicketEvent.action, TicketEvent.at, User.display_name, User.username)
-                .join(User, User.id == TicketEvent.actor_user_id)
-                .where(TicketEvent.ticket_id == ticket_id)
-                .order_by(TicketEvent.seq.desc())
-                .limit(1)
-            )
-        ).first()
+    row = (
+        await tenant.execute(
+            select(TicketEvent.action, TicketEvent.at, User.display_name, User.username)
+            .join(User, User.id == TicketEvent.actor_user_id)
+            .where(TicketEvent.ticket_id == ticket_id)
+            .order_by(TicketEvent.seq.desc())
+            .limit(1)
+        )
+    ).first()
     who = (row.display_name or row.username) if row else ""
     return await render(
         request,
@@ -304,7 +295,7 @@ async def view_save(request: Request[Any, Any, Any]) -> Any:
             query=query[:1000],
             shared=form.get("shared") in ("1", "on", "true"),
         )
-        out = await call(request, "createView", data=body)
+        out = await run(request, views.create_view, data=body)
     except ApiError as exc:
         from core.console.pages import message
 
@@ -322,7 +313,7 @@ async def view_save(request: Request[Any, Any, Any]) -> Any:
 )
 async def view_delete(request: Request[Any, Any, Any], view_id: FromPath[int]) -> Redirect:
     try:
-        await call(request, "deleteView", view_id=view_id)
+        await run(request, views.delete_view, view_id=view_id)
     except ApiError:
         pass  # already gone or not the reader's: the list shows the truth
     return Redirect("/", status_code=303)

@@ -24,13 +24,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get
+from litestar import get
 from litestar.enums import ScopeType
 from litestar.params import FromPath
 from litestar.response import Redirect
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy import select
 
+from core.context import PrincipalDep, TenantScopeDep
+from core.db import TenantScope
 from core.deadlines.models import Extension
 from core.penalties.models import Appeal, Penalty
 from core.people.auth import Principal
@@ -87,34 +89,34 @@ def security_headers(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-async def _ticket_of(request: Request[Any, Any, Any], model: Any, row_id: int) -> int | None:
-    p = request.scope.get("user")
-    if not isinstance(p, Principal) or p.tenant_id is None or not 0 < row_id <= 2**31 - 1:
-        return None
-    async with request.app.state.db.tenant(p.tenant_id) as scope:
-        from core.tickets.models import Ticket
+async def _to_ticket(
+    tenant: TenantScope, principal: Principal, model: Any, row_id: int
+) -> Redirect:
+    """To the ticket the row belongs to, if the reader sees it; else to the approvals."""
+    from core.tickets.models import Ticket
 
-        tid = await scope.scalar(
+    tid = None
+    if 0 < row_id <= 2**31 - 1:
+        tid = await tenant.scalar(
             select(model.ticket_id)
             .join(Ticket, Ticket.id == model.ticket_id)
-            .where(model.id == row_id, visible(p))
+            .where(model.id == row_id, visible(principal))
         )
-    return int(tid) if tid else None
-
-
-async def _to_ticket(request: Request[Any, Any, Any], model: Any, row_id: int) -> Redirect:
-    tid = await _ticket_of(request, model, row_id)
     return Redirect(f"/tickets/{tid}" if tid else "/approvals", status_code=303)
 
 
 @get("/penalties/{penalty_id:int}/{verb:str}", include_in_schema=False, name="console:penalty-get")
-async def penalty_address(request: Request[Any, Any, Any], penalty_id: FromPath[int]) -> Redirect:
-    return await _to_ticket(request, Penalty, penalty_id)
+async def penalty_address(
+    tenant: TenantScopeDep, principal: PrincipalDep, penalty_id: FromPath[int]
+) -> Redirect:
+    return await _to_ticket(tenant, principal, Penalty, penalty_id)
 
 
 @get("/appeals/{appeal_id:int}/decide", include_in_schema=False, name="console:appeal-get")
-async def appeal_address(request: Request[Any, Any, Any], appeal_id: FromPath[int]) -> Redirect:
-    return await _to_ticket(request, Appeal, appeal_id)
+async def appeal_address(
+    tenant: TenantScopeDep, principal: PrincipalDep, appeal_id: FromPath[int]
+) -> Redirect:
+    return await _to_ticket(tenant, principal, Appeal, appeal_id)
 
 
 @get(
@@ -123,9 +125,9 @@ async def appeal_address(request: Request[Any, Any, Any], appeal_id: FromPath[in
     name="console:extension-get",
 )
 async def extension_address(
-    request: Request[Any, Any, Any], extension_id: FromPath[int]
+    tenant: TenantScopeDep, principal: PrincipalDep, extension_id: FromPath[int]
 ) -> Redirect:
-    return await _to_ticket(request, Extension, extension_id)
+    return await _to_ticket(tenant, principal, Extension, extension_id)
 
 
 ROUTES = [penalty_address, appeal_address, extension_address]

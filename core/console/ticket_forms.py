@@ -450,9 +450,7 @@ def local_times(data: dict[str, Any], body: Any, zone: str) -> dict[str, Any]:
             try:
                 parsed = dt.datetime.fromisoformat(value)
             except ValueError:
-                raise Invalid(
-                    "请选择日期和时间 (pick a date and a time)", field=name, rule="datetime"
-                ) from None
+                raise Invalid("pick a date and a time", field=name, rule="datetime") from None
             if parsed.tzinfo is None:
                 parsed = parsed.replace(tzinfo=ZoneInfo(zone))
             data[name] = parsed.isoformat()
