@@ -144,4 +144,4 @@ async def send_outbound(message_id: int, tenant_id: int) -> None:
     """Send one email/SMS (core.notify); retries are scheduled by its row, not here."""
     from core.notify.outbound import send
 
-    await send(database(), tenant_id, message_id)
+    await send(database(), tenant_id, message_id, settings.public_url)

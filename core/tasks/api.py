@@ -132,7 +132,7 @@ async def my_notifications(
             ticket_id=n.ticket_id,
             message=kinds.render(n.kind, n.params, ctx, n.message),
             params=n.params,
-            link=kinds.link(n.ticket_id, absolute=False),
+            link=kinds.link(n.ticket_id),
             created_at=n.created_at,
             read_at=n.read_at,
         )
