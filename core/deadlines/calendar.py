@@ -166,16 +166,15 @@ def _national_year(year: int, fallback: Fallback) -> holidays.HolidayBase | None
     Only the PUBLIC category is used (the library's default): half-day holidays (Women's
     Day, Youth Day...) apply to some groups only and do not close a complaint desk.
     """
-    if year in known_years():
-        # the published schedule: days off and the make-up working days (调休)
-        return holidays.China(years=year)
+    if year in known_years() or fallback == "rules":
+        # A known year: the published schedule, days off and make-up working days (调休).
+        # "rules": the library's rule-based statutory days (with its weekend-to-Monday
+        # shifts) and no make-up working days, which only exist in a published schedule
+        # (a year past known_years() has none in the library's table).
+        china: holidays.HolidayBase = holidays.China(years=year)  # untyped in the library
+        return china
     if fallback == "weekends":
         return holidays.HolidayBase(years=year)  # Mon-Fri working, no holidays
-    if fallback == "rules":
-        # Rule-based statutory days (with the library's weekend-to-Monday shifts) but no
-        # make-up working days: those only exist in a published schedule, and a year past
-        # known_years() has none in the library's table.
-        return holidays.China(years=year)
     return None
 
 
