@@ -16,6 +16,7 @@ from __future__ import annotations
 from litestar import Router
 
 from core.attachments.api import ROUTES as ATTACHMENTS
+from core.deadlines.api import PLATFORM_ROUTES as PLATFORM_DEADLINES
 from core.deadlines.api import ROUTES as DEADLINES
 from core.flow.api import ROUTES as TICKETS
 from core.flow.bulk import ROUTES as BULK
@@ -25,7 +26,7 @@ from core.notify.api import ROUTES as NOTIFY
 from core.penalties.api import ROUTES as PENALTIES
 from core.penalties.appraisal import ROUTES as APPRAISAL
 from core.people.api import ROUTES as PEOPLE
-from core.people.guards import tenant_member
+from core.people.guards import operator_only, tenant_member
 from core.provisioning.api import ROUTES as PROVISIONING
 from core.reports.api import ROUTES as REPORTS
 from core.tasks.api import ROUTES as TASKS
@@ -37,6 +38,17 @@ TENANT_API = Router(
         *TICKETS,
         *PENALTIES,
         *APPRAISAL,
+        *DEADLINES,
+        *TASKS,
+        *NOTIFY,
+    ],
+)
+
+PLATFORM_API = Router(
+    path="/",
+    guards=[operator_only],
+    route_handlers=[
+        *PLATFORM_DEADLINES,
     ],
 )
 
@@ -48,11 +60,8 @@ MIXED = [
     *BULK,
     *VIEWS,
     *ATTACHMENTS,
-    *DEADLINES,
-    *TASKS,
     *REPORTS,
-    *NOTIFY,
 ]
 
-SURFACES = [TENANT_API, *MIXED]
+SURFACES = [TENANT_API, PLATFORM_API, *MIXED]
 """Everything the app serves besides the console."""

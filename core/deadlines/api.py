@@ -5,18 +5,18 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Request, delete, get, post, put
+from litestar import delete, get, post, put
 from litestar.params import FromPath, JSONBody
 from msgspec import Meta
 from sqlalchemy import select
 
+from core.context import DatabaseDep, PrincipalDep, TenantScopeDep
 from core.db import utcnow
 from core.deadlines import service
 from core.deadlines.models import CalendarDay, DeadlineSetting, Extension, StepClock
 from core.errors import NotFound
-from core.people.guards import operator_only, requires, tenant_member
+from core.people.guards import requires
 from core.people.roles import MANAGEMENT, Role
-from core.people.web import database, principal
 from core.strict import fits
 from core.tickets import reading as tickets
 from core.tickets.facts import plugin_of
@@ -133,64 +133,57 @@ def _clock_out(c: StepClock, depts: dict[int, Any], now: dt.datetime) -> ClockOu
     "/api/tickets/{ticket_id:int}/deadlines",
     operation_id="ticketDeadlines",
     tags=TAGS,
-    guards=[tenant_member],
 )
 async def ticket_deadlines(
-    request: Request[Any, Any, Any], ticket_id: FromPath[int]
+    tenant: TenantScopeDep, principal: PrincipalDep, ticket_id: FromPath[int]
 ) -> list[ClockOut]:
     """Every step's clock of the ticket: due time, state, owner, overdue — not only the
     nearest one, so an overrun is charged to the step and department that caused it."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        await tickets.load(scope, p, ticket_id)
-        depts = await tickets.department_refs(scope)
-        rows = await scope.scalars(
-            select(StepClock).where(StepClock.ticket_id == ticket_id).order_by(StepClock.id)
-        )
-        now = utcnow()
-        return [_clock_out(c, depts, now) for c in rows]
+    await tickets.load(tenant, principal, ticket_id)
+    depts = await tickets.department_refs(tenant)
+    rows = await tenant.scalars(
+        select(StepClock).where(StepClock.ticket_id == ticket_id).order_by(StepClock.id)
+    )
+    now = utcnow()
+    return [_clock_out(c, depts, now) for c in rows]
 
 
 @post(
     "/api/tickets/{ticket_id:int}/deadlines/{step:str}/pause",
     operation_id="pauseClock",
     tags=TAGS,
-    guards=[tenant_member],
     status_code=200,
 )
 async def pause_clock(
-    request: Request[Any, Any, Any],
+    tenant: TenantScopeDep,
+    principal: PrincipalDep,
     ticket_id: FromPath[int],
     step: FromPath[str],
     data: JSONBody[PauseIn],
 ) -> ClockOut:
     """Pause a step's clock with one of the plugin's reasons; paused time does not count."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        ticket = await tickets.load(scope, p, ticket_id)
-        clock = await service.pause(scope, p, ticket, step, data.reason, data.note)
-        return _clock_out(clock, await tickets.department_refs(scope), utcnow())
+    ticket = await tickets.load(tenant, principal, ticket_id)
+    clock = await service.pause(tenant, principal, ticket, step, data.reason, data.note)
+    return _clock_out(clock, await tickets.department_refs(tenant), utcnow())
 
 
 @post(
     "/api/tickets/{ticket_id:int}/deadlines/{step:str}/resume",
     operation_id="resumeClock",
     tags=TAGS,
-    guards=[tenant_member],
     status_code=200,
 )
 async def resume_clock(
-    request: Request[Any, Any, Any], ticket_id: FromPath[int], step: FromPath[str]
+    tenant: TenantScopeDep, principal: PrincipalDep, ticket_id: FromPath[int], step: FromPath[str]
 ) -> ClockOut:
     """Resume a paused clock; its due time moves on by the time it was paused."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        ticket = await tickets.load(scope, p, ticket_id)
-        clock = await service.resume(scope, p, ticket, step)
-        return _clock_out(clock, await tickets.department_refs(scope), utcnow())
+    ticket = await tickets.load(tenant, principal, ticket_id)
+    clock = await service.resume(tenant, principal, ticket, step)
+    return _clock_out(clock, await tickets.department_refs(tenant), utcnow())
 
 
 def _ext_out(e: Extension, step: str) -> ExtensionOut:
+    # hand-built: ``step`` is the clock's, not a column of the extension
     return ExtensionOut(
         id=e.id,
         ticket_id=e.ticket_id,
@@ -207,41 +200,43 @@ def _ext_out(e: Extension, step: str) -> ExtensionOut:
     "/api/tickets/{ticket_id:int}/deadlines/{step:str}/extensions",
     operation_id="requestExtension",
     tags=TAGS,
-    guards=[tenant_member],
     status_code=201,
 )
 async def request_extension(
-    request: Request[Any, Any, Any],
+    tenant: TenantScopeDep,
+    principal: PrincipalDep,
     ticket_id: FromPath[int],
     step: FromPath[str],
     data: JSONBody[ExtensionIn],
 ) -> ExtensionOut:
     """Ask for more time on a step, with a reason; the plugin says who approves."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        ticket = await tickets.load(scope, p, ticket_id)
-        ext = await service.request_extension(
-            scope, p, ticket, step, data.amount, data.unit, data.reason, data.complainant_informed,
-            msgspec.structs.asdict(data.complainant_told) if data.complainant_told else None,
-        )  # fmt: skip
-        return _ext_out(ext, step)
+    ticket = await tickets.load(tenant, principal, ticket_id)
+    ext = await service.request_extension(
+        tenant, principal, ticket, step, data.amount, data.unit, data.reason,
+        data.complainant_informed,
+        msgspec.structs.asdict(data.complainant_told) if data.complainant_told else None,
+    )  # fmt: skip
+    return _ext_out(ext, step)
 
 
 def _decide_route(approve: bool) -> Any:
     verb = "approve" if approve else "reject"
 
     async def handler(
-        request: Request[Any, Any, Any], extension_id: FromPath[int], data: JSONBody[DecisionIn]
+        tenant: TenantScopeDep,
+        principal: PrincipalDep,
+        extension_id: FromPath[int],
+        data: JSONBody[DecisionIn],
     ) -> ExtensionOut:
-        p = principal(request)
-        async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-            ext = await scope.scalar(select(Extension).where(Extension.id == extension_id))
-            if ext is None:
-                raise NotFound(f"extension {extension_id} not found", field="extension_id")
-            ticket = await tickets.load(scope, p, ext.ticket_id)
-            await service.decide_extension(scope, p, ticket, ext, approve, data.reason)
-            clock = await scope.session.get(StepClock, ext.clock_id)
-            return _ext_out(ext, clock.step if clock else "")
+        ext = await tenant.scalar(select(Extension).where(Extension.id == extension_id))
+        if ext is None:
+            raise NotFound(
+                "extension {id} not found", field="extension_id", params={"id": extension_id}
+            )
+        ticket = await tickets.load(tenant, principal, ext.ticket_id)
+        await service.decide_extension(tenant, principal, ticket, ext, approve, data.reason)
+        clock = await tenant.session.get(StepClock, ext.clock_id)
+        return _ext_out(ext, clock.step if clock else "")
 
     handler.__doc__ = f"{verb.capitalize()} an extension (approvers come from the plugin)."
     handler.__name__ = f"extension_{verb}"
@@ -249,7 +244,6 @@ def _decide_route(approve: bool) -> Any:
         f"/api/extensions/{{extension_id:int}}/{verb}",
         operation_id=f"extension{verb.capitalize()}",
         tags=TAGS,
-        guards=[tenant_member],
         status_code=200,
     )(handler)
 
@@ -258,94 +252,87 @@ def _decide_route(approve: bool) -> Any:
     "/api/config/deadlines",
     operation_id="listDeadlines",
     tags=["configuration"],
-    guards=[tenant_member],
 )
-async def list_deadlines(request: Request[Any, Any, Any]) -> list[DeadlineRow]:
+async def list_deadlines(tenant: TenantScopeDep) -> list[DeadlineRow]:
     """The plugin's default limits and the tenant's overrides (newest last)."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        table = (await plugin_of(scope)).deadlines()
-        rows = [
-            DeadlineRow(
-                step=r.step,
-                severity=r.severity,
-                amount=r.amount,
-                unit=r.unit,
-                source="plugin",
-                seed=r.seed,
-            )
-            for r in table.rules
-        ]
-        for o in await scope.scalars(select(DeadlineSetting).order_by(DeadlineSetting.id)):
-            rows.append(
-                DeadlineRow(
-                    step=o.step,
-                    severity=o.severity,
-                    amount=o.amount,
-                    unit=o.unit,
-                    source="tenant",
-                    effective_from=o.effective_from,
-                )
-            )
-        return rows
+    table = (await plugin_of(tenant)).deadlines()
+    rows = [
+        DeadlineRow(
+            step=r.step,
+            severity=r.severity,
+            amount=r.amount,
+            unit=r.unit,
+            source="plugin",
+            seed=r.seed,
+        )
+        for r in table.rules
+    ]
+    for o in await tenant.scalars(select(DeadlineSetting).order_by(DeadlineSetting.id)):
+        rows.append(_tenant_row(o))
+    return rows
+
+
+def _tenant_row(row: DeadlineSetting) -> DeadlineRow:
+    """A tenant's override as listed (hand-built: ``source`` is not a column)."""
+    return DeadlineRow(
+        step=row.step,
+        severity=row.severity,
+        amount=row.amount,
+        unit=row.unit,
+        source="tenant",
+        effective_from=row.effective_from,
+    )
 
 
 @put(
     "/api/config/deadlines",
     operation_id="setDeadline",
     tags=["configuration"],
-    guards=[tenant_member, requires(Role.TENANT_ADMIN)],
+    guards=[requires(Role.TENANT_ADMIN)],
 )
-async def set_deadline(request: Request[Any, Any, Any], data: JSONBody[DeadlineIn]) -> DeadlineRow:
+async def set_deadline(
+    tenant: TenantScopeDep, principal: PrincipalDep, data: JSONBody[DeadlineIn]
+) -> DeadlineRow:
     """Override a (step, severity) limit for steps started from ``effective_from`` on."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        row = await service.set_deadline(
-            scope,
-            data.step,
-            data.severity,
-            data.amount,
-            data.unit,
-            data.effective_from or utcnow(),
-            f"user:{p.user_id}",
-        )
-        return DeadlineRow(
-            step=row.step,
-            severity=row.severity,
-            amount=row.amount,
-            unit=row.unit,
-            source="tenant",
-            effective_from=row.effective_from,
-        )
+    row = await service.set_deadline(
+        tenant,
+        data.step,
+        data.severity,
+        data.amount,
+        data.unit,
+        data.effective_from or utcnow(),
+        f"user:{principal.user_id}",
+    )
+    return _tenant_row(row)
 
 
 @get(
     "/api/config/calendar",
     operation_id="listCalendarDays",
     tags=["configuration"],
-    guards=[tenant_member],
 )
-async def list_calendar(request: Request[Any, Any, Any]) -> list[dict[str, str]]:
+async def list_calendar(tenant: TenantScopeDep) -> list[dict[str, str]]:
     """The tenant's own closures and extra working days (on top of China's calendar)."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        rows = await scope.scalars(select(CalendarDay).order_by(CalendarDay.day))
-        return [{"day": d.day.isoformat(), "kind": d.kind, "note": d.note} for d in rows]
+    rows = await tenant.scalars(select(CalendarDay).order_by(CalendarDay.day))
+    return [{"day": d.day.isoformat(), "kind": d.kind, "note": d.note} for d in rows]
 
 
 @put(
     "/api/config/calendar/{day:date}",
     operation_id="setCalendarDay",
     tags=["configuration"],
-    guards=[tenant_member, requires(Role.TENANT_ADMIN, *MANAGEMENT)],
+    guards=[requires(Role.TENANT_ADMIN, *MANAGEMENT)],
 )
 async def set_calendar_day(
-    request: Request[Any, Any, Any], day: FromPath[dt.date], data: JSONBody[CalendarDayIn]
+    tenant: TenantScopeDep,
+    principal: PrincipalDep,
+    day: FromPath[dt.date],
+    data: JSONBody[CalendarDayIn],
 ) -> dict[str, Any]:
     """Add or change a closure / extra working day; open steps' due times are recomputed."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        n = await service.set_calendar_day(scope, day, data.kind, data.note, f"user:{p.user_id}")
+    n = await service.set_calendar_day(
+        tenant, day, data.kind, data.note, f"user:{principal.user_id}"
+    )
     return {"day": day.isoformat(), "kind": data.kind, "clocks_retimed": n}
 
 
@@ -353,15 +340,13 @@ async def set_calendar_day(
     "/api/config/calendar/{day:date}",
     operation_id="removeCalendarDay",
     tags=["configuration"],
-    guards=[tenant_member, requires(Role.TENANT_ADMIN, *MANAGEMENT)],
+    guards=[requires(Role.TENANT_ADMIN, *MANAGEMENT)],
     status_code=200,
 )
 async def remove_calendar_day(
-    request: Request[Any, Any, Any], day: FromPath[dt.date]
+    tenant: TenantScopeDep, principal: PrincipalDep, day: FromPath[dt.date]
 ) -> dict[str, Any]:
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        n = await service.set_calendar_day(scope, day, None, "", f"user:{p.user_id}")
+    n = await service.set_calendar_day(tenant, day, None, "", f"user:{principal.user_id}")
     return {"day": day.isoformat(), "kind": None, "clocks_retimed": n}
 
 
@@ -369,9 +354,8 @@ async def remove_calendar_day(
     "/api/platform/calendar",
     operation_id="platformCalendar",
     tags=["platform"],
-    guards=[operator_only],
 )
-async def platform_calendar(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def platform_calendar(db: DatabaseDep) -> dict[str, Any]:
     """The national schedule the deployment knows (issue 23 §6), for the platform operator:
     ``library`` (first and last year of the installed ``holidays`` package), ``loaded``
     (years loaded with ``tousu calendar load``, with their source), ``missing`` (this year,
@@ -380,7 +364,8 @@ async def platform_calendar(request: Request[Any, Any, Any]) -> dict[str, Any]:
     from core.deadlines.calendar import known_years, missing_years
     from core.deadlines.official import official_years
 
-    async with database(request).cross_tenant() as session:
+    # The deployment's schedule belongs to no tenant: one read outside any tenant scope.
+    async with db.cross_tenant() as session:
         years = await official_years(session)
     missing = missing_years(utcnow(), [y.year for y in years])
     lib = known_years()
@@ -407,8 +392,10 @@ async def platform_calendar(request: Request[Any, Any, Any]) -> dict[str, Any]:
     }
 
 
+PLATFORM_ROUTES = [platform_calendar]
+"""For the platform operator (:data:`core.routers.PLATFORM_API`)."""
+
 ROUTES = [
-    platform_calendar,
     ticket_deadlines,
     pause_clock,
     resume_clock,
@@ -421,3 +408,4 @@ ROUTES = [
     set_calendar_day,
     remove_calendar_day,
 ]
+"""For the tenant's members (:data:`core.routers.TENANT_API`)."""

@@ -4,7 +4,8 @@ Deadlines such as "answer within 1 working day" follow the State Council's yearl
 schedule, which moves whole working days around: holidays are stretched into blocks and some
 Saturdays/Sundays become working days (调休). That schedule is published each November and is
 not computable, so it comes from the maintained ``holidays`` package (never hand-typed here):
-``holidays.China(years=y)`` lists the days off, ``.weekend_workdays`` the make-up working days.
+``holidays.China(years=y).is_working_day(d)`` answers, from its days off and its make-up
+working days (``.weekend_workdays``).
 
 For a year the package has no official schedule for, a rule-based guess would silently move
 due dates by days, so the default is to refuse (:class:`CalendarOutOfRange`); a tenant may opt
@@ -156,30 +157,24 @@ def missing_years(now: dt.datetime, loaded: Iterable[int] = ()) -> list[int]:
     return [y for y in wanted if y not in have]
 
 
-class _YearTable(NamedTuple):
-    """National calendar of one year: weekdays off and weekend days that are working days."""
-
-    days_off: frozenset[dt.date]
-    weekend_workdays: frozenset[dt.date]
-
-
 @lru_cache(maxsize=256)
-def _national_year(year: int, fallback: Fallback) -> _YearTable | None:
-    """Cached per-year table; ``None`` means "out of range, fallback is error".
+def _national_year(year: int, fallback: Fallback) -> holidays.HolidayBase | None:
+    """The national calendar of one year, whose ``is_working_day`` answers for its days;
+    ``None`` means "out of range, fallback is error".
 
     Cached because ``add`` walks day by day and building a ``holidays`` object is slow.
-    Only the PUBLIC category is used: half-day holidays (Women's Day, Youth Day...) apply to
-    some groups only and do not close a complaint desk.
+    Only the PUBLIC category is used (the library's default): half-day holidays (Women's
+    Day, Youth Day...) apply to some groups only and do not close a complaint desk.
     """
-    if year in known_years():
-        national = holidays.China(years=year)
-        return _YearTable(frozenset(national), frozenset(national.weekend_workdays))
+    if year in known_years() or fallback == "rules":
+        # A known year: the published schedule, days off and make-up working days (调休).
+        # "rules": the library's rule-based statutory days (with its weekend-to-Monday
+        # shifts) and no make-up working days, which only exist in a published schedule
+        # (a year past known_years() has none in the library's table).
+        china: holidays.HolidayBase = holidays.China(years=year)  # untyped in the library
+        return china
     if fallback == "weekends":
-        return _YearTable(frozenset(), frozenset())
-    if fallback == "rules":
-        # Rule-based statutory days (with the library's weekend-to-Monday shifts) but no
-        # make-up working days: those only exist in a published schedule.
-        return _YearTable(frozenset(holidays.China(years=year)), frozenset())
+        return holidays.HolidayBase(years=year)  # Mon-Fri working, no holidays
     return None
 
 
@@ -272,12 +267,10 @@ class WorkingCalendar:
             if day in loaded.workdays:
                 return True
             return day.weekday() < 5 and day not in loaded.days_off
-        table = _national_year(day.year, self.fallback)
-        if table is None:
+        national = _national_year(day.year, self.fallback)
+        if national is None:
             raise CalendarOutOfRange(day, self.known())
-        if day in table.weekend_workdays:
-            return True
-        return day.weekday() < 5 and day not in table.days_off
+        return national.is_working_day(day)
 
     def period(self, day: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
         """The working period ``[opens, closes)`` of a local ``day`` in UTC, or ``None``.

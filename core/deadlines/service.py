@@ -56,7 +56,11 @@ async def _lock_ticket(scope: TenantScope, ticket: Ticket) -> None:
 async def _clock(scope: TenantScope, ticket: Ticket, step: str) -> StepClock:
     if step not in STEPS:
         raise Invalid(
-            f"unknown step {step!r}", field="step", rule="a lifecycle step", allowed=list(STEPS)
+            "unknown step {step}",
+            field="step",
+            rule="a lifecycle step",
+            params={"step": repr(step)},
+            allowed=list(STEPS),
         )
     await _lock_ticket(scope, ticket)
     clock = await scope.scalar(
@@ -69,7 +73,11 @@ async def _clock(scope: TenantScope, ticket: Ticket, step: str) -> StepClock:
         .order_by(StepClock.id.desc())
     )
     if clock is None:
-        raise Conflict(f"step {step!r} has no running clock on this ticket", rule="running clock")
+        raise Conflict(
+            "step {step} has no running clock on this ticket",
+            rule="running clock",
+            params={"step": repr(step)},
+        )
     return clock
 
 
@@ -87,9 +95,10 @@ async def pause(
     allowed = (await plugin_of(scope)).deadlines().pause_reasons
     if reason not in allowed:
         raise Invalid(
-            f"{reason!r} is not a reason this industry allows for pausing",
+            "{reason} is not a reason this industry allows for pausing",
             field="reason",
             rule="one of the plugin's pause reasons",
+            params={"reason": repr(reason)},
             allowed=list(allowed),
         )
     if clock.state == "paused":
@@ -277,17 +286,26 @@ async def set_deadline(
 ) -> DeadlineSetting:
     if step not in STEPS:
         raise Invalid(
-            f"unknown step {step!r}", field="step", rule="a lifecycle step", allowed=list(STEPS)
+            "unknown step {step}",
+            field="step",
+            rule="a lifecycle step",
+            params={"step": repr(step)},
+            allowed=list(STEPS),
         )
     if unit not in UNITS:
         raise Invalid(
-            f"unknown unit {unit!r}", field="unit", rule="a time unit", allowed=list(UNITS)
+            "unknown unit {unit}",
+            field="unit",
+            rule="a time unit",
+            params={"unit": repr(unit)},
+            allowed=list(UNITS),
         )
     if amount <= 0 or amount > MAX_AMOUNT[unit]:
         raise Invalid(
-            f"a limit in {unit} must be from 1 to {MAX_AMOUNT[unit]}",
+            "a limit in {unit} must be from 1 to {n}",
             field="amount",
             rule=f"1..{MAX_AMOUNT[unit]}",
+            params={"unit": unit, "n": MAX_AMOUNT[unit]},
         )
     if effective_from < utcnow() - dt.timedelta(minutes=5):
         raise Invalid(
@@ -299,8 +317,9 @@ async def set_deadline(
         tax = (await plugin_of(scope)).taxonomy()
         if tax.severity(severity) is None:
             raise Invalid(
-                f"unknown severity {severity!r}",
+                "unknown severity {severity}",
                 field="severity",
+                params={"severity": repr(severity)},
                 rule="a severity of the tenant's taxonomy",
                 allowed=[x.code for x in tax.severities],
             )
@@ -336,7 +355,7 @@ async def set_calendar_day(
     row = await scope.scalar(select(CalendarDay).where(CalendarDay.day == day))
     if kind is None:
         if row is None:
-            raise NotFound(f"no calendar entry on {day}", field="day")
+            raise NotFound("no calendar entry on {day}", field="day", params={"day": day})
         await scope.session.delete(row)
     elif row is None:
         scope.add(CalendarDay(day=day, kind=kind, note=note))

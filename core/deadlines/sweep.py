@@ -51,6 +51,7 @@ from core.deadlines.models import StepClock
 from core.notify.models import OutboundMessage
 from core.people.models import User
 from core.people.roles import Role
+from core.plugins import TenantHooks
 from core.tasks.models import Notification, OutboxEvent
 from core.tasks.notify import choose, emit, staff_messages, system_user_id
 from core.tickets.events import append_event
@@ -422,10 +423,10 @@ async def _warning_effects(
 
 
 async def _upgrade(
-    scope: TenantScope, hooks: object, ticket: Ticket, clock: StepClock, now: dt.datetime
+    scope: TenantScope, hooks: TenantHooks, ticket: Ticket, clock: StepClock, now: dt.datetime
 ) -> int:
     """A valid ticket still open after the plugin's period becomes its upgrade severity."""
-    rule = hooks.deadlines().upgrade  # type: ignore[attr-defined]
+    rule = hooks.deadlines().upgrade
     clock.state, clock.ended_at, clock.alarm_at = "met", now, None
     if rule is None or ticket.state not in OPEN or not ticket.valid:
         return 0
@@ -433,7 +434,7 @@ async def _upgrade(
         return 0
     was = ticket.severity
     ticket.severity = rule.to_severity
-    await engine.retime(scope, hooks, ticket)  # type: ignore[arg-type]
+    await engine.retime(scope, hooks, ticket)
     await append_event(
         scope,
         ticket,
@@ -443,7 +444,7 @@ async def _upgrade(
         {"severity_was": was, "severity": rule.to_severity, "rule": rule.seed},
         at=now,
     )
-    await escalation.on_severity(scope, hooks, ticket)  # type: ignore[arg-type]
+    await escalation.on_severity(scope, hooks, ticket)
     await emit(
         scope,
         "ticket.auto_upgrade",

@@ -33,18 +33,17 @@ from core.tasks.relay import enqueuer, relay_once
 from core.tasks.webhooks import DeliveryConfig, reap
 
 log = logging.getLogger("tousu.tasks")
-SWEEP_SECONDS = load_settings().sweep_seconds
-RELAY_SECONDS = load_settings().relay_seconds
 
 
 @contextlib.asynccontextmanager
-async def embedded(db: Database, settings: Settings | None = None) -> AsyncIterator[None]:
-    """Run the actors in-process and the relay/reaper/sweep loop beside the API."""
+async def embedded(db: Database, settings: Settings) -> AsyncIterator[None]:
+    """Run the actors in-process and the relay/reaper/sweep loop beside the API, at the
+    app's ``settings`` (relay, reaper and sweep intervals; the worker's egress policy)."""
     import dramatiq
 
     from core.jobs import worker as tasks
 
-    settings = msgspec.structs.replace(settings or load_settings(), database_url=db.url)
+    settings = msgspec.structs.replace(settings, database_url=db.url)
     tasks.use(settings)
     config = DeliveryConfig.from_settings(settings)
     worker = dramatiq.Worker(tasks.broker, worker_threads=2, worker_timeout=100)
@@ -63,13 +62,13 @@ async def embedded(db: Database, settings: Settings | None = None) -> AsyncItera
                     first_reap, last_reap = False, now
                 await relay_once(db, tasks.broker)
                 await dispatch(db, tasks.broker)  # email/SMS due (core.notify)
-                if now - last_sweep >= SWEEP_SECONDS:
+                if now - last_sweep >= settings.sweep_seconds:
                     with metrics.SWEEP_SECONDS.time():
                         await sweep(db)
                     last_sweep = now
             except Exception:  # keep the loop alive; the next pass retries
                 log.exception("background pass failed")
-            await asyncio.sleep(RELAY_SECONDS)
+            await asyncio.sleep(settings.relay_seconds)
 
     task = asyncio.create_task(loop(), name="tousu-background")
     try:
@@ -82,14 +81,16 @@ async def embedded(db: Database, settings: Settings | None = None) -> AsyncItera
 
 
 def run_scheduler(database_url: str, broker_url: str, settings: Settings | None = None) -> None:
-    """``tousu scheduler``: relay the outbox, reap lost deliveries and enqueue sweeps."""
+    """``tousu scheduler``: relay the outbox, reap lost deliveries and enqueue sweeps, at
+    the intervals of ``settings`` (the CLI's; read from the environment only when a caller
+    gives none — this is the scheduler process's entry point)."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     from core.jobs.worker import make_broker
 
     settings = settings or load_settings()
     config = DeliveryConfig.from_settings(settings)
-    broker = make_broker(broker_url)
+    broker = make_broker(broker_url, settings)
     loop = asyncio.new_event_loop()
     # APScheduler runs jobs on a thread pool; the database engine lives on this one loop,
     # so the jobs that use it take turns.
@@ -143,18 +144,19 @@ def run_scheduler(database_url: str, broker_url: str, settings: Settings | None 
             log.warning("sweep not enqueued: %s", exc)
 
     scheduler = BlockingScheduler()
-    scheduler.add_job(relay, "interval", seconds=RELAY_SECONDS, max_instances=1, coalesce=True)
+    relay_seconds, sweep_seconds = settings.relay_seconds, settings.sweep_seconds
+    scheduler.add_job(relay, "interval", seconds=relay_seconds, max_instances=1, coalesce=True)
     scheduler.add_job(
         reaper, "interval", seconds=settings.reaper_seconds, max_instances=1, coalesce=True
     )
     scheduler.add_job(
-        enqueue_sweep, "interval", seconds=SWEEP_SECONDS, max_instances=1, coalesce=True
+        enqueue_sweep, "interval", seconds=sweep_seconds, max_instances=1, coalesce=True
     )
     log.info(
         "scheduler: relay every %ss, reaper every %ss, sweep every %ss",
-        RELAY_SECONDS,
+        relay_seconds,
         settings.reaper_seconds,
-        SWEEP_SECONDS,
+        sweep_seconds,
     )
     try:
         scheduler.start()

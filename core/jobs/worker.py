@@ -25,7 +25,7 @@ from core.settings import Settings, load_settings
 from core.tasks import webhooks
 
 
-def make_broker(url: str | None) -> dramatiq.Broker:
+def make_broker(url: str | None, config: Settings | None = None) -> dramatiq.Broker:
     """The jobs broker for ``url`` (``TOUSU_BROKER_URL``, else ``REDIS_URL``):
 
     * ``amqp://user:password@host:5672/vhost`` — RabbitMQ (publisher confirms on: a message
@@ -33,9 +33,12 @@ def make_broker(url: str | None) -> dramatiq.Broker:
       apart);
     * ``redis://…`` or ``redis+sentinel://…`` (:mod:`core.redis_clients`) — Redis
       (``TOUSU_REDIS_NAMESPACE`` keeps deployments sharing one Redis apart);
-    * unset — the in-memory broker of the embedded default."""
+    * unset — the in-memory broker of the embedded default.
+
+    ``config``: the caller's settings (namespace, heartbeat, worker metrics); without them
+    the environment's, as this module's own broker at a worker process's start."""
     broker: dramatiq.Broker
-    config = load_settings()
+    config = config or load_settings()
     if url and url.lower().startswith(("amqp://", "amqps://")):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
@@ -73,10 +76,10 @@ def _under_dramatiq() -> bool:
     return bool(spec and spec.name.startswith("dramatiq")) or sys.argv[0].endswith("dramatiq")
 
 
-settings = load_settings()
+settings = load_settings()  # the worker process's entry point: its environment is its config
 if _under_dramatiq():
     logs.configure()  # JSON lines with the job's request id, like the API's
-broker = make_broker(settings.broker)
+broker = make_broker(settings.broker, settings)
 dramatiq.set_broker(broker)
 
 _db: Database | None = None
@@ -141,4 +144,4 @@ async def send_outbound(message_id: int, tenant_id: int) -> None:
     """Send one email/SMS (core.notify); retries are scheduled by its row, not here."""
     from core.notify.outbound import send
 
-    await send(database(), tenant_id, message_id)
+    await send(database(), tenant_id, message_id, settings.public_url)

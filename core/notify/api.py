@@ -8,23 +8,23 @@ import re
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Request, get, post, put
+from litestar import get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta
 from sqlalchemy import select
 
 from core.audit import AuditEvent
-from core.db import utcnow
-from core.errors import Invalid, NotFound
+from core.context import DatabaseDep, PrincipalDep, TenantScopeDep
+from core.db import TenantScope, utcnow
+from core.errors import N_, Invalid, NotFound
 from core.notify import kinds, outbound, templates
 from core.notify.channels import EMAIL, MOBILE, channel_types
 from core.notify.models import NotificationPreference, NotificationSettings, OutboundMessage
-from core.people.guards import requires, tenant_member
+from core.people.guards import requires
 from core.people.roles import Role
-from core.people.web import database, principal
 
 TAGS = ["notifications"]
-ADMIN = [tenant_member, requires(Role.TENANT_ADMIN)]
+ADMIN = [requires(Role.TENANT_ADMIN)]
 ChannelName = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 SettingName = Annotated[str, Meta(max_length=64)]
 """A key inside a channel's settings or a kind of notification."""
@@ -128,94 +128,97 @@ def _config_out(row: NotificationSettings | None) -> NotificationConfigOut:
 
 
 @get("/api/config/notifications", operation_id="getNotificationConfig", tags=TAGS, guards=ADMIN)
-async def get_config(request: Request[Any, Any, Any]) -> NotificationConfigOut:
+async def get_config(tenant: TenantScopeDep) -> NotificationConfigOut:
     """The tenant's channels (secrets masked) and what complainants are told."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        return _config_out(await scope.scalar(select(NotificationSettings)))
+    return _config_out(await tenant.scalar(select(NotificationSettings)))
 
 
 @put("/api/config/notifications", operation_id="putNotificationConfig", tags=TAGS, guards=ADMIN)
 async def put_config(
-    request: Request[Any, Any, Any], data: JSONBody[NotificationConfigIn]
+    tenant: TenantScopeDep, principal: PrincipalDep, data: JSONBody[NotificationConfigIn]
 ) -> NotificationConfigOut:
     """Set the tenant's channels and the complainant's messages (tenant admin).
 
     422 naming the field for an unknown channel type, bad channel settings (the type's own
     check), a complainant channel that is not configured or cannot reach a phone, or a
     template with an unknown placeholder. A secret sent back as ``***`` keeps its value."""
-    p = principal(request)
     types = channel_types()
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        row = await scope.scalar(select(NotificationSettings))
-        old = row.channels if row else {}
-        channels: dict[str, dict[str, Any]] = {}
-        for name, settings in data.channels.items():
-            kind = types.get(str(settings.get("type")))
-            if kind is None:
-                raise Invalid(
-                    f"渠道 {name} 的类型 {settings.get('type')!r} 不存在",
-                    field=f"channels.{name}.type",
-                    rule="one of " + ", ".join(sorted(types)),
-                )
-            merged = dict(settings)
-            for secret in kind.secrets:  # "***" from a GET: keep what was stored
-                if merged.get(secret) == MASKED:
-                    merged[secret] = old.get(name, {}).get(secret, "")
-            for problem in kind.check(merged):
-                raise Invalid(
-                    f"渠道 {name} 的设置 {problem.field} 不正确",
-                    field=f"channels.{name}.{problem.field}",
-                    rule=problem.rule,
-                )
-            channels[name] = merged
-        wanted = data.complainant
-        if wanted.events and wanted.channel is None:
+    row = await tenant.scalar(select(NotificationSettings))
+    old = row.channels if row else {}
+    channels: dict[str, dict[str, Any]] = {}
+    for name, settings in data.channels.items():
+        kind = types.get(str(settings.get("type")))
+        if kind is None:
             raise Invalid(
-                "告知投诉人需要指定渠道", field="complainant.channel", rule="a configured channel"
+                "channel {name}: unknown type {type}",
+                field=f"channels.{name}.type",
+                rule="one of " + ", ".join(sorted(types)),
+                params={"name": name, "type": repr(settings.get("type"))},
             )
-        if wanted.channel is not None:
-            chosen = channels.get(wanted.channel)
-            if chosen is None:
-                raise Invalid(
-                    f"渠道 {wanted.channel} 未配置",
-                    field="complainant.channel",
-                    rule="one of the channels above",
-                )
-            if types[chosen["type"]].address != "phone":
-                raise Invalid(
-                    f"渠道 {wanted.channel} 不能发送短信",
-                    field="complainant.channel",
-                    rule="a channel that reaches a phone (complainants leave a phone number)",
-                )
-        for event, text in wanted.templates.items():
-            for problem in templates.problems(text):
-                raise Invalid(
-                    f"模板 {event} 不正确：{problem}",
-                    field=f"complainant.templates.{event}",
-                    rule=problem,
-                )
-        complainant = msgspec.to_builtins(wanted)
-        if row is None:
-            row = NotificationSettings(channels=channels, complainant=complainant)
-            scope.add(row)
-        else:
-            row.channels, row.complainant = channels, complainant
-        row.updated_at, row.updated_by = utcnow(), p.user_id
-        scope.add(
-            AuditEvent(
-                actor=f"user:{p.user_id}",
-                action="notifications.configure",
-                entity="tenant",
-                entity_key=p.tenant_slug or "",
-                payload={"channels": _masked(channels), "complainant": complainant},
+        merged = dict(settings)
+        for secret in kind.secrets:  # "***" from a GET: keep what was stored
+            if merged.get(secret) == MASKED:
+                merged[secret] = old.get(name, {}).get(secret, "")
+        for problem in kind.check(merged):
+            raise Invalid(
+                "channel {name}: setting {setting} is not valid",
+                field=f"channels.{name}.{problem.field}",
+                rule=problem.rule,
+                params={"name": name, "setting": problem.field},
             )
+        channels[name] = merged
+    wanted = data.complainant
+    if wanted.events and wanted.channel is None:
+        raise Invalid(
+            "telling complainants needs a channel",
+            field="complainant.channel",
+            rule="a configured channel",
         )
-        await scope.flush()
-        return _config_out(row)
+    if wanted.channel is not None:
+        chosen = channels.get(wanted.channel)
+        if chosen is None:
+            raise Invalid(
+                "channel {name} is not configured",
+                field="complainant.channel",
+                rule="one of the channels above",
+                params={"name": wanted.channel},
+            )
+        if types[chosen["type"]].address != "phone":
+            raise Invalid(
+                "channel {name} cannot send SMS",
+                field="complainant.channel",
+                rule="a channel that reaches a phone (complainants leave a phone number)",
+                params={"name": wanted.channel},
+            )
+    for event, text in wanted.templates.items():
+        for problem in templates.problems(text):
+            raise Invalid(
+                "template {event} is not valid: {problem}",
+                field=f"complainant.templates.{event}",
+                rule=problem,
+                params={"event": event, "problem": problem},
+            )
+    complainant = msgspec.to_builtins(wanted)
+    if row is None:
+        row = NotificationSettings(channels=channels, complainant=complainant)
+        tenant.add(row)
+    else:
+        row.channels, row.complainant = channels, complainant
+    row.updated_at, row.updated_by = utcnow(), principal.user_id
+    tenant.add(
+        AuditEvent(
+            actor=f"user:{principal.user_id}",
+            action="notifications.configure",
+            entity="tenant",
+            entity_key=principal.tenant_slug or "",
+            payload={"channels": _masked(channels), "complainant": complainant},
+        )
+    )
+    await tenant.flush()
+    return _config_out(row)
 
 
-async def _channel_addresses(scope: Any) -> dict[str, str]:
+async def _channel_addresses(scope: TenantScope) -> dict[str, str]:
     row = await scope.scalar(select(NotificationSettings))
     types = channel_types()
     return {
@@ -229,77 +232,81 @@ async def _channel_addresses(scope: Any) -> dict[str, str]:
     "/api/me/notifications",
     operation_id="getMyNotificationChoices",
     tags=TAGS,
-    guards=[tenant_member],
 )
-async def get_preferences(request: Request[Any, Any, Any]) -> PreferencesOut:
+async def get_preferences(tenant: TenantScopeDep, principal: PrincipalDep) -> PreferencesOut:
     """The caller's addresses and, per kind of notification, the channels to use."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        row = await scope.scalar(
-            select(NotificationPreference).where(NotificationPreference.user_id == p.user_id)
-        )
-        return PreferencesOut(
-            email=row.email if row else "",
-            phone=row.phone if row else "",
-            kinds=row.kinds if row else {},
-            language=row.language if row else kinds.ZH,
-            channels=await _channel_addresses(scope),
-        )
+    row = await tenant.scalar(
+        select(NotificationPreference).where(NotificationPreference.user_id == principal.user_id)
+    )
+    return PreferencesOut(
+        email=row.email if row else "",
+        phone=row.phone if row else "",
+        kinds=row.kinds if row else {},
+        language=row.language if row else kinds.ZH,
+        channels=await _channel_addresses(tenant),
+    )
 
 
 @put(
     "/api/me/notifications",
     operation_id="putMyNotificationChoices",
     tags=TAGS,
-    guards=[tenant_member],
 )
 async def put_preferences(
-    request: Request[Any, Any, Any], data: JSONBody[PreferencesIn]
+    tenant: TenantScopeDep, principal: PrincipalDep, data: JSONBody[PreferencesIn]
 ) -> PreferencesOut:
     """Choose channels per kind of notification (in-app notifications always arrive too).
 
     422 naming the field for a bad email or mobile number, an unknown kind, a channel the
     tenant has not configured, or a channel whose address (email/phone) is missing."""
-    p = principal(request)
     email, phone = data.email.strip(), re.sub(r"[\s-]", "", data.phone)
     if email and not EMAIL.fullmatch(email):
-        raise Invalid("邮箱地址格式不正确", field="email", rule="an email address")
+        raise Invalid("not a valid email address", field="email", rule="an email address")
     if phone and not MOBILE.fullmatch(phone):
-        raise Invalid("手机号码格式不正确", field="phone", rule="a mainland mobile number")
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        addresses = await _channel_addresses(scope)
-        for kind, names in data.kinds.items():
-            if kind not in KINDS:
+        raise Invalid("not a valid mobile number", field="phone", rule="a mainland mobile number")
+    addresses = await _channel_addresses(tenant)
+    for kind, names in data.kinds.items():
+        if kind not in KINDS:
+            raise Invalid(
+                "no kind of notification {kind}",
+                field=f"kinds.{kind}",
+                rule="one of " + ", ".join(KINDS),
+                params={"kind": kind},
+            )
+        for name in names:
+            if name not in addresses:
                 raise Invalid(
-                    f"通知类型 {kind} 不存在",
+                    "channel {name} is not configured",
                     field=f"kinds.{kind}",
-                    rule="one of " + ", ".join(KINDS),
+                    rule="channels: " + (", ".join(sorted(addresses)) or "none configured"),
+                    params={"name": name},
                 )
-            for name in names:
-                if name not in addresses:
-                    raise Invalid(
-                        f"渠道 {name} 未配置",
-                        field=f"kinds.{kind}",
-                        rule="channels: " + (", ".join(sorted(addresses)) or "none configured"),
-                    )
-                if not {"email": email, "phone": phone}.get(addresses[name]):
-                    raise Invalid(
-                        f"渠道 {name} 需要{'邮箱' if addresses[name] == 'email' else '手机号码'}",
-                        field=addresses[name],
-                        rule=f"required by channel {name}",
-                    )
-        row = await scope.scalar(
-            select(NotificationPreference).where(NotificationPreference.user_id == p.user_id)
-        )
-        if row is None:
-            row = NotificationPreference(user_id=p.user_id)
-            scope.add(row)
-        row.email, row.phone, row.kinds = email, phone, {k: list(v) for k, v in data.kinds.items()}
-        row.language = data.language
-        await scope.flush()
-        return PreferencesOut(
-            email=email, phone=phone, kinds=row.kinds, language=row.language, channels=addresses
-        )
+            if not {"email": email, "phone": phone}.get(addresses[name]):
+                raise Invalid(
+                    NEEDS_ADDRESS[addresses[name]],
+                    field=addresses[name],
+                    rule=f"required by channel {name}",
+                    params={"name": name},
+                )
+    row = await tenant.scalar(
+        select(NotificationPreference).where(NotificationPreference.user_id == principal.user_id)
+    )
+    if row is None:
+        row = NotificationPreference(user_id=principal.user_id)
+        tenant.add(row)
+    row.email, row.phone, row.kinds = email, phone, {k: list(v) for k, v in data.kinds.items()}
+    row.language = data.language
+    await tenant.flush()
+    return PreferencesOut(
+        email=email, phone=phone, kinds=row.kinds, language=row.language, channels=addresses
+    )
+
+
+NEEDS_ADDRESS = {
+    "email": N_("channel {name} needs an email address"),
+    "phone": N_("channel {name} needs a mobile number"),
+}
+"""The address a channel sends to, missing from the caller's choices."""
 
 
 def _out(row: OutboundMessage) -> OutboundOut:
@@ -321,19 +328,17 @@ def _out(row: OutboundMessage) -> OutboundOut:
 
 @get("/api/notifications/outbound", operation_id="listOutbound", tags=TAGS, guards=ADMIN)
 async def list_outbound(
-    request: Request[Any, Any, Any],
+    tenant: TenantScopeDep,
     status: FromQuery[Literal["pending", "sending", "sent", "failed"] | None] = None,
     limit: FromQuery[Annotated[int, Meta(ge=1, le=500)]] = 100,
 ) -> list[OutboundOut]:
     """The tenant's email/SMS delivery log, newest first (``status=failed``: what needs
     attention). Recipients are masked."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        q = select(OutboundMessage)
-        if status:
-            q = q.where(OutboundMessage.status == status)
-        rows = await scope.scalars(q.order_by(OutboundMessage.id.desc()).limit(limit))
-        return [_out(r) for r in rows]
+    q = select(OutboundMessage)
+    if status:
+        q = q.where(OutboundMessage.status == status)
+    rows = await tenant.scalars(q.order_by(OutboundMessage.id.desc()).limit(limit))
+    return [_out(r) for r in rows]
 
 
 @post(
@@ -343,23 +348,29 @@ async def list_outbound(
     guards=ADMIN,
     status_code=200,
 )
-async def retry_outbound(request: Request[Any, Any, Any], message_id: FromPath[int]) -> OutboundOut:
+async def retry_outbound(
+    db: DatabaseDep, principal: PrincipalDep, message_id: FromPath[int]
+) -> OutboundOut:
     """Send a failed message again now, with a fresh set of attempts."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        row = await outbound.retry(scope, message_id)
+    # Its own transaction, committed before the answer: the answer names a ticket the
+    # handler did not load, so the confidentiality boundary (core.confidential) reads the
+    # database after the handler; on SQLite it would wait for the request's write lock,
+    # still held by the ``tenant`` dependency until the answer is built.
+    assert principal.tenant_id is not None  # TENANT_API: tenant_member
+    async with db.tenant(principal.tenant_id) as tenant:
+        row = await outbound.retry(tenant, message_id)
         if row is None:
-            raise NotFound(f"消息 {message_id} 不存在", field="message_id")
-        scope.add(
+            raise NotFound("message {id} not found", field="message_id", params={"id": message_id})
+        tenant.add(
             AuditEvent(
-                actor=f"user:{p.user_id}",
+                actor=f"user:{principal.user_id}",
                 action="notifications.retry",
                 entity="outbound_message",
                 entity_key=str(message_id),
                 payload={},
             )
         )
-        await scope.flush()
+        await tenant.flush()
         return _out(row)
 
 

@@ -269,15 +269,12 @@ def subject(kind: str, lang: str = ZH) -> str:
     return spec.subject[1] if lang == EN else spec.subject[0]
 
 
-def link(ticket_id: int | None, absolute: bool = True) -> str | None:
-    """The console page of the notification's ticket (with ``TOUSU_PUBLIC_URL`` in front
-    when ``absolute`` and it is set), or None."""
+def link(ticket_id: int | None, base: str = "") -> str | None:
+    """The console page of the notification's ticket, or None: a path, after ``base`` when
+    given (the deployment's ``TOUSU_PUBLIC_URL``, for e-mail and SMS)."""
     if ticket_id is None:
         return None
-    from core.settings import load_settings
-
-    base = load_settings().public_url.rstrip("/") if absolute else ""
-    return f"{base}/tickets/{ticket_id}"
+    return f"{base.rstrip('/')}/tickets/{ticket_id}"
 
 
 CONSOLE_COOKIE = "tousu_lang"
@@ -299,9 +296,9 @@ def reader_language(request: Any) -> str:
     return pick(request.headers.get("accept-language"))
 
 
-def mail_body(text: str, ticket_id: int | None, lang: str = ZH) -> str:
-    """The e-mail/SMS text: the notice, then its ticket's link."""
-    url = link(ticket_id)
+def mail_body(text: str, ticket_id: int | None, lang: str = ZH, public_url: str = "") -> str:
+    """The e-mail/SMS text: the notice, then its ticket's link (after ``public_url``)."""
+    url = link(ticket_id, public_url)
     if url is None:
         return text
     return f"{text}\n{'Open' if lang == EN else '查看工单'}: {url}"

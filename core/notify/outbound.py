@@ -245,9 +245,10 @@ async def dispatch(db: Database, broker: Any, batch: int = 100) -> int:
     return sent
 
 
-async def send(db: Database, tenant_id: int, message_id: int) -> str:
+async def send(db: Database, tenant_id: int, message_id: int, public_url: str) -> str:
     """Send one message and record the outcome; returns the new status. Idempotent: a
-    message already sent or given up on is left alone."""
+    message already sent or given up on is left alone. ``public_url``: the deployment's
+    address (``TOUSU_PUBLIC_URL``, from the caller's settings) before a notice's ticket link."""
     from core import metrics
 
     async with db.tenant(tenant_id) as scope:
@@ -258,7 +259,7 @@ async def send(db: Database, tenant_id: int, message_id: int) -> str:
         channel = dict((config.channels if config else {}).get(row.channel) or {})
         subject, body = row.subject, row.body
         if row.params is not None:  # a staff notice: written now, in the recipient's language
-            subject, body = await _staff_text(scope, row)
+            subject, body = await _staff_text(scope, row, public_url)
         outgoing = Outgoing(
             key=f"tousu-{tenant_id}-{row.id}", to=row.recipient, subject=subject, body=body
         )
@@ -303,21 +304,24 @@ async def send(db: Database, tenant_id: int, message_id: int) -> str:
         return row.status
 
 
-async def _staff_text(scope: TenantScope, row: OutboundMessage) -> tuple[str, str]:
+async def _staff_text(scope: TenantScope, row: OutboundMessage, public_url: str) -> tuple[str, str]:
     """(subject, body) of a staff notice in the recipient's chosen language."""
     lang = await scope.scalar(
         select(NotificationPreference.language).where(NotificationPreference.user_id == row.user_id)
     )
     ctx = await kinds.context(scope, lang or kinds.ZH)
     text = kinds.render(row.kind, row.params, ctx)
-    return kinds.subject(row.kind, ctx.lang), kinds.mail_body(text, row.ticket_id, ctx.lang)
+    body = kinds.mail_body(text, row.ticket_id, ctx.lang, public_url)
+    return kinds.subject(row.kind, ctx.lang), body
 
 
 async def retry(scope: TenantScope, message_id: int) -> OutboundMessage | None:
     """Put a failed (or pending) message back in line now, with a fresh set of attempts."""
-    row = await scope.scalar(select(OutboundMessage).where(OutboundMessage.id == message_id))
+    row: OutboundMessage | None = await scope.scalar(
+        select(OutboundMessage).where(OutboundMessage.id == message_id)
+    )
     if row is None:
         return None
     if row.status != "sent":
         row.status, row.attempts, row.next_attempt_at = "pending", 0, utcnow()
-    return row  # type: ignore[no-any-return]
+    return row

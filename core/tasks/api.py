@@ -12,13 +12,13 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
 
 from core.audit import AuditEvent
+from core.context import PrincipalDep, SettingsDep, TenantScopeDep
 from core.db import TenantScope, utcnow
 from core.egress import EgressPolicy, EgressRefused, check_url
 from core.errors import Conflict, Invalid, NotFound
 from core.notify import kinds
-from core.people.guards import requires, tenant_member
+from core.people.guards import requires
 from core.people.roles import Role
-from core.people.web import database, principal
 from core.strict import fits
 from core.tasks.models import Notification, Webhook, WebhookDelivery
 
@@ -70,19 +70,13 @@ class DeliveryOut(msgspec.Struct, kw_only=True):
 
 
 def _delivery_out(d: WebhookDelivery) -> DeliveryOut:
-    return DeliveryOut(
-        id=d.id,
-        outbox_id=d.outbox_id,
-        status=d.status,
-        attempts=d.attempts,
-        response_code=d.response_code,
-        error=d.error,
-        delivered_at=d.delivered_at,
-        next_attempt_at=d.next_attempt_at if d.status == "pending" else None,
-    )
+    out = msgspec.convert(d, DeliveryOut, from_attributes=True)
+    # the next attempt only means something while the delivery is pending
+    return out if d.status == "pending" else msgspec.structs.replace(out, next_attempt_at=None)
 
 
 def _webhook_out(w: Webhook) -> WebhookOut:
+    # never the secret: it is shown once, by create_webhook
     return WebhookOut(id=w.id, url=w.url, topics=w.topics, active=w.active)
 
 
@@ -90,8 +84,11 @@ async def _webhook(scope: TenantScope, webhook_id: int) -> Webhook:
     """The tenant's webhook or 404 (another tenant's webhook is not found either)."""
     hook = await scope.scalar(select(Webhook).where(Webhook.id == webhook_id))
     if hook is None:
-        raise NotFound(f"webhook_id: 找不到 webhook {webhook_id}", field="webhook_id")
-    return hook  # type: ignore[no-any-return]
+        raise NotFound(
+            "webhook_id: webhook {id} not found", field="webhook_id", params={"id": webhook_id}
+        )
+    assert isinstance(hook, Webhook)
+    return hook
 
 
 def _audit(
@@ -112,67 +109,74 @@ def _audit(
     "/api/notifications",
     operation_id="myNotifications",
     tags=["notifications"],
-    guards=[tenant_member],
 )
 async def my_notifications(
-    request: Request[Any, Any, Any], unread: FromQuery[bool] = False
+    request: Request[Any, Any, Any],
+    tenant: TenantScopeDep,
+    principal: PrincipalDep,
+    unread: FromQuery[bool] = False,
 ) -> list[NotificationOut]:
     """The caller's in-app notifications, newest first, each written in the reader's
     language (``Accept-Language``: Chinese by default, ``en``; in the console its own
     language) with its parameters and its ticket's link."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        q = select(Notification).where(Notification.user_id == p.user_id)
-        if unread:
-            q = q.where(Notification.read_at.is_(None))
-        rows = list(await scope.scalars(q.order_by(Notification.id.desc()).limit(200)))
-        ctx = await kinds.context(scope, kinds.reader_language(request))
-        return [
-            NotificationOut(
-                id=n.id,
-                kind=n.kind,
-                ticket_id=n.ticket_id,
-                message=kinds.render(n.kind, n.params, ctx, n.message),
-                params=n.params,
-                link=kinds.link(n.ticket_id, absolute=False),
-                created_at=n.created_at,
-                read_at=n.read_at,
-            )
-            for n in rows
-        ]
+    # ``request`` stays: the reader's language is in its headers (or the console's cookie)
+    q = select(Notification).where(Notification.user_id == principal.user_id)
+    if unread:
+        q = q.where(Notification.read_at.is_(None))
+    rows = list(await tenant.scalars(q.order_by(Notification.id.desc()).limit(200)))
+    ctx = await kinds.context(tenant, kinds.reader_language(request))
+    return [
+        NotificationOut(
+            id=n.id,
+            kind=n.kind,
+            ticket_id=n.ticket_id,
+            message=kinds.render(n.kind, n.params, ctx, n.message),
+            params=n.params,
+            link=kinds.link(n.ticket_id),
+            created_at=n.created_at,
+            read_at=n.read_at,
+        )
+        for n in rows
+    ]
 
 
 @post(
     "/api/notifications/{notification_id:int}/read",
     operation_id="readNotification",
     tags=["notifications"],
-    guards=[tenant_member],
     status_code=200,
 )
 async def read_notification(
-    request: Request[Any, Any, Any], notification_id: FromPath[int]
+    tenant: TenantScopeDep, principal: PrincipalDep, notification_id: FromPath[int]
 ) -> dict[str, Any]:
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        n = await scope.scalar(
-            select(Notification).where(
-                Notification.id == notification_id, Notification.user_id == p.user_id
-            )
+    n = await tenant.scalar(
+        select(Notification).where(
+            Notification.id == notification_id, Notification.user_id == principal.user_id
         )
-        if n is None:
-            raise NotFound(f"notification {notification_id} not found", field="notification_id")
-        n.read_at = n.read_at or utcnow()
-        return {"id": n.id, "read_at": n.read_at.isoformat()}
+    )
+    if n is None:
+        raise NotFound(
+            "notification {id} not found",
+            field="notification_id",
+            params={"id": notification_id},
+        )
+    n.read_at = n.read_at or utcnow()
+    return {"id": n.id, "read_at": n.read_at.isoformat()}
 
 
 @post(
     "/api/webhooks",
     operation_id="createWebhook",
     tags=["webhooks"],
-    guards=[tenant_member, requires(Role.TENANT_ADMIN)],
+    guards=[requires(Role.TENANT_ADMIN)],
     status_code=201,
 )
-async def create_webhook(request: Request[Any, Any, Any], data: JSONBody[WebhookIn]) -> WebhookOut:
+async def create_webhook(
+    tenant: TenantScopeDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    data: JSONBody[WebhookIn],
+) -> WebhookOut:
     """Register a URL for the tenant's events (all topics when ``topics`` is empty).
 
     Deliveries are signed the Standard Webhooks way (``webhook-id``, ``webhook-timestamp``,
@@ -185,79 +189,74 @@ async def create_webhook(request: Request[Any, Any, Any], data: JSONBody[Webhook
     that is not global (loopback, private, link-local, CGNAT, multicast, reserved, IPv6
     ULA/link-local, IPv4-mapped; in any numeric spelling) unless the operator admits its
     network (``TOUSU_WEBHOOK_ALLOW_NETS``); the same check runs again at every delivery."""
-    policy = EgressPolicy.from_text(request.app.state.settings.webhook_allow_nets)
+    policy = EgressPolicy.from_text(settings.webhook_allow_nets)
     try:
         await check_url(data.url, policy)
     except ValueError as exc:
         raise Invalid(
-            f"url: 不是可用的 URL：{exc}", field="url", rule="http(s)://host/..."
+            "url: not a usable URL: {reason}",
+            field="url",
+            rule="http(s)://host/...",
+            params={"reason": exc},
         ) from exc
     except EgressRefused as exc:
         raise Invalid(
-            f"url: {exc.reason}；webhook 只能发往公网地址", field="url", rule="global address"
+            "url: {reason}; a webhook may only be sent to a public address",
+            field="url",
+            rule="global address",
+            params={"reason": exc.reason},
         ) from exc
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        hook = Webhook(url=data.url, topics=list(data.topics), secret=secrets.token_hex(24))
-        scope.add(hook)
-        await scope.flush()
-        scope.add(
-            AuditEvent(
-                actor=f"user:{p.user_id}",
-                action="create",
-                entity="webhook",
-                entity_key=str(hook.id),
-                payload={"url": hook.url, "topics": hook.topics},
-            )
-        )
-        return WebhookOut(
-            id=hook.id, url=hook.url, topics=hook.topics, active=hook.active, secret=hook.secret
-        )
+    hook = Webhook(url=data.url, topics=list(data.topics), secret=secrets.token_hex(24))
+    tenant.add(hook)
+    await tenant.flush()
+    _audit(
+        tenant, principal.user_id, "create", "webhook", hook.id, url=hook.url, topics=hook.topics
+    )
+    return WebhookOut(
+        id=hook.id, url=hook.url, topics=hook.topics, active=hook.active, secret=hook.secret
+    )
 
 
 @get(
     "/api/webhooks",
     operation_id="listWebhooks",
     tags=["webhooks"],
-    guards=[tenant_member, requires(Role.TENANT_ADMIN)],
+    guards=[requires(Role.TENANT_ADMIN)],
 )
-async def list_webhooks(request: Request[Any, Any, Any]) -> list[WebhookOut]:
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        rows = await scope.scalars(select(Webhook).order_by(Webhook.id))
-        return [_webhook_out(w) for w in rows]
+async def list_webhooks(tenant: TenantScopeDep) -> list[WebhookOut]:
+    rows = await tenant.scalars(select(Webhook).order_by(Webhook.id))
+    return [_webhook_out(w) for w in rows]
 
 
 @get(
     "/api/webhooks/{webhook_id:int}/deliveries",
     operation_id="webhookDeliveries",
     tags=["webhooks"],
-    guards=[tenant_member, requires(Role.TENANT_ADMIN)],
+    guards=[requires(Role.TENANT_ADMIN)],
 )
-async def deliveries(
-    request: Request[Any, Any, Any], webhook_id: FromPath[int]
-) -> list[DeliveryOut]:
+async def deliveries(tenant: TenantScopeDep, webhook_id: FromPath[int]) -> list[DeliveryOut]:
     """The delivery log: every attempt's outcome per event."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        await _webhook(scope, webhook_id)
-        rows = await scope.scalars(
-            select(WebhookDelivery)
-            .where(WebhookDelivery.webhook_id == webhook_id)
-            .order_by(WebhookDelivery.id)
-        )
-        return [_delivery_out(d) for d in rows]
+    await _webhook(tenant, webhook_id)
+    rows = await tenant.scalars(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.webhook_id == webhook_id)
+        .order_by(WebhookDelivery.id)
+    )
+    return [_delivery_out(d) for d in rows]
 
 
 @post(
     "/api/webhooks/{webhook_id:int}/deliveries/{delivery_id:int}/redeliver",
     operation_id="redeliverWebhookDelivery",
     tags=["webhooks"],
-    guards=[tenant_member, requires(Role.TENANT_ADMIN)],
+    guards=[requires(Role.TENANT_ADMIN)],
     status_code=200,
 )
 async def redeliver(
-    request: Request[Any, Any, Any], webhook_id: FromPath[int], delivery_id: FromPath[int]
+    tenant: TenantScopeDep,
+    principal: PrincipalDep,
+    webhook_id: FromPath[int],
+    delivery_id: FromPath[int],
 ) -> DeliveryOut:
     """Send one delivery again (delivered, failed or waiting for its retry): it becomes
     ``pending``, due now, and the reaper enqueues it within ``TOUSU_REAPER_SECONDS``; the
@@ -265,101 +264,103 @@ async def redeliver(
 
     404 for an unknown (or another tenant's) webhook or delivery; 409 while a worker is
     POSTing it."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        await _webhook(scope, webhook_id)
-        d = await scope.scalar(
-            select(WebhookDelivery)
-            .where(WebhookDelivery.id == delivery_id, WebhookDelivery.webhook_id == webhook_id)
-            .with_for_update()
+    await _webhook(tenant, webhook_id)
+    d = await tenant.scalar(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.webhook_id == webhook_id)
+        .with_for_update()
+    )
+    if d is None:
+        raise NotFound(
+            "delivery_id: delivery {id} not found",
+            field="delivery_id",
+            params={"id": delivery_id},
         )
-        if d is None:
-            raise NotFound(f"delivery_id: 找不到投递记录 {delivery_id}", field="delivery_id")
-        now = utcnow()
-        if d.status == "pending" and d.lease_until is not None and d.lease_until >= now:
-            raise Conflict(
-                f"delivery_id: 投递 {delivery_id} 正在发送中，请稍后再试",
-                field="delivery_id",
-                rule="not while being delivered",
-            )
-        before = d.status
-        d.status, d.next_attempt_at, d.queued_at = "pending", None, None
-        d.lease_until, d.lease_token, d.delivered_at = None, "", None
-        _audit(
-            scope,
-            p.user_id,
-            "redeliver",
-            "webhook_delivery",
-            d.id,
-            webhook_id=webhook_id,
-            outbox_id=d.outbox_id,
-            previous_status=before,
+    now = utcnow()
+    if d.status == "pending" and d.lease_until is not None and d.lease_until >= now:
+        raise Conflict(
+            "delivery_id: delivery {id} is being sent; try again shortly",
+            field="delivery_id",
+            rule="not while being delivered",
+            params={"id": delivery_id},
         )
-        return _delivery_out(d)
+    before = d.status
+    d.status, d.next_attempt_at, d.queued_at = "pending", None, None
+    d.lease_until, d.lease_token, d.delivered_at = None, "", None
+    _audit(
+        tenant,
+        principal.user_id,
+        "redeliver",
+        "webhook_delivery",
+        d.id,
+        webhook_id=webhook_id,
+        outbox_id=d.outbox_id,
+        previous_status=before,
+    )
+    return _delivery_out(d)
 
 
-async def _set_active(request: Request[Any, Any, Any], webhook_id: int, active: bool) -> WebhookOut:
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        hook = await _webhook(scope, webhook_id)
-        if hook.active != active:
-            hook.active = active
-            _audit(
-                scope,
-                p.user_id,
-                "enable" if active else "disable",
-                "webhook",
-                hook.id,
-                url=hook.url,
-            )
-        return _webhook_out(hook)
+async def _set_active(
+    tenant: TenantScope, user_id: int | None, webhook_id: int, active: bool
+) -> WebhookOut:
+    hook = await _webhook(tenant, webhook_id)
+    if hook.active != active:
+        hook.active = active
+        _audit(tenant, user_id, "enable" if active else "disable", "webhook", hook.id, url=hook.url)
+    return _webhook_out(hook)
 
 
 @post(
     "/api/webhooks/{webhook_id:int}/disable",
     operation_id="disableWebhook",
     tags=["webhooks"],
-    guards=[tenant_member, requires(Role.TENANT_ADMIN)],
+    guards=[requires(Role.TENANT_ADMIN)],
     status_code=200,
 )
-async def disable_webhook(request: Request[Any, Any, Any], webhook_id: FromPath[int]) -> WebhookOut:
+async def disable_webhook(
+    tenant: TenantScopeDep, principal: PrincipalDep, webhook_id: FromPath[int]
+) -> WebhookOut:
     """Stop sending: new events are not fanned out to it and its pending deliveries wait
     (they go out if it is enabled again). Audited; 404 for an unknown webhook."""
-    return await _set_active(request, webhook_id, False)
+    return await _set_active(tenant, principal.user_id, webhook_id, False)
 
 
 @post(
     "/api/webhooks/{webhook_id:int}/enable",
     operation_id="enableWebhook",
     tags=["webhooks"],
-    guards=[tenant_member, requires(Role.TENANT_ADMIN)],
+    guards=[requires(Role.TENANT_ADMIN)],
     status_code=200,
 )
-async def enable_webhook(request: Request[Any, Any, Any], webhook_id: FromPath[int]) -> WebhookOut:
+async def enable_webhook(
+    tenant: TenantScopeDep, principal: PrincipalDep, webhook_id: FromPath[int]
+) -> WebhookOut:
     """Resume sending, pending deliveries included. Audited; 404 for an unknown webhook."""
-    return await _set_active(request, webhook_id, True)
+    return await _set_active(tenant, principal.user_id, webhook_id, True)
 
 
 @delete(
     "/api/webhooks/{webhook_id:int}",
     operation_id="deleteWebhook",
     tags=["webhooks"],
-    guards=[tenant_member, requires(Role.TENANT_ADMIN)],
+    guards=[requires(Role.TENANT_ADMIN)],
     status_code=204,
 )
-async def delete_webhook(request: Request[Any, Any, Any], webhook_id: FromPath[int]) -> None:
+async def delete_webhook(
+    tenant: TenantScopeDep, principal: PrincipalDep, webhook_id: FromPath[int]
+) -> None:
     """Delete the webhook and its delivery log; nothing more is sent to it (a worker that
     already claimed a delivery finishes that one POST). Audited; 404 for an unknown one."""
-    p = principal(request)
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        hook = await _webhook(scope, webhook_id)
-        await scope.execute(
-            sql_delete(WebhookDelivery)
-            .where(WebhookDelivery.webhook_id == hook.id)
-            .execution_options(synchronize_session=False)
-        )
-        _audit(scope, p.user_id, "delete", "webhook", hook.id, url=hook.url, topics=hook.topics)
-        await scope.session.delete(hook)
+    hook = await _webhook(tenant, webhook_id)
+    await tenant.execute(
+        sql_delete(WebhookDelivery)
+        .where(WebhookDelivery.webhook_id == hook.id)
+        .execution_options(synchronize_session=False)
+    )
+    _audit(
+        tenant, principal.user_id, "delete", "webhook", hook.id, url=hook.url, topics=hook.topics
+    )
+    await tenant.session.delete(hook)
 
 
 ROUTES = [
