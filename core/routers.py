@@ -30,15 +30,21 @@ from core.provisioning.api import ROUTES as PROVISIONING
 from core.reports.api import ROUTES as REPORTS
 from core.tasks.api import ROUTES as TASKS
 
-TENANT_API = Router(path="/", guards=[tenant_member], route_handlers=[*TICKETS])
+TENANT_API = Router(
+    path="/",
+    guards=[tenant_member],
+    route_handlers=[
+        *TICKETS,
+        *BULK,
+        *VIEWS,
+    ],
+)
 
 # Not yet split by surface: each route still carries its own guards.
 MIXED = [
     *HEALTH,
     *PEOPLE,
     *PROVISIONING,
-    *BULK,
-    *VIEWS,
     *ATTACHMENTS,
     *PENALTIES,
     *APPRAISAL,
