@@ -55,11 +55,14 @@ async def claim(
 
 
 def already_decided(what: str, current: str | None) -> Conflict:
-    """The 409 for a decision on something no longer waiting (``what``: e.g. ``"该处罚"``)."""
+    """The 409 for a decision on something no longer waiting (``what``: e.g. ``"该处罚"``,
+    named in the Chinese message only)."""
     return Conflict(
-        f"{what}已被处理（当前状态：{current}），不能重复决定；请刷新后查看",
+        "this was already decided (status now {current}); it cannot be decided again: "
+        "reload to see it",
         field="status",
         rule="decided once",
+        params={"what": what, "current": current},
         current_status=current,
     )
 

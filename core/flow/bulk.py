@@ -138,9 +138,7 @@ async def decide_penalties(db: Database, p: Principal, body: PenaltyBulk, lang: 
     async def one(scope: TenantScope, penalty_id: int) -> None:
         penalty = await scope.scalar(select(Penalty).where(Penalty.id == penalty_id))
         if penalty is None:
-            raise NotFound(
-                "penalty {id} not found", field="penalty_id", params={"id": penalty_id}
-            )
+            raise NotFound("penalty {id} not found", field="penalty_id", params={"id": penalty_id})
         ticket = await _ticket_for(scope, p, penalty.ticket_id)
         decision = penalties.Decision(body.decision, None, body.reason)
         await penalties.decide(scope, p, penalty, ticket, decision)

@@ -26,7 +26,6 @@ from core.errors import Conflict
 from core.plugins import TenantHooks
 from core.rules import SeedDuty
 from core.tasks.notify import notify, recipients
-from core.tickets import labels
 from core.tickets.models import Ticket, TicketEvent, TicketGrade
 
 KEY = "seed_duties"
@@ -187,10 +186,16 @@ async def check_close(scope: TenantScope, hooks: TenantHooks, ticket: Ticket) ->
     if owed:
         duty = owed[0]
         raise Conflict(
-            f"{duty.label_zh}：销项前须先办理“{labels.word('action', duty.done_by)}”【{duty.seed}】"
-            f"({duty.code}: take {duty.done_by} before the ticket closes)",
+            "{duty}: take {action} before the ticket closes",
             rule="seed duty",
             field="verification",
+            # the Chinese names the duty by its label and cites its seed
+            params={
+                "duty": duty.code,
+                "action": duty.done_by,
+                "label": duty.label_zh,
+                "seed": duty.seed,
+            },
             duty=duty.code,
             done_by=duty.done_by,
         )

@@ -177,7 +177,10 @@ async def create_view(
     names = list(await tenant.scalars(select(SavedView.name).where(same)))
     if name in names:
         raise Conflict(
-            "a view named {name} exists", field="name", rule="unique name", params={"name": repr(name)}
+            "a view named {name} exists",
+            field="name",
+            rule="unique name",
+            params={"name": repr(name)},
         )
     if len(names) >= MAX_VIEWS:
         raise Invalid("too many views", field="name", rule=f"at most {MAX_VIEWS}")

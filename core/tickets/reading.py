@@ -86,7 +86,7 @@ async def load_with(
     OUTER JOIN; an area built on tickets passes its own rows — a transition, the ticket's
     open clocks). Raises NotFound as :func:`load` does."""
     if not 0 < ticket_id <= MAX_ID:  # beyond the id type: no such ticket, not a driver error
-        raise NotFound(f"ticket {ticket_id} not found", field="ticket_id")
+        raise NotFound("ticket {id} not found", field="ticket_id", params={"id": ticket_id})
     q = select(Ticket) if model is None else select(Ticket, model).outerjoin(model, on)
     rows = (
         (await scope.execute(q.where(Ticket.id == ticket_id, visible(principal))
@@ -95,7 +95,7 @@ async def load_with(
         .all()
     )  # fmt: skip
     if not rows:
-        raise NotFound(f"ticket {ticket_id} not found", field="ticket_id")
+        raise NotFound("ticket {id} not found", field="ticket_id", params={"id": ticket_id})
     ticket = rows[0][0]
     note(ticket, involved(principal, ticket))  # spares the boundary a query
     extra = [] if model is None else [row[1] for row in rows if row[1] is not None]
@@ -106,9 +106,10 @@ async def department_by_code(scope: TenantScope, code: str, field: str) -> int:
     dept_id = await tenant_data.department_id(scope, code)
     if dept_id is None:
         raise Invalid(
-            f"unknown department {code!r}",
+            "unknown department {code}",
             field=field,
             rule="must be a department code of this tenant",
+            params={"code": repr(code)},
         )
     return int(dept_id)
 
