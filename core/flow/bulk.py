@@ -99,11 +99,11 @@ async def run(
 ) -> BulkResult:
     """``one(scope, id)`` for each id (duplicates once), each in its own transaction; an
     :class:`ApiError` refuses that item only (rolled back) and is reported."""
-    assert p.tenant_id is not None, "bulk routes are for a tenant's members (TENANT_API)"
+    tenant_id = reading.tenant_of(p)
     out = BulkResult(done=[], refused=[])
     for item in dict.fromkeys(ids):
         try:
-            async with db.tenant(p.tenant_id) as scope:
+            async with db.tenant(tenant_id) as scope:
                 await one(scope, item)
         except ApiError as exc:
             out.refused.append(refused(item, exc, lang))

@@ -32,6 +32,7 @@ from core.errors import N_, Conflict, Forbidden, Invalid, NotFound
 from core.flow import listing
 from core.people.auth import Principal
 from core.people.roles import Role
+from core.tickets import reading
 
 TAGS = ["tickets"]
 KEYS = (
@@ -144,10 +145,8 @@ async def views_in(scope: TenantScope, p: Principal) -> list[ViewOut]:
 
 
 async def views_of(db: Database, p: Principal) -> list[ViewOut]:
-    """:func:`views_in` in a scope of its own (the console's queue page, for a tenant
-    member: ``p.tenant_id`` is set)."""
-    assert p.tenant_id is not None, "views belong to a tenant's member"
-    async with db.tenant(p.tenant_id) as scope:
+    """:func:`views_in` in a scope of its own (the console's queue page)."""
+    async with db.tenant(reading.tenant_of(p)) as scope:
         return await views_in(scope, p)
 
 
