@@ -193,7 +193,7 @@ class DutyOwed(Conflict):
     """409 ``rule="seed duty"``: the duty named by its code (English) or its plugin's label
     (Chinese), the action it needs, its seed cited."""
 
-    def __init__(self, code: str, label_zh: str, done_by: str, seed: str) -> None:
+    def __init__(self, code: str, label_zh: str, done_by: str | None, seed: str) -> None:
         super().__init__(
             N_("{duty}: take {action} before the ticket closes [{seed}]"),
             rule="seed duty",
