@@ -22,8 +22,7 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import BodyKwarg, CookieParameter, HeaderParameter, ParameterKwarg
 
-from core.error_text import ZH, chinese_of, render
-from core.errors import N_, Invalid
+from core.errors import Invalid
 
 _RESERVED = frozenset(
     {"request", "socket", "data", "state", "scope", "headers", "cookies", "query", "body"}
@@ -134,24 +133,6 @@ def bounded_query(handler: BaseRouteHandler) -> tuple[tuple[str, Any, bool], ...
     return tuple(out)
 
 
-class OutOfBounds(Invalid):
-    """A query value outside its declared bound; msgspec's ``rule`` is read in the reader's
-    language ("须大于或等于 1" for "Expected `int` >= 1")."""
-
-    def __init__(self, name: str, rule: str) -> None:
-        super().__init__(
-            N_("query parameter {name}: {rule}"),
-            field=f"query.{name}",
-            rule=rule,
-            params={"name": name, "rule": rule},
-        )
-
-    def localised(self, lang: str) -> str:
-        rule = self.params["rule"]
-        params = {**self.params, "rule": chinese_of(rule) or rule} if lang == ZH else self.params
-        return render(self.template, params, lang, self.code, self.field, self.rule)
-
-
 def check_bounds(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Raise :class:`~core.errors.Invalid` (422, ``field`` ``query.<name>``, the rule) for a
     value outside a declared bound."""
@@ -163,4 +144,10 @@ def check_bounds(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRo
                 msgspec.convert(value, kind, strict=False)
             except msgspec.ValidationError as exc:
                 rule = str(exc).split(" - at ", 1)[0]
-                raise OutOfBounds(name, rule) from None
+                raise Invalid(
+                    "query parameter {name}: {rule}",
+                    field=f"query.{name}",
+                    rule=rule,
+                    # msgspec's rule, read in Chinese from the catalogue's library section
+                    params={"name": name, "rule": rule},
+                ) from None

@@ -27,8 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.audit import AuditEvent
 from core.context import PrincipalDep, TenantScopeDep
 from core.db import Base, Database, TenantScope, TenantScoped, utcnow
-from core.error_text import render
-from core.errors import N_, Conflict, Forbidden, Invalid, NotFound
+from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.flow import listing
 from core.people.auth import Principal
 from core.people.roles import Role
@@ -102,25 +101,12 @@ async def _check_query(scope: TenantScope, query: str) -> None:
         parsed, _, _ = listing.parse(params)
         await listing.validate(scope, parsed)
     except Invalid as exc:
-        raise QueryInvalid(exc) from None
-
-
-class QueryInvalid(Invalid):
-    """A saved view's query the list refuses: the list's own error, read in the reader's
-    language inside this one's message."""
-
-    def __init__(self, inner: Invalid) -> None:
-        super().__init__(
-            N_("the view's query is not a valid list query: {why}"),
+        raise Invalid(
+            "the view's query is not a valid list query: {why}",
             field="query",
-            rule=f"{inner.field}: {inner.rule}",
-            params={"why": inner.message},
-        )
-        self.inner = inner
-
-    def localised(self, lang: str) -> str:
-        why = self.inner.localised(lang)
-        return render(self.template, {"why": why}, lang, self.code, self.field, self.rule)
+            rule=f"{exc.field}: {exc.rule}",
+            params={"why": exc.message},  # the list's own message, read in the reader's language
+        ) from None
 
 
 def _out(v: SavedView, p: Principal) -> ViewOut:
