@@ -40,9 +40,6 @@ FLOOR = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 """The earliest time a past event is accepted at, where nothing closer bounds it (no
 complaint desk records an event of the last century; 1900-01-01 is a default, not a date)."""
 
-FUTURE_MESSAGE = "{field} records something that already happened: it cannot be in the future"
-EARLY_MESSAGE = "{field} cannot be earlier than {floor}"
-
 
 def check_past(
     value: dt.datetime | None, field: str, *, after: dt.datetime | None = None
@@ -59,7 +56,12 @@ def check_past(
     if value is None:
         return None
     if value > now() + SKEW:
-        raise Invalid(FUTURE_MESSAGE.format(field=field), field=field, rule="not in the future")
+        raise Invalid(
+            "{field} records something that already happened: it cannot be in the future",
+            field=field,
+            rule="not in the future",
+            params={"field": field},
+        )
     if after is not None and after.tzinfo is None:  # SQLite hands stored UTC back naive
         after = after.replace(tzinfo=dt.UTC)
     # a form gives minutes and clocks differ: the received time less SKEW still passes
@@ -67,6 +69,9 @@ def check_past(
     if value < floor:
         stamp = floor.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
         raise Invalid(
-            EARLY_MESSAGE.format(field=field, floor=stamp), field=field, rule=f"not before {stamp}"
+            "{field} cannot be earlier than {floor}",
+            field=field,
+            rule=f"not before {stamp}",
+            params={"field": field, "floor": stamp},
         )
     return value

@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy import select, update
 
 from core.db import TenantScope
-from core.errors import Conflict
+from core.error_text import ZH, render
+from core.errors import N_, Conflict
 
 
 async def claim(
@@ -56,12 +57,29 @@ async def claim(
 
 def already_decided(what: str, current: str | None) -> Conflict:
     """The 409 for a decision on something no longer waiting (``what``: e.g. ``"该处罚"``)."""
-    return Conflict(
-        f"{what}已被处理（当前状态：{current}），不能重复决定；请刷新后查看",
-        field="status",
-        rule="decided once",
-        current_status=current,
-    )
+    return AlreadyDecided(what, current)
+
+
+class AlreadyDecided(Conflict):
+    """409 ``rule="decided once"``; ``what`` (Chinese, e.g. ``"该处罚"``) names the thing in
+    the Chinese message, "this" in the English one."""
+
+    def __init__(self, what: str, current: str | None) -> None:
+        super().__init__(
+            N_(
+                "{what} was already decided (status now {current}); it cannot be decided "
+                "again: reload to see it"
+            ),
+            field="status",
+            rule="decided once",
+            params={"what": "this", "current": current},
+            current_status=current,
+        )
+        self.what = what
+
+    def localised(self, lang: str) -> str:
+        params = {**self.params, "what": self.what} if lang == ZH else self.params
+        return render(self.template, params, lang, self.code, self.field, self.rule)
 
 
 def set_committed(obj: Any, key: str, value: Any) -> None:

@@ -22,7 +22,6 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import BodyKwarg, CookieParameter, HeaderParameter, ParameterKwarg
 
-from core.error_text import chinese_of
 from core.errors import Invalid
 
 _RESERVED = frozenset(
@@ -69,9 +68,10 @@ def known_query_only(
     if unknown:
         allowed = ", ".join(sorted(allowed_query(handler))) or "none"
         raise Invalid(
-            f"unknown query parameter {unknown[0]!r} (this route takes: {allowed})",
+            "unknown query parameter {name} (this route takes: {allowed})",
             field=unknown[0],
             rule="known query parameter",
+            params={"name": repr(unknown[0]), "allowed": allowed},
         )
     check_bounds(connection, handler)
 
@@ -144,10 +144,10 @@ def check_bounds(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRo
                 msgspec.convert(value, kind, strict=False)
             except msgspec.ValidationError as exc:
                 rule = str(exc).split(" - at ", 1)[0]
-                # msgspec's rule in Chinese for the Chinese half ("须大于或等于 1")
-                zh = chinese_of(rule) or rule
                 raise Invalid(
-                    f"查询参数 {name} 不符合要求：{zh}（query parameter {name}: {rule}）",
+                    "query parameter {name}: {rule}",
                     field=f"query.{name}",
                     rule=rule,
+                    # msgspec's rule, read in Chinese from the catalogue's library section
+                    params={"name": name, "rule": rule},
                 ) from None

@@ -36,6 +36,8 @@ TENANT_API = Router(
     guards=[tenant_member],
     route_handlers=[
         *TICKETS,
+        *BULK,
+        *VIEWS,
         *PENALTIES,
         *APPRAISAL,
         *DEADLINES,
@@ -57,8 +59,6 @@ MIXED = [
     *HEALTH,
     *PEOPLE,
     *PROVISIONING,
-    *BULK,
-    *VIEWS,
     *ATTACHMENTS,
     *REPORTS,
 ]

@@ -193,7 +193,8 @@ def _plan(handler: Any) -> tuple[Any, list[tuple[str, set[Any]]]]:
                 continue
             query.append((alias, _kinds(fd.annotation)))
         handler.opt[_PLAN] = (body, query)
-    return handler.opt[_PLAN]  # type: ignore[no-any-return]
+    plan: tuple[Any, list[tuple[str, set[Any]]]] = handler.opt[_PLAN]
+    return plan
 
 
 async def check_request(request: Request[Any, Any, Any]) -> None:

@@ -112,6 +112,13 @@ def test_gift_complaint_does_not_close_before_it_is_referred_to_discipline_inspe
     assert error(r)["rule"] == "seed duty" and "纪检" in error(r)["message"]
     # the action owed by its label, not its code
     assert "移交纪检监察" in error(r)["message"] and "refer_to" not in error(r)["message"]
+    # in English: the duty and the action by their codes, the seed cited as in Chinese
+    seed = error(r)["message"].split("【", 1)[1].rstrip("】")
+    r = api.post(U, "manager", f"/api/tickets/{t['id']}/close", headers={"Accept-Language": "en"},
+                 json={"version": t["version"], "verification": "result_confirmed"})  # fmt: skip
+    assert error(r)["message"] == (
+        f"discipline_referral: take refer_to_inspection before the ticket closes [{seed}]"
+    ), error(r)
     t = api.act(U, c["head"], t, "refer_to_inspection", reason="收受客户礼品")
     t = api.act(U, "manager", t, "close", verification="result_confirmed")
     assert t["state"] == "closed"

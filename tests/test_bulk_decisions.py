@@ -83,3 +83,28 @@ def test_bulk_close_checks_each_version(api: Any) -> None:
     assert out["refused"][0]["id"] == t2["id"] and out["refused"][0]["status"] == 409
     assert api.get(C, "manager", f"/api/tickets/{t1['id']}").json()["state"] == "closed"
     assert api.get(C, "manager", f"/api/tickets/{t2['id']}").json()["state"] == "followed_up"
+
+
+def test_a_refused_item_is_the_error_its_single_route_answers(api: Any) -> None:
+    """Each refusal is the single route's error document (status, code, field, rule and the
+    message in the reader's language), with the item's id."""
+    a = graded_penalty(api)
+    r = api.post(C, "manager", f"/api/penalties/{a['id']}/confirm", json={})
+    assert r.status_code == 200, r.text
+    for lang, words in (("zh-CN", "不能重复决定"), ("en", "already decided")):
+        head = {"Accept-Language": lang}
+        single = api.post(
+            C, "manager", f"/api/penalties/{a['id']}/waive", json={"reason": "x"}, headers=head
+        )
+        assert single.status_code == 409, single.text
+        bulk = api.post(
+            C, "manager", "/api/penalties/bulk",
+            json={"decision": "waive", "ids": [a["id"]], "reason": "x"}, headers=head,
+        )  # fmt: skip
+        assert bulk.status_code == 200, bulk.text
+        [refused] = bulk.json()["refused"]
+        err = single.json()["error"]
+        assert words in err["message"], err
+        assert refused == {"id": a["id"]} | {
+            k: err.get(k) for k in ("status", "code", "field", "rule", "message")
+        }

@@ -186,6 +186,7 @@ def _action_route(t: Transition) -> Any:
         tenant: TenantScopeDep,
         principal: PrincipalDep,
         ticket_id: FromPath[int],
+        # the action's body type, chosen at import: mypy takes no variable as a type
         data: JSONBody[body_type],  # type: ignore[valid-type]
     ) -> s.TicketOut:
         ticket = await service.transition(tenant, principal, ticket_id, t.action, data)

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core.db import TenantScope, utcnow
-from core.errors import Conflict, Invalid
+from core.errors import N_, Conflict, Invalid
 from core.flow import seed_duties
 from core.people import tenant_data
 from core.people.auth import Principal
@@ -76,11 +76,17 @@ async def step_roles(scope: TenantScope, ticket: Ticket, t: Transition) -> froze
 
 
 def unavailable(duties: Duties, ticket: Ticket, action: str) -> str | None:
-    """Why ``action`` is not part of this tenant's flow from the ticket's state (None: it is)."""
+    """Why ``action`` is not part of this tenant's flow from the ticket's state (None: it is),
+    as an error template with an ``{action}`` placeholder."""
     if action == "dispatch" and ticket.state == State.REGISTERED and duties.review_before_dispatch:
-        return "the supervisor reviews a registered ticket before it is dispatched"
+        return N_(
+            "{action} is not possible here: "
+            "the supervisor reviews a registered ticket before it is dispatched"
+        )
     if action in REVIEW_ACTIONS and not duties.reply_review:
-        return "this tenant's replies are not reviewed before archiving"
+        return N_(
+            "{action} is not possible here: this tenant's replies are not reviewed before archiving"
+        )
     return None
 
 
@@ -88,8 +94,7 @@ async def check_available(scope: TenantScope, ticket: Ticket, action: str) -> No
     """409 ``rule="lifecycle"`` when :func:`unavailable` gives a reason."""
     why = unavailable(await duties_of(scope), ticket, action)
     if why is not None:
-        raise Conflict(f"{action} is not possible here: {why}", rule="lifecycle",
-                       state=ticket.state)  # fmt: skip
+        raise Conflict(why, rule="lifecycle", params={"action": action}, state=ticket.state)
 
 
 # ---------------------------------------------------------------- events
@@ -126,9 +131,10 @@ async def _desk_user(scope: TenantScope, username: str, field: str) -> User:
     # supervisor may own one too. Other roles handle, they do not follow the ticket.
     if user is None or not set(user.roles or ()) & DESK or not user.active:
         raise Invalid(
-            f"{username!r} is not an active desk member of this tenant",
+            "{username} is not an active desk member of this tenant",
             field=field,
             rule="owner must be a clerk or supervisor of this tenant",
+            params={"username": repr(username)},
         )
     return user
 
@@ -268,9 +274,10 @@ async def _related_registered(scope: TenantScope, ticket: Ticket, number: str) -
     related = await scope.scalar(select(Ticket).where(Ticket.number == number))
     if related is None:
         raise Invalid(
-            f"related ticket {number!r} not found",
+            "related ticket {number} not found",
             field="related_ticket",
             rule="must be a ticket of this tenant",
+            params={"number": repr(number)},
         )
     if related.id == ticket.id:
         raise Invalid(
@@ -281,15 +288,23 @@ async def _related_registered(scope: TenantScope, ticket: Ticket, number: str) -
     if related.state in NOT_REGISTERED or (
         related.state == State.CLOSED and related.resolution in NOT_REGISTERED_RESOLUTIONS
     ):
-        # [000 §篇1 5(5)2①c–d] The message stays plain English (no 立项, no citation) so
-        # that core/error_text.py finds its Chinese in the catalogue; a mixed message would
-        # reach a Chinese reader in English and an English reader as a generic sentence.
+        # [000 §篇1 5(5)2①c–d]
+        template = (
+            N_(
+                "the related problem's ticket must be registered before the original closes; "
+                "it is {state} ({resolution})"
+            )
+            if related.resolution
+            else N_(
+                "the related problem's ticket must be registered before the original closes; "
+                "it is {state}"
+            )
+        )
         raise Invalid(
-            "the related problem's ticket must be registered before the original "
-            f"closes; it is {related.state}"
-            + (f" ({related.resolution})" if related.resolution else ""),
+            template,
             field="related_ticket",
             rule="registered before the original closes",
+            params={"state": related.state, "resolution": related.resolution},
         )
     return related.id
 
@@ -314,10 +329,11 @@ async def _close_unresolvable(scope: TenantScope, p: Principal, ticket: Ticket) 
     if (await duties_of(scope)).unresolvable_close == "quarterly" and suspended is not None:
         if quarter_of(suspended.at, zone) >= (year, q):
             raise Conflict(
-                f"recorded as unresolvable in {year}-Q{q}: it closes at the next quarterly "
+                "recorded as unresolvable in {quarter}: it closes at the next quarterly "
                 "review with the approver's consent [000 §篇1 5(5)2②c]",
                 rule="closed once a quarter",
                 field="verification",
+                params={"quarter": out["quarter"]},
             )
     return out
 

@@ -23,6 +23,7 @@ from litestar.params import JSONBody
 from msgspec import Meta
 from sqlalchemy import select
 
+from core.context import DatabaseDep, PrincipalDep
 from core.db import Database, TenantScope
 from core.deadlines import service as deadlines
 from core.deadlines.models import Extension
@@ -31,8 +32,7 @@ from core.flow import service
 from core.penalties import service as penalties
 from core.penalties.models import Penalty
 from core.people.auth import Principal
-from core.people.guards import CONFLICT_MESSAGE, tenant_member
-from core.people.web import principal as principal_of
+from core.people.guards import CONFLICT_MESSAGE
 from core.tickets import reading
 from core.tickets import schemas as ts
 from core.tickets.models import Ticket
@@ -72,6 +72,9 @@ class CloseBulk(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class Refused(msgspec.Struct, kw_only=True):
+    """The error document its single route would have answered (:meth:`ApiError.body`),
+    with the item's id."""
+
     id: int
     """The penalty, extension or ticket id."""
     status: int
@@ -87,10 +90,6 @@ class BulkResult(msgspec.Struct, kw_only=True):
     refused: list[Refused]
 
 
-def _lang(request: Request[Any, Any, Any]) -> str:
-    return language(request)
-
-
 async def run(
     db: Database,
     p: Principal,
@@ -100,25 +99,30 @@ async def run(
 ) -> BulkResult:
     """``one(scope, id)`` for each id (duplicates once), each in its own transaction; an
     :class:`ApiError` refuses that item only (rolled back) and is reported."""
+    tenant_id = reading.tenant_of(p)
     out = BulkResult(done=[], refused=[])
     for item in dict.fromkeys(ids):
         try:
-            async with db.tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
+            async with db.tenant(tenant_id) as scope:
                 await one(scope, item)
         except ApiError as exc:
-            out.refused.append(
-                Refused(
-                    id=item,
-                    status=exc.status,
-                    code=exc.code,
-                    field=exc.field,
-                    rule=exc.rule,
-                    message=exc.localised(lang),
-                )
-            )
+            out.refused.append(refused(item, exc, lang))
         else:
             out.done.append(item)
     return out
+
+
+def refused(item: int, exc: ApiError, lang: str) -> Refused:
+    """``exc`` as its single route's error document shows it, for item ``item``."""
+    err = exc.body(lang)["error"]
+    return Refused(
+        id=item,
+        status=err["status"],
+        code=err["code"],
+        field=err.get("field"),
+        rule=err.get("rule"),
+        message=err["message"],
+    )
 
 
 async def _ticket_for(scope: TenantScope, p: Principal, ticket_id: int) -> Ticket:
@@ -134,7 +138,7 @@ async def decide_penalties(db: Database, p: Principal, body: PenaltyBulk, lang: 
     async def one(scope: TenantScope, penalty_id: int) -> None:
         penalty = await scope.scalar(select(Penalty).where(Penalty.id == penalty_id))
         if penalty is None:
-            raise NotFound(f"penalty {penalty_id} not found", field="penalty_id")
+            raise NotFound("penalty {id} not found", field="penalty_id", params={"id": penalty_id})
         ticket = await _ticket_for(scope, p, penalty.ticket_id)
         decision = penalties.Decision(body.decision, None, body.reason)
         await penalties.decide(scope, p, penalty, ticket, decision)
@@ -150,7 +154,9 @@ async def decide_extensions(
     async def one(scope: TenantScope, extension_id: int) -> None:
         ext = await scope.scalar(select(Extension).where(Extension.id == extension_id))
         if ext is None:
-            raise NotFound(f"extension {extension_id} not found", field="extension_id")
+            raise NotFound(
+                "extension {id} not found", field="extension_id", params={"id": extension_id}
+            )
         ticket = await _ticket_for(scope, p, ext.ticket_id)
         await deadlines.decide_extension(
             scope, p, ticket, ext, body.decision == "approve", body.reason
@@ -172,48 +178,49 @@ async def close_tickets(db: Database, p: Principal, body: CloseBulk, lang: str) 
     return await run(db, p, list(versions), one, lang)
 
 
-@post(
-    "/api/penalties/bulk",
-    operation_id="penaltyBulk",
-    tags=["penalties"],
-    guards=[tenant_member],
-    status_code=200,
-)
-async def penalty_bulk(request: Request[Any, Any, Any], data: JSONBody[PenaltyBulk]) -> BulkResult:
+# Each item is its own transaction (a refused one changes nothing and stops nothing else), so
+# these handlers take the database (``db``), not the request's one tenant scope; ``request``
+# only for the reader's language of the refusals' messages.
+
+
+@post("/api/penalties/bulk", operation_id="penaltyBulk", tags=["penalties"], status_code=200)
+async def penalty_bulk(
+    request: Request[Any, Any, Any],
+    db: DatabaseDep,
+    principal: PrincipalDep,
+    data: JSONBody[PenaltyBulk],
+) -> BulkResult:
     """Confirm or waive many proposed penalties with one reason. Each passes every rule of
     the single decision in its own transaction; refused ones are listed with why."""
-    return await decide_penalties(request.app.state.db, principal_of(request), data, _lang(request))
+    return await decide_penalties(db, principal, data, language(request))
 
 
-@post(
-    "/api/extensions/bulk",
-    operation_id="extensionBulk",
-    tags=["deadlines"],
-    guards=[tenant_member],
-    status_code=200,
-)
+@post("/api/extensions/bulk", operation_id="extensionBulk", tags=["deadlines"], status_code=200)
 async def extension_bulk(
-    request: Request[Any, Any, Any], data: JSONBody[ExtensionBulk]
+    request: Request[Any, Any, Any],
+    db: DatabaseDep,
+    principal: PrincipalDep,
+    data: JSONBody[ExtensionBulk],
 ) -> BulkResult:
     """Approve or reject many extension requests with one reason (each as the single one)."""
-    return await decide_extensions(
-        request.app.state.db, principal_of(request), data, _lang(request)
-    )
+    return await decide_extensions(db, principal, data, language(request))
 
 
 @post(
     "/api/tickets/bulk/close",
     operation_id="ticketBulkClose",
     tags=["ticket lifecycle"],
-    guards=[tenant_member],
     status_code=200,
 )
 async def ticket_bulk_close(
-    request: Request[Any, Any, Any], data: JSONBody[CloseBulk]
+    request: Request[Any, Any, Any],
+    db: DatabaseDep,
+    principal: PrincipalDep,
+    data: JSONBody[CloseBulk],
 ) -> BulkResult:
     """Close many tickets with one verification and note; each item names the version the
     decider saw. Each passes every rule of ``ticketClose`` in its own transaction."""
-    return await close_tickets(request.app.state.db, principal_of(request), data, _lang(request))
+    return await close_tickets(db, principal, data, language(request))
 
 
 ROUTES = [penalty_bulk, extension_bulk, ticket_bulk_close]

@@ -60,31 +60,37 @@ async def check(
     at: dt.datetime,
     field: str,
     allowed: tuple[str, ...],
-    who: str,
+    refusal: str,
 ) -> None:
     """Raise :class:`Invalid` naming ``field`` unless ``by`` may shorten the ticket's clock.
 
     Rules, in order: the ticket's severity is one of ``allowed`` (the plugin's table); ``by``
     is in the future; ``by`` is before the resolution due time the table (or an earlier
-    per-ticket limit) gives.
+    per-ticket limit) gives. ``refusal``: the error template for a severity not in
+    ``allowed`` (which limit it is; ``{severities}`` gets ``allowed``).
     """
     if ticket.severity not in allowed:
         raise Invalid(
-            f"{who} applies to severities {', '.join(allowed) or '(none)'} only",
+            refusal,
             field=field,
             rule="severity allows a per-ticket limit",
+            params={"severities": ", ".join(allowed) or "(none)"},
             allowed=list(allowed),
         )
     if by <= at:
         raise Invalid(
-            f"{field} is in the past", field=field, rule="a per-ticket limit is in the future"
+            "{field} is in the past",
+            field=field,
+            rule="a per-ticket limit is in the future",
+            params={"field": field},
         )
     due = await _table_due(scope, hooks, ticket, at)
     if due is not None and by >= due:
         raise Invalid(
-            f"{field} {by.isoformat()} would lengthen the limit (due {due.isoformat()})",
+            "{field} {by} would lengthen the limit (due {due})",
             field=field,
             rule="a per-ticket limit only shortens the table's",
+            params={"field": field, "by": by.isoformat(), "due": due.isoformat()},
             due_at=due.isoformat(),
         )
 
@@ -116,8 +122,8 @@ async def check_promise(
     due = due if due.tzinfo is not None else due.replace(tzinfo=dt.UTC)
     if by > due:
         raise Invalid(
-            f"promised_by {by.isoformat()} is after the result is due ({due.isoformat()}): "
-            "ask for an extension first",
+            "promised_by {by} is after the result is due ({due}): ask for an extension first",
+            params={"by": by.isoformat(), "due": due.isoformat()},
             field="promised_by",
             rule="not later than the resolution's due time",
             due_at=due.isoformat(),

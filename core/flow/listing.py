@@ -120,7 +120,10 @@ def check(query: Query, cursor: str | None) -> None:
     base = query.base
     if base.state and base.state not in STATES:
         raise Invalid(
-            f"unknown state {base.state!r}", field="state", rule="one of " + ", ".join(STATES)
+            "unknown state {value}",
+            field="state",
+            rule="one of " + ", ".join(STATES),
+            params={"value": repr(base.state)},
         )
     if base.created_from and base.created_to and base.created_from > base.created_to:
         raise Invalid(
@@ -130,15 +133,24 @@ def check(query: Query, cursor: str | None) -> None:
         )
     if query.sort is not None and query.sort not in SORTS:
         raise Invalid(
-            f"unknown sort {query.sort!r}", field="sort", rule="one of " + ", ".join(SORTS)
+            "unknown sort {value}",
+            field="sort",
+            rule="one of " + ", ".join(SORTS),
+            params={"value": repr(query.sort)},
         )
     if query.due is not None and query.due not in DUE:
-        raise Invalid(f"unknown due {query.due!r}", field="due", rule="one of " + ", ".join(DUE))
+        raise Invalid(
+            "unknown due {value}",
+            field="due",
+            rule="one of " + ", ".join(DUE),
+            params={"value": repr(query.due)},
+        )
     if query.channel is not None and query.channel not in CHANNELS:
         raise Invalid(
-            f"unknown channel {query.channel!r}",
+            "unknown channel {value}",
             field="channel",
             rule="one of " + ", ".join(sorted(CHANNELS)),
+            params={"value": repr(query.channel)},
         )
     if not 0 <= query.offset <= MAX_OFFSET:
         raise Invalid("offset out of range", field="offset", rule=f"0 to {MAX_OFFSET}")
@@ -168,13 +180,17 @@ def parse(params: dict[str, str]) -> tuple[Query, str | None, int]:
             value = dt.datetime.fromisoformat(raw)
         except ValueError:
             raise Invalid(
-                f"{name} is not a date and time", field=name, rule="ISO 8601 with timezone"
+                "{name} is not a date and time",
+                field=name,
+                rule="ISO 8601 with timezone",
+                params={"name": name},
             ) from None
         if value.tzinfo is None:
             raise Invalid(
-                f"{name} needs a timezone (e.g. 2026-11-01T00:00:00+08:00)",
+                "{name} needs a timezone (e.g. 2026-11-01T00:00:00+08:00)",
                 field=name,
                 rule="timezone-aware datetime",
+                params={"name": name},
             )
         return value
 
@@ -188,16 +204,22 @@ def parse(params: dict[str, str]) -> tuple[Query, str | None, int]:
             value = low - 1
         if not low <= value <= high:
             raise Invalid(
-                f"{name} must be a whole number from {low} to {high}",
+                "{name} must be a whole number from {low} to {high}",
                 field=name,
                 rule=f"{low} to {high}",
+                params={"name": name, "low": low, "high": high},
             )
         return value
 
     def flag(name: str) -> bool:
         raw = params.get(name, "false").lower()
         if raw not in _BOOLS:
-            raise Invalid(f"{name} must be true or false", field=name, rule="true or false")
+            raise Invalid(
+                "{name} must be true or false",
+                field=name,
+                rule="true or false",
+                params={"name": name},
+            )
         return _BOOLS[raw]
 
     q = params.get("q") or None
@@ -248,7 +270,10 @@ async def _check_taxonomy(scope: TenantScope, base: reading.Filters) -> None:
     ):
         if value and value not in known:
             raise Invalid(
-                f"unknown {field} {value!r}", field=field, rule="one of " + ", ".join(known)
+                "unknown {field} {value}",
+                field=field,
+                rule="one of " + ", ".join(known),
+                params={"field": field, "value": repr(value)},
             )
 
 
@@ -256,7 +281,10 @@ async def _owner_id(scope: TenantScope, username: str) -> int:
     uid = await scope.scalar(select(User.id).where(User.username == username))
     if uid is None:
         raise Invalid(
-            f"unknown owner {username!r}", field="owner", rule="a username of this tenant or none"
+            "unknown owner {value}",
+            field="owner",
+            rule="a username of this tenant or none",
+            params={"value": repr(username)},
         )
     return int(uid)
 

@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import select
 
 from core.db import TenantScope
-from core.errors import Conflict
+from core.error_text import ZH, render
+from core.errors import N_, Conflict
 from core.plugins import TenantHooks
 from core.rules import SeedDuty
 from core.tasks.notify import notify, recipients
-from core.tickets import labels
 from core.tickets.models import Ticket, TicketEvent, TicketGrade
 
 KEY = "seed_duties"
@@ -186,14 +186,27 @@ async def check_close(scope: TenantScope, hooks: TenantHooks, ticket: Ticket) ->
     owed = await pending(scope, hooks, ticket)
     if owed:
         duty = owed[0]
-        raise Conflict(
-            f"{duty.label_zh}：销项前须先办理“{labels.word('action', duty.done_by)}”【{duty.seed}】"
-            f"({duty.code}: take {duty.done_by} before the ticket closes)",
+        raise DutyOwed(duty.code, duty.label_zh, duty.done_by, duty.seed)
+
+
+class DutyOwed(Conflict):
+    """409 ``rule="seed duty"``: the duty named by its code (English) or its plugin's label
+    (Chinese), the action it needs, its seed cited."""
+
+    def __init__(self, code: str, label_zh: str, done_by: str | None, seed: str) -> None:
+        super().__init__(
+            N_("{duty}: take {action} before the ticket closes [{seed}]"),
             rule="seed duty",
             field="verification",
-            duty=duty.code,
-            done_by=duty.done_by,
+            params={"duty": code, "action": done_by, "seed": seed},
+            duty=code,
+            done_by=done_by,
         )
+        self.label_zh = label_zh
+
+    def localised(self, lang: str) -> str:
+        params = {**self.params, "duty": self.label_zh} if lang == ZH else self.params
+        return render(self.template, params, lang, self.code, self.field, self.rule)
 
 
 __all__ = ["KEY", "applying", "check_close", "fire", "pending"]

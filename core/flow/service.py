@@ -38,7 +38,7 @@ from core.db import TenantScope, utcnow
 from core.deadlines import engine as deadlines
 from core.deadlines import escalation
 from core.deadlines.models import StepClock
-from core.errors import Conflict, Forbidden, Invalid
+from core.errors import N_, Conflict, Forbidden, Invalid
 from core.flow import approvals, duty, handoffs, limits, seed_duties
 from core.penalties import grading
 from core.people import tenant_data
@@ -204,7 +204,8 @@ async def create(
                 table = hooks.deadlines()
                 await limits.check(
                     scope, hooks, ticket, body.resolve_by, now, "resolve_by",
-                    table.own_deadline_severities, "the complainant's own deadline",
+                    table.own_deadline_severities,
+                    N_("the complainant's own deadline applies to severities {severities} only"),
                 )  # fmt: skip
                 ticket.resolve_by = body.resolve_by
             scope.add(ticket)
@@ -278,13 +279,17 @@ async def _accused_staff(scope: TenantScope, codes: list[str]) -> list[Staff]:
         st = found.get(code)
         if st is None:
             raise Invalid(
-                f"unknown staff member {code!r}",
+                "unknown staff member {code}",
                 field=f"accused_staff[{i}]",
                 rule="must be a staff code of this tenant",
+                params={"code": repr(code)},
             )
         if st in out:
             raise Invalid(
-                f"staff member {code!r} listed twice", field=f"accused_staff[{i}]", rule="unique"
+                "staff member {code} listed twice",
+                field=f"accused_staff[{i}]",
+                rule="unique",
+                params={"code": repr(code)},
             )
         out.append(st)
     return out
@@ -365,12 +370,15 @@ async def transition(
         raise needs_role(allowed_roles, f"“{labels.word('action', action)}”操作")
     if _department_blocks(principal, role, ticket, t):
         raise Forbidden(
-            f"{action} is for the department the ticket is dispatched to", rule="own department"
+            "{action} is for the department the ticket is dispatched to",
+            rule="own department",
+            params={"action": action},
         )
     if ticket.state not in t.sources:
         raise Conflict(
-            f"{action} is not possible from state {ticket.state!r}",
+            "{action} is not possible from state {state}",
             rule="lifecycle",
+            params={"action": action, "state": repr(ticket.state)},
             state=ticket.state,
             allowed=allowed_from(ticket.state),
         )
@@ -418,9 +426,7 @@ async def transition(
         payload["deadlines"] = clocks
     if action not in _NO_DUTIES:  # channel-, fact-, severity-, offence-triggered duties
         offences = (
-            {g.offence for g in body.grades if g.offence}  # type: ignore[attr-defined]
-            if action == "grade"
-            else None
+            {g.offence for g in body.grades if g.offence} if isinstance(body, s.Grade) else None
         )
         if fired := await seed_duties.fire(scope, hooks, ticket, offences):
             payload[seed_duties.KEY] = fired  # issue 23 §1
@@ -437,8 +443,8 @@ async def transition(
     )
     scope.add(event)
     await scope.flush()
-    if action == "grade":
-        await grading.record(scope, principal, ticket, body, event)  # type: ignore[arg-type]
+    if isinstance(body, s.Grade):  # the grade action's body
+        await grading.record(scope, principal, ticket, body, event)
     if "facts_was" in (extra or {}):  # a crisis found after intake goes up at once too
         await duty.escalate_flags(
             scope, hooks, ticket, principal, role, was=(extra or {})["facts_was"] or {}
@@ -592,7 +598,8 @@ async def _dispatch(
         hooks = await plugin_of(scope)
         await limits.check(
             scope, hooks, ticket, body.resolve_by, utcnow(), "resolve_by",
-            hooks.deadlines().set_limit_severities, "a leader's per-ticket limit",
+            hooks.deadlines().set_limit_severities,
+            N_("a leader's per-ticket limit applies to severities {severities} only"),
         )  # fmt: skip
         ticket.resolve_by = body.resolve_by
         out["resolve_by"] = body.resolve_by.isoformat()

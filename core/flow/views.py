@@ -14,24 +14,24 @@ Routes: ``GET /api/views`` (``listViews``), ``POST /api/views`` (``createView``,
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
 
 import msgspec
-from litestar import Request, delete, get, post
+from litestar import delete, get, post
 from litestar.params import FromPath, JSONBody
 from msgspec import Meta
 from sqlalchemy import ForeignKey, Index, String, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.audit import AuditEvent
+from core.context import PrincipalDep, TenantScopeDep
 from core.db import Base, Database, TenantScope, TenantScoped, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.flow import listing
 from core.people.auth import Principal
-from core.people.guards import tenant_member
 from core.people.roles import Role
-from core.people.web import principal as principal_of
+from core.tickets import reading
 
 TAGS = ["tickets"]
 KEYS = (
@@ -83,9 +83,10 @@ def normalise(query: str) -> str:
     unknown = sorted({k for k, _ in pairs if k not in KEYS})
     if unknown:
         raise Invalid(
-            f"a view cannot hold {', '.join(unknown)}",
+            "a view cannot hold {keys}",
             field="query",
             rule="only " + ", ".join(KEYS),
+            params={"keys": ", ".join(unknown)},
         )
     kept = {k: v.strip() for k, v in pairs if v.strip()}
     return urlencode([(k, kept[k]) for k in KEYS if k in kept])
@@ -101,9 +102,10 @@ async def _check_query(scope: TenantScope, query: str) -> None:
         await listing.validate(scope, parsed)
     except Invalid as exc:
         raise Invalid(
-            f"the view's query is not a valid list query: {exc.message}",
+            "the view's query is not a valid list query: {why}",
             field="query",
             rule=f"{exc.field}: {exc.rule}",
+            params={"why": exc.message},  # the list's own message, read in the reader's language
         ) from None
 
 
@@ -118,84 +120,88 @@ def _out(v: SavedView, p: Principal) -> ViewOut:
     )
 
 
-async def views_of(db: Database, p: Principal) -> list[ViewOut]:
+async def views_in(scope: TenantScope, p: Principal) -> list[ViewOut]:
     """The reader's own views, then the tenant's shared ones, each by name."""
-    async with db.tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        rows = await scope.scalars(
-            select(SavedView)
-            .where(or_(SavedView.user_id == p.user_id, SavedView.user_id.is_(None)))
-            .order_by(SavedView.user_id.is_(None), SavedView.name)
-        )
-        return [_out(v, p) for v in rows]
+    rows = await scope.scalars(
+        select(SavedView)
+        .where(or_(SavedView.user_id == p.user_id, SavedView.user_id.is_(None)))
+        .order_by(SavedView.user_id.is_(None), SavedView.name)
+    )
+    return [_out(v, p) for v in rows]
 
 
-@get("/api/views", operation_id="listViews", tags=TAGS, guards=[tenant_member])
-async def list_views(request: Request[Any, Any, Any]) -> list[ViewOut]:
+async def views_of(db: Database, p: Principal) -> list[ViewOut]:
+    """:func:`views_in` in a scope of its own (the console's queue page)."""
+    async with db.tenant(reading.tenant_of(p)) as scope:
+        return await views_in(scope, p)
+
+
+@get("/api/views", operation_id="listViews", tags=TAGS)
+async def list_views(tenant: TenantScopeDep, principal: PrincipalDep) -> list[ViewOut]:
     """The caller's saved queue views, then the tenant's shared ones (by name)."""
-    p = principal_of(request)
-    return await views_of(request.app.state.db, p)
+    return await views_in(tenant, principal)
 
 
-@post("/api/views", operation_id="createView", tags=TAGS, guards=[tenant_member], status_code=201)
-async def create_view(request: Request[Any, Any, Any], data: JSONBody[ViewIn]) -> ViewOut:
+@post("/api/views", operation_id="createView", tags=TAGS, status_code=201)
+async def create_view(
+    tenant: TenantScopeDep, principal: PrincipalDep, data: JSONBody[ViewIn]
+) -> ViewOut:
     """Save a queue view under a name. ``shared`` (tenant admins only; 403 otherwise) shows
     it to everyone in the tenant. The query keeps only the list's filters and sort (422 on
     another parameter); a second view of the same name for the same owner is a 409."""
-    p = principal_of(request)
+    p = principal
     if data.shared and not p.has(Role.TENANT_ADMIN):
         raise Forbidden("only a tenant admin shares views", field="shared", rule="tenant admin")
     name = data.name.strip()
     if not name:
-        raise Invalid("name: 必填", field="name", rule="required")
+        raise Invalid("name: required", field="name", rule="required")
     query = normalise(data.query)
     owner = None if data.shared else p.user_id
-    async with request.app.state.db.tenant(p.tenant_id) as scope:
-        await _check_query(scope, data.query)
-        same = SavedView.user_id.is_(None) if owner is None else SavedView.user_id == owner
-        names = list(await scope.scalars(select(SavedView.name).where(same)))
-        if name in names:
-            raise Conflict(f"a view named {name!r} exists", field="name", rule="unique name")
-        if len(names) >= MAX_VIEWS:
-            raise Invalid("too many views", field="name", rule=f"at most {MAX_VIEWS}")
-        view = SavedView(user_id=owner, name=name, query=query)
-        scope.add(view)
-        await scope.session.flush()
-        scope.add(
-            AuditEvent(
-                actor=f"user:{p.user_id}",
-                action="view.create",
-                entity="saved_view",
-                entity_key=str(view.id),
-                payload={"name": name, "query": query, "shared": owner is None},
-            )
+    await _check_query(tenant, data.query)
+    same = SavedView.user_id.is_(None) if owner is None else SavedView.user_id == owner
+    names = list(await tenant.scalars(select(SavedView.name).where(same)))
+    if name in names:
+        raise Conflict(
+            "a view named {name} exists",
+            field="name",
+            rule="unique name",
+            params={"name": repr(name)},
         )
-        return _out(view, p)
+    if len(names) >= MAX_VIEWS:
+        raise Invalid("too many views", field="name", rule=f"at most {MAX_VIEWS}")
+    view = SavedView(user_id=owner, name=name, query=query)
+    tenant.add(view)
+    await tenant.session.flush()
+    tenant.add(
+        AuditEvent(
+            actor=f"user:{p.user_id}",
+            action="view.create",
+            entity="saved_view",
+            entity_key=str(view.id),
+            payload={"name": name, "query": query, "shared": owner is None},
+        )
+    )
+    return _out(view, p)
 
 
-@delete(
-    "/api/views/{view_id:int}",
-    operation_id="deleteView",
-    tags=TAGS,
-    guards=[tenant_member],
-    status_code=204,
-)
-async def delete_view(request: Request[Any, Any, Any], view_id: FromPath[int]) -> None:
+@delete("/api/views/{view_id:int}", operation_id="deleteView", tags=TAGS, status_code=204)
+async def delete_view(
+    tenant: TenantScopeDep, principal: PrincipalDep, view_id: FromPath[int]
+) -> None:
     """Delete one of the caller's views, or (tenant admin) a shared one; 404 otherwise."""
-    p = principal_of(request)
-    async with request.app.state.db.tenant(p.tenant_id) as scope:
-        view = await scope.scalar(select(SavedView).where(SavedView.id == view_id))
-        if view is None or not _out(view, p).mine:
-            raise NotFound(f"view {view_id} not found", field="view_id")
-        scope.add(
-            AuditEvent(
-                actor=f"user:{p.user_id}",
-                action="view.delete",
-                entity="saved_view",
-                entity_key=str(view.id),
-                payload={"name": view.name, "query": view.query, "shared": view.user_id is None},
-            )
+    view = await tenant.scalar(select(SavedView).where(SavedView.id == view_id))
+    if view is None or not _out(view, principal).mine:
+        raise NotFound("view {id} not found", field="view_id", params={"id": view_id})
+    tenant.add(
+        AuditEvent(
+            actor=f"user:{principal.user_id}",
+            action="view.delete",
+            entity="saved_view",
+            entity_key=str(view.id),
+            payload={"name": view.name, "query": view.query, "shared": view.user_id is None},
         )
-        await scope.session.delete(view)
+    )
+    await tenant.session.delete(view)
 
 
 ROUTES = [list_views, create_view, delete_view]

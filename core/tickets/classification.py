@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from core.errors import Invalid
+from core.error_text import fill
+from core.errors import N_, Invalid
 from core.taxonomy import Taxonomy
 
 
@@ -19,32 +20,36 @@ def check_classification(
     """Raise :class:`Invalid` naming the field when a code is not in the plugin's taxonomy."""
     if category is not None and tax.category(category) is None:
         raise Invalid(
-            f"unknown category {category!r} for industry {tax.industry!r}",
+            "unknown category {code} for industry {industry}",
             field=prefix + "category",
             rule="must be a category of the tenant's taxonomy",
+            params={"code": repr(category), "industry": repr(tax.industry)},
             allowed=[c.code for c in tax.categories],
         )
     if severity is not None and tax.severity(severity) is None:
         raise Invalid(
-            f"unknown severity {severity!r} for industry {tax.industry!r}",
+            "unknown severity {code} for industry {industry}",
             field=prefix + "severity",
             rule="must be a severity of the tenant's taxonomy",
+            params={"code": repr(severity), "industry": repr(tax.industry)},
             allowed=[c.code for c in tax.severities],
         )
     for key, value in (facets or {}).items():
         facet = tax.facet(key)
         if facet is None:
             raise Invalid(
-                f"unknown facet {key!r}",
+                "unknown facet {key}",
                 field=f"{prefix}facets.{key}",
                 rule="must be a facet of the tenant's taxonomy",
+                params={"key": repr(key)},
                 allowed=[f.code for f in tax.facets],
             )
         if value not in {v.code for v in facet.values}:
             raise Invalid(
-                f"unknown value {value!r} for facet {key!r}",
+                "unknown value {value} for facet {key}",
                 field=f"{prefix}facets.{key}",
                 rule="must be one of the facet's values",
+                params={"value": repr(value), "key": repr(key)},
                 allowed=[v.code for v in facet.values],
             )
 
@@ -57,9 +62,10 @@ def check_channel(tax: Taxonomy, channel: str) -> None:
     allowed = tax.channel_codes()
     if channel not in allowed:
         raise Invalid(
-            f"unknown channel {channel!r} for industry {tax.industry!r}",
+            "unknown channel {code} for industry {industry}",
             field="channel",
             rule="must be a channel of the tenant's taxonomy",
+            params={"code": repr(channel), "industry": repr(tax.industry)},
             allowed=list(allowed),
         )
 
@@ -71,9 +77,10 @@ def check_close_checklist(tax: Taxonomy, ticked: list[str]) -> None:
     for i, code in enumerate(ticked):
         if code not in allowed:
             raise Invalid(
-                f"unknown close check {code!r} for industry {tax.industry!r}",
+                "unknown close check {code} for industry {industry}",
                 field=f"four_donts[{i}]",
                 rule="must be a check of the tenant's close checklist",
+                params={"code": repr(code), "industry": repr(tax.industry)},
                 allowed=allowed,
             )
 
@@ -87,11 +94,21 @@ def check_desk_word(tax: Taxonomy, field: str, code: str) -> None:
     terms = tax.closing_conditions if field == "verification" else tax.register_reasons
     allowed = [t.code for t in terms]
     if allowed and code not in allowed:
-        what = "closing condition" if field == "verification" else "registration reason"
+        if field == "verification":
+            what, template = (
+                "closing condition",
+                N_("unknown closing condition {code} for industry {industry}"),
+            )
+        else:
+            what, template = (
+                "registration reason",
+                N_("unknown registration reason {code} for industry {industry}"),
+            )
         raise Invalid(
-            f"unknown {what} {code!r} for industry {tax.industry!r}",
+            template,
             field=field,
             rule=f"must be a {what} of the tenant's taxonomy",
+            params={"code": repr(code), "industry": repr(tax.industry)},
             allowed=allowed,
         )
 
@@ -107,11 +124,22 @@ def check_complete(
     for facet in tax.facets:
         if facet.required and facet.code not in facets:
             raise Invalid(
-                f"facet {facet.code!r} is required by the industry",
+                "facet {key} is required by the industry",
                 field=f"facets.{facet.code}",
                 rule="required",
+                params={"key": repr(facet.code)},
                 allowed=[v.code for v in facet.values],
             )
+
+
+_FACT_RULES = {
+    "bool": N_("fact {key}: must be true or false"),
+    "int": N_("fact {key}: must be a whole number >= 0"),
+    "choice": N_("fact {key}: must be one of {values}"),
+    "text": N_("fact {key}: must be text of at most 4000 characters"),
+    "datetime": N_("fact {key}: must be an ISO 8601 time with a timezone"),
+}
+"""A fact's message by its kind; its ``rule`` is the text after ``fact {key}: ``."""
 
 
 def check_facts(
@@ -127,9 +155,10 @@ def check_facts(
         field = f"{prefix}.{key}"
         if spec is None:
             raise Invalid(
-                f"unknown fact {key!r}",
+                "unknown fact {key}",
                 field=field,
                 rule="must be a fact of the tenant's taxonomy",
+                params={"key": repr(key)},
                 allowed=[f.code for f in tax.facts],
             )
         if value is None:
@@ -151,13 +180,11 @@ def check_facts(
             except ValueError:
                 ok = False
         if not ok:
-            rule = {
-                "bool": "must be true or false",
-                "int": "must be a whole number >= 0",
-                "choice": f"must be one of {', '.join(spec.values)}",
-                "text": "must be text of at most 4000 characters",
-                "datetime": "must be an ISO 8601 time with a timezone",
-            }[spec.kind]
-            raise Invalid(f"fact {key!r}: {rule}", field=field, rule=rule)
+            template = _FACT_RULES[spec.kind]
+            values = ", ".join(spec.values)
+            rule = fill(template.removeprefix("fact {key}: "), {"values": values})
+            raise Invalid(
+                template, field=field, rule=rule, params={"key": repr(key), "values": values}
+            )
         out[key] = value
     return out

@@ -15,7 +15,8 @@ def counted_of(entity: Any) -> ColumnElement[bool]:
     """Counts as a complaint, for :class:`Ticket` or an alias of it: the plugin's
     ``counts_as_complaint`` when it answered, else the core's rule, triaged valid (domain §3;
     a plugin may count verified complaints only [002 第九条])."""
-    return func.coalesce(entity.counts_as_complaint, entity.valid, False)  # type: ignore[no-any-return]
+    counted: ColumnElement[bool] = func.coalesce(entity.counts_as_complaint, entity.valid, False)
+    return counted
 
 
 def counted() -> ColumnElement[bool]:

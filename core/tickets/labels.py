@@ -106,6 +106,7 @@ GROUPS = {
 
 label_codes("state", {code: zh for code, (zh, _) in STATES.items()})
 label_codes("action", {code: zh for code, (zh, _) in ACTIONS.items()})
+label_codes("resolution", {code: zh for code, (zh, _) in RESOLUTIONS.items()})
 
 
 def word(group: str, code: str | None, lang: str = ZH) -> str | None:

@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Select, exists, false, or_, select
 from sqlalchemy.orm import joinedload
 
 from core.db import TenantScope
-from core.errors import Invalid, NotFound
+from core.errors import Forbidden, Invalid, NotFound
 from core.people import tenant_data
 from core.people.auth import Principal
 from core.people.models import Staff, User
@@ -86,7 +86,7 @@ async def load_with(
     OUTER JOIN; an area built on tickets passes its own rows — a transition, the ticket's
     open clocks). Raises NotFound as :func:`load` does."""
     if not 0 < ticket_id <= MAX_ID:  # beyond the id type: no such ticket, not a driver error
-        raise NotFound(f"ticket {ticket_id} not found", field="ticket_id")
+        raise NotFound("ticket {id} not found", field="ticket_id", params={"id": ticket_id})
     q = select(Ticket) if model is None else select(Ticket, model).outerjoin(model, on)
     rows = (
         (await scope.execute(q.where(Ticket.id == ticket_id, visible(principal))
@@ -95,20 +95,32 @@ async def load_with(
         .all()
     )  # fmt: skip
     if not rows:
-        raise NotFound(f"ticket {ticket_id} not found", field="ticket_id")
+        raise NotFound("ticket {id} not found", field="ticket_id", params={"id": ticket_id})
     ticket = rows[0][0]
     note(ticket, involved(principal, ticket))  # spares the boundary a query
     extra = [] if model is None else [row[1] for row in rows if row[1] is not None]
     return ticket, extra
 
 
+def tenant_of(p: Principal) -> int:
+    """The caller's tenant; 403 (rule ``tenant member``) for a principal of none, as the
+    tenant API's guard answers (a caller that reaches a handler past it: the console)."""
+    if p.tenant_id is None:
+        raise Forbidden(
+            "this route works on a tenant's data; a platform operator has none",
+            rule="tenant member",
+        )
+    return p.tenant_id
+
+
 async def department_by_code(scope: TenantScope, code: str, field: str) -> int:
     dept_id = await tenant_data.department_id(scope, code)
     if dept_id is None:
         raise Invalid(
-            f"unknown department {code!r}",
+            "unknown department {code}",
             field=field,
             rule="must be a department code of this tenant",
+            params={"code": repr(code)},
         )
     return int(dept_id)
 

@@ -61,7 +61,10 @@ def check(q: str) -> str:
         raise Invalid("q: give at least one character", field="q", rule="min length 1")
     if len(q) > MAX_LENGTH:
         raise Invalid(
-            f"q: at most {MAX_LENGTH} characters", field="q", rule=f"max length {MAX_LENGTH}"
+            "q: at most {n} characters",
+            field="q",
+            rule=f"max length {MAX_LENGTH}",
+            params={"n": MAX_LENGTH},
         )
     return q
 

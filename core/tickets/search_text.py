@@ -59,7 +59,8 @@ _FIELDS = ("description", "demands", "complainant_name", "complainant_contact",
 
 
 def _args(get: Any) -> tuple[str, str, str, str, str]:
-    return tuple(str(get(f) or "") for f in _FIELDS)  # type: ignore[return-value]
+    description, demands, name, contact, address = (str(get(f) or "") for f in _FIELDS)
+    return description, demands, name, contact, address
 
 
 def default_full(context: Any) -> str:

@@ -62,10 +62,11 @@ def apply_definition(
         return {"severity_by_definition": defined, "severity_applied": True}
     if not override:
         raise Invalid(
-            f"the plugin's rules make this complaint {defined!r} by definition; "
-            f"{asked!r} needs an override reason from someone entitled to decide it",
+            "the plugin's rules make this complaint {defined} by definition; "
+            "{asked} needs an override reason from someone entitled to decide it",
             field="severity_override",
             rule="a severity other than the one by definition is a recorded override",
+            params={"defined": repr(defined), "asked": repr(asked)},
             defined_severity=defined,
         )
     if principal.role_for(OVERRIDE_ROLES) is None:
