@@ -44,6 +44,8 @@ from litestar.response import Template
 from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import exists, false, select
 
+from core.context import open_scope
+from core.db import TenantScope
 from core.people.auth import Principal
 from core.tickets import complainant
 from core.tickets.models import AccusedStaff, Ticket, TicketGrade
@@ -242,8 +244,11 @@ class View:
         return self._scrubbers.get(ticket_id, scrub_patterns)
 
 
-async def view_for(principal: Principal, db: Any, ids: Iterable[int]) -> View:
-    """Load the complainants the reader may not see among ``ids`` (one query, tenant-scoped)."""
+async def view_for(
+    principal: Principal, db: Any, ids: Iterable[int], open_scope: TenantScope | None = None
+) -> View:
+    """Load the complainants the reader may not see among ``ids`` (one query, tenant-scoped;
+    in the request's ``open_scope`` when it has one)."""
     wanted = sorted(set(ids))
     if not wanted or sees_all(principal):
         return View(principal, {}, wanted)
@@ -266,18 +271,18 @@ async def view_for(principal: Principal, db: Any, ids: Iterable[int]) -> View:
         if sid is not None
         else false()
     )
-    async with db.tenant(principal.tenant_id) as scope:
-        rows = (
-            await scope.execute(
-                select(
-                    Ticket.id,
-                    Ticket.complainant_name,
-                    Ticket.complainant_contact,
-                    Ticket.complainant_address,
-                    involved.label("involved"),
-                ).where(Ticket.id.in_(wanted))
-            )
-        ).all()
+    query = select(
+        Ticket.id,
+        Ticket.complainant_name,
+        Ticket.complainant_contact,
+        Ticket.complainant_address,
+        involved.label("involved"),
+    ).where(Ticket.id.in_(wanted))
+    if open_scope is not None:
+        rows = (await open_scope.execute(query)).all()
+    else:
+        async with db.tenant(principal.tenant_id) as scope:
+            rows = (await scope.execute(query)).all()
     for tid, name, contact, address, inv in rows:
         if complainant.level(principal, bool(inv)) != complainant.FULL:
             hidden[int(tid)] = (name or "", contact or "", address or "")
@@ -304,7 +309,8 @@ async def after_request(response: Response[Any]) -> Response[Any]:
     raw = (scope.get("path_params") or {}).get("ticket_id")
     current = raw if isinstance(raw, int) else None
     ids = ticket_ids(content, current)
-    view = await view_for(principal, scope["litestar_app"].state.db, ids)
+    db = scope["litestar_app"].state.db
+    view = await view_for(principal, db, ids, open_scope(scope, principal.tenant_id))
     if view.changes_nothing(ids):
         return response  # e.g. the desk reading its own queue: nothing to walk again
     new = rewrite(content, view.scrub_for, current)

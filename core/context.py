@@ -22,14 +22,14 @@ for tenant members, the platform API's for the platform operator.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 from litestar import Request
 from litestar.di import NamedDependency, Provide
 
 from core.db import Database, TenantScope
 from core.errors import Forbidden
-from core.people.auth import Principal
+from core.principal import Principal
 from core.settings import Settings
 
 
@@ -63,8 +63,28 @@ async def provide_tenant(request: Request[Any, Any, Any]) -> AsyncIterator[Tenan
             "this route works on a tenant's data; a platform operator has none",
             rule="tenant member",
         )
+    state = cast(dict[str, Any], request.scope)
     async with provide_db(request).tenant(principal.tenant_id) as scope:
-        yield scope
+        # The answer is built (and the confidentiality hook reads) before this commits: they
+        # read through this same open transaction (:func:`open_scope`) — on SQLite a second
+        # one would wait for this writer's lock.
+        state[_OPEN] = scope
+        try:
+            yield scope
+        finally:
+            state.pop(_OPEN, None)
+
+
+_OPEN = "tousu.tenant_scope"
+
+
+def open_scope(asgi_scope: Any, tenant_id: int) -> TenantScope | None:
+    """The request's open tenant scope for ``tenant_id``, while its handler's unit of work is
+    still open (the after-request hook runs before the commit); else None."""
+    scope = asgi_scope.get(_OPEN) if isinstance(asgi_scope, dict) else None
+    if isinstance(scope, TenantScope) and scope.tenant_id == tenant_id:
+        return scope
+    return None
 
 
 DEPENDENCIES: dict[str, Provide] = {

@@ -32,9 +32,11 @@ _RESERVED = frozenset(
 @cache
 def allowed_query(handler: BaseRouteHandler) -> frozenset[str]:
     path_params = {p for path in handler.paths for p in _path_names(path)}
+    # provided by the app (core.context: tenant, principal, settings, db), never by the caller
+    provided = set(handler.resolve_dependencies())
     names: set[str] = set()
     for name, fd in handler.parsed_fn_signature.parameters.items():
-        if name in _RESERVED or name in path_params:
+        if name in _RESERVED or name in path_params or name in provided:
             continue
         kw = fd.kwarg_definition
         if isinstance(kw, BodyKwarg):

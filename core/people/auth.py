@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from sqlalchemy import select
@@ -28,29 +27,10 @@ from core.logs import bind as bind_log_context
 from core.people import throttle
 from core.people.invalidation import Listener, publish
 from core.people.models import ApiKey, Tenant, User
+from core.principal import Principal
 
 TOKEN_PREFIX = "tsu_"
 CACHE_SECONDS = 10.0
-
-
-class Principal(msgspec.Struct, frozen=True, kw_only=True):
-    user_id: int
-    username: str
-    roles: frozenset[str]
-    tenant_id: int | None
-    tenant_slug: str | None
-    plugin: str | None
-    department_id: int | None
-    staff_id: int | None
-
-    def has(self, *roles: str) -> bool:
-        return not self.roles.isdisjoint(roles)
-
-    def role_for(self, allowed: frozenset[str]) -> str | None:
-        """The role under which the principal may act (recorded on audit events)."""
-        for role in sorted(self.roles & allowed):
-            return role
-        return None
 
 
 def hash_token(token: str) -> str:

@@ -1,0 +1,29 @@
+"""Who asks: the authenticated principal every handler and service receives.
+
+Kernel: a plain value (user, roles, tenant, plugin, department, staff), made by the people
+area's authentication (:mod:`core.people.auth`) and read by every area.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class Principal(msgspec.Struct, frozen=True, kw_only=True):
+    user_id: int
+    username: str
+    roles: frozenset[str]
+    tenant_id: int | None
+    tenant_slug: str | None
+    plugin: str | None
+    department_id: int | None
+    staff_id: int | None
+
+    def has(self, *roles: str) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+    def role_for(self, allowed: frozenset[str]) -> str | None:
+        """The role under which the principal may act (recorded on audit events)."""
+        for role in sorted(self.roles & allowed):
+            return role
+        return None
