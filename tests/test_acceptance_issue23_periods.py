@@ -71,3 +71,61 @@ def test_a_letter_the_sweep_makes_major_owes_what_a_major_letter_owes(api):
     assert [n for n in notes(api, P, "gm", "escalation") if n["ticket_id"] == t["id"]]
     sweep_at(api, cst(2046, 6, 8, 0, 5))  # nothing fires twice
     assert sum(len(e["payload"].get("seed_duties", [])) for e in history(api, P, t)) == len(fired)
+
+
+# ---------------------------------------------------------------- points of a superseded penalty
+
+
+def _tier2_confirmed(api: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    from dutykit import walk
+
+    t = walk(api, P, "graded")
+    r = api.get(P, "manager", f"/api/tickets/{t['id']}/penalties")
+    assert r.status_code == 200, r.text
+    (p,) = [p for p in r.json() if p["status"] == "proposed"]
+    assert (p["rule"], p["appraisal_points"]) == ("tier_2", 5), p
+    r = api.post(P, "manager", f"/api/penalties/{p['id']}/confirm", json={})
+    assert r.status_code == 200, r.text
+    return t, p
+
+
+def test_points_of_a_penalty_superseded_after_its_month_was_run_are_given_back(api):
+    """扣除月度绩效考评5分 [000 §篇7 六2]: a tier-2 penalty of GW-S001 confirmed in March 2047
+    is 5 points on March's line. In April his appeal is overturned (no responsibility): the
+    penalty is superseded, and April's line gives the 5 points back (its fine too, as money
+    is), the ledger export shows it, March's line is unchanged, and May gives nothing more."""
+    staff = TENANTS[P]["staff"]
+    clock.travel_to(cst(2047, 3, 10, 10, 0))
+    t, p = _tier2_confirmed(api)
+    clock.travel_to(cst(2047, 4, 2, 10, 0))
+    r = api.post(P, "manager", "/api/ledger/runs", json={"period": "2047-03"})
+    assert r.status_code == 201, r.text
+    (march,) = [s for s in r.json()["statements"] if s["staff"] == staff]
+    assert (march["appraisal_points"], march["appraisal_points_credited"]) == (5, 0), march
+
+    r = api.post(P, "staff-wang", f"/api/tickets/{t['id']}/appeals", json={"reason": "not me"})
+    assert r.status_code == 201, r.text
+    r = api.post(P, "gm", f"/api/appeals/{r.json()['id']}/decide",
+                 json={"decision": "overturned", "reason": "the leak was the builder's",
+                       "grade": "none"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    r = api.get(P, "manager", f"/api/tickets/{t['id']}/penalties")
+    assert {x["id"]: x["status"] for x in r.json()}[p["id"]] == "superseded"
+
+    clock.travel_to(cst(2047, 5, 2, 10, 0))
+    r = api.post(P, "manager", "/api/ledger/runs", json={"period": "2047-04"})
+    assert r.status_code == 201, r.text
+    (april,) = [s for s in r.json()["statements"] if s["staff"] == staff]
+    assert (april["appraisal_points"], april["appraisal_points_credited"]) == (0, 5), april
+    r = api.get(P, "manager", "/api/ledger/statements",
+                params={"period": "2047-03", "staff": staff})  # fmt: skip
+    assert r.json() == [march]
+    r = api.get(P, "manager", "/api/reports/export/ledger.csv", params={"period": "2047-04"})
+    assert r.status_code == 200, r.text
+    header, *rows = [row.split(",") for row in r.content.decode("utf-8-sig").strip().splitlines()]
+    col = header.index("退还绩效考评分")
+    assert [row[col] for row in rows if staff in row] == ["5"], rows
+    clock.travel_to(cst(2047, 6, 2, 10, 0))
+    r = api.post(P, "manager", "/api/ledger/runs", json={"period": "2047-05"})
+    assert r.status_code == 201, r.text
+    assert [s for s in r.json()["statements"] if s["staff"] == staff] == []
