@@ -35,6 +35,7 @@ from core.provisioning.api import ROUTES as PROVISIONING_ROUTES
 from core.query_params import known_query_only
 from core.reports.api import ROUTES as REPORT_ROUTES
 from core.reports.replica import lag_header as replica_lag_header
+from core.reports.unit_bulletins import ROUTES as UNIT_BULLETIN_ROUTES
 from core.settings import Settings, load_settings
 from core.strict import check_request
 from core.tasks.api import ROUTES as TASK_ROUTES
@@ -120,6 +121,7 @@ def create_app(
             *ATTACHMENT_ROUTES,
             *PENALTY_ROUTES,
             *APPRAISAL_ROUTES,
+            *UNIT_BULLETIN_ROUTES,
             *DEADLINE_ROUTES,
             *TASK_ROUTES,
             *REPORT_ROUTES,

@@ -105,9 +105,7 @@ async def sweep(
         try:  # one tenant's trouble must not stop the others' breaches
             for _ in range(10_000):  # bounded: a batch always clears its alarms
                 async with db.tenant(tenant_id) as scope:
-                    full = await _sweep_tenant(
-                        scope, now, batch, report, on_breach, on_upgrade
-                    )
+                    full = await _sweep_tenant(scope, now, batch, report, on_breach, on_upgrade)
                 if not full:
                     break
         except Exception:

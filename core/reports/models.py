@@ -26,7 +26,7 @@ class ReportIssue(TenantScoped, Base):
 
 
 class UnitBulletinIssue(TenantScoped, Base):
-    """A unit's monthly 《投诉事件通报》 formed and studied [002 《客户投诉管理考核办法》第二十二条]:
+    """A unit's monthly 《投诉事件通报》 formed and studied [002 《考核办法》第二十二条]:
     "各基层单位…每月应按件将投诉事件产生的经过、处理过程、投诉产生原因、责任、改进措施及人员处理考核
     意见形成《投诉事件通报》,在本单位组织职工学习" — once per unit and month
     (:mod:`core.reports.unit_bulletins`)."""
