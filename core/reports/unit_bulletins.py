@@ -37,6 +37,7 @@ from core.people.roles import MANAGEMENT, Role
 from core.people.web import database, principal
 from core.reports.models import UnitBulletinIssue
 from core.reports.period import check_month
+from core.strict import fits
 from core.tasks.notify import recipients
 from core.tasks.periodic import (
     Owed,
@@ -146,9 +147,9 @@ Month = Annotated[str, Meta(min_length=1, max_length=20)]
 
 
 class RecordIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    period: Month
+    period: Annotated[str, fits(UnitBulletinIssue.period, min_length=1)]
     """``YYYY-MM``: a month that has ended."""
-    department: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    department: Annotated[str, fits(Department.code, min_length=1)] | None = None
     """The unit's code; a department head's own unit when left out."""
 
 
