@@ -192,8 +192,8 @@ def test_the_half_year_appraisal_is_reminded_for_every_half_without_one(api, mon
     [002 第二十七条]. The first half of 2049 has its proposal; the second has none: on 5
     January 2050 marketing (the manager) is told it is due, on 10 February that it is
     overdue (the seed names no date: due by the end of the month after the half). The
-    first half is never overdue; the bus and property desks, whose seeds name no such
-    appraisal, hear nothing."""
+    first half is never overdue; a rejected proposal leaves the half owed, reminded again.
+    The bus and property desks, whose seeds name no such appraisal, hear nothing."""
     clock.travel_to(cst(2049, 7, 3, 10, 0))
     r = api.post(U, "manager", "/api/appraisals",
                  json={"half": "2049-H1", "opinion": "各单位按投诉统计考核"})  # fmt: skip
@@ -207,6 +207,17 @@ def test_the_half_year_appraisal_is_reminded_for_every_half_without_one(api, mon
     (note,) = [n for n in notes(api, U, "manager", "appraisal_overdue")
                if n["params"]["half"] == "2049-H2"]  # fmt: skip
     assert note["message"].startswith("2049年下半年各单位投诉考核意见逾期未提出"), note
+    # proposed, then rejected by the leading group: the half is owed afresh
+    r = api.post(U, "manager", "/api/appraisals",
+                 json={"half": "2049-H2", "opinion": "各单位按投诉统计考核"})  # fmt: skip
+    assert r.status_code in (200, 201), r.text
+    r = api.post(U, "gm", f"/api/appraisals/{r.json()['id']}/reject",
+                 json={"reason": "河西供电所的数字不全"})  # fmt: skip
+    assert r.status_code == 200, r.text
+    remind(api, monkeypatch, capsys, cst(2050, 2, 11, 9, 0))
+    again = [n for n in notes(api, U, "manager", "appraisal_overdue")
+             if n["params"]["half"] == "2049-H2"]  # fmt: skip
+    assert len(again) == 2, again
     for tenant in (P, B):
         assert notes(api, tenant, "manager", "appraisal_due") == []
         assert notes(api, tenant, "manager", "appraisal_overdue") == []

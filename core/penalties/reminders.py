@@ -12,10 +12,11 @@
 - **The half-yearly appraisal of units** [第二十七条]: "公司市场营销部根据各单位半年内投诉统计
   情况…提出考核意见,报公司优质服务领导小组批准后执行". For a plugin whose duties say so
   (``Duties.half_year_appraisal``), every ended half-year without a proposal waiting or
-  approved (:mod:`core.penalties.appraisal`) is owed; the seed names no date: tousu reads it
-  as owed from the half's end and overdue at the end of the month after it (31 July, 31
-  January), the time to gather the half's figures. Told: whoever proposes it (the plugin's
-  ``appraisal_propose`` approvers; marketing, i.e. the manager, for the power company) —
+  approved (:mod:`core.penalties.appraisal`) is owed — afresh after a rejection. The seed
+  names no date: tousu reads it as owed from the half's end and overdue at the end of the
+  month after it (31 July, 31 January), the time to gather the half's figures. Told:
+  whoever proposes it (the plugin's ``appraisal_propose`` approvers; marketing, i.e. the
+  manager, for the power company) —
   ``appraisal_due`` / ``appraisal_overdue``.
 
 Each is reminded once when owed and once when overdue, for every period since the tenant
@@ -107,23 +108,24 @@ async def ledger_owed(scope: TenantScope, t: TenantPeriods) -> list[Owed]:
 
 
 async def appraisal_owed(scope: TenantScope, t: TenantPeriods, now: dt.datetime) -> list[Owed]:
-    """The ended half-years with no appraisal proposed or approved (oldest first)."""
+    """The ended half-years with no appraisal proposed or approved (oldest first); one
+    whose proposal was rejected is owed afresh."""
     halves = sorted({half_of(m) for m in months_between(t.first, t.current)})
     halves = [h for h in halves if month_end(half_last_month(h), t.zone) <= now]
     if not halves:
         return []
-    live = set(
-        await scope.scalars(
-            select(UnitAppraisal.half).where(
-                UnitAppraisal.half.in_(halves),
-                UnitAppraisal.status.in_(("proposed", "approved")),
-            )
+    status = (
+        await scope.execute(
+            select(UnitAppraisal.half, UnitAppraisal.status).where(UnitAppraisal.half.in_(halves))
         )
-    )
+    ).all()
+    live = {h for h, st in status if st in ("proposed", "approved")}
+    # a rejected proposal leaves the half owed: reminded afresh after each rejection
+    rejected = {h: sum(1 for x, st in status if x == h and st == "rejected") for h in halves}
     return [
         Owed(
             kinds=("appraisal_due", "appraisal_overdue"),
-            key=h,
+            key=f"{h}:{rejected[h]}" if rejected[h] else h,
             due=month_end(shift(half_last_month(h), 1), t.zone),
             params={"half": h, "seed": APPRAISAL_SEED},
         )
