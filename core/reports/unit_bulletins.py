@@ -176,7 +176,10 @@ def _ended(period: str, zone: str) -> None:
     check_month(period)
     if month_end(period, zone) > utcnow():
         raise Invalid(
-            f"period {period} has not ended yet", field="period", rule="a month that has ended"
+            "period: {period} has not ended yet",
+            field="period",
+            rule="a month that has ended",
+            params={"period": period},
         )
 
 
@@ -197,18 +200,28 @@ async def record_unit_bulletin(
         _ended(data.period, zone)
         if data.department is None:
             if p.department_id is None or not p.has(Role.DEPARTMENT_HEAD):
-                raise Invalid("department is required", field="department", rule="required")
+                raise Invalid(
+                    "department: name the unit (only a department head's own unit is implied)",
+                    field="department",
+                    rule="required",
+                )
             dept = await scope.session.get(Department, p.department_id)
         else:
             dept = await scope.scalar(select(Department).where(Department.code == data.department))
             if dept is None:
                 raise Invalid(
-                    f"no unit {data.department!r}", field="department", rule="a department code"
+                    "no unit {unit}",
+                    field="department",
+                    rule="a department code",
+                    params={"unit": data.department},
                 )
         assert dept is not None
         if not p.has(*MANAGEMENT) and dept.id != p.department_id:
-            raise Forbidden("a unit's head records only their own unit's bulletin",
-                            field="department", rule="own unit")  # fmt: skip
+            raise Forbidden(
+                "a department head records only their own unit's bulletin",
+                field="department",
+                rule="own unit",
+            )
         row = await scope.scalar(
             select(UnitBulletinIssue).where(
                 UnitBulletinIssue.period == data.period, UnitBulletinIssue.department_id == dept.id
