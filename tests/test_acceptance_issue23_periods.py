@@ -250,7 +250,7 @@ def test_each_units_monthly_bulletin_is_reminded_to_its_head_until_recorded(
     assert line["cases"] >= 1 and line["on_time"] is False and line["issued_at"] is None
     r = api.post(U, "head-hexi", "/api/reports/unit-bulletins",
                  json={"period": "2049-08", "department": "station-chengguan"})  # fmt: skip
-    assert r.status_code == 403, r.text
+    assert r.status_code == 403 and "本单位" in r.json()["error"]["message"], r.text
     r = api.post(U, "head-chengguan", "/api/reports/unit-bulletins", json={"period": "2049-08"})
     assert r.status_code == 201, r.text
     first = r.json()
@@ -259,6 +259,7 @@ def test_each_units_monthly_bulletin_is_reminded_to_its_head_until_recorded(
     assert (r.status_code, r.json()) == (200, first)
     r = api.post(U, "head-chengguan", "/api/reports/unit-bulletins", json={"period": "2049-10"})
     assert r.status_code == 422 and r.json()["error"]["field"] == "period", r.text
+    assert "2049-10 尚未结束" in r.json()["error"]["message"], r.text
     r = api.get(U, "head-hexi", "/api/reports/unit-bulletins", params={"period": "2049-08"})
     assert r.status_code == 200 and r.json() == [], r.text
 

@@ -96,7 +96,7 @@ DUTIES = Duties(
     # 小组批准后执行 [第二十七条]: marketing owes the appraisal of every half-year.
     half_year_appraisal=True,
     # 各基层单位…每月应按件将投诉事件产生的经过、处理过程、投诉产生原因、责任、改进措施及人员处理
-    # 考核意见形成《投诉事件通报》,在本单位组织职工学习 [第二十二条]: every unit with cases, monthly.
+    # 考核意见形成《投诉事件通报》,在本单位组织职工学习 [第二十二条]: each unit with cases, monthly.
     unit_bulletin=True,
     seed_duties=(
         # 受理的投诉凡涉及违纪的,应及时移交纪检监察部门调查处理 [第十八条]: a complaint in a
