@@ -17,7 +17,7 @@ from core.penalties.models import (
 )
 from core.people.models import ApiKey, Department, Staff, Tenant, User
 from core.people.sessions import AuthEvent, WebSession
-from core.reports.models import ReportIssue
+from core.reports.models import ReportIssue, UnitBulletinIssue
 from core.tasks.models import Notification, OutboxEvent, Webhook, WebhookDelivery
 from core.tickets.models import AccusedStaff, Counter, Ticket, TicketEvent, TicketGrade
 
@@ -53,6 +53,7 @@ __all__ = [
     "TicketEvent",
     "TicketGrade",
     "UnitAppraisal",
+    "UnitBulletinIssue",
     "User",
     "WebSession",
     "Webhook",

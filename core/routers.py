@@ -29,6 +29,7 @@ from core.people.api import ROUTES as PEOPLE
 from core.people.guards import operator_only, tenant_member
 from core.provisioning.api import ROUTES as PROVISIONING
 from core.reports.api import ROUTES as REPORTS
+from core.reports.unit_bulletins import ROUTES as UNIT_BULLETINS
 from core.tasks.api import ROUTES as TASKS
 
 TENANT_API = Router(
@@ -61,6 +62,7 @@ MIXED = [
     *PROVISIONING,
     *ATTACHMENTS,
     *REPORTS,
+    *UNIT_BULLETINS,
 ]
 
 SURFACES = [TENANT_API, PLATFORM_API, *MIXED]

@@ -319,6 +319,12 @@ class Duties(msgspec.Struct, frozen=True, kw_only=True):
     seed_duties: tuple[SeedDuty, ...] = ()
     """Notices, reports and referrals that hang on the channel, a fact, the severity or a
     grade's offence (:class:`SeedDuty`; :mod:`core.flow.seed_duties`)."""
+    half_year_appraisal: bool = False
+    """The half-yearly appraisal of units is owed and reminded (:mod:`core.penalties.
+    reminders`): the proposers are told of every ended half-year with no live proposal."""
+    unit_bulletin: bool = False
+    """Each unit owes a monthly 《投诉事件通报》 of its cases, reminded to the unit's head
+    (:mod:`core.reports.unit_bulletins`)."""
     seeds: tuple[str, ...] = ()
     """The seed sections each choice comes from, for the record."""
 

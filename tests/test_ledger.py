@@ -94,6 +94,7 @@ def statement(period: str, staff: str, owed: str, pay: str, deducted: str, carri
         "forfeited_yuan": "0.00",
         "credited_yuan": "0.00",
         "appraisal_points": 0,  # points of penalties decided in the month (issue 23 §4)
+        "appraisal_points_credited": 0,  # given back for penalties superseded since
     }
 
 

@@ -68,20 +68,28 @@ async def _pack(tenant: str, period: str, out: Path) -> list[Path]:
 
 @app.command("remind")
 def remind() -> None:
-    """Remind supervisors and managers of every tenant whose month's statistics are due
-    within 3 days (or overdue) and not yet issued [000 §篇1 4(4)7]; run it daily. Prints
-    how many notifications were new."""
+    """Remind every recurring duty left undone, for every period since the tenant was
+    created (at most a year back), once when owed and once when overdue; run it daily.
+    Prints how many notifications were new.
+
+    The month's statistics and analysis, to supervisors and managers [000 §篇1 4(4)7]; the
+    month's fine deductions, to the tenant admin and the manager [002 第二十八条]; the
+    half-year appraisal of units, to its proposers [002 第二十七条]; each unit's monthly
+    《投诉事件通报》, to the unit's head [002 第二十二条] (the last two where the tenant's
+    industry keeps them)."""
     sent = base.run(_remind())
     typer.echo(f"{sent} reminder(s) sent")
 
 
 async def _remind() -> int:
     from core.db import Database
+    from core.penalties import reminders
+    from core.reports import unit_bulletins
     from core.reports.issues import remind as send
 
     db = Database(base.settings().database_url)
     try:
-        return await send(db)
+        return await send(db) + await reminders.remind(db) + await unit_bulletins.remind(db)
     finally:
         await db.dispose()
 

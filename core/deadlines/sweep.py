@@ -61,6 +61,10 @@ from core.tickets.models import Ticket
 
 log = logging.getLogger("tousu.sweep")
 
+OnUpgrade = Callable[[TenantScope, TenantHooks, Ticket], Awaitable[list[dict[str, Any]]]]
+"""What an automatic upgrade brings besides the escalation: the entries to record on its
+event (``seed_duties``)."""
+
 
 @dataclass
 class SweepReport:
@@ -77,13 +81,18 @@ async def sweep(
     batch: int = 500,
     *,
     on_breach: Callable[[TenantScope, dt.datetime, list[int]], Awaitable[object]],
+    on_upgrade: OnUpgrade | None = None,
 ) -> SweepReport:
     """Handle every clock whose alarm has come by ``now`` (default: the app clock), tenant by
     tenant, ``batch`` alarmed clocks per transaction.
 
     ``on_breach(scope, now, clock_ids)`` is awaited in each batch's transaction with the ids
     of the clocks that batch flagged breached: what else a breach costs belongs to the areas
-    above (:mod:`core.jobs.sweep` passes the penalty proposals)."""
+    above (:mod:`core.jobs.sweep` passes the penalty proposals). ``on_upgrade(scope, hooks,
+    ticket)`` is awaited when an automatic upgrade has changed a ticket's severity, before
+    its event is written: the duties that hang on the new severity (issue 23 §1; the seed
+    duties of :mod:`core.flow.seed_duties`, wired in :mod:`core.jobs.sweep`), whose entries
+    go on that event's payload under ``seed_duties``."""
     now = now or utcnow()
     report = SweepReport()
     async with db.cross_tenant() as session:  # platform path: which tenants have alarms
@@ -96,7 +105,7 @@ async def sweep(
         try:  # one tenant's trouble must not stop the others' breaches
             for _ in range(10_000):  # bounded: a batch always clears its alarms
                 async with db.tenant(tenant_id) as scope:
-                    full = await _sweep_tenant(scope, now, batch, report, on_breach)
+                    full = await _sweep_tenant(scope, now, batch, report, on_breach, on_upgrade)
                 if not full:
                     break
         except Exception:
@@ -171,6 +180,7 @@ async def _sweep_tenant(
     batch: int,
     report: SweepReport,
     on_breach: Callable[[TenantScope, dt.datetime, list[int]], Awaitable[object]],
+    on_upgrade: OnUpgrade | None = None,
 ) -> bool:
     """One batch: the tenant's ``batch`` earliest alarms that have come, locked (another
     sweeper skips them) and read in ONE statement, then one UPDATE per kind present (it was
@@ -205,7 +215,7 @@ async def _sweep_tenant(
     done(await _flag(scope, kinds.to_due, {"alarm_at": StepClock.due_at}))
     warned, deferred = await _warnings(scope, now, kinds.warn, done)
     report.deferred += deferred
-    upgrades = await _upgrades(scope, now, kinds.upgrade, done)
+    upgrades = await _upgrades(scope, now, kinds.upgrade, done, on_upgrade)
     full = len(alarmed) >= batch
 
     if breached or warned:
@@ -271,7 +281,13 @@ async def _warnings(
     return warned, len(deferred)
 
 
-async def _upgrades(scope: TenantScope, now: dt.datetime, ids: list[int], done: Any) -> int:
+async def _upgrades(
+    scope: TenantScope,
+    now: dt.datetime,
+    ids: list[int],
+    done: Any,
+    on_upgrade: OnUpgrade | None = None,
+) -> int:
     """The automatic-upgrade clocks ``ids`` (rare; each one re-times its ticket's clocks,
     so they keep the per-ticket path)."""
     if not ids:
@@ -292,7 +308,7 @@ async def _upgrades(scope: TenantScope, now: dt.datetime, ids: list[int], done: 
             continue
         ticket = await scope.session.get(Ticket, clock.ticket_id)
         assert ticket is not None
-        upgraded += await _upgrade(scope, hooks, ticket, clock, now)
+        upgraded += await _upgrade(scope, hooks, ticket, clock, now, on_upgrade)
     await scope.flush()
     return upgraded
 
@@ -423,9 +439,17 @@ async def _warning_effects(
 
 
 async def _upgrade(
-    scope: TenantScope, hooks: TenantHooks, ticket: Ticket, clock: StepClock, now: dt.datetime
+    scope: TenantScope,
+    hooks: TenantHooks,
+    ticket: Ticket,
+    clock: StepClock,
+    now: dt.datetime,
+    on_upgrade: OnUpgrade | None = None,
 ) -> int:
-    """A valid ticket still open after the plugin's period becomes its upgrade severity."""
+    """A valid ticket still open after the plugin's period becomes its upgrade severity
+    (有效投诉在一个月内得不到合理解决的 is major [000 §篇1 4(4)2①c]). The leaders the new
+    severity is reported to are told (:func:`escalation.on_severity`), and the duties that
+    hang on it are applied and recorded on the upgrade's own event (``on_upgrade``)."""
     rule = hooks.deadlines().upgrade
     clock.state, clock.ended_at, clock.alarm_at = "met", now, None
     if rule is None or ticket.state not in OPEN or not ticket.valid:
@@ -435,14 +459,13 @@ async def _upgrade(
     was = ticket.severity
     ticket.severity = rule.to_severity
     await engine.retime(scope, hooks, ticket)
+    payload: dict[str, Any] = {"severity_was": was, "severity": rule.to_severity, "rule": rule.seed}
+    if on_upgrade is not None:
+        fired = await on_upgrade(scope, hooks, ticket)
+        if fired:
+            payload["seed_duties"] = fired
     await append_event(
-        scope,
-        ticket,
-        AUTO_UPGRADE,
-        await system_user_id(scope),
-        "system",
-        {"severity_was": was, "severity": rule.to_severity, "rule": rule.seed},
-        at=now,
+        scope, ticket, AUTO_UPGRADE, await system_user_id(scope), "system", payload, at=now
     )
     await escalation.on_severity(scope, hooks, ticket)
     await emit(

@@ -15,8 +15,8 @@ needs them):
 ``number`` the ticket's number · ``step`` a clock step code · ``due`` an instant (ISO 8601,
 UTC) · ``severity`` a severity code · ``minutes`` an int · ``flags`` a list of fact codes ·
 ``reason`` text a user typed · ``department_id`` a department id · ``grade`` a grade code ·
-``count`` an int · ``period`` ``YYYY-MM`` · ``seed`` a seed reference (shown as is, in
-brackets at the end).
+``count`` an int · ``period`` ``YYYY-MM`` · ``half`` ``YYYY-H1|H2`` (shown as 2043年上半年 /
+2043 H1) · ``seed`` a seed reference (shown as is, in brackets at the end).
 
 Notifications stored before kinds had parameters hold an English sentence: :func:`legacy`
 reads the known shapes back into parameters, and anything else is shown as stored.
@@ -114,6 +114,62 @@ KINDS: dict[str, Kind] = {
                 "{period}: the month's complaint statistics and analysis were due by {due} "
                 "— overdue"),),
             seed="000 §篇1 4(4)7",
+        ),
+        Kind(
+            "ledger_run_due",
+            ("月度罚款扣除待运行", "A month's fine deductions to run"),
+            (_v("period due",
+                "{period} 罚款台账尚未运行：请录入当月绩效工资后运行扣款（应于 {due} 前完成）",
+                "{period}: the fine ledger has not been run — set the month's performance pay, "
+                "then run the deductions (due by {due})"),),
+            seed="002 《客户投诉管理考核办法》第二十八条",
+        ),
+        Kind(
+            "ledger_run_overdue",
+            ("月度罚款扣除已逾期", "A month's fine deductions overdue"),
+            (_v("period due",
+                "{period} 罚款台账逾期未运行：经济处罚应在当月绩效中扣除（应于 {due} 前完成）",
+                "{period}: the fine ledger was due to be run by {due} — overdue; fines are "
+                "deducted from that month's performance pay"),),
+            seed="002 《客户投诉管理考核办法》第二十八条",
+        ),
+        Kind(
+            "appraisal_due",
+            ("单位半年考核意见待提出", "The half-year appraisal of units to propose"),
+            (_v("half due",
+                "{half}各单位投诉考核意见待提出，报优质服务领导小组批准（应于 {due} 前提出）",
+                "{half}: the appraisal of units from the half-year's complaints is to be "
+                "proposed for the leading group's approval (due by {due})"),),
+            seed="002 《客户投诉管理考核办法》第二十七条",
+        ),
+        Kind(
+            "appraisal_overdue",
+            ("单位半年考核意见已逾期", "The half-year appraisal of units overdue"),
+            (_v("half due",
+                "{half}各单位投诉考核意见逾期未提出（应于 {due} 前提出）",
+                "{half}: the appraisal of units was due to be proposed by {due} — overdue"),),
+            seed="002 《客户投诉管理考核办法》第二十七条",
+        ),
+        Kind(
+            "unit_bulletin_due",
+            ("本单位月度《投诉事件通报》待形成", "Your unit's monthly complaint bulletin is due"),
+            (_v("period department_id count due",
+                "{period} {department}有 {count} 件投诉事件：请按件形成《投诉事件通报》"
+                "并组织职工学习（应于 {due} 前完成）",
+                "{period}: {department} had {count} complaint case(s) — write the unit's "
+                "bulletin case by case and have the staff study it (due by {due})"),),
+            seed="002 《客户投诉管理考核办法》第二十二条",
+        ),
+        Kind(
+            "unit_bulletin_overdue",
+            ("本单位月度《投诉事件通报》已逾期",
+             "Your unit's monthly complaint bulletin is overdue"),
+            (_v("period department_id count due",
+                "{period} {department}的《投诉事件通报》逾期未形成"
+                "（{count} 件，应于 {due} 前完成）",
+                "{period}: {department}'s complaint bulletin ({count} case(s)) was due by {due} "
+                "— overdue"),),
+            seed="002 《客户投诉管理考核办法》第二十二条",
         ),
         Kind(
             "ticket_dispatched",
@@ -236,6 +292,11 @@ def _values(params: dict[str, Any], ctx: Context) -> dict[str, str]:
         code = str(params["grade"])
         found = ctx.terms.get(f"grade:{code}") or _GRADES.get(code)
         out["grade"] = code if found is None else (found[1] if lang == EN else found[0])
+    if "half" in params:
+        half = str(params["half"])
+        if len(half) == 7 and half[4:6] == "-H":
+            zh = f"{half[:4]}年{'上' if half.endswith('1') else '下'}半年"
+            out["half"] = f"{half[:4]} {half[5:]}" if lang == EN else zh
     if "flags" in params:
         sep = ", " if lang == EN else "、"
         out["flags"] = sep.join(ctx.term(f"fact:{f}") for f in params["flags"] or [])

@@ -159,6 +159,8 @@ class StatementOut(msgspec.Struct, kw_only=True):
     """Given back for penalties superseded after they were taken (an overturned appeal)."""
     appraisal_points: int = 0
     """Monthly appraisal points deducted for the month (扣除月度绩效考评…分 [000 §篇7 六])."""
+    appraisal_points_credited: int = 0
+    """Points given back: penalties counted on an earlier month's line, superseded since."""
 
 
 class RunOut(msgspec.Struct, kw_only=True):
@@ -461,6 +463,7 @@ async def _statements(scope: TenantScope, q: Any) -> list[StatementOut]:
             forfeited_yuan=yuan(x.forfeited_fen),
             credited_yuan=yuan(x.credited_fen),
             appraisal_points=x.appraisal_points,
+            appraisal_points_credited=x.appraisal_points_credited,
         )
         for x in await scope.scalars(q)
     ]

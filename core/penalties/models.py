@@ -146,6 +146,10 @@ class LedgerLine(TenantScoped, Base):
     """Monthly appraisal points deducted (扣除月度绩效考评…分 [000 §篇7 六2–3]): the points of
     the person's penalties decided (confirmed or adjusted) in the month, as they stand at
     the run (issue 23 §4)."""
+    appraisal_points_credited: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Points given back: those of penalties counted in an earlier month's line and
+    superseded since (re-derived after an appeal or a late fact) — the correction is shown
+    in the next run's line, the earlier line is not changed, as with money (issue 23)."""
 
 
 class Deduction(TenantScoped, Base):
@@ -168,6 +172,10 @@ class Deduction(TenantScoped, Base):
 
     A credit — the penalty was superseded after it was taken — is a row of a later run with
     negative ``amount_fen`` and ``forfeited_fen``; nothing earlier is changed."""
+    appraisal_points: Mapped[int] = mapped_column(default=0, server_default="0")
+    """The penalty's monthly appraisal points counted on this run's line (the month it was
+    decided in) [000 §篇7 六2–3]; negative in a later run that gives them back because the
+    penalty was superseded."""
 
 
 class UnitAppraisal(TenantScoped, Base):

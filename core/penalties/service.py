@@ -702,8 +702,9 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
     (``whole_month_pay``, e.g. [000 §篇7 六4] 扣除当月绩效工资) forfeits the pay of the month it was
     decided in, and its own fine is taken beside it. A penalty superseded after money was
     taken on it (an overturned appeal) is credited back here: a negative row, nothing earlier
-    changed. Idempotent: a month already run returns the same run (created False). A month
-    not yet ended in the tenant's zone: :class:`Invalid` naming ``period``.
+    changed; so are the appraisal points of such a penalty (``appraisal_points_credited``
+    on the line, issue 23). Idempotent: a month already run returns the same run (created
+    False). A month not yet ended in the tenant's zone: :class:`Invalid` naming ``period``.
     """
     period_bounds(period)  # validate before taking the lock
     await _ledger_lock(scope)
@@ -736,8 +737,10 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
             )
         ).all()
     }
-    points = await month_points(scope, start, end)
-    for staff_id in sorted(set(outstanding) | set(forfeits) | set(credits) | set(points)):
+    points = await month_point_rows(scope, start, end)
+    points_back = await _point_credits(scope)
+    every = set(outstanding) | set(forfeits) | set(credits) | set(points) | set(points_back)
+    for staff_id in sorted(every):
         items = outstanding.get(staff_id, [])
         wmp = forfeits.get(staff_id, [])
         owed = sum(left for _, left in items)
@@ -749,9 +752,10 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
         # fine has only what is left of the pay (nothing) and carries or is written off.
         forfeited = budget if wmp else 0
         whole = set(wmp)
-        rows: dict[int, list[int]] = {}  # penalty id → [taken, written off, forfeited]
+        # penalty id → [taken, written off, forfeited, appraisal points]
+        rows: dict[int, list[int]] = {}
         if wmp:
-            rows[wmp[0]] = [0, 0, forfeited]
+            rows[wmp[0]] = [0, 0, forfeited, 0]
         deducted = written_off = 0
         left_budget = budget - forfeited
         ordered = [x for x in items if x[0].id in whole] + [
@@ -764,7 +768,7 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
                 take = max(min(left, left_budget), 0)
                 left_budget -= take
             rest = left - take if not carry else 0
-            row = rows.setdefault(penalty.id, [0, 0, 0])
+            row = rows.setdefault(penalty.id, [0, 0, 0, 0])
             row[0] += take
             row[1] += rest
             deducted += take
@@ -773,10 +777,19 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
         for pid, (taken, forfeit) in credits.get(staff_id, {}).items():
             # A fine taken and then superseded (an overturned appeal re-derived it) is given
             # back in the next run as a negative row; the earlier rows stay as they were.
-            rows[pid] = [-taken, 0, -forfeit]
+            rows[pid] = [-taken, 0, -forfeit, 0]
             credited += taken + forfeit
-        for pid, (taken, off, forfeit) in rows.items():
-            if taken or off or forfeit:  # one row per penalty per run
+        # Each penalty's points are counted on the line of the month it was decided in
+        # [000 §篇7 六2–3], recorded per penalty so that a penalty superseded afterwards (an
+        # appeal or a late fact re-derived it) gives them back on the next line, as money is.
+        for pid, pts in points.get(staff_id, {}).items():
+            rows.setdefault(pid, [0, 0, 0, 0])[3] += pts
+        points_credited = 0
+        for pid, pts in points_back.get(staff_id, {}).items():
+            rows.setdefault(pid, [0, 0, 0, 0])[3] -= pts
+            points_credited += pts
+        for pid, (taken, off, forfeit, pts) in rows.items():
+            if taken or off or forfeit or pts:  # one row per penalty per run
                 scope.add(
                     Deduction(
                         penalty_id=pid,
@@ -786,6 +799,7 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
                         amount_fen=taken,
                         written_off_fen=off,
                         forfeited_fen=forfeit,
+                        appraisal_points=pts,
                     )
                 )
         scope.add(
@@ -800,30 +814,51 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
                 written_off_fen=written_off,
                 forfeited_fen=forfeited,
                 credited_fen=credited,
-                appraisal_points=points.get(staff_id, 0),
+                appraisal_points=sum(points.get(staff_id, {}).values()),
+                appraisal_points_credited=points_credited,
             )
         )
     await scope.flush()
     return run, True
 
 
-async def month_points(scope: TenantScope, start: dt.datetime, end: dt.datetime) -> dict[int, int]:
-    """Monthly appraisal points per staff member (扣除月度绩效考评5分 / 10分 [000 §篇7 六2–3]):
-    the sum over their penalties decided — confirmed or adjusted, not waived or superseded —
-    in ``[start, end)`` (UTC), the month the decision falls in being the month appraised.
-    Staff with none are left out (issue 23 §4)."""
+async def month_point_rows(
+    scope: TenantScope, start: dt.datetime, end: dt.datetime
+) -> dict[int, dict[int, int]]:
+    """Monthly appraisal points (扣除月度绩效考评5分 / 10分 [000 §篇7 六2–3]): per staff member,
+    each penalty decided — confirmed or adjusted, not waived or superseded — in ``[start,
+    end)`` (UTC) that carries points, with its points; the month the decision falls in is
+    the month appraised. Staff with none are left out (issue 23 §4)."""
     rows = await scope.execute(
-        select(Penalty.staff_id, func.sum(Penalty.appraisal_points))
-        .where(
+        select(Penalty.staff_id, Penalty.id, Penalty.appraisal_points).where(
             Penalty.status.in_(DECIDED),
             Penalty.staff_id.is_not(None),
             Penalty.appraisal_points > 0,
             Penalty.decided_at >= start,
             Penalty.decided_at < end,
         )
-        .group_by(Penalty.staff_id)
     )
-    return {int(sid): int(total) for sid, total in rows.all() if total}
+    out: dict[int, dict[int, int]] = {}
+    for sid, pid, pts in rows.all():
+        out.setdefault(int(sid), {})[int(pid)] = int(pts)
+    return out
+
+
+async def _point_credits(scope: TenantScope) -> dict[int, dict[int, int]]:
+    """Per staff member, each superseded penalty whose appraisal points are still counted on
+    an earlier line (its rows' points sum above zero): the points to give back. Once given
+    back its rows sum to zero, so a later run finds nothing (idempotent)."""
+    rows = await scope.execute(
+        select(Deduction.staff_id, Deduction.penalty_id, func.sum(Deduction.appraisal_points))
+        .join(Penalty, Penalty.id == Deduction.penalty_id)
+        .where(Penalty.status == "superseded")
+        .group_by(Deduction.staff_id, Deduction.penalty_id)
+    )
+    out: dict[int, dict[int, int]] = {}
+    for sid, pid, pts in rows.all():
+        if int(pts or 0) > 0:
+            out.setdefault(int(sid), {})[int(pid)] = int(pts)
+    return out
 
 
 async def _outstanding(

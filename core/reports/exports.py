@@ -205,12 +205,13 @@ async def ledger_table(scope: TenantScope, access: Access, window: Period) -> Ta
         out.append(
             [line.period, code, name, dept, yuan(line.owed_fen), yuan(line.pay_fen),
              yuan(line.deducted_fen), yuan(line.carried_fen), yuan(line.written_off_fen),
-             yuan(line.forfeited_fen), yuan(line.credited_fen), line.appraisal_points]
+             yuan(line.forfeited_fen), yuan(line.credited_fen), line.appraisal_points,
+             line.appraisal_points_credited]
         )  # fmt: skip
     columns = [
         "period", "staff", "name", "department", "owed_yuan", "pay_yuan", "deducted_yuan",
         "carried_yuan", "written_off_yuan", "forfeited_yuan", "credited_yuan",
-        "appraisal_points",
+        "appraisal_points", "appraisal_points_credited",
     ]  # fmt: skip
     return Table(title="ledger", columns=columns, rows=out)
 

@@ -46,6 +46,7 @@ COLUMNS = {
     "written_off_yuan": "核销（元）", "forfeited_yuan": "扣发绩效（元）",
     "credited_yuan": "退还（元）", "fines_yuan": "罚款（元）",
     "appraisal_points": "扣月度绩效考评分",
+    "appraisal_points_credited": "退还绩效考评分",
 }  # fmt: skip
 SHEETS = {
     "stats": "统计", "about": "说明", "kpis": "考核指标", "follow_up_missing": "未回访",

@@ -9,7 +9,7 @@ far. Issuing the pack (``tousu reports pack``) records the first issue and wheth
 time; regenerating it later keeps the first record. The reminder (``tousu reports remind``,
 run daily) tells the supervisors and managers once, :data:`REMIND_DAYS` days before the due
 date, and once more when it has passed without an issue — for every month not issued, not
-only the current one (issue 23 §2).
+only the current one (issue 23 §2; the other recurring duties: :mod:`core.tasks.periodic`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from core.people.roles import Role
 from core.reports.models import ReportIssue
 from core.reports.period import check_month, tenant_timezone
 from core.tasks.notify import notify, recipients
+from core.tasks.periodic import LOOKBACK_MONTHS, months_between, shift
 
 DUE_DAY = 30
 REMIND_DAYS = 3
@@ -60,22 +61,6 @@ async def record_issue(
     return row
 
 
-LOOKBACK_MONTHS = 12
-"""How far back an unissued month is still reminded (from the tenant's creation, at most
-this many months): a bound on one run's work — a year of packs is more than any
-desk catches up on."""
-
-
-def months_between(first: str, last: str) -> list[str]:
-    """``YYYY-MM`` periods from ``first`` to ``last`` inclusive, oldest first."""
-    y, m = int(first[:4]), int(first[5:])
-    out = []
-    while f"{y:04d}-{m:02d}" <= last:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
 async def remind(db: Database, now: dt.datetime | None = None) -> int:
     """For every tenant and **every month** since the tenant was created (at most
     :data:`LOOKBACK_MONTHS` back) whose pack is not issued: a ``report_pack_due``
@@ -93,7 +78,7 @@ async def remind(db: Database, now: dt.datetime | None = None) -> int:
         zone = ZoneInfo(tz)
         current = f"{now.astimezone(zone):%Y-%m}"
         start = f"{_aware(created).astimezone(zone):%Y-%m}" if created else current
-        months = months_between(max(start, _back(current, LOOKBACK_MONTHS)), current)
+        months = months_between(max(start, shift(current, -LOOKBACK_MONTHS)), current)
         due = {p: due_at(p, tz) for p in months}
         months = [p for p in months if now >= due[p] - dt.timedelta(days=REMIND_DAYS)]
         if not months:
@@ -119,11 +104,6 @@ async def remind(db: Database, now: dt.datetime | None = None) -> int:
                     params={"period": period, "due": local.isoformat(), "seed": "000 §篇1 4(4)7"},
                 )
     return sent
-
-
-def _back(period: str, months: int) -> str:
-    index = int(period[:4]) * 12 + int(period[5:]) - 1 - months
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 def _aware(at: dt.datetime) -> dt.datetime:

@@ -92,6 +92,12 @@ DUTIES = Duties(
     # 情况复杂的,在向客户说明原因并报公司同意后,时限可以适当延长 [第十五条]: the customer is told
     # first (who, when, how on the request), then the company approves.
     extension_notice_first=True,
+    # 公司市场营销部根据各单位半年内投诉统计情况,按本办法规定提出考核意见,报公司优质服务领导
+    # 小组批准后执行 [第二十七条]: marketing owes the appraisal of every half-year.
+    half_year_appraisal=True,
+    # 各基层单位…每月应按件将投诉事件产生的经过、处理过程、投诉产生原因、责任、改进措施及人员处理
+    # 考核意见形成《投诉事件通报》,在本单位组织职工学习 [第二十二条]: each unit with cases, monthly.
+    unit_bulletin=True,
     seed_duties=(
         # 受理的投诉凡涉及违纪的,应及时移交纪检监察部门调查处理 [第十八条]: a complaint in a
         # discipline item of 《投诉举报管理办法》第四条 (gifts, banquets, favours for relatives,
@@ -131,6 +137,7 @@ DUTIES = Duties(
     seeds=(
         "002 《客户投诉管理考核办法》第十四条", "002 《客户投诉管理考核办法》第十五条",
         "002 《客户投诉管理考核办法》第十六条", "002 《客户投诉管理考核办法》第十八条",
+        "002 《客户投诉管理考核办法》第二十二条", "002 《客户投诉管理考核办法》第二十七条",
     ),
     # 投诉工单传递至班长审核 [第十四条]: the supervisor's review before dispatch stays mandatory.
 )  # fmt: skip
