@@ -46,7 +46,7 @@ from sqlalchemy import exists, false, select
 
 from core.context import open_scope
 from core.db import TenantScope
-from core.people.auth import Principal
+from core.principal import Principal
 from core.tickets import complainant
 from core.tickets.models import AccusedStaff, Ticket, TicketGrade
 from core.tickets.redact import scrub_patterns, scrubber

@@ -19,8 +19,8 @@ from core.attachments.models import Attachment
 from core.deadlines.models import Extension
 from core.errors import Forbidden
 from core.penalties.models import Appeal, Penalty
-from core.people.auth import Principal
 from core.people.guards import CONFLICT_MESSAGE, EXEMPT, IN_SERVICE
+from core.principal import Principal
 from core.tickets.models import AccusedStaff, Ticket, TicketGrade
 from core.tickets.reading import visible
 

@@ -14,6 +14,7 @@ of every route (conflict of interest, no unknown query parameter).
 from __future__ import annotations
 
 from litestar import Router
+from litestar.handlers import HTTPRouteHandler
 
 from core.attachments.api import ROUTES as ATTACHMENTS
 from core.deadlines.api import PLATFORM_ROUTES as PLATFORM_DEADLINES
@@ -56,7 +57,7 @@ PLATFORM_API = Router(
 )
 
 # Not yet split by surface: each route still carries its own guards.
-MIXED = [
+MIXED: list[HTTPRouteHandler] = [
     *HEALTH,
     *PEOPLE,
     *PROVISIONING,
@@ -65,5 +66,5 @@ MIXED = [
     *UNIT_BULLETINS,
 ]
 
-SURFACES = [TENANT_API, PLATFORM_API, *MIXED]
+SURFACES: list[Router | HTTPRouteHandler] = [TENANT_API, PLATFORM_API, *MIXED]
 """Everything the app serves besides the console."""

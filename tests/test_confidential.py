@@ -27,7 +27,7 @@ from litestar.testing import AsyncTestClient
 
 from core import confidential
 from core.app import create_app
-from core.people.auth import Principal
+from core.principal import Principal
 from core.settings import load_settings
 from core.tickets.redact import MASK, scrubber
 

@@ -18,8 +18,8 @@ from test_console_auth import csrf, login
 from core.app import create_app
 from core.console.inbox import inbox as inbox_of
 from core.db import Database
-from core.people.auth import Principal
 from core.people.models import Staff, Tenant, User
+from core.principal import Principal
 from core.settings import load_settings
 
 GW = "greenwood"

@@ -31,8 +31,8 @@ from core.db import Database, TenantScope
 from core.flow import service
 from core.penalties import service as penalties
 from core.penalties.models import Penalty
-from core.people.auth import Principal
 from core.people.models import Department, Staff, Tenant, User
+from core.principal import Principal
 from core.reports import kpis as kpi_mod
 from core.reports import stats as stats_mod
 from core.reports.access import Access

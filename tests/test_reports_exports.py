@@ -27,8 +27,8 @@ from sqlalchemy import select
 
 from core import clock
 from core.db import Database
-from core.people.auth import Principal
 from core.people.models import Tenant, User
+from core.principal import Principal
 from core.reports import bulletin as bulletins
 from core.reports import charts, exports, kpis, stats
 from core.reports.access import Access

@@ -26,10 +26,10 @@ from core.attachments.models import Attachment
 from core.attachments.receive import Received
 from core.db import TenantScope, utcnow
 from core.errors import Conflict, Forbidden, NotFound
-from core.people.auth import Principal
 from core.people.guards import needs_role
 from core.people.models import Tenant, User
 from core.people.roles import DESK, MANAGEMENT, Role
+from core.principal import Principal
 from core.tickets import reading as tickets
 from core.tickets.lifecycle import State
 from core.tickets.models import Ticket

@@ -108,7 +108,7 @@ def _html_error(
     tr = i18n.translations(lang)
     user = request.scope.get("user")
     from core.console import labels
-    from core.people.auth import Principal
+    from core.principal import Principal
 
     me = user if isinstance(user, Principal) else None
     try:

@@ -33,11 +33,11 @@ from core.flow import api as flow_api
 from core.penalties import api as penalties_api
 from core.penalties.models import Appeal, Penalty
 from core.people import api as people_api
-from core.people.auth import Principal
 from core.people.guards import EXEMPT
 from core.people.models import User
 from core.people.roles import DESK, MANAGEMENT
 from core.plugins import hooks_for
+from core.principal import Principal
 from core.tasks.notify import SYSTEM_USER
 from core.tickets import schemas as ts
 from core.tickets.lifecycle import TRANSITIONS

@@ -28,7 +28,7 @@ from core.console.ticket_forms import Context, errors_of
 from core.context import PrincipalDep, TenantScopeDep
 from core.db import read_only
 from core.errors import ApiError, Forbidden
-from core.people.auth import Principal
+from core.principal import Principal
 from core.tickets import reading as tickets
 
 PREVIEW = ("image/jpeg", "image/png", "image/webp")

@@ -27,8 +27,8 @@ from core.db import TenantScope
 from core.deadlines.models import Extension, StepClock
 from core.flow.service import actions_for
 from core.penalties.models import Appeal, Penalty
-from core.people.auth import Principal
 from core.people.roles import MANAGEMENT, Role
+from core.principal import Principal
 from core.tickets.facts import facts_of, plugin_of
 from core.tickets.models import Ticket
 from core.tickets.reading import involved, visible

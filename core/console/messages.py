@@ -39,7 +39,7 @@ def used_msgids() -> set[str]:
 
     ids |= set(KPI_LABELS.values()) | set(BREAKDOWNS.values()) | {"Rate"}
     ids |= {w.capitalize() for w in ("stats", "kpis", "tickets", "ledger")}
-    from core.people.auth import Principal
+    from core.principal import Principal
 
     everyone = Principal(
         user_id=0,

@@ -29,11 +29,11 @@ from core.context import DatabaseDep, PrincipalDep, TenantScopeDep
 from core.db import utcnow
 from core.deadlines.models import StepClock
 from core.errors import ApiError, Conflict, Invalid
-from core.people.auth import Principal
 from core.people.models import Staff, Tenant
 from core.people.roles import DESK, MANAGEMENT, Role
 from core.people.sessions import ROTATE, DatabaseStore, audit, login, set_password
 from core.plugins import hooks_for
+from core.principal import Principal
 from core.reports.period import tenant_timezone
 from core.tasks import api as tasks_api
 

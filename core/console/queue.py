@@ -38,9 +38,9 @@ from core.flow import api as flow_api
 from core.flow import views
 from core.flow.listing import SORTS
 from core.people import api as people_api
-from core.people.auth import Principal
 from core.people.models import User
 from core.people.roles import Role
+from core.principal import Principal
 from core.tickets.models import Ticket, TicketEvent
 from core.tickets.reading import visible
 

@@ -35,7 +35,7 @@ from core.context import PrincipalDep, TenantScopeDep
 from core.db import TenantScope
 from core.deadlines.models import Extension
 from core.penalties.models import Appeal, Penalty
-from core.people.auth import Principal
+from core.principal import Principal
 from core.tickets.reading import visible
 
 CSP = (

@@ -15,10 +15,10 @@ from core.deadlines.models import CalendarDay, DeadlineSetting, Extension, StepC
 from core.deadlines.notice import check_told_first
 from core.decisions import already_decided, claim
 from core.errors import Conflict, Forbidden, Invalid, NotFound
-from core.people.auth import Principal
 from core.people.duties import refuse_own
 from core.people.guards import needs_role
 from core.people.roles import DESK, MANAGEMENT, Role
+from core.principal import Principal
 from core.rules import Step
 from core.tasks import handoffs
 from core.tasks.notify import notify

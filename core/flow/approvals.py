@@ -32,10 +32,10 @@ from core.db import TenantScope, utcnow
 from core.errors import N_, Conflict, Invalid
 from core.flow import seed_duties
 from core.people import tenant_data
-from core.people.auth import Principal
 from core.people.duties import refuse_own
 from core.people.models import User
 from core.people.roles import DESK, MANAGEMENT
+from core.principal import Principal
 from core.rules import Duties
 from core.tickets import schemas as s
 from core.tickets.classification import check_desk_word

@@ -31,8 +31,8 @@ from core.errors import ApiError, Forbidden, NotFound, language
 from core.flow import service
 from core.penalties import service as penalties
 from core.penalties.models import Penalty
-from core.people.auth import Principal
 from core.people.guards import CONFLICT_MESSAGE
+from core.principal import Principal
 from core.tickets import reading
 from core.tickets import schemas as ts
 from core.tickets.models import Ticket

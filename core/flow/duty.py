@@ -31,10 +31,10 @@ from core import cache
 from core.db import TenantScope
 from core.deadlines.calendar import CalendarOutOfRange
 from core.deadlines.engine import calendar_for
-from core.people.auth import Principal
 from core.people.models import Tenant, User
 from core.people.roles import MANAGEMENT, Role
 from core.plugins import TenantHooks
+from core.principal import Principal
 from core.tasks.notify import emit, notify, recipients
 from core.tickets.events import append_event
 from core.tickets.models import Ticket

@@ -31,8 +31,8 @@ from sqlalchemy import select
 from core.db import TenantScope
 from core.flow import approvals
 from core.penalties.models import Penalty
-from core.people.auth import Principal
 from core.people.roles import MANAGEMENT
+from core.principal import Principal
 from core.tasks import handoffs
 from core.tasks.notify import notify
 from core.tickets.lifecycle import TRANSITIONS

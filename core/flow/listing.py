@@ -31,8 +31,8 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from core.db import TenantScope, utcnow
 from core.deadlines.models import StepClock
 from core.errors import Invalid
-from core.people.auth import Principal
 from core.people.models import User
+from core.principal import Principal
 from core.tickets import reading
 from core.tickets import schemas as s
 from core.tickets.facts import plugin_of

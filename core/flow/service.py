@@ -42,11 +42,11 @@ from core.errors import N_, Conflict, Forbidden, Invalid
 from core.flow import approvals, duty, handoffs, limits, seed_duties
 from core.penalties import grading
 from core.people import tenant_data
-from core.people.auth import Principal
 from core.people.guards import CONFLICT_MESSAGE, needs_role
 from core.people.models import Staff
 from core.people.roles import Role
 from core.plugins import hooks_for
+from core.principal import Principal
 from core.tasks.notify import emit
 from core.tickets import labels, triage
 from core.tickets import schemas as s

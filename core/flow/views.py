@@ -29,8 +29,8 @@ from core.context import PrincipalDep, TenantScopeDep
 from core.db import Base, Database, TenantScope, TenantScoped, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.flow import listing
-from core.people.auth import Principal
 from core.people.roles import Role
+from core.principal import Principal
 from core.tickets import reading
 
 TAGS = ["tickets"]

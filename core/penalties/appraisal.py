@@ -34,10 +34,10 @@ from core.decisions import already_decided, claim
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.penalties.models import Penalty, UnitAppraisal
 from core.penalties.service import DECIDED, DEFAULT_TZ, period_bounds
-from core.people.auth import Principal
 from core.people.guards import needs_role, requires
 from core.people.models import Department, Staff, Tenant, User
 from core.people.roles import MANAGEMENT, Role
+from core.principal import Principal
 from core.rules import TicketFacts
 from core.strict import fits
 from core.tickets.counting import counted

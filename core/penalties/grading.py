@@ -18,11 +18,11 @@ from core.decisions import already_decided, claim
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.penalties import service as penalties
 from core.penalties.models import Appeal
-from core.people.auth import Principal
 from core.people.duties import refuse_own
 from core.people.guards import needs_role
 from core.people.models import Department, Staff
 from core.people.roles import MANAGEMENT, Role
+from core.principal import Principal
 from core.rules import GradeFacts
 from core.tickets import schemas as s
 from core.tickets.events import append_event

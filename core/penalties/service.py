@@ -30,12 +30,12 @@ from core.penalties.models import (
     Penalty,
     PerformancePay,
 )
-from core.people.auth import Principal
 from core.people.duties import refuse_own
 from core.people.guards import needs_role
 from core.people.models import Department, Staff, Tenant
 from core.people.roles import MANAGEMENT
 from core.plugins import TenantHooks
+from core.principal import Principal
 from core.rules import GradeFacts, PenaltyRule, PenaltySchedule
 from core.tickets.events import append_event
 from core.tickets.facts import facts_of, plugin_of

@@ -11,11 +11,11 @@ from litestar.params import FromQuery, QueryParameter
 from sqlalchemy import select
 
 from core.audit import AuditEvent
-from core.people.auth import Principal
 from core.people.guards import requires, tenant_member
 from core.people.models import Department, Staff
 from core.people.roles import Role
 from core.plugins import describe_plugins, hooks_for
+from core.principal import Principal
 from core.taxonomy import Taxonomy
 
 

@@ -16,8 +16,8 @@ like every message a desk reads.
 from __future__ import annotations
 
 from core.errors import Forbidden
-from core.people.auth import Principal
 from core.people.roles import Role
+from core.principal import Principal
 
 RULE = "separation of duties"
 

@@ -17,8 +17,8 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from core.errors import Forbidden
-from core.people.auth import Principal
 from core.people.roles import Role, role_code, roles_text
+from core.principal import Principal
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Any]
 

@@ -37,9 +37,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db import Base, Database, utcnow
 from core.errors import ApiError, Invalid, Unauthorized
 from core.people import passwords
-from core.people.auth import BearerAuth, Principal
+from core.people.auth import BearerAuth
 from core.people.models import Tenant, User
 from core.people.throttle import LOGIN_IP, LOGIN_USER, LOGIN_USER_IP, Throttle, Throttled
+from core.principal import Principal
 from core.settings import load_settings
 
 log = logging.getLogger("tousu.sessions")

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request
 
 from core.db import Database
-from core.people.auth import Principal
+from core.principal import Principal
 
 
 def principal(request: Request[Any, Any, Any]) -> Principal:

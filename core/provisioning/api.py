@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.errors import Invalid
-from core.people.auth import Principal
 from core.people.guards import operator_only
 from core.people.models import Tenant
+from core.principal import Principal
 from core.provisioning.sync import sync_tenant
 from core.provisioning.tenant_file import TenantFile, TenantFileError, validate_references
 

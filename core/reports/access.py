@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, false, or_, true
 
 from core.penalties.models import LedgerLine
-from core.people.auth import Principal
 from core.people.guards import needs_role
 from core.people.models import Staff
 from core.people.roles import MANAGEMENT, READ_ALL, Role
+from core.principal import Principal
 from core.tickets.reading import visible
 
 LEDGER_ALL = MANAGEMENT | {Role.TENANT_ADMIN}

@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from core.db import Database, utcnow
 from core.errors import ApiError
-from core.people.auth import Principal
 from core.people.models import Tenant
 from core.people.roles import Role
+from core.principal import Principal
 from core.reports import bulletin as bulletins
 from core.reports import charts, exports, issues, kpis, stats
 from core.reports.access import Access

@@ -25,8 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from core.people.auth import Principal
 from core.people.roles import SEES_COMPLAINANT
+from core.principal import Principal
 
 Level = Literal["full", "partial", "none"]
 FULL: Level = "full"

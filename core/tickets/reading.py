@@ -21,9 +21,9 @@ from sqlalchemy.orm import joinedload
 from core.db import TenantScope
 from core.errors import Forbidden, Invalid, NotFound
 from core.people import tenant_data
-from core.people.auth import Principal
 from core.people.models import Staff, User
 from core.people.roles import READ_ALL, Role
+from core.principal import Principal
 from core.tickets import complainant
 from core.tickets import schemas as s
 from core.tickets.complainant import mask as mask  # moved there; kept for older imports

@@ -43,7 +43,7 @@ from sqlalchemy import (
 )
 
 from core.errors import Invalid
-from core.people.auth import Principal
+from core.principal import Principal
 from core.tickets import complainant
 from core.tickets.models import AccusedStaff, Ticket, TicketGrade
 from core.tickets.search_text import normalise

@@ -21,9 +21,9 @@ from __future__ import annotations
 from typing import Any
 
 from core.errors import Forbidden, Invalid
-from core.people.auth import Principal
 from core.people.guards import needs_role
 from core.people.roles import MANAGEMENT
+from core.principal import Principal
 from core.tickets.models import Ticket
 
 OVERRIDE_ROLES = MANAGEMENT
