@@ -72,6 +72,7 @@ from core.rules import (
     Problem,
     TicketFacts,
 )
+from core.people.roles import TENANT_ROLES
 from core.taxonomy import Facet, Taxonomy, Term
 
 CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
@@ -86,18 +87,7 @@ STEPS: tuple[str, ...] = (
     "extension",
     "reply_review",
 )
-ROLES: frozenset[str] = frozenset(
-    {
-        "clerk",
-        "supervisor",
-        "department_head",
-        "manager",
-        "general_manager",
-        "inspector",
-        "staff",
-        "tenant_admin",
-    }
-)
+ROLES: frozenset[str] = TENANT_ROLES
 """The core's tenant roles (docs/plugins.md); ``platform_operator`` belongs to no tenant."""
 FACT_KINDS: frozenset[str] = frozenset({"bool", "int", "choice", "text", "datetime"})
 

@@ -30,6 +30,8 @@ from typing import Any, TextIO
 import structlog
 
 from core.client_address import client_address
+from core.tickets.redact import MASK
+from core.tickets.redact import PATTERN as PERSONAL
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("tousu_request_id", default=None)
 HEADER = "x-request-id"
@@ -42,18 +44,14 @@ SENSITIVE_KEYS = re.compile(
 )
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s'\",]+")
 _TOKEN = re.compile(r"\btsu_[A-Za-z0-9_-]{8,}")
-_MOBILE = re.compile(r"(?<!\d)(\+?86)?1[3-9]\d{9}(?!\d)")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _SQL_PARAMS = re.compile(r"\[parameters: .*?\](?=\s|$|\n)", re.DOTALL)
-MASK = "***"
 
 
 def _scrub_text(text: str) -> str:
     text = _SQL_PARAMS.sub("[parameters: ***]", text)
     text = _BEARER.sub(r"\1" + MASK, text)
     text = _TOKEN.sub("tsu_" + MASK, text)
-    text = _MOBILE.sub(MASK, text)
-    return _EMAIL.sub(MASK, text)
+    return PERSONAL.sub(MASK, text)  # phones, identity-card numbers, e-mail addresses
 
 
 def _scrub(value: Any, depth: int = 0) -> Any:

@@ -68,7 +68,9 @@ async def put(store: Any, key: str, file: IO[bytes]) -> None:
     try:
         await obstore.put_async(store, key, _chunks(file))
     except Exception as exc:  # the store's own errors: network, permissions, disk
-        raise StorageUnavailable(f"could not store the file: {type(exc).__name__}") from exc
+        raise StorageUnavailable(
+            "could not store the file: {error}", params={"error": type(exc).__name__}
+        ) from exc
 
 
 async def delete(store: Any, key: str) -> None:
@@ -85,7 +87,9 @@ async def open_stream(store: Any, key: str) -> AsyncIterator[bytes]:
     try:
         result = await obstore.get_async(store, key)
     except Exception as exc:
-        raise StorageUnavailable(f"could not read the file: {type(exc).__name__}") from exc
+        raise StorageUnavailable(
+            "could not read the file: {error}", params={"error": type(exc).__name__}
+        ) from exc
 
     async def body() -> AsyncIterator[bytes]:
         async for buf in result.stream(min_chunk_size=256 * 1024):

@@ -46,8 +46,9 @@ def refuse_own(
     what = _STEP_ZH.get(step, step)
     if requested_by is not None and requested_by == p.user_id:
         raise Forbidden(
-            f"{what}由您本人提出，不能由您本人批准或决定；请由另一位有权限的人员处理",
+            "you asked for this {step}; someone else with the right must decide it",
             rule=RULE,
+            params={"step": step, "what": what},
             step=step,
         )
     if (
@@ -56,7 +57,9 @@ def refuse_own(
         and p.department_id == overran_department_id
     ):
         raise Forbidden(
-            f"{what}：超时部门的负责人不能批准本部门的超时，须由上级批准 [000 §篇1 4(4)9]",
+            "{step}: the head of the overrun department cannot approve it; a superior must"
+            " [000 §篇1 4(4)9]",
             rule=RULE,
+            params={"step": step, "what": what},
             step=step,
         )

@@ -24,12 +24,16 @@ Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Any]
 
 
 def needs_role(roles: Iterable[object], what: str = "此操作") -> Forbidden:
-    """The 403 for a caller holding none of ``roles``: a Chinese message naming each role by
-    its label and code (``此操作需要以下角色之一：主管经理(manager)、总经理(general_manager)``),
-    and ``allowed_roles`` as plain codes."""
+    """The 403 for a caller holding none of ``roles``: in Chinese the action ``what`` and
+    each role by its label and code (``此操作需要以下角色之一：主管经理(manager)、总经理(general_manager)``),
+    in English the codes; ``allowed_roles`` as plain codes. ``what`` is the action's Chinese
+    name (the message's subject in Chinese only)."""
     codes = sorted({role_code(r) for r in roles})
     return Forbidden(
-        f"{what}需要以下角色之一：{roles_text(codes)}", rule="role", allowed_roles=codes
+        "this needs one of the roles: {roles}",
+        rule="role",
+        params={"roles": ", ".join(codes), "what": what, "role_labels": roles_text(codes)},
+        allowed_roles=codes,
     )
 
 

@@ -398,7 +398,7 @@ async def login(
                 seconds=LOGIN_USER_IP.window,
             )
         raise Unauthorized(
-            "单位、用户名或密码不正确 (wrong tenant, username or password)",
+            "wrong tenant, username or password",
             field="password",
             rule="credentials must match an active user",
         )
@@ -479,7 +479,7 @@ class SessionOrBearerAuth(BearerAuth):
                 return AuthenticationResult(user=principal, auth="session")
             connection.scope["session"] = {}  # stale: the cookie is cleared on the way out
         if not connection.url.path.startswith("/api"):
-            raise LoginRequired("请先登录 (log in first)")
+            raise LoginRequired("log in first")
         raise Unauthorized(
             "send 'Authorization: Bearer <token>' or log in to the console",
             field="Authorization",

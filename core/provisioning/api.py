@@ -84,8 +84,9 @@ async def update_tenant(
     """
     if data.slug != slug:
         raise Invalid(
-            f"slug: 文档中的 slug {data.slug!r} 与路径中的 {slug!r} 不一致",
+            "slug: the document's slug {given} differs from the path's {path}",
             field="slug",
+            params={"given": repr(data.slug), "path": repr(slug)},
             rule="equals the path's slug",
         )
     out = _tenant_doc(data)

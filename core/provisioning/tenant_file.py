@@ -17,6 +17,7 @@ import msgspec
 from msgspec import Meta
 
 from core.plugins import hooks_for, plugin_names
+from core.settings import DEFAULT_TIMEZONE
 
 Slug = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,31}$")]
 DeptCode = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
@@ -93,7 +94,7 @@ class TenantConfig(_Strict, kw_only=True):
     ] = {}
     carry_over: bool | None = None
     """Fines that do not fit a month's pay carry over (None: the plugin's default)."""
-    timezone: Annotated[str, Meta(max_length=64)] = "Asia/Shanghai"
+    timezone: Annotated[str, Meta(max_length=64)] = DEFAULT_TIMEZONE
     deadlines: dict[Annotated[str, Meta(max_length=97)], DeadlineEntry] = {}
     working_hours: (
         Annotated[

@@ -78,8 +78,9 @@ def _split(filename: str, names: tuple[str, ...], formats: tuple[str, ...]) -> t
     name, _, fmt = filename.rpartition(".")
     if name not in names or fmt not in formats:
         raise NotFound(
-            f"no report file {filename!r}",
+            "no report file {name}",
             field="filename",
+            params={"name": repr(filename)},
             rule=f"one of {', '.join(names)} with .{' or .'.join(formats)}",
         )
     return name, fmt

@@ -29,8 +29,9 @@ from core.tickets import schemas as s
 from core.tickets.complainant import mask as mask  # moved there; kept for older imports
 from core.tickets.models import AccusedStaff, Ticket, TicketEvent, TicketGrade
 from core.tickets.seen import note
+from core.settings import DEFAULT_TIMEZONE
 
-DEFAULT_ZONE = "Asia/Shanghai"
+DEFAULT_ZONE = DEFAULT_TIMEZONE
 
 
 def visible(principal: Principal) -> ColumnElement[bool]:
