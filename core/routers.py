@@ -24,29 +24,31 @@ from core.health import ROUTES as HEALTH
 from core.notify.api import ROUTES as NOTIFY
 from core.penalties.api import ROUTES as PENALTIES
 from core.penalties.appraisal import ROUTES as APPRAISAL
-from core.people.api import ROUTES as PEOPLE
-from core.people.guards import tenant_member
+from core.people.api import OPEN_ROUTES as PEOPLE_OPEN
+from core.people.api import TENANT_ROUTES as PEOPLE
+from core.people.guards import operator_only, tenant_member
 from core.provisioning.api import ROUTES as PROVISIONING
 from core.reports.api import ROUTES as REPORTS
 from core.tasks.api import ROUTES as TASKS
 
-TENANT_API = Router(path="/", guards=[tenant_member], route_handlers=[*TICKETS])
+TENANT_API = Router(
+    path="/",
+    guards=[tenant_member],
+    route_handlers=[*TICKETS, *PEOPLE, *ATTACHMENTS, *REPORTS],
+)
+PLATFORM_API = Router(path="/", guards=[operator_only], route_handlers=[*PROVISIONING])
+OPEN_API = Router(path="/", route_handlers=[*HEALTH, *PEOPLE_OPEN])
 
 # Not yet split by surface: each route still carries its own guards.
 MIXED = [
-    *HEALTH,
-    *PEOPLE,
-    *PROVISIONING,
     *BULK,
     *VIEWS,
-    *ATTACHMENTS,
     *PENALTIES,
     *APPRAISAL,
     *DEADLINES,
     *TASKS,
-    *REPORTS,
     *NOTIFY,
 ]
 
-SURFACES = [TENANT_API, *MIXED]
+SURFACES = [TENANT_API, PLATFORM_API, OPEN_API, *MIXED]
 """Everything the app serves besides the console."""

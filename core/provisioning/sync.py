@@ -133,9 +133,9 @@ async def _check_tenant(
 ) -> None:
     if tenant is not None and mode == "create":
         raise Conflict(
-            "tenant {slug} exists; change it with PUT /api/tenants/{slug}",
+            "tenant {slug} exists; change it with PUT {path}",
             field="slug",
-            params={"slug": tf.slug},
+            params={"slug": tf.slug, "path": f"/api/tenants/{tf.slug}"},
             rule="unique; create never overwrites",
         )
     if tenant is None and mode == "update":
