@@ -34,8 +34,9 @@ _RESERVED = frozenset(
 def allowed_query(handler: BaseRouteHandler) -> frozenset[str]:
     path_params = {p for path in handler.paths for p in _path_names(path)}
     names: set[str] = set()
+    provided = set(handler.resolve_dependencies())  # tenant, principal, … (core.context)
     for name, fd in handler.parsed_fn_signature.parameters.items():
-        if name in _RESERVED or name in path_params:
+        if name in _RESERVED or name in path_params or name in provided:
             continue
         kw = fd.kwarg_definition
         if isinstance(kw, BodyKwarg):
