@@ -72,7 +72,6 @@ from core.rules import (
     Problem,
     TicketFacts,
 )
-from core.people.roles import TENANT_ROLES
 from core.taxonomy import Facet, Taxonomy, Term
 
 CODE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
@@ -87,8 +86,20 @@ STEPS: tuple[str, ...] = (
     "extension",
     "reply_review",
 )
-ROLES: frozenset[str] = TENANT_ROLES
-"""The core's tenant roles (docs/plugins.md); ``platform_operator`` belongs to no tenant."""
+ROLE_CODES: tuple[str, ...] = (
+    "clerk",
+    "supervisor",
+    "department_head",
+    "manager",
+    "general_manager",
+    "inspector",
+    "staff",
+    "tenant_admin",
+)
+"""The core's tenant roles (docs/plugins.md), the one list of their codes (the people area's
+:class:`core.people.roles.Role`, the tenant files' role names); ``platform_operator``
+belongs to no tenant."""
+ROLES: frozenset[str] = frozenset(ROLE_CODES)
 FACT_KINDS: frozenset[str] = frozenset({"bool", "int", "choice", "text", "datetime"})
 
 CREATED = dt.datetime(2024, 3, 1, 2, 0, tzinfo=dt.UTC)
@@ -685,4 +696,4 @@ def _fields(t: TicketFacts) -> dict[str, Any]:
     return {f: getattr(t, f) for f in t.__struct_fields__}
 
 
-__all__ = ["CODE", "GRADES", "ROLES", "STEPS", "IndustryPluginContract"]
+__all__ = ["CODE", "GRADES", "ROLES", "ROLE_CODES", "STEPS", "IndustryPluginContract"]

@@ -10,12 +10,13 @@ import datetime as dt
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 from msgspec import Meta
 
+from core.contract import ROLE_CODES
 from core.plugins import hooks_for, plugin_names
 from core.settings import DEFAULT_TIMEZONE
 
@@ -24,16 +25,10 @@ DeptCode = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 StaffCode = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Username = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
-RoleName = Literal[
-    "clerk",
-    "supervisor",
-    "department_head",
-    "manager",
-    "general_manager",
-    "inspector",
-    "staff",
-    "tenant_admin",
-]
+if TYPE_CHECKING:
+    RoleName = str
+else:
+    RoleName = Literal[ROLE_CODES]  # core.contract.ROLE_CODES: the one list of role codes
 
 
 class _Strict(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
