@@ -19,7 +19,7 @@ import filetype
 from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMultipartParser
 
 from core.attachments.kinds import KINDS, canonical
-from core.errors import ApiError, Invalid, N_
+from core.errors import N_, ApiError, Invalid
 
 SPOOL = 1024 * 1024
 HEAD = 8192

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 from holidays.countries import china as _china
+
 from core.settings import DEFAULT_TIMEZONE
 
 Fallback = Literal["error", "weekends", "rules"]

@@ -37,10 +37,10 @@ from core.people.models import Department, Staff, Tenant
 from core.people.roles import MANAGEMENT
 from core.plugins import TenantHooks
 from core.rules import GradeFacts, PenaltyRule, PenaltySchedule
+from core.settings import DEFAULT_TIMEZONE
 from core.tickets.events import append_event
 from core.tickets.facts import facts_of, plugin_of
 from core.tickets.models import Counter, Ticket, TicketGrade
-from core.settings import DEFAULT_TIMEZONE
 
 LIVE = ("proposed", "confirmed", "adjusted", "waived")
 DECIDED = ("confirmed", "adjusted")

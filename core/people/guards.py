@@ -24,10 +24,10 @@ Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Any]
 
 
 def needs_role(roles: Iterable[object], what: str = "此操作") -> Forbidden:
-    """The 403 for a caller holding none of ``roles``: in Chinese the action ``what`` and
-    each role by its label and code (``此操作需要以下角色之一：主管经理(manager)、总经理(general_manager)``),
-    in English the codes; ``allowed_roles`` as plain codes. ``what`` is the action's Chinese
-    name (the message's subject in Chinese only)."""
+    """The 403 for a caller holding none of ``roles``: in Chinese the action ``what`` (its
+    Chinese name) and each role by its label and code
+    (``此操作需要以下角色之一：主管经理(manager)、总经理(general_manager)``), in English the
+    codes; ``allowed_roles`` as plain codes."""
     codes = sorted({role_code(r) for r in roles})
     return Forbidden(
         "this needs one of the roles: {roles}",

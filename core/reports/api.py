@@ -2,8 +2,9 @@
 
 Every route reads the reports database, a second database beside the request's own
 (:func:`core.reports.replica.reading`): the handlers take the request for it and its lag
-header, not the ``tenant`` dependency. Every route takes the same window (``period=YYYY-MM``, or ``from`` and ``to`` as
-timezone-aware ISO times, default the current month in the tenant's time zone) and answers
+header, not the ``tenant`` dependency. Every route takes the same window
+(``period=YYYY-MM``, or ``from`` and ``to`` as timezone-aware ISO times, default the
+current month in the tenant's time zone) and answers
 only what the caller may read (:mod:`core.reports.access`). Files come back with their media
 type and a download name. Every route reads the reports database when one is configured
 (:mod:`core.reports.replica`; lag in ``X-Replica-Lag``).
@@ -20,9 +21,9 @@ from litestar import Request, Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy import select
 
+from core.context import PrincipalDep
 from core.db import TenantScope, utcnow
 from core.errors import ApiError, NotFound, language
-from core.context import PrincipalDep
 from core.people.guards import requires
 from core.people.models import Tenant
 from core.people.roles import Role
