@@ -249,6 +249,7 @@ class IndustryPluginContract:
             yield GradeFacts(
                 staff="contract_staff",
                 department="contract_dept",
+                # a plugin's own grade codes: str, where GradeFacts names the core's Literal
                 grade=grade,  # type: ignore[arg-type]
                 capacity=capacity,
                 offence=offence,

@@ -45,6 +45,7 @@ def open_store(settings: Settings) -> Any:
             config["access_key_id"] = settings.s3_access_key_id
             config["secret_access_key"] = settings.s3_secret_access_key
         client = {"allow_http": settings.s3_endpoint.startswith("http://")}
+        # obstore's stubs type config and client options as TypedDicts of literal keys
         return S3Store.from_url(url, config=config, client_options=client)  # type: ignore[arg-type]
     if "://" in url and not url.startswith("file://"):
         raise ValueError(f"TOUSU_STORAGE_URL: unsupported scheme in {url!r} (file or s3)")

@@ -206,7 +206,7 @@ class _Backend(ServerSideSessionBackend):
             return
         if not scope_session:
             scope_session = Empty
-        if scope_session is not Empty and connection.scope.get(ROTATE):  # type: ignore[misc]
+        if scope_session is not Empty and connection.scope.get(ROTATE):  # type: ignore[misc]  # Scope is a TypedDict
             store = self.config.get_store_from_app(connection.scope["app"])
             old = connection.cookies.get(self.config.key)
             if old:

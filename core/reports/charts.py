@@ -23,7 +23,7 @@ import threading
 from collections import OrderedDict
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import msgspec
 
@@ -206,7 +206,7 @@ def _draw(stats: Stats, name: str, fmt: str, granularity: str) -> bytes:
         _trend(ax, stats, granularity)
     else:
         _bars(ax, stats.breakdowns.get(name, []))
-    ticks = list(words["ticks"])  # type: ignore[call-overload]
+    ticks = [str(t) for t in cast("list[object]", words["ticks"])]
     ax.set_xticks(list(range(len(ticks))), ticks, rotation=30, ha="right", fontproperties=font)
     ax.set_title(str(words["title"]), fontproperties=font)
     ax.set_xlabel(str(words["x"]), fontproperties=font)
