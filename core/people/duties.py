@@ -15,6 +15,7 @@ like every message a desk reads.
 
 from __future__ import annotations
 
+from core.error_text import label_codes
 from core.errors import Forbidden
 from core.people.auth import Principal
 from core.people.roles import Role
@@ -28,6 +29,7 @@ _STEP_ZH = {
     "close_unresolvable": "无法处理案件的销项",
     "reply_review": "答复审核",
 }
+label_codes("approval", _STEP_ZH)  # an approver step in a Chinese message: its name
 
 
 def refuse_own(
@@ -43,12 +45,11 @@ def refuse_own(
     ``step`` is an approver step of :func:`core.hookspecs.tousu_approvers`. Returns None
     when ``p`` may decide.
     """
-    what = _STEP_ZH.get(step, step)
     if requested_by is not None and requested_by == p.user_id:
         raise Forbidden(
-            "you asked for this {step}; someone else with the right must decide it",
+            "you asked for this {approval}; someone else with the right must decide it",
             rule=RULE,
-            params={"step": step, "what": what},
+            params={"approval": step},
             step=step,
         )
     if (
@@ -57,9 +58,9 @@ def refuse_own(
         and p.department_id == overran_department_id
     ):
         raise Forbidden(
-            "{step}: the head of the overrun department cannot approve it; a superior must"
+            "{approval}: the head of the overrun department cannot approve it; a superior must"
             " [000 §篇1 4(4)9]",
             rule=RULE,
-            params={"step": step, "what": what},
+            params={"approval": step},
             step=step,
         )

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 from dateutil.relativedelta import relativedelta
 
+from core.error_text import label_codes
 from core.errors import Invalid
 from core.penalties.service import DEFAULT_TZ, period_bounds
 
@@ -72,6 +73,7 @@ def tenant_timezone(config: dict[str, Any] | None) -> str:
 FIRST_MONTH = f"{EARLIEST:%Y}-01"
 LAST_MONTH = f"{LATEST.year - 1}-12"
 """The report months: one bound (:data:`EARLIEST`, :data:`LATEST`) and one message."""
+label_codes("bound", {"from": "起始时间（from）", "to": "截止时间（to）"})  # a window's end
 _MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 
@@ -82,12 +84,7 @@ def check_month(label: str) -> None:
         raise Invalid(
             "period {label} is not a month from {first} to {last}",
             field="period",
-            params={
-                "label": repr(label[:20]),
-                "month": label[:20],
-                "first": FIRST_MONTH,
-                "last": LAST_MONTH,
-            },
+            params={"label": repr(label[:20]), "first": FIRST_MONTH, "last": LAST_MONTH},
             rule=f"YYYY-MM from {FIRST_MONTH} to {LAST_MONTH}",
         )
 
@@ -136,11 +133,10 @@ def resolve(
     for field, value in (("from", start), ("to", end)):
         if not EARLIEST <= value <= LATEST:
             raise Invalid(
-                "{field}: outside {earliest} to {latest}",
+                "{bound}: outside {earliest} to {latest}",
                 field=field,
                 params={
-                    "field": field,
-                    "label": "起始时间" if field == "from" else "截止时间",
+                    "bound": field,
                     "earliest": f"{EARLIEST:%Y-%m-%d}",
                     "latest": f"{LATEST:%Y-%m-%d}",
                 },
