@@ -39,7 +39,7 @@ def _tenant_doc(data: TenantFile) -> TenantOut:
     try:
         validate_references(data, "body")
     except TenantFileError as exc:
-        raise Invalid(exc.rule, field=exc.key, rule=exc.rule) from exc
+        raise Invalid(exc.template, field=exc.key, rule=exc.rule, params=exc.params) from exc
     return TenantOut(
         slug=data.slug, name=data.name, plugin=data.plugin, ticket_prefix=data.ticket_prefix
     )
