@@ -128,7 +128,8 @@ def _watchers(model: type[Any]) -> list[TenantMemo[Any]]:
 
 
 def _pending(session: Session) -> set[tuple[int, int | None]]:
-    return session.info.setdefault(_PENDING, set())  # type: ignore[no-any-return]
+    pending: set[tuple[int, int | None]] = session.info.setdefault(_PENDING, set())
+    return pending
 
 
 @event.listens_for(Session, "after_flush")

@@ -86,19 +86,20 @@ STEPS: tuple[str, ...] = (
     "extension",
     "reply_review",
 )
-ROLES: frozenset[str] = frozenset(
-    {
-        "clerk",
-        "supervisor",
-        "department_head",
-        "manager",
-        "general_manager",
-        "inspector",
-        "staff",
-        "tenant_admin",
-    }
+ROLE_CODES: tuple[str, ...] = (
+    "clerk",
+    "supervisor",
+    "department_head",
+    "manager",
+    "general_manager",
+    "inspector",
+    "staff",
+    "tenant_admin",
 )
-"""The core's tenant roles (docs/plugins.md); ``platform_operator`` belongs to no tenant."""
+"""The core's tenant roles (docs/plugins.md), the one list of their codes (the people area's
+:class:`core.people.roles.Role`, the tenant files' role names); ``platform_operator``
+belongs to no tenant."""
+ROLES: frozenset[str] = frozenset(ROLE_CODES)
 FACT_KINDS: frozenset[str] = frozenset({"bool", "int", "choice", "text", "datetime"})
 
 CREATED = dt.datetime(2024, 3, 1, 2, 0, tzinfo=dt.UTC)
@@ -248,6 +249,7 @@ class IndustryPluginContract:
             yield GradeFacts(
                 staff="contract_staff",
                 department="contract_dept",
+                # a plugin's own grade codes: str, where GradeFacts names the core's Literal
                 grade=grade,  # type: ignore[arg-type]
                 capacity=capacity,
                 offence=offence,
@@ -695,4 +697,4 @@ def _fields(t: TicketFacts) -> dict[str, Any]:
     return {f: getattr(t, f) for f in t.__struct_fields__}
 
 
-__all__ = ["CODE", "GRADES", "ROLES", "STEPS", "IndustryPluginContract"]
+__all__ = ["CODE", "GRADES", "ROLES", "ROLE_CODES", "STEPS", "IndustryPluginContract"]

@@ -25,9 +25,11 @@ from litestar.params import QueryParameter
 from sqlalchemy import column, func, select, table
 
 from core import metrics
+from core.context import DatabaseDep, SettingsDep
 from core.db import Database, utcnow
 from core.errors import Unauthorized
 from core.notify.models import OutboundMessage
+from core.reports.replica import reports_database
 from core.tasks.models import OutboxEvent
 
 TIMEOUT_SECONDS = 2.0
@@ -46,9 +48,8 @@ def migration_heads() -> frozenset[str]:
 
 
 @get("/health", operation_id="health", tags=["ops"])
-async def health(request: Request[Any, Any, Any]) -> dict[str, Any]:
+async def health(db: DatabaseDep) -> dict[str, Any]:
     """Liveness: the process answers. Touches nothing; see ``/ready`` for dependencies."""
-    db: Database = request.app.state.db
     return {"status": "ok", "database": db.dialect}
 
 
@@ -136,6 +137,8 @@ async def _check(name: str, coro: Any, checks: dict[str, str]) -> bool:
 @get("/ready", operation_id="ready", tags=["ops"])
 async def ready(
     request: Request[Any, Any, Any],
+    db: DatabaseDep,
+    settings: SettingsDep,
     reach: Annotated[
         Literal["full", "host"],
         QueryParameter(name="scope", description="host: the load balancer's check"),
@@ -155,16 +158,14 @@ async def ready(
 
     200 ``{"status": "ready", "checks": {...}}``, or 503 ``{"status": "unavailable", ...}``
     with the failing check's one-line reason and ``Retry-After``."""
-    db: Database = request.app.state.db
-    settings = request.app.state.settings
     checks: dict[str, str] = {}
     ok = await _check("database", _database(db), checks)
     body: dict[str, Any] = {}
     if reach == "full":
         if settings.redis_url:
             ok = await _check("redis", _redis(settings.redis_url), checks) and ok
-        reports_db = getattr(request.app.state, "reports_db", None)
-        if reports_db is not None and reports_db is not db:
+        reports_db = reports_database(request)
+        if reports_db is not db:
             ok = await _check("reports_database", _database(reports_db), checks) and ok
         warnings: list[str] = []
         with contextlib.suppress(Exception):  # the database check above says why
@@ -200,13 +201,15 @@ async def read_queues(db: Database) -> None:
 
 
 @get("/metrics", operation_id="metrics", tags=["ops"])
-async def metrics_endpoint(request: Request[Any, Any, Any]) -> Response[bytes]:
+async def metrics_endpoint(
+    request: Request[Any, Any, Any], db: DatabaseDep, settings: SettingsDep
+) -> Response[bytes]:
     """Prometheus metrics of this API process (``core.metrics``); the outbox and outbound
     queue gauges are read from the database at scrape time. When ``TOUSU_METRICS_TOKEN``
     is set the scraper must send it as a bearer token (401 otherwise)."""
     from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-    token = request.app.state.settings.metrics_token
+    token = settings.metrics_token
     if token:
         sent = request.headers.get("authorization", "").partition(" ")[2].strip()
         if not hmac.compare_digest(sent.encode(), token.encode()):
@@ -216,7 +219,7 @@ async def metrics_endpoint(request: Request[Any, Any, Any]) -> Response[bytes]:
                 rule="Bearer TOUSU_METRICS_TOKEN",
             )
     try:
-        await read_queues(request.app.state.db)
+        await read_queues(db)
     except Exception:  # the database is down: still serve what this process knows
         pass
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -42,18 +42,34 @@ SENSITIVE_KEYS = re.compile(
 )
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s'\",]+")
 _TOKEN = re.compile(r"\btsu_[A-Za-z0-9_-]{8,}")
-_MOBILE = re.compile(r"(?<!\d)(\+?86)?1[3-9]\d{9}(?!\d)")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _SQL_PARAMS = re.compile(r"\[parameters: .*?\](?=\s|$|\n)", re.DOTALL)
 MASK = "***"
+
+# Personal data in free text: the one home of these patterns (log lines here; complaint text
+# and report cells in core.tickets.redact, which reads them after NFKC and digit folding).
+# Digits may be separated by a space, a hyphen or a dot.
+_SEP = r"[\s\-.]?"
+_MOBILE = r"(?:(?:\+|00)?86" + _SEP + r")?1[3-9](?:" + _SEP + r"\d){9}"
+_LANDLINE = (
+    r"(?:\(0\d{2,3}\)|0\d{2,3})" + _SEP + r"[2-9](?:" + _SEP + r"\d){6,7}"
+    r"(?:\s*(?:-|转|ext\.?|x)\s*\d{1,6})?"
+)
+_ID_CARD = r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx]"
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+"""An e-mail address."""
+NUMBERS = re.compile(
+    r"(?=[\d(+])(?<![\dA-Za-z])(?:" + "|".join((_ID_CARD, _MOBILE, _LANDLINE)) + r")(?![\dA-Za-z])"
+)
+"""A Chinese mobile or landline number, or an identity-card number."""
+PERSONAL = re.compile(NUMBERS.pattern + "|" + EMAIL.pattern)
+"""Phone numbers, identity-card numbers and e-mail addresses, whoever's."""
 
 
 def _scrub_text(text: str) -> str:
     text = _SQL_PARAMS.sub("[parameters: ***]", text)
     text = _BEARER.sub(r"\1" + MASK, text)
     text = _TOKEN.sub("tsu_" + MASK, text)
-    text = _MOBILE.sub(MASK, text)
-    return _EMAIL.sub(MASK, text)
+    return PERSONAL.sub(MASK, text)  # phones, identity-card numbers, e-mail addresses
 
 
 def _scrub(value: Any, depth: int = 0) -> Any:

@@ -35,6 +35,7 @@ def allowed_query(handler: BaseRouteHandler) -> frozenset[str]:
     # provided by the app (core.context: tenant, principal, settings, db), never by the caller
     provided = set(handler.resolve_dependencies())
     names: set[str] = set()
+    provided = set(handler.resolve_dependencies())  # tenant, principal, … (core.context)
     for name, fd in handler.parsed_fn_signature.parameters.items():
         if name in _RESERVED or name in path_params or name in provided:
             continue

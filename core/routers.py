@@ -14,7 +14,6 @@ of every route (conflict of interest, no unknown query parameter).
 from __future__ import annotations
 
 from litestar import Router
-from litestar.handlers import HTTPRouteHandler
 
 from core.attachments.api import ROUTES as ATTACHMENTS
 from core.deadlines.api import PLATFORM_ROUTES as PLATFORM_DEADLINES
@@ -26,7 +25,8 @@ from core.health import ROUTES as HEALTH
 from core.notify.api import ROUTES as NOTIFY
 from core.penalties.api import ROUTES as PENALTIES
 from core.penalties.appraisal import ROUTES as APPRAISAL
-from core.people.api import ROUTES as PEOPLE
+from core.people.api import OPEN_ROUTES as PEOPLE_OPEN
+from core.people.api import TENANT_ROUTES as PEOPLE
 from core.people.guards import operator_only, tenant_member
 from core.provisioning.api import ROUTES as PROVISIONING
 from core.reports.api import ROUTES as REPORTS
@@ -40,6 +40,10 @@ TENANT_API = Router(
         *TICKETS,
         *BULK,
         *VIEWS,
+        *PEOPLE,
+        *ATTACHMENTS,
+        *REPORTS,
+        *UNIT_BULLETINS,
         *PENALTIES,
         *APPRAISAL,
         *DEADLINES,
@@ -52,19 +56,12 @@ PLATFORM_API = Router(
     path="/",
     guards=[operator_only],
     route_handlers=[
+        *PROVISIONING,
         *PLATFORM_DEADLINES,
     ],
 )
 
-# Not yet split by surface: each route still carries its own guards.
-MIXED: list[HTTPRouteHandler] = [
-    *HEALTH,
-    *PEOPLE,
-    *PROVISIONING,
-    *ATTACHMENTS,
-    *REPORTS,
-    *UNIT_BULLETINS,
-]
+OPEN_API = Router(path="/", route_handlers=[*HEALTH, *PEOPLE_OPEN])
 
-SURFACES: list[Router | HTTPRouteHandler] = [TENANT_API, PLATFORM_API, *MIXED]
+SURFACES = [TENANT_API, PLATFORM_API, OPEN_API]
 """Everything the app serves besides the console."""

@@ -26,6 +26,10 @@ from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
 import msgspec
 
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+"""A tenant's time zone when its configuration names none (``timezone`` in its tenant file):
+the one default every module falls back to."""
+
 
 class Env:
     """Field metadata: the variable's name, what it does, whether to mask it, its bounds."""

@@ -191,3 +191,22 @@ def test_concurrent_creates_of_one_slug_make_one_tenant(api):
     for th in threads:
         th.join(timeout=60)
     assert sorted(results) == [201, 409, 409, 409], results
+
+
+def test_a_broken_document_is_a_422_naming_the_key_in_the_readers_language(api):
+    """A tenant document that names an undeclared department is refused before anything is
+    written: 422 naming the key, the rule in English, the message in Chinese by default and
+    in English for ``Accept-Language: en``."""
+    op = make_operator(api)
+    slug, prefix = fresh()
+    doc = small_tenant(slug, prefix)
+    doc["staff"][0]["department"] = "nowhere"
+    r = api.client.post("/api/tenants", json=doc, headers=op)
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["field"] == "staff[0].department"
+    assert err["rule"] == "unknown department 'nowhere' (declared: desk)"
+    assert err["message"] == "未知的部门 'nowhere'（已声明的部门：desk）"
+    r = api.client.post("/api/tenants", json=doc, headers=op | {"Accept-Language": "en"})
+    assert r.json()["error"]["message"] == "unknown department 'nowhere' (declared: desk)"
+    assert slug not in tenants(api, op)

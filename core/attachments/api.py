@@ -15,18 +15,28 @@ from urllib.parse import quote
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath
 from litestar.response import Stream
 
 from core.attachments import scrub, service, storage
 from core.attachments.receive import receive
-from core.db import Database, read_only
-from core.people.guards import tenant_member
-from core.people.web import principal as principal_of
+from core.context import DatabaseDep, PrincipalDep, TenantScopeDep
+from core.db import read_only
 from core.tickets import reading as tickets
 from core.tickets.redact import scrubber
 
 TAGS = ["attachments"]
+
+
+def provide_store(request: Request[Any, Any, Any]) -> Any:
+    """The app's object store (``app.state.store``, :mod:`core.attachments.storage`)."""
+    return request.app.state.store
+
+
+StoreDep = NamedDependency[Any]
+"""``store: StoreDep`` — the object store the files live in (an obstore store)."""
+STORE = {"store": Provide(provide_store, sync_to_thread=False)}
 
 
 class AttachmentOut(msgspec.Struct, kw_only=True):
@@ -49,21 +59,28 @@ class AttachmentOut(msgspec.Struct, kw_only=True):
     operation_id="uploadAttachment",
     tags=TAGS,
     status_code=201,
-    guards=[tenant_member],  # roles are checked once the ticket is found (404 first)
+    # roles are checked once the ticket is found (404 first)
     request_max_body_size=None,  # the tenant's limit applies while streaming
+    dependencies=STORE,
 )
 async def upload_attachment(
-    request: Request[Any, Any, Any], ticket_id: FromPath[int]
+    request: Request[Any, Any, Any],
+    db: DatabaseDep,
+    principal: PrincipalDep,
+    store: StoreDep,
+    ticket_id: FromPath[int],
 ) -> Response[AttachmentOut]:
     """Attach evidence to a ticket (``multipart/form-data``: ``kind`` = call_recording,
     service_slip, letter, photo or other; ``file`` = the file). The media type is sniffed
     from the bytes; a mismatch with the declared type, or a type the kind does not take, is
     a 422 naming ``file``; over the tenant's ``attachment_max_mb`` a 413. Writes an
-    ``attach`` history event. Roles: desk, department head, management, inspector."""
-    principal = principal_of(request)
-    db: Database = request.app.state.db
-    store = request.app.state.store
-    tid: int = principal.tenant_id  # type: ignore[assignment]
+    ``attach`` history event. Roles: desk, department head, management, inspector.
+
+    Two transactions on ``db``, not the request's ``tenant``: the check (a reader's) before
+    the body is read and the file stored, the row (a writer's) after, so no transaction
+    stays open while the file streams in."""
+    tid = principal.tenant_id
+    assert tid is not None  # TENANT_API's guard, tenant_member
     token = read_only.set(True)  # only reads: SQLite need not take the write lock yet
     try:
         async with db.tenant(tid) as scope:
@@ -94,17 +111,14 @@ async def upload_attachment(
     "/api/tickets/{ticket_id:int}/attachments",
     operation_id="listAttachments",
     tags=TAGS,
-    guards=[tenant_member],
 )
 async def list_attachments(
-    request: Request[Any, Any, Any], ticket_id: FromPath[int]
+    tenant: TenantScopeDep, principal: PrincipalDep, ticket_id: FromPath[int]
 ) -> list[AttachmentOut]:
     """The ticket's files the caller may have, oldest first (metadata only). Kinds that
     identify the complainant (call_recording, letter, service_slip) are left out for readers
     who may not see the complainant."""
-    principal = principal_of(request)
-    async with request.app.state.db.tenant(principal.tenant_id) as scope:
-        rows = await service.listing(scope, principal, ticket_id)
+    rows = await service.listing(tenant, principal, ticket_id)
     return [AttachmentOut(**service.as_out(a, name)) for a, name in rows]
 
 
@@ -118,10 +132,14 @@ def content_disposition(filename: str) -> str:
     "/api/tickets/{ticket_id:int}/attachments/{attachment_id:int}",
     operation_id="downloadAttachment",
     tags=TAGS,
-    guards=[tenant_member],
+    dependencies=STORE,
 )
 async def download_attachment(
-    request: Request[Any, Any, Any], ticket_id: FromPath[int], attachment_id: FromPath[int]
+    tenant: TenantScopeDep,
+    principal: PrincipalDep,
+    store: StoreDep,
+    ticket_id: FromPath[int],
+    attachment_id: FromPath[int],
 ) -> Stream | Response[bytes]:
     """The file's bytes, as an attachment (never rendered inline) with its stored media
     type. Writes a ``download_attachment`` history event. 403 for a kind that identifies
@@ -129,25 +147,24 @@ async def download_attachment(
     without its identifying metadata (EXIF/XMP/IPTC, PNG text, PDF and Office document
     properties: :mod:`core.attachments.scrub`), or a 403 when it cannot be removed; readers
     who may see the complainant get the stored bytes."""
-    principal = principal_of(request)
-    db: Database = request.app.state.db
-    token = read_only.set(False)  # the download event is a write
+    # The download event is a write: the scope's transaction, not begun yet (it begins at its
+    # first statement, below), takes SQLite's write lock from the start although this is a GET.
+    token = read_only.set(False)
     try:
-        async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]
-            row, ticket = await service.for_download(scope, principal, ticket_id, attachment_id)
-            name = row.filename
-            original = tickets.sees_complainant(principal, ticket)
-            if not original:  # the name may name them; so may the file's metadata
-                name = scrubber(
-                    ticket.complainant_name, ticket.complainant_contact, ticket.complainant_address
-                )(name)
-            body = await storage.open_stream(request.app.state.store, row.storage_key)
-            if not original:  # a refusal (403) rolls the download event back with it
-                data = b"".join([chunk async for chunk in body])
-                # parsing and writing a PDF or HEIC is CPU work: off the event loop
-                cleaned = await asyncio.to_thread(scrub.clean, row.content_type, data)
+        row, ticket = await service.for_download(tenant, principal, ticket_id, attachment_id)
     finally:
         read_only.reset(token)
+    name = row.filename
+    original = tickets.sees_complainant(principal, ticket)
+    if not original:  # the name may name them; so may the file's metadata
+        name = scrubber(
+            ticket.complainant_name, ticket.complainant_contact, ticket.complainant_address
+        )(name)
+    body = await storage.open_stream(store, row.storage_key)
+    if not original:  # a refusal (403) rolls the download event back with it
+        data = b"".join([chunk async for chunk in body])
+        # parsing and writing a PDF or HEIC is CPU work: off the event loop
+        cleaned = await asyncio.to_thread(scrub.clean, row.content_type, data)
     headers = {
         "Content-Disposition": content_disposition(name),
         "X-Content-Type-Options": "nosniff",

@@ -19,7 +19,7 @@ import filetype
 from multipart import MultipartSegment, ParserError, ParserLimitReached, PushMultipartParser
 
 from core.attachments.kinds import KINDS, canonical
-from core.errors import ApiError, Invalid
+from core.errors import N_, ApiError, Invalid
 
 SPOOL = 1024 * 1024
 HEAD = 8192
@@ -48,8 +48,9 @@ class Received:
 
 def too_large(limit: int) -> TooLarge:
     return TooLarge(
-        f"the file is larger than this tenant's limit of {limit // (1024 * 1024)} MB",
+        "the file is larger than this tenant's limit of {mb} MB",
         field="file",
+        params={"mb": limit // (1024 * 1024)},
         rule=f"at most {limit} bytes (tenant setting attachment_max_mb)",
         limit_bytes=limit,
     )
@@ -96,8 +97,9 @@ async def receive(request: Any, limit: int) -> Received:
                             declared = (part.content_type or "").lower()
                         elif part.filename is not None:
                             raise Invalid(
-                                f"unexpected file field {part.name!r}",
+                                "unexpected file field {name}",
                                 field=part.name,
+                                params={"name": repr(part.name)},
                                 rule="the file goes in the field named file",
                             )
                     elif part and segment is not None:
@@ -118,8 +120,9 @@ async def receive(request: Any, limit: int) -> Received:
                             buf.extend(part)
                             if len(buf) > TEXT_LIMIT:
                                 raise Invalid(
-                                    f"field {segment.name!r} is too long",
+                                    "field {name} is too long",
                                     field=segment.name,
+                                    params={"name": repr(segment.name)},
                                     rule=f"at most {TEXT_LIMIT} bytes",
                                 )
                     elif not part:
@@ -173,8 +176,9 @@ def _check_filename(filename: str | None, files: int) -> str:
         raise Invalid("the file has no name", field="file", rule="a file name is required")
     if len(name) > NAME_LIMIT:
         raise Invalid(
-            f"the file name is longer than {NAME_LIMIT} characters",
+            "the file name is longer than {limit} characters",
             field="file",
+            params={"limit": NAME_LIMIT},
             rule=f"file name at most {NAME_LIMIT} characters",
             length=len(name),
         )
@@ -190,17 +194,20 @@ def sniff(kind: str, head: bytes, declared: str, size: int) -> str:
     accepted = KINDS[kind].content_types
     found = filetype.guess_mime(head)
     if found is None or found not in accepted:
-        what = f"a {found} file" if found else "a file of no recognised type"
         raise Invalid(
-            f"{what} cannot be attached as {kind}",
+            N_("a {found} file cannot be attached as {kind}")
+            if found
+            else N_("a file of no recognised type cannot be attached as {kind}"),
             field="file",
+            params={"found": found, "kind": kind},
             rule=f"{kind} accepts {', '.join(accepted)} (sniffed from the bytes)",
             sniffed=found,
         )
     if declared.split(";")[0].strip() not in GENERIC and canonical(declared) != canonical(found):
         raise Invalid(
-            f"the file says it is {declared} but its bytes are {found}",
+            "the file says it is {declared} but its bytes are {found}",
             field="file",
+            params={"declared": declared, "found": found},
             rule="the declared content type must match the bytes",
             sniffed=found,
         )

@@ -158,11 +158,14 @@ async def for_download(
         else None
     )
     if row is None:
-        raise NotFound(f"attachment {attachment_id} not found", field="attachment_id")
+        raise NotFound(
+            "attachment {id} not found", field="attachment_id", params={"id": attachment_id}
+        )
     if not may_see(principal, ticket, row.kind):
         raise Forbidden(
-            f"a {row.kind} identifies the complainant; it is not shown to you",
+            "a {kind} identifies the complainant; it is not shown to you",
             field="attachment_id",
+            params={"kind": row.kind},
             rule="complainant confidentiality",
         )
     role = principal.role_for(frozenset(principal.roles)) or "unknown"

@@ -45,6 +45,7 @@ def open_store(settings: Settings) -> Any:
             config["access_key_id"] = settings.s3_access_key_id
             config["secret_access_key"] = settings.s3_secret_access_key
         client = {"allow_http": settings.s3_endpoint.startswith("http://")}
+        # obstore's stubs type config and client options as TypedDicts of literal keys
         return S3Store.from_url(url, config=config, client_options=client)  # type: ignore[arg-type]
     if "://" in url and not url.startswith("file://"):
         raise ValueError(f"TOUSU_STORAGE_URL: unsupported scheme in {url!r} (file or s3)")
@@ -68,7 +69,9 @@ async def put(store: Any, key: str, file: IO[bytes]) -> None:
     try:
         await obstore.put_async(store, key, _chunks(file))
     except Exception as exc:  # the store's own errors: network, permissions, disk
-        raise StorageUnavailable(f"could not store the file: {type(exc).__name__}") from exc
+        raise StorageUnavailable(
+            "could not store the file: {error}", params={"error": type(exc).__name__}
+        ) from exc
 
 
 async def delete(store: Any, key: str) -> None:
@@ -85,7 +88,9 @@ async def open_stream(store: Any, key: str) -> AsyncIterator[bytes]:
     try:
         result = await obstore.get_async(store, key)
     except Exception as exc:
-        raise StorageUnavailable(f"could not read the file: {type(exc).__name__}") from exc
+        raise StorageUnavailable(
+            "could not read the file: {error}", params={"error": type(exc).__name__}
+        ) from exc
 
     async def body() -> AsyncIterator[bytes]:
         async for buf in result.stream(min_chunk_size=256 * 1024):

@@ -10,11 +10,14 @@ that may touch the year, in every tenant; an estimate made meanwhile becomes off
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from core.cli import base
+
+if TYPE_CHECKING:
+    from core.deadlines.calendar import OfficialYear
 
 app = typer.Typer(
     help="The national working-day calendar: load a year's official schedule.",
@@ -76,13 +79,13 @@ def show() -> None:
         typer.echo(f"warning: no official schedule for {year}: load it (tousu calendar load)")
 
 
-async def _store(year: object, remove: bool = False) -> dict[str, int]:
+async def _store(year: OfficialYear | int, remove: bool = False) -> dict[str, int]:
     from core.db import Database
     from core.deadlines.official import store
 
     db = Database(base.settings().database_url)
     try:
-        return await store(db, year, remove=remove)  # type: ignore[arg-type]
+        return await store(db, year, remove=remove)
     finally:
         await db.dispose()
 

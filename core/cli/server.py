@@ -14,6 +14,8 @@ import typer
 from core.cli import base
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from core.settings import Settings
 
 
@@ -325,7 +327,7 @@ def sweep(
     )
 
 
-async def _sweep(settings: Settings, moment: object) -> object:
+async def _sweep(settings: Settings, moment: dt.datetime | None) -> object:
     from core import metrics
     from core.db import Database
     from core.jobs.sweep import sweep as run_sweep
@@ -333,7 +335,7 @@ async def _sweep(settings: Settings, moment: object) -> object:
     db = Database(settings.database_url)
     try:
         with metrics.SWEEP_SECONDS.time():
-            return await run_sweep(db, moment)  # type: ignore[arg-type]
+            return await run_sweep(db, moment)
     finally:
         await db.dispose()
 

@@ -10,6 +10,7 @@ import typer
 from core.cli import base
 
 if TYPE_CHECKING:
+    from core.provisioning.sync import SyncReport
     from core.settings import Settings
 
 app = typer.Typer(
@@ -87,8 +88,8 @@ async def sync_dir(
     return slugs
 
 
-def _say(quiet: bool, path: Path, slug: str, report: object) -> None:
+def _say(quiet: bool, path: Path, slug: str, report: SyncReport) -> None:
     if not quiet:
-        state = "created" if report.created else "updated"  # type: ignore[attr-defined]
-        changes = len(report.changes)  # type: ignore[attr-defined]
+        state = "created" if report.created else "updated"
+        changes = len(report.changes)
         typer.echo(f"{path}: tenant {slug} {state}, {changes} change(s)")

@@ -27,6 +27,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 from holidays.countries import china as _china
 
+from core.settings import DEFAULT_TIMEZONE
+
 Fallback = Literal["error", "weekends", "rules"]
 Unit = Literal["minutes", "hours", "calendar_days", "working_days"]
 
@@ -206,7 +208,7 @@ class WorkingCalendar:
     ``hours`` is an optional same-day working window ``[start, end)`` in local time.
     """
 
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     closures: frozenset[dt.date] = frozenset()
     extra_workdays: frozenset[dt.date] = frozenset()
     hours: tuple[dt.time, dt.time] | None = None

@@ -30,6 +30,7 @@ from core.people.models import Tenant, User
 from core.people.roles import DESK
 from core.plugins import TenantHooks
 from core.rules import DeadlineTable
+from core.settings import DEFAULT_TIMEZONE
 from core.tickets.models import Ticket
 
 START, MET, CANCEL = "start", "met", "cancel"
@@ -136,7 +137,7 @@ async def _load_calendar(scope: TenantScope) -> WorkingCalendar:
         start, end = cfg["working_hours"]
         hours = (dt.time.fromisoformat(start), dt.time.fromisoformat(end))
     return WorkingCalendar(
-        timezone=cfg.get("timezone", "Asia/Shanghai"),
+        timezone=cfg.get("timezone", DEFAULT_TIMEZONE),
         closures=frozenset(d.day for d in days if d.kind == "closure"),
         extra_workdays=frozenset(d.day for d in days if d.kind == "workday"),
         hours=hours,

@@ -14,7 +14,7 @@ from msgspec import Meta
 from sqlalchemy import select
 
 from core.audit import AuditEvent
-from core.context import DatabaseDep, PrincipalDep, TenantScopeDep
+from core.context import PrincipalDep, TenantScopeDep
 from core.db import TenantScope, utcnow
 from core.errors import N_, Invalid, NotFound
 from core.notify import kinds, outbound, templates
@@ -349,29 +349,23 @@ async def list_outbound(
     status_code=200,
 )
 async def retry_outbound(
-    db: DatabaseDep, principal: PrincipalDep, message_id: FromPath[int]
+    tenant: TenantScopeDep, principal: PrincipalDep, message_id: FromPath[int]
 ) -> OutboundOut:
     """Send a failed message again now, with a fresh set of attempts."""
-    # Its own transaction, committed before the answer: the answer names a ticket the
-    # handler did not load, so the confidentiality boundary (core.confidential) reads the
-    # database after the handler; on SQLite it would wait for the request's write lock,
-    # still held by the ``tenant`` dependency until the answer is built.
-    assert principal.tenant_id is not None  # TENANT_API: tenant_member
-    async with db.tenant(principal.tenant_id) as tenant:
-        row = await outbound.retry(tenant, message_id)
-        if row is None:
-            raise NotFound("message {id} not found", field="message_id", params={"id": message_id})
-        tenant.add(
-            AuditEvent(
-                actor=f"user:{principal.user_id}",
-                action="notifications.retry",
-                entity="outbound_message",
-                entity_key=str(message_id),
-                payload={},
-            )
+    row = await outbound.retry(tenant, message_id)
+    if row is None:
+        raise NotFound("message {id} not found", field="message_id", params={"id": message_id})
+    tenant.add(
+        AuditEvent(
+            actor=f"user:{principal.user_id}",
+            action="notifications.retry",
+            entity="outbound_message",
+            entity_key=str(message_id),
+            payload={},
         )
-        await tenant.flush()
-        return _out(row)
+    )
+    await tenant.flush()
+    return _out(row)
 
 
 ROUTES = [get_config, put_config, get_preferences, put_preferences, list_outbound, retry_outbound]

@@ -31,6 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.db import TenantScope
+from core.settings import DEFAULT_TIMEZONE
 from core.tickets.labels import EN, ZH, word
 
 Variant = tuple[frozenset[str], str, str]
@@ -231,7 +232,7 @@ class Context:
     """What rendering needs besides the parameters, read once per tenant and language."""
 
     lang: str = ZH
-    zone: str = "Asia/Shanghai"
+    zone: str = DEFAULT_TIMEZONE
     terms: dict[str, tuple[str, str]] = field(default_factory=dict)
     """severity / grade / fact code → (zh_CN, en)."""
     departments: dict[int, str] = field(default_factory=dict)

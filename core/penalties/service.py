@@ -37,6 +37,7 @@ from core.people.roles import MANAGEMENT
 from core.plugins import TenantHooks
 from core.principal import Principal
 from core.rules import GradeFacts, PenaltyRule, PenaltySchedule
+from core.settings import DEFAULT_TIMEZONE
 from core.tickets.events import append_event
 from core.tickets.facts import facts_of, plugin_of
 from core.tickets.models import Counter, Ticket, TicketGrade
@@ -557,7 +558,7 @@ async def decide(
 
 # ---------------------------------------------------------------- ledger
 
-DEFAULT_TZ = "Asia/Shanghai"
+DEFAULT_TZ = DEFAULT_TIMEZONE
 PERIOD = re.compile(r"(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])")
 """A month as ``YYYY-MM`` in ASCII digits (no fullwidth or other scripts' digits)."""
 

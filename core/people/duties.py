@@ -15,6 +15,7 @@ like every message a desk reads.
 
 from __future__ import annotations
 
+from core.error_text import label_codes
 from core.errors import Forbidden
 from core.people.roles import Role
 from core.principal import Principal
@@ -28,6 +29,7 @@ _STEP_ZH = {
     "close_unresolvable": "无法处理案件的销项",
     "reply_review": "答复审核",
 }
+label_codes("approval", _STEP_ZH)  # an approver step in a Chinese message: its name
 
 
 def refuse_own(
@@ -43,11 +45,11 @@ def refuse_own(
     ``step`` is an approver step of :func:`core.hookspecs.tousu_approvers`. Returns None
     when ``p`` may decide.
     """
-    what = _STEP_ZH.get(step, step)
     if requested_by is not None and requested_by == p.user_id:
         raise Forbidden(
-            f"{what}由您本人提出，不能由您本人批准或决定；请由另一位有权限的人员处理",
+            "you asked for this {approval}; someone else with the right must decide it",
             rule=RULE,
+            params={"approval": step},
             step=step,
         )
     if (
@@ -56,7 +58,9 @@ def refuse_own(
         and p.department_id == overran_department_id
     ):
         raise Forbidden(
-            f"{what}：超时部门的负责人不能批准本部门的超时，须由上级批准 [000 §篇1 4(4)9]",
+            "{approval}: the head of the overrun department cannot approve it; a superior must"
+            " [000 §篇1 4(4)9]",
             rule=RULE,
+            params={"approval": step},
             step=step,
         )

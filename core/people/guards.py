@@ -16,21 +16,45 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from core.errors import Forbidden
+from core.error_text import ZH, fill, translations
+from core.errors import N_, Forbidden
 from core.people.roles import Role, role_code, roles_text
 from core.principal import Principal
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Any]
 
 
+ROLE_TEMPLATE = N_("{what} needs one of the roles: {roles}")
+
+
+class RoleRequired(Forbidden):
+    """403 for a caller holding none of the roles: in English ``{what}`` is ``this`` and
+    ``{roles}`` the codes; in Chinese ``{what}`` is the action's Chinese name and each role
+    is named by its label with its code (``主管经理(manager)``)."""
+
+    def __init__(self, codes: list[str], what_zh: str) -> None:
+        super().__init__(
+            ROLE_TEMPLATE,
+            rule="role",
+            params={"what": "this", "roles": ", ".join(codes)},
+            allowed_roles=codes,
+        )
+        self.what_zh = what_zh
+
+    def localised(self, lang: str) -> str:
+        if lang != ZH:
+            return super().localised(lang)
+        zh = translations().get(self.template, self.template)
+        return fill(zh, {"what": self.what_zh, "roles": roles_text(self.extra["allowed_roles"])})
+
+
 def needs_role(roles: Iterable[object], what: str = "此操作") -> Forbidden:
-    """The 403 for a caller holding none of ``roles``: a Chinese message naming each role by
-    its label and code (``此操作需要以下角色之一：主管经理(manager)、总经理(general_manager)``),
-    and ``allowed_roles`` as plain codes."""
-    codes = sorted({role_code(r) for r in roles})
-    return Forbidden(
-        f"{what}需要以下角色之一：{roles_text(codes)}", rule="role", allowed_roles=codes
-    )
+    """The 403 for a caller holding none of ``roles``: in Chinese the action ``what`` (its
+    Chinese name) and each role by its label and code
+    (``此操作需要以下角色之一：主管经理(manager)、总经理(general_manager)``), in English
+    ``this needs one of the roles: general_manager, manager``; ``allowed_roles`` as plain
+    codes."""
+    return RoleRequired(sorted({role_code(r) for r in roles}), what)
 
 
 def requires(*roles: str) -> Guard:

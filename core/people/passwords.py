@@ -31,8 +31,9 @@ def check_policy(password: str, field: str = "password") -> None:
     """Refuse passwords shorter than 8 or longer than 256 characters (422 naming ``field``)."""
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
         raise Invalid(
-            f"{field}: 密码长度须为 {MIN_LENGTH}–{MAX_LENGTH} 个字符",
+            "{field}: a password has {low} to {high} characters",
             field=field,
+            params={"field": field, "low": MIN_LENGTH, "high": MAX_LENGTH},
             rule=f"length {MIN_LENGTH}..{MAX_LENGTH}",
         )
 

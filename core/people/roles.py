@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
+from core.contract import ROLES
+
 
 class Role(StrEnum):
     CLERK = "clerk"  # 接待员/客服
@@ -49,7 +51,10 @@ def roles_text(roles: Iterable[object]) -> str:
     return "、".join(role_text(r) for r in sorted({role_code(r) for r in roles}))
 
 
-TENANT_ROLES = frozenset(r.value for r in Role if r is not Role.PLATFORM_OPERATOR)
+TENANT_ROLES = ROLES
+"""Every role but ``platform_operator``: :data:`core.contract.ROLES`, the one list."""
+if {r.value for r in Role} - {Role.PLATFORM_OPERATOR} != ROLES:  # an enum must name its members
+    raise ImportError("core.people.roles.Role differs from core.contract.ROLES")
 
 DESK = frozenset({Role.CLERK, Role.SUPERVISOR})
 MANAGEMENT = frozenset({Role.MANAGER, Role.GENERAL_MANAGER})

@@ -207,7 +207,7 @@ class _Backend(ServerSideSessionBackend):
             return
         if not scope_session:
             scope_session = Empty
-        if scope_session is not Empty and connection.scope.get(ROTATE):  # type: ignore[misc]
+        if scope_session is not Empty and connection.scope.get(ROTATE):  # type: ignore[misc]  # Scope is a TypedDict
             store = self.config.get_store_from_app(connection.scope["app"])
             old = connection.cookies.get(self.config.key)
             if old:
@@ -399,7 +399,7 @@ async def login(
                 seconds=LOGIN_USER_IP.window,
             )
         raise Unauthorized(
-            "单位、用户名或密码不正确 (wrong tenant, username or password)",
+            "wrong tenant, username or password",
             field="password",
             rule="credentials must match an active user",
         )
@@ -480,7 +480,7 @@ class SessionOrBearerAuth(BearerAuth):
                 return AuthenticationResult(user=principal, auth="session")
             connection.scope["session"] = {}  # stale: the cookie is cleared on the way out
         if not connection.url.path.startswith("/api"):
-            raise LoginRequired("请先登录 (log in first)")
+            raise LoginRequired("log in first")
         raise Unauthorized(
             "send 'Authorization: Bearer <token>' or log in to the console",
             field="Authorization",

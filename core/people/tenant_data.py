@@ -12,6 +12,7 @@ from sqlalchemy import select
 from core.cache import TenantMemo
 from core.db import TenantScope
 from core.people.models import Department, Tenant
+from core.settings import DEFAULT_TIMEZONE
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ async def _tenant_info(scope: TenantScope) -> TenantInfo:
     return TenantInfo(
         plugin=tenant.plugin,
         ticket_prefix=tenant.ticket_prefix,
-        timezone=(tenant.config or {}).get("timezone") or "Asia/Shanghai",
+        timezone=(tenant.config or {}).get("timezone") or DEFAULT_TIMEZONE,
     )
 
 

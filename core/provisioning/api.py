@@ -2,18 +2,15 @@
 document, update one (the same document as a ``tenants/*.toml`` file, applied by
 :func:`core.provisioning.sync.sync_tenant`)."""
 
-from typing import Any
-
 import msgspec
-from litestar import Request, get, post, put
+from litestar import get, post, put
 from litestar.params import FromPath, JSONBody
 from sqlalchemy import select
 
-from core.db import Database
+from core.context import DatabaseDep, PrincipalDep
 from core.errors import Invalid
 from core.people.guards import operator_only
 from core.people.models import Tenant
-from core.principal import Principal
 from core.provisioning.sync import sync_tenant
 from core.provisioning.tenant_file import TenantFile, TenantFileError, validate_references
 
@@ -25,22 +22,24 @@ class TenantOut(msgspec.Struct, kw_only=True):
     ticket_prefix: str
 
 
+# The platform's routes work across tenants (db, never one tenant's scope) under the router's
+# guard, operator_only (core.routers.PLATFORM_API). listTenants and createTenant keep it on
+# the route as well: the console's /platform page calls them by reference and runs only the
+# handler's own guards (core.console.calls).
+
+
 @get("/api/tenants", operation_id="listTenants", tags=["platform"], guards=[operator_only])
-async def list_tenants(request: Request[Any, Any, Any]) -> list[TenantOut]:
-    db: Database = request.app.state.db
+async def list_tenants(db: DatabaseDep) -> list[TenantOut]:
     async with db.cross_tenant() as session:  # the platform operator sees every tenant
         rows = await session.scalars(select(Tenant).order_by(Tenant.slug))
-        return [
-            TenantOut(slug=t.slug, name=t.name, plugin=t.plugin, ticket_prefix=t.ticket_prefix)
-            for t in rows
-        ]
+        return [msgspec.convert(t, TenantOut, from_attributes=True) for t in rows]
 
 
 def _tenant_doc(data: TenantFile) -> TenantOut:
     try:
         validate_references(data, "body")
     except TenantFileError as exc:
-        raise Invalid(exc.rule, field=exc.key, rule=exc.rule) from exc
+        raise Invalid(exc.template, field=exc.key, rule=exc.rule, params=exc.params) from exc
     return TenantOut(
         slug=data.slug, name=data.name, plugin=data.plugin, ticket_prefix=data.ticket_prefix
     )
@@ -53,15 +52,16 @@ def _tenant_doc(data: TenantFile) -> TenantOut:
     guards=[operator_only],
     status_code=201,
 )
-async def create_tenant(request: Request[Any, Any, Any], data: JSONBody[TenantFile]) -> TenantOut:
+async def create_tenant(
+    db: DatabaseDep, principal: PrincipalDep, data: JSONBody[TenantFile]
+) -> TenantOut:
     """Create a tenant from the same document as a ``tenants/*.toml`` file.
 
     Never overwrites: an existing slug is 409 (update with ``PUT /api/tenants/{slug}``), a
     ticket prefix another tenant holds is 409. Audited in the new tenant's audit log.
     """
     out = _tenant_doc(data)
-    p: Principal = request.user
-    await sync_tenant(request.app.state.db, data, actor=f"user:{p.user_id}", mode="create")
+    await sync_tenant(db, data, actor=f"user:{principal.user_id}", mode="create")
     return out
 
 
@@ -69,10 +69,9 @@ async def create_tenant(request: Request[Any, Any, Any], data: JSONBody[TenantFi
     "/api/tenants/{slug:str}",
     operation_id="updateTenant",
     tags=["platform"],
-    guards=[operator_only],
 )
 async def update_tenant(
-    request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[TenantFile]
+    db: DatabaseDep, principal: PrincipalDep, slug: FromPath[str], data: JSONBody[TenantFile]
 ) -> TenantOut:
     """Update an existing tenant from a tenant document (the slug must match the path).
 
@@ -84,13 +83,13 @@ async def update_tenant(
     """
     if data.slug != slug:
         raise Invalid(
-            f"slug: 文档中的 slug {data.slug!r} 与路径中的 {slug!r} 不一致",
+            "slug: the document's slug {given} differs from the path's {path}",
             field="slug",
+            params={"given": repr(data.slug), "path": repr(slug)},
             rule="equals the path's slug",
         )
     out = _tenant_doc(data)
-    p: Principal = request.user
-    await sync_tenant(request.app.state.db, data, actor=f"user:{p.user_id}", mode="update")
+    await sync_tenant(db, data, actor=f"user:{principal.user_id}", mode="update")
     return out
 
 

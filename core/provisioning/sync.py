@@ -133,19 +133,21 @@ async def _check_tenant(
 ) -> None:
     if tenant is not None and mode == "create":
         raise Conflict(
-            f"租户 {tf.slug} 已存在；修改已有租户请用 PUT /api/tenants/{tf.slug}",
+            "tenant {slug} exists; change it with PUT {path}",
             field="slug",
+            params={"slug": tf.slug, "path": f"/api/tenants/{tf.slug}"},
             rule="unique; create never overwrites",
         )
     if tenant is None and mode == "update":
-        raise NotFound(f"租户 {tf.slug} 不存在", field="slug")
+        raise NotFound("tenant {slug} not found", field="slug", params={"slug": tf.slug})
     holder = await session.scalar(
         select(Tenant.slug).where(Tenant.ticket_prefix == tf.ticket_prefix, Tenant.slug != tf.slug)
     )
     if holder is not None:
         raise Conflict(
-            f"工单前缀 {tf.ticket_prefix} 已被租户 {holder} 使用",
+            "ticket prefix {prefix} is taken by tenant {holder}",
             field="ticket_prefix",
+            params={"prefix": tf.ticket_prefix, "holder": holder},
             rule="unique across tenants",
         )
     if tenant is not None and tenant.plugin != tf.plugin:
@@ -154,8 +156,9 @@ async def _check_tenant(
         )
         if has_tickets is not None:
             raise Conflict(
-                f"租户 {tf.slug} 已有工单，不能把行业插件从 {tenant.plugin} 换成 {tf.plugin}",
+                "tenant {slug} has tickets; its plugin cannot change from {old} to {new}",
                 field="plugin",
+                params={"slug": tf.slug, "old": tenant.plugin, "new": tf.plugin},
                 rule="unchangeable once the tenant has tickets",
             )
 
@@ -282,8 +285,9 @@ async def _sync(
             audit("create", "api_key", u.username, {"label": "demo"})
         elif key.user_id != user.id:
             raise Conflict(
-                f"demo key of {u.username} already belongs to another user",
+                "demo key of {username} already belongs to another user",
                 field="users.demo_key",
+                params={"username": u.username},
                 rule="unique across users",
             )
 

@@ -10,29 +10,27 @@ import datetime as dt
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 from msgspec import Meta
 
+from core.contract import ROLE_CODES
+from core.error_text import fill
+from core.errors import N_
 from core.plugins import hooks_for, plugin_names
+from core.settings import DEFAULT_TIMEZONE
 
 Slug = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,31}$")]
 DeptCode = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 StaffCode = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Username = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
-RoleName = Literal[
-    "clerk",
-    "supervisor",
-    "department_head",
-    "manager",
-    "general_manager",
-    "inspector",
-    "staff",
-    "tenant_admin",
-]
+if TYPE_CHECKING:
+    RoleName = str
+else:
+    RoleName = Literal[ROLE_CODES]  # core.contract.ROLE_CODES: the one list of role codes
 
 
 class _Strict(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -93,7 +91,7 @@ class TenantConfig(_Strict, kw_only=True):
     ] = {}
     carry_over: bool | None = None
     """Fines that do not fit a month's pay carry over (None: the plugin's default)."""
-    timezone: Annotated[str, Meta(max_length=64)] = "Asia/Shanghai"
+    timezone: Annotated[str, Meta(max_length=64)] = DEFAULT_TIMEZONE
     deadlines: dict[Annotated[str, Meta(max_length=97)], DeadlineEntry] = {}
     working_hours: (
         Annotated[
@@ -135,7 +133,15 @@ class TenantFile(_Strict, kw_only=True):
 
 
 class TenantFileError(ValueError):
-    def __init__(self, path: Path | str, key: str, rule: str) -> None:
+    """A tenant file (or ``/api/tenants`` document) breaks a rule at ``key``. ``rule`` is an
+    English template (an error catalogue msgid when marked ``N_``) filled from ``params``;
+    the API answers it as a 422 in the reader's language (:mod:`core.provisioning.api`)."""
+
+    def __init__(
+        self, path: Path | str, key: str, rule: str, params: dict[str, object] | None = None
+    ) -> None:
+        self.template, self.params = rule, dict(params or {})
+        rule = fill(rule, self.params) if self.params else rule
         super().__init__(f"{path}: {key}: {rule}")
         self.path, self.key, self.rule = str(path), key, rule
 
@@ -165,7 +171,10 @@ def parse_tenant_file(path: Path) -> TenantFile:
 def validate_references(tf: TenantFile, path: Path) -> TenantFile:
     if tf.plugin not in plugin_names():
         raise TenantFileError(
-            path, "plugin", f"unknown plugin {tf.plugin!r} (installed: {', '.join(plugin_names())})"
+            path,
+            "plugin",
+            N_("unknown plugin {plugin} (installed: {installed})"),
+            {"plugin": repr(tf.plugin), "installed": ", ".join(plugin_names())},
         )
     _check_fines(tf, path)
     depts = [d.code for d in tf.departments]
@@ -178,30 +187,34 @@ def validate_references(tf: TenantFile, path: Path) -> TenantFile:
             raise TenantFileError(
                 path,
                 f"staff[{i}].department",
-                f"unknown department {s.department!r} (declared: {', '.join(depts)})",
+                N_("unknown department {department} (declared: {declared})"),
+                {"department": repr(s.department), "declared": ", ".join(depts)},
             )
     for i, u in enumerate(tf.users):
         if u.department is not None and u.department not in depts:
             raise TenantFileError(
                 path,
                 f"users[{i}].department",
-                f"unknown department {u.department!r} (declared: {', '.join(depts)})",
+                N_("unknown department {department} (declared: {declared})"),
+                {"department": repr(u.department), "declared": ", ".join(depts)},
             )
         if u.username == "system":
             raise TenantFileError(
-                path, f"users[{i}].username", "'system' is reserved for automated actions"
+                path, f"users[{i}].username", N_("'system' is reserved for automated actions")
             )
         if u.staff is not None and u.staff not in staff_codes:
-            raise TenantFileError(path, f"users[{i}].staff", f"unknown staff code {u.staff!r}")
+            raise TenantFileError(
+                path, f"users[{i}].staff", N_("unknown staff code {code}"), {"code": repr(u.staff)}
+            )
         if "department_head" in u.roles and u.department is None:
             raise TenantFileError(
                 path,
                 f"users[{i}].department",
-                "a department_head must name the department they head",
+                N_("a department_head must name the department they head"),
             )
         if "staff" in u.roles and u.staff is None:
             raise TenantFileError(
-                path, f"users[{i}].staff", "a user with role staff must name their staff record"
+                path, f"users[{i}].staff", N_("a user with role staff must name their staff record")
             )
     return tf
 
@@ -229,10 +242,11 @@ def _check_fines(tf: TenantFile, path: Path | str) -> None:
             raise TenantFileError(
                 path,
                 key,
-                f"unknown rule (the schedule has: {', '.join(r.code for r in schedule.rules)})",
+                N_("unknown rule (the schedule has: {rules})"),
+                {"rules": ", ".join(r.code for r in schedule.rules)},
             )
         if fen < 0:
-            raise TenantFileError(path, key, "amount must be in whole fen (at most 2 decimals)")
+            raise TenantFileError(path, key, N_("amount must be in whole fen (at most 2 decimals)"))
         if not rule.in_range(fen) and not reason.strip():
             raise TenantFileError(
                 path,
@@ -249,32 +263,38 @@ def _check_fines(tf: TenantFile, path: Path | str) -> None:
             raise TenantFileError(
                 path,
                 f"config.deadlines.{key}.amount",
-                f"at most {MAX_AMOUNT[entry.unit]} {entry.unit}",
+                N_("at most {n} {unit}"),
+                {"n": MAX_AMOUNT[entry.unit], "unit": entry.unit},
             )
         step, _, severity = key.partition(".")
         if step not in steps:
             raise TenantFileError(
                 path,
                 f"config.deadlines.{key}",
-                f"unknown step {step!r} (steps: {', '.join(steps)})",
+                N_("unknown step {step} (steps: {steps})"),
+                {"step": repr(step), "steps": ", ".join(steps)},
             )
         if severity and severity not in severities:
             raise TenantFileError(
                 path,
                 f"config.deadlines.{key}",
-                f"unknown severity {severity!r} (the plugin has: {', '.join(sorted(severities))})",
+                N_("unknown severity {severity} (the plugin has: {severities})"),
+                {"severity": repr(severity), "severities": ", ".join(sorted(severities))},
             )
     if tf.config.working_hours and tf.config.working_hours[0] >= tf.config.working_hours[1]:
-        raise TenantFileError(path, "config.working_hours", "start must be before end")
+        raise TenantFileError(path, "config.working_hours", N_("start must be before end"))
     both = set(tf.config.closures) & set(tf.config.extra_workdays)
     if both:
         raise TenantFileError(
-            path, "config.closures", f"{min(both)} is both a closure and an extra working day"
+            path,
+            "config.closures",
+            N_("{day} is both a closure and an extra working day"),
+            {"day": min(both)},
         )
     try:
         ZoneInfo(tf.config.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise TenantFileError(path, "config.timezone", "unknown IANA time zone") from exc
+        raise TenantFileError(path, "config.timezone", N_("unknown IANA time zone")) from exc
 
 
 def load_dir(directory: Path) -> list[tuple[Path, TenantFile]]:

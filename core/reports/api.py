@@ -1,7 +1,10 @@
 """HTTP routes for statistics, KPIs, the bulletin, exports and charts.
 
-Every route takes the same window (``period=YYYY-MM``, or ``from`` and ``to`` as
-timezone-aware ISO times, default the current month in the tenant's time zone) and answers
+Every route reads the reports database, a second database beside the request's own
+(:func:`core.reports.replica.reading`): the handlers take the request for it and its lag
+header, not the ``tenant`` dependency. Every route takes the same window
+(``period=YYYY-MM``, or ``from`` and ``to`` as timezone-aware ISO times, default the
+current month in the tenant's time zone) and answers
 only what the caller may read (:mod:`core.reports.access`). Files come back with their media
 type and a download name. Every route reads the reports database when one is configured
 (:mod:`core.reports.replica`; lag in ``X-Replica-Lag``).
@@ -18,12 +21,12 @@ from litestar import Request, Response, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy import select
 
+from core.context import PrincipalDep
 from core.db import TenantScope, utcnow
 from core.errors import ApiError, NotFound, language
-from core.people.guards import requires, tenant_member
+from core.people.guards import requires
 from core.people.models import Tenant
 from core.people.roles import Role
-from core.people.web import principal
 from core.reports import bulletin as bulletins
 from core.reports import charts, exports, headers, issues, kpis, stats
 from core.reports.access import Access
@@ -60,7 +63,8 @@ async def rendered(request: Request[Any, Any, Any], fn: Any, *args: Any) -> byte
     try:
         async with asyncio.timeout(RENDER_SECONDS):
             async with request.app.state.setdefault("renderers", asyncio.Semaphore(RENDERERS)):
-                return await asyncio.to_thread(fn, *args)  # type: ignore[no-any-return]
+                content: bytes = await asyncio.to_thread(fn, *args)
+                return content
     except TimeoutError:
         err = RenderBusy("the report file took too long to draw; retry shortly", rule="time limit")
         return Response(err.body(), status_code=503, headers={"Retry-After": "10"})
@@ -78,8 +82,9 @@ def _split(filename: str, names: tuple[str, ...], formats: tuple[str, ...]) -> t
     name, _, fmt = filename.rpartition(".")
     if name not in names or fmt not in formats:
         raise NotFound(
-            f"no report file {filename!r}",
+            "no report file {name}",
             field="filename",
+            params={"name": repr(filename)},
             rule=f"one of {', '.join(names)} with .{' or .'.join(formats)}",
         )
     return name, fmt
@@ -93,39 +98,40 @@ def _download(content: bytes, media_type: str, filename: str) -> Response[bytes]
     )
 
 
-@get("/api/reports/stats", operation_id="reportStats", tags=TAGS, guards=[tenant_member])
+@get("/api/reports/stats", operation_id="reportStats", tags=TAGS)
 async def get_stats(
     request: Request[Any, Any, Any],
+    principal: PrincipalDep,
     period: PeriodQ = None,
     start: FromQ = None,
     end: ToQ = None,
 ) -> stats.Stats:
     """Counts by category, severity, channel, department, staff and grade, and the trend:
     counted complaints and, apart, the tickets that do not count (domain §8)."""
-    p = principal(request)
-    async with reading(request, p.tenant_id) as scope:  # type: ignore[arg-type]
+    async with reading(request, principal) as scope:
         _, window = await window_for(scope, period, start, end)
-        return await stats.statistics(scope, Access(p), window)
+        return await stats.statistics(scope, Access(principal), window)
 
 
-@get("/api/reports/kpis", operation_id="reportKpis", tags=TAGS, guards=[tenant_member])
+@get("/api/reports/kpis", operation_id="reportKpis", tags=TAGS)
 async def get_kpis(
     request: Request[Any, Any, Any],
+    principal: PrincipalDep,
     period: PeriodQ = None,
     start: FromQ = None,
     end: ToQ = None,
     window_days: WindowDays = kpis.DEFAULT_WINDOW_DAYS,
 ) -> kpis.Kpis:
     """The KPIs as docs/reports.md defines them, with every ticket missing a follow-up."""
-    p = principal(request)
-    async with reading(request, p.tenant_id) as scope:  # type: ignore[arg-type]
+    async with reading(request, principal) as scope:
         _, window = await window_for(scope, period, start, end)
-        return await kpis.kpis(scope, Access(p), window, window_days)
+        return await kpis.kpis(scope, Access(principal), window, window_days)
 
 
-@get("/api/reports/bulletin", operation_id="reportBulletin", tags=TAGS, guards=[tenant_member])
+@get("/api/reports/bulletin", operation_id="reportBulletin", tags=TAGS)
 async def get_bulletin(
     request: Request[Any, Any, Any],
+    principal: PrincipalDep,
     period: PeriodQ = None,
     start: FromQ = None,
     end: ToQ = None,
@@ -136,11 +142,10 @@ async def get_bulletin(
     """The per-case bulletin (投诉事件通报), complainant identity removed; JSON or Markdown.
     JSON comes a page at a time (``limit``, default 500; pass ``next_cursor`` back as
     ``cursor``), Markdown whole unless ``limit`` is given."""
-    p = principal(request)
-    async with reading(request, p.tenant_id) as scope:  # type: ignore[arg-type]
+    async with reading(request, principal) as scope:
         tenant, window = await window_for(scope, period, start, end)
         out = await bulletins.bulletin(
-            scope, Access(p), window, limit=bulletins.page_limit(fmt, limit), cursor=cursor
+            scope, Access(principal), window, limit=bulletins.page_limit(fmt, limit), cursor=cursor
         )
     if fmt == "markdown":
         name = f"{tenant.slug}_{window.name}_bulletin.md"
@@ -168,10 +173,10 @@ async def export_tables(
     "/api/reports/export/{filename:str}",
     operation_id="reportExport",
     tags=TAGS,
-    guards=[tenant_member],
 )
 async def get_export(
     request: Request[Any, Any, Any],
+    principal: PrincipalDep,
     filename: FromPath[str],
     period: PeriodQ = None,
     start: FromQ = None,
@@ -186,11 +191,10 @@ async def get_export(
     ``codes=1`` (or ``true``) the codes in headers and cells, as the JSON reports (for
     programs); 422 ``codes`` for any other value."""
     what, fmt = _split(filename, EXPORTS, tuple(exports.MEDIA_TYPES))
-    p = principal(request)
     reader = headers.choice(language(request), codes in ("1", "true"))
-    async with reading(request, p.tenant_id) as scope:  # type: ignore[arg-type]
+    async with reading(request, principal) as scope:
         tenant, window = await window_for(scope, period, start, end)
-        tables = await export_tables(scope, Access(p), window, what, window_days)
+        tables = await export_tables(scope, Access(principal), window, what, window_days)
         words = None if reader == headers.CODES else await headers.Words.load(scope)
     tables = headers.for_reader(tables, reader, words)  # labels for people
     content = await rendered(request, exports.render, tables, fmt)
@@ -204,10 +208,10 @@ async def get_export(
     "/api/reports/charts/{filename:str}",
     operation_id="reportChart",
     tags=TAGS,
-    guards=[tenant_member],
 )
 async def get_chart(
     request: Request[Any, Any, Any],
+    principal: PrincipalDep,
     filename: FromPath[str],
     period: PeriodQ = None,
     start: FromQ = None,
@@ -216,10 +220,9 @@ async def get_chart(
 ) -> Response[bytes]:
     """``{trend|category|severity|department|channel}.{png|svg}``, 800 × 500 px."""
     name, fmt = _split(filename, charts.CHARTS, tuple(charts.FORMATS))
-    p = principal(request)
-    async with reading(request, p.tenant_id) as scope:  # type: ignore[arg-type]
+    async with reading(request, principal) as scope:
         tenant, window = await window_for(scope, period, start, end)
-        data = await stats.statistics(scope, Access(p), window)
+        data = await stats.statistics(scope, Access(principal), window)
     content = await rendered(request, charts.render, data, name, fmt, granularity)
     if isinstance(content, Response):
         return content
@@ -240,14 +243,14 @@ class PackIssueOut(msgspec.Struct, kw_only=True):
     "/api/reports/pack-issue",
     operation_id="reportPackIssue",
     tags=TAGS,
-    guards=[tenant_member, requires(Role.SUPERVISOR, Role.MANAGER, Role.GENERAL_MANAGER,
-                                    Role.TENANT_ADMIN)],
-)  # fmt: skip
-async def get_pack_issue(request: Request[Any, Any, Any], period: PeriodQ = None) -> PackIssueOut:
+    guards=[requires(Role.SUPERVISOR, Role.MANAGER, Role.GENERAL_MANAGER, Role.TENANT_ADMIN)],
+)
+async def get_pack_issue(
+    request: Request[Any, Any, Any], principal: PrincipalDep, period: PeriodQ = None
+) -> PackIssueOut:
     """The month's report pack: due date, when it was issued, whether on time (default: the
     current month). Bad month: 422 naming ``period``."""
-    p = principal(request)
-    async with reading(request, p.tenant_id) as scope:  # type: ignore[arg-type]
+    async with reading(request, principal) as scope:
         tenant, window = await window_for(scope, period, None, None)
         tz = tenant_timezone(tenant.config)
         due = issues.due_at(window.name, tz)

@@ -23,12 +23,13 @@ import threading
 from collections import OrderedDict
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import msgspec
 
 from core.errors import ApiError
 from core.reports.stats import Row, Stats
+from core.tickets import labels
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -58,14 +59,9 @@ WHAT = {
     "channel": "按受理渠道",
 }
 COUNTED_ZH, APART_ZH, NONE_ZH = "计入考核", "不计入考核", "（无）"
-CHANNELS_ZH = {
-    "phone": "电话", "letter": "来信", "visit": "来访", "web": "网站", "email": "电子邮件",
-    "hotline_transfer": "热线转办", "government_transfer": "政府转办", "media": "媒体",
-    "hotline_95598": "95598 热线", "voice_mailbox": "语音信箱", "management_forwarded": "领导转办",
-}  # fmt: skip
-"""The core's intake channels in Chinese: the console's zh_CN labels of the same codes
-(``core.console.labels.CHANNELS``; a test keeps the two equal). Kept here because the
-console builds on reports, not the other way round."""
+CHANNELS_ZH = {code: zh for code, (zh, _en) in labels.CHANNELS.items()}
+"""The core's intake channels in Chinese, from the one table of the core's words
+(:data:`core.tickets.labels.CHANNELS`; a test keeps the console's zh_CN labels equal)."""
 
 
 class NoCJKFont(ApiError):
@@ -102,7 +98,8 @@ def cjk_font() -> tuple[str, Path]:
                 return family, Path(name)
     log.error("no CJK font: charts cannot draw Chinese; install fonts-noto-cjk")
     raise NoCJKFont(
-        "no CJK font on the server to draw charts; install fonts-noto-cjk",
+        "no CJK font on the server to draw charts; install {package}",
+        params={"package": "fonts-noto-cjk"},
         rule="a CJK font must be installed",
     )
 
@@ -209,7 +206,7 @@ def _draw(stats: Stats, name: str, fmt: str, granularity: str) -> bytes:
         _trend(ax, stats, granularity)
     else:
         _bars(ax, stats.breakdowns.get(name, []))
-    ticks = list(words["ticks"])  # type: ignore[call-overload]
+    ticks = [str(t) for t in cast("list[object]", words["ticks"])]
     ax.set_xticks(list(range(len(ticks))), ticks, rotation=30, ha="right", fontproperties=font)
     ax.set_title(str(words["title"]), fontproperties=font)
     ax.set_xlabel(str(words["x"]), fontproperties=font)

@@ -218,9 +218,12 @@ def _not_before(scope: TenantScope, earlier: Any, later: Any, days: int) -> Colu
     PostgreSQL's bound is exact. SQLite stores times as text, so its bound is one second
     looser (text compare against ``strftime``); :func:`core.reports.sql.within` beside it
     keeps the exact rule."""
+    bound: ColumnElement[bool]
     if sql.dialect(scope) == "postgresql":
-        return earlier >= later - literal(dt.timedelta(days=days))  # type: ignore[no-any-return]
-    return earlier >= func.strftime("%Y-%m-%d %H:%M:%f", later, f"-{days} days", "-1 seconds")  # type: ignore[no-any-return]
+        bound = earlier >= later - literal(dt.timedelta(days=days))
+    else:
+        bound = earlier >= func.strftime("%Y-%m-%d %H:%M:%f", later, f"-{days} days", "-1 seconds")
+    return bound
 
 
 def _earlier(scope: TenantScope, u: Any, days: int) -> ColumnElement[bool]:
@@ -241,7 +244,8 @@ def _earlier(scope: TenantScope, u: Any, days: int) -> ColumnElement[bool]:
 
 
 def _same_person(u: Any) -> ColumnElement[bool]:
-    return u.complainant_contact == Ticket.complainant_contact  # type: ignore[no-any-return]
+    same: ColumnElement[bool] = u.complainant_contact == Ticket.complainant_contact
+    return same
 
 
 def _same_subject(u: Any) -> ColumnElement[bool]:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 from dateutil.relativedelta import relativedelta
 
+from core.error_text import label_codes
 from core.errors import Invalid
 from core.penalties.service import DEFAULT_TZ, period_bounds
 
@@ -72,6 +73,7 @@ def tenant_timezone(config: dict[str, Any] | None) -> str:
 FIRST_MONTH = f"{EARLIEST:%Y}-01"
 LAST_MONTH = f"{LATEST.year - 1}-12"
 """The report months: one bound (:data:`EARLIEST`, :data:`LATEST`) and one message."""
+label_codes("bound", {"from": "起始时间（from）", "to": "截止时间（to）"})  # a window's end
 _MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 
 
@@ -80,9 +82,9 @@ def check_month(label: str) -> None:
     :data:`FIRST_MONTH` to :data:`LAST_MONTH` — the same words for every report."""
     if not _MONTH.fullmatch(label) or not EARLIEST.year <= int(label[:4]) < LATEST.year:
         raise Invalid(
-            f"统计月份（period）“{label[:20]}”不是 {FIRST_MONTH} 至 {LAST_MONTH} 之间的年-月"
-            f"(period {label[:20]!r} is not a month from {FIRST_MONTH} to {LAST_MONTH})",
+            "period {label} is not a month from {first} to {last}",
             field="period",
+            params={"label": repr(label[:20]), "first": FIRST_MONTH, "last": LAST_MONTH},
             rule=f"YYYY-MM from {FIRST_MONTH} to {LAST_MONTH}",
         )
 
@@ -112,27 +114,39 @@ def resolve(
         return month(f"{now.astimezone(ZoneInfo(tz)):%Y-%m}", tz)
     if start is None or end is None:
         field = "from" if start is None else "to"
-        raise Invalid(f"{field} is missing", field=field, rule="from and to go together")
+        raise Invalid(
+            "{field} is missing",
+            field=field,
+            rule="from and to go together",
+            params={"field": field},
+        )
     for field, value in (("from", start), ("to", end)):
         if value.tzinfo is None:
             raise Invalid(
-                f"{field} has no time zone", field=field, rule="a timezone-aware ISO time"
+                "{field} has no time zone",
+                field=field,
+                rule="a timezone-aware ISO time",
+                params={"field": field},
             )
     if start >= end:
         raise Invalid("from must be before to", field="to", rule="from < to")
     for field, value in (("from", start), ("to", end)):
         if not EARLIEST <= value <= LATEST:
-            label = "起始时间" if field == "from" else "截止时间"
             raise Invalid(
-                f"{label}（{field}）须在 {EARLIEST:%Y-%m-%d} 至 {LATEST:%Y-%m-%d} 之间"
-                f"({field}: outside {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d})",
+                "{bound}: outside {earliest} to {latest}",
                 field=field,
+                params={
+                    "bound": field,
+                    "earliest": f"{EARLIEST:%Y-%m-%d}",
+                    "latest": f"{LATEST:%Y-%m-%d}",
+                },
                 rule=f"a time from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}",
             )
     if end - start > dt.timedelta(days=MAX_DAYS):
         raise Invalid(
-            f"to: the window is longer than {MAX_DAYS} days; ask for one year at a time",
+            "to: the window is longer than {n} days; ask for one year at a time",
             field="to",
+            params={"n": MAX_DAYS},
             rule=f"to - from <= {MAX_DAYS} days",
         )
     return Period(start=start.astimezone(dt.UTC), end=end.astimezone(dt.UTC), timezone=tz)

@@ -21,6 +21,8 @@ from litestar.types import Message, Scope
 from sqlalchemy import case, func, select
 
 from core.db import Database, TenantScope
+from core.errors import Forbidden
+from core.principal import Principal
 
 LAG_HEADER = "X-Replica-Lag"
 _LAG = "tousu.replica_lag"
@@ -39,18 +41,30 @@ LAG_SECONDS = select(
 
 def reports_database(request: Request[Any, Any, Any]) -> Database:
     """The database reports read: ``app.state.reports_db`` when configured, else the app's."""
-    return getattr(request.app.state, "reports_db", None) or request.app.state.db  # type: ignore[no-any-return]
+    db = getattr(request.app.state, "reports_db", None) or request.app.state.db
+    assert isinstance(db, Database)
+    return db
 
 
 @asynccontextmanager
-async def reading(request: Request[Any, Any, Any], tenant_id: int) -> AsyncIterator[TenantScope]:
-    """A tenant scope on the reports database; on a separate PostgreSQL one, the lag is read
-    in the same transaction and answered in :data:`LAG_HEADER`."""
+async def reading(
+    request: Request[Any, Any, Any], principal: Principal
+) -> AsyncIterator[TenantScope]:
+    """The caller's tenant scope on the reports database — a second database, hence not the
+    request's ``tenant`` dependency (which is the primary's); on a separate PostgreSQL one,
+    the lag is read in the same transaction and answered in :data:`LAG_HEADER`. A principal
+    of no tenant is refused as the ``tenant`` dependency refuses it (403 ``tenant member``)."""
+    if principal.tenant_id is None:
+        raise Forbidden(
+            "this route works on a tenant's data; a platform operator has none",
+            rule="tenant member",
+        )
     db = reports_database(request)
-    async with db.tenant(tenant_id) as scope:
+    async with db.tenant(principal.tenant_id) as scope:
         if db is not request.app.state.db and db.dialect == "postgresql":
             lag = float(await scope.scalar(LAG_SECONDS) or 0.0)
-            request.scope[_LAG] = lag  # type: ignore[literal-required]
+            # an extension key of the ASGI scope, read back by lag_header below
+            request.scope[_LAG] = lag  # type: ignore[literal-required]  # Scope is a TypedDict
         yield scope
 
 

@@ -20,21 +20,21 @@ plugins whose duties say so (``Duties.unit_bulletin``: the power company).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.params import FromQuery, JSONBody
 from msgspec import Meta
 from sqlalchemy import func, select, union
 
 from core.audit import AuditEvent
+from core.context import PrincipalDep, TenantScopeDep
 from core.db import Database, TenantScope, utcnow
 from core.errors import Forbidden, Invalid
-from core.people.guards import needs_role, tenant_member
+from core.people.guards import needs_role
 from core.people.models import Department
 from core.people.roles import MANAGEMENT, Role
-from core.people.web import database, principal
 from core.reports.models import UnitBulletinIssue
 from core.reports.period import check_month
 from core.strict import fits
@@ -184,96 +184,96 @@ def _ended(period: str, zone: str) -> None:
 
 
 @post("/api/reports/unit-bulletins", operation_id="recordUnitBulletin",
-      tags=["reports"], guards=[tenant_member])  # fmt: skip
+      tags=["reports"], )  # fmt: skip
 async def record_unit_bulletin(
-    request: Request[Any, Any, Any], data: JSONBody[RecordIn]
+    tenant: TenantScopeDep, principal: PrincipalDep, data: JSONBody[RecordIn]
 ) -> Response[UnitBulletinOut]:
     """The unit formed its month's 《投诉事件通报》 and had its staff study it [002 第二十二条]:
     recorded once (201; again: 200 with the first record). A department head records their
     own unit's (``department`` may be left out), management any unit's."""
-    p = principal(request)
+    p = principal
     role = p.role_for(RECORDERS)
     if role is None:
         raise needs_role(RECORDERS, "登记本单位《投诉事件通报》")
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        zone = await _zone(scope)
-        _ended(data.period, zone)
-        if data.department is None:
-            if p.department_id is None or not p.has(Role.DEPARTMENT_HEAD):
-                raise Invalid(
-                    "department: name the unit (only a department head's own unit is implied)",
-                    field="department",
-                    rule="required",
-                )
-            dept = await scope.session.get(Department, p.department_id)
-        else:
-            dept = await scope.scalar(select(Department).where(Department.code == data.department))
-            if dept is None:
-                raise Invalid(
-                    "no unit {unit}",
-                    field="department",
-                    rule="a department code",
-                    params={"unit": data.department},
-                )
-        assert dept is not None
-        if not p.has(*MANAGEMENT) and dept.id != p.department_id:
-            raise Forbidden(
-                "a department head records only their own unit's bulletin",
+    scope = tenant
+    zone = await _zone(scope)
+    _ended(data.period, zone)
+    if data.department is None:
+        if p.department_id is None or not p.has(Role.DEPARTMENT_HEAD):
+            raise Invalid(
+                "department: name the unit (only a department head's own unit is implied)",
                 field="department",
-                rule="own unit",
+                rule="required",
             )
-        row = await scope.scalar(
-            select(UnitBulletinIssue).where(
-                UnitBulletinIssue.period == data.period, UnitBulletinIssue.department_id == dept.id
+        dept = await scope.session.get(Department, p.department_id)
+    else:
+        dept = await scope.scalar(select(Department).where(Department.code == data.department))
+        if dept is None:
+            raise Invalid(
+                "no unit {unit}",
+                field="department",
+                rule="a department code",
+                params={"unit": data.department},
             )
+    assert dept is not None
+    if not p.has(*MANAGEMENT) and dept.id != p.department_id:
+        raise Forbidden(
+            "a department head records only their own unit's bulletin",
+            field="department",
+            rule="own unit",
         )
-        created = row is None
-        if row is None:
-            now = utcnow()
-            due = due_at(data.period, zone)
-            cases = (await cases_per_unit(scope, data.period, zone)).get(dept.id, 0)
-            row = UnitBulletinIssue(period=data.period, department_id=dept.id, cases=cases,
-                                    due_at=due, issued_at=now, issued_by=p.username,
-                                    on_time=now < due)  # fmt: skip
-            scope.add(row)
-            scope.add(
-                AuditEvent(
-                    actor=p.username, action="unit_bulletin_recorded", entity="unit_bulletin",
-                    entity_key=f"{data.period}:{dept.code}",
-                    payload={"role": role, "cases": cases, "on_time": row.on_time},
-                )
-            )  # fmt: skip
-            await scope.flush()
-        out = UnitBulletinOut(
-            period=row.period, department=dept.code, department_name=dept.name, cases=row.cases,
-            due_at=row.due_at, issued_at=row.issued_at, issued_by=row.issued_by,
-            on_time=row.on_time,
+    row = await scope.scalar(
+        select(UnitBulletinIssue).where(
+            UnitBulletinIssue.period == data.period, UnitBulletinIssue.department_id == dept.id
+        )
+    )
+    created = row is None
+    if row is None:
+        now = utcnow()
+        due = due_at(data.period, zone)
+        cases = (await cases_per_unit(scope, data.period, zone)).get(dept.id, 0)
+        row = UnitBulletinIssue(period=data.period, department_id=dept.id, cases=cases,
+                                due_at=due, issued_at=now, issued_by=p.username,
+                                on_time=now < due)  # fmt: skip
+        scope.add(row)
+        scope.add(
+            AuditEvent(
+                actor=p.username, action="unit_bulletin_recorded", entity="unit_bulletin",
+                entity_key=f"{data.period}:{dept.code}",
+                payload={"role": role, "cases": cases, "on_time": row.on_time},
+            )
         )  # fmt: skip
+        await scope.flush()
+    out = UnitBulletinOut(
+        period=row.period, department=dept.code, department_name=dept.name, cases=row.cases,
+        due_at=row.due_at, issued_at=row.issued_at, issued_by=row.issued_by,
+        on_time=row.on_time,
+    )  # fmt: skip
     return Response(out, status_code=201 if created else 200)
 
 
 @get("/api/reports/unit-bulletins", operation_id="unitBulletins", tags=["reports"],
-     guards=[tenant_member])  # fmt: skip
+     )  # fmt: skip
 async def unit_bulletins(
-    request: Request[Any, Any, Any], period: FromQuery[Month]
+    tenant: TenantScopeDep, principal: PrincipalDep, period: FromQuery[Month]
 ) -> list[UnitBulletinOut]:
     """The month's units with cases, or with their bulletin recorded: cases, due date, when
     it was recorded and whether on time [002 第二十二条]. A department head sees their own
     unit only."""
-    p = principal(request)
+    p = principal
     if p.role_for(READERS) is None:
         raise needs_role(READERS, "查看各单位《投诉事件通报》")
-    async with database(request).tenant(p.tenant_id) as scope:  # type: ignore[arg-type]
-        zone = await _zone(scope)
-        check_month(period)
-        cases = await cases_per_unit(scope, period, zone)
-        rows = {
-            r.department_id: r
-            for r in await scope.scalars(
-                select(UnitBulletinIssue).where(UnitBulletinIssue.period == period)
-            )
-        }
-        depts = {d.id: d for d in await scope.scalars(select(Department))}
+    scope = tenant
+    zone = await _zone(scope)
+    check_month(period)
+    cases = await cases_per_unit(scope, period, zone)
+    rows = {
+        r.department_id: r
+        for r in await scope.scalars(
+            select(UnitBulletinIssue).where(UnitBulletinIssue.period == period)
+        )
+    }
+    depts = {d.id: d for d in await scope.scalars(select(Department))}
     only_own = not p.has(*(READERS - {Role.DEPARTMENT_HEAD}))
     due = due_at(period, zone)
     late = utcnow() >= due
