@@ -99,32 +99,35 @@ def test_console_pages_show_the_message_in_the_console_language(
     assert r.status_code == 404 and "ticket 987654321 not found" in r.text
 
 
-def test_every_english_message_raised_in_core_has_a_chinese_one() -> None:
-    assert error_text.uncovered() == []
-
-
-def test_catalogue_entries_keep_their_placeholders() -> None:
-    for e in error_text.entries():
-        en = set(re.findall(r"\{(\w+)\}", e.english))
-        zh = set(re.findall(r"\{(\w+)\}", e.chinese))
-        assert zh <= en, e.english  # values carried over; a URL may be left out
+@pytest.mark.parametrize("catalogue", [error_text.CATALOGUE, error_text.LIBRARY])
+def test_catalogue_entries_keep_their_placeholders(catalogue: Any) -> None:
+    for english, chinese in error_text._read(catalogue):
+        en = set(re.findall(r"\{(\w+)\}", english))
+        zh = set(re.findall(r"\{(\w+)\}", chinese))
+        assert zh <= en, english  # values carried over; a URL may be left out
         # every entry is Chinese, but "{field}: {rule}" whose words are its parameters'
-        assert CJK.search(e.chinese) or not re.sub(r"\{\w+\}", "", e.english).strip(": "), e.english
+        assert CJK.search(chinese) or not re.sub(r"\{\w+\}", "", english).strip(": "), english
 
 
 @pytest.mark.parametrize(
-    ("message", "zh", "en"),
+    ("template", "params", "zh", "en"),
     [
-        ("此接口仅供平台运营方使用(only for the platform operator)", "此接口仅供平台运营方使用",
-         "only for the platform operator"),
-        ("an unheard-of message", "请求内容不正确：an unheard-of message", "an unheard-of message"),
-        ("fact 'x': Expected `int`, got `str`", "事实 'x'：类型应为 `int`，实际为 `str`",
-         "fact 'x': Expected `int`, got `str`"),
+        ("仅供平台运营方使用", {}, "仅供平台运营方使用", "invalid input"),
+        ("an unheard-of message", {}, "请求内容不正确：an unheard-of message",
+         "an unheard-of message"),
+        ("{field}: {rule}", {"field": "x", "rule": "Expected `int`, got `str`"},
+         "x：类型应为 `int`，实际为 `str`", "x: Expected `int`, got `str`"),
+        ("ticket {id} not found", {"id": 7}, "找不到工单 7", "ticket 7 not found"),
+        ("Method Not Allowed", {}, error_text.library_chinese("Method Not Allowed"),
+         "Method Not Allowed"),
     ],
 )  # fmt: skip
-def test_bilingual_unknown_and_nested_messages(message: str, zh: str, en: str) -> None:
-    assert error_text.localise(message, "zh_CN", "invalid") == zh
-    assert error_text.localise(message, "en", "invalid") == en
+def test_chinese_only_unknown_nested_and_library_messages(
+    template: str, params: dict[str, object], zh: str, en: str
+) -> None:
+    assert error_text.render(template, params, "zh_CN", "invalid") == zh
+    assert error_text.render(template, params, "en", "invalid") == en
+    assert zh is not None and error_text.CJK.search(zh)
 
 
 # ------------------------------------------------ messages added with the merged branches

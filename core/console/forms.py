@@ -60,12 +60,12 @@ class BadValue(Invalid):
     error catalogue's entry for it (``Expected `{kind}`, got `{got}```) when it has one."""
 
     def localised(self, lang: str) -> str:
-        from core.error_text import chinese_of
+        from core.error_text import library_chinese
 
         if lang != "zh_CN":
             return super().localised(lang)
         rule = str(self.params.get("rule", ""))
-        shown = {**self.params, "rule": chinese_of(rule) or rule}
+        shown = {**self.params, "rule": library_chinese(rule) or rule}
         saved, self.params = self.params, shown
         try:
             return super().localised(lang)
