@@ -100,6 +100,8 @@ def _make_manager() -> pluggy.PluginManager:
         return pm
     pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     check_hooks(pm)
+    for plugin in pm.get_plugins():
+        add_error_catalogue(plugin)
     if settings.trace_hooks:
         pm.trace.root.setwriter(log.info)
         pm.enable_tracing()
@@ -116,6 +118,20 @@ def manager() -> pluggy.PluginManager:
     return _pm
 
 
+def add_error_catalogue(plugin: Any) -> None:
+    """A plugin package's own ``locale/zh_CN/LC_MESSAGES/errors.po`` (its rules' English →
+    Chinese, docs/plugins.md) joins the error catalogue (:func:`core.error_text.add_catalogue`)."""
+    from pathlib import Path
+
+    from core.error_text import add_catalogue
+
+    source = getattr(plugin, "__file__", None)
+    if source:
+        po = Path(source).parent / "locale" / "zh_CN" / "LC_MESSAGES" / "errors.po"
+        if po.is_file():
+            add_catalogue(po)
+
+
 def register(plugin: Any, name: str) -> None:
     """Register a plugin object by name (tests and embedding apps); a hook no hookspec
     declares is refused (:class:`PluginHookError`) and the plugin left unregistered."""
@@ -123,6 +139,7 @@ def register(plugin: Any, name: str) -> None:
     pm.register(plugin, name=name)
     try:
         check_hooks(pm)
+        add_error_catalogue(plugin)
     except PluginHookError:
         pm.unregister(name=name)
         raise

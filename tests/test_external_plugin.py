@@ -205,6 +205,16 @@ def test_aviation_plugin_serves_a_tenant_end_to_end(api, operator):
     )  # fmt: skip
     assert r.status_code == 422, r.text
     assert r.json()["error"]["field"].endswith("offence")
+    # a rule of the plugin's own, in the grader's language from the plugin's catalogue
+    # (docs/plugins.md); English on request
+    body = {"version": t["version"], "findings": "x",
+            "grades": [{"staff": "SK-S001", "grade": "none", "findings": "  "}]}  # fmt: skip
+    r = api.client.post(f"/api/tickets/{t['id']}/grade", json=body, headers=h("head-terminal"))
+    assert r.status_code == 422, r.text
+    assert "定为无责须在调查结论中说明理由" in r.json()["error"]["message"], r.text
+    en = {**h("head-terminal"), "Accept-Language": "en"}
+    r = api.client.post(f"/api/tickets/{t['id']}/grade", json=body, headers=en)
+    assert "grade none needs the findings saying why" in r.json()["error"]["message"], r.text
     r = api.client.post(
         f"/api/tickets/{t['id']}/grade",
         json={"version": t["version"], "findings": "x",
