@@ -114,7 +114,9 @@ def _html_error(
     try:
         from core.console.pages import _nav
 
-        template = request.app.template_engine.get_template("error.html")  # type: ignore[union-attr]
+        engine = request.app.template_engine
+        assert engine is not None  # the console configures one (template_config)
+        template = engine.get_template("error.html")
         body = template.render(
             _=tr.gettext,
             lang=lang,

@@ -85,7 +85,7 @@ async def render(
     def T(kind: str, code: str | None, facet: str | None = None) -> str:
         if not code:
             return "—"
-        term = None
+        term: Any = None  # a taxonomy term, facet, grade or penalty rule: each has label(_zh)
         if tax is not None:
             if kind == "category":
                 term = tax.category(code) or next(
@@ -97,19 +97,19 @@ async def render(
                 f = tax.facet(facet)
                 term = next((v for v in f.values if v.code == code), None) if f else None
             elif kind == "facet_name":
-                term = tax.facet(code)  # type: ignore[assignment]
+                term = tax.facet(code)
             elif kind == "grade":
                 term = next((g for g in tax.grades if g.code == code), None)
             elif kind == "capacity":
                 term = next((g for g in tax.capacities if g.code == code), None)
             elif kind == "rule" and p and p.plugin:
                 schedule = hooks_for(p.plugin).penalty_schedule()
-                term = schedule.rule(code) if schedule else None  # type: ignore[assignment]
+                term = schedule.rule(code) if schedule else None
         if term is None:
             if kind in ("grade", "capacity"):
                 return L(kind, code)
             return "—"
-        return term.label_zh if lang == "zh_CN" else term.label  # type: ignore[union-attr]
+        return str(term.label_zh if lang == "zh_CN" else term.label)
 
     def when(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         if value is None:

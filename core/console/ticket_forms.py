@@ -95,7 +95,7 @@ class Context:
         return self.gettext(labels.label(group, code))
 
     def term(self, t: Any) -> str:
-        return t.label_zh if self.lang == "zh_CN" else t.label  # type: ignore[no-any-return]
+        return str(t.label_zh if self.lang == "zh_CN" else t.label)
 
 
 # ---------------------------------------------------------------- industry words
