@@ -36,6 +36,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from core.logs import EMAIL, NUMBERS, PERSONAL
+
 MASK = "***"
 
 CHINESE_DIGITS: dict[int, int] = str.maketrans(
@@ -49,21 +51,11 @@ financial 壹贰叁… (simplified and traditional), and 两 / 幺 as a number i
 is compared with; a name or address is matched by its forms taken before this mapping
 (:func:`_name_forms`) and then mapped, so ``王二`` still has its ``王先生`` form."""
 
-# Digits may be separated by a space, a hyphen or a dot (after NFKC, so full-width forms and
-# the ideographic space are covered).
-_SEP = r"[\s\-.]?"
-_MOBILE = r"(?:(?:\+|00)?86" + _SEP + r")?1[3-9](?:" + _SEP + r"\d){9}"
-_LANDLINE = (
-    r"(?:\(0\d{2,3}\)|0\d{2,3})" + _SEP + r"[2-9](?:" + _SEP + r"\d){6,7}"
-    r"(?:\s*(?:-|转|ext\.?|x)\s*\d{1,6})?"
-)
-_ID_CARD = r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])\d{2}\d{3}[\dXx]"
-_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-_NUMBERS = re.compile(
-    r"(?=[\d(+])(?<![\dA-Za-z])(?:" + "|".join((_ID_CARD, _MOBILE, _LANDLINE)) + r")(?![\dA-Za-z])"
-)
-_MAILS = re.compile(_EMAIL)
-PATTERN = re.compile(_NUMBERS.pattern + "|" + _EMAIL)
+# The patterns' one home is core.logs (log lines use them too); here they run on folded
+# text (NFKC, Chinese numerals as digits), so full-width forms and 一三九… are caught.
+_NUMBERS = NUMBERS
+_MAILS = EMAIL
+PATTERN = PERSONAL
 """Phone numbers, identity-card numbers and e-mail addresses, whoever's (in folded text)."""
 
 # Surname + placeholder / form of address, and 老/小 + surname (domain §7's "who complained"
