@@ -31,6 +31,20 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 the one default every module falls back to."""
 
 
+def tenant_zone(config: dict[str, Any] | None) -> str:
+    """A tenant's IANA time zone from its configuration (``timezone``): the one rule — an
+    unknown or missing zone is :data:`DEFAULT_TIMEZONE`. Read it as ``Tenant.timezone``
+    (``core.people.models``) or ``tenant_data.tenant_info(scope).timezone``."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    tz = str((config or {}).get("timezone") or DEFAULT_TIMEZONE)
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return DEFAULT_TIMEZONE
+    return tz
+
+
 class Env:
     """Field metadata: the variable's name, what it does, whether to mask it, its bounds."""
 

@@ -34,7 +34,6 @@ from core.db import Database, TenantScope, utcnow
 from core.notify import kinds, templates
 from core.notify.channels import ChannelError, Outgoing, channel_types, valid_address
 from core.notify.models import NotificationPreference, NotificationSettings, OutboundMessage
-from core.settings import DEFAULT_TIMEZONE
 
 log = logging.getLogger("tousu.notify")
 
@@ -182,7 +181,7 @@ async def for_event(scope: TenantScope, topic: str, payload: dict[str, Any], ded
     address = "".join(ticket.complainant_contact.split()).replace("-", "")
     if not valid_address(kind_of.address, address):
         return 0
-    zone = (tenant.config or {}).get("timezone") or DEFAULT_TIMEZONE
+    zone = tenant.timezone
     text = (wanted.get("templates") or {}).get(event) or templates.DEFAULTS[event]
     body = templates.render(text, templates.values_for(ticket.number, tenant.name, utcnow(), zone))
     row = _row(

@@ -33,7 +33,7 @@ from core.deadlines.models import StepClock
 from core.decisions import already_decided, claim
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.penalties.models import Penalty, UnitAppraisal
-from core.penalties.service import DECIDED, DEFAULT_TZ, period_bounds
+from core.penalties.service import DECIDED, period_bounds
 from core.people.guards import needs_role, requires
 from core.people.models import Department, Staff, Tenant, User
 from core.people.roles import MANAGEMENT, Role
@@ -132,7 +132,7 @@ def _yuan(fen: int) -> str:
 async def _tz(scope: TenantScope) -> str:
     tenant = await scope.session.get(Tenant, scope.tenant_id)
     assert tenant is not None
-    return str((tenant.config or {}).get("timezone") or DEFAULT_TZ)
+    return tenant.timezone
 
 
 async def unit_figures(scope: TenantScope, half: str) -> AppraisalReport:

@@ -717,10 +717,10 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
     assert tenant is not None
     # The month ends at midnight in the tenant's zone, not Shanghai's (issue 11 §4), and
     # only a month that has ended may be run (issue 9 item 13).
-    start, end = ended_month(period, (tenant.config or {}).get("timezone") or DEFAULT_TZ, utcnow())
+    start, end = ended_month(period, tenant.timezone, utcnow())
     carry = bool((tenant.config or {}).get("carry_over", hooks.penalty_schedule().carry_over))
     if not carry:
-        await _in_month_order(scope, period, (tenant.config or {}).get("timezone") or DEFAULT_TZ)
+        await _in_month_order(scope, period, tenant.timezone)
     run = DeductionRun(period=period, run_by=run_by, carry_over=carry)
     scope.add(run)
     await scope.flush()

@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, TenantScoped, utcnow
+from core.settings import tenant_zone
 
 
 class Tenant(Base):
@@ -24,6 +25,13 @@ class Tenant(Base):
     """Unique across tenants: ticket numbers name their tenant."""
     config: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    @property
+    def timezone(self) -> str:
+        """The tenant's IANA zone (:func:`core.settings.tenant_zone`): its dates, months and
+        screens are in it."""
+        return tenant_zone(self.config)
+
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

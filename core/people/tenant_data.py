@@ -12,7 +12,6 @@ from sqlalchemy import select
 from core.cache import TenantMemo
 from core.db import TenantScope
 from core.people.models import Department, Tenant
-from core.settings import DEFAULT_TIMEZONE
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,7 @@ async def _tenant_info(scope: TenantScope) -> TenantInfo:
     return TenantInfo(
         plugin=tenant.plugin,
         ticket_prefix=tenant.ticket_prefix,
-        timezone=(tenant.config or {}).get("timezone") or DEFAULT_TIMEZONE,
+        timezone=tenant.timezone,
     )
 
 
@@ -38,9 +37,7 @@ async def _departments(scope: TenantScope) -> dict[int, tuple[str, str]]:
 
 
 TENANT = TenantMemo("tenant", _tenant_info, watch=(Tenant,), own_id=(Tenant,))
-DEPARTMENTS = TenantMemo(
-    "departments", _departments, watch=(Tenant, Department), own_id=(Tenant,)
-)
+DEPARTMENTS = TenantMemo("departments", _departments, watch=(Tenant, Department), own_id=(Tenant,))
 
 
 async def tenant_info(scope: TenantScope) -> TenantInfo:

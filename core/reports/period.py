@@ -10,14 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import msgspec
 from dateutil.relativedelta import relativedelta
 
 from core.error_text import label_codes
 from core.errors import Invalid
-from core.penalties.service import DEFAULT_TZ, period_bounds
+from core.penalties.service import period_bounds
+from core.settings import tenant_zone
 
 MAX_DAYS = 366
 """Longest ``from``/``to`` window: a year, so a trend has at most 53 weeks or 13 months and
@@ -61,13 +62,8 @@ class Period(msgspec.Struct, frozen=True, kw_only=True):
         return out
 
 
-def tenant_timezone(config: dict[str, Any] | None) -> str:
-    tz = (config or {}).get("timezone") or DEFAULT_TZ
-    try:
-        ZoneInfo(str(tz))
-    except (ZoneInfoNotFoundError, ValueError):
-        return DEFAULT_TZ
-    return str(tz)
+tenant_timezone = tenant_zone
+"""A tenant's zone from its configuration (:func:`core.settings.tenant_zone`)."""
 
 
 FIRST_MONTH = f"{EARLIEST:%Y}-01"

@@ -19,19 +19,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from core.db import Database, TenantScope
 from core.people.models import Tenant
+from core.settings import tenant_zone
 from core.tasks.notify import notify
 
 LOOKBACK_MONTHS = 12
 """How far back a period left undone is still reminded (from the tenant's creation, at most
 this many months): a bound on one run's work — a year is more than any desk catches up on."""
-
-DEFAULT_TZ = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)
@@ -48,13 +47,8 @@ class TenantPeriods:
     """The current month in the tenant's zone."""
 
 
-def zone_of(config: dict[str, Any] | None) -> str:
-    tz = (config or {}).get("timezone") or DEFAULT_TZ
-    try:
-        ZoneInfo(str(tz))
-    except (ZoneInfoNotFoundError, ValueError):
-        return DEFAULT_TZ
-    return str(tz)
+zone_of = tenant_zone
+"""A tenant's zone from its configuration (:func:`core.settings.tenant_zone`)."""
 
 
 async def tenants(db: Database, now: dt.datetime) -> list[TenantPeriods]:
