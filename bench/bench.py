@@ -970,7 +970,8 @@ class Bench:
         await c.execute(
             "UPDATE step_clocks SET due_at = now() - interval '1 day'"
             " + ((ticket_id::bigint * 7919) % 100000) * interval '1 minute'"
-            " WHERE tenant_id = $1 AND ended_at IS NULL AND state = 'running'", seed.tid)  # fmt: skip
+            " WHERE tenant_id = $1 AND ended_at IS NULL AND state = 'running'",
+            seed.tid)  # fmt: skip
         await c.execute(
             "UPDATE tickets SET owner_user_id = $2 WHERE tenant_id = $1 AND id % 50 = 0",
             seed.tid, seed.clerk)  # fmt: skip
