@@ -11,7 +11,6 @@ from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from core import logs, metrics, plugins
-from core.attachments.api import ROUTES as ATTACHMENT_ROUTES
 from core.attachments.storage import open_store
 from core.confidential import after_request as confidential_after_request
 from core.confidential import remember_scope
@@ -19,25 +18,15 @@ from core.conflict_of_interest import conflict_of_interest
 from core.console import docs as api_docs
 from core.console import wiring
 from core.console.safety import security_headers
+from core.context import DEPENDENCIES
 from core.db import Database, EngineOptions, read_only
-from core.deadlines.api import ROUTES as DEADLINE_ROUTES
 from core.errors import EXCEPTION_HANDLERS
-from core.flow.api import ROUTES as TICKET_ROUTES
-from core.flow.bulk import ROUTES as BULK_ROUTES
-from core.flow.views import ROUTES as VIEW_ROUTES
-from core.health import ROUTES as HEALTH_ROUTES
-from core.notify.api import ROUTES as NOTIFY_ROUTES
 from core.openapi import document
-from core.penalties.api import ROUTES as PENALTY_ROUTES
-from core.penalties.appraisal import ROUTES as APPRAISAL_ROUTES
-from core.people.api import ROUTES as PEOPLE_ROUTES
-from core.provisioning.api import ROUTES as PROVISIONING_ROUTES
 from core.query_params import known_query_only
-from core.reports.api import ROUTES as REPORT_ROUTES
 from core.reports.replica import lag_header as replica_lag_header
+from core.routers import SURFACES
 from core.settings import Settings, load_settings
 from core.strict import check_request
-from core.tasks.api import ROUTES as TASK_ROUTES
 
 PUBLIC = ["^/health", "^/ready", "^/metrics", "^/docs", "^/schema"]
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -111,19 +100,7 @@ def create_app(
     app = Litestar(
         route_handlers=[
             *console.routes,
-            *HEALTH_ROUTES,
-            *PEOPLE_ROUTES,
-            *PROVISIONING_ROUTES,
-            *TICKET_ROUTES,
-            *BULK_ROUTES,
-            *VIEW_ROUTES,
-            *ATTACHMENT_ROUTES,
-            *PENALTY_ROUTES,
-            *APPRAISAL_ROUTES,
-            *DEADLINE_ROUTES,
-            *TASK_ROUTES,
-            *REPORT_ROUTES,
-            *NOTIFY_ROUTES,
+            *SURFACES,
         ],
         middleware=[
             security_headers,  # CSP, no-store, nosniff… on every answer (core.console.safety)
@@ -133,6 +110,7 @@ def create_app(
             mark_reads,  # SQLite: readers begin DEFERRED, writers IMMEDIATE
             *console.middleware,  # session → CSRF (browsers) → bearer or session auth
         ],
+        dependencies=DEPENDENCIES,  # principal, tenant, settings, db (core.context)
         stores=console.stores,
         template_config=console.template_config,
         plugins=console.plugins,

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -325,6 +325,12 @@ class TenantScope:
     def __init__(self, session: AsyncSession, tenant_id: int) -> None:
         self.session = session
         self.tenant_id = tenant_id
+        self.committed: list[Callable[[], object]] = []
+
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` once the scope's transaction has committed (never after a
+        rollback): metrics and wake-ups that must not count a change that did not land."""
+        self.committed.append(callback)
 
     def add(self, obj: Any) -> None:
         if isinstance(obj, TenantScoped):
@@ -378,8 +384,11 @@ class Database:
     async def tenant(self, tenant_id: int) -> AsyncIterator[TenantScope]:
         async with self.sessions() as session:
             session.info[_TENANT] = tenant_id
+            scope = TenantScope(session, tenant_id)
             async with session.begin():
-                yield TenantScope(session, tenant_id)
+                yield scope
+            for callback in scope.committed:
+                callback()
 
     @staticmethod
     async def narrow(session: AsyncSession, tenant_id: int) -> TenantScope:

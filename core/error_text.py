@@ -37,6 +37,8 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _BILINGUAL = re.compile(
     r"^(?P<zh>.*[\u4e00-\u9fff].*?)\s*[(（](?P<en>[A-Za-z][^()（）]* [^()（）]*)[)）]\s*$", re.S
 )
+_CITATION = re.compile(r"\[[^\]]*\]|《[^》]*》|“[^”]*”")
+"""A seed citation (``[000 §篇8 4(3)1]``, 《考核办法》) quoted inside an English message."""
 _FIELD_PREFIX = re.compile(r"^(?P<field>[A-Za-z_$][\w.\[\]$-]*): (?P<rest>.+)$", re.S)
 
 LEAD_ZH = {
@@ -186,6 +188,66 @@ def localise(
     if found is not None:
         return found
     return f"{LEAD_ZH.get(code, '请求无法处理')}：{message}"
+
+
+_EXTRA_CATALOGUES: list[Path] = []
+
+
+def add_catalogue(path: Path) -> None:
+    """Add a plugin's ``errors.po`` (English template → Chinese) to the lookup; the core's
+    own catalogue wins a msgid both hold."""
+    if path not in _EXTRA_CATALOGUES:
+        _EXTRA_CATALOGUES.append(path)
+        translations.cache_clear()
+
+
+@cache
+def translations() -> dict[str, str]:
+    """Template (msgid) → Chinese (msgstr), from the core's catalogue and the plugins'."""
+    out: dict[str, str] = {}
+    for path in (*reversed(_EXTRA_CATALOGUES), CATALOGUE):
+        with path.open("rb") as fh:
+            catalog = read_po(fh, locale=ZH, domain="errors")
+        for msg in catalog:
+            if msg.id and msg.string and isinstance(msg.id, str):
+                out[msg.id] = str(msg.string)
+    return out
+
+
+def fill(template: str, params: dict[str, object]) -> str:
+    """``template`` with each ``{name}`` replaced by ``params[name]`` (an unknown name stays)."""
+    return _PLACEHOLDER.sub(
+        lambda m: str(params[m.group(1)]) if m.group(1) in params else m.group(0), template
+    )
+
+
+def _inner(value: str) -> str:
+    """A parameter that is itself a message (a plugin's rule, a library's decode error) in
+    Chinese when the catalogue has it."""
+    if " " not in value or CJK.search(_CITATION.sub("", value)):
+        return value  # a code, a number, or already Chinese (a seed citation aside)
+    return translations().get(value) or chinese_of(value) or value
+
+
+def render(
+    template: str,
+    params: dict[str, object],
+    lang: str,
+    code: str,
+    field: str | None = None,
+    rule: str | None = None,
+    roles: list[str] | None = None,
+) -> str:
+    """An error's message in ``lang``: the template's catalogue entry filled with ``params``
+    (a code registered for its placeholder shown as its Chinese label), or the English
+    template filled. A template the catalogue lacks falls back to :func:`localise`."""
+    if lang == ZH:
+        chinese = translations().get(template)
+        if chinese is not None:
+            return fill(chinese, {k: _label(k, _inner(str(v))) for k, v in params.items()})
+    elif not CJK.search(template):
+        return fill(template, params)
+    return localise(fill(template, params), lang, code, field, rule, roles)
 
 
 def pick(accept_language: str | None) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
+from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request, Response
@@ -31,16 +32,42 @@ log = logging.getLogger("tousu.errors")
 
 
 class ApiError(Exception):
-    """A client-facing error; raise it from services and handlers."""
+    """A client-facing error; raise it from services and handlers.
+
+    ``message`` is an English *template* — the catalogue's msgid — with ``{name}``
+    placeholders filled from ``params`` (ids, codes, numbers: never free text typed by a
+    user that should be translated). The reader's language is chosen when the response is
+    written: the Chinese msgstr of ``core/locale/zh_CN/LC_MESSAGES/errors.po`` (or a
+    plugin's catalogue) formatted with the same ``params``, a code in a placeholder shown as
+    its Chinese label (:func:`core.error_text.label_codes`). ``tests/test_error_catalogue.py``
+    extracts every template with Babel and fails on one without a Chinese entry, and on an
+    f-string template (its text would differ on every raise).
+
+        raise NotFound("ticket {id} not found", field="ticket_id", rule="exists",
+                       params={"id": ticket_id})
+
+    ``field`` and ``rule`` are machine words, the same in every language; any other keyword
+    is an extra member of the error document (``allowed_roles=[...]``, ``state=...``).
+    """
 
     status = 400
     code = "bad_request"
 
     def __init__(
-        self, message: str, *, field: str | None = None, rule: str | None = None, **extra: Any
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        rule: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        **extra: Any,
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        from core.error_text import fill
+
+        self.template = message
+        self.params: dict[str, Any] = dict(params or {})
+        self.message = fill(message, self.params) if self.params else message
+        super().__init__(self.message)
         self.field = field
         self.rule = rule
         self.extra = extra
@@ -61,11 +88,12 @@ class ApiError(Exception):
 
     def localised(self, lang: str) -> str:
         """The message in ``lang``; code, field and rule are never translated."""
-        from core.error_text import localise
+        from core.error_text import render
 
         roles = self.extra.get("allowed_roles")
-        return localise(
-            self.message,
+        return render(
+            self.template,
+            self.params,
             lang,
             self.code,
             self.field,
@@ -149,7 +177,13 @@ def handle_validation(request: Request[Any, Any, Any], exc: ValidationException)
         # a bare key name, or null where the object goes: there is no body to read
         body = Invalid("the request body must be a JSON object", field="body", rule="a JSON object")
         return _json(body, request)
-    return _json(Invalid(f"{field or 'request'}: {rule}", field=field, rule=rule), request)
+    # msgspec's rule is a library's sentence: its Chinese comes from the catalogue's
+    # section for library messages (core.error_text.render translates a parameter too)
+    where = field or "request"
+    return _json(
+        Invalid("{field}: {rule}", field=field, rule=rule, params={"field": where, "rule": rule}),
+        request,
+    )
 
 
 def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -260,10 +294,11 @@ def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Respo
     request may be sent again (with the same ``Idempotency-Key`` for an intake)."""
     locked = any(m in str(e).lower() for e in _chain(exc) for m in _LOCKED)
     log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
-    err = ApiError(
-        "数据库暂时繁忙，请稍后重试" if locked else "数据库暂时不可用，请稍后重试",
-        rule="retry after the Retry-After header's seconds",
-    )
+    rule = "retry after the Retry-After header's seconds"
+    if locked:
+        err = ApiError("the database is busy; retry shortly", rule=rule)
+    else:
+        err = ApiError("the database is unavailable; retry shortly", rule=rule)
     err.status, err.code = 503, "unavailable"
     retry = 1 if locked else RETRY_AFTER_SECONDS
     return Response(
@@ -318,3 +353,10 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     OverflowError: handle_data_error,
     Exception: handle_unexpected,
 }
+
+
+def N_(template: str) -> str:
+    """Mark an error template kept in a table (raised later through a variable) for Babel's
+    extraction; returns it unchanged. ``tests/test_error_catalogue.py`` checks it has a
+    Chinese entry like a template written in the raise itself."""
+    return template

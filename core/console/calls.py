@@ -9,11 +9,14 @@ browser goes through the same intake, masking, role and version checks as ``curl
 from __future__ import annotations
 
 import inspect
+from contextlib import asynccontextmanager
 from functools import cache
 from typing import Any
 
 from litestar import Request
 from litestar.handlers import HTTPRouteHandler
+
+from core.context import provide_db, provide_principal, provide_settings, provide_tenant
 
 
 def _all_routes() -> list[Any]:
@@ -66,7 +69,23 @@ async def call(request: Request[Any, Any, Any], operation_id: str, **kwargs: Any
     fn = handler.fn
     params = inspect.signature(fn).parameters
     accepted = {k: v for k, v in kwargs.items() if k in params}
-    result = fn(request, **accepted) if "request" in params else fn(**accepted)
+    if "request" in params:
+        accepted["request"] = request
+    if "principal" in params:
+        accepted["principal"] = provide_principal(request)
+    if "settings" in params:
+        accepted["settings"] = provide_settings(request)
+    if "db" in params:
+        accepted["db"] = provide_db(request)
+    if "tenant" not in params:
+        return await _run(fn, accepted)
+    async with asynccontextmanager(provide_tenant)(request) as tenant:  # the route's unit of work
+        accepted["tenant"] = tenant
+        return await _run(fn, accepted)
+
+
+async def _run(fn: Any, kwargs: dict[str, Any]) -> Any:
+    result = fn(**kwargs)
     if inspect.isawaitable(result):
         result = await result
     return getattr(result, "content", result)  # a Response: its body

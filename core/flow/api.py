@@ -1,4 +1,5 @@
-"""HTTP routes for tickets. Thin: decode, open the tenant scope, call the service, convert.
+"""HTTP routes for tickets. Thin: decode, call the service in the request's tenant scope
+(``tenant``, :mod:`core.context`), convert.
 
 One route per lifecycle action is generated from :data:`core.tickets.lifecycle.TRANSITIONS`,
 so the OpenAPI page documents each action's body.
@@ -7,17 +8,15 @@ so the OpenAPI page documents each action's body.
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from litestar import Request, Response, get, post
+from litestar import Response, get, post
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from core import metrics
-from core.db import Database
+from core.context import PrincipalDep, TenantScopeDep
 from core.errors import Invalid
 from core.flow import listing, service
-from core.people.auth import Principal
-from core.people.guards import IN_SERVICE, requires, tenant_member
+from core.people.guards import IN_SERVICE, requires
 from core.people.roles import DESK, MANAGEMENT
-from core.people.web import principal as principal_of
 from core.tickets import reading
 from core.tickets import schemas as s
 from core.tickets.lifecycle import TRANSITIONS, Transition
@@ -29,12 +28,11 @@ ID_KEY = Annotated[
 ]
 
 
-async def _out(db: Database, principal: Principal, ticket_id: int) -> s.TicketOut:
-    async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]
-        ticket = await reading.load(scope, principal, ticket_id)
-        depts = await reading.department_refs(scope)
-        actions = await service.actions_for(scope, principal, ticket)
-        return reading.to_out(ticket, principal, depts, actions)
+async def _out(tenant: TenantScopeDep, principal: PrincipalDep, ticket: Any) -> s.TicketOut:
+    """The ticket as this reader sees it, with the actions they may take on it now."""
+    depts = await reading.department_refs(tenant)
+    actions = await service.actions_for(tenant, principal, ticket)
+    return reading.to_out(ticket, principal, depts, actions)
 
 
 @post(
@@ -42,33 +40,31 @@ async def _out(db: Database, principal: Principal, ticket_id: int) -> s.TicketOu
     operation_id="createTicket",
     tags=TAGS,
     status_code=201,
-    guards=[tenant_member, requires(*(DESK | MANAGEMENT))],
+    guards=[requires(*(DESK | MANAGEMENT))],
 )
 async def create_ticket(
-    request: Request[Any, Any, Any], data: JSONBody[s.TicketCreate], idempotency_key: ID_KEY = None
+    tenant: TenantScopeDep,
+    principal: PrincipalDep,
+    data: JSONBody[s.TicketCreate],
+    idempotency_key: ID_KEY = None,
 ) -> Response[s.TicketOut]:
     """Record a complaint (受理). Send ``Idempotency-Key`` to make retries safe: the same key
     and body return the same ticket; the same key with another body is refused (422)."""
-    principal = principal_of(request)
-    db: Database = request.app.state.db
-    async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]
-        ticket, created = await service.create(scope, principal, data, idempotency_key)
-        ticket_id = ticket.id
-        # answered from the same transaction: the ticket is already loaded for this reader
-        depts = await reading.department_refs(scope)
-        actions = await service.actions_for(scope, principal, ticket)
-        out = reading.to_out(ticket, principal, depts, actions)
+    ticket, created = await service.create(tenant, principal, data, idempotency_key)
+    # answered from the same transaction: the ticket is already loaded for this reader
+    out = await _out(tenant, principal, ticket)
     if created:
-        metrics.ticket_created(principal.tenant_id)
-    headers = {"Location": f"/api/tickets/{ticket_id}"}
+        tenant.after_commit(lambda: metrics.ticket_created(tenant.tenant_id))
+    headers = {"Location": f"/api/tickets/{ticket.id}"}
     if not created:
         headers["Idempotent-Replayed"] = "true"
     return Response(out, status_code=201 if created else 200, headers=headers)
 
 
-@get("/api/tickets", operation_id="listTickets", tags=TAGS, guards=[tenant_member])
+@get("/api/tickets", operation_id="listTickets", tags=TAGS)
 async def list_tickets(
-    request: Request[Any, Any, Any],
+    tenant: TenantScopeDep,
+    principal: PrincipalDep,
     ticket_state: Annotated[str | None, QueryParameter(name="state")] = None,
     category: FromQuery[str | None] = None,
     severity: FromQuery[str | None] = None,
@@ -105,46 +101,43 @@ async def list_tickets(
     may see it — the complainant's contact (substring, case-insensitive; trigram-indexed
     from 3 characters, shorter queries scan the tenant's tickets). Unknown query parameters
     and values are a 422 naming the field."""
-    principal = principal_of(request)
     for name, value in (("created_from", created_from), ("created_to", created_to)):
         if value is not None and value.tzinfo is None:
             raise Invalid(
-                f"{name} needs a timezone (e.g. 2026-11-01T00:00:00+08:00)",
+                "{name} needs a timezone (e.g. 2026-11-01T00:00:00+08:00)",
                 field=name,
                 rule="timezone-aware datetime",
+                params={"name": name},
             )
     f = reading.Filters(ticket_state, category, severity, department, created_from, created_to, q)
     query = listing.Query(f, owner, mine, due, channel, sort, offset, total)
-    db: Database = request.app.state.db
-    async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]
-        page = await listing.list_page(scope, principal, query, cursor, limit)
-        depts = await reading.department_refs(scope)
-        items = [
-            reading.to_out(t, principal, depts, await service.actions_for(scope, principal, t))
-            for t in page.rows
-        ]
+    page = await listing.list_page(tenant, principal, query, cursor, limit)
+    depts = await reading.department_refs(tenant)
+    items = [
+        reading.to_out(t, principal, depts, await service.actions_for(tenant, principal, t))
+        for t in page.rows
+    ]
     return s.TicketPage(items=items, next_cursor=page.next_cursor, total=page.total)
 
 
-@get("/api/tickets/{ticket_id:int}", operation_id="getTicket", tags=TAGS, guards=[tenant_member])
-async def get_ticket(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> s.TicketOut:
+@get("/api/tickets/{ticket_id:int}", operation_id="getTicket", tags=TAGS)
+async def get_ticket(
+    tenant: TenantScopeDep, principal: PrincipalDep, ticket_id: FromPath[int]
+) -> s.TicketOut:
     """One ticket, with the actions the caller may take on it now."""
-    return await _out(request.app.state.db, principal_of(request), ticket_id)
+    return await _out(tenant, principal, await reading.load(tenant, principal, ticket_id))
 
 
 @get(
     "/api/tickets/{ticket_id:int}/history",
     operation_id="getTicketHistory",
     tags=TAGS,
-    guards=[tenant_member],
 )
 async def get_history(
-    request: Request[Any, Any, Any], ticket_id: FromPath[int]
+    tenant: TenantScopeDep, principal: PrincipalDep, ticket_id: FromPath[int]
 ) -> list[s.EventOut]:
     """Every transition of the ticket, oldest first (append-only)."""
-    principal = principal_of(request)
-    async with request.app.state.db.tenant(principal.tenant_id) as scope:
-        rows = await reading.history(scope, principal, ticket_id)
+    rows = await reading.history(tenant, principal, ticket_id)
     return [
         s.EventOut(
             seq=e.seq,
@@ -164,13 +157,12 @@ async def get_history(
     "/api/tickets/{ticket_id:int}/grades",
     operation_id="getTicketGrades",
     tags=TAGS,
-    guards=[tenant_member],
 )
-async def get_grades(request: Request[Any, Any, Any], ticket_id: FromPath[int]) -> list[s.GradeOut]:
+async def get_grades(
+    tenant: TenantScopeDep, principal: PrincipalDep, ticket_id: FromPath[int]
+) -> list[s.GradeOut]:
     """Responsibility grades recorded on the ticket (superseded ones marked not current)."""
-    principal = principal_of(request)
-    async with request.app.state.db.tenant(principal.tenant_id) as scope:
-        rows = await reading.grades(scope, principal, ticket_id)
+    rows = await reading.grades(tenant, principal, ticket_id)
     return [
         s.GradeOut(
             id=g.id,
@@ -191,19 +183,16 @@ def _action_route(t: Transition) -> Any:
     body_type = t.body
 
     async def handler(
-        request: Request[Any, Any, Any], ticket_id: FromPath[int], data: JSONBody[body_type]
-    ) -> s.TicketOut:  # type: ignore[valid-type]
-        principal = principal_of(request)
-        db: Database = request.app.state.db
-        async with db.tenant(principal.tenant_id) as scope:  # type: ignore[arg-type]
-            ticket = await service.transition(scope, principal, ticket_id, t.action, data)
-            # Answer from the changed ticket itself: the actor may no longer see it (a
-            # department head who returned it), yet the change happened.
-            depts = await reading.department_refs(scope)
-            actions = await service.actions_for(scope, principal, ticket)
-            out = reading.to_out(ticket, principal, depts, actions)
-        metrics.transition(principal.tenant_id, t.action)  # committed
-        return out
+        tenant: TenantScopeDep,
+        principal: PrincipalDep,
+        ticket_id: FromPath[int],
+        data: JSONBody[body_type],  # type: ignore[valid-type]
+    ) -> s.TicketOut:
+        ticket = await service.transition(tenant, principal, ticket_id, t.action, data)
+        # Answer from the changed ticket itself: the actor may no longer see it (a
+        # department head who returned it), yet the change happened.
+        tenant.after_commit(lambda: metrics.transition(tenant.tenant_id, t.action))
+        return await _out(tenant, principal, ticket)
 
     handler.__doc__ = (
         f"{t.summary}\n\nFrom: {', '.join(sorted(t.sources))}. Roles: {', '.join(sorted(t.roles))}."
@@ -215,7 +204,6 @@ def _action_route(t: Transition) -> Any:
         operation_id=f"ticket{camel}",
         tags=["ticket lifecycle"],
         status_code=200,
-        guards=[tenant_member],
         summary=t.summary,
         # conflict of interest: checked by service.transition in the request's transaction
         opt={IN_SERVICE: "service.transition refuses a named or graded principal first"},

@@ -50,8 +50,7 @@ def tenant_member(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHa
     principal: Principal = connection.user
     if principal.tenant_id is None:
         raise Forbidden(
-            "此接口处理租户的数据，平台运营方不属于任何租户"
-            "(this route works on a tenant's data; a platform operator has none)",
+            "this route works on a tenant's data; a platform operator has none",
             rule="tenant member",
         )
 

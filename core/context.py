@@ -1,0 +1,85 @@
+"""What a route handler takes from the request, resolved once by Litestar.
+
+Handlers name what they need as parameters and Litestar provides it (registered on the app
+in :func:`core.app.create_app`; resolved only for a handler that asks):
+
+- ``principal``: who asks (:class:`core.people.auth.Principal`, set by the auth middleware);
+- ``tenant``: the caller's tenant as one unit of work (:class:`core.db.TenantScope`). The
+  transaction begins when the handler is called and commits after its answer is built —
+  before the answer is sent, so a failed commit is an error answer, never a 200 for a
+  change that did not land; an exception rolls everything back. A state change and its
+  audit event therefore land together or not at all. Work that must follow the commit
+  (metrics, a wake-up to the worker) goes in :meth:`core.db.TenantScope.after_commit`;
+- ``settings``: the :class:`core.settings.Settings` given to ``create_app`` (never re-read
+  from the environment in a request);
+- ``db``: the :class:`core.db.Database`, for the few platform paths that work across
+  tenants.
+
+Guards per surface live on the routers (:mod:`core.routers`): the tenant API's routes are
+for tenant members, the platform API's for the platform operator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Request
+from litestar.di import NamedDependency, Provide
+
+from core.db import Database, TenantScope
+from core.errors import Forbidden
+from core.people.auth import Principal
+from core.settings import Settings
+
+
+def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    """The authenticated principal."""
+    user = request.user
+    assert isinstance(user, Principal)  # the auth middleware sets nothing else
+    return user
+
+
+def provide_db(request: Request[Any, Any, Any]) -> Database:
+    db = request.app.state.db
+    assert isinstance(db, Database)
+    return db
+
+
+def provide_settings(request: Request[Any, Any, Any]) -> Settings:
+    settings = request.app.state.settings
+    assert isinstance(settings, Settings)
+    return settings
+
+
+async def provide_tenant(request: Request[Any, Any, Any]) -> AsyncIterator[TenantScope]:
+    """The caller's tenant scope: commits after the handler answers, rolls back on an error.
+
+    Raises :class:`core.errors.Forbidden` (403, rule ``tenant member``) for a principal of
+    no tenant (the platform operator)."""
+    principal = provide_principal(request)
+    if principal.tenant_id is None:
+        raise Forbidden(
+            "this route works on a tenant's data; a platform operator has none",
+            rule="tenant member",
+        )
+    async with provide_db(request).tenant(principal.tenant_id) as scope:
+        yield scope
+
+
+DEPENDENCIES: dict[str, Provide] = {
+    "principal": Provide(provide_principal, sync_to_thread=False),
+    "tenant": Provide(provide_tenant),
+    "settings": Provide(provide_settings, sync_to_thread=False),
+    "db": Provide(provide_db, sync_to_thread=False),
+}
+"""Registered once on the app; a handler asks for any of them by name."""
+
+TenantScopeDep = NamedDependency[TenantScope]
+"""``tenant: TenantScopeDep`` — the caller's tenant scope (:func:`provide_tenant`)."""
+PrincipalDep = NamedDependency[Principal]
+"""``principal: PrincipalDep`` — who asks."""
+SettingsDep = NamedDependency[Settings]
+"""``settings: SettingsDep`` — the app's settings."""
+DatabaseDep = NamedDependency[Database]
+"""``db: DatabaseDep`` — the database, for platform paths across tenants."""
