@@ -106,6 +106,31 @@ PG_GET = f"SELECT t.*, {ACCUSED} FROM tickets t WHERE t.tenant_id = $1 AND t.id 
 PG_LIST = f"""SELECT t.*, {ACCUSED} FROM tickets t
 WHERE t.tenant_id = $1 AND t.id < $2 ORDER BY t.id DESC LIMIT $3"""
 
+# The queue (issue 20): what a careful hand writes for tousu's list with ``sort=due``,
+# ``due=overdue`` and ``mine=true`` ($1 tenant, $2 limit, $3 the reader). ``sort=due``
+# walks the open clocks by due time and keeps each ticket's earliest (an anti-join), so
+# the first page reads ~50 clocks, not every ticket's minimum; tickets without an open
+# clock (last in that order) are never reached by a first page at 1M.
+_OPEN = "ended_at IS NULL AND state IN ('running', 'missed')"
+PG_QUEUE = {
+    "due": f"""SELECT t.*, {ACCUSED}, c.due_at AS next_due
+FROM step_clocks c JOIN tickets t ON t.id = c.ticket_id AND t.tenant_id = $1
+WHERE c.tenant_id = $1 AND c.{_OPEN.replace(" AND ", " AND c.")} AND NOT EXISTS (
+  SELECT 1 FROM step_clocks o WHERE o.tenant_id = $1 AND o.ticket_id = c.ticket_id
+    AND o.{_OPEN.replace(" AND ", " AND o.")}
+    AND (o.due_at < c.due_at OR (o.due_at = c.due_at AND o.id < c.id)))
+ORDER BY c.due_at, t.id DESC LIMIT $2""",
+    "overdue": f"""SELECT t.*, {ACCUSED} FROM tickets t
+WHERE t.tenant_id = $1 AND EXISTS (
+  SELECT 1 FROM step_clocks c WHERE c.tenant_id = $1 AND c.ticket_id = t.id
+    AND c.ended_at IS NULL AND (c.breached_at IS NOT NULL OR c.state = 'missed'
+      OR (c.state = 'running' AND c.due_at < now())))
+ORDER BY t.id DESC LIMIT $2""",
+    "mine": f"""SELECT t.*, {ACCUSED} FROM tickets t
+WHERE t.tenant_id = $1 AND t.owner_user_id = $3 ORDER BY t.id DESC LIMIT $2""",
+}
+PG_COUNT = "SELECT count(*) FROM tickets WHERE tenant_id = $1"
+
 SQ_ACCUSED = """(SELECT json_group_array(json_object('code', s.code, 'name', s.name))
   FROM ticket_accused_staff a JOIN staff s ON s.id = a.staff_id
   WHERE a.tenant_id = t.tenant_id AND a.ticket_id = t.id) AS accused"""
@@ -169,6 +194,13 @@ class Pg(Store):
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(PG_LIST, tenant, before, limit)
         return [_row(r) for r in rows]
+
+    async def queue(self, kind: str, limit: int, total: bool) -> dict[str, Any]:
+        args: tuple[Any, ...] = (TENANT, limit) + ((USER,) if kind == "mine" else ())
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(PG_QUEUE[kind], *args)
+            count = await conn.fetchval(PG_COUNT, TENANT) if total else None
+        return {"items": [_row(r) for r in rows], "total": count}
 
 
 class Sqlite(Store):
@@ -295,9 +327,17 @@ async def list_page(limit: int = 50, before: int = 2**31 - 1, tenant: int = 0) -
     return _json({"items": rows, "next": nxt})
 
 
+@get("/queue")
+async def queue(kind: str = "due", limit: int = 50, total: bool = False) -> Response[bytes]:
+    """The queue's lists (PostgreSQL only): ``kind`` one of ``PG_QUEUE``."""
+    out = await STORE.queue(kind, limit + 1, total)  # type: ignore[attr-defined]
+    more = len(out["items"]) > limit
+    return _json({"items": out["items"][:limit], "total": out["total"], "more": more})
+
+
 def create_app() -> Litestar:
     return Litestar(
-        route_handlers=[create, triage, get_one, list_page],
+        route_handlers=[create, triage, get_one, list_page, queue],
         on_startup=[STORE.start],
         on_shutdown=[STORE.stop],
         debug=False,

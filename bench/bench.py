@@ -669,6 +669,14 @@ ONE_M_CASES = (
     "list 50, deep page (1M)",
     "list 50, small tenant beside the big one (1M)",
 )
+# The queue's lists (issue 20 §1) at 1M, beside the bare app's /queue twins.
+QUEUE_CASES = (
+    "queue: list 50 `sort=due`, first page (1M)",
+    "queue: list 50 `sort=due&total=true` (1M)",
+    "queue: list 50 `due=overdue` (1M)",
+    "queue: list 50 `mine=true` (1M)",
+)
+ONE_M_CASES += QUEUE_CASES
 SCALING_CASE = "create: 2 server processes ÷ 1 (both on cores 0–1, wrk shares core 1)"
 SQLITE_CASE = "SQLite create (embedded default) vs bare aiosqlite"
 PGBOUNCER_CASES = (
@@ -950,6 +958,42 @@ class Bench:
         log(f"{row.case}: {row.tousu} vs {row.bare}")
         self.rows.append(row)
 
+    async def queue_cases(self, seed: Seed, tousu: Server, bare: Server) -> None:
+        """The queue's lists at 1M (issue 20 §1). The seed's open clocks all fall due on the
+        same day in 2031; first they are spread over ~70 days from a day ago (≈1.4% of the
+        open tickets overdue, ≈1.4% due within 24 h), and the clerk is given every 50th
+        ticket (≈20k, "mine")."""
+        if not any(self.wanted(c) for c in QUEUE_CASES):
+            return
+        c = seed.conn
+        t0 = time.monotonic()
+        await c.execute(
+            "UPDATE step_clocks SET due_at = now() - interval '1 day'"
+            " + ((ticket_id::bigint * 7919) % 100000) * interval '1 minute'"
+            " WHERE tenant_id = $1 AND ended_at IS NULL AND state = 'running'",
+            seed.tid)  # fmt: skip
+        await c.execute(
+            "UPDATE tickets SET owner_user_id = $2 WHERE tenant_id = $1 AND id % 50 = 0",
+            seed.tid, seed.clerk)  # fmt: skip
+        await self.settle(c)
+        overdue = await c.fetchval(
+            "SELECT count(DISTINCT ticket_id) FROM step_clocks WHERE tenant_id = $1"
+            " AND ended_at IS NULL AND state = 'running' AND due_at < now()", seed.tid)  # fmt: skip
+        mine = await c.fetchval(
+            "SELECT count(*) FROM tickets WHERE tenant_id = $1 AND owner_user_id = $2",
+            seed.tid, seed.clerk)  # fmt: skip
+        log(f"queue seed: {overdue} overdue, {mine} the clerk's, {time.monotonic() - t0:.1f}s")
+        tok = {"BENCH_TOKEN": CLERK}
+        api = "/api/tickets?limit=50&"
+        for case, query, kind, note in (
+            (QUEUE_CASES[0], "sort=due", "kind=due", ""),
+            (QUEUE_CASES[1], "sort=due&total=true", "kind=due&total=true", ""),
+            (QUEUE_CASES[2], "due=overdue", "kind=overdue", f"{overdue:,} overdue tickets"),
+            (QUEUE_CASES[3], "mine=true", "kind=mine", f"{mine:,} tickets the clerk's"),
+        ):
+            self.pair(case, tousu, bare, {**tok, "BENCH_PATH": api + query},
+                      {"BENCH_PATH": f"/queue?limit=50&{kind}"}, note=note)  # fmt: skip
+
     # ---- processes -------------------------------------------------------------------
 
     def scaling(self, env: dict[str, str]) -> None:
@@ -1158,6 +1202,7 @@ class Bench:
                 self.pair("list 50, small tenant beside the big one (1M)", tousu, bare,
                           {"BENCH_TOKEN": CB_CLERK, "BENCH_PATH": "/api/tickets?limit=50"},
                           {"BENCH_PATH": f"/tickets?limit=50&tenant={seed.small}"})  # fmt: skip
+                await self.queue_cases(seed, tousu, bare)
                 self.rss = max(self.rss, tousu.worker_rss())
             finally:
                 tousu.stop()

@@ -330,11 +330,7 @@ PAGES = [
     (CB, "/account", "clerk"),
     (CB, "/help", "clerk"),
     (CB, "/no-such-page", "clerk"),
-    pytest.param(
-        CB, "/admin", "admin",
-        # its 34 unlabelled controls are issue 19's (the admin page): passes once merged
-        marks=pytest.mark.xfail(reason="labels on /admin belong to issue 19", strict=False),
-    ),
+    (CB, "/admin", "admin"),
 ]  # fmt: skip
 
 

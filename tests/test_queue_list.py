@@ -140,6 +140,50 @@ def test_filters(api: Any, desk: dict[str, Any]) -> None:
     assert got == {ids[i] for i in range(1, 30, 3) if i % 3 == 0}
 
 
+def test_due_sort_pages_every_ticket_once(api: Any, desk: dict[str, Any]) -> None:
+    """``sort=due`` at every offset: each ticket once (two clocks due at the same moment
+    do not list a ticket twice), nearest due first, tickets without a ticking clock last
+    (newest first), the same total on every page; ``-due`` reverses the clocked part."""
+    ids = desk["ids"]
+    clockless, tied = ids[10:12], ids[20]
+
+    async def shape(db: Database, undo: bool = False) -> None:
+        async with db.cross_tenant() as session:
+            tid = await session.scalar(select(Tenant.id).where(Tenant.slug == desk["slug"]))
+        async with db.tenant(tid) as scope:
+            now = utcnow()
+            await scope.execute(
+                update(StepClock)
+                .where(StepClock.ticket_id.in_(clockless))
+                .values(ended_at=None if undo else now)
+            )
+            # both of its clocks (dispatch, invalid_notice) due at the same moment
+            await scope.execute(
+                update(StepClock)
+                .where(StepClock.ticket_id == tied)
+                .values(due_at=now + dt.timedelta(days=20 if undo else 5))
+            )
+
+    run_db(api, shape)
+    try:
+        rest = sorted(set(ids) - {ids[2], ids[3], tied, *clockless}, reverse=True)
+        last = sorted(clockless, reverse=True)
+        for sort, head in (("due", [ids[2], ids[3], tied, *rest]),
+                           ("-due", [*rest, tied, ids[3], ids[2]])):  # fmt: skip
+            seen: list[int] = []
+            for offset in range(0, N, 9):
+                r = lst(api, desk, sort=sort, limit=9, offset=offset, total="true")
+                assert r.json()["total"] == N
+                seen += ids_of(r)
+            assert seen == head + last, sort
+            # an offset past every clocked ticket lands among the clockless ones
+            assert ids_of(lst(api, desk, sort=sort, limit=5, offset=N - 1)) == last[1:]
+            assert ids_of(lst(api, desk, sort=sort, limit=5, offset=N - 2)) == last
+            assert ids_of(lst(api, desk, sort=sort, limit=5, offset=N)) == []
+    finally:
+        run_db(api, lambda db: shape(db, undo=True))
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [

@@ -40,6 +40,8 @@ class Ticket(TenantScoped, Base):
         Index("ix_tickets_tenant_state_id", "tenant_id", "state", "id"),
         Index("ix_tickets_tenant_created", "tenant_id", "created_at"),
         Index("ix_tickets_tenant_closed", "tenant_id", "closed_at"),
+        # The live queue's stamp, max(updated_at) per tenant (migration 0022).
+        Index("ix_tickets_tenant_updated", "tenant_id", "updated_at"),
         # A tenant's newest-first pages never walk another tenant's rows.
         Index("ix_tickets_tenant_id_desc", "tenant_id", "id"),
         # Repeat complaints: the nearest earlier ticket by contact / by subject.
