@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0023_seed_periods"
-down_revision = "0021_queue_views"
+down_revision = "0022_queue_stamp"
 branch_labels = None
 depends_on = None
 
