@@ -60,6 +60,7 @@ STRUCTURAL: frozenset[str] = frozenset(
         # identifiers, references and machine codes
         # notification settings (a tenant's channels and templates; a user's own contacts)
         "channels", "defaults", "kinds", "placeholders", "email", "phone", "language", "link",
+        "department_name",  # a unit's name (unit bulletins), not a person's
         "id", "ticket_id", "outbox_id", "number", "seq", "code", "key", "entity", "entity_key",
         "slug", "ticket_prefix", "plugin", "industry", "tenant", "scope", "kind", "action",
         "state", "status", "from_state", "to_state", "channel", "category", "severity",

@@ -176,6 +176,15 @@ def _generic_english(
     return f"{text} ({'; '.join(details)})" if details else text
 
 
+def _chinese_param(name: str, value: object) -> str:
+    """A parameter in a Chinese message: a nested error in Chinese, a message a catalogue
+    has in Chinese, a registered code as its label; anything else as it is."""
+    localised = getattr(value, "localised", None)
+    if callable(localised):  # an ApiError carried inside another (its own template)
+        return str(localised(ZH))
+    return _label(name, _inner(str(value)))
+
+
 def render(
     template: str,
     params: dict[str, object],
@@ -196,7 +205,7 @@ def render(
         return fill(template, params)
     chinese = translations().get(template)
     if chinese is not None:
-        return fill(chinese, {k: _label(k, _inner(str(v))) for k, v in params.items()})
+        return fill(chinese, {k: _chinese_param(k, v) for k, v in params.items()})
     text = fill(template, params)
     return library_chinese(text) or f"{LEAD_ZH.get(code, '请求无法处理')}：{text}"
 

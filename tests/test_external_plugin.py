@@ -364,6 +364,7 @@ def test_aviation_tenant_without_carry_over_writes_off(api, monkeypatch, capsys)
             "forfeited_yuan": "0.00",
             "credited_yuan": "0.00",
             "appraisal_points": 0,  # the aviation plugin's penalties carry no points
+            "appraisal_points_credited": 0,
         }
     ]
     r = api.client.post("/api/ledger/runs", json={"period": "2034-02"}, headers=h("manager", keys))

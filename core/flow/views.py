@@ -105,7 +105,7 @@ async def _check_query(scope: TenantScope, query: str) -> None:
             "the view's query is not a valid list query: {why}",
             field="query",
             rule=f"{exc.field}: {exc.rule}",
-            params={"why": exc.message},  # the list's own message, read in the reader's language
+            params={"why": exc},  # the list's own error, written in the reader's language
         ) from None
 
 

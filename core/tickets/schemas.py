@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from core.errors import N_
 from core.strict import fits, free_json
 from core.tickets.models import Ticket, TicketGrade
 
@@ -52,10 +53,8 @@ _LANDLINE = re.compile(r"^(?:\+?86)?(?:0\d{2,3})?[2-9]\d{6,7}(?:(?:转|ext\.?|x|
 _SERVICE = re.compile(r"^(?:400|800)\d{7}$|^9\d{4}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 CONTACT_RULE = "a mobile (11 digits), a landline with its area code, or an e-mail address"
-CONTACT_MESSAGE = (
-    "联系方式应为手机号（11 位）、带区号的固定电话（如 020-12345678）或电子邮箱"
-    " (contact: a mobile number, a landline such as 020-12345678, or an e-mail address)"
-)
+CONTACT_MESSAGE = N_("a mobile number, a landline such as 020-12345678, or an e-mail address")
+"""The decode error's rule (English template; its Chinese in errors.po)."""
 
 
 def valid_contact(value: str) -> bool:

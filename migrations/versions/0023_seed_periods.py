@@ -1,7 +1,7 @@
 """appraisal points per penalty in the ledger; units' monthly bulletins (issue 23)
 
 Revision ID: 0023_seed_periods
-Revises: 0021_queue_views
+Revises: 0022_queue_stamp
 Create Date: 2026-12-07 17:10:00
 
 - ``deductions.appraisal_points``: the points of a penalty counted on a run's line (the
