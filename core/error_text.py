@@ -161,9 +161,14 @@ def library_chinese(text: str) -> str | None:
 def _inner(value: str) -> str:
     """A parameter that is itself a message (a plugin's rule, a library's decode error) in
     Chinese when a catalogue has it."""
-    if " " not in value or CJK.search(_CITATION.sub("", value)):
-        return value  # a code, a number, or already Chinese (a seed citation aside)
-    return translations().get(value) or library_chinese(value) or value
+    if " " not in value:
+        return value  # a code or a number
+    found = translations().get(value)
+    if found is not None:
+        return found
+    if CJK.search(_CITATION.sub("", value)):
+        return value  # already Chinese (a seed citation aside)
+    return library_chinese(value) or value
 
 
 def _generic_english(
@@ -196,16 +201,16 @@ def render(
 ) -> str:
     """An error's message in ``lang`` (``zh_CN`` or ``en``): see the module's docstring.
     ``roles``: the error's ``allowed_roles``, named in English for a Chinese-only 403."""
-    chinese_only = CJK.search(_CITATION.sub("", template)) is not None
-    if lang != ZH:
-        return (
-            _generic_english(code, field, rule, roles) if chinese_only else fill(template, params)
-        )
-    if chinese_only:
-        return fill(template, params)
     chinese = translations().get(template)
+    chinese_only = chinese is None and CJK.search(_CITATION.sub("", template)) is not None
+    if lang != ZH:
+        if chinese_only:
+            return _generic_english(code, field, rule, roles)
+        return fill(template, params)
     if chinese is not None:
         return fill(chinese, {k: _chinese_param(k, v) for k, v in params.items()})
+    if chinese_only:
+        return fill(template, params)
     text = fill(template, params)
     return library_chinese(text) or f"{LEAD_ZH.get(code, '请求无法处理')}：{text}"
 

@@ -111,10 +111,23 @@ class GradeFacts(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Problem(msgspec.Struct, frozen=True, kw_only=True):
-    """A rule a grade breaks: the field and the rule, shown to the grader as a 422."""
+    """A rule a grade breaks: the field and the rule, shown to the grader as a 422.
+
+    ``rule`` is an English template (``offence must be one of {offences}``) with its values in
+    ``params``; the grader reads it in their language from the error catalogue (the plugin's
+    own ``locale/zh_CN/LC_MESSAGES/errors.po``, docs/plugins.md)."""
 
     field: str
     rule: str
+    params: dict[str, str] = msgspec.field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The rule in English with its values filled in."""
+        out = self.rule
+        for name, value in self.params.items():
+            out = out.replace("{" + name + "}", value)
+        return out
 
 
 class PenaltyRule(msgspec.Struct, frozen=True, kw_only=True):

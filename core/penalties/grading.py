@@ -91,11 +91,11 @@ async def _check_line(
     )
     for problem in hooks.check_grade(facts_of(ticket), facts):
         raise Invalid(
-            # main's generic "{field}: {rule}" (c2c826a): the plugin's rule, translated
             "{field}: {rule}",
             field=f"{prefix}.{problem.field}",
-            rule=problem.rule,
-            params={"field": line.staff, "rule": problem.rule},
+            rule=problem.text,
+            # the plugin's rule is a template of its own, written in the reader's language
+            params={"field": line.staff, "rule": Invalid(problem.rule, params=problem.params)},
         )
     return int(row[0]), facts
 

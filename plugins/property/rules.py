@@ -284,7 +284,8 @@ def check_grade(ticket: TicketFacts, grade: GradeFacts) -> list[Problem]:
         problems.append(
             Problem(
                 field="offence",
-                rule=f"{PICK_TIER}: one of {', '.join(sorted(PICKABLE))}",
+                rule=PICK_TIER + ": one of {tiers}",
+                params={"tiers": ", ".join(sorted(PICKABLE))},
             )
         )
     return problems

@@ -307,7 +307,8 @@ def check_grade(ticket: TicketFacts, grade: GradeFacts) -> list[Problem]:
         return [
             Problem(
                 field="capacity",
-                rule=f"capacity must be one of {', '.join(sorted(capacities))} [{_ART24}(四)]",
+                rule="capacity must be one of {capacities} [" + _ART24 + "(四)]",
+                params={"capacities": ", ".join(sorted(capacities))},
             )
         ]
     if grade.grade == "none":
@@ -333,9 +334,10 @@ def check_grade(ticket: TicketFacts, grade: GradeFacts) -> list[Problem]:
                 Problem(
                     field="offence",
                     rule=(
-                        f"a {severity} event's tier comes from the severity and the grade or "
-                        f"capacity; leave the offence empty [{_ART24}(四)]"
+                        "a {severity} event's tier comes from the severity and the grade or "
+                        "capacity; leave the offence empty [" + _ART24 + "(四)]"
                     ),
+                    params={"severity": str(severity)},
                 )
             ]
         return []
@@ -346,17 +348,18 @@ def check_grade(ticket: TicketFacts, grade: GradeFacts) -> list[Problem]:
         return [
             Problem(
                 field="offence",
-                rule=(
-                    "a general event needs the offence picked from "
-                    f"{', '.join(sorted(p.PICKABLE))} [{_ART24}(一)–(三)]"
-                ),
+                rule="a general event needs the offence picked from {offences} ["
+                + _ART24
+                + "(一)–(三)]",
+                params={"offences": ", ".join(sorted(p.PICKABLE))},
             )
         ]
     if grade.offence not in p.PICKABLE:
         return [
             Problem(
                 field="offence",
-                rule=f"offence must be one of {', '.join(sorted(p.PICKABLE))} [{_ART24}(三)]",
+                rule="offence must be one of {offences} [" + _ART24 + "(三)]",
+                params={"offences": ", ".join(sorted(p.PICKABLE))},
             )
         ]
     loss = (ticket.facts or {}).get("customer_loss")
