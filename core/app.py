@@ -96,7 +96,7 @@ def create_app(
         if close is not None:  # the session store's Redis client
             await close()
 
-    console = wiring(settings.redis_url, database, PUBLIC, namespace=settings.redis_namespace)
+    console = wiring(settings, database, PUBLIC)
     app = Litestar(
         route_handlers=[
             *console.routes,

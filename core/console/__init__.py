@@ -12,6 +12,7 @@ import html
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from core.errors import ApiError, handle_api_error
 from core.people.sessions import COOKIE as SESSION_COOKIE
 from core.people.sessions import LoginRequired, SessionOrBearerAuth, session_config
 from core.people.throttle import Throttle, Throttled
+from core.settings import Settings
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -44,22 +46,13 @@ UNAUTHENTICATED = ["^/login$", "^/static/"]
 log = logging.getLogger("tousu.console")
 
 
-def secret_key() -> str:
+def secret_key(settings: Settings) -> str:
     """``TOUSU_SECRET_KEY`` signs CSRF tokens; without it each process makes its own (fine
     for one process; several API processes behind one address must share it)."""
-    from core.settings import load_settings
-
-    return load_settings().secret_key or _process_secret
+    return settings.secret_key or _process_secret
 
 
 _process_secret = secrets.token_urlsafe(32)
-
-
-def _namespace() -> str:
-    """``TOUSU_REDIS_NAMESPACE``: throttle counters of two deployments on one Redis apart."""
-    from core.settings import load_settings
-
-    return load_settings().redis_namespace
 
 
 class CsrfUnlessBearer:
@@ -261,17 +254,19 @@ class Wiring:
         return out
 
 
-def _template_globals(engine: JinjaTemplateEngine) -> None:
+def _template_globals(settings: Settings) -> Callable[[JinjaTemplateEngine], None]:
     """What every template may read: ``live_poll``, the seconds between an open page's
     change checks (``TOUSU_CONSOLE_POLL_SECONDS``, :mod:`core.console.queue`)."""
-    from core.settings import load_settings
 
-    engine.engine.globals["live_poll"] = load_settings().console_poll_seconds
+    def callback(engine: JinjaTemplateEngine) -> None:
+        engine.engine.globals["live_poll"] = settings.console_poll_seconds
+
+    return callback
 
 
-def wiring(
-    redis_url: str | None, db: Database, public: list[str], namespace: str | None = None
-) -> Wiring:
+def wiring(settings: Settings, db: Database, public: list[str]) -> Wiring:
+    """The console's routes, middleware (session, CSRF, session-or-bearer auth), stores,
+    templates and throttle, from the app's settings (read once, by ``create_app``)."""
     from litestar.plugins.htmx import HTMXPlugin
 
     from core.console.admin import ROUTES as ADMIN_ROUTES
@@ -281,9 +276,9 @@ def wiring(
     from core.console.pages import ROUTES as PAGE_ROUTES
     from core.console.safety import ROUTES as SAFETY_ROUTES
 
-    sessions, store = session_config(redis_url, db, namespace)  # TOUSU_REDIS_NAMESPACE
+    sessions, store = session_config(settings, db)  # TOUSU_REDIS_NAMESPACE
     csrf = CSRFConfig(
-        secret=secret_key(),
+        secret=secret_key(settings),
         cookie_name="tousu_csrf",
         cookie_samesite="lax",
         cookie_httponly=True,
@@ -308,8 +303,10 @@ def wiring(
         ],
         stores={"sessions": store},
         template_config=TemplateConfig(
-            directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=_template_globals
+            directory=TEMPLATES,
+            engine=JinjaTemplateEngine,
+            engine_callback=_template_globals(settings),
         ),
-        throttle=Throttle.for_settings(redis_url, namespace or _namespace()),
+        throttle=Throttle.for_settings(settings.redis_url, settings.redis_namespace),
         plugins=[HTMXPlugin()],
     )

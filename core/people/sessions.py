@@ -41,7 +41,7 @@ from core.people.auth import BearerAuth
 from core.people.models import Tenant, User
 from core.people.throttle import LOGIN_IP, LOGIN_USER, LOGIN_USER_IP, Throttle, Throttled
 from core.principal import Principal
-from core.settings import load_settings
+from core.settings import Settings
 
 log = logging.getLogger("tousu.sessions")
 
@@ -50,9 +50,9 @@ MAX_LIFETIME = 12 * 3600
 """Seconds a session lives at most, however active (a stolen cookie does not last)."""
 
 
-def idle_seconds() -> int:
+def idle_seconds(settings: Settings) -> int:
     """Idle expiry in seconds (``TOUSU_SESSION_IDLE_MINUTES``, default 30)."""
-    return int(load_settings().session_idle_minutes * 60)
+    return int(settings.session_idle_minutes * 60)
 
 
 # ---------------------------------------------------------------- tables
@@ -232,23 +232,23 @@ class SessionConfig(ServerSideSessionConfig):
 
 
 def session_config(
-    redis_url: str | None, db: Database, namespace: str | None = None
+    settings: Settings, db: Database
 ) -> tuple[SessionConfig, Store]:
     """The session middleware's config and its store: the ``web_sessions`` table always
     (sessions survive a Redis restart), with Redis in front as a cache when configured
     (keys under ``TOUSU_REDIS_NAMESPACE``)."""
     config = SessionConfig(
         key=COOKIE,
-        max_age=idle_seconds(),
+        max_age=idle_seconds(settings),
         renew_on_access=True,
         httponly=True,
         samesite="lax",
-        secure=load_settings().cookie_secure,
+        secure=settings.cookie_secure,
         store="sessions",
     )
     store: Store
-    if redis_url:
-        store = CachedStore(db, redis_url, namespace or load_settings().redis_namespace)
+    if settings.redis_url:
+        store = CachedStore(db, settings.redis_url, settings.redis_namespace)
     else:
         store = DatabaseStore(db)
     return config, store
