@@ -122,7 +122,7 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True):
     params: dict[str, str] = msgspec.field(default_factory=dict)
 
     @property
-    def text(self) -> str:
+    def filled(self) -> str:
         """The rule in English with its values filled in."""
         out = self.rule
         for name, value in self.params.items():

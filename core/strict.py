@@ -163,7 +163,8 @@ def _check_query_value(name: str, raw: str, kinds: set[Any]) -> None:
             try:
                 msgspec.convert(raw, kind, strict=True)
             except msgspec.ValidationError as exc:
-                raise _invalid(name, f"{exc} (e.g. 2026-11-01T00:00:00+08:00)", "query") from exc
+                # msgspec's sentence; its Chinese (library.po) shows an example
+                raise _invalid(name, str(exc), "query") from exc
             return
 
 

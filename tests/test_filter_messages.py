@@ -58,6 +58,11 @@ def error(r: Any, status: int = 422, named: str = "") -> dict[str, Any]:
          "created_from"),
         ("limit=0", "query.limit"),
         ("limit=9999", "query.limit"),
+        ("created_from=2026-13-01", "created_from"),
+        ("created_from=2026-12-10", "created_from"),
+        ("mine=maybe", "mine"),
+        ("total=yes", "total"),
+        ("limit=abc", "limit"),
     ],
 )  # fmt: skip
 def test_every_bad_filter_is_a_chinese_422_naming_it(api: Any, query: str, field: str) -> None:

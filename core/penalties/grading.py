@@ -93,7 +93,7 @@ async def _check_line(
         raise Invalid(
             "{field}: {rule}",
             field=f"{prefix}.{problem.field}",
-            rule=problem.text,
+            rule=problem.filled,
             # the plugin's rule is a template of its own, written in the reader's language
             params={"field": line.staff, "rule": Invalid(problem.rule, params=problem.params)},
         )
