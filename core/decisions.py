@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from core.db import TenantScope
-from core.error_text import ZH, render
+from core.error_text import ZH, label_codes, render
 from core.errors import N_, Conflict
 
 
@@ -58,6 +58,25 @@ async def claim(
 def already_decided(what: str, current: str | None) -> Conflict:
     """The 409 for a decision on something no longer waiting (``what``: e.g. ``"该处罚"``)."""
     return AlreadyDecided(what, current)
+
+
+# The status a decided penalty, extension, appeal or appraisal now has, as a Chinese reader
+# sees it in "{current}" (已确认, not ``confirmed``).
+label_codes(
+    "current",
+    {
+        "proposed": "待确认",
+        "confirmed": "已确认",
+        "adjusted": "已调整",
+        "waived": "已免除",
+        "superseded": "已被替代",
+        "approved": "已批准",
+        "rejected": "已驳回",
+        "upheld": "维持原判",
+        "overturned": "改判",
+        "pending": "待处理",
+    },
+)
 
 
 class AlreadyDecided(Conflict):

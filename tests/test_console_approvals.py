@@ -168,3 +168,26 @@ def test_notification_shapes(kind: str, message: str, zh: str) -> None:
         lambda at: at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M"),
     )  # fmt: skip
     assert shown == zh
+
+
+def test_bulk_refusal_reads_in_the_console_language_with_the_status_label(
+    api: Any, web: TestClient[Any]
+) -> None:
+    """A bulk item refused because it was already decided reads in the console's language
+    (Chinese by default), even when the browser asks for English, and names the status by its
+    Chinese label (已确认), not its code."""
+    a = graded_penalty(api)
+    r = api.post("citybus", "manager", f"/api/penalties/{a['id']}/confirm", json={})
+    assert r.status_code == 200, r.text
+    assert login(web, "manager", tenant="citybus").status_code == 303
+    token = csrf(web, "/approvals")
+    r = web.post(
+        "/approvals/bulk/penalties",
+        data={"_csrf_token": token, "decision": "confirm", "ids": str(a["id"])},
+        headers={"Accept-Language": "en"},
+    )
+    assert r.status_code == 200, r.text[:500]
+    m = re.search(rf'<li data-refused="{a["id"]}">(.*?)</li>', r.text, re.S)
+    assert m, r.text
+    assert "不能重复决定" in m.group(1) and "已确认" in m.group(1), m.group(1)
+    assert "already decided" not in m.group(1) and "confirmed" not in m.group(1)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from core.console.calls import run
 from core.console.forms import convert
-from core.context import TenantScopeDep
+from core.context import TenantScopeDep, provide_principal
 from core.deadlines.models import Extension
 from core.errors import ApiError
 from core.flow import bulk
@@ -24,11 +24,14 @@ from core.penalties.models import Penalty
 from core.tickets.models import Ticket
 
 KINDS: dict[str, tuple[Any, Any, Any]] = {
-    "penalties": (bulk.penalty_bulk, bulk.PenaltyBulk, Penalty),
-    "extensions": (bulk.extension_bulk, bulk.ExtensionBulk, Extension),
-    "closures": (bulk.ticket_bulk_close, bulk.CloseBulk, None),
+    "penalties": (bulk.decide_penalties, bulk.PenaltyBulk, Penalty),
+    "extensions": (bulk.decide_extensions, bulk.ExtensionBulk, Extension),
+    "closures": (bulk.close_tickets, bulk.CloseBulk, None),
 }
-"""Per form: the API handler it runs, its body type, the rows its ids name."""
+"""Per form: the operation its API route (``penaltyBulk``, ``extensionBulk``,
+``ticketBulkClose``) runs, its body type, the rows its ids name. The operation is called with
+the console reader's language (cookie/``?lang``), not the browser's ``Accept-Language``, so
+the refusals read as the rest of the page."""
 
 
 def _ints(values: list[str]) -> list[int]:
@@ -62,7 +65,7 @@ def _bulk_route(kind: str) -> Any:
 
 
 async def _decide(request: Request[Any, Any, Any], kind: str) -> Any:
-    from core.console.pages import approvals_render, message
+    from core.console.pages import _lang, approvals_render, message
 
     operation, body_type, model = KINDS[kind]
     form = await request.form()
@@ -85,7 +88,9 @@ async def _decide(request: Request[Any, Any, Any], kind: str) -> Any:
         )
     try:
         body = convert(data, body_type)  # a refused value: a 422 in the reader's language
-        result = await run(request, operation, data=body)
+        result = await run(
+            request, operation, p=provide_principal(request), body=body, lang=_lang(request)
+        )
     except ApiError as exc:
         return await approvals_render(
             request, status=exc.status, errors={kind: message(request, exc)}

@@ -231,7 +231,8 @@ async def queue(request: Request[Any, Any, Any]) -> Any:
         sorts=SORT_LABELS,
         views=await run(request, views.list_views),
         may_share=p.has(Role.TENANT_ADMIN),
-        request_view_error=request.query_params.get("view_error", "")[:200],
+        # a refused save (view_save), carried in the session: never text from the address
+        request_view_error=(request.session.pop("_view_error", "") if request.session else ""),
         view_query=urlencode({k: v for k, v in params.items() if k != "page"}),
         **ctx,
     )
@@ -299,9 +300,10 @@ async def view_save(request: Request[Any, Any, Any]) -> Any:
     except ApiError as exc:
         from core.console.pages import message
 
-        target = "/?" + query if query else "/"
-        sep = "&" if "?" in target else "?"
-        return Redirect(f"{target}{sep}{urlencode({'view_error': message(request, exc)})}")
+        # The refusal (in the reader's language) goes back beside the save form through the
+        # session, not the address: a link cannot make the page say anything.
+        request.session["_view_error"] = message(request, exc)[:300]
+        return Redirect("/?" + query if query else "/", status_code=303)
     return Redirect("/?" + out.query if out.query else "/", status_code=303)
 
 

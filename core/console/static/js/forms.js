@@ -15,6 +15,26 @@
         show = !d || d.value === "overturned";
       }
       el.hidden = !show;
+      // A field hidden because the chosen level does not need it is not submitted.
+      el.querySelectorAll("input, select, textarea").forEach(function (i) { i.disabled = !show; });
+    });
+    // A refusal whose field is hidden is still shown, at the top of the form.
+    var box = scope.querySelector(".hidden-errors");
+    var hiddenErrs = scope.querySelectorAll("[data-show-for][hidden] .err");
+    if (!hiddenErrs.length) { if (box) box.remove(); return; }
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "hidden-errors";
+      box.setAttribute("role", "alert");
+      scope.insertBefore(box, scope.firstElementChild);
+    }
+    box.textContent = "";
+    hiddenErrs.forEach(function (e) {
+      var p = document.createElement("p");
+      p.className = "form-error";
+      p.dataset.field = e.dataset.field || "";
+      p.textContent = e.textContent;
+      box.appendChild(p);
     });
   }
   document.addEventListener("change", function (e) { var f = e.target.closest("form"); if (f) sync(f); });
