@@ -360,3 +360,24 @@ def N_(template: str) -> str:
     extraction; returns it unchanged. ``tests/test_error_catalogue.py`` checks it has a
     Chinese entry like a template written in the raise itself."""
     return template
+
+
+class Phrase:
+    """A message that is not an error of its own — a part of one (a range, a reason) — kept
+    as its English template and parameters, written in the reader's language where it is
+    shown: pass it as a parameter of an :class:`ApiError` (``params={"range": Phrase(...)}``).
+    Its template needs a catalogue entry like an error's."""
+
+    def __init__(self, template: str, params: Mapping[str, Any] | None = None) -> None:
+        self.template = template
+        self.params = dict(params or {})
+
+    def localised(self, lang: str) -> str:
+        from core.error_text import render
+
+        return render(self.template, self.params, lang, "invalid")
+
+    def __str__(self) -> str:
+        from core.error_text import fill
+
+        return fill(self.template, self.params)

@@ -69,7 +69,14 @@ def known_query_only(
         return
     unknown = sorted(set(connection.query_params) - allowed_query(handler))
     if unknown:
-        allowed = ", ".join(sorted(allowed_query(handler))) or "none"
+        allowed = ", ".join(sorted(allowed_query(handler)))
+        if not allowed:
+            raise Invalid(
+                "unknown query parameter {name} (this route takes none)",
+                field=unknown[0],
+                rule="known query parameter",
+                params={"name": repr(unknown[0])},
+            )
         raise Invalid(
             "unknown query parameter {name} (this route takes: {allowed})",
             field=unknown[0],

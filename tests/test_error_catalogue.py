@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ERRORS = {
     "ApiError", "Invalid", "NotFound", "Forbidden", "Conflict", "Unauthorized",
     "StorageUnavailable", "TooLarge", "NotCleanable", "RenderBusy", "NoCJKFont",
-    "LoginRequired", "Throttled",
+    "LoginRequired", "Throttled", "Phrase",
 }  # fmt: skip
 KEYWORDS = {name: None for name in ERRORS} | {"N_": None}
 CJK_OUTSIDE_CITATION = re.compile(r"[\u3400-\u9fff]")

@@ -71,6 +71,14 @@ def test_every_bad_filter_is_a_chinese_422_naming_it(api: Any, query: str, field
     assert re.search(r"[\u4e00-\u9fff]", err["message"]), err["message"]
 
 
+def test_a_route_that_takes_no_query_parameters_says_so(api: Any) -> None:
+    err = error(api.get(GW, "clerk", "/api/me?x=1"))
+    assert err["field"] == "x" and "不接受查询参数" in err["message"], err
+    headers = {**api.headers(GW, "clerk"), "Accept-Language": "en"}
+    en = api.client.get("/api/me?x=1", headers=headers).json()["error"]
+    assert en["message"] == "unknown query parameter 'x' (this route takes none)", en
+
+
 def test_good_filters_still_answer(api: Any) -> None:
     for query in ("state=received", "category=", "created_from=2026-11-01T00:00:00%2B08:00"):
         assert api.get(GW, "clerk", f"/api/tickets?{query}").status_code == 200, query

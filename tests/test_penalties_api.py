@@ -623,6 +623,7 @@ def test_fine_change_versions_and_keeps_earlier_penalties(api, frozen_clock):
         err = r.json()["error"]
         assert err["field"] == "amount_yuan"
         assert "30.00–100.00" in err["message"] and "150.00" in err["message"]
+        assert "30.00–100.00 元" in err["message"] and "yuan" not in err["message"], err
         assert "30.00–100.00" in err["rule"]
         r = put_fine(api, tenant, "tier_1", amount_yuan="150", reason="   ")
         assert r.status_code == 422, r.text

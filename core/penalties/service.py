@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from core.audit import AuditEvent
 from core.db import TenantScope, utcnow
 from core.decisions import already_decided, claim
-from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.errors import Conflict, Forbidden, Invalid, NotFound, Phrase
 from core.penalties.models import (
     Deduction,
     DeductionRun,
@@ -61,17 +61,25 @@ async def amounts_at(
     return {r.code: configured.get(r.code, r.default_fen) for r in schedule.rules}
 
 
-def range_text(rule: PenaltyRule) -> str:
+def range_message(rule: PenaltyRule) -> Phrase:
+    """The rule's amount range as a message (English ``30.00–100.00 yuan``, Chinese
+    ``30.00–100.00 元``)."""
+
     def y(fen: int) -> str:
         return f"{fen / 100:.2f}"
 
     if rule.min_fen is not None and rule.max_fen is not None:
-        return f"{y(rule.min_fen)}–{y(rule.max_fen)} yuan"
+        return Phrase("{low}–{high} yuan", {"low": y(rule.min_fen), "high": y(rule.max_fen)})
     if rule.min_fen is not None:
-        return f"at least {y(rule.min_fen)} yuan"
+        return Phrase("at least {low} yuan", {"low": y(rule.min_fen)})
     if rule.max_fen is not None:
-        return f"at most {y(rule.max_fen)} yuan"
-    return "any amount (the seed gives none)"
+        return Phrase("at most {high} yuan", {"high": y(rule.max_fen)})
+    return Phrase("any amount (the seed gives none)")
+
+
+def range_text(rule: PenaltyRule) -> str:
+    """The rule's amount range in English (the wire's ``range``)."""
+    return str(range_message(rule))
 
 
 def check_amount(rule: PenaltyRule, fen: int, reason: str, field: str) -> bool:
@@ -88,7 +96,7 @@ def check_amount(rule: PenaltyRule, fen: int, reason: str, field: str) -> bool:
             "{amount} yuan is outside {rule}'s range ({range}); give a reason to set it anyway",
             field=field,
             rule=f"within {range_text(rule)}, or with a recorded reason",
-            params={"amount": f"{fen / 100:.2f}", "rule": rule.code, "range": range_text(rule)},
+            params={"amount": f"{fen / 100:.2f}", "rule": rule.code, "range": range_message(rule)},
         )
     return True
 
