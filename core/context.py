@@ -3,7 +3,7 @@
 Handlers name what they need as parameters and Litestar provides it (registered on the app
 in :func:`core.app.create_app`; resolved only for a handler that asks):
 
-- ``principal``: who asks (:class:`core.people.auth.Principal`, set by the auth middleware);
+- ``principal``: who asks (:class:`core.principal.Principal`, set by the auth middleware);
 - ``tenant``: the caller's tenant as one unit of work (:class:`core.db.TenantScope`). The
   transaction begins when the handler is called and commits after its answer is built —
   before the answer is sent, so a failed commit is an error answer, never a 200 for a
