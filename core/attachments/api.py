@@ -25,6 +25,7 @@ from core.context import DatabaseDep, PrincipalDep, TenantScopeDep
 from core.db import read_only
 from core.tickets import reading as tickets
 from core.tickets.redact import scrubber
+from core.tickets.schemas import from_row
 
 TAGS = ["attachments"]
 
@@ -94,7 +95,7 @@ async def upload_attachment(
         try:
             async with db.tenant(tid) as scope:
                 row = await service.record(scope, principal, ticket_id, upload, key)
-                out = AttachmentOut(**service.as_out(row, principal.username))
+                out = from_row(row, AttachmentOut, uploaded_by=principal.username)
         except BaseException:
             await storage.delete(store, key)  # no row, no object
             raise
@@ -119,7 +120,7 @@ async def list_attachments(
     identify the complainant (call_recording, letter, service_slip) are left out for readers
     who may not see the complainant."""
     rows = await service.listing(tenant, principal, ticket_id)
-    return [AttachmentOut(**service.as_out(a, name)) for a, name in rows]
+    return [from_row(a, AttachmentOut, uploaded_by=name) for a, name in rows]
 
 
 def content_disposition(filename: str) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core.db import TenantScope, utcnow
+from core.tickets.events import add_event
 from core.tickets.models import Ticket, TicketEvent
 
 
@@ -44,17 +45,6 @@ async def append(
     # the loaded object follows the row, so a later flush of it checks the right version
     set_committed_value(ticket, "version", seq)
     set_committed_value(ticket, "updated_at", now)
-    event = TicketEvent(
-        ticket_id=ticket.id,
-        seq=seq,
-        action=action,
-        from_state=ticket.state,
-        to_state=ticket.state,
-        actor_user_id=actor_user_id,
-        actor_role=role,
-        at=now,
-        payload=payload,
-    )
-    scope.add(event)
+    event = add_event(scope, ticket, action, actor_user_id, role, payload, ticket.state, now)
     await scope.flush()
     return event

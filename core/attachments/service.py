@@ -16,8 +16,6 @@ above all the staff member complained about [002 《供电局客户投诉举报�
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from core.attachments import history
@@ -178,17 +176,3 @@ async def for_download(
         {"attachment_id": row.id, "kind": row.kind},
     )
     return row, ticket
-
-
-def as_out(row: Attachment, username: str) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "ticket_id": row.ticket_id,
-        "kind": row.kind,
-        "filename": row.filename,
-        "content_type": row.content_type,
-        "size": row.size,
-        "sha256": row.sha256,
-        "uploaded_by": username,
-        "uploaded_at": row.uploaded_at,
-    }

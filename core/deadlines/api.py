@@ -13,13 +13,13 @@ from sqlalchemy import select
 from core.context import DatabaseDep, PrincipalDep, TenantScopeDep
 from core.db import utcnow
 from core.deadlines import service
-from core.deadlines.models import CalendarDay, DeadlineSetting, Extension, StepClock
-from core.errors import NotFound
+from core.deadlines.models import CalendarDay, DeadlineSetting, StepClock
 from core.people.guards import requires
 from core.people.roles import MANAGEMENT, Role
 from core.strict import fits
 from core.tickets import reading as tickets
 from core.tickets.facts import plugin_of
+from core.tickets.schemas import from_row
 
 TAGS = ["deadlines"]
 Text = Annotated[str, Meta(min_length=1, max_length=2000)]
@@ -103,29 +103,15 @@ class CalendarDayIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 def _clock_out(c: StepClock, depts: dict[int, Any], now: dt.datetime) -> ClockOut:
-    overdue = (
-        c.breached_at is not None
-        or (c.state == "running" and now > c.due_at)
-        or (c.state == "missed")
-    )
-    return ClockOut(
-        id=c.id,
-        step=c.step,
-        state=c.state,
-        owner_department=depts[c.owner_department_id].code
-        if c.owner_department_id in depts
-        else None,
-        started_at=c.started_at,
+    dept = depts.get(c.owner_department_id)
+    return from_row(
+        c,
+        ClockOut,
+        owner_department=dept.code if dept is not None else None,
         limit=f"{c.amount} {c.unit}",
-        source=c.source,
-        due_at=c.due_at,
-        overdue=overdue,
-        breached_at=c.breached_at,
-        warned_at=c.warned_at,
-        paused_at=c.paused_at,
-        pause_reason=c.pause_reason,
-        paused_seconds=c.paused_seconds,
-        ended_at=c.ended_at,
+        overdue=c.breached_at is not None
+        or (c.state == "running" and now > c.due_at)
+        or (c.state == "missed"),
     )
 
 
@@ -182,20 +168,6 @@ async def resume_clock(
     return _clock_out(clock, await tickets.department_refs(tenant), utcnow())
 
 
-def _ext_out(e: Extension, step: str) -> ExtensionOut:
-    # hand-built: ``step`` is the clock's, not a column of the extension
-    return ExtensionOut(
-        id=e.id,
-        ticket_id=e.ticket_id,
-        step=step,
-        amount=e.amount,
-        unit=e.unit,
-        reason=e.reason,
-        status=e.status,
-        new_due_at=e.new_due_at,
-    )
-
-
 @post(
     "/api/tickets/{ticket_id:int}/deadlines/{step:str}/extensions",
     operation_id="requestExtension",
@@ -216,7 +188,7 @@ async def request_extension(
         data.complainant_informed,
         msgspec.structs.asdict(data.complainant_told) if data.complainant_told else None,
     )  # fmt: skip
-    return _ext_out(ext, step)
+    return from_row(ext, ExtensionOut, step=step)  # the clock's step: no column of ``ext``
 
 
 def _decide_route(approve: bool) -> Any:
@@ -228,15 +200,11 @@ def _decide_route(approve: bool) -> Any:
         extension_id: FromPath[int],
         data: JSONBody[DecisionIn],
     ) -> ExtensionOut:
-        ext = await tenant.scalar(select(Extension).where(Extension.id == extension_id))
-        if ext is None:
-            raise NotFound(
-                "extension {id} not found", field="extension_id", params={"id": extension_id}
-            )
+        ext = await service.extension(tenant, extension_id)
         ticket = await tickets.load(tenant, principal, ext.ticket_id)
         await service.decide_extension(tenant, principal, ticket, ext, approve, data.reason)
         clock = await tenant.session.get(StepClock, ext.clock_id)
-        return _ext_out(ext, clock.step if clock else "")
+        return from_row(ext, ExtensionOut, step=clock.step if clock else "")
 
     handler.__doc__ = f"{verb.capitalize()} an extension (approvers come from the plugin)."
     handler.__name__ = f"extension_{verb}"
@@ -256,32 +224,9 @@ def _decide_route(approve: bool) -> Any:
 async def list_deadlines(tenant: TenantScopeDep) -> list[DeadlineRow]:
     """The plugin's default limits and the tenant's overrides (newest last)."""
     table = (await plugin_of(tenant)).deadlines()
-    rows = [
-        DeadlineRow(
-            step=r.step,
-            severity=r.severity,
-            amount=r.amount,
-            unit=r.unit,
-            source="plugin",
-            seed=r.seed,
-        )
-        for r in table.rules
-    ]
-    for o in await tenant.scalars(select(DeadlineSetting).order_by(DeadlineSetting.id)):
-        rows.append(_tenant_row(o))
-    return rows
-
-
-def _tenant_row(row: DeadlineSetting) -> DeadlineRow:
-    """A tenant's override as listed (hand-built: ``source`` is not a column)."""
-    return DeadlineRow(
-        step=row.step,
-        severity=row.severity,
-        amount=row.amount,
-        unit=row.unit,
-        source="tenant",
-        effective_from=row.effective_from,
-    )
+    rows = [from_row(r, DeadlineRow, source="plugin") for r in table.rules]
+    tenant_rows = await tenant.scalars(select(DeadlineSetting).order_by(DeadlineSetting.id))
+    return rows + [from_row(o, DeadlineRow, source="tenant") for o in tenant_rows]
 
 
 @put(
@@ -303,7 +248,7 @@ async def set_deadline(
         data.effective_from or utcnow(),
         f"user:{principal.user_id}",
     )
-    return _tenant_row(row)
+    return from_row(row, DeadlineRow, source="tenant")
 
 
 @get(

@@ -502,31 +502,12 @@ async def on_transition(
             if limit is None:
                 continue
             cal = cal or await calendar_for(scope)
-            amount, unit, source = capped(cal, ticket, step, at, limit)
             dept, owner = await _owner(scope, ticket, step, actor)
-            clock = StepClock(
-                ticket_id=ticket.id,
-                step=step,
-                state="running",
-                owner_department_id=dept,
-                owner_user_id=owner,
-                started_at=at,
-                amount=amount,
-                unit=unit,
-                source=source,
-                warned_at=None,
-                breached_at=None,
-            )
-            if note := set_times(cal, clock, table, ticket):
-                # Never refuse a complaint over the calendar: the clock was estimated with
-                # the library's rule-based holidays; mark it and say why in the history.
-                clock.source = "estimate"
+            clock, note = _new_clock(cal, table, ticket, step, at, limit, dept, owner)
+            if note:
                 out.append({"step": step, "calendar": note})
-            if step in SILENT_STEPS:  # the return window only judges a return: no alarms
-                clock.alarm_at = None
-            due = clock.due_at
             scope.add(clock)
-            out.append({"step": step, "started": True, "due_at": due.isoformat()})
+            out.append({"step": step, "started": True, "due_at": clock.due_at.isoformat()})
         else:
             clocks = await _running(scope, ticket.id, None if step.startswith("*") else step)
             if step == STEPS_ONLY:
@@ -596,6 +577,41 @@ async def on_transition(
     return out
 
 
+def _new_clock(
+    cal: WorkingCalendar,
+    table: DeadlineTable,
+    ticket: Ticket,
+    step: str,
+    at: dt.datetime,
+    limit: tuple[int, str, str],
+    dept: int | None,
+    owner: int | None,
+) -> tuple[StepClock, str | None]:
+    """A running clock of ``step`` from ``at`` on ``limit`` (:func:`capped`), charged to
+    ``dept`` and ``owner``, its times set; with the calendar's note when they are estimates."""
+    amount, unit, source = capped(cal, ticket, step, at, limit)
+    clock = StepClock(
+        ticket_id=ticket.id,
+        step=step,
+        state="running",
+        owner_department_id=dept,
+        owner_user_id=owner,
+        started_at=at,
+        amount=amount,
+        unit=unit,
+        source=source,
+        warned_at=None,
+        breached_at=None,
+    )
+    if note := set_times(cal, clock, table, ticket):
+        # Never refuse a complaint over the calendar: the clock was estimated with the
+        # library's rule-based holidays; mark it (the caller says why in the history).
+        clock.source = "estimate"
+    if step in SILENT_STEPS:  # the return window only judges a return: no alarms
+        clock.alarm_at = None
+    return clock, note
+
+
 def _end(clock: StepClock, state: str, at: dt.datetime) -> None:
     close_pause(clock, at)
     clock.state = state
@@ -642,15 +658,9 @@ async def _start_late(
             continue
         if await scope.scalar(select(TicketEvent.id).where(*taken).limit(1)) is not None:
             continue
-        amount, unit, source = capped(cal, ticket, step, at, limit)
-        clock = StepClock(
-            ticket_id=ticket.id, step=step, state="running",
-            owner_department_id=ticket.assigned_department_id, owner_user_id=None,
-            started_at=at, amount=amount, unit=unit, source=source,
-            warned_at=None, breached_at=None,
-        )  # fmt: skip
-        if set_times(cal, clock, table, ticket):
-            clock.source = "estimate"
+        clock, _ = _new_clock(
+            cal, table, ticket, step, at, limit, ticket.assigned_department_id, None
+        )
         scope.add(clock)
         out.append({"step": step, "started": True, "due_at": clock.due_at.isoformat()})
     return out

@@ -53,7 +53,7 @@ async def _lock_ticket(scope: TenantScope, ticket: Ticket) -> None:
     await scope.execute(select(Ticket.id).where(Ticket.id == ticket.id).with_for_update())
 
 
-async def _clock(scope: TenantScope, ticket: Ticket, step: str) -> StepClock:
+def _check_step(step: str) -> None:
     if step not in STEPS:
         raise Invalid(
             "unknown step {step}",
@@ -62,6 +62,10 @@ async def _clock(scope: TenantScope, ticket: Ticket, step: str) -> StepClock:
             params={"step": repr(step)},
             allowed=list(STEPS),
         )
+
+
+async def _clock(scope: TenantScope, ticket: Ticket, step: str) -> StepClock:
+    _check_step(step)
     await _lock_ticket(scope, ticket)
     clock = await scope.scalar(
         select(StepClock)
@@ -215,6 +219,16 @@ async def request_extension(
     return ext
 
 
+async def extension(scope: TenantScope, extension_id: int) -> Extension:
+    """The extension by id; 404 naming ``extension_id`` when the tenant has none such."""
+    ext = await scope.scalar(select(Extension).where(Extension.id == extension_id))
+    if ext is None:
+        raise NotFound(
+            "extension {id} not found", field="extension_id", params={"id": extension_id}
+        )
+    return ext
+
+
 async def decide_extension(
     scope: TenantScope, p: Principal, ticket: Ticket, ext: Extension, approve: bool, reason: str
 ) -> Extension:
@@ -284,14 +298,7 @@ async def set_deadline(
     effective_from: dt.datetime,
     set_by: str,
 ) -> DeadlineSetting:
-    if step not in STEPS:
-        raise Invalid(
-            "unknown step {step}",
-            field="step",
-            rule="a lifecycle step",
-            params={"step": repr(step)},
-            allowed=list(STEPS),
-        )
+    _check_step(step)
     if unit not in UNITS:
         raise Invalid(
             "unknown unit {unit}",

@@ -13,7 +13,6 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 
 from core import metrics
 from core.context import PrincipalDep, TenantScopeDep
-from core.errors import Invalid
 from core.flow import listing, service
 from core.people.guards import IN_SERVICE, requires
 from core.people.roles import DESK, MANAGEMENT
@@ -101,14 +100,6 @@ async def list_tickets(
     may see it — the complainant's contact (substring, case-insensitive; trigram-indexed
     from 3 characters, shorter queries scan the tenant's tickets). Unknown query parameters
     and values are a 422 naming the field."""
-    for name, value in (("created_from", created_from), ("created_to", created_to)):
-        if value is not None and value.tzinfo is None:
-            raise Invalid(
-                "{name} needs a timezone (e.g. 2026-11-01T00:00:00+08:00)",
-                field=name,
-                rule="timezone-aware datetime",
-                params={"name": name},
-            )
     f = reading.Filters(ticket_state, category, severity, department, created_from, created_to, q)
     query = listing.Query(f, owner, mine, due, channel, sort, offset, total)
     page = await listing.list_page(tenant, principal, query, cursor, limit)
@@ -138,19 +129,7 @@ async def get_history(
 ) -> list[s.EventOut]:
     """Every transition of the ticket, oldest first (append-only)."""
     rows = await reading.history(tenant, principal, ticket_id)
-    return [
-        s.EventOut(
-            seq=e.seq,
-            action=e.action,
-            from_state=e.from_state,
-            to_state=e.to_state,
-            actor=name,
-            actor_role=e.actor_role,
-            at=e.at,
-            payload=e.payload,
-        )
-        for e, name in rows
-    ]
+    return [s.from_row(e, s.EventOut, actor=name) for e, name in rows]
 
 
 @get(
@@ -164,16 +143,8 @@ async def get_grades(
     """Responsibility grades recorded on the ticket (superseded ones marked not current)."""
     rows = await reading.grades(tenant, principal, ticket_id)
     return [
-        s.GradeOut(
-            id=g.id,
-            staff=s.Ref(code=st.code, name=st.name),
-            grade=g.grade,
-            capacity=g.capacity,
-            offence=g.offence,
-            findings=g.findings,
-            complainant_violation=g.complainant_violation,
-            graded_at=g.graded_at,
-            current=g.superseded_at is None,
+        s.from_row(
+            g, s.GradeOut, staff=s.Ref(code=st.code, name=st.name), current=g.superseded_at is None
         )
         for g, st in rows
     ]

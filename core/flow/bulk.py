@@ -26,7 +26,6 @@ from sqlalchemy import select
 from core.context import DatabaseDep, PrincipalDep
 from core.db import Database, TenantScope
 from core.deadlines import service as deadlines
-from core.deadlines.models import Extension
 from core.errors import ApiError, Forbidden, NotFound, language
 from core.flow import service
 from core.penalties import service as penalties
@@ -152,11 +151,7 @@ async def decide_extensions(
     """Each extension as ``extensionApprove`` / ``extensionReject`` would decide it."""
 
     async def one(scope: TenantScope, extension_id: int) -> None:
-        ext = await scope.scalar(select(Extension).where(Extension.id == extension_id))
-        if ext is None:
-            raise NotFound(
-                "extension {id} not found", field="extension_id", params={"id": extension_id}
-            )
+        ext = await deadlines.extension(scope, extension_id)
         ticket = await _ticket_for(scope, p, ext.ticket_id)
         await deadlines.decide_extension(
             scope, p, ticket, ext, body.decision == "approve", body.reason

@@ -31,7 +31,7 @@ from sqlalchemy.orm import aliased
 
 from core.db import TenantScope, utcnow
 from core.deadlines.models import StepClock
-from core.errors import Invalid
+from core.errors import N_, Invalid
 from core.people.models import User
 from core.principal import Principal
 from core.tickets import reading
@@ -146,6 +146,14 @@ def no_ticking_clock() -> ColumnElement[bool]:
 def check(query: Query, cursor: str | None) -> None:
     """Raises Invalid (422) for a value no list can take."""
     base = query.base
+    for name, value in (("created_from", base.created_from), ("created_to", base.created_to)):
+        if value is not None and value.tzinfo is None:
+            raise Invalid(
+                "{name} needs a timezone (e.g. 2026-11-01T00:00:00+08:00)",
+                field=name,
+                rule="timezone-aware datetime",
+                params={"name": name},
+            )
     if base.state and base.state not in STATES:
         raise Invalid(
             "unknown state {value}",
@@ -159,27 +167,18 @@ def check(query: Query, cursor: str | None) -> None:
             field="created_from",
             rule="created_from <= created_to",
         )
-    if query.sort is not None and query.sort not in SORTS:
-        raise Invalid(
-            "unknown sort {value}",
-            field="sort",
-            rule="one of " + ", ".join(SORTS),
-            params={"value": repr(query.sort)},
-        )
-    if query.due is not None and query.due not in DUE:
-        raise Invalid(
-            "unknown due {value}",
-            field="due",
-            rule="one of " + ", ".join(DUE),
-            params={"value": repr(query.due)},
-        )
-    if query.channel is not None and query.channel not in CHANNELS:
-        raise Invalid(
-            "unknown channel {value}",
-            field="channel",
-            rule="one of " + ", ".join(sorted(CHANNELS)),
-            params={"value": repr(query.channel)},
-        )
+    for field, value, known, template in (
+        ("sort", query.sort, SORTS, N_("unknown sort {value}")),
+        ("due", query.due, DUE, N_("unknown due {value}")),
+        ("channel", query.channel, sorted(CHANNELS), N_("unknown channel {value}")),
+    ):
+        if value is not None and value not in known:
+            raise Invalid(
+                template,
+                field=field,
+                rule="one of " + ", ".join(known),
+                params={"value": repr(value)},
+            )
     if not 0 <= query.offset <= MAX_OFFSET:
         raise Invalid("offset out of range", field="offset", rule=f"0 to {MAX_OFFSET}")
     if cursor and (query.sort not in (None, "-number") or query.offset):
@@ -205,7 +204,7 @@ def parse(params: dict[str, str]) -> tuple[Query, str | None, int]:
         if not raw:
             return None
         try:
-            value = dt.datetime.fromisoformat(raw)
+            return dt.datetime.fromisoformat(raw)  # a naive one is refused by check()
         except ValueError:
             raise Invalid(
                 "{name} is not a date and time",
@@ -213,14 +212,6 @@ def parse(params: dict[str, str]) -> tuple[Query, str | None, int]:
                 rule="ISO 8601 with timezone",
                 params={"name": name},
             ) from None
-        if value.tzinfo is None:
-            raise Invalid(
-                "{name} needs a timezone (e.g. 2026-11-01T00:00:00+08:00)",
-                field=name,
-                rule="timezone-aware datetime",
-                params={"name": name},
-            )
-        return value
 
     def number(name: str, default: int, low: int, high: int) -> int:
         raw = params.get(name)

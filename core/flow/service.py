@@ -15,20 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import nullcontext
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-from sqlalchemy import (
-    String,
-    case,
-    func,
-    literal,
-    select,
-    update,
-)
+from sqlalchemy import String, case, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -58,19 +50,12 @@ from core.tickets.classification import (
     check_desk_word,
     check_facts,
 )
+from core.tickets.events import add_event
 from core.tickets.facts import plugin_of, reclassify_from_facts
 from core.tickets.lifecycle import TRANSITIONS, State, Transition, allowed_from
 from core.tickets.models import AccusedStaff, Counter, Ticket, TicketEvent
-from core.tickets.reading import (
-    department_by_code,
-    involved,
-    load,
-    load_with,
-)
+from core.tickets.reading import department_by_code, involved, load, load_with
 from core.tickets.seen import note
-
-# ---------------------------------------------------------------- visibility
-
 
 # ---------------------------------------------------------------- intake
 
@@ -171,7 +156,7 @@ async def create(
     now = utcnow()
     try:
         # a savepoint only where a lost race on the key is answered with the first ticket
-        async with scope.session.begin_nested() if idempotency_key else _no_savepoint():
+        async with scope.session.begin_nested() if idempotency_key else nullcontext():
             ticket = Ticket(
                 number=f"{PENDING_NUMBER}{uuid.uuid4().hex[:20]}",
                 channel=body.channel,
@@ -217,37 +202,20 @@ async def create(
             role = principal.role_for(frozenset(principal.roles)) or "unknown"
             on_duty = await duty.on_intake(scope, hooks, ticket, principal, now)  # [004 §篇3 二1]
             fired = await seed_duties.fire(scope, hooks, ticket)  # issue 23 §1
-            scope.add(
-                TicketEvent(
-                    ticket_id=ticket.id,
-                    seq=1,
-                    action="intake",
-                    from_state=None,
-                    to_state=State.RECEIVED,
-                    actor_user_id=principal.user_id,
-                    actor_role=role,
-                    at=now,
-                    payload={"channel": body.channel, "number": ticket.number}
-                    | ({"duty": on_duty} if on_duty else {})
-                    | ({seed_duties.KEY: fired} if fired else {}),
-                )
+            payload = (
+                {"channel": body.channel, "number": ticket.number}
+                | ({"duty": on_duty} if on_duty else {})
+                | ({seed_duties.KEY: fired} if fired else {})
             )
+            # the first event: version 1, from no state
+            event = add_event(scope, ticket, "intake", principal.user_id, role, payload, None, now)
             await scope.flush()
             await escalation.on_severity(scope, hooks, ticket)
             await duty.escalate_flags(scope, hooks, ticket, principal, role)
             await emit(
                 scope,
                 "ticket.intake",
-                {
-                    "ticket_id": ticket.id,
-                    "number": ticket.number,
-                    "action": "intake",
-                    "from": None,
-                    "to": State.RECEIVED,
-                    "at": now.isoformat(),
-                    "severity": ticket.severity,
-                    "category": ticket.category,
-                },
+                _event_payload(ticket, event),
                 dedupe=f"ticket:{ticket.id}:1",
             )
     except IntegrityError:
@@ -259,11 +227,6 @@ async def create(
         return await _replay(scope, principal, prior, digest), False
     note(ticket, involved(principal, ticket))  # spares the boundary a query
     return ticket, True
-
-
-@asynccontextmanager
-async def _no_savepoint() -> AsyncIterator[None]:
-    yield
 
 
 async def _accused_staff(scope: TenantScope, codes: list[str]) -> list[Staff]:
@@ -306,19 +269,12 @@ async def _replay(scope: TenantScope, principal: Principal, prior: Ticket, diges
     return await load(scope, principal, prior.id)
 
 
-# ---------------------------------------------------------------- listing
-
-
 # ---------------------------------------------------------------- transitions
-
-
-async def _close_roles(scope: TenantScope, ticket: Ticket, t: Transition) -> frozenset[str]:
-    return await approvals.step_roles(scope, ticket, t)
 
 
 async def actions_for(scope: TenantScope, principal: Principal, ticket: Ticket) -> list[str]:
     """The actions this principal could take on the ticket now."""
-    if _named_in(principal, ticket):
+    if involved(principal, ticket):  # conflict of interest: named or graded on it
         return []
     out = []
     duties = await approvals.duties_of(scope)
@@ -326,7 +282,7 @@ async def actions_for(scope: TenantScope, principal: Principal, ticket: Ticket) 
         if approvals.unavailable(duties, ticket, action):
             continue
         t = TRANSITIONS[action]
-        role = principal.role_for(await _close_roles(scope, ticket, t))
+        role = principal.role_for(await approvals.step_roles(scope, ticket, t))
         if role is None:
             continue
         if _department_blocks(principal, role, ticket, t):
@@ -335,11 +291,6 @@ async def actions_for(scope: TenantScope, principal: Principal, ticket: Ticket) 
             continue  # separation of duties (core.people.duties): refused if tried
         out.append(action)
     return out
-
-
-def _named_in(principal: Principal, ticket: Ticket) -> bool:
-    """Whether the principal is named or graded on the ticket (conflict of interest)."""
-    return involved(principal, ticket)
 
 
 def _department_blocks(principal: Principal, role: str, ticket: Ticket, t: Transition) -> bool:
@@ -362,9 +313,9 @@ async def transition(
         scope, principal, ticket_id, StepClock, deadlines.OPEN_OF_TICKET
     )
     deadlines.hold(scope, ticket.id, clocks)
-    if _named_in(principal, ticket):  # first, as the app-wide guard would (IN_SERVICE)
+    if involved(principal, ticket):  # first, as the app-wide guard would (IN_SERVICE)
         raise Forbidden(CONFLICT_MESSAGE, rule="conflict of interest")
-    allowed_roles = await _close_roles(scope, ticket, t)
+    allowed_roles = await approvals.step_roles(scope, ticket, t)
     role = principal.role_for(allowed_roles)
     if role is None:
         raise needs_role(allowed_roles, f"“{labels.word('action', action)}”操作")
@@ -430,18 +381,7 @@ async def transition(
         )
         if fired := await seed_duties.fire(scope, hooks, ticket, offences):
             payload[seed_duties.KEY] = fired  # issue 23 §1
-    event = TicketEvent(
-        ticket_id=ticket.id,
-        seq=ticket.version,
-        action=action,
-        from_state=before,
-        to_state=ticket.state,
-        actor_user_id=principal.user_id,
-        actor_role=role,
-        at=now,
-        payload=payload,
-    )
-    scope.add(event)
+    event = add_event(scope, ticket, action, principal.user_id, role, payload, before, now)
     await scope.flush()
     if isinstance(body, s.Grade):  # the grade action's body
         await grading.record(scope, principal, ticket, body, event)
@@ -472,8 +412,6 @@ def _event_payload(ticket: Ticket, event: TicketEvent) -> dict[str, Any]:
         "category": ticket.category,
     }
 
-
-Effect = Any
 
 _NO_DUTIES = frozenset({"close", "triage_invalid", "settle", "triage_communicative"})
 """Transitions after which no seed duty is looked for: the ticket leaves the flow (or is no
@@ -659,7 +597,7 @@ async def _reopen(scope: TenantScope, p: Principal, ticket: Ticket, body: Any) -
     return {"resolution_was": was}
 
 
-_EFFECTS: dict[str, Effect] = {
+_EFFECTS: dict[str, Any] = {
     "triage_valid": _classify,
     "reclassify": _classify,
     "triage_invalid": _close_now,
@@ -679,9 +617,3 @@ _EFFECTS: dict[str, Effect] = {
     "review_reply": approvals.review_reply,
     "rework_reply": approvals.rework_reply,
 }
-
-
-# ---------------------------------------------------------------- history
-
-
-# ---------------------------------------------------------------- output

@@ -26,12 +26,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.audit import AuditEvent
 from core.context import PrincipalDep, TenantScopeDep
-from core.db import Base, Database, TenantScope, TenantScoped, utcnow
+from core.db import Base, TenantScope, TenantScoped, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.flow import listing
 from core.people.roles import Role
 from core.principal import Principal
-from core.tickets import reading
+from core.tickets.schemas import from_row
 
 TAGS = ["tickets"]
 KEYS = (
@@ -111,12 +111,20 @@ async def _check_query(scope: TenantScope, query: str) -> None:
 
 def _out(v: SavedView, p: Principal) -> ViewOut:
     shared = v.user_id is None
-    return ViewOut(
-        id=v.id,
-        name=v.name,
-        query=v.query,
-        shared=shared,
-        mine=(v.user_id == p.user_id) or (shared and p.has(Role.TENANT_ADMIN)),
+    mine = (v.user_id == p.user_id) or (shared and p.has(Role.TENANT_ADMIN))
+    return from_row(v, ViewOut, shared=shared, mine=mine)
+
+
+def _audit(scope: TenantScope, p: Principal, action: str, v: SavedView) -> None:
+    payload = {"name": v.name, "query": v.query, "shared": v.user_id is None}
+    scope.add(
+        AuditEvent(
+            actor=f"user:{p.user_id}",
+            action=action,
+            entity="saved_view",
+            entity_key=str(v.id),
+            payload=payload,
+        )
     )
 
 
@@ -128,12 +136,6 @@ async def views_in(scope: TenantScope, p: Principal) -> list[ViewOut]:
         .order_by(SavedView.user_id.is_(None), SavedView.name)
     )
     return [_out(v, p) for v in rows]
-
-
-async def views_of(db: Database, p: Principal) -> list[ViewOut]:
-    """:func:`views_in` in a scope of its own (the console's queue page)."""
-    async with db.tenant(reading.tenant_of(p)) as scope:
-        return await views_in(scope, p)
 
 
 @get("/api/views", operation_id="listViews", tags=TAGS)
@@ -172,15 +174,7 @@ async def create_view(
     view = SavedView(user_id=owner, name=name, query=query)
     tenant.add(view)
     await tenant.session.flush()
-    tenant.add(
-        AuditEvent(
-            actor=f"user:{p.user_id}",
-            action="view.create",
-            entity="saved_view",
-            entity_key=str(view.id),
-            payload={"name": name, "query": query, "shared": owner is None},
-        )
-    )
+    _audit(tenant, p, "view.create", view)
     return _out(view, p)
 
 
@@ -192,15 +186,7 @@ async def delete_view(
     view = await tenant.scalar(select(SavedView).where(SavedView.id == view_id))
     if view is None or not _out(view, principal).mine:
         raise NotFound("view {id} not found", field="view_id", params={"id": view_id})
-    tenant.add(
-        AuditEvent(
-            actor=f"user:{principal.user_id}",
-            action="view.delete",
-            entity="saved_view",
-            entity_key=str(view.id),
-            payload={"name": view.name, "query": view.query, "shared": view.user_id is None},
-        )
-    )
+    _audit(tenant, principal, "view.delete", view)
     await tenant.session.delete(view)
 
 

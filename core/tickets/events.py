@@ -12,6 +12,33 @@ from core.errors import Conflict
 from core.tickets.models import Ticket, TicketEvent
 
 
+def add_event(
+    scope: TenantScope,
+    ticket: Ticket,
+    action: str,
+    actor_user_id: int,
+    role: str,
+    payload: dict[str, Any],
+    from_state: str | None,
+    at: dt.datetime,
+) -> TicketEvent:
+    """Add the ticket's history event for ``action`` to the scope (flushed by the caller):
+    numbered by the ticket's version, leading to its current state."""
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        seq=ticket.version,
+        action=action,
+        from_state=from_state,
+        to_state=ticket.state,
+        actor_user_id=actor_user_id,
+        actor_role=role,
+        at=at,
+        payload=payload,
+    )
+    scope.add(event)
+    return event
+
+
 async def append_event(
     scope: TenantScope,
     ticket: Ticket,
@@ -28,18 +55,9 @@ async def append_event(
     now = at or utcnow()
     ticket.updated_at = now
     ticket.version = ticket.version + 1
-    event = TicketEvent(
-        ticket_id=ticket.id,
-        seq=ticket.version,
-        action=action,
-        from_state=from_state or ticket.state,
-        to_state=ticket.state,
-        actor_user_id=actor_user_id,
-        actor_role=role,
-        at=now,
-        payload=payload,
+    event = add_event(
+        scope, ticket, action, actor_user_id, role, payload, from_state or ticket.state, now
     )
-    scope.add(event)
     try:
         await scope.flush()
     except StaleDataError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 from msgspec import Meta
@@ -283,6 +283,18 @@ class Reclassify(Transition, kw_only=True):
 
 class Out(msgspec.Struct, kw_only=True):
     pass
+
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+
+def from_row(row: Any, out: type[S], **extra: Any) -> S:
+    """An ``out`` response from ``row``'s attributes of the same names (as
+    ``msgspec.convert(row, out, from_attributes=True)``); ``extra`` gives the fields that are
+    not attributes of the row (a code for an id, a computed flag). A field neither gives
+    keeps its default."""
+    names = [n for n in out.__struct_fields__ if n not in extra and hasattr(row, n)]
+    return msgspec.convert({n: getattr(row, n) for n in names} | extra, out)
 
 
 class ComplainantOut(Out, kw_only=True):
