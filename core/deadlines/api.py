@@ -103,7 +103,7 @@ class CalendarDayIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 def _clock_out(c: StepClock, depts: dict[int, Any], now: dt.datetime) -> ClockOut:
-    dept = depts.get(c.owner_department_id)
+    dept = depts.get(c.owner_department_id or -1)
     return from_row(
         c,
         ClockOut,

@@ -146,8 +146,8 @@ def no_ticking_clock() -> ColumnElement[bool]:
 def check(query: Query, cursor: str | None) -> None:
     """Raises Invalid (422) for a value no list can take."""
     base = query.base
-    for name, value in (("created_from", base.created_from), ("created_to", base.created_to)):
-        if value is not None and value.tzinfo is None:
+    for name, at in (("created_from", base.created_from), ("created_to", base.created_to)):
+        if at is not None and at.tzinfo is None:
             raise Invalid(
                 "{name} needs a timezone (e.g. 2026-11-01T00:00:00+08:00)",
                 field=name,
