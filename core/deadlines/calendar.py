@@ -394,16 +394,3 @@ class WorkingCalendar:
         if unit != "working_days":
             raise ValueError(f"unknown deadline unit {unit!r}")
         return self.advance(start, amount)
-
-    def working_days_between(self, start: dt.date, end: dt.date) -> int:
-        """Number of working days in ``(start, end]``; 0 when ``end <= start``.
-
-        Half-open so that ``add(s, n, "working_days")`` from a working time ``s`` lands on a
-        date ``d`` with ``working_days_between(s_local_date, d) == n``.
-        """
-        day, end = _plain_date(start), _plain_date(end)
-        count = 0
-        while day < end:
-            day += _ONE_DAY
-            count += self.is_working_day(day)
-        return count

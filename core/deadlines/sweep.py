@@ -378,8 +378,9 @@ async def _breach_effects(
     tickets: dict[int, Any],
     users: list[Any],
 ) -> None:
-    """What :func:`core.deadlines.escalation.on_breach` does for one clock, for a batch: the
-    audit event, the chain's notifications, the outbox event."""
+    """A batch's breaches: for each clock the audit event, the notifications of the chain
+    (:data:`core.deadlines.escalation.BREACH_CHAIN`, the general manager too for an urgent
+    severity), the outbox event."""
     hooks = await plugin_of(scope)
     urgent = set(hooks.deadlines().urgent_severities)
     audits, notes, outbox = [], [], []
@@ -416,7 +417,7 @@ async def _warning_effects(
     scope: TenantScope, warned: list[Any], tickets: dict[int, Any], users: list[Any],
     now: dt.datetime,
 ) -> None:  # fmt: skip
-    """:func:`core.deadlines.escalation.on_due_soon` for a batch: the step's owner, else the
+    """A batch's due-soon warnings, once per clock and due time: the step's owner, else the
     owning department's head, else (a desk step nobody took yet) the desk supervisors."""
     notes = []
     for c in warned:

@@ -24,14 +24,10 @@ from core.people import tenant_data
 from core.people.models import Staff, User
 from core.people.roles import READ_ALL, Role
 from core.principal import Principal
-from core.settings import DEFAULT_TIMEZONE
 from core.tickets import complainant
 from core.tickets import schemas as s
-from core.tickets.complainant import mask as mask  # moved there; kept for older imports
 from core.tickets.models import AccusedStaff, Ticket, TicketEvent, TicketGrade
 from core.tickets.seen import note
-
-DEFAULT_ZONE = DEFAULT_TIMEZONE
 
 
 def visible(principal: Principal) -> ColumnElement[bool]:

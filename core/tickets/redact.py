@@ -36,7 +36,9 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from core.logs import EMAIL, NUMBERS, PERSONAL
+# The patterns' one home is core.logs (log lines use them too); here they run on folded
+# text (NFKC, Chinese numerals as digits), so full-width forms and 一三九… are caught.
+from core.logs import EMAIL, NUMBERS
 
 MASK = "***"
 
@@ -50,13 +52,6 @@ financial 壹贰叁… (simplified and traditional), and 两 / 幺 as a number i
 (幺 for 1, 两 for 2). Applied by :func:`_fold`, hence to the text *and* to the identity it
 is compared with; a name or address is matched by its forms taken before this mapping
 (:func:`_name_forms`) and then mapped, so ``王二`` still has its ``王先生`` form."""
-
-# The patterns' one home is core.logs (log lines use them too); here they run on folded
-# text (NFKC, Chinese numerals as digits), so full-width forms and 一三九… are caught.
-_NUMBERS = NUMBERS
-_MAILS = EMAIL
-PATTERN = PERSONAL
-"""Phone numbers, identity-card numbers and e-mail addresses, whoever's (in folded text)."""
 
 # Surname + placeholder / form of address, and 老/小 + surname (domain §7's "who complained"
 # is as plain in 张先生 as in 张三).
@@ -169,9 +164,9 @@ def _replace(raw: str, spans: list[tuple[int, int]]) -> str:
 
 def _pattern_spans(folded: str, origin: list[int] | None) -> list[tuple[int, int]]:
     """Spans of :data:`PATTERN` (the e-mail part only where there is an ``@``: cheap)."""
-    spans = _spans(_NUMBERS, folded, origin)
+    spans = _spans(NUMBERS, folded, origin)
     if "@" in folded:
-        spans += _spans(_MAILS, folded, origin)
+        spans += _spans(EMAIL, folded, origin)
     return spans
 
 

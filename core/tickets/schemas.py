@@ -52,7 +52,6 @@ _MOBILE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^(?:\+?86)?(?:0\d{2,3})?[2-9]\d{6,7}(?:(?:转|ext\.?|x|#)\d{1,6})?$")
 _SERVICE = re.compile(r"^(?:400|800)\d{7}$|^9\d{4}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-CONTACT_RULE = "a mobile (11 digits), a landline with its area code, or an e-mail address"
 CONTACT_MESSAGE = N_("a mobile number, a landline such as 020-12345678, or an e-mail address")
 """The decode error's rule (English template; its Chinese in errors.po)."""
 
