@@ -152,22 +152,6 @@ def decode_cursor(cursor: str) -> int:
         ) from exc
 
 
-async def list_page(
-    scope: TenantScope, principal: Principal, f: Filters, cursor: str | None, limit: int
-) -> tuple[list[Ticket], str | None]:
-    """Newest first, keyset-paginated on id; accused staff loaded in one extra query."""
-    q = (await filtered(scope, principal, f)).options(*_WITH_PEOPLE)
-    if cursor:
-        q = q.where(Ticket.id < decode_cursor(cursor))
-    page = await scope.execute(q.order_by(Ticket.id.desc()).limit(limit + 1))
-    rows = list(page.unique().scalars())
-    for t in rows:
-        note(t, involved(principal, t))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_cursor(rows[-1].id) if more and rows else None)
-
-
 async def filtered(scope: TenantScope, principal: Principal, f: Filters) -> Select[Any]:
     """``SELECT tickets`` the principal may see, narrowed by ``f`` (no order, no limit):
     the one place the list's filters become SQL (:mod:`core.flow.listing` adds its own)."""
