@@ -36,8 +36,6 @@ UPLOADERS = DESK | MANAGEMENT | {Role.DEPARTMENT_HEAD, Role.INSPECTOR}
 """The handling roles: the desk that takes the call, the department that visits and gets
 the slip signed, management, discipline inspection collecting evidence."""
 
-MAX_ID = 2**31 - 1
-
 
 def may_see(principal: Principal, ticket: Ticket, kind: str) -> bool:
     """Whether the reader may have a file of ``kind`` on ``ticket`` (see the module text)."""
@@ -152,7 +150,7 @@ async def for_download(
                 Attachment.id == attachment_id, Attachment.ticket_id == ticket.id
             )
         )
-        if 0 < attachment_id <= MAX_ID
+        if 0 < attachment_id <= tickets.MAX_ID
         else None
     )
     if row is None:

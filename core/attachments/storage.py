@@ -14,7 +14,7 @@ The database holds only metadata (:class:`core.attachments.models.Attachment`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,7 +25,6 @@ from core.errors import ApiError
 from core.settings import Settings
 
 DEFAULT_DIR = Path("var/attachments")
-CHUNK = 1024 * 1024
 
 
 class StorageUnavailable(ApiError):
@@ -58,16 +57,11 @@ def new_key(tenant_id: int, ticket_id: int) -> str:
     return f"t{tenant_id}/ticket-{ticket_id}/{uuid.uuid4().hex}"
 
 
-def _chunks(file: IO[bytes]) -> Iterator[bytes]:
-    file.seek(0)
-    while chunk := file.read(CHUNK):
-        yield chunk
-
-
 async def put(store: Any, key: str, file: IO[bytes]) -> None:
     """Store the whole of ``file`` under ``key`` (large files go up in parts)."""
+    file.seek(0)
     try:
-        await obstore.put_async(store, key, _chunks(file))
+        await obstore.put_async(store, key, file)
     except Exception as exc:  # the store's own errors: network, permissions, disk
         raise StorageUnavailable(
             "could not store the file: {error}", params={"error": type(exc).__name__}

@@ -33,11 +33,12 @@ Fallback = Literal["error", "weekends", "rules"]
 Unit = Literal["minutes", "hours", "calendar_days", "working_days"]
 
 _FALLBACKS = ("error", "weekends", "rules")
-_ELAPSED = {
+ELAPSED = {
     "minutes": dt.timedelta(minutes=1),
     "hours": dt.timedelta(hours=1),
     "calendar_days": dt.timedelta(days=1),
 }
+"""The units of plain elapsed time, each as one step of it."""
 _ONE_DAY = dt.timedelta(days=1)
 
 
@@ -389,8 +390,8 @@ class WorkingCalendar:
         _aware(start)
         if amount < 0:
             raise ValueError(f"amount must be >= 0, got {amount}")
-        if unit in _ELAPSED:
-            return (start + amount * _ELAPSED[unit]).astimezone(dt.UTC)
+        if unit in ELAPSED:
+            return (start + amount * ELAPSED[unit]).astimezone(dt.UTC)
         if unit != "working_days":
             raise ValueError(f"unknown deadline unit {unit!r}")
         return self.advance(start, amount)

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from core import cache
 from core.db import TenantScope, utcnow
-from core.deadlines.calendar import CalendarOutOfRange, WorkingCalendar
-from core.deadlines.models import CalendarDay, DeadlineSetting, OfficialDay, StepClock
+from core.deadlines.calendar import ELAPSED, CalendarOutOfRange, WorkingCalendar
+from core.deadlines.models import OPEN, CalendarDay, DeadlineSetting, OfficialDay, StepClock
 from core.deadlines.official import official_years
 from core.deadlines.starts import flow_for
 from core.people.models import Tenant, User
@@ -236,11 +236,7 @@ def capped(
     if by is None or step not in CAPPED_STEPS or by <= started:
         return limit
     amount, unit, _ = limit
-    try:
-        table_due = run(cal, started, amount, unit, ())
-    except CalendarOutOfRange:
-        table_due = run(replace(cal, fallback="rules"), started, amount, unit, ())
-    if by >= table_due:
+    if by >= due_or_estimate(cal, started, amount, unit):
         return limit
     minutes = int((by - started).total_seconds() // 60)
     return max(minutes, 1), "minutes", "ticket"
@@ -251,12 +247,18 @@ def due_time(cal: WorkingCalendar, started: dt.datetime, amount: int, unit: str)
     return run(cal, started, amount, unit, ())
 
 
+def due_or_estimate(
+    cal: WorkingCalendar, started: dt.datetime, amount: int, unit: str
+) -> dt.datetime:
+    """:func:`due_time`, a year outside the calendar's schedule estimated with the library's
+    rule-based holidays (as a clock started there is) instead of refused."""
+    try:
+        return due_time(cal, started, amount, unit)
+    except CalendarOutOfRange:
+        return due_time(replace(cal, fallback="rules"), started, amount, unit)
+
+
 Pauses = Sequence[tuple[dt.datetime, dt.datetime]]
-_ELAPSED = {
-    "minutes": dt.timedelta(minutes=1),
-    "hours": dt.timedelta(hours=1),
-    "calendar_days": dt.timedelta(days=1),
-}
 EXTENSION_WARN_PERCENT = 25
 """An approved extension opens a fresh window: warn again when a quarter of it is left."""
 
@@ -309,9 +311,9 @@ def run(
         return _run_elapsed(at, add_months(cal, at, amount) - at, pauses)
     if unit == "same_day":
         return _run_elapsed(at, end_of_day(cal, at) - at, pauses)
-    if unit not in _ELAPSED:
+    if unit not in ELAPSED:
         raise ValueError(f"unknown deadline unit {unit!r}")
-    return _run_elapsed(at, amount * _ELAPSED[unit], pauses)
+    return _run_elapsed(at, amount * ELAPSED[unit], pauses)
 
 
 def _working_left(
@@ -412,7 +414,6 @@ def close_pause(clock: StepClock, at: dt.datetime) -> dt.timedelta | None:
     return paused
 
 
-_OPEN = ("running", "paused")
 _HELD = "tousu_open_clocks"
 _ADDED = "tousu_added_clocks"
 
@@ -437,7 +438,7 @@ def _forget_held(session: Session) -> None:
     session.info.pop(_ADDED, None)
 
 
-OPEN_OF_TICKET = and_(StepClock.ticket_id == Ticket.id, StepClock.state.in_(_OPEN))
+OPEN_OF_TICKET = and_(StepClock.ticket_id == Ticket.id, StepClock.state.in_(OPEN))
 """Join condition of a ticket's open clocks: read them with the ticket, then :func:`hold`."""
 
 
@@ -463,9 +464,7 @@ async def _running(scope: TenantScope, ticket_id: int, step: str | None = None) 
     if ticket_id not in held:
         held[ticket_id] = list(
             await scope.scalars(
-                select(StepClock).where(
-                    StepClock.ticket_id == ticket_id, StepClock.state.in_(_OPEN)
-                )
+                select(StepClock).where(StepClock.ticket_id == ticket_id, StepClock.state.in_(OPEN))
             )
         )
     gone = set(scope.session.sync_session.deleted)
@@ -474,7 +473,7 @@ async def _running(scope: TenantScope, ticket_id: int, step: str | None = None) 
         if (
             c.ticket_id == ticket_id
             and c not in gone
-            and (c.state or "running") in _OPEN  # unflushed: the column default, running
+            and (c.state or "running") in OPEN  # unflushed: the column default, running
             and (step is None or c.step == step)
         ):
             found[id(c)] = c

@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, TenantScoped, utcnow
 
+OPEN = ("running", "paused")
+"""The states of a clock that has not ended (:attr:`StepClock.state`)."""
+
 
 class StepClock(TenantScoped, Base):
     """The clock of one lifecycle step of one ticket, charged to the step's owner.

@@ -20,9 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Database, TenantScope, utcnow
 from core.deadlines.calendar import OfficialYear
-from core.deadlines.models import OfficialDay, StepClock
-
-OPEN = ("running", "paused")
+from core.deadlines.models import OPEN, OfficialDay, StepClock
 
 
 async def official_years(session: AsyncSession | TenantScope) -> tuple[OfficialYear, ...]:

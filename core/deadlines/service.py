@@ -11,7 +11,7 @@ from sqlalchemy import select
 from core.audit import AuditEvent
 from core.db import TenantScope, utcnow
 from core.deadlines import engine
-from core.deadlines.models import CalendarDay, DeadlineSetting, Extension, StepClock
+from core.deadlines.models import OPEN, CalendarDay, DeadlineSetting, Extension, StepClock
 from core.deadlines.notice import check_told_first
 from core.decisions import already_decided, claim
 from core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -72,7 +72,7 @@ async def _clock(scope: TenantScope, ticket: Ticket, step: str) -> StepClock:
         .where(
             StepClock.ticket_id == ticket.id,
             StepClock.step == step,
-            StepClock.state.in_(("running", "paused")),
+            StepClock.state.in_(OPEN),
         )
         .order_by(StepClock.id.desc())
     )
@@ -262,7 +262,7 @@ async def decide_extension(
     )
     payload: dict[str, Any] = {"extension_id": ext.id, "step": clock.step, "reason": reason}
     if approve:
-        if clock.state not in ("running", "paused"):
+        if clock.state not in OPEN:
             raise Conflict("the step is no longer running", rule="running clock")
         cal = await engine.calendar_for(scope)
         due_was = clock.due_at
@@ -372,9 +372,7 @@ async def set_calendar_day(
     hooks = await plugin_of(scope)
     changed = 0
     ticket_ids = list(
-        await scope.scalars(
-            select(StepClock.ticket_id).where(StepClock.state.in_(("running", "paused"))).distinct()
-        )
+        await scope.scalars(select(StepClock.ticket_id).where(StepClock.state.in_(OPEN)).distinct())
     )
     for tid in ticket_ids:
         ticket = await scope.session.get(Ticket, tid)

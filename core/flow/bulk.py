@@ -40,9 +40,8 @@ MAX_ITEMS = 200
 """One request decides at most this many (each is its own transaction)."""
 
 Reason = Annotated[str, Meta(max_length=2000)]
-Ids = Annotated[
-    list[Annotated[int, Meta(ge=1, le=2**31 - 1)]], Meta(min_length=1, max_length=MAX_ITEMS)
-]
+Id = Annotated[int, Meta(ge=1, le=reading.MAX_ID)]
+Ids = Annotated[list[Id], Meta(min_length=1, max_length=MAX_ITEMS)]
 
 
 class PenaltyBulk(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -59,7 +58,7 @@ class ExtensionBulk(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class CloseItem(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    ticket_id: Annotated[int, Meta(ge=1, le=2**31 - 1)]
+    ticket_id: Id
     version: Annotated[int, Meta(ge=1)]
     """The version the decider saw: a ticket changed since is refused (409), as one is."""
 

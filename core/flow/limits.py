@@ -15,13 +15,12 @@ does not hold it to.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 
 from sqlalchemy import func, select
 
 from core.db import TenantScope
 from core.deadlines import engine as deadlines
-from core.deadlines.models import StepClock
+from core.deadlines.models import OPEN, StepClock
 from core.errors import Invalid
 from core.plugins import TenantHooks
 from core.tickets.models import Ticket
@@ -36,7 +35,7 @@ async def _table_due(
         select(StepClock.due_at).where(
             StepClock.ticket_id == ticket.id,
             StepClock.step == "resolution",
-            StepClock.state.in_(("running", "paused")),
+            StepClock.state.in_(OPEN),
         )
     )
     if running is not None:
@@ -46,10 +45,7 @@ async def _table_due(
         return None
     cal = await deadlines.calendar_for(scope)
     amount, unit, _ = deadlines.capped(cal, ticket, "resolution", at, limit)
-    try:
-        return deadlines.run(cal, at, amount, unit, ())
-    except deadlines.CalendarOutOfRange:
-        return deadlines.run(replace(cal, fallback="rules"), at, amount, unit, ())
+    return deadlines.due_or_estimate(cal, at, amount, unit)
 
 
 async def check(
@@ -112,7 +108,7 @@ async def check_promise(
         select(func.max(StepClock.due_at)).where(
             StepClock.ticket_id == ticket.id,
             StepClock.step.in_(PROMISE_STEPS),
-            StepClock.state.in_(("running", "paused")),
+            StepClock.state.in_(OPEN),
         )
     )
     if due is None:

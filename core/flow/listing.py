@@ -341,7 +341,6 @@ async def list_page(
     if key == "due":
         rows = await _due_page(scope, q, desc, query.offset, limit + 1)
         return _page(principal, rows, limit, None, total)
-    q = q.options(*reading._WITH_PEOPLE)
     if key == "number":
         order: list[Any] = [Ticket.id.desc() if desc else Ticket.id.asc()]
     elif key == "received":
@@ -357,10 +356,7 @@ async def list_page(
     keyset = query.sort in (None, "-number") and not query.offset
     if keyset and cursor:
         q = q.where(Ticket.id < reading.decode_cursor(cursor))
-    q = q.order_by(*order).limit(limit + 1)
-    if query.offset:
-        q = q.offset(query.offset)
-    rows = list((await scope.execute(q)).unique().scalars())
+    rows = await _fetch(scope, q.order_by(*order), query.offset, limit + 1)
     return _page(principal, rows, limit, keyset, total)
 
 

@@ -18,22 +18,20 @@ def check_classification(
     prefix: str = "",
 ) -> None:
     """Raise :class:`Invalid` naming the field when a code is not in the plugin's taxonomy."""
-    if category is not None and tax.category(category) is None:
-        raise Invalid(
-            "unknown category {code} for industry {industry}",
-            field=prefix + "category",
-            rule="must be a category of the tenant's taxonomy",
-            params={"code": repr(category), "industry": repr(tax.industry)},
-            allowed=[c.code for c in tax.categories],
-        )
-    if severity is not None and tax.severity(severity) is None:
-        raise Invalid(
-            "unknown severity {code} for industry {industry}",
-            field=prefix + "severity",
-            rule="must be a severity of the tenant's taxonomy",
-            params={"code": repr(severity), "industry": repr(tax.industry)},
-            allowed=[c.code for c in tax.severities],
-        )
+    for field, code, found, known, template in (
+        ("category", category, tax.category, tax.categories,
+         N_("unknown category {code} for industry {industry}")),
+        ("severity", severity, tax.severity, tax.severities,
+         N_("unknown severity {code} for industry {industry}")),
+    ):  # fmt: skip
+        if code is not None and found(code) is None:
+            raise Invalid(
+                template,
+                field=prefix + field,
+                rule=f"must be a {field} of the tenant's taxonomy",
+                params={"code": repr(code), "industry": repr(tax.industry)},
+                allowed=[c.code for c in known],
+            )
     for key, value in (facets or {}).items():
         facet = tax.facet(key)
         if facet is None:

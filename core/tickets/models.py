@@ -195,13 +195,14 @@ class TicketGrade(TenantScoped, Base):
     superseded_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
-_SEARCHED = ("description", "demands", "complainant_name", "complainant_contact",
-             "complainant_address")  # fmt: skip
+SEARCHED = ("description", "demands", "complainant_name", "complainant_contact",
+            "complainant_address")  # fmt: skip
+"""The fields the search columns are made of (:mod:`core.tickets.search_text`)."""
 
 
 @event.listens_for(Ticket, "before_update")
 def _keep_search_text(_mapper: Any, _conn: Any, ticket: Ticket) -> None:
     """A searched field changed: recompute the search columns in the same UPDATE."""
     state = inspect(ticket)
-    if any(state.attrs[f].history.has_changes() for f in _SEARCHED):
+    if any(state.attrs[f].history.has_changes() for f in SEARCHED):
         _search_text().refresh(ticket)

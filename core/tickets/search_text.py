@@ -29,6 +29,7 @@ import re
 import unicodedata
 from typing import Any
 
+from core.tickets.models import SEARCHED
 from core.tickets.redact import scrubber
 
 _DIGIT_GAP = re.compile(r"(?<=\d)[\s\-]+(?=\d)")
@@ -54,12 +55,8 @@ def masked_text(description: str, demands: str, name: str, contact: str, address
     return normalise(scrub(description or "") + "\n" + scrub(demands or ""))
 
 
-_FIELDS = ("description", "demands", "complainant_name", "complainant_contact",
-           "complainant_address")  # fmt: skip
-
-
 def _args(get: Any) -> tuple[str, str, str, str, str]:
-    description, demands, name, contact, address = (str(get(f) or "") for f in _FIELDS)
+    description, demands, name, contact, address = (str(get(f) or "") for f in SEARCHED)
     return description, demands, name, contact, address
 
 

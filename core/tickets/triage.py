@@ -38,6 +38,15 @@ def defined_severity(ticket: Ticket) -> str | None:
     return (ticket.classification or {}).get("defined_severity")
 
 
+def _entitled(principal: Principal, field: str) -> None:
+    """403 naming ``field`` unless ``principal`` may decide another severity than the one by
+    definition (:data:`OVERRIDE_ROLES`)."""
+    if principal.role_for(OVERRIDE_ROLES) is None:
+        err: Forbidden = needs_role(OVERRIDE_ROLES, "改变按定义的投诉等级")
+        err.field = field
+        raise err
+
+
 def apply_definition(
     principal: Principal, ticket: Ticket, asked: str | None, override: str
 ) -> dict[str, Any]:
@@ -69,10 +78,7 @@ def apply_definition(
             params={"defined": repr(defined), "asked": repr(asked)},
             defined_severity=defined,
         )
-    if principal.role_for(OVERRIDE_ROLES) is None:
-        err: Forbidden = needs_role(OVERRIDE_ROLES, "改变按定义的投诉等级")
-        err.field = "severity_override"
-        raise err
+    _entitled(principal, "severity_override")
     return {
         "severity_by_definition": defined,
         "severity_override": {"severity": asked, "reason": override},
@@ -92,8 +98,5 @@ def check_reclassify(
     defined = defined_severity(ticket)
     if not ticket.valid or defined is None or ticket.severity in (defined, severity_was):
         return {}
-    if principal.role_for(OVERRIDE_ROLES) is None:
-        err: Forbidden = needs_role(OVERRIDE_ROLES, "改变按定义的投诉等级")
-        err.field = "severity"
-        raise err
+    _entitled(principal, "severity")
     return {"severity_by_definition": defined, "severity_override": {"severity": ticket.severity}}
