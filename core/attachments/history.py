@@ -45,6 +45,8 @@ async def append(
     # the loaded object follows the row, so a later flush of it checks the right version
     set_committed_value(ticket, "version", seq)
     set_committed_value(ticket, "updated_at", now)
-    event = add_event(scope, ticket, action, actor_user_id, role, payload, ticket.state, now)
+    event = add_event(
+        scope, ticket, action, payload, by=(actor_user_id, role), since=ticket.state, at=now
+    )
     await scope.flush()
     return event

@@ -129,15 +129,6 @@ async def receive(request: Any, limit: int) -> Received:
                         segment = None
             if not parser.closed:
                 raise Invalid("the form ended early", field="body", rule="complete multipart")
-    except (ParserError, ParserLimitReached) as exc:
-        spool.close()
-        raise Invalid(
-            "the body is not a valid multipart form", field="body", rule="multipart/form-data"
-        ) from exc
-    except BaseException:
-        spool.close()
-        raise
-    try:
         kind = texts.get("kind", bytearray()).decode("utf-8", "replace").strip()
         return Received(
             kind=_check_kind(kind),
@@ -147,7 +138,12 @@ async def receive(request: Any, limit: int) -> Received:
             sha256=hasher.hexdigest(),
             file=spool,
         )
-    except BaseException:
+    except (ParserError, ParserLimitReached) as exc:
+        spool.close()
+        raise Invalid(
+            "the body is not a valid multipart form", field="body", rule="multipart/form-data"
+        ) from exc
+    except BaseException:  # refused: nothing is kept
         spool.close()
         raise
 

@@ -208,7 +208,8 @@ async def create(
                 | ({seed_duties.KEY: fired} if fired else {})
             )
             # the first event: version 1, from no state
-            event = add_event(scope, ticket, "intake", principal.user_id, role, payload, None, now)
+            by = (principal.user_id, role)
+            event = add_event(scope, ticket, "intake", payload, by=by, since=None, at=now)
             await scope.flush()
             await escalation.on_severity(scope, hooks, ticket)
             await duty.escalate_flags(scope, hooks, ticket, principal, role)
@@ -381,7 +382,9 @@ async def transition(
         )
         if fired := await seed_duties.fire(scope, hooks, ticket, offences):
             payload[seed_duties.KEY] = fired  # issue 23 §1
-    event = add_event(scope, ticket, action, principal.user_id, role, payload, before, now)
+    event = add_event(
+        scope, ticket, action, payload, by=(principal.user_id, role), since=before, at=now
+    )
     await scope.flush()
     if isinstance(body, s.Grade):  # the grade action's body
         await grading.record(scope, principal, ticket, body, event)

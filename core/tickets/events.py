@@ -16,22 +16,23 @@ def add_event(
     scope: TenantScope,
     ticket: Ticket,
     action: str,
-    actor_user_id: int,
-    role: str,
     payload: dict[str, Any],
-    from_state: str | None,
+    *,
+    by: tuple[int, str],
+    since: str | None,
     at: dt.datetime,
 ) -> TicketEvent:
     """Add the ticket's history event for ``action`` to the scope (flushed by the caller):
-    numbered by the ticket's version, leading to its current state."""
+    numbered by the ticket's version, from state ``since`` to its current one, ``by`` the
+    actor's (user id, role), at ``at``."""
     event = TicketEvent(
         ticket_id=ticket.id,
         seq=ticket.version,
         action=action,
-        from_state=from_state,
+        from_state=since,
         to_state=ticket.state,
-        actor_user_id=actor_user_id,
-        actor_role=role,
+        actor_user_id=by[0],
+        actor_role=by[1],
         at=at,
         payload=payload,
     )
@@ -55,9 +56,8 @@ async def append_event(
     now = at or utcnow()
     ticket.updated_at = now
     ticket.version = ticket.version + 1
-    event = add_event(
-        scope, ticket, action, actor_user_id, role, payload, from_state or ticket.state, now
-    )
+    since = from_state or ticket.state
+    event = add_event(scope, ticket, action, payload, by=(actor_user_id, role), since=since, at=now)
     try:
         await scope.flush()
     except StaleDataError as exc:

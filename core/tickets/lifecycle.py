@@ -20,8 +20,10 @@ function per action; who may close a ticket of a given severity is the plugin's 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from core.people.roles import DESK, MANAGEMENT, Role
 from core.tickets import schemas as s
@@ -80,24 +82,14 @@ HANDLER = frozenset({Role.DEPARTMENT_HEAD}) | MANAGEMENT
 
 def _t(
     action: str,
-    sources: set[State] | frozenset[State],
+    sources: Iterable[State],
     target: State | None,
-    roles: frozenset[str] | set[str],
-    body: type[s.Transition],
-    summary: str,
-    own_department: bool = False,
-    target_by_resolution: tuple[tuple[str, State], ...] = (),
+    roles: Iterable[str],
+    *rest: Any,
+    **options: Any,
 ) -> Transition:
-    return Transition(
-        action,
-        frozenset(sources),
-        target,
-        frozenset(roles),
-        body,
-        summary,
-        own_department,
-        target_by_resolution,
-    )
+    """A :class:`Transition` from any collections of source states and roles."""
+    return Transition(action, frozenset(sources), target, frozenset(roles), *rest, **options)
 
 
 # Closed without ever being a valid complaint: a reopen triages it again, so the month's

@@ -129,11 +129,11 @@ class Ticket(TenantScoped, Base):
         lazy="raise", cascade="all, delete-orphan", order_by="AccusedStaff.staff_id"
     )
     grades: Mapped[list[TicketGrade]] = relationship(lazy="raise", viewonly=True)
+    """Every grade ever recorded (masking treats anyone graded like the accused)."""
     owner: Mapped[User | None] = relationship(
         lazy="joined", foreign_keys=[owner_user_id], viewonly=True
     )
     """The owner's user row (its username is shown on the ticket)."""
-    """Every grade ever recorded (masking treats anyone graded like the accused)."""
 
 
 class AccusedStaff(TenantScoped, Base):

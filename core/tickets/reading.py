@@ -46,18 +46,17 @@ def visible(principal: Principal) -> ColumnElement[bool]:
     if principal.has(Role.INSPECTOR):
         clauses.append(Ticket.referred_to_inspection.is_(True))
     if principal.has(Role.STAFF) and principal.staff_id is not None:
-        clauses.append(
-            exists().where(
-                AccusedStaff.ticket_id == Ticket.id, AccusedStaff.staff_id == principal.staff_id
-            )
-        )
-        # graded without being named in the complaint: they must see it to appeal
-        clauses.append(
-            exists().where(
-                TicketGrade.ticket_id == Ticket.id, TicketGrade.staff_id == principal.staff_id
-            )
-        )
+        clauses.append(involving(principal.staff_id))
     return or_(*clauses) if clauses else false()
+
+
+def involving(staff_id: int) -> ColumnElement[bool]:
+    """The tickets that name the staff member or grade them (graded without being named in
+    the complaint, they must see it to appeal): :func:`involved` in SQL."""
+    return or_(
+        exists().where(AccusedStaff.ticket_id == Ticket.id, AccusedStaff.staff_id == staff_id),
+        exists().where(TicketGrade.ticket_id == Ticket.id, TicketGrade.staff_id == staff_id),
+    )
 
 
 _WITH_PEOPLE = (joinedload(Ticket.accused), joinedload(Ticket.grades))

@@ -95,10 +95,10 @@ class TicketCreate(Input, kw_only=True):
     severity: Annotated[str, fits(Ticket.severity, min_length=1, pattern=CODE)] | None = None
     facets: Facets = {}
     facts: Facts = {}
+    """Measurable facts the industry's rules read (see the taxonomy's ``facts``)."""
     resolve_by: AwareTime | None = None
     """The complainant's own deadline (在客户要求的期限内 [000 §篇1 4(4)3②]), for the
     severities the plugin allows it: shortens, never lengthens, the table's clock."""
-    """Measurable facts the industry's rules read (see the taxonomy's ``facts``)."""
 
     def __post_init__(self) -> None:
         free_json("facts", self.facts)

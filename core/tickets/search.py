@@ -29,23 +29,13 @@ Indexed on both backends:
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    ColumnElement,
-    Table,
-    and_,
-    column,
-    exists,
-    literal_column,
-    not_,
-    or_,
-    select,
-    table,
-)
+from sqlalchemy import ColumnElement, Table, and_, column, literal_column, not_, or_, select, table
 
 from core.errors import Invalid
 from core.principal import Principal
 from core.tickets import complainant
-from core.tickets.models import AccusedStaff, Ticket, TicketGrade
+from core.tickets.models import Ticket
+from core.tickets.reading import involving
 from core.tickets.search_text import normalise
 
 MIN_INDEXED = 3
@@ -73,13 +63,6 @@ def _fts_phrase(q: str) -> str:
     return '"' + q.replace('"', '""') + '"'
 
 
-def _involved(staff_id: int) -> ColumnElement[bool]:
-    return or_(
-        exists().where(AccusedStaff.ticket_id == Ticket.id, AccusedStaff.staff_id == staff_id),
-        exists().where(TicketGrade.ticket_id == Ticket.id, TicketGrade.staff_id == staff_id),
-    )
-
-
 def _hit(raw: str, q: str, dialect: str, full: bool) -> ColumnElement[bool]:
     """Tickets whose number holds ``raw`` (the query as typed) or whose full (``full``) or
     masked search text holds ``q`` (the query normalised)."""
@@ -104,7 +87,7 @@ def clause(principal: Principal, q: str, dialect: str) -> ColumnElement[bool]:
         return _hit(raw, q, dialect, full=True)
     # a staff member with a role that sees complainants: masked on the tickets that name or
     # grade them, in full elsewhere (complainant.level decides per ticket)
-    involved = _involved(principal.staff_id)
+    involved = involving(principal.staff_id)
     return or_(
         and_(involved, _hit(raw, q, dialect, full=False)),
         and_(not_(involved), _hit(raw, q, dialect, full=True)),
