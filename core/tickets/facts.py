@@ -11,7 +11,6 @@ from core.people.tenant_data import plugin_name
 from core.plugins import TenantHooks, hooks_for
 from core.rules import TicketFacts
 from core.tickets.models import Ticket
-from core.tickets.schemas import from_row
 
 
 async def plugin_of(scope: TenantScope) -> TenantHooks:
@@ -22,11 +21,17 @@ async def plugin_of(scope: TenantScope) -> TenantHooks:
 
 def facts_of(ticket: Ticket, now: dt.datetime | None = None) -> TicketFacts:
     """The value a plugin sees of a ticket (never the row itself)."""
-    return from_row(
-        ticket,
-        TicketFacts,
+    return TicketFacts(
+        number=ticket.number,
+        state=ticket.state,
+        channel=ticket.channel,
+        category=ticket.category,
+        severity=ticket.severity,
         facets=dict(ticket.facets or {}),
         facts=dict(ticket.facts or {}),
+        created_at=ticket.created_at,
+        event_time=ticket.event_time,
+        valid=ticket.valid,
         now=now or utcnow(),
     )
 

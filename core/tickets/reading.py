@@ -246,16 +246,36 @@ def to_out(
     ticket: Ticket, principal: Principal, depts: dict[int, s.Ref], actions: list[str]
 ) -> s.TicketOut:
     who = complainant_of(principal, ticket)
-    return s.from_row(
-        ticket,
-        s.TicketOut,
-        complainant=s.from_row(who, s.ComplainantOut),
+    return s.TicketOut(
+        id=ticket.id,
+        number=ticket.number,
+        state=ticket.state,
+        version=ticket.version,
+        channel=ticket.channel,
+        complainant=s.ComplainantOut(
+            name=who.name, contact=who.contact, address=who.address, masked=who.masked
+        ),
+        description=ticket.description,
+        demands=ticket.demands,
+        event_time=ticket.event_time,
+        event_place=ticket.event_place,
+        temper_note=ticket.temper_note,
         accused_department=depts.get(ticket.accused_department_id or -1),
         accused_staff=[s.Ref(code=a.staff.code, name=a.staff.name) for a in ticket.accused],
         assigned_department=depts.get(ticket.assigned_department_id or -1),
+        category=ticket.category,
+        severity=ticket.severity,
         facets=dict(ticket.facets or {}),
         facts=dict(ticket.facts or {}),
         classification=dict(ticket.classification or {}),
+        valid=ticket.valid,
+        communicative=ticket.communicative,
+        resolve_by=ticket.resolve_by,
+        resolution=ticket.resolution,
+        referred_to_inspection=ticket.referred_to_inspection,
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+        closed_at=ticket.closed_at,
         allowed_actions=actions,
         owner=ticket.owner.username if ticket.owner is not None else None,
     )
