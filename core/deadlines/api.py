@@ -103,15 +103,15 @@ class CalendarDayIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 def _clock_out(c: StepClock, depts: dict[int, Any], now: dt.datetime) -> ClockOut:
-    dept = depts.get(c.owner_department_id or -1)
-    return from_row(
-        c,
-        ClockOut,
-        owner_department=dept.code if dept is not None else None,
-        limit=f"{c.amount} {c.unit}",
-        overdue=c.breached_at is not None
+    overdue = (
+        c.breached_at is not None
         or (c.state == "running" and now > c.due_at)
-        or (c.state == "missed"),
+        or (c.state == "missed")
+    )
+    dept = depts.get(c.owner_department_id or -1)
+    code = dept.code if dept is not None else None
+    return from_row(
+        c, ClockOut, owner_department=code, limit=f"{c.amount} {c.unit}", overdue=overdue
     )
 
 
