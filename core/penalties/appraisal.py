@@ -23,8 +23,7 @@ import msgspec
 from litestar import get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 
 from core.audit import AuditEvent
 from core.context import PrincipalDep, TenantScopeDep
@@ -33,7 +32,7 @@ from core.deadlines.models import StepClock
 from core.decisions import already_decided, claim
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.penalties.models import Penalty, UnitAppraisal
-from core.penalties.service import DECIDED, period_bounds
+from core.penalties.service import DECIDED, counter_lock, period_bounds
 from core.people.guards import needs_role, requires
 from core.people.models import Department, Staff, Tenant, User
 from core.people.roles import MANAGEMENT, Role
@@ -42,7 +41,7 @@ from core.rules import TicketFacts
 from core.strict import fits
 from core.tickets.counting import counted
 from core.tickets.facts import plugin_of
-from core.tickets.models import Counter, Ticket
+from core.tickets.models import Ticket
 
 TAGS = ["appraisals"]
 HALF = r"^(19|2[01])[0-9]{2}-H[12]$"
@@ -209,20 +208,6 @@ async def _role(scope: TenantScope, p: Principal, step: str, default: frozenset[
     return role
 
 
-async def _half_lock(scope: TenantScope, half: str) -> None:
-    """Serialise proposals of one half-year: two sent at once would each find no live one
-    and both be stored. The lock is the tenant's ``appraisal-<half>`` counter row, bumped in
-    this transaction (row lock on PostgreSQL, the write lock on SQLite)."""
-    name = f"appraisal-{half}"
-    bump = update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
-    if (await scope.execute(bump.returning(Counter.value))).scalar_one_or_none() is None:
-        try:
-            async with scope.session.begin_nested():
-                scope.add(Counter(name=name, value=1))
-        except IntegrityError:  # created by a concurrent proposal: take the lock now
-            await scope.execute(bump)
-
-
 async def propose(scope: TenantScope, p: Principal, body: AppraisalProposal) -> UnitAppraisal:
     """Marketing's opinion on the half-year [第二十七条]; the figures are frozen with it.
     One live proposal per half-year (409 while one waits or once one is approved); a unit
@@ -255,7 +240,7 @@ async def propose(scope: TenantScope, p: Principal, body: AppraisalProposal) -> 
                 params={"unit": repr(line.unit)},
             )
         opinions[line.unit] = line.opinion
-    await _half_lock(scope, body.half)
+    await counter_lock(scope, f"appraisal-{body.half}")  # one proposal of a half at a time
     live = await scope.scalar(
         select(UnitAppraisal.id).where(
             UnitAppraisal.half == body.half, UnitAppraisal.status.in_(("proposed", "approved"))

@@ -31,8 +31,8 @@ from sqlalchemy import func, select
 
 from core.db import Database, TenantScope, utcnow
 from core.penalties.appraisal import _NO_TICKET, PROPOSERS
-from core.penalties.models import Deduction, DeductionRun, Penalty, UnitAppraisal
-from core.penalties.service import DECIDED
+from core.penalties.models import DeductionRun, Penalty, UnitAppraisal
+from core.penalties.service import DECIDED, paid_per_penalty
 from core.people.roles import Role
 from core.tasks.notify import recipients
 from core.tasks.periodic import (
@@ -76,14 +76,7 @@ async def ledger_owed(scope: TenantScope, t: TenantPeriods) -> list[Owed]:
         )
     )
     with_decisions = {month_of(at, t.zone) for at in decided if at is not None}
-    paid = (
-        select(
-            Deduction.penalty_id,
-            func.sum(Deduction.amount_fen + Deduction.written_off_fen).label("paid"),
-        )
-        .group_by(Deduction.penalty_id)
-        .subquery()
-    )
+    paid = paid_per_penalty()
     first_open = await scope.scalar(
         select(func.min(Penalty.decided_at))
         .outerjoin(paid, paid.c.penalty_id == Penalty.id)
