@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -31,6 +30,7 @@ from core.db import TenantScope, utcnow
 from core.deadlines.models import StepClock
 from core.decisions import already_decided, claim
 from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.penalties.api import yuan
 from core.penalties.models import Penalty, UnitAppraisal
 from core.penalties.service import DECIDED, counter_lock, period_bounds
 from core.people.guards import needs_role, requires
@@ -124,10 +124,6 @@ class AppraisalOut(msgspec.Struct, kw_only=True):
     decision_reason: str
 
 
-def _yuan(fen: int) -> str:
-    return f"{Decimal(fen) / 100:.2f}"
-
-
 async def _tz(scope: TenantScope) -> str:
     tenant = await scope.session.get(Tenant, scope.tenant_id)
     assert tenant is not None
@@ -183,7 +179,7 @@ async def unit_figures(scope: TenantScope, half: str) -> AppraisalReport:
                 complaints=int(complaints.get(d.id, 0)),
                 late_steps=int(late.get(d.id, 0)),
                 penalties=fines.get(d.id, (0, 0))[0],
-                fines_yuan=_yuan(fines.get(d.id, (0, 0))[1]),
+                fines_yuan=yuan(fines.get(d.id, (0, 0))[1]) or "0.00",
             )
             for d in depts
         ],

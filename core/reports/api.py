@@ -1,13 +1,12 @@
-"""HTTP routes for statistics, KPIs, the bulletin, exports and charts.
+"""HTTP routes for statistics, KPIs, the bulletin, exports and charts (all under
+``/api/reports``, :data:`ROUTES`).
 
-Every route reads the reports database, a second database beside the request's own
-(:func:`core.reports.replica.reading`): the handlers take the request for it and its lag
-header, not the ``tenant`` dependency. Every route takes the same window
-(``period=YYYY-MM``, or ``from`` and ``to`` as timezone-aware ISO times, default the
-current month in the tenant's time zone) and answers
-only what the caller may read (:mod:`core.reports.access`). Files come back with their media
-type and a download name. Every route reads the reports database when one is configured
-(:mod:`core.reports.replica`; lag in ``X-Replica-Lag``).
+Every route reads the reports database when one is configured, a second database beside
+the request's own (:func:`core.reports.replica.reading`; lag in ``X-Replica-Lag``): the
+handlers take the request for it, not the ``tenant`` dependency. Every route takes the same
+window (``period=YYYY-MM``, or ``from`` and ``to`` as timezone-aware ISO times, default the
+current month in the tenant's time zone) and answers only what the caller may read
+(:mod:`core.reports.access`). Files come back with their media type and a download name.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Request, Response, get
+from litestar import Request, Response, Router, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy import select
 
@@ -98,7 +97,7 @@ def _download(content: bytes, media_type: str, filename: str) -> Response[bytes]
     )
 
 
-@get("/api/reports/stats", operation_id="reportStats", tags=TAGS)
+@get("/stats", operation_id="reportStats")
 async def get_stats(
     request: Request[Any, Any, Any],
     principal: PrincipalDep,
@@ -113,7 +112,7 @@ async def get_stats(
         return await stats.statistics(scope, Access(principal), window)
 
 
-@get("/api/reports/kpis", operation_id="reportKpis", tags=TAGS)
+@get("/kpis", operation_id="reportKpis")
 async def get_kpis(
     request: Request[Any, Any, Any],
     principal: PrincipalDep,
@@ -128,7 +127,7 @@ async def get_kpis(
         return await kpis.kpis(scope, Access(principal), window, window_days)
 
 
-@get("/api/reports/bulletin", operation_id="reportBulletin", tags=TAGS)
+@get("/bulletin", operation_id="reportBulletin")
 async def get_bulletin(
     request: Request[Any, Any, Any],
     principal: PrincipalDep,
@@ -169,11 +168,7 @@ async def export_tables(
     return [await exports.ledger_table(scope, access, window)]
 
 
-@get(
-    "/api/reports/export/{filename:str}",
-    operation_id="reportExport",
-    tags=TAGS,
-)
+@get("/export/{filename:str}", operation_id="reportExport")
 async def get_export(
     request: Request[Any, Any, Any],
     principal: PrincipalDep,
@@ -204,11 +199,7 @@ async def get_export(
     return _download(content, exports.MEDIA_TYPES[fmt], name)
 
 
-@get(
-    "/api/reports/charts/{filename:str}",
-    operation_id="reportChart",
-    tags=TAGS,
-)
+@get("/charts/{filename:str}", operation_id="reportChart")
 async def get_chart(
     request: Request[Any, Any, Any],
     principal: PrincipalDep,
@@ -240,9 +231,8 @@ class PackIssueOut(msgspec.Struct, kw_only=True):
 
 
 @get(
-    "/api/reports/pack-issue",
+    "/pack-issue",
     operation_id="reportPackIssue",
-    tags=TAGS,
     guards=[requires(Role.SUPERVISOR, Role.MANAGER, Role.GENERAL_MANAGER, Role.TENANT_ADMIN)],
 )
 async def get_pack_issue(
@@ -258,8 +248,13 @@ async def get_pack_issue(
     if row is None:
         return PackIssueOut(period=window.name, due_at=due, issued_at=None, issued_by=None,
                             on_time=False if utcnow() >= due else None)  # fmt: skip
-    return PackIssueOut(period=row.period, due_at=row.due_at, issued_at=row.issued_at,
-                        issued_by=row.issued_by, on_time=row.on_time)  # fmt: skip
+    return msgspec.convert(row, PackIssueOut, from_attributes=True)
 
 
-ROUTES = [get_stats, get_kpis, get_bulletin, get_export, get_chart, get_pack_issue]
+ROUTES = [
+    Router(
+        path="/api/reports",
+        tags=TAGS,
+        route_handlers=[get_stats, get_kpis, get_bulletin, get_export, get_chart, get_pack_issue],
+    )
+]

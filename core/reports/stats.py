@@ -27,7 +27,6 @@ from core.reports.period import Period
 from core.tickets.facts import plugin_of
 from core.tickets.models import AccusedStaff, Ticket, TicketGrade
 
-DIMENSIONS = ("category", "severity", "channel", "department", "staff", "grade", "staff_grade")
 GRANULARITIES = ("week", "month")
 
 
