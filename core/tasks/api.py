@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Router, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 from sqlalchemy import delete as sql_delete
 from sqlalchemy import select
@@ -346,4 +347,4 @@ WEBHOOKS = Router(
 )
 """The tenant admin's webhook routes (the console's admin page runs them too)."""
 
-ROUTES = [my_notifications, read_notification, WEBHOOKS]
+ROUTES: list[ControllerRouterHandler] = [my_notifications, read_notification, WEBHOOKS]
