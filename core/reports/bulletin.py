@@ -142,20 +142,6 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
         ) from exc
 
 
-SAID = {
-    "return": ("退单", "reason"),
-    "first_contact": ("首次联系", "note"),
-    "refer_to_inspection": ("移交纪检监察", "reason"),
-    "grade": ("定责", "findings"),
-    "follow_up": ("回访满意", "note"),
-    "follow_up_unsatisfied": ("回访不满意", "note"),
-    "suspend": ("挂起（无法解决）", "reason"),
-    "close": ("销项", "note"),
-    "reopen": ("重新处理", "reason"),
-}
-"""Handling steps written as their Chinese words and what was typed (its payload key)."""
-
-
 def _step_text(action: str, payload: dict[str, Any], labels: Labels) -> str:
     """One handling step as the desk writes it in the bulletin: Chinese words around what
     people typed [002 第二十二条] (the JSON keeps ``action`` for programs)."""
@@ -167,13 +153,28 @@ def _step_text(action: str, payload: dict[str, Any], labels: Labels) -> str:
     if action == "dispatch":
         dept = labels.department(p.get("department_id"))[1]
         return f"派单至{dept}" + ("（再分发）" if p.get("redispatch") else "")
+    if action == "return":
+        return "退单" + said("reason")
+    if action == "first_contact":
+        return "首次联系" + said("note")
+    if action == "refer_to_inspection":
+        return "移交纪检监察" + said("reason")
+    if action == "grade":
+        return "定责" + said("findings")
     if action == "reply":
         apology = "（已致歉）" if p.get("apology") else ""
         policy = f"；政策解释：{p['policy_explained']}" if p.get("policy_explained") else ""
         return f"答复{apology}" + said("reply") + policy
-    if action in SAID:
-        words, key = SAID[action]
-        return words + said(key)
+    if action == "follow_up":
+        return "回访满意" + said("note")
+    if action == "follow_up_unsatisfied":
+        return "回访不满意" + said("note")
+    if action == "suspend":
+        return "挂起（无法解决）" + said("reason")
+    if action == "close":
+        return "销项" + said("note")
+    if action == "reopen":
+        return "重新处理" + said("reason")
     if action == "attach":  # the kind only: file names may carry people's names
         kind = ATTACHMENT_KINDS.get(str(p.get("kind", "")))
         return f"附件：{kind.label_zh if kind else p.get('kind', '')}"
