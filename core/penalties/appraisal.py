@@ -34,8 +34,9 @@ from core.penalties.api import yuan
 from core.penalties.models import Penalty, UnitAppraisal
 from core.penalties.service import DECIDED, counter_lock, period_bounds
 from core.people.guards import needs_role, requires
-from core.people.models import Department, Staff, Tenant, User
+from core.people.models import Department, Staff, User
 from core.people.roles import MANAGEMENT, Role
+from core.people.tenant_data import tenant_info
 from core.principal import Principal
 from core.rules import TicketFacts
 from core.strict import fits
@@ -124,15 +125,9 @@ class AppraisalOut(msgspec.Struct, kw_only=True):
     decision_reason: str
 
 
-async def _tz(scope: TenantScope) -> str:
-    tenant = await scope.session.get(Tenant, scope.tenant_id)
-    assert tenant is not None
-    return tenant.timezone
-
-
 async def unit_figures(scope: TenantScope, half: str) -> AppraisalReport:
     """Every unit's half-year figures (units with nothing to report show zeros)."""
-    start, end = half_bounds(half, await _tz(scope))
+    start, end = half_bounds(half, (await tenant_info(scope)).timezone)
     depts = list(await scope.scalars(select(Department).order_by(Department.code)))
     complaints = dict(
         (

@@ -35,9 +35,9 @@ from core.errors import Forbidden, Invalid
 from core.people.guards import needs_role
 from core.people.models import Department
 from core.people.roles import MANAGEMENT, Role
+from core.people.tenant_data import tenant_info
 from core.reports.models import UnitBulletinIssue
 from core.reports.period import check_month
-from core.settings import tenant_zone
 from core.strict import fits
 from core.tasks.notify import recipients
 from core.tasks.periodic import (
@@ -166,12 +166,6 @@ class UnitBulletinOut(msgspec.Struct, kw_only=True):
     """None while not recorded and not yet due."""
 
 
-async def _zone(scope: TenantScope) -> str:
-    from core.people import tenant_data
-
-    return tenant_zone({"timezone": (await tenant_data.tenant_info(scope)).timezone})
-
-
 def _ended(period: str, zone: str) -> None:
     check_month(period)
     if month_end(period, zone) > utcnow():
@@ -193,7 +187,7 @@ async def record_unit_bulletin(
     role = principal.role_for(RECORDERS)
     if role is None:
         raise needs_role(RECORDERS, "登记本单位《投诉事件通报》")
-    zone = await _zone(tenant)
+    zone = (await tenant_info(tenant)).timezone
     _ended(data.period, zone)
     if data.department is None:
         if principal.department_id is None or not principal.has(Role.DEPARTMENT_HEAD):
@@ -258,7 +252,7 @@ async def unit_bulletins(
     unit only."""
     if principal.role_for(READERS) is None:
         raise needs_role(READERS, "查看各单位《投诉事件通报》")
-    zone = await _zone(tenant)
+    zone = (await tenant_info(tenant)).timezone
     check_month(period)
     cases = await cases_per_unit(tenant, period, zone)
     rows = {
