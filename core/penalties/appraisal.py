@@ -297,6 +297,7 @@ async def decide(
 
 
 async def _out(scope: TenantScope, rows: list[UnitAppraisal]) -> list[AppraisalOut]:
+    """Hand-built: who proposed and who decided by username (the rows hold user ids)."""
     users = {u.id: u.username for u in await scope.scalars(select(User))}
     return [
         AppraisalOut(

@@ -150,6 +150,3 @@ async def remind(db: Database, now: dt.datetime | None = None) -> int:
                 for item in owed:
                     sent += await remind_once(scope, users, item, t.zone, now)
     return sent
-
-
-__all__ = ["appraisal_owed", "ledger_owed", "remind"]

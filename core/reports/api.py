@@ -56,17 +56,20 @@ class RenderBusy(ApiError):
     status, code = 503, "unavailable"
 
 
-async def rendered(request: Request[Any, Any, Any], fn: Any, *args: Any) -> bytes | Response[Any]:
-    """``fn(*args)`` in a worker thread off the event loop, at most :data:`RENDER_SECONDS`
-    (waiting for a slot included); a 503 with ``Retry-After`` when it takes longer."""
+async def rendered(
+    request: Request[Any, Any, Any], media_type: str, filename: str, fn: Any, *args: Any
+) -> Response[bytes]:
+    """The file ``fn(*args)`` drawn in a worker thread off the event loop, at most
+    :data:`RENDER_SECONDS` (waiting for a slot included), as the download ``filename``; a
+    503 with ``Retry-After`` when it takes longer."""
     try:
         async with asyncio.timeout(RENDER_SECONDS):
             async with request.app.state.setdefault("renderers", asyncio.Semaphore(RENDERERS)):
                 content: bytes = await asyncio.to_thread(fn, *args)
-                return content
     except TimeoutError:
         err = RenderBusy("the report file took too long to draw; retry shortly", rule="time limit")
         return Response(err.body(), status_code=503, headers={"Retry-After": "10"})
+    return _file(content, media_type, filename)
 
 
 async def window_for(
@@ -89,11 +92,13 @@ def _split(filename: str, names: tuple[str, ...], formats: tuple[str, ...]) -> t
     return name, fmt
 
 
-def _download(content: bytes, media_type: str, filename: str) -> Response[bytes]:
+def _file(
+    content: bytes | str, media_type: str, filename: str, disposition: str = "attachment"
+) -> Response[Any]:
     return Response(
         content,
         media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": f'{disposition}; filename="{filename}"'},
     )
 
 
@@ -148,11 +153,7 @@ async def get_bulletin(
         )
     if fmt == "markdown":
         name = f"{tenant.slug}_{window.name}_bulletin.md"
-        return Response(
-            bulletins.markdown(out),
-            media_type=MARKDOWN,
-            headers={"Content-Disposition": f'inline; filename="{name}"'},
-        )
+        return _file(bulletins.markdown(out), MARKDOWN, name, "inline")
     return Response(out)
 
 
@@ -192,11 +193,8 @@ async def get_export(
         tables = await export_tables(scope, Access(principal), window, what, window_days)
         words = None if reader == headers.CODES else await headers.Words.load(scope)
     tables = headers.for_reader(tables, reader, words)  # labels for people
-    content = await rendered(request, exports.render, tables, fmt)
-    if isinstance(content, Response):
-        return content
     name = f"{tenant.slug}_{window.name}_{what}.{fmt}"
-    return _download(content, exports.MEDIA_TYPES[fmt], name)
+    return await rendered(request, exports.MEDIA_TYPES[fmt], name, exports.render, tables, fmt)
 
 
 @get("/charts/{filename:str}", operation_id="reportChart")
@@ -214,10 +212,10 @@ async def get_chart(
     async with reading(request, principal) as scope:
         tenant, window = await window_for(scope, period, start, end)
         data = await stats.statistics(scope, Access(principal), window)
-    content = await rendered(request, charts.render, data, name, fmt, granularity)
-    if isinstance(content, Response):
-        return content
-    return _download(content, charts.FORMATS[fmt], f"{tenant.slug}_{window.name}_{name}.{fmt}")
+    download = f"{tenant.slug}_{window.name}_{name}.{fmt}"
+    return await rendered(
+        request, charts.FORMATS[fmt], download, charts.render, data, name, fmt, granularity
+    )
 
 
 class PackIssueOut(msgspec.Struct, kw_only=True):

@@ -129,18 +129,3 @@ async def remind_once(
         dedupe=f"{kind}:{owed.key}",
         params=owed.params | {"due": local.isoformat()},
     )
-
-
-__all__ = [
-    "LOOKBACK_MONTHS",
-    "Owed",
-    "TenantPeriods",
-    "half_last_month",
-    "half_of",
-    "month_end",
-    "month_of",
-    "months_between",
-    "remind_once",
-    "shift",
-    "tenants",
-]
