@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.audit import AuditEvent
@@ -44,6 +44,20 @@ from core.tickets.models import Counter, Ticket, TicketGrade
 
 LIVE = ("proposed", "confirmed", "adjusted", "waived")
 DECIDED = ("confirmed", "adjusted")
+
+
+def staff_decided(
+    start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> list[ColumnElement[bool]]:
+    """WHERE terms: a penalty on a staff member, decided (confirmed or adjusted) — in
+    ``[start, end)`` (UTC) where given. What the fine ledger and its reminders count."""
+    terms: list[ColumnElement[bool]] = [Penalty.status.in_(DECIDED), Penalty.staff_id.is_not(None)]
+    if start is not None:
+        terms.append(Penalty.decided_at >= start)
+    if end is not None:
+        terms.append(Penalty.decided_at < end)
+    return terms
+
 
 # ---------------------------------------------------------------- fine settings
 
@@ -681,9 +695,7 @@ async def _in_month_order(scope: TenantScope, period: str, tz: str) -> None:
     would charge those fines to this month's pay and write off the rest, leaving the earlier
     pay unused; refused with :class:`Conflict` naming the earliest such month (issue 9)."""
     first_fine = await scope.scalar(
-        select(func.min(Penalty.decided_at)).where(
-            Penalty.status.in_(DECIDED), Penalty.staff_id.is_not(None), Penalty.final_fen > 0
-        )
+        select(func.min(Penalty.decided_at)).where(*staff_decided(), Penalty.final_fen > 0)
     )
     if first_fine is None:
         return
@@ -840,11 +852,7 @@ async def month_point_rows(
     the month appraised. Staff with none are left out (issue 23 §4)."""
     rows = await scope.execute(
         select(Penalty.staff_id, Penalty.id, Penalty.appraisal_points).where(
-            Penalty.status.in_(DECIDED),
-            Penalty.staff_id.is_not(None),
-            Penalty.appraisal_points > 0,
-            Penalty.decided_at >= start,
-            Penalty.decided_at < end,
+            *staff_decided(start, end), Penalty.appraisal_points > 0
         )
     )
     out: dict[int, dict[int, int]] = {}
@@ -876,12 +884,7 @@ async def _outstanding(
         await scope.execute(
             select(Penalty, func.coalesce(paid.c.paid, 0))
             .outerjoin(paid, paid.c.penalty_id == Penalty.id)
-            .where(
-                Penalty.status.in_(DECIDED),
-                Penalty.staff_id.is_not(None),
-                Penalty.final_fen > 0,
-                Penalty.decided_at < end,
-            )
+            .where(*staff_decided(end=end), Penalty.final_fen > 0)
             .order_by(Penalty.staff_id, Penalty.decided_at, Penalty.id)
         )
     ).all()
@@ -902,13 +905,7 @@ async def _forfeits(
     same way: deducted from the month's performance pay once the result is announced]."""
     rows = await scope.execute(
         select(Penalty.staff_id, Penalty.id)
-        .where(
-            Penalty.status.in_(DECIDED),
-            Penalty.staff_id.is_not(None),
-            Penalty.whole_month_pay.is_(True),
-            Penalty.decided_at >= start,
-            Penalty.decided_at < end,
-        )
+        .where(*staff_decided(start, end), Penalty.whole_month_pay.is_(True))
         .order_by(Penalty.decided_at, Penalty.id)
     )
     out: dict[int, list[int]] = {}
