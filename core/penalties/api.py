@@ -171,6 +171,7 @@ class RunOut(msgspec.Struct, kw_only=True):
 
 
 async def _penalty_out(scope: TenantScope, rows: list[Penalty]) -> list[PenaltyOut]:
+    """Hand-built: staff and unit by code, amounts in yuan (the rows hold ids and fen)."""
     staff = {x.id: x.code for x in await scope.scalars(select(Staff))}
     depts = await tickets.department_refs(scope)
     return [
@@ -348,7 +349,7 @@ async def list_fines(tenant: TenantScopeDep) -> list[FineRuleOut]:
     """The industry's penalty schedule with the tenant's amounts in force now."""
     schedule = (await plugin_of(tenant)).penalty_schedule()
     current = await service.amounts_at(tenant, schedule, utcnow())
-    return [
+    return [  # hand-built: the schedule's fen as yuan, its range as text
         FineRuleOut(
             rule=r.code,
             label=r.label,

@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from msgspec import Meta
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 
 from core.audit import AuditEvent
 from core.context import PrincipalDep, TenantScopeDep
@@ -32,17 +30,19 @@ from core.db import TenantScope, utcnow
 from core.deadlines.models import StepClock
 from core.decisions import already_decided, claim
 from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.penalties.api import yuan
 from core.penalties.models import Penalty, UnitAppraisal
-from core.penalties.service import DECIDED, period_bounds
+from core.penalties.service import DECIDED, counter_lock, period_bounds
 from core.people.guards import needs_role, requires
-from core.people.models import Department, Staff, Tenant, User
+from core.people.models import Department, Staff, User
 from core.people.roles import MANAGEMENT, Role
+from core.people.tenant_data import tenant_info
 from core.principal import Principal
 from core.rules import TicketFacts
 from core.strict import fits
 from core.tickets.counting import counted
 from core.tickets.facts import plugin_of
-from core.tickets.models import Counter, Ticket
+from core.tickets.models import Ticket
 
 TAGS = ["appraisals"]
 HALF = r"^(19|2[01])[0-9]{2}-H[12]$"
@@ -125,19 +125,9 @@ class AppraisalOut(msgspec.Struct, kw_only=True):
     decision_reason: str
 
 
-def _yuan(fen: int) -> str:
-    return f"{Decimal(fen) / 100:.2f}"
-
-
-async def _tz(scope: TenantScope) -> str:
-    tenant = await scope.session.get(Tenant, scope.tenant_id)
-    assert tenant is not None
-    return tenant.timezone
-
-
 async def unit_figures(scope: TenantScope, half: str) -> AppraisalReport:
     """Every unit's half-year figures (units with nothing to report show zeros)."""
-    start, end = half_bounds(half, await _tz(scope))
+    start, end = half_bounds(half, (await tenant_info(scope)).timezone)
     depts = list(await scope.scalars(select(Department).order_by(Department.code)))
     complaints = dict(
         (
@@ -184,7 +174,7 @@ async def unit_figures(scope: TenantScope, half: str) -> AppraisalReport:
                 complaints=int(complaints.get(d.id, 0)),
                 late_steps=int(late.get(d.id, 0)),
                 penalties=fines.get(d.id, (0, 0))[0],
-                fines_yuan=_yuan(fines.get(d.id, (0, 0))[1]),
+                fines_yuan=yuan(fines.get(d.id, (0, 0))[1]) or "0.00",
             )
             for d in depts
         ],
@@ -207,20 +197,6 @@ async def _role(scope: TenantScope, p: Principal, step: str, default: frozenset[
             allowed, "提出单位半年考核意见" if step.endswith("propose") else "批准单位半年考核"
         )
     return role
-
-
-async def _half_lock(scope: TenantScope, half: str) -> None:
-    """Serialise proposals of one half-year: two sent at once would each find no live one
-    and both be stored. The lock is the tenant's ``appraisal-<half>`` counter row, bumped in
-    this transaction (row lock on PostgreSQL, the write lock on SQLite)."""
-    name = f"appraisal-{half}"
-    bump = update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
-    if (await scope.execute(bump.returning(Counter.value))).scalar_one_or_none() is None:
-        try:
-            async with scope.session.begin_nested():
-                scope.add(Counter(name=name, value=1))
-        except IntegrityError:  # created by a concurrent proposal: take the lock now
-            await scope.execute(bump)
 
 
 async def propose(scope: TenantScope, p: Principal, body: AppraisalProposal) -> UnitAppraisal:
@@ -255,7 +231,7 @@ async def propose(scope: TenantScope, p: Principal, body: AppraisalProposal) -> 
                 params={"unit": repr(line.unit)},
             )
         opinions[line.unit] = line.opinion
-    await _half_lock(scope, body.half)
+    await counter_lock(scope, f"appraisal-{body.half}")  # one proposal of a half at a time
     live = await scope.scalar(
         select(UnitAppraisal.id).where(
             UnitAppraisal.half == body.half, UnitAppraisal.status.in_(("proposed", "approved"))
@@ -321,6 +297,7 @@ async def decide(
 
 
 async def _out(scope: TenantScope, rows: list[UnitAppraisal]) -> list[AppraisalOut]:
+    """Hand-built: who proposed and who decided by username (the rows hold user ids)."""
     users = {u.id: u.username for u in await scope.scalars(select(User))}
     return [
         AppraisalOut(

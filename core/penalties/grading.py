@@ -9,8 +9,10 @@ them. Everything lands in the ticket's history.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+import msgspec
 from sqlalchemy import select, update
 
 from core.db import TenantScope, utcnow
@@ -80,15 +82,7 @@ async def _check_line(
             rule="must be a staff code of this tenant",
             params={"code": repr(line.staff)},
         )
-    facts = GradeFacts(
-        staff=line.staff,
-        department=row[1],
-        grade=line.grade,
-        capacity=line.capacity,
-        offence=line.offence,
-        findings=line.findings,
-        complainant_violation=line.complainant_violation,
-    )
+    facts = GradeFacts(department=row[1], **msgspec.structs.asdict(line))  # the line's fields
     for problem in hooks.check_grade(facts_of(ticket), facts):
         raise Invalid(
             "{field}: {rule}",
@@ -98,6 +92,24 @@ async def _check_line(
             params={"field": line.staff, "rule": Invalid(problem.rule, params=problem.params)},
         )
     return int(row[0]), facts
+
+
+def _grade_row(
+    line: s.GradeLine, ticket_id: int, staff_id: int, by: int, at: dt.datetime, event_id: int
+) -> TicketGrade:
+    """The grade row of ``line`` (grade, capacity, offence, findings, complainant violation)
+    for staff member ``staff_id``, graded by user ``by`` at ``at`` (UTC) in event
+    ``event_id``."""
+    fields = msgspec.structs.asdict(line)
+    del fields["staff"]  # a code: the row holds the staff member's id
+    return TicketGrade(
+        ticket_id=ticket_id,
+        staff_id=staff_id,
+        graded_by=by,
+        graded_at=at,
+        event_id=event_id,
+        **fields,
+    )
 
 
 async def validate(
@@ -134,20 +146,7 @@ async def record(
         .values(superseded_at=event.at)
     )
     for line in body.grades:
-        scope.add(
-            TicketGrade(
-                ticket_id=ticket.id,
-                staff_id=ids[line.staff],
-                grade=line.grade,
-                capacity=line.capacity,
-                offence=line.offence,
-                findings=line.findings,
-                complainant_violation=line.complainant_violation,
-                graded_by=p.user_id,
-                graded_at=event.at,
-                event_id=event.id,
-            )
-        )
+        scope.add(_grade_row(line, ticket.id, ids[line.staff], p.user_id, event.at, event.id))
     await scope.flush()
     earlier = await scope.scalar(
         select(TicketGrade.id)
@@ -282,18 +281,7 @@ async def decide_appeal(
     event = await append_event(scope, ticket, "appeal_decided", p.user_id, role, payload)
     if body.decision == "overturned":
         old.superseded_at = now
-        new = TicketGrade(
-            ticket_id=ticket.id,
-            staff_id=staff.id,
-            grade=line.grade,
-            capacity=line.capacity,
-            offence=line.offence,
-            findings=line.findings,
-            complainant_violation=line.complainant_violation,
-            graded_by=p.user_id,
-            graded_at=old.graded_at,
-            event_id=event.id,
-        )
+        new = _grade_row(line, ticket.id, staff.id, p.user_id, old.graded_at, event.id)
         scope.add(new)
         await scope.flush()
         appeal.new_grade_id = new.id

@@ -31,8 +31,8 @@ from sqlalchemy import func, select
 
 from core.db import Database, TenantScope, utcnow
 from core.penalties.appraisal import _NO_TICKET, PROPOSERS
-from core.penalties.models import Deduction, DeductionRun, Penalty, UnitAppraisal
-from core.penalties.service import DECIDED
+from core.penalties.models import DeductionRun, Penalty, UnitAppraisal
+from core.penalties.service import paid_per_penalty, staff_decided
 from core.people.roles import Role
 from core.tasks.notify import recipients
 from core.tasks.periodic import (
@@ -67,31 +67,13 @@ async def ledger_owed(scope: TenantScope, t: TenantPeriods) -> list[Owed]:
     if not months:
         return []
     start, end = month_end(shift(months[0], -1), t.zone), month_end(months[-1], t.zone)
-    decided = await scope.scalars(
-        select(Penalty.decided_at).where(
-            Penalty.status.in_(DECIDED),
-            Penalty.staff_id.is_not(None),
-            Penalty.decided_at >= start,
-            Penalty.decided_at < end,
-        )
-    )
+    decided = await scope.scalars(select(Penalty.decided_at).where(*staff_decided(start, end)))
     with_decisions = {month_of(at, t.zone) for at in decided if at is not None}
-    paid = (
-        select(
-            Deduction.penalty_id,
-            func.sum(Deduction.amount_fen + Deduction.written_off_fen).label("paid"),
-        )
-        .group_by(Deduction.penalty_id)
-        .subquery()
-    )
+    paid = paid_per_penalty()
     first_open = await scope.scalar(
         select(func.min(Penalty.decided_at))
         .outerjoin(paid, paid.c.penalty_id == Penalty.id)
-        .where(
-            Penalty.status.in_(DECIDED),
-            Penalty.staff_id.is_not(None),
-            Penalty.final_fen > func.coalesce(paid.c.paid, 0),
-        )
+        .where(*staff_decided(), Penalty.final_fen > func.coalesce(paid.c.paid, 0))
     )
     if first_open is not None and first_open.tzinfo is None:
         first_open = first_open.replace(tzinfo=dt.UTC)
@@ -157,6 +139,3 @@ async def remind(db: Database, now: dt.datetime | None = None) -> int:
                 for item in owed:
                     sent += await remind_once(scope, users, item, t.zone, now)
     return sent
-
-
-__all__ = ["appraisal_owed", "ledger_owed", "remind"]

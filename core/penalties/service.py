@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.audit import AuditEvent
@@ -44,6 +44,20 @@ from core.tickets.models import Counter, Ticket, TicketGrade
 
 LIVE = ("proposed", "confirmed", "adjusted", "waived")
 DECIDED = ("confirmed", "adjusted")
+
+
+def staff_decided(
+    start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> list[ColumnElement[bool]]:
+    """WHERE terms: a penalty on a staff member, decided (confirmed or adjusted) — in
+    ``[start, end)`` (UTC) where given. What the fine ledger and its reminders count."""
+    terms: list[ColumnElement[bool]] = [Penalty.status.in_(DECIDED), Penalty.staff_id.is_not(None)]
+    if start is not None:
+        terms.append(Penalty.decided_at >= start)
+    if end is not None:
+        terms.append(Penalty.decided_at < end)
+    return terms
+
 
 # ---------------------------------------------------------------- fine settings
 
@@ -174,6 +188,22 @@ async def _grades(scope: TenantScope, ticket: Ticket) -> list[tuple[TicketGrade,
     ]
 
 
+async def _asked(
+    scope: TenantScope,
+    ticket: Ticket,
+    grades: list[tuple[TicketGrade, GradeFacts]],
+    at: dt.datetime,
+) -> tuple[PenaltySchedule, list[Any], dict[str, int]]:
+    """The plugin's proposals for ``ticket`` from its current ``grades``, priced at the
+    tenant's amounts in force at ``at``; with the schedule and the department ids by code."""
+    hooks = await plugin_of(scope)
+    schedule = hooks.penalty_schedule()
+    amounts = await amounts_at(scope, schedule, at)
+    proposals = hooks.propose_penalties(facts_of(ticket), [g for _, g in grades], amounts)
+    depts = {d.code: d.id for d in await scope.scalars(select(Department))}
+    return schedule, list(proposals), depts
+
+
 def proposal_row(
     ticket: Ticket,
     prop: Any,
@@ -229,11 +259,8 @@ async def propose(
     (the grader), who may not decide them (:mod:`core.people.duties`); later found facts add
     their unit charges through :func:`propose_units`.
     """
-    hooks = await plugin_of(scope)
-    schedule = hooks.penalty_schedule()
     grades = await _grades(scope, ticket)
-    amounts = await amounts_at(scope, schedule, graded_at)
-    proposals = hooks.propose_penalties(facts_of(ticket), [g for _, g in grades], amounts)
+    schedule, proposals, depts = await _asked(scope, ticket, grades, graded_at)
     superseded: list[int] = []
     if redo_staff_ids is not None:
         superseded += await _supersede(
@@ -243,7 +270,6 @@ async def propose(
             Penalty.staff_id.in_(list(redo_staff_ids)),
         )
     by_staff = {gf.staff: g for g, gf in grades}
-    depts = {d.code: d.id for d in await scope.scalars(select(Department))}
     units_live = (
         list(
             await scope.scalars(
@@ -326,11 +352,7 @@ async def propose_units(
     already carry (live) are stored, priced at ``at``, proposed by ``by``. Staff penalties
     are left as they stand.
     """
-    hooks = await plugin_of(scope)
-    schedule = hooks.penalty_schedule()
-    grades = await _grades(scope, ticket)
-    amounts = await amounts_at(scope, schedule, at)
-    proposals = hooks.propose_penalties(facts_of(ticket), [g for _, g in grades], amounts)
+    schedule, proposals, depts = await _asked(scope, ticket, await _grades(scope, ticket), at)
     held = set(
         await scope.scalars(
             select(Penalty.rule).where(
@@ -340,7 +362,6 @@ async def propose_units(
             )
         )
     )
-    depts = {d.code: d.id for d in await scope.scalars(select(Department))}
     rows = []
     for prop in proposals:
         if prop.staff or prop.rule in held or schedule.rule(prop.rule) is None:
@@ -392,12 +413,8 @@ async def rederive_for_facts(
     if not grades:
         return None
     graded_at = max(g.graded_at for g, _ in grades)
-    hooks = await plugin_of(scope)
-    schedule = hooks.penalty_schedule()
-    amounts = await amounts_at(scope, schedule, graded_at)
-    proposals = hooks.propose_penalties(facts_of(ticket), [g for _, g in grades], amounts)
+    schedule, proposals, depts = await _asked(scope, ticket, grades, graded_at)
     by_staff = {gf.staff: g for g, gf in grades}
-    depts = {d.code: d.id for d in await scope.scalars(select(Department))}
 
     def key(staff_id: int | None, dept: int | None, rule: str) -> tuple[Any, ...]:
         return (staff_id, None if staff_id else dept, rule)
@@ -566,12 +583,11 @@ async def decide(
 
 # ---------------------------------------------------------------- ledger
 
-DEFAULT_TZ = DEFAULT_TIMEZONE
 PERIOD = re.compile(r"(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])")
 """A month as ``YYYY-MM`` in ASCII digits (no fullwidth or other scripts' digits)."""
 
 
-def period_bounds(period: str, tz: str = DEFAULT_TZ) -> tuple[dt.datetime, dt.datetime]:
+def period_bounds(period: str, tz: str = DEFAULT_TIMEZONE) -> tuple[dt.datetime, dt.datetime]:
     """``YYYY-MM`` → [start, end) in UTC, months counted in the tenant's time zone."""
     if not PERIOD.fullmatch(period):
         raise Invalid(
@@ -624,7 +640,7 @@ async def set_pay(
         raise NotFound("no staff member {code}", field="staff", params={"code": repr(staff_code)})
     # Serialised with the deduction runs: a pay change that passed the check below while a
     # run of its month was reading the old pay would be accepted and then ignored.
-    await _ledger_lock(scope)
+    await counter_lock(scope, "ledger")
     if await scope.scalar(select(DeductionRun.id).where(DeductionRun.period == period)):
         raise Conflict(
             "the deduction run for {period} is done; its pay can no longer change",
@@ -656,21 +672,20 @@ async def set_pay(
     return row
 
 
-async def _ledger_lock(scope: TenantScope) -> None:
-    """Serialise the tenant's deduction runs: two runs at once (even of different months)
-    would each see the same outstanding fines. The lock is the tenant's ``ledger`` counter
-    row, bumped in this transaction (row lock on PostgreSQL, the write lock on SQLite)."""
-    bump = (
-        update(Counter)
-        .where(Counter.name == "ledger")
-        .values(value=Counter.value + 1)
-        .returning(Counter.value)
-    )
-    if (await scope.execute(bump)).scalar_one_or_none() is None:
+async def counter_lock(scope: TenantScope, name: str) -> None:
+    """Serialise one kind of write per tenant: the lock is the tenant's ``name`` counter row,
+    bumped in this transaction (row lock on PostgreSQL, the write lock on SQLite) and
+    created by the first writer (a concurrent first writer then takes the lock).
+
+    ``ledger``: two deduction runs at once (even of different months) would each see the
+    same outstanding fines; ``appraisal-<half>``: two proposals at once would each find no
+    live one (:mod:`core.penalties.appraisal`)."""
+    bump = update(Counter).where(Counter.name == name).values(value=Counter.value + 1)
+    if (await scope.execute(bump.returning(Counter.value))).scalar_one_or_none() is None:
         try:
             async with scope.session.begin_nested():
-                scope.add(Counter(name="ledger", value=1))
-        except IntegrityError:  # created by a concurrent run: take the lock now
+                scope.add(Counter(name=name, value=1))
+        except IntegrityError:  # created by a concurrent writer: take the lock now
             await scope.execute(bump)
 
 
@@ -680,9 +695,7 @@ async def _in_month_order(scope: TenantScope, period: str, tz: str) -> None:
     would charge those fines to this month's pay and write off the rest, leaving the earlier
     pay unused; refused with :class:`Conflict` naming the earliest such month (issue 9)."""
     first_fine = await scope.scalar(
-        select(func.min(Penalty.decided_at)).where(
-            Penalty.status.in_(DECIDED), Penalty.staff_id.is_not(None), Penalty.final_fen > 0
-        )
+        select(func.min(Penalty.decided_at)).where(*staff_decided(), Penalty.final_fen > 0)
     )
     if first_fine is None:
         return
@@ -716,7 +729,7 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
     False). A month not yet ended in the tenant's zone: :class:`Invalid` naming ``period``.
     """
     period_bounds(period)  # validate before taking the lock
-    await _ledger_lock(scope)
+    await counter_lock(scope, "ledger")
     existing = await scope.scalar(select(DeductionRun).where(DeductionRun.period == period))
     if existing is not None:
         return existing, False
@@ -735,7 +748,7 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
 
     outstanding = await _outstanding(scope, end)
     forfeits = await _forfeits(scope, start, end)
-    credits = await _credits(scope)
+    credits, points_back = await _credits(scope)
     pay = {
         sid: fen
         for sid, fen in (
@@ -747,7 +760,6 @@ async def run_month(scope: TenantScope, period: str, run_by: str) -> tuple[Deduc
         ).all()
     }
     points = await month_point_rows(scope, start, end)
-    points_back = await _point_credits(scope)
     every = set(outstanding) | set(forfeits) | set(credits) | set(points) | set(points_back)
     for staff_id in sorted(every):
         items = outstanding.get(staff_id, [])
@@ -840,11 +852,7 @@ async def month_point_rows(
     the month appraised. Staff with none are left out (issue 23 §4)."""
     rows = await scope.execute(
         select(Penalty.staff_id, Penalty.id, Penalty.appraisal_points).where(
-            Penalty.status.in_(DECIDED),
-            Penalty.staff_id.is_not(None),
-            Penalty.appraisal_points > 0,
-            Penalty.decided_at >= start,
-            Penalty.decided_at < end,
+            *staff_decided(start, end), Penalty.appraisal_points > 0
         )
     )
     out: dict[int, dict[int, int]] = {}
@@ -853,29 +861,10 @@ async def month_point_rows(
     return out
 
 
-async def _point_credits(scope: TenantScope) -> dict[int, dict[int, int]]:
-    """Per staff member, each superseded penalty whose appraisal points are still counted on
-    an earlier line (its rows' points sum above zero): the points to give back. Once given
-    back its rows sum to zero, so a later run finds nothing (idempotent)."""
-    rows = await scope.execute(
-        select(Deduction.staff_id, Deduction.penalty_id, func.sum(Deduction.appraisal_points))
-        .join(Penalty, Penalty.id == Deduction.penalty_id)
-        .where(Penalty.status == "superseded")
-        .group_by(Deduction.staff_id, Deduction.penalty_id)
-    )
-    out: dict[int, dict[int, int]] = {}
-    for sid, pid, pts in rows.all():
-        if int(pts or 0) > 0:
-            out.setdefault(int(sid), {})[int(pid)] = int(pts)
-    return out
-
-
-async def _outstanding(
-    scope: TenantScope, end: dt.datetime
-) -> dict[int, list[tuple[Penalty, int]]]:
-    """Per staff member, each decided fine (decided before ``end``) with what is still owed,
-    oldest first."""
-    paid = (
+def paid_per_penalty() -> Any:
+    """A subquery ``(penalty_id, paid)``: fen taken or written off on each penalty so far,
+    over every run (a credited penalty's rows sum back down)."""
+    return (
         select(
             Deduction.penalty_id,
             func.sum(Deduction.amount_fen + Deduction.written_off_fen).label("paid"),
@@ -883,16 +872,19 @@ async def _outstanding(
         .group_by(Deduction.penalty_id)
         .subquery()
     )
+
+
+async def _outstanding(
+    scope: TenantScope, end: dt.datetime
+) -> dict[int, list[tuple[Penalty, int]]]:
+    """Per staff member, each decided fine (decided before ``end``) with what is still owed,
+    oldest first."""
+    paid = paid_per_penalty()
     rows = (
         await scope.execute(
             select(Penalty, func.coalesce(paid.c.paid, 0))
             .outerjoin(paid, paid.c.penalty_id == Penalty.id)
-            .where(
-                Penalty.status.in_(DECIDED),
-                Penalty.staff_id.is_not(None),
-                Penalty.final_fen > 0,
-                Penalty.decided_at < end,
-            )
+            .where(*staff_decided(end=end), Penalty.final_fen > 0)
             .order_by(Penalty.staff_id, Penalty.decided_at, Penalty.id)
         )
     ).all()
@@ -913,13 +905,7 @@ async def _forfeits(
     same way: deducted from the month's performance pay once the result is announced]."""
     rows = await scope.execute(
         select(Penalty.staff_id, Penalty.id)
-        .where(
-            Penalty.status.in_(DECIDED),
-            Penalty.staff_id.is_not(None),
-            Penalty.whole_month_pay.is_(True),
-            Penalty.decided_at >= start,
-            Penalty.decided_at < end,
-        )
+        .where(*staff_decided(start, end), Penalty.whole_month_pay.is_(True))
         .order_by(Penalty.decided_at, Penalty.id)
     )
     out: dict[int, list[int]] = {}
@@ -928,23 +914,31 @@ async def _forfeits(
     return out
 
 
-async def _credits(scope: TenantScope) -> dict[int, dict[int, tuple[int, int]]]:
-    """Per staff member, each superseded penalty with money still taken on it: (fine taken,
-    pay forfeited) to give back. Once given back its rows sum to zero, so a later run finds
-    nothing (idempotent)."""
+async def _credits(
+    scope: TenantScope,
+) -> tuple[dict[int, dict[int, tuple[int, int]]], dict[int, dict[int, int]]]:
+    """Per staff member, each superseded penalty still counted on an earlier line: (fine
+    taken, pay forfeited) to give back where its rows still hold money, and its appraisal
+    points where its rows' points sum above zero. Once given back its rows sum to zero, so
+    a later run finds nothing (idempotent)."""
     rows = await scope.execute(
         select(
             Deduction.staff_id,
             Deduction.penalty_id,
             func.sum(Deduction.amount_fen),
             func.sum(Deduction.forfeited_fen),
+            func.sum(Deduction.appraisal_points),
         )
         .join(Penalty, Penalty.id == Deduction.penalty_id)
         .where(Penalty.status == "superseded")
         .group_by(Deduction.staff_id, Deduction.penalty_id)
     )
-    out: dict[int, dict[int, tuple[int, int]]] = {}
-    for staff_id, pid, taken, forfeit in rows.all():
-        if int(taken or 0) > 0 or int(forfeit or 0) > 0:
-            out.setdefault(int(staff_id), {})[int(pid)] = (int(taken or 0), int(forfeit or 0))
-    return out
+    money: dict[int, dict[int, tuple[int, int]]] = {}
+    points: dict[int, dict[int, int]] = {}
+    for staff_id, pid, taken, forfeit, pts in rows.all():
+        taken, forfeit, pts = int(taken or 0), int(forfeit or 0), int(pts or 0)
+        if taken > 0 or forfeit > 0:
+            money.setdefault(int(staff_id), {})[int(pid)] = (taken, forfeit)
+        if pts > 0:
+            points.setdefault(int(staff_id), {})[int(pid)] = pts
+    return money, points

@@ -1,13 +1,12 @@
-"""HTTP routes for statistics, KPIs, the bulletin, exports and charts.
+"""HTTP routes for statistics, KPIs, the bulletin, exports and charts (all under
+``/api/reports``, :data:`ROUTES`).
 
-Every route reads the reports database, a second database beside the request's own
-(:func:`core.reports.replica.reading`): the handlers take the request for it and its lag
-header, not the ``tenant`` dependency. Every route takes the same window
-(``period=YYYY-MM``, or ``from`` and ``to`` as timezone-aware ISO times, default the
-current month in the tenant's time zone) and answers
-only what the caller may read (:mod:`core.reports.access`). Files come back with their media
-type and a download name. Every route reads the reports database when one is configured
-(:mod:`core.reports.replica`; lag in ``X-Replica-Lag``).
+Every route reads the reports database when one is configured, a second database beside
+the request's own (:func:`core.reports.replica.reading`; lag in ``X-Replica-Lag``): the
+handlers take the request for it, not the ``tenant`` dependency. Every route takes the same
+window (``period=YYYY-MM``, or ``from`` and ``to`` as timezone-aware ISO times, default the
+current month in the tenant's time zone) and answers only what the caller may read
+(:mod:`core.reports.access`). Files come back with their media type and a download name.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Request, Response, get
+from litestar import Request, Response, Router, get
 from litestar.params import FromPath, FromQuery, QueryParameter
 from sqlalchemy import select
 
@@ -57,17 +56,20 @@ class RenderBusy(ApiError):
     status, code = 503, "unavailable"
 
 
-async def rendered(request: Request[Any, Any, Any], fn: Any, *args: Any) -> bytes | Response[Any]:
-    """``fn(*args)`` in a worker thread off the event loop, at most :data:`RENDER_SECONDS`
-    (waiting for a slot included); a 503 with ``Retry-After`` when it takes longer."""
+async def rendered(
+    request: Request[Any, Any, Any], media_type: str, filename: str, fn: Any, *args: Any
+) -> Response[bytes]:
+    """The file ``fn(*args)`` drawn in a worker thread off the event loop, at most
+    :data:`RENDER_SECONDS` (waiting for a slot included), as the download ``filename``; a
+    503 with ``Retry-After`` when it takes longer."""
     try:
         async with asyncio.timeout(RENDER_SECONDS):
             async with request.app.state.setdefault("renderers", asyncio.Semaphore(RENDERERS)):
                 content: bytes = await asyncio.to_thread(fn, *args)
-                return content
     except TimeoutError:
         err = RenderBusy("the report file took too long to draw; retry shortly", rule="time limit")
         return Response(err.body(), status_code=503, headers={"Retry-After": "10"})
+    return _file(content, media_type, filename)
 
 
 async def window_for(
@@ -90,15 +92,17 @@ def _split(filename: str, names: tuple[str, ...], formats: tuple[str, ...]) -> t
     return name, fmt
 
 
-def _download(content: bytes, media_type: str, filename: str) -> Response[bytes]:
+def _file(
+    content: bytes | str, media_type: str, filename: str, disposition: str = "attachment"
+) -> Response[Any]:
     return Response(
         content,
         media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": f'{disposition}; filename="{filename}"'},
     )
 
 
-@get("/api/reports/stats", operation_id="reportStats", tags=TAGS)
+@get("/stats", operation_id="reportStats")
 async def get_stats(
     request: Request[Any, Any, Any],
     principal: PrincipalDep,
@@ -113,7 +117,7 @@ async def get_stats(
         return await stats.statistics(scope, Access(principal), window)
 
 
-@get("/api/reports/kpis", operation_id="reportKpis", tags=TAGS)
+@get("/kpis", operation_id="reportKpis")
 async def get_kpis(
     request: Request[Any, Any, Any],
     principal: PrincipalDep,
@@ -128,7 +132,7 @@ async def get_kpis(
         return await kpis.kpis(scope, Access(principal), window, window_days)
 
 
-@get("/api/reports/bulletin", operation_id="reportBulletin", tags=TAGS)
+@get("/bulletin", operation_id="reportBulletin")
 async def get_bulletin(
     request: Request[Any, Any, Any],
     principal: PrincipalDep,
@@ -149,11 +153,7 @@ async def get_bulletin(
         )
     if fmt == "markdown":
         name = f"{tenant.slug}_{window.name}_bulletin.md"
-        return Response(
-            bulletins.markdown(out),
-            media_type=MARKDOWN,
-            headers={"Content-Disposition": f'inline; filename="{name}"'},
-        )
+        return _file(bulletins.markdown(out), MARKDOWN, name, "inline")
     return Response(out)
 
 
@@ -169,11 +169,7 @@ async def export_tables(
     return [await exports.ledger_table(scope, access, window)]
 
 
-@get(
-    "/api/reports/export/{filename:str}",
-    operation_id="reportExport",
-    tags=TAGS,
-)
+@get("/export/{filename:str}", operation_id="reportExport")
 async def get_export(
     request: Request[Any, Any, Any],
     principal: PrincipalDep,
@@ -197,18 +193,11 @@ async def get_export(
         tables = await export_tables(scope, Access(principal), window, what, window_days)
         words = None if reader == headers.CODES else await headers.Words.load(scope)
     tables = headers.for_reader(tables, reader, words)  # labels for people
-    content = await rendered(request, exports.render, tables, fmt)
-    if isinstance(content, Response):
-        return content
     name = f"{tenant.slug}_{window.name}_{what}.{fmt}"
-    return _download(content, exports.MEDIA_TYPES[fmt], name)
+    return await rendered(request, exports.MEDIA_TYPES[fmt], name, exports.render, tables, fmt)
 
 
-@get(
-    "/api/reports/charts/{filename:str}",
-    operation_id="reportChart",
-    tags=TAGS,
-)
+@get("/charts/{filename:str}", operation_id="reportChart")
 async def get_chart(
     request: Request[Any, Any, Any],
     principal: PrincipalDep,
@@ -223,10 +212,10 @@ async def get_chart(
     async with reading(request, principal) as scope:
         tenant, window = await window_for(scope, period, start, end)
         data = await stats.statistics(scope, Access(principal), window)
-    content = await rendered(request, charts.render, data, name, fmt, granularity)
-    if isinstance(content, Response):
-        return content
-    return _download(content, charts.FORMATS[fmt], f"{tenant.slug}_{window.name}_{name}.{fmt}")
+    download = f"{tenant.slug}_{window.name}_{name}.{fmt}"
+    return await rendered(
+        request, charts.FORMATS[fmt], download, charts.render, data, name, fmt, granularity
+    )
 
 
 class PackIssueOut(msgspec.Struct, kw_only=True):
@@ -240,9 +229,8 @@ class PackIssueOut(msgspec.Struct, kw_only=True):
 
 
 @get(
-    "/api/reports/pack-issue",
+    "/pack-issue",
     operation_id="reportPackIssue",
-    tags=TAGS,
     guards=[requires(Role.SUPERVISOR, Role.MANAGER, Role.GENERAL_MANAGER, Role.TENANT_ADMIN)],
 )
 async def get_pack_issue(
@@ -258,8 +246,13 @@ async def get_pack_issue(
     if row is None:
         return PackIssueOut(period=window.name, due_at=due, issued_at=None, issued_by=None,
                             on_time=False if utcnow() >= due else None)  # fmt: skip
-    return PackIssueOut(period=row.period, due_at=row.due_at, issued_at=row.issued_at,
-                        issued_by=row.issued_by, on_time=row.on_time)  # fmt: skip
+    return msgspec.convert(row, PackIssueOut, from_attributes=True)
 
 
-ROUTES = [get_stats, get_kpis, get_bulletin, get_export, get_chart, get_pack_issue]
+ROUTES = [
+    Router(
+        path="/api/reports",
+        tags=TAGS,
+        route_handlers=[get_stats, get_kpis, get_bulletin, get_export, get_chart, get_pack_issue],
+    )
+]

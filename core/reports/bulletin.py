@@ -350,8 +350,7 @@ def _case(
     responsible = []
     for g in grades:
         code, name = labels.staff_member(g.staff_id)
-        member = labels.staff.get(g.staff_id)
-        dept = labels.department(member.department_id)[0] if member is not None else None
+        dept = labels.staff_department(g.staff_id)
         responsible.append(
             Responsible(staff=code or "", name=name, department=dept, grade=g.grade,
                         offence=g.offence, findings=scrub(g.findings))

@@ -14,14 +14,11 @@ one a chart is a 503 naming the missing package rather than a picture of empty b
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import logging
 import shutil
 import subprocess
-import threading
-from collections import OrderedDict
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -161,8 +158,6 @@ def _bars(ax: Axes, rows: list[Row]) -> None:
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 CACHE_SIZE = 256
 """Charts kept per process (an SVG is ~40 kB, a PNG ~30 kB: at most ~10 MB)."""
-_drawn: OrderedDict[tuple[str, ...], bytes] = OrderedDict()
-_lock = threading.Lock()
 
 
 def render(stats: Stats, name: str, fmt: str, granularity: str = "week") -> bytes:
@@ -170,33 +165,23 @@ def render(stats: Stats, name: str, fmt: str, granularity: str = "week") -> byte
     words (:func:`texts`) drawn with :func:`cjk_font`. Raises :class:`NoCJKFont`.
 
     Drawing takes ~0.2 s; the statistics behind it take a few milliseconds at the demo data.
-    So a chart is drawn once per distinct statistics: the cache key is a digest of the
-    statistics themselves (tenant, window, the reader's scope and every count), so a new
-    ticket, another month or a department head's narrower view is a new drawing, and an
-    unchanged month is answered from memory (least recently used out, per process)."""
-    # as_of (when the figures were read) is not drawn: left out, or nothing would repeat
-    digest = hashlib.sha256(
-        msgspec.json.encode(msgspec.structs.replace(stats, as_of=EPOCH))
-    ).hexdigest()
+    So a chart is drawn once per distinct statistics: the cache key is the statistics
+    themselves (tenant, window, the reader's scope and every count), so a new ticket,
+    another month or a department head's narrower view is a new drawing, and an unchanged
+    month is answered from memory (least recently used out, per process)."""
     from matplotlib import rcParams
 
+    # as_of (when the figures were read) is not drawn: left out, or nothing would repeat;
     # the drawing's settings are part of what is drawn (SVG text as paths or as text)
-    key = (digest, name, fmt, granularity, str(rcParams["svg.fonttype"]))
-    with _lock:
-        hit = _drawn.get(key)
-        if hit is not None:
-            _drawn.move_to_end(key)
-            return hit
-    content = _draw(stats, name, fmt, granularity)
-    with _lock:
-        _drawn[key] = content
-        while len(_drawn) > CACHE_SIZE:
-            _drawn.popitem(last=False)
-    return content
+    figures = msgspec.json.encode(msgspec.structs.replace(stats, as_of=EPOCH))
+    return _drawn(figures, name, fmt, granularity, str(rcParams["svg.fonttype"]))
 
 
-def _draw(stats: Stats, name: str, fmt: str, granularity: str) -> bytes:
+@lru_cache(maxsize=CACHE_SIZE)
+def _drawn(figures: bytes, name: str, fmt: str, granularity: str, _svg_fonttype: str) -> bytes:
     from matplotlib.figure import Figure
+
+    stats = msgspec.json.decode(figures, type=Stats)
 
     font = _font()
     words = texts(stats, name, granularity)

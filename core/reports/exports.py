@@ -200,8 +200,7 @@ async def ledger_table(scope: TenantScope, access: Access, window: Period) -> Ta
     out: list[list[Cell]] = []
     for line in rows:
         code, name = labels.staff_member(line.staff_id)
-        member = labels.staff.get(line.staff_id)
-        dept = labels.department(member.department_id)[0] if member is not None else None
+        dept = labels.staff_department(line.staff_id)
         out.append(
             [line.period, code, name, dept, yuan(line.owed_fen), yuan(line.pay_fen),
              yuan(line.deducted_fen), yuan(line.carried_fen), yuan(line.written_off_fen),

@@ -22,15 +22,15 @@ from sqlalchemy import select
 
 from core.db import Database, TenantScope, utcnow
 from core.penalties.service import period_bounds
-from core.people.models import Tenant
 from core.people.roles import Role
 from core.reports.models import ReportIssue
-from core.reports.period import check_month, tenant_timezone
-from core.tasks.notify import notify, recipients
-from core.tasks.periodic import LOOKBACK_MONTHS, months_between, shift
+from core.reports.period import check_month
+from core.tasks.notify import recipients
+from core.tasks.periodic import Owed, months_between, remind_once, tenants
 
 DUE_DAY = 30
 REMIND_DAYS = 3
+SEED = "000 §篇1 4(4)7"
 REMINDED = frozenset({Role.SUPERVISOR, Role.MANAGER})
 """Who does the statistics (客服中心主管) and who receives them (主管经理) [000 §篇1 4(4)7]."""
 
@@ -63,48 +63,36 @@ async def record_issue(
 
 async def remind(db: Database, now: dt.datetime | None = None) -> int:
     """For every tenant and **every month** since the tenant was created (at most
-    :data:`LOOKBACK_MONTHS` back) whose pack is not issued: a ``report_pack_due``
-    notification from :data:`REMIND_DAYS` days before the due date, a ``report_pack_overdue``
-    one after it (each once per month, whatever how often this runs). A month whose due date
-    passed while no run looked at it — a 30-day month is overdue only from the 1st of the
-    next, February from the 1st of March — is reminded as overdue at the next run (issue 23
-    §2). Returns how many notifications were new."""
+    :data:`core.tasks.periodic.LOOKBACK_MONTHS` back) whose pack is not issued: a
+    ``report_pack_due`` notification from :data:`REMIND_DAYS` days before the due date, a
+    ``report_pack_overdue`` one after it (each once per month, whatever how often this runs).
+    A month whose due date passed while no run looked at it — a 30-day month is overdue only
+    from the 1st of the next, February from the 1st of March — is reminded as overdue at the
+    next run (issue 23 §2). Returns how many notifications were new."""
     now = now or utcnow()
-    async with db.cross_tenant() as session:
-        tenants = [(t.id, t.config, t.created_at) for t in await session.scalars(select(Tenant))]
     sent = 0
-    for tenant_id, config, created in tenants:
-        tz = tenant_timezone(config)
-        zone = ZoneInfo(tz)
-        current = f"{now.astimezone(zone):%Y-%m}"
-        start = f"{_aware(created).astimezone(zone):%Y-%m}" if created else current
-        months = months_between(max(start, shift(current, -LOOKBACK_MONTHS)), current)
-        due = {p: due_at(p, tz) for p in months}
-        months = [p for p in months if now >= due[p] - dt.timedelta(days=REMIND_DAYS)]
-        if not months:
+    for t in await tenants(db, now):
+        owed = [
+            Owed(
+                kinds=("report_pack_due", "report_pack_overdue"),
+                key=period,
+                due=due_at(period, t.zone),
+                params={"period": period, "seed": SEED},
+            )
+            for period in months_between(t.first, t.current)
+        ]
+        owed = [o for o in owed if now >= o.due - dt.timedelta(days=REMIND_DAYS)]
+        if not owed:
             continue
-        async with db.tenant(tenant_id) as scope:
+        async with db.tenant(t.id) as scope:
             issued = set(
                 await scope.scalars(
-                    select(ReportIssue.period).where(ReportIssue.period.in_(months))
+                    select(ReportIssue.period).where(ReportIssue.period.in_([o.key for o in owed]))
                 )
             )
-            users = None
-            for period in months:
-                if period in issued:
-                    continue
-                users = users if users is not None else await recipients(scope, set(REMINDED))
-                kind = "report_pack_due" if now < due[period] else "report_pack_overdue"
-                local = due[period].astimezone(zone) - dt.timedelta(seconds=1)
-                sent += await notify(
-                    scope,
-                    users,
-                    kind=kind,
-                    dedupe=f"{kind}:{period}",
-                    params={"period": period, "due": local.isoformat(), "seed": "000 §篇1 4(4)7"},
-                )
+            owed = [o for o in owed if o.key not in issued]
+            if owed:
+                users = await recipients(scope, set(REMINDED))
+                for item in owed:
+                    sent += await remind_once(scope, users, item, t.zone, now)
     return sent
-
-
-def _aware(at: dt.datetime) -> dt.datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)

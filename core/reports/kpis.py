@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 from core.db import TenantScope, utcnow
 from core.deadlines.models import StepClock
 from core.penalties.models import Penalty
+from core.penalties.service import DECIDED
 from core.people.models import Staff, Tenant
 from core.reports import sql
 from core.reports.access import Access
@@ -28,7 +29,6 @@ from core.tickets.models import Ticket, TicketEvent
 
 FOLLOW_UPS = ("follow_up", "follow_up_unsatisfied")
 ONE_TIME = ("resolved", "explained")
-DECIDED = ("confirmed", "adjusted")
 DEFAULT_WINDOW_DAYS = 30
 
 

@@ -27,7 +27,6 @@ from core.reports.period import Period
 from core.tickets.facts import plugin_of
 from core.tickets.models import AccusedStaff, Ticket, TicketGrade
 
-DIMENSIONS = ("category", "severity", "channel", "department", "staff", "grade", "staff_grade")
 GRANULARITIES = ("week", "month")
 
 
@@ -68,7 +67,7 @@ class Stats(msgspec.Struct, kw_only=True):
 
 
 def window_out(window: Period) -> Window:
-    return Window(start=window.start, end=window.end, timezone=window.timezone, label=window.label)
+    return msgspec.convert(window, Window, from_attributes=True)
 
 
 @dataclass(frozen=True)
@@ -104,6 +103,11 @@ class Labels:
     def staff_member(self, staff_id: int | None) -> tuple[str | None, str]:
         member = self.staff.get(staff_id) if staff_id is not None else None
         return (member.code, member.name) if member is not None else (None, "(none)")
+
+    def staff_department(self, staff_id: int) -> str | None:
+        """The code of the staff member's department (None: none, or no such member)."""
+        member = self.staff.get(staff_id)
+        return self.department(member.department_id)[0] if member is not None else None
 
 
 def _split() -> tuple[ColumnElement[Any], ColumnElement[Any]]:

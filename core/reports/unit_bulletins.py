@@ -35,6 +35,7 @@ from core.errors import Forbidden, Invalid
 from core.people.guards import needs_role
 from core.people.models import Department
 from core.people.roles import MANAGEMENT, Role
+from core.people.tenant_data import tenant_info
 from core.reports.models import UnitBulletinIssue
 from core.reports.period import check_month
 from core.strict import fits
@@ -47,7 +48,6 @@ from core.tasks.periodic import (
     remind_once,
     shift,
     tenants,
-    zone_of,
 )
 from core.tickets.facts import plugin_of
 from core.tickets.models import Ticket, TicketEvent
@@ -166,12 +166,6 @@ class UnitBulletinOut(msgspec.Struct, kw_only=True):
     """None while not recorded and not yet due."""
 
 
-async def _zone(scope: TenantScope) -> str:
-    from core.people import tenant_data
-
-    return zone_of({"timezone": (await tenant_data.tenant_info(scope)).timezone})
-
-
 def _ended(period: str, zone: str) -> None:
     check_month(period)
     if month_end(period, zone) > utcnow():
@@ -183,31 +177,28 @@ def _ended(period: str, zone: str) -> None:
         )
 
 
-@post("/api/reports/unit-bulletins", operation_id="recordUnitBulletin",
-      tags=["reports"], )  # fmt: skip
+@post("/api/reports/unit-bulletins", operation_id="recordUnitBulletin", tags=["reports"])
 async def record_unit_bulletin(
     tenant: TenantScopeDep, principal: PrincipalDep, data: JSONBody[RecordIn]
 ) -> Response[UnitBulletinOut]:
     """The unit formed its month's 《投诉事件通报》 and had its staff study it [002 第二十二条]:
     recorded once (201; again: 200 with the first record). A department head records their
     own unit's (``department`` may be left out), management any unit's."""
-    p = principal
-    role = p.role_for(RECORDERS)
+    role = principal.role_for(RECORDERS)
     if role is None:
         raise needs_role(RECORDERS, "登记本单位《投诉事件通报》")
-    scope = tenant
-    zone = await _zone(scope)
+    zone = (await tenant_info(tenant)).timezone
     _ended(data.period, zone)
     if data.department is None:
-        if p.department_id is None or not p.has(Role.DEPARTMENT_HEAD):
+        if principal.department_id is None or not principal.has(Role.DEPARTMENT_HEAD):
             raise Invalid(
                 "department: name the unit (only a department head's own unit is implied)",
                 field="department",
                 rule="required",
             )
-        dept = await scope.session.get(Department, p.department_id)
+        dept = await tenant.session.get(Department, principal.department_id)
     else:
-        dept = await scope.scalar(select(Department).where(Department.code == data.department))
+        dept = await tenant.scalar(select(Department).where(Department.code == data.department))
         if dept is None:
             raise Invalid(
                 "no unit {unit}",
@@ -216,13 +207,13 @@ async def record_unit_bulletin(
                 params={"unit": data.department},
             )
     assert dept is not None
-    if not p.has(*MANAGEMENT) and dept.id != p.department_id:
+    if not principal.has(*MANAGEMENT) and dept.id != principal.department_id:
         raise Forbidden(
             "a department head records only their own unit's bulletin",
             field="department",
             rule="own unit",
         )
-    row = await scope.scalar(
+    row = await tenant.scalar(
         select(UnitBulletinIssue).where(
             UnitBulletinIssue.period == data.period, UnitBulletinIssue.department_id == dept.id
         )
@@ -231,19 +222,19 @@ async def record_unit_bulletin(
     if row is None:
         now = utcnow()
         due = due_at(data.period, zone)
-        cases = (await cases_per_unit(scope, data.period, zone)).get(dept.id, 0)
+        cases = (await cases_per_unit(tenant, data.period, zone)).get(dept.id, 0)
         row = UnitBulletinIssue(period=data.period, department_id=dept.id, cases=cases,
-                                due_at=due, issued_at=now, issued_by=p.username,
+                                due_at=due, issued_at=now, issued_by=principal.username,
                                 on_time=now < due)  # fmt: skip
-        scope.add(row)
-        scope.add(
+        tenant.add(row)
+        tenant.add(
             AuditEvent(
-                actor=p.username, action="unit_bulletin_recorded", entity="unit_bulletin",
+                actor=principal.username, action="unit_bulletin_recorded", entity="unit_bulletin",
                 entity_key=f"{data.period}:{dept.code}",
                 payload={"role": role, "cases": cases, "on_time": row.on_time},
             )
         )  # fmt: skip
-        await scope.flush()
+        await tenant.flush()
     out = UnitBulletinOut(
         period=row.period, department=dept.code, department_name=dept.name, cases=row.cases,
         due_at=row.due_at, issued_at=row.issued_at, issued_by=row.issued_by,
@@ -252,34 +243,31 @@ async def record_unit_bulletin(
     return Response(out, status_code=201 if created else 200)
 
 
-@get("/api/reports/unit-bulletins", operation_id="unitBulletins", tags=["reports"],
-     )  # fmt: skip
+@get("/api/reports/unit-bulletins", operation_id="unitBulletins", tags=["reports"])
 async def unit_bulletins(
     tenant: TenantScopeDep, principal: PrincipalDep, period: FromQuery[Month]
 ) -> list[UnitBulletinOut]:
     """The month's units with cases, or with their bulletin recorded: cases, due date, when
     it was recorded and whether on time [002 第二十二条]. A department head sees their own
     unit only."""
-    p = principal
-    if p.role_for(READERS) is None:
+    if principal.role_for(READERS) is None:
         raise needs_role(READERS, "查看各单位《投诉事件通报》")
-    scope = tenant
-    zone = await _zone(scope)
+    zone = (await tenant_info(tenant)).timezone
     check_month(period)
-    cases = await cases_per_unit(scope, period, zone)
+    cases = await cases_per_unit(tenant, period, zone)
     rows = {
         r.department_id: r
-        for r in await scope.scalars(
+        for r in await tenant.scalars(
             select(UnitBulletinIssue).where(UnitBulletinIssue.period == period)
         )
     }
-    depts = {d.id: d for d in await scope.scalars(select(Department))}
-    only_own = not p.has(*(READERS - {Role.DEPARTMENT_HEAD}))
+    depts = {d.id: d for d in await tenant.scalars(select(Department))}
+    only_own = not principal.has(*(READERS - {Role.DEPARTMENT_HEAD}))
     due = due_at(period, zone)
     late = utcnow() >= due
     out = []
     for dept_id in sorted(set(cases) | set(rows), key=lambda i: depts[i].code):
-        if only_own and dept_id != p.department_id:
+        if only_own and dept_id != principal.department_id:
             continue
         row = rows.get(dept_id)
         out.append(

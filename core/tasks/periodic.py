@@ -47,17 +47,13 @@ class TenantPeriods:
     """The current month in the tenant's zone."""
 
 
-zone_of = tenant_zone
-"""A tenant's zone from its configuration (:func:`core.settings.tenant_zone`)."""
-
-
 async def tenants(db: Database, now: dt.datetime) -> list[TenantPeriods]:
     """Every tenant, with the months its reminders look at."""
     async with db.cross_tenant() as session:
         rows = [(t.id, t.config, t.created_at) for t in await session.scalars(select(Tenant))]
     out = []
     for tenant_id, config, created in rows:
-        zone = zone_of(config)
+        zone = tenant_zone(config)
         current = month_of(now, zone)
         start = month_of(created, zone) if created else current
         first = max(start, shift(current, -LOOKBACK_MONTHS))
@@ -133,19 +129,3 @@ async def remind_once(
         dedupe=f"{kind}:{owed.key}",
         params=owed.params | {"due": local.isoformat()},
     )
-
-
-__all__ = [
-    "LOOKBACK_MONTHS",
-    "Owed",
-    "TenantPeriods",
-    "half_last_month",
-    "half_of",
-    "month_end",
-    "month_of",
-    "months_between",
-    "remind_once",
-    "shift",
-    "tenants",
-    "zone_of",
-]

@@ -35,16 +35,13 @@ class RelayReport:
     error: str = ""
 
 
-def delivery_message(
-    delivery_id: int, tenant_id: int, request_id: str | None = None
-) -> dramatiq.Message[Any]:
+def delivery_message(delivery_id: int, tenant_id: int) -> dramatiq.Message[Any]:
     return dramatiq.Message(
         queue_name=QUEUE,
         actor_name="send_webhook",
         args=(delivery_id, tenant_id),
         kwargs={},
-        # The job logs (and writes) with the request id of the change (core.logs).
-        options={"request_id": request_id} if request_id else {},
+        options={},
     )
 
 
