@@ -25,7 +25,7 @@ from core.openapi import document
 from core.query_params import known_query_only
 from core.reports.replica import lag_header as replica_lag_header
 from core.routers import SURFACES
-from core.settings import Settings, load_settings
+from core.settings import Settings, in_request, load_settings, use
 from core.strict import check_request
 
 PUBLIC = ["^/health", "^/ready", "^/metrics", "^/docs", "^/schema"]
@@ -49,12 +49,27 @@ def mark_reads(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+def settings_in_force(app: ASGIApp) -> ASGIApp:
+    """Inside a request, :func:`core.settings.current` is this app's settings (two apps in
+    one process each see their own)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        token = in_request.set(scope["litestar_app"].state.settings)
+        try:
+            await app(scope, receive, send)
+        finally:
+            in_request.reset(token)
+
+    return middleware
+
+
 def create_app(
     settings: Settings | None = None, db: Database | None = None, background: bool = False
 ) -> Litestar:
     """The app. ``background`` runs the embedded worker, outbox relay and deadline sweep
-    in-process (``tousu serve`` without Redis); tests drive those by hand."""
-    settings = settings or load_settings()
+    in-process (``tousu serve`` without Redis); tests drive those by hand. ``settings``: the
+    environment's when not given; made the process's (:func:`core.settings.use`)."""
+    settings = use(settings or load_settings())
     plugins.manager()  # a plugin's misspelled hook stops start-up here (PluginHookError)
     options = EngineOptions.from_settings(settings)  # pool, pooler, JIT: TOUSU_DB_*
     database = db or Database(settings.database_url, options)
@@ -103,6 +118,7 @@ def create_app(
             *SURFACES,
         ],
         middleware=[
+            settings_in_force,  # core.settings.current() is this app's in its requests
             security_headers,  # CSP, no-store, nosniff… on every answer (core.console.safety)
             logs.request_context,  # X-Request-ID, bound for every log line
             metrics.http_middleware(),  # latency by route template

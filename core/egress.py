@@ -143,11 +143,12 @@ class EgressPolicy:
 
 def operator_policy() -> EgressPolicy:
     """The policy for tenant-chosen URLs on this installation: global addresses plus the
-    operator's ``TOUSU_WEBHOOK_ALLOW_NETS`` (for callers without the app's settings at hand:
-    a channel type's ``check`` and ``send``, a plugin's)."""
-    from core.settings import load_settings
+    operator's ``TOUSU_WEBHOOK_ALLOW_NETS`` from the settings in force
+    (:func:`core.settings.current`; for callers without the app's settings at hand: a
+    channel type's ``check`` and ``send``, a plugin's)."""
+    from core.settings import current
 
-    return EgressPolicy.from_text(load_settings().webhook_allow_nets)
+    return EgressPolicy.from_text(current().webhook_allow_nets)
 
 
 def literal_ip(host: str) -> IPAddress | None:

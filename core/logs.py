@@ -150,19 +150,11 @@ if not structlog.is_configured():
     )
 
 
-def configure(
-    fmt: str | None = None, level: str | None = None, stream: TextIO | None = None
-) -> None:
+def configure(fmt: str, level: str, stream: TextIO | None = None) -> None:
     """Route structlog and the standard library's logging through one JSON (or console)
     renderer at ``level``. ``fmt``: ``json``, ``console`` or ``auto`` (JSON unless the
-    stream is a terminal); defaults come from TOUSU_LOG_FORMAT / TOUSU_LOG_LEVEL."""
+    stream is a terminal); the caller passes its settings' TOUSU_LOG_FORMAT / TOUSU_LOG_LEVEL."""
     global _configured
-    if fmt is None or level is None:
-        from core.settings import load_settings
-
-        settings = load_settings()
-        fmt = fmt or settings.log_format
-        level = level or settings.log_level
     out = stream or sys.stderr
     json = fmt == "json" or (fmt == "auto" and not (hasattr(out, "isatty") and out.isatty()))
     shared = _shared(json)

@@ -91,9 +91,9 @@ def _optional(caller: Any, plugin: Any) -> bool:
 
 
 def _make_manager() -> pluggy.PluginManager:
-    from core.settings import load_settings
+    from core.settings import current  # the entry point's (create_app makes the manager)
 
-    settings = load_settings()
+    settings = current()
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     if settings.disable_plugin_autoload:

@@ -58,10 +58,11 @@ def failure(message: str) -> CliError:
 
 
 def settings() -> Settings:
-    """The settings, checked (``tousu`` has already validated them before any command)."""
-    from core.settings import load_settings
+    """The settings, checked: read from the environment once, by ``tousu`` before any
+    command, and made the process's (:func:`core.settings.use`)."""
+    from core.settings import current
 
-    return load_settings()
+    return current()
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

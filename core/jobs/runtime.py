@@ -28,7 +28,7 @@ from core import metrics
 from core.db import Database, EngineOptions
 from core.jobs.sweep import sweep
 from core.notify.outbound import dispatch
-from core.settings import Settings, load_settings
+from core.settings import Settings, current
 from core.tasks.relay import enqueuer, relay_once
 from core.tasks.webhooks import DeliveryConfig, reap
 
@@ -88,7 +88,7 @@ def run_scheduler(database_url: str, broker_url: str, settings: Settings | None 
 
     from core.jobs.worker import make_broker
 
-    settings = settings or load_settings()
+    settings = settings or current()
     config = DeliveryConfig.from_settings(settings)
     broker = make_broker(broker_url, settings)
     loop = asyncio.new_event_loop()

@@ -82,9 +82,9 @@ def forget(key_hash: str | list[str] | None = None) -> None:
         _drop(h)
     target = _redis
     if target is None:
-        from core.settings import load_settings
+        from core.settings import current
 
-        settings = load_settings()
+        settings = current()
         target = (settings.redis_url, settings.redis_namespace) if settings.redis_url else None
     if target is not None:
         publish(target[0], target[1], hashes)
