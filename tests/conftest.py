@@ -461,7 +461,9 @@ def settings_in_force(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
         monkeypatch.setattr(core.settings, "_process", process)
         if api is not None:
             state = api.client.app.state
-            monkeypatch.setattr(state, "settings", msgspec.structs.replace(state.settings, **fields))
+            monkeypatch.setattr(
+                state, "settings", msgspec.structs.replace(state.settings, **fields)
+            )
 
     return change
 

@@ -104,9 +104,7 @@ def inbox(api: Any, settings_in_force: Any) -> Iterator[Inbox]:
     port = free_port()
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
-    settings_in_force(
-        api, smtp_host="127.0.0.1", smtp_port=port, smtp_from="noreply@tousu.example"
-    )
+    settings_in_force(api, smtp_host="127.0.0.1", smtp_port=port, smtp_from="noreply@tousu.example")
     yield box
     controller.stop()
 
