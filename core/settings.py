@@ -355,10 +355,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ] = ""
 
     @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
-    @property
     def broker(self) -> str | None:
         """The jobs broker's URL (``TOUSU_BROKER_URL``, else ``REDIS_URL``); None: the
         embedded in-process worker."""

@@ -135,33 +135,30 @@ def _show(value: str) -> str:
 def check_username(value: str) -> str:
     """A user name as tenant files spell it: 1–64 of ``a-z 0-9 . _ -``, starting with a
     letter or digit (no empty name, no control character, nothing the column cannot hold)."""
-    import msgspec
-
     from core.provisioning.tenant_file import Username
 
-    try:
-        return msgspec.convert(value, Username)
-    except msgspec.ValidationError:
-        raise typer.BadParameter(
-            f"{_show(value)} is not a user name; use 1-64 of a-z 0-9 . _ - starting with a "
-            "letter or digit"
-        ) from None
+    return _as(value, Username, "is not a user name; use 1-64 of a-z 0-9 . _ -")
 
 
 def check_slug(value: str | None) -> str | None:
     """``--tenant``: a tenant slug (an empty one is not "no tenant")."""
     if value is None:
         return None
-    import msgspec
-
     from core.provisioning.tenant_file import Slug
 
+    return _as(value, Slug, "is not a tenant slug; use 2-32 of a-z 0-9 -")
+
+
+def _as(value: str, kind: Any, refusal: str) -> str:
+    """``value`` checked as ``kind`` (a constrained string of the tenant files), else
+    ``typer.BadParameter`` quoting it: "<value> <refusal> starting with a letter or digit"."""
+    import msgspec
+
     try:
-        return msgspec.convert(value, Slug)
+        return str(msgspec.convert(value, kind))
     except msgspec.ValidationError:
         raise typer.BadParameter(
-            f"{_show(value)} is not a tenant slug; use 2-32 of a-z 0-9 - starting with a "
-            "letter or digit"
+            f"{_show(value)} {refusal} starting with a letter or digit"
         ) from None
 
 
