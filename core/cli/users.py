@@ -25,6 +25,10 @@ TenantOpt = Annotated[
     ),
 ]
 
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from one line of stdin.")
+]
+
 
 @app.command("create")
 def create(
@@ -80,9 +84,7 @@ def revoke(username: Username, tenant: TenantOpt = None) -> None:
 def passwd(
     username: Username,
     tenant: TenantOpt = None,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from one line of stdin.")
-    ] = False,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Set a user's console password (prompts twice); the user's sessions end."""
     from core.people.passwords import check_policy
@@ -95,9 +97,7 @@ def passwd(
 
 @app.command("hash-password")
 def hash_password(
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from one line of stdin.")
-    ] = False,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Print an argon2 hash for a tenant file's password_hash."""
     from core.people.passwords import hash_password as hash_it
