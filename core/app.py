@@ -32,33 +32,23 @@ PUBLIC = ["^/health", "^/ready", "^/metrics", "^/docs", "^/schema"]
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def mark_reads(app: ASGIApp) -> ASGIApp:
-    """Requests that only read say so to the database layer (SQLite begins their
-    transactions DEFERRED; writers begin IMMEDIATE: see :data:`core.db.read_only`)."""
+def request_state(app: ASGIApp) -> ASGIApp:
+    """Per HTTP request: whether it only reads, for the database layer (SQLite begins its
+    transactions DEFERRED; writers begin IMMEDIATE: see :data:`core.db.read_only`), and
+    this app's settings as :func:`core.settings.current` (two apps in one process each
+    see their own)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        token = read_only.set(scope.get("method") in READS)
+        reading = read_only.set(scope.get("method") in READS)
+        settings = in_request.set(scope["litestar_app"].state.settings)
         try:
             await app(scope, receive, send)
         finally:
-            read_only.reset(token)
-
-    return middleware
-
-
-def settings_in_force(app: ASGIApp) -> ASGIApp:
-    """Inside a request, :func:`core.settings.current` is this app's settings (two apps in
-    one process each see their own)."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        token = in_request.set(scope["litestar_app"].state.settings)
-        try:
-            await app(scope, receive, send)
-        finally:
-            in_request.reset(token)
+            in_request.reset(settings)
+            read_only.reset(reading)
 
     return middleware
 
@@ -118,12 +108,11 @@ def create_app(
             *SURFACES,
         ],
         middleware=[
-            settings_in_force,  # core.settings.current() is this app's in its requests
             security_headers,  # CSP, no-store, nosniff… on every answer (core.console.safety)
             logs.request_context,  # X-Request-ID, bound for every log line
             metrics.http_middleware(),  # latency by route template
             remember_scope,  # the request's scope for the confidentiality hook
-            mark_reads,  # SQLite: readers begin DEFERRED, writers IMMEDIATE
+            request_state,  # SQLite: readers begin DEFERRED; current() is this app's settings
             *console.middleware,  # session → CSRF (browsers) → bearer or session auth
         ],
         dependencies=DEPENDENCIES,  # principal, tenant, settings, db (core.context)

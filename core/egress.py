@@ -179,12 +179,12 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
         )
     except (OSError, TimeoutError, UnicodeError) as exc:
         raise EgressRefused(f"主机 {host} 无法解析") from exc
-    out: list[IPAddress] = []
-    for _family, _type, _proto, _canon, sockaddr in infos:
-        ip = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
-        if ip not in out:
-            out.append(ip)
-    return out
+    return _addresses(infos)
+
+
+def _addresses(infos: list[Any]) -> list[IPAddress]:
+    """The distinct addresses of ``getaddrinfo``'s answer, in its order (zone ids dropped)."""
+    return list(dict.fromkeys(ipaddress.ip_address(str(i[4][0]).split("%", 1)[0]) for i in infos))
 
 
 def _target(url: str) -> tuple[str, int]:
@@ -228,12 +228,7 @@ def check_url_blocking(url: str, policy: EgressPolicy) -> None:
         raise EgressRefused(f"主机 {host} 无法解析") from exc
     finally:
         pool.shutdown(wait=False)
-    ips: list[IPAddress] = []
-    for _family, _type, _proto, _canon, sockaddr in infos:
-        ip = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
-        if ip not in ips:
-            ips.append(ip)
-    policy.check(host, ips)
+    policy.check(host, _addresses(infos))
 
 
 class PinnedBackend(httpcore.AsyncNetworkBackend):
