@@ -28,7 +28,7 @@ from litestar import Request
 from litestar.di import NamedDependency, Provide
 
 from core.db import Database, TenantScope
-from core.errors import Forbidden
+from core.people.guards import tenant_of
 from core.principal import Principal
 from core.settings import Settings
 
@@ -57,14 +57,9 @@ async def provide_tenant(request: Request[Any, Any, Any]) -> AsyncIterator[Tenan
 
     Raises :class:`core.errors.Forbidden` (403, rule ``tenant member``) for a principal of
     no tenant (the platform operator)."""
-    principal = provide_principal(request)
-    if principal.tenant_id is None:
-        raise Forbidden(
-            "this route works on a tenant's data; a platform operator has none",
-            rule="tenant member",
-        )
+    tenant_id = tenant_of(provide_principal(request))
     state = cast(dict[str, Any], request.scope)
-    async with provide_db(request).tenant(principal.tenant_id) as scope:
+    async with provide_db(request).tenant(tenant_id) as scope:
         # The answer is built (and the confidentiality hook reads) before this commits: they
         # read through this same open transaction (:func:`open_scope`) — on SQLite a second
         # one would wait for this writer's lock.
