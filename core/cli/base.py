@@ -19,8 +19,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-from collections.abc import Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -29,6 +29,7 @@ import typer
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+    from core.db import Database
     from core.settings import Settings
 
 USAGE = 2
@@ -63,6 +64,19 @@ def settings() -> Settings:
     from core.settings import current
 
     return current()
+
+
+@asynccontextmanager
+async def database(url: str | None = None) -> AsyncIterator[Database]:
+    """The database for one command (``url``: the settings' ``DATABASE_URL`` unless given),
+    its engine disposed of when the command is done with it."""
+    from core.db import Database
+
+    db = Database(url or settings().database_url)
+    try:
+        yield db
+    finally:
+        await db.dispose()
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

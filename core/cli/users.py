@@ -121,26 +121,20 @@ def _read_password(from_stdin: bool) -> str:
 
 
 async def _set_password(tenant: str | None, username: str, password: str) -> None:
-    from core.db import Database
     from core.people.sessions import set_password
 
-    db = Database(base.settings().database_url)
-    try:
+    async with base.database() as db:
         async with db.cross_tenant() as session:
             user = await _find_user(session, tenant, username)
         await set_password(db, user.id, password, "cli:users passwd")
-    finally:
-        await db.dispose()
 
 
 async def _create_user(tenant: str | None, username: str, roles: list[str]) -> None:
     from sqlalchemy import select
 
-    from core.db import Database
     from core.people.models import Tenant, User
 
-    db = Database(base.settings().database_url)
-    try:
+    async with base.database() as db:
         async with db.cross_tenant() as session:  # operators belong to no tenant
             tid = None
             if tenant:
@@ -156,37 +150,26 @@ async def _create_user(tenant: str | None, username: str, roles: list[str]) -> N
             if exists:
                 raise base.failure(f"user {username!r} already exists")
             session.add(User(tenant_id=tid, username=username, roles=sorted(set(roles))))
-    finally:
-        await db.dispose()
 
 
 async def _issue_key(tenant: str | None, username: str, label: str) -> str:
-    from core.db import Database
     from core.people.auth import hash_token, new_token
     from core.people.models import ApiKey
 
-    db = Database(base.settings().database_url)
     token = new_token()
-    try:
-        async with db.cross_tenant() as session:
-            user = await _find_user(session, tenant, username)
-            session.add(ApiKey(user_id=user.id, key_hash=hash_token(token), label=label))
-    finally:
-        await db.dispose()
+    async with base.database() as db, db.cross_tenant() as session:
+        user = await _find_user(session, tenant, username)
+        session.add(ApiKey(user_id=user.id, key_hash=hash_token(token), label=label))
     return token
 
 
 async def _revoke_keys(tenant: str | None, username: str) -> int:
-    from core.db import Database
     from core.people.auth import revoke_keys
 
-    db = Database(base.settings().database_url)
-    try:
+    async with base.database() as db:
         async with db.cross_tenant() as session:
             user = await _find_user(session, tenant, username)
         return await revoke_keys(db, user.id)
-    finally:
-        await db.dispose()
 
 
 async def _find_user(session: Any, tenant: str | None, username: str) -> Any:
