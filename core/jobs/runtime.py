@@ -144,20 +144,14 @@ def run_scheduler(database_url: str, broker_url: str, settings: Settings | None 
             log.warning("sweep not enqueued: %s", exc)
 
     scheduler = BlockingScheduler()
-    relay_seconds, sweep_seconds = settings.relay_seconds, settings.sweep_seconds
-    scheduler.add_job(relay, "interval", seconds=relay_seconds, max_instances=1, coalesce=True)
-    scheduler.add_job(
-        reaper, "interval", seconds=settings.reaper_seconds, max_instances=1, coalesce=True
-    )
-    scheduler.add_job(
-        enqueue_sweep, "interval", seconds=sweep_seconds, max_instances=1, coalesce=True
-    )
-    log.info(
-        "scheduler: relay every %ss, reaper every %ss, sweep every %ss",
-        relay_seconds,
-        settings.reaper_seconds,
-        sweep_seconds,
-    )
+    every = {
+        relay: settings.relay_seconds,
+        reaper: settings.reaper_seconds,
+        enqueue_sweep: settings.sweep_seconds,
+    }
+    for job, seconds in every.items():
+        scheduler.add_job(job, "interval", seconds=seconds, max_instances=1, coalesce=True)
+    log.info("scheduler: relay every %ss, reaper every %ss, sweep every %ss", *every.values())
     try:
         scheduler.start()
     except KeyboardInterrupt:
