@@ -33,7 +33,6 @@ from sqlalchemy.engine import Connection
 
 log = logging.getLogger("tousu.db_security")
 
-DEFAULT_APP_ROLE = "tousu_app"
 TENANT_SETTING = "tousu.tenant_id"
 CROSS_SETTING = "tousu.cross_tenant"
 
