@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp
 
 from core import logs, metrics, plugins
 from core.attachments.storage import open_store
@@ -18,7 +18,7 @@ from core.conflict_of_interest import conflict_of_interest
 from core.console import docs as api_docs
 from core.console import wiring
 from core.console.safety import security_headers
-from core.context import DEPENDENCIES
+from core.context import DEPENDENCIES, request_values
 from core.db import Database, EngineOptions, read_only
 from core.errors import EXCEPTION_HANDLERS
 from core.openapi import document
@@ -33,24 +33,17 @@ READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def request_state(app: ASGIApp) -> ASGIApp:
-    """Per HTTP request: whether it only reads, for the database layer (SQLite begins its
+    """Per request: whether it only reads, for the database layer (SQLite begins its
     transactions DEFERRED; writers begin IMMEDIATE: see :data:`core.db.read_only`), and
     this app's settings as :func:`core.settings.current` (two apps in one process each
     see their own)."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        reading = read_only.set(scope.get("method") in READS)
-        settings = in_request.set(scope["litestar_app"].state.settings)
-        try:
-            await app(scope, receive, send)
-        finally:
-            in_request.reset(settings)
-            read_only.reset(reading)
-
-    return middleware
+    return request_values(
+        app,
+        lambda scope: {
+            read_only: scope.get("method") in READS,
+            in_request: scope["litestar_app"].state.settings,
+        },
+    )
 
 
 def create_app(
