@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp
 
 from core import logs, metrics, plugins
 from core.attachments.storage import open_store
@@ -18,43 +18,41 @@ from core.conflict_of_interest import conflict_of_interest
 from core.console import docs as api_docs
 from core.console import wiring
 from core.console.safety import security_headers
-from core.context import DEPENDENCIES
+from core.context import DEPENDENCIES, request_values
 from core.db import Database, EngineOptions, read_only
 from core.errors import EXCEPTION_HANDLERS
 from core.openapi import document
 from core.query_params import known_query_only
 from core.reports.replica import lag_header as replica_lag_header
 from core.routers import SURFACES
-from core.settings import Settings, load_settings
+from core.settings import Settings, in_request, load_settings, use
 from core.strict import check_request
 
 PUBLIC = ["^/health", "^/ready", "^/metrics", "^/docs", "^/schema"]
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def mark_reads(app: ASGIApp) -> ASGIApp:
-    """Requests that only read say so to the database layer (SQLite begins their
-    transactions DEFERRED; writers begin IMMEDIATE: see :data:`core.db.read_only`)."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        token = read_only.set(scope.get("method") in READS)
-        try:
-            await app(scope, receive, send)
-        finally:
-            read_only.reset(token)
-
-    return middleware
+def request_state(app: ASGIApp) -> ASGIApp:
+    """Per request: whether it only reads, for the database layer (SQLite begins its
+    transactions DEFERRED; writers begin IMMEDIATE: see :data:`core.db.read_only`), and
+    this app's settings as :func:`core.settings.current` (two apps in one process each
+    see their own)."""
+    return request_values(
+        app,
+        lambda scope: {
+            read_only: scope.get("method") in READS,
+            in_request: scope["litestar_app"].state.settings,
+        },
+    )
 
 
 def create_app(
     settings: Settings | None = None, db: Database | None = None, background: bool = False
 ) -> Litestar:
     """The app. ``background`` runs the embedded worker, outbox relay and deadline sweep
-    in-process (``tousu serve`` without Redis); tests drive those by hand."""
-    settings = settings or load_settings()
+    in-process (``tousu serve`` without Redis); tests drive those by hand. ``settings``: the
+    environment's when not given; made the process's (:func:`core.settings.use`)."""
+    settings = use(settings or load_settings())
     plugins.manager()  # a plugin's misspelled hook stops start-up here (PluginHookError)
     options = EngineOptions.from_settings(settings)  # pool, pooler, JIT: TOUSU_DB_*
     database = db or Database(settings.database_url, options)
@@ -107,7 +105,7 @@ def create_app(
             logs.request_context,  # X-Request-ID, bound for every log line
             metrics.http_middleware(),  # latency by route template
             remember_scope,  # the request's scope for the confidentiality hook
-            mark_reads,  # SQLite: readers begin DEFERRED, writers IMMEDIATE
+            request_state,  # SQLite: readers begin DEFERRED; current() is this app's settings
             *console.middleware,  # session → CSRF (browsers) → bearer or session auth
         ],
         dependencies=DEPENDENCIES,  # principal, tenant, settings, db (core.context)

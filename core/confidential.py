@@ -41,10 +41,10 @@ from typing import Any
 import msgspec
 from litestar import Response
 from litestar.response import Template
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Scope
 from sqlalchemy import exists, false, select
 
-from core.context import open_scope
+from core.context import open_scope, request_values
 from core.db import TenantScope
 from core.principal import Principal
 from core.tickets import complainant
@@ -117,18 +117,8 @@ _SCOPE: contextvars.ContextVar[Scope | None] = contextvars.ContextVar("tousu_sco
 
 def remember_scope(app: ASGIApp) -> ASGIApp:
     """ASGI middleware: keep the request's scope for :func:`after_request` (Litestar hands
-    that hook the response only). Each request runs in its own task, so each sees its own."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        token = _SCOPE.set(scope)
-        seen = SEEN.set({})
-        try:
-            await app(scope, receive, send)
-        finally:
-            SEEN.reset(seen)
-            _SCOPE.reset(token)
-
-    return middleware
+    that hook the response only), with an empty :data:`core.tickets.seen.SEEN`."""
+    return request_values(app, lambda scope: {_SCOPE: scope, SEEN: {}})
 
 
 # ---------------------------------------------------------------- the walk

@@ -21,16 +21,33 @@ for tenant members, the platform API's for the platform operator.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextvars import ContextVar
 from typing import Any, cast
 
 from litestar import Request
 from litestar.di import NamedDependency, Provide
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from core.db import Database, TenantScope
-from core.errors import Forbidden
+from core.people.guards import tenant_of
 from core.principal import Principal
 from core.settings import Settings
+
+
+def request_values(app: ASGIApp, values: Callable[[Scope], dict[ContextVar[Any], Any]]) -> ASGIApp:
+    """ASGI middleware: each request runs with the context variables ``values(scope)`` names
+    set to their values (each request runs in its own task, so each sees its own)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        tokens = [(var, var.set(value)) for var, value in values(scope).items()]
+        try:
+            await app(scope, receive, send)
+        finally:
+            for var, token in reversed(tokens):
+                var.reset(token)
+
+    return middleware
 
 
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:
@@ -57,14 +74,9 @@ async def provide_tenant(request: Request[Any, Any, Any]) -> AsyncIterator[Tenan
 
     Raises :class:`core.errors.Forbidden` (403, rule ``tenant member``) for a principal of
     no tenant (the platform operator)."""
-    principal = provide_principal(request)
-    if principal.tenant_id is None:
-        raise Forbidden(
-            "this route works on a tenant's data; a platform operator has none",
-            rule="tenant member",
-        )
+    tenant_id = tenant_of(provide_principal(request))
     state = cast(dict[str, Any], request.scope)
-    async with provide_db(request).tenant(principal.tenant_id) as scope:
+    async with provide_db(request).tenant(tenant_id) as scope:
         # The answer is built (and the confidentiality hook reads) before this commits: they
         # read through this same open transaction (:func:`open_scope`) — on SQLite a second
         # one would wait for this writer's lock.

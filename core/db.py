@@ -244,9 +244,10 @@ class EngineOptions(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def from_settings(cls, settings: Any = None) -> EngineOptions:
-        from core.settings import load_settings
+        """From ``settings``, else the ones in force (:func:`core.settings.current`)."""
+        from core.settings import current
 
-        s = settings or load_settings()
+        s = settings or current()
         return cls(
             pool_size=s.db_pool_size,
             max_overflow=s.db_max_overflow,

@@ -33,7 +33,6 @@ from sqlalchemy.engine import Connection
 
 log = logging.getLogger("tousu.db_security")
 
-DEFAULT_APP_ROLE = "tousu_app"
 TENANT_SETTING = "tousu.tenant_id"
 CROSS_SETTING = "tousu.cross_tenant"
 
@@ -63,10 +62,11 @@ _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 def app_role() -> str:
-    """The app's role name (``TOUSU_APP_ROLE``), checked as a plain SQL identifier."""
-    from core.settings import load_settings  # TOUSU_APP_ROLE, checked there too
+    """The app's role name (``TOUSU_APP_ROLE`` of the settings in force,
+    :func:`core.settings.current`), checked as a plain SQL identifier."""
+    from core.settings import current  # TOUSU_APP_ROLE, checked there too
 
-    role = load_settings().app_role
+    role = current().app_role
     if not _IDENT.match(role):
         raise ValueError(f"TOUSU_APP_ROLE {role!r} is not a plain lower-case identifier")
     return role

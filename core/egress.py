@@ -143,11 +143,12 @@ class EgressPolicy:
 
 def operator_policy() -> EgressPolicy:
     """The policy for tenant-chosen URLs on this installation: global addresses plus the
-    operator's ``TOUSU_WEBHOOK_ALLOW_NETS`` (for callers without the app's settings at hand:
-    a channel type's ``check`` and ``send``, a plugin's)."""
-    from core.settings import load_settings
+    operator's ``TOUSU_WEBHOOK_ALLOW_NETS`` from the settings in force
+    (:func:`core.settings.current`; for callers without the app's settings at hand: a
+    channel type's ``check`` and ``send``, a plugin's)."""
+    from core.settings import current
 
-    return EgressPolicy.from_text(load_settings().webhook_allow_nets)
+    return EgressPolicy.from_text(current().webhook_allow_nets)
 
 
 def literal_ip(host: str) -> IPAddress | None:
@@ -178,12 +179,12 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
         )
     except (OSError, TimeoutError, UnicodeError) as exc:
         raise EgressRefused(f"主机 {host} 无法解析") from exc
-    out: list[IPAddress] = []
-    for _family, _type, _proto, _canon, sockaddr in infos:
-        ip = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
-        if ip not in out:
-            out.append(ip)
-    return out
+    return _addresses(infos)
+
+
+def _addresses(infos: list[Any]) -> list[IPAddress]:
+    """The distinct addresses of ``getaddrinfo``'s answer, in its order (zone ids dropped)."""
+    return list(dict.fromkeys(ipaddress.ip_address(str(i[4][0]).split("%", 1)[0]) for i in infos))
 
 
 def _target(url: str) -> tuple[str, int]:
@@ -227,12 +228,7 @@ def check_url_blocking(url: str, policy: EgressPolicy) -> None:
         raise EgressRefused(f"主机 {host} 无法解析") from exc
     finally:
         pool.shutdown(wait=False)
-    ips: list[IPAddress] = []
-    for _family, _type, _proto, _canon, sockaddr in infos:
-        ip = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
-        if ip not in ips:
-            ips.append(ip)
-    policy.check(host, ips)
+    policy.check(host, _addresses(infos))
 
 
 class PinnedBackend(httpcore.AsyncNetworkBackend):

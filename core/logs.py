@@ -32,7 +32,6 @@ import structlog
 from core.client_address import client_address
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("tousu_request_id", default=None)
-HEADER = "x-request-id"
 _SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 SENSITIVE_KEYS = re.compile(
@@ -123,16 +122,10 @@ def _shared(json: bool) -> list[Any]:
         structlog.stdlib.ExtraAdder(),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
-        structlog.processors.format_exc_info if json else _keep_exc,
+        *([structlog.processors.format_exc_info] if json else []),  # the console renderer prints it
         redact,
     ]
 
-
-def _keep_exc(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    return event_dict
-
-
-_configured: tuple[str, int] | None = None
 
 if not structlog.is_configured():
     # Until configure() runs (tests, library use), structlog hands its events to the
@@ -150,19 +143,10 @@ if not structlog.is_configured():
     )
 
 
-def configure(
-    fmt: str | None = None, level: str | None = None, stream: TextIO | None = None
-) -> None:
+def configure(fmt: str, level: str, stream: TextIO | None = None) -> None:
     """Route structlog and the standard library's logging through one JSON (or console)
     renderer at ``level``. ``fmt``: ``json``, ``console`` or ``auto`` (JSON unless the
-    stream is a terminal); defaults come from TOUSU_LOG_FORMAT / TOUSU_LOG_LEVEL."""
-    global _configured
-    if fmt is None or level is None:
-        from core.settings import load_settings
-
-        settings = load_settings()
-        fmt = fmt or settings.log_format
-        level = level or settings.log_level
+    stream is a terminal); the caller passes its settings' TOUSU_LOG_FORMAT / TOUSU_LOG_LEVEL."""
     out = stream or sys.stderr
     json = fmt == "json" or (fmt == "auto" and not (hasattr(out, "isatty") and out.isatty()))
     shared = _shared(json)
@@ -200,7 +184,6 @@ def configure(
     logging.getLogger("tousu").setLevel(numeric)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # start-up noise
     logging.getLogger("aiosqlite").setLevel(max(numeric, logging.INFO))  # per-statement noise
-    _configured = (fmt, numeric)
 
 
 def get(name: str = "tousu") -> Any:

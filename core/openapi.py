@@ -79,21 +79,13 @@ ALSO: dict[str, dict[str, str]] = {
 }
 """Operations answering a second success status."""
 
+BINARY = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
 FILES: dict[str, dict[str, Schema]] = {
-    "reportExport": {
-        t: Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
-        for t in EXPORT_TYPES.values()
-    },
-    "reportChart": {
-        t: Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
-        for t in CHART_TYPES.values()
-    },
+    "reportExport": dict.fromkeys(EXPORT_TYPES.values(), BINARY),
+    "reportChart": dict.fromkeys(CHART_TYPES.values(), BINARY),
     "reportBulletin": {"text/markdown; charset=utf-8": Schema(type=OpenAPIType.STRING)},
     "metrics": {"text/plain": Schema(type=OpenAPIType.STRING)},
-    "downloadAttachment": {
-        t: Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
-        for t in dict.fromkeys(IMAGES + PDF + AUDIO)
-    },
+    "downloadAttachment": dict.fromkeys(IMAGES + PDF + AUDIO, BINARY),
 }
 """Operations answering files, by media type (a bulletin is JSON or Markdown)."""
 
@@ -108,7 +100,7 @@ BODIES: dict[str, RequestBody] = {
                     required=["kind", "file"],
                     properties={
                         "kind": Schema(type=OpenAPIType.STRING, enum=list(KINDS)),
-                        "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY),
+                        "file": BINARY,
                     },
                 )
             )

@@ -91,9 +91,9 @@ def _optional(caller: Any, plugin: Any) -> bool:
 
 
 def _make_manager() -> pluggy.PluginManager:
-    from core.settings import load_settings
+    from core.settings import current  # the entry point's (create_app makes the manager)
 
-    settings = load_settings()
+    settings = current()
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     if settings.disable_plugin_autoload:
@@ -144,7 +144,7 @@ def register(plugin: Any, name: str) -> None:
         pm.unregister(name=name)
         raise
     finally:
-        _caller.cache_clear()
+        hooks_for.cache_clear()
 
 
 def plugin_names() -> list[str]:
@@ -221,7 +221,6 @@ class _SubsetHook:
     def __init__(self, pm: pluggy.PluginManager, remove: list[Any]) -> None:
         self._pm = pm
         self._remove = remove
-
         self._callers: dict[str, Any] = {}
 
     def __call__(self, hook_name: str, **kwargs: Any) -> Any:
@@ -233,13 +232,9 @@ class _SubsetHook:
 
 
 @cache
-def _caller(name: str) -> TenantHooks:
-    return TenantHooks(name)
-
-
 def hooks_for(plugin_name: str) -> TenantHooks:
     """The hook caller for a tenant's plugin (cached per plugin name)."""
-    return _caller(plugin_name)
+    return TenantHooks(plugin_name)
 
 
 def describe_plugins() -> list[dict[str, Any]]:

@@ -115,33 +115,28 @@ def _sentinel_kwargs(
     return conn, sentinel_kwargs
 
 
+def _connect(url: str, kwargs: dict[str, Any], redis: Any, sentinel: Any) -> Any:
+    """A ``redis`` client for ``url``: directly, or the master the sentinels name."""
+    if not is_sentinel(url):
+        return redis.from_url(url, **kwargs)
+    s = parse_sentinel(url)
+    conn, sentinel_kwargs = _sentinel_kwargs(s, kwargs)
+    return sentinel(s.sentinels, sentinel_kwargs=sentinel_kwargs).master_for(
+        s.service, redis_class=redis, **conn
+    )
+
+
 def client(url: str, **kwargs: Any) -> Any:
     """An asyncio client (``redis.asyncio.Redis``) for ``url``, either form."""
-    if is_sentinel(url):
-        from redis.asyncio import Redis
-        from redis.asyncio.sentinel import Sentinel
-
-        s = parse_sentinel(url)
-        conn, sentinel_kwargs = _sentinel_kwargs(s, kwargs)
-        return Sentinel(s.sentinels, sentinel_kwargs=sentinel_kwargs).master_for(
-            s.service, redis_class=Redis, **conn
-        )
     from redis.asyncio import Redis
+    from redis.asyncio.sentinel import Sentinel
 
-    return Redis.from_url(url, **kwargs)
+    return _connect(url, kwargs, Redis, Sentinel)
 
 
 def sync_client(url: str, **kwargs: Any) -> Any:
     """A blocking client (``redis.Redis``) for ``url``, either form (the broker, pub/sub)."""
-    if is_sentinel(url):
-        from redis import Redis
-        from redis.sentinel import Sentinel
-
-        s = parse_sentinel(url)
-        conn, sentinel_kwargs = _sentinel_kwargs(s, kwargs)
-        return Sentinel(s.sentinels, sentinel_kwargs=sentinel_kwargs).master_for(
-            s.service, redis_class=Redis, **conn
-        )
     from redis import Redis
+    from redis.sentinel import Sentinel
 
-    return Redis.from_url(url, **kwargs)
+    return _connect(url, kwargs, Redis, Sentinel)

@@ -12,6 +12,11 @@ them all (secrets masked); the README's settings table lists them (a test keeps 
 
 The defaults give a zero-set-up deployment: a SQLite file under ``./var`` and the demo
 tenants from ``./tenants``. Production points ``DATABASE_URL`` at PostgreSQL.
+
+Read once, passed down: an entry point (:func:`core.app.create_app`, the worker, the CLI)
+loads the settings and hands them on; code that cannot be handed them through a contract it
+does not own (a channel type's ``check`` and ``send``, a plugin's egress) asks
+:func:`current`.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, get_args, get_origin, get_type_hints
@@ -349,10 +355,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ] = ""
 
     @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
-    @property
     def broker(self) -> str | None:
         """The jobs broker's URL (``TOUSU_BROKER_URL``, else ``REDIS_URL``); None: the
         embedded in-process worker."""
@@ -522,6 +524,27 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     )
     check_values(settings)
     return settings
+
+
+_process: Settings | None = None
+in_request: ContextVar[Settings | None] = ContextVar("tousu_settings", default=None)
+"""The settings of the app serving the current request (set by :func:`core.app.create_app`'s
+middleware), so that two apps in one process (tests) each see their own."""
+
+
+def use(settings: Settings) -> Settings:
+    """Make ``settings`` this process's, for :func:`current` outside any request (an entry
+    point calls it with what it loaded); returns them."""
+    global _process
+    _process = settings
+    return settings
+
+
+def current() -> Settings:
+    """The settings in force: the app's inside one of its requests, else the ones this
+    process's entry point passed to :func:`use`; a library caller with neither gets the
+    environment's, read once."""
+    return in_request.get() or _process or use(load_settings())
 
 
 def check_service_urls(settings: Settings) -> Settings:

@@ -30,11 +30,12 @@ import os
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
+import msgspec
 import pytest
 from litestar.testing import TestClient
 
@@ -444,6 +445,27 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         client = stack.enter_context(TestClient(app))
         _APPS[backend] = (Api(client, backend, app_db, url), stack)
     return _APPS[backend][0]
+
+
+@pytest.fixture
+def settings_in_force(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """``settings_in_force(api, smtp_host=…)``: for this test, the settings in force
+    (:func:`core.settings.current`) with these fields changed — the process's (a channel type
+    called directly, the in-process worker) and, given an ``api``, that app's in its requests;
+    undone after the test. The settings are read once, at start: an environment variable set
+    afterwards changes nothing."""
+    import core.settings
+
+    def change(api: Api | None = None, **fields: Any) -> None:
+        process = msgspec.structs.replace(core.settings.current(), **fields)
+        monkeypatch.setattr(core.settings, "_process", process)
+        if api is not None:
+            state = api.client.app.state
+            monkeypatch.setattr(
+                state, "settings", msgspec.structs.replace(state.settings, **fields)
+            )
+
+    return change
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:

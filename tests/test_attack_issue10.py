@@ -165,10 +165,10 @@ def _outbound(api: Any, ticket_id: int) -> list[OutboundMessage]:
     return run_db(api, go)  # type: ignore[no-any-return]
 
 
-def test_notification_settings_show_on_the_next_intake(api, monkeypatch):
+def test_notification_settings_show_on_the_next_intake(api, settings_in_force):
     """The notification-settings memo is warm with "no settings"; the admin configures the
     complainant's "received" SMS: the next intake queues it; cleared: the next does not."""
-    monkeypatch.setenv("TOUSU_WEBHOOK_ALLOW_NETS", "127.0.0.1/32")  # the gateway's address
+    settings_in_force(api, webhook_allow_nets="127.0.0.1/32")  # the gateway's address
     slug, _, _ = new_tenant(api)
     assert _outbound(api, intake(api, slug)["id"]) == []
     body = {

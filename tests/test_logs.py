@@ -156,10 +156,10 @@ def test_a_walk_logs_json_lines_with_request_tenant_and_user(tmp_path: Path) -> 
     assert outbox == [("ticket.intake", "walk-intake-1"), ("ticket.triage_valid", made_up[0])]
 
 
-def test_jobs_carry_the_request_id_of_the_change(api, monkeypatch) -> None:
+def test_jobs_carry_the_request_id_of_the_change(api, settings_in_force) -> None:
     """The SMS the intake causes is stored with the request's id and handed to its job
     with it (the worker binds it for every line the job logs)."""
-    monkeypatch.setenv("TOUSU_WEBHOOK_ALLOW_NETS", "127.0.0.1/32")  # the gateway's address
+    settings_in_force(api, webhook_allow_nets="127.0.0.1/32")  # the gateway's address
     admin = api.headers(TENANT, "admin")
     config = {
         "channels": {"sms": {"type": "http-sms", "url": "http://127.0.0.1:9/sms"}},

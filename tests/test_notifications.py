@@ -88,9 +88,9 @@ class Inbox:
 
 
 @pytest.fixture
-def gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
+def gateway(api: Any, settings_in_force: Any) -> Iterator[Gateway]:
     # the gateway listens on loopback: the operator admits it (core.egress; issue 21 item 4)
-    monkeypatch.setenv("TOUSU_WEBHOOK_ALLOW_NETS", "127.0.0.1/32")
+    settings_in_force(api, webhook_allow_nets="127.0.0.1/32")
     g = Gateway()
     g.thread.start()
     yield g
@@ -99,14 +99,12 @@ def gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
 
 
 @pytest.fixture
-def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+def inbox(api: Any, settings_in_force: Any) -> Iterator[Inbox]:
     box = Inbox()
     port = free_port()
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
-    monkeypatch.setenv("TOUSU_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("TOUSU_SMTP_PORT", str(port))
-    monkeypatch.setenv("TOUSU_SMTP_FROM", "noreply@tousu.example")
+    settings_in_force(api, smtp_host="127.0.0.1", smtp_port=port, smtp_from="noreply@tousu.example")
     yield box
     controller.stop()
 
@@ -354,8 +352,8 @@ def test_config_shows_secrets_masked_and_keeps_them(api, configured, gateway):
         ),
     ],
 )
-def test_bad_config_is_a_422_naming_the_field(api, inbox, body, field, monkeypatch):
-    monkeypatch.setenv("TOUSU_WEBHOOK_ALLOW_NETS", "127.0.0.1/32")  # the templates are wrong
+def test_bad_config_is_a_422_naming_the_field(api, inbox, body, field, settings_in_force):
+    settings_in_force(api, webhook_allow_nets="127.0.0.1/32")  # the templates are wrong
     r = api.client.put("/api/config/notifications", json=body, headers=api.headers(TENANT, "admin"))
     assert r.status_code == 422, r.text
     assert r.json()["error"]["field"] == field, r.text

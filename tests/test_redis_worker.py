@@ -253,14 +253,14 @@ class Redis:
 
 
 @pytest.fixture
-def namespace(monkeypatch: pytest.MonkeyPatch) -> Iterator[Redis]:
+def namespace(settings_in_force: Any) -> Iterator[Redis]:
     if not redis_up():
         pytest.fail(
             f"Redis is required for tests/test_redis_worker.py and does not answer PING at "
             f"{REDIS_URL}; start it with: {REDIS_START}"
         )
     ns = f"tousu-test-{os.getpid()}-{next(_ns_counter)}"
-    monkeypatch.setenv("TOUSU_REDIS_NAMESPACE", ns)  # read by make_broker in this process
+    settings_in_force(redis_namespace=ns)  # read by make_broker in this process
     yield Redis(ns)
     if redis_up():
         with contextlib.closing(redis_client()) as r:

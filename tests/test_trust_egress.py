@@ -33,8 +33,8 @@ INTERNAL = [
 
 
 @pytest.fixture
-def no_allowance(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("TOUSU_WEBHOOK_ALLOW_NETS", raising=False)
+def no_allowance(api: Any, settings_in_force: Any) -> None:
+    settings_in_force(api, webhook_allow_nets="")
 
 
 @pytest.mark.parametrize("url", INTERNAL)
@@ -49,8 +49,8 @@ def test_an_internal_sms_gateway_is_refused_naming_the_field(
     assert "global address" in error["rule"]
 
 
-def test_an_admitted_network_is_accepted(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TOUSU_WEBHOOK_ALLOW_NETS", "10.20.0.0/16")
+def test_an_admitted_network_is_accepted(api: Any, settings_in_force: Any) -> None:
+    settings_in_force(api, webhook_allow_nets="10.20.0.0/16")
     body = {"channels": {"sms": {"type": "http-sms", "url": "http://10.20.3.4/sms"}}}
     headers = api.headers(TENANT, "admin")
     assert (
@@ -101,18 +101,19 @@ def send(url: str) -> str:
     return ""
 
 
-def test_the_rule_holds_again_at_send_time(listener: Listener, no_allowance: None) -> None:
+def test_the_rule_holds_again_at_send_time(listener: Listener, settings_in_force: Any) -> None:
     """A gateway stored while the operator admitted loopback, then no longer admitted (or a
     name that now resolves inside): the send refuses and nothing reaches the address."""
+    settings_in_force(webhook_allow_nets="")
     error = send(f"http://127.0.0.1:{listener.port}/sms")
     assert error.startswith("http-sms: 地址不允许"), error
     assert listener.hits == 0
 
 
 def test_the_error_text_does_not_tell_open_from_closed_ports(
-    listener: Listener, monkeypatch: pytest.MonkeyPatch
+    listener: Listener, settings_in_force: Any
 ) -> None:
-    monkeypatch.setenv("TOUSU_WEBHOOK_ALLOW_NETS", "127.0.0.1/32")
+    settings_in_force(webhook_allow_nets="127.0.0.1/32")
     assert send(f"http://127.0.0.1:{listener.port}/sms") == ""  # admitted: delivered
     assert listener.hits == 1
     with socket.socket() as s:  # a port where nothing listens

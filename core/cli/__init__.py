@@ -57,7 +57,9 @@ def _root(
     ] = False,
 ) -> None:
     """tousu — multi-tenant complaint handling (投诉管理)."""
-    base.settings()  # every variable checked before any command does work
+    from core.settings import load_settings, use
+
+    use(load_settings())  # every variable checked before any command does work; read once
 
 
 def _register() -> None:

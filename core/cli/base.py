@@ -19,8 +19,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-from collections.abc import Coroutine, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -29,6 +29,7 @@ import typer
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+    from core.db import Database
     from core.settings import Settings
 
 USAGE = 2
@@ -58,10 +59,24 @@ def failure(message: str) -> CliError:
 
 
 def settings() -> Settings:
-    """The settings, checked (``tousu`` has already validated them before any command)."""
-    from core.settings import load_settings
+    """The settings, checked: read from the environment once, by ``tousu`` before any
+    command, and made the process's (:func:`core.settings.use`)."""
+    from core.settings import current
 
-    return load_settings()
+    return current()
+
+
+@asynccontextmanager
+async def database(url: str | None = None) -> AsyncIterator[Database]:
+    """The database for one command (``url``: the settings' ``DATABASE_URL`` unless given),
+    its engine disposed of when the command is done with it."""
+    from core.db import Database
+
+    db = Database(url or settings().database_url)
+    try:
+        yield db
+    finally:
+        await db.dispose()
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
@@ -134,33 +149,30 @@ def _show(value: str) -> str:
 def check_username(value: str) -> str:
     """A user name as tenant files spell it: 1–64 of ``a-z 0-9 . _ -``, starting with a
     letter or digit (no empty name, no control character, nothing the column cannot hold)."""
-    import msgspec
-
     from core.provisioning.tenant_file import Username
 
-    try:
-        return msgspec.convert(value, Username)
-    except msgspec.ValidationError:
-        raise typer.BadParameter(
-            f"{_show(value)} is not a user name; use 1-64 of a-z 0-9 . _ - starting with a "
-            "letter or digit"
-        ) from None
+    return _as(value, Username, "is not a user name; use 1-64 of a-z 0-9 . _ -")
 
 
 def check_slug(value: str | None) -> str | None:
     """``--tenant``: a tenant slug (an empty one is not "no tenant")."""
     if value is None:
         return None
-    import msgspec
-
     from core.provisioning.tenant_file import Slug
 
+    return _as(value, Slug, "is not a tenant slug; use 2-32 of a-z 0-9 -")
+
+
+def _as(value: str, kind: Any, refusal: str) -> str:
+    """``value`` checked as ``kind`` (a constrained string of the tenant files), else
+    ``typer.BadParameter`` quoting it: "<value> <refusal> starting with a letter or digit"."""
+    import msgspec
+
     try:
-        return msgspec.convert(value, Slug)
+        return str(msgspec.convert(value, kind))
     except msgspec.ValidationError:
         raise typer.BadParameter(
-            f"{_show(value)} is not a tenant slug; use 2-32 of a-z 0-9 - starting with a "
-            "letter or digit"
+            f"{_show(value)} {refusal} starting with a letter or digit"
         ) from None
 
 

@@ -80,22 +80,14 @@ def show() -> None:
 
 
 async def _store(year: OfficialYear | int, remove: bool = False) -> dict[str, int]:
-    from core.db import Database
     from core.deadlines.official import store
 
-    db = Database(base.settings().database_url)
-    try:
+    async with base.database() as db:
         return await store(db, year, remove=remove)
-    finally:
-        await db.dispose()
 
 
 async def _loaded() -> list[int]:
-    from core.db import Database
     from core.deadlines.official import loaded_years
 
-    db = Database(base.settings().database_url)
-    try:
+    async with base.database() as db:
         return await loaded_years(db)
-    finally:
-        await db.dispose()

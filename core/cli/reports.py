@@ -82,16 +82,12 @@ def remind() -> None:
 
 
 async def _remind() -> int:
-    from core.db import Database
     from core.penalties import reminders
     from core.reports import unit_bulletins
     from core.reports.issues import remind as send
 
-    db = Database(base.settings().database_url)
-    try:
+    async with base.database() as db:
         return await send(db) + await reminders.remind(db) + await unit_bulletins.remind(db)
-    finally:
-        await db.dispose()
 
 
 @ledger.command("run")
@@ -106,18 +102,14 @@ def run(tenant: TenantSlug, period: Period) -> None:
 async def _ledger_run(tenant: str, period: str) -> Any:
     from sqlalchemy import select
 
-    from core.db import Database
     from core.penalties.service import run_month
     from core.people.models import Tenant
 
-    db = Database(base.settings().database_url)
-    try:
+    async with base.database() as db:
         async with db.cross_tenant() as session:  # resolve the slug, then scope to it
             tid = await session.scalar(select(Tenant.id).where(Tenant.slug == tenant))
         if tid is None:
             raise base.usage(f"unknown tenant {tenant!r}")
         async with db.tenant(tid) as scope:
             _, created = await run_month(scope, period, "cli:ledger run")
-    finally:
-        await db.dispose()
     return created

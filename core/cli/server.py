@@ -329,15 +329,11 @@ def sweep(
 
 async def _sweep(settings: Settings, moment: dt.datetime | None) -> object:
     from core import metrics
-    from core.db import Database
     from core.jobs.sweep import sweep as run_sweep
 
-    db = Database(settings.database_url)
-    try:
+    async with base.database(settings.database_url) as db:
         with metrics.SWEEP_SECONDS.time():
             return await run_sweep(db, moment)
-    finally:
-        await db.dispose()
 
 
 def config(

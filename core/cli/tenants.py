@@ -56,14 +56,12 @@ async def sync_dir(
     settings: Settings, directory: Path, quiet: bool = False, bar: bool = False
 ) -> list[str]:
     """Load/sync every tenant file of ``directory``; returns the slugs, in file order."""
-    from core.db import Database
     from core.errors import ApiError
     from core.provisioning.sync import sync_tenant
     from core.provisioning.tenant_file import load_dir
 
     files = load_dir(directory)
-    db = Database(settings.database_url)
-    slugs = []
+    slugs: list[str] = []
 
     async def one(path: Path, tf: Any) -> None:
         try:
@@ -73,7 +71,7 @@ async def sync_dir(
         slugs.append(tf.slug)
         _say(quiet, path, tf.slug, report)
 
-    try:
+    async with base.database(settings.database_url) as db:
         if bar:
             with base.progress("syncing tenants", total=len(files)) as (progress, task):
                 for path, tf in files:
@@ -83,8 +81,6 @@ async def sync_dir(
         else:
             for path, tf in files:
                 await one(path, tf)
-    finally:
-        await db.dispose()
     return slugs
 
 

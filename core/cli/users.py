@@ -25,6 +25,10 @@ TenantOpt = Annotated[
     ),
 ]
 
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from one line of stdin.")
+]
+
 
 @app.command("create")
 def create(
@@ -80,9 +84,7 @@ def revoke(username: Username, tenant: TenantOpt = None) -> None:
 def passwd(
     username: Username,
     tenant: TenantOpt = None,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from one line of stdin.")
-    ] = False,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Set a user's console password (prompts twice); the user's sessions end."""
     from core.people.passwords import check_policy
@@ -95,9 +97,7 @@ def passwd(
 
 @app.command("hash-password")
 def hash_password(
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from one line of stdin.")
-    ] = False,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Print an argon2 hash for a tenant file's password_hash."""
     from core.people.passwords import hash_password as hash_it
@@ -121,26 +121,20 @@ def _read_password(from_stdin: bool) -> str:
 
 
 async def _set_password(tenant: str | None, username: str, password: str) -> None:
-    from core.db import Database
     from core.people.sessions import set_password
 
-    db = Database(base.settings().database_url)
-    try:
+    async with base.database() as db:
         async with db.cross_tenant() as session:
             user = await _find_user(session, tenant, username)
         await set_password(db, user.id, password, "cli:users passwd")
-    finally:
-        await db.dispose()
 
 
 async def _create_user(tenant: str | None, username: str, roles: list[str]) -> None:
     from sqlalchemy import select
 
-    from core.db import Database
     from core.people.models import Tenant, User
 
-    db = Database(base.settings().database_url)
-    try:
+    async with base.database() as db:
         async with db.cross_tenant() as session:  # operators belong to no tenant
             tid = None
             if tenant:
@@ -156,37 +150,26 @@ async def _create_user(tenant: str | None, username: str, roles: list[str]) -> N
             if exists:
                 raise base.failure(f"user {username!r} already exists")
             session.add(User(tenant_id=tid, username=username, roles=sorted(set(roles))))
-    finally:
-        await db.dispose()
 
 
 async def _issue_key(tenant: str | None, username: str, label: str) -> str:
-    from core.db import Database
     from core.people.auth import hash_token, new_token
     from core.people.models import ApiKey
 
-    db = Database(base.settings().database_url)
     token = new_token()
-    try:
-        async with db.cross_tenant() as session:
-            user = await _find_user(session, tenant, username)
-            session.add(ApiKey(user_id=user.id, key_hash=hash_token(token), label=label))
-    finally:
-        await db.dispose()
+    async with base.database() as db, db.cross_tenant() as session:
+        user = await _find_user(session, tenant, username)
+        session.add(ApiKey(user_id=user.id, key_hash=hash_token(token), label=label))
     return token
 
 
 async def _revoke_keys(tenant: str | None, username: str) -> int:
-    from core.db import Database
     from core.people.auth import revoke_keys
 
-    db = Database(base.settings().database_url)
-    try:
+    async with base.database() as db:
         async with db.cross_tenant() as session:
             user = await _find_user(session, tenant, username)
         return await revoke_keys(db, user.id)
-    finally:
-        await db.dispose()
 
 
 async def _find_user(session: Any, tenant: str | None, username: str) -> Any:

@@ -28,7 +28,7 @@ from core import metrics
 from core.db import Database, EngineOptions
 from core.jobs.sweep import sweep
 from core.notify.outbound import dispatch
-from core.settings import Settings, load_settings
+from core.settings import Settings, current
 from core.tasks.relay import enqueuer, relay_once
 from core.tasks.webhooks import DeliveryConfig, reap
 
@@ -88,7 +88,7 @@ def run_scheduler(database_url: str, broker_url: str, settings: Settings | None 
 
     from core.jobs.worker import make_broker
 
-    settings = settings or load_settings()
+    settings = settings or current()
     config = DeliveryConfig.from_settings(settings)
     broker = make_broker(broker_url, settings)
     loop = asyncio.new_event_loop()
@@ -144,20 +144,14 @@ def run_scheduler(database_url: str, broker_url: str, settings: Settings | None 
             log.warning("sweep not enqueued: %s", exc)
 
     scheduler = BlockingScheduler()
-    relay_seconds, sweep_seconds = settings.relay_seconds, settings.sweep_seconds
-    scheduler.add_job(relay, "interval", seconds=relay_seconds, max_instances=1, coalesce=True)
-    scheduler.add_job(
-        reaper, "interval", seconds=settings.reaper_seconds, max_instances=1, coalesce=True
-    )
-    scheduler.add_job(
-        enqueue_sweep, "interval", seconds=sweep_seconds, max_instances=1, coalesce=True
-    )
-    log.info(
-        "scheduler: relay every %ss, reaper every %ss, sweep every %ss",
-        relay_seconds,
-        settings.reaper_seconds,
-        sweep_seconds,
-    )
+    every = {
+        relay: settings.relay_seconds,
+        reaper: settings.reaper_seconds,
+        enqueue_sweep: settings.sweep_seconds,
+    }
+    for job, seconds in every.items():
+        scheduler.add_job(job, "interval", seconds=seconds, max_instances=1, coalesce=True)
+    log.info("scheduler: relay every %ss, reaper every %ss, sweep every %ss", *every.values())
     try:
         scheduler.start()
     except KeyboardInterrupt:

@@ -21,7 +21,8 @@ from dramatiq.middleware.asyncio import AsyncIO
 from core import logs, metrics
 from core.db import Database, EngineOptions
 from core.jobs.sweep import sweep
-from core.settings import Settings, load_settings
+from core.settings import Settings, current, load_settings
+from core.settings import use as use_settings
 from core.tasks import webhooks
 
 
@@ -38,7 +39,7 @@ def make_broker(url: str | None, config: Settings | None = None) -> dramatiq.Bro
     ``config``: the caller's settings (namespace, heartbeat, worker metrics); without them
     the environment's, as this module's own broker at a worker process's start."""
     broker: dramatiq.Broker
-    config = config or load_settings()
+    config = config or current()
     if url and url.lower().startswith(("amqp://", "amqps://")):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
@@ -76,9 +77,11 @@ def _under_dramatiq() -> bool:
     return bool(spec and spec.name.startswith("dramatiq")) or sys.argv[0].endswith("dramatiq")
 
 
-settings = load_settings()  # the worker process's entry point: its environment is its config
-if _under_dramatiq():
-    logs.configure()  # JSON lines with the job's request id, like the API's
+if _under_dramatiq():  # the worker process's entry point: its environment is its config
+    settings = use_settings(load_settings())
+    logs.configure(settings.log_format, settings.log_level)  # JSON lines, with request ids
+else:  # imported by the API or the CLI: the settings their entry point read
+    settings = current()
 broker = make_broker(settings.broker, settings)
 dramatiq.set_broker(broker)
 
@@ -107,7 +110,7 @@ def use(app_settings: Settings) -> None:
     own, so the in-process worker follows the app, not the environment). The engine is made
     afresh on the worker's own event loop: asyncpg connections belong to one loop."""
     global _db, _config, settings
-    settings, _db = app_settings, None
+    settings, _db = use_settings(app_settings), None
     _config = webhooks.DeliveryConfig.from_settings(app_settings)
 
 

@@ -228,6 +228,12 @@ async def _channel_addresses(scope: TenantScope) -> dict[str, str]:
     }
 
 
+async def _preference(scope: TenantScope, user_id: int) -> NotificationPreference | None:
+    return await scope.scalar(
+        select(NotificationPreference).where(NotificationPreference.user_id == user_id)
+    )
+
+
 @get(
     "/api/me/notifications",
     operation_id="getMyNotificationChoices",
@@ -235,9 +241,7 @@ async def _channel_addresses(scope: TenantScope) -> dict[str, str]:
 )
 async def get_preferences(tenant: TenantScopeDep, principal: PrincipalDep) -> PreferencesOut:
     """The caller's addresses and, per kind of notification, the channels to use."""
-    row = await tenant.scalar(
-        select(NotificationPreference).where(NotificationPreference.user_id == principal.user_id)
-    )
+    row = await _preference(tenant, principal.user_id)
     return PreferencesOut(
         email=row.email if row else "",
         phone=row.phone if row else "",
@@ -288,9 +292,7 @@ async def put_preferences(
                     rule=f"required by channel {name}",
                     params={"name": name},
                 )
-    row = await tenant.scalar(
-        select(NotificationPreference).where(NotificationPreference.user_id == principal.user_id)
-    )
+    row = await _preference(tenant, principal.user_id)
     if row is None:
         row = NotificationPreference(user_id=principal.user_id)
         tenant.add(row)
@@ -310,19 +312,11 @@ NEEDS_ADDRESS = {
 
 
 def _out(row: OutboundMessage) -> OutboundOut:
-    return OutboundOut(
-        id=row.id,
-        channel=row.channel,
-        audience=row.audience,
-        kind=row.kind,
-        ticket_id=row.ticket_id,
+    """The row with its recipient masked and a next attempt only while one is due."""
+    return msgspec.structs.replace(
+        msgspec.convert(row, OutboundOut, from_attributes=True),
         recipient=_mask_address(row.recipient),
-        status=row.status,
-        attempts=row.attempts,
-        last_error=row.last_error,
-        created_at=row.created_at,
         next_attempt_at=row.next_attempt_at if row.status in ("pending", "sending") else None,
-        sent_at=row.sent_at,
     )
 
 

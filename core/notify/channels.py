@@ -20,6 +20,7 @@ from typing import Any
 
 from core.channel_types import ChannelError, ChannelType, Outgoing
 from core.rules import Problem
+from core.settings import current
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s]{2,}$")
 MOBILE = re.compile(r"^\+?(86)?1[3-9][0-9]{9}$")
@@ -33,27 +34,24 @@ def valid_address(kind: str, value: str) -> bool:
 
 
 def _check_smtp(settings: dict[str, Any]) -> list[Problem]:
-    from core.settings import load_settings
-
     problems = []
     sender = settings.get("from", "")
     if sender and not EMAIL.fullmatch(str(sender)):
         problems.append(Problem(field="from", rule="an email address, e.g. tousu@example.cn"))
-    if not load_settings().smtp_host:
+    if not current().smtp_host:
         problems.append(Problem(field="type", rule="smtp needs the platform's TOUSU_SMTP_HOST set"))
     return problems
 
 
 async def _send_smtp(settings: dict[str, Any], message: Outgoing) -> None:
-    """Email through the platform's relay (``TOUSU_SMTP_*``); the tenant picks the sender."""
+    """Email through the platform's relay (``TOUSU_SMTP_*`` of the settings in force,
+    :func:`core.settings.current`); the tenant picks the sender."""
     from email.message import EmailMessage
     from email.utils import make_msgid
 
     import aiosmtplib
 
-    from core.settings import load_settings
-
-    config = load_settings()
+    config = current()
     email = EmailMessage()
     email["From"] = settings.get("from") or config.smtp_from
     email["To"] = message.to

@@ -82,9 +82,9 @@ def forget(key_hash: str | list[str] | None = None) -> None:
         _drop(h)
     target = _redis
     if target is None:
-        from core.settings import load_settings
+        from core.settings import current
 
-        settings = load_settings()
+        settings = current()
         target = (settings.redis_url, settings.redis_namespace) if settings.redis_url else None
     if target is not None:
         publish(target[0], target[1], hashes)
@@ -159,8 +159,15 @@ async def resolve(db: Database, token: str) -> Principal | None:
         read_only.reset(reading)
     if row is None:
         return None
-    user, tenant = row
-    principal = Principal(
+    principal = principal_of(*row)
+    if cached and generation == _generation:  # no revoke raced this read
+        _cache[key_hash] = (now + CACHE_SECONDS, principal)
+    return principal
+
+
+def principal_of(user: User, tenant: Tenant | None) -> Principal:
+    """Who ``user`` (of ``tenant``; None: a platform user) is, for the request."""
+    return Principal(
         user_id=user.id,
         username=user.username,
         roles=frozenset(user.roles or []),
@@ -170,9 +177,6 @@ async def resolve(db: Database, token: str) -> Principal | None:
         department_id=user.department_id,
         staff_id=user.staff_id,
     )
-    if cached and generation == _generation:  # no revoke raced this read
-        _cache[key_hash] = (now + CACHE_SECONDS, principal)
-    return principal
 
 
 class BearerAuth(AbstractAuthenticationMiddleware):

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db import Base, Database, utcnow
 from core.errors import ApiError, Invalid, Unauthorized
 from core.people import passwords
-from core.people.auth import BearerAuth
+from core.people.auth import BearerAuth, principal_of
 from core.people.models import Tenant, User
 from core.people.throttle import LOGIN_IP, LOGIN_USER, LOGIN_USER_IP, Throttle, Throttled
 from core.principal import Principal
@@ -231,9 +231,7 @@ class SessionConfig(ServerSideSessionConfig):
     _backend_class = _Backend
 
 
-def session_config(
-    settings: Settings, db: Database
-) -> tuple[SessionConfig, Store]:
+def session_config(settings: Settings, db: Database) -> tuple[SessionConfig, Store]:
     """The session middleware's config and its store: the ``web_sessions`` table always
     (sessions survive a Redis restart), with Redis in front as a cache when configured
     (keys under ``TOUSU_REDIS_NAMESPACE``)."""
@@ -326,19 +324,6 @@ def _fingerprint(password_hash: str | None) -> str:
     return (password_hash or "")[-16:]
 
 
-def principal_of(user: User, tenant: Tenant | None) -> Principal:
-    return Principal(
-        user_id=user.id,
-        username=user.username,
-        roles=frozenset(user.roles or []),
-        tenant_id=user.tenant_id,
-        tenant_slug=tenant.slug if tenant else None,
-        plugin=tenant.plugin if tenant else None,
-        department_id=user.department_id,
-        staff_id=user.staff_id,
-    )
-
-
 async def _find(db: Database, tenant_slug: str, username: str) -> tuple[User | None, Tenant | None]:
     async with db.cross_tenant() as session:  # login precedes the tenant scope
         tenant = None
@@ -379,25 +364,15 @@ async def login(
     ok = await passwords.verify_async(password, user.password_hash if user else None)
     tenant_id = tenant.id if tenant else None
     if not ok or user is None or not user.active:
-        await audit(
-            db,
-            "login_failed",
-            username=username,
-            tenant_id=tenant_id,
-            user_id=user.id if user else None,
-            address=address,
-            tenant=tenant_slug,
-        )
+        who: dict[str, Any] = {
+            "username": username,
+            "tenant_id": tenant_id,
+            "user_id": user.id if user else None,
+            "address": address,
+        }
+        await audit(db, "login_failed", **who, tenant=tenant_slug)
         if here == LOGIN_USER_IP.limit:  # this failure locks the account from this address
-            await audit(
-                db,
-                "locked",
-                username=username,
-                tenant_id=tenant_id,
-                user_id=user.id if user else None,
-                address=address,
-                seconds=LOGIN_USER_IP.window,
-            )
+            await audit(db, "locked", **who, seconds=LOGIN_USER_IP.window)
         raise Unauthorized(
             "wrong tenant, username or password",
             field="password",

@@ -40,9 +40,7 @@ def _tenant_doc(data: TenantFile) -> TenantOut:
         validate_references(data, "body")
     except TenantFileError as exc:
         raise Invalid(exc.template, field=exc.key, rule=exc.rule, params=exc.params) from exc
-    return TenantOut(
-        slug=data.slug, name=data.name, plugin=data.plugin, ticket_prefix=data.ticket_prefix
-    )
+    return msgspec.convert(data, TenantOut, from_attributes=True)
 
 
 @post(
