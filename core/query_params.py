@@ -155,9 +155,9 @@ def check_bounds(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRo
             except msgspec.ValidationError as exc:
                 rule = str(exc).split(" - at ", 1)[0]
                 raise Invalid(
-                    "query parameter {name}: {rule}",
+                    "query parameter {field}: {rule}",
                     field=f"query.{name}",
                     rule=rule,
                     # msgspec's rule, read in Chinese from the catalogue's library section
-                    params={"name": name, "rule": rule},
+                    params={"field": name, "rule": rule},
                 ) from None

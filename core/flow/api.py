@@ -104,10 +104,10 @@ async def list_tickets(
     for name, value in (("created_from", created_from), ("created_to", created_to)):
         if value is not None and value.tzinfo is None:
             raise Invalid(
-                "{name} needs a timezone (e.g. 2026-11-01T00:00:00+08:00)",
+                "{field} needs a timezone (e.g. 2026-11-01T00:00:00+08:00)",
                 field=name,
                 rule="timezone-aware datetime",
-                params={"name": name},
+                params={"field": name},
             )
     f = reading.Filters(ticket_state, category, severity, department, created_from, created_to, q)
     query = listing.Query(f, owner, mine, due, channel, sort, offset, total)

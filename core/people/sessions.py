@@ -35,13 +35,14 @@ from sqlalchemy import JSON, ForeignKey, LargeBinary, String, delete, select, up
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, Database, utcnow
+from core.error_text import READER_ZONE
 from core.errors import ApiError, Invalid, Unauthorized
 from core.people import passwords
 from core.people.auth import BearerAuth
 from core.people.models import Tenant, User
 from core.people.throttle import LOGIN_IP, LOGIN_USER, LOGIN_USER_IP, Throttle, Throttled
 from core.principal import Principal
-from core.settings import Settings
+from core.settings import DEFAULT_TIMEZONE, Settings
 
 log = logging.getLogger("tousu.sessions")
 
@@ -336,6 +337,7 @@ def principal_of(user: User, tenant: Tenant | None) -> Principal:
         plugin=tenant.plugin if tenant else None,
         department_id=user.department_id,
         staff_id=user.staff_id,
+        timezone=tenant.timezone if tenant else DEFAULT_TIMEZONE,
     )
 
 
@@ -477,6 +479,7 @@ class SessionOrBearerAuth(BearerAuth):
         if isinstance(data, dict) and data.get("uid"):
             principal = await session_principal(connection.app.state.db, data)
             if principal is not None:
+                READER_ZONE.set(principal.timezone)  # times in this request's messages
                 return AuthenticationResult(user=principal, auth="session")
             connection.scope["session"] = {}  # stale: the cookie is cleared on the way out
         if not connection.url.path.startswith("/api"):
