@@ -158,7 +158,8 @@ def label_codes(placeholder: str, labels: dict[str, str]) -> None:
 
 FIELD = "field"
 """The placeholder that holds a field's code (``{field} is in the past``): its Chinese is the
-field's label, registered with ``label_codes("field", ...)`` (:data:`core.tickets.labels.FIELDS`)."""
+field's label, registered with ``label_codes("field", ...)``
+(:data:`core.tickets.labels.FIELDS`)."""
 _SOURCES = frozenset({"query", "path", "body", "data", "header", "cookie"})
 _PATH_PART = re.compile(r"[.\[\]$]+")
 

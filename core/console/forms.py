@@ -115,7 +115,8 @@ def form_dict(multi: Any) -> dict[str, Any]:
 
 LABELS: dict[str, str] = {code: en for code, (_, en) in words.FIELDS.items()}
 """Field name (or dotted path) → English message id of its label (translated by the
-catalogue; the words' one home is :data:`core.tickets.labels.FIELDS`). A list item's path (``grades.0.staff``) takes its last name's label."""
+catalogue; the words' one home is :data:`core.tickets.labels.FIELDS`). A list item's path
+(``grades.0.staff``) takes its last name's label."""
 
 _INDEX = re.compile(r"\[(\d+)\]")
 
