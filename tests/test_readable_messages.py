@@ -241,3 +241,20 @@ def test_the_save_view_form_asks_for_the_views_name_in_chinese(
     form = r.text.split('id="save-view"', 1)[1].split("</form>", 1)[0]
     said = " ".join(re.findall(r'<p class="err"[^>]*>(.*?)</p>', form, re.S))
     assert "请填写视图名称" in said and "name" not in said, said
+
+
+# ---------------------------------------------------------------- 6: a penalty's stored reason
+
+
+@pytest.mark.parametrize("tenant", [G, "riverside-power"])
+def test_a_proposed_penalty_reason_is_stored_as_the_desk_reads_it(api: Any, tenant: str) -> None:
+    """The plugin's reason is Chinese in the seed's words (a citation in brackets aside): the
+    desk reads it in the console and the API as it is stored."""
+    t = walk(api, tenant, "graded")
+    rows = api.get(tenant, "manager", f"/api/tickets/{t['id']}/penalties").json()
+    assert rows, rows
+    for row in rows:
+        words = re.sub(r"\[[^\]]*\]|《[^》]*》", "", row["reason"]).replace(t["number"], "")
+        assert CJK.search(words) and not re.search(r"[A-Za-z]{3,}", words), row["reason"]
+    if tenant == G:
+        assert any(r["reason"].startswith(f"{t['number']}：定责为主责") for r in rows), rows
