@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from dutykit import TENANTS, walk
 from litestar.testing import TestClient
-from test_console_auth import csrf, login
+from test_console_auth import PASSWORDS, csrf, login
 
 from core import clock
 from core.app import create_app
@@ -241,6 +241,19 @@ def test_the_save_view_form_asks_for_the_views_name_in_chinese(
     form = r.text.split('id="save-view"', 1)[1].split("</form>", 1)[0]
     said = " ".join(re.findall(r'<p class="err"[^>]*>(.*?)</p>', form, re.S))
     assert "请填写视图名称" in said and "name" not in said, said
+
+
+def test_the_password_form_names_the_new_password_by_its_label(
+    api: Any, web: TestClient[Any]
+) -> None:
+    assert login(web, "supervisor").status_code == 303
+    form = {"_csrf_token": csrf(web, "/account"), "current": PASSWORDS[(G, "supervisor")],
+            "new": "short", "repeat": "short"}  # fmt: skip
+    r = web.post("/account/password", data=form)
+    assert r.status_code == 422, r.text[:300]
+    assert "长度须为 8–256 个字符" in r.text, r.text
+    assert "new:" not in r.text and "password:" not in r.text
+    assert login(web, "supervisor").status_code == 303  # unchanged
 
 
 # ---------------------------------------------------------------- 6: a penalty's stored reason
