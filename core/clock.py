@@ -72,6 +72,6 @@ def check_past(
             "{field} cannot be earlier than {floor}",
             field=field,
             rule=f"not before {stamp}",
-            params={"field": field, "floor": stamp},
+            params={"field": field, "floor": floor},
         )
     return value

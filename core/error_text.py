@@ -23,14 +23,29 @@ readers as the code's sentence.
 
 The language: ``Accept-Language`` (the first of ``zh*`` / ``en*`` by quality; anything
 else or nothing → zh-CN); in the console, its ``?lang=`` / language cookie first.
+
+A time in a message is a parameter of its own — a ``datetime`` (aware, or naive UTC as
+SQLite hands it back) or a ``date`` — never text formatted at the raise: :func:`fill` writes
+it in the reader's tenant's zone to the minute (``2026-12-18 03:40``, no seconds, no zone
+name), as every console page shows times. The zone: :data:`READER_ZONE`, set where the
+request's principal is resolved (:mod:`core.people.auth`); outside a request (a worker, a
+test) :data:`core.settings.DEFAULT_TIMEZONE`.
+
+A field's code in a Chinese message is its label: a ``{field}`` placeholder (and the codes
+registered for a placeholder with :func:`label_codes`) shows the label of the field's last
+name (``grades[0].staff`` → 员工, ``query.state`` → 状态); the labels have one home,
+:data:`core.tickets.labels.FIELDS`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel.messages.pofile import read_po
 
@@ -100,10 +115,33 @@ def translations() -> dict[str, str]:
     return out
 
 
+READER_ZONE: ContextVar[str | None] = ContextVar("tousu_reader_zone", default=None)
+"""The IANA zone of the tenant whose member reads the message (set per request where the
+principal is resolved: :mod:`core.people.auth`); None: :data:`core.settings.DEFAULT_TIMEZONE`."""
+
+
+def moment(value: dt.datetime | dt.date, zone: str | None = None) -> str:
+    """A time as a message shows it: a ``datetime`` (aware; naive is UTC) in ``zone`` (else
+    :data:`READER_ZONE`, else the default zone) to the minute, ``2026-12-18 03:40``; a
+    ``date`` as ``2026-12-18``."""
+    if not isinstance(value, dt.datetime):
+        return value.isoformat()
+    from core.settings import DEFAULT_TIMEZONE
+
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    local = aware.astimezone(ZoneInfo(zone or READER_ZONE.get() or DEFAULT_TIMEZONE))
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
+def _text(value: object) -> str:
+    return moment(value) if isinstance(value, dt.date) else str(value)
+
+
 def fill(template: str, params: dict[str, object]) -> str:
-    """``template`` with each ``{name}`` replaced by ``params[name]`` (an unknown name stays)."""
+    """``template`` with each ``{name}`` replaced by ``params[name]`` (an unknown name stays;
+    a time as :func:`moment` writes it)."""
     return _PLACEHOLDER.sub(
-        lambda m: str(params[m.group(1)]) if m.group(1) in params else m.group(0), template
+        lambda m: _text(params[m.group(1)]) if m.group(1) in params else m.group(0), template
     )
 
 
@@ -116,6 +154,28 @@ areas that own the codes (:mod:`core.tickets.labels`, :mod:`core.attachments.kin
 def label_codes(placeholder: str, labels: dict[str, str]) -> None:
     """Show a code in a ``{placeholder}`` of a Chinese message as its label."""
     CODE_LABELS.setdefault(placeholder, {}).update(labels)
+
+
+FIELD = "field"
+"""The placeholder that holds a field's code (``{field} is in the past``): its Chinese is the
+field's label, registered with ``label_codes("field", ...)``
+(:data:`core.tickets.labels.FIELDS`)."""
+_SOURCES = frozenset({"query", "path", "body", "data", "header", "cookie"})
+_PATH_PART = re.compile(r"[.\[\]$]+")
+
+
+def field_label(path: str) -> str | None:
+    """The Chinese label of a field path (``grades[0].staff`` → the label of ``staff``,
+    ``complainant.name`` → its own when registered, ``query.state`` → ``state``'s), or None."""
+    labels = CODE_LABELS.get(FIELD, {})
+    parts = [p for p in _PATH_PART.split(path) if p and not p.isdigit()]
+    while parts and parts[0] in _SOURCES and len(parts) > 1:
+        parts = parts[1:]
+    for i in range(len(parts)):
+        found = labels.get(".".join(parts[i:]))
+        if found is not None:
+            return found
+    return None
 
 
 def _label(name: str, value: str) -> str:
@@ -182,11 +242,16 @@ def _generic_english(
 
 
 def _chinese_param(name: str, value: object) -> str:
-    """A parameter in a Chinese message: a nested error in Chinese, a message a catalogue
-    has in Chinese, a registered code as its label; anything else as it is."""
+    """A parameter in a Chinese message: a nested error in Chinese, a time in the reader's
+    zone, a field's code as its label, a message a catalogue has in Chinese, a registered
+    code as its label; anything else as it is."""
     localised = getattr(value, "localised", None)
     if callable(localised):  # an ApiError carried inside another (its own template)
         return str(localised(ZH))
+    if isinstance(value, dt.date):
+        return moment(value)
+    if name == FIELD and isinstance(value, str):
+        return field_label(value) or value
     return _label(name, _inner(str(value)))
 
 

@@ -172,7 +172,9 @@ def handle_validation(request: Request[Any, Any, Any], exc: ValidationException)
                 field = f"{src}.{field}"
             break
     if "JSON is malformed" in str(rule) or "malformed" in str(exc.detail).lower():
-        return _json(ApiError("the request body is not valid JSON", rule=str(rule)), request)
+        return _json(
+            ApiError("the request body is not valid JSON", field="body", rule=str(rule)), request
+        )
     if re.fullmatch(r"'\w+'", str(rule)) or (field is None and rule == _NULL_BODY):
         # a bare key name, or null where the object goes: there is no body to read
         body = Invalid("the request body must be a JSON object", field="body", rule="a JSON object")
@@ -192,11 +194,20 @@ def handle_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response
         PermissionDeniedException: Forbidden,
         NotFoundException: NotFound,
     }
+    if isinstance(exc, NotFoundException) and isinstance(exc.__cause__, ValueError):
+        from core.strict import bad_path_date
+
+        refusal = bad_path_date(request)  # a path that matched but for its date: a 422
+        if isinstance(refusal, ApiError):
+            return _json(refusal, request)
     for klass, api in mapping.items():
         if isinstance(exc, klass):
             return _json(api(exc.detail), request)
     if exc.status_code == 400:  # Litestar's own "body is not valid JSON"
-        return _json(ApiError(exc.detail, rule="the body must be valid JSON"), request)
+        # msgspec's sentence says what is wrong and at which byte; library.po has its Chinese
+        return _json(
+            ApiError(exc.detail, field="body", rule="the body must be valid JSON"), request
+        )
     err = ApiError(exc.detail)
     err.status, err.code = exc.status_code, "http_error"
     if exc.status_code == 503:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import msgspec
 
+from core.settings import DEFAULT_TIMEZONE
+
 
 class Principal(msgspec.Struct, frozen=True, kw_only=True):
     user_id: int
@@ -18,6 +20,8 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     plugin: str | None
     department_id: int | None
     staff_id: int | None
+    timezone: str = DEFAULT_TIMEZONE
+    """The tenant's IANA zone (``Tenant.timezone``): times in its messages are read in it."""
 
     def has(self, *roles: str) -> bool:
         return not self.roles.isdisjoint(roles)

@@ -3,7 +3,9 @@ them), not silently ignored, and every declared bound is enforced.
 
 A typo such as ``?stat=closed`` would otherwise list every ticket as if no filter had been
 given. The allowed names come from each route handler's own signature, so a new
-parameter needs no list kept here.
+parameter needs no list kept here. A parameter that takes one value and is sent twice
+(``?state=closed&state=received``) is refused too (422 naming it): Litestar would use one
+of them silently; a parameter annotated as a list takes every value sent.
 
 Bounds: Litestar checks a query parameter's type but not the ``msgspec.Meta`` constraints in
 its annotation (``?limit=-1`` reached ``LIMIT -1`` and answered 500 on PostgreSQL). Every
@@ -83,7 +85,32 @@ def known_query_only(
             rule="known query parameter",
             params={"name": repr(unknown[0]), "allowed": allowed},
         )
+    for name in sorted(single_query(handler)):
+        sent = len(connection.query_params.getall(name, []))
+        if sent > 1:
+            raise Invalid(
+                "query parameter {field} is given {n} times; it takes one value",
+                field=f"query.{name}",
+                rule="one value",
+                params={"field": name, "n": sent},
+            )
     check_bounds(connection, handler)
+
+
+@cache
+def single_query(handler: BaseRouteHandler) -> frozenset[str]:
+    """The query parameters of ``handler`` that take one value (not annotated as a list)."""
+    allowed = allowed_query(handler)
+    out = set()
+    for name, fd in handler.parsed_fn_signature.parameters.items():
+        kw = fd.kwarg_definition
+        query = (getattr(kw, "query", None) or getattr(kw, "name", None) or name) if kw else name
+        kind = _strip_optional(fd.annotation)
+        if get_origin(kind) is Annotated:
+            kind = _strip_optional(get_args(kind)[0])
+        if query in allowed and get_origin(kind) not in (list, tuple, set, frozenset):
+            out.add(query)
+    return frozenset(out)
 
 
 _BOUNDS = ("gt", "ge", "lt", "le", "multiple_of", "min_length", "max_length", "pattern")
@@ -155,9 +182,9 @@ def check_bounds(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRo
             except msgspec.ValidationError as exc:
                 rule = str(exc).split(" - at ", 1)[0]
                 raise Invalid(
-                    "query parameter {name}: {rule}",
+                    "query parameter {field}: {rule}",
                     field=f"query.{name}",
                     rule=rule,
                     # msgspec's rule, read in Chinese from the catalogue's library section
-                    params={"name": name, "rule": rule},
+                    params={"field": name, "rule": rule},
                 ) from None

@@ -10,7 +10,9 @@ This module runs before that conversion (:func:`check_request`, the app's
 - a NUL character anywhere in the body or the query (PostgreSQL cannot store it in text,
   and a NUL hidden in a JSON payload would otherwise be stored on SQLite only);
 - a query value that is not the plain text form of its type (integers as digits, booleans
-  as ``true``/``false``, times as RFC 3339 with a zone).
+  as ``true``/``false``, times as RFC 3339 with a zone);
+- a date in the path that is no date (``/api/config/calendar/2026-02-30``): Litestar's router
+  answers it 404 as if no route matched; :func:`bad_path_date` names the field instead.
 
 Free-form JSON fields (a ticket's ``facts``) get their own depth and size limits through
 :func:`free_json`, checked where the Struct is decoded.
@@ -226,3 +228,33 @@ def fits(column: Any, *, min_length: int = 0, **meta: Any) -> Meta:
         raise TypeError(f"{col} has no length; give the field its own max_length")
     extra = {"column": f"{col.table.name}.{col.name}"}
     return Meta(min_length=min_length, max_length=length, extra=extra, **meta)
+
+
+def bad_path_date(request: Request[Any, Any, Any]) -> Exception | None:
+    """For a 404 Litestar's router raised because a path parameter did not parse: a 422
+    :class:`core.errors.Invalid` naming the ``date``/``datetime`` parameter that is not a real
+    one (field: its name, rule ``a real date``), or None (no such parameter: a real 404)."""
+    from core.errors import Invalid
+
+    parts = [p for p in request.url.path.split("/") if p]
+    for route in request.app.routes:
+        components = getattr(route, "path_components", ())
+        if len(components) != len(parts):
+            continue
+        for part, component in zip(parts, components, strict=True):
+            if isinstance(component, str):
+                if component != part:
+                    break
+                continue
+            if component.type not in (dt.date, dt.datetime):
+                continue
+            try:
+                component.parser(part)
+            except ValueError:
+                return Invalid(
+                    "{field} {value} is not a real date (year-month-day, e.g. 2026-02-28)",
+                    field=component.name,
+                    rule="a real date",
+                    params={"field": component.name, "value": part[:32]},
+                )
+    return None

@@ -73,7 +73,7 @@ def test_overturned_main_grade_moves_the_unit_charge(api):
     assert event["action"] == "penalties_superseded"
     assert unit[0]["id"] in event["payload"]["penalty_ids"]
     assert moved[0]["id"] in event["payload"]["proposed_ids"]
-    assert event["payload"]["reason"].startswith(f"appeal {appeal['id']} overturned")
+    assert event["payload"]["reason"].startswith(f"申诉 {appeal['id']} 改判")
 
 
 def test_deducted_fine_superseded_by_appeal_is_credited_next_run(api):

@@ -252,7 +252,7 @@ def test_overturn_main_to_none_supersedes_the_penalty(api):
     ]  # fmt: skip
     # Why the penalty was superseded (the decided row itself is append-only, issue 12 §5).
     assert hist[-1]["payload"]["penalty_ids"] == [before["id"]]
-    assert hist[-1]["payload"]["reason"].startswith(f"appeal {appeal['id']} overturned")
+    assert hist[-1]["payload"]["reason"].startswith(f"申诉 {appeal['id']} 改判")
     decided = hist[-2]["payload"]
     assert (decided["decision"], decided["grade_was"], decided["grade"], decided["offence"]) == (
         "overturned",

@@ -40,7 +40,8 @@ def test_late_dispatch_proposes_ten_prohibitions_for_the_clerk(api):
     assert [(p["rule"], p["staff"], p["unit"], p["proposed_yuan"], p["status"]) for p in rows] == [
         ("ten_prohibitions", "RP-S009", None, None, "proposed")
     ]
-    assert "第二十四条(一)" in rows[0]["reason"] and "dispatch" in rows[0]["reason"]
+    # the reason is stored as the desk reads it: Chinese, the step by its name
+    assert "第二十四条(一)" in rows[0]["reason"] and rows[0]["reason"].startswith("派单环节")
     events = [e for e in history(api, TENANT, t) if e["action"] == "penalty_proposed"]
     assert len(events) == 1 and events[0]["payload"]["penalty_id"] == rows[0]["id"]
     assert events[0]["payload"]["step"] == "dispatch"
@@ -61,9 +62,9 @@ def test_late_first_contact_proposes_for_the_station(api):
     t = dispatched(api, TENANT, at=cst(2038, 3, 9, 9, 0))
     sweep_at(api, cst(2038, 3, 12, 10, 0))
     rows = breach_rows(api, t)
-    firsts = [p for p in rows if "first_contact" in p["reason"]]
+    firsts = [p for p in rows if p["reason"].startswith("首日联系环节")]
     assert [(p["rule"], p["staff"], p["unit"]) for p in firsts] == [
         ("ten_prohibitions", None, "station-chengguan")
     ]
     # The dispatch was on time; the return window passing is no delay (第十七条).
-    assert not [p for p in rows if "step dispatch" in p["reason"] or "step return" in p["reason"]]
+    assert not [p for p in rows if p["reason"].startswith(("派单环节", "return环节"))]

@@ -45,7 +45,7 @@ def test_422_in_chinese_by_default_and_english_on_request(api: Any) -> None:
     body = {"channel": "phone", "complainant": {"name": "李四", "contact": "13800000000"}}
     z, e = both(api, "POST", "clerk", "/api/tickets", json=body)
     assert (z["status"], z["code"], z["field"]) == (422, "invalid", "description")
-    assert z["message"] == "description：缺少必填字段 `description`"
+    assert z["message"] == "投诉内容：缺少此必填字段"  # the field's label, not its code
     assert "missing required field" in e["message"] and "description" in e["message"]
 
 
@@ -159,7 +159,7 @@ def test_an_answer_promised_in_the_past_is_refused_in_chinese_and_in_english(api
     body = {"version": t["version"], "plan": "fix the lift", "promised_by": past}
     z, e = both(api, "POST", "head-engineering", f"/api/tickets/{t['id']}/answer", json=body)
     assert (z["status"], z["field"]) == (422, "promised_by")
-    assert z["message"] == "承诺解决时间 promised_by 已经过去；明确答复须承诺将来的时间"
+    assert z["message"] == "承诺解决时间已经过去；明确答复须承诺将来的时间"
     assert e["message"] == "promised_by is in the past"
     after = api.get(GW, "manager", f"/api/tickets/{t['id']}").json()
     assert (after["state"], after["version"]) == (t["state"], t["version"])

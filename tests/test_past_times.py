@@ -36,7 +36,9 @@ def test_intake_refuses_an_event_time_in_the_future_or_far_past(api: Any, when: 
     })  # fmt: skip
     assert r.status_code == 422, r.text
     assert error(r)["field"] == "event_time", r.text
-    assert "event_time" in error(r)["message"] and "不能" in error(r)["message"], r.text
+    # the field's label (事发时间), not its code, in the Chinese message
+    assert "事发时间" in error(r)["message"] and "不能" in error(r)["message"], r.text
+    assert "event_time" not in error(r)["message"] and "UTC" not in error(r)["message"], r.text
 
 
 def test_intake_takes_a_past_event_time_and_a_little_clock_skew(api: Any) -> None:

@@ -360,7 +360,7 @@ def test_external_escalation_doubles_amounts_and_minima(hooks):
     assert props["S1"].amount_fen == yuan(2000) and props["S1"].minimum_fen == yuan(2000)
     assert props["L3"].amount_fen == yuan(800) and props["L3"].minimum_fen == yuan(800)
     assert "第二十五条" in props["S1"].reason
-    assert "a manager confirms sanctions" in props["S1"].reason
+    assert "处分不自动加重，由经理确认" in props["S1"].reason
     # sanctions are not raised
     plain = _by_staff(
         hooks.propose_penalties(_ticket("severe"), _leaders("severe"), _amounts(hooks))

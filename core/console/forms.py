@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from core.errors import N_, Invalid
+from core.tickets import labels as words
 
 _AT = re.compile(r"^(?P<rule>.*?)(?: - at `\$\.?(?P<field>[^`]*)`)?$")
 _INNER = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*): (?P<rule>.+)$", re.S)
@@ -112,60 +113,10 @@ def form_dict(multi: Any) -> dict[str, Any]:
 # ``datetime-local`` picker in the tenant's zone, Decimal yuan → money with its range) and
 # what the page knows (the taxonomy, the people by display name). Nothing is re-typed.
 
-LABELS: dict[str, str] = {
-    "note": "Note",
-    "reason": "Reason",
-    "explanation": "Explanation to the complainant",
-    "category": "Category",
-    "severity": "Severity",
-    "department": "Department",
-    "reply": "Reply",
-    "apology": "Apology made",
-    "policy_explained": "Policy explained",
-    "verification": "Verification",
-    "related_ticket": "Related ticket number",
-    "four_donts": "Close checklist",  # its checks are the industry's (the utility's 四不放过)
-    "findings": "Findings",
-    "complainant_informed": "Complainant informed",
-    "contacted_at": "Contacted at",
-    "owner": "Follow-up owner",
-    "falsified": "Reply falsified",
-    "kind": "Kind",
-    "plan": "What will happen",
-    "promised_by": "Promised by",
-    "resolve_by": "Resolve by",
-    "severity_override": "Severity override reason",
-    "channel": "Channel",
-    "complainant": "Complainant",
-    "complainant.name": "Complainant name",
-    "complainant.contact": "Complainant contact",
-    "complainant.address": "Complainant address",
-    "description": "Description",
-    "demands": "Demands",
-    "event_time": "Event time",
-    "event_place": "Event place",
-    "accused_department": "Department complained about",
-    "accused_staff": "Staff complained about",
-    "temper_note": "Temper note",
-    "facets": "Facets",
-    "grades": "Responsibility grades",
-    "staff": "Staff member",
-    "grade": "Responsibility",
-    "capacity": "Capacity",
-    "offence": "Offence",
-    "complainant_violation": "Complainant's own violation",
-    "decision": "Decision",
-    "amount_yuan": "Amount (yuan)",
-    "amount": "Amount",
-    "unit": "Unit",
-    "file": "File",
-    "files": "File",
-    "version": "Ticket version",
-    "ticket_id": "Ticket",
-    "step": "Step",
-}
+LABELS: dict[str, str] = {code: en for code, (_, en) in words.FIELDS.items()}
 """Field name (or dotted path) → English message id of its label (translated by the
-catalogue). A list item's path (``grades.0.staff``) takes its last name's label."""
+catalogue; the words' one home is :data:`core.tickets.labels.FIELDS`). A list item's path
+(``grades.0.staff``) takes its last name's label."""
 
 _INDEX = re.compile(r"\[(\d+)\]")
 

@@ -86,7 +86,7 @@ async def check(
             "{field} {by} would lengthen the limit (due {due})",
             field=field,
             rule="a per-ticket limit only shortens the table's",
-            params={"field": field, "by": by.isoformat(), "due": due.isoformat()},
+            params={"field": field, "by": by, "due": due},
             due_at=due.isoformat(),
         )
 
@@ -119,7 +119,7 @@ async def check_promise(
     if by > due:
         raise Invalid(
             "promised_by {by} is after the result is due ({due}): ask for an extension first",
-            params={"by": by.isoformat(), "due": due.isoformat()},
+            params={"by": by, "due": due},
             field="promised_by",
             rule="not later than the resolution's due time",
             due_at=due.isoformat(),

@@ -149,10 +149,10 @@ def check(query: Query, cursor: str | None) -> None:
     for name, at in (("created_from", base.created_from), ("created_to", base.created_to)):
         if at is not None and at.tzinfo is None:
             raise Invalid(
-                "{name} needs a timezone (e.g. 2026-11-01T00:00:00+08:00)",
+                "{field} needs a timezone (e.g. 2026-11-01T00:00:00+08:00)",
                 field=name,
                 rule="timezone-aware datetime",
-                params={"name": name},
+                params={"field": name},
             )
     if base.state and base.state not in STATES:
         raise Invalid(
@@ -207,10 +207,10 @@ def parse(params: dict[str, str]) -> tuple[Query, str | None, int]:
             return dt.datetime.fromisoformat(raw)  # a naive one is refused by check()
         except ValueError:
             raise Invalid(
-                "{name} is not a date and time",
+                "{field} is not a date and time",
                 field=name,
                 rule="ISO 8601 with timezone",
-                params={"name": name},
+                params={"field": name},
             ) from None
 
     def number(name: str, default: int, low: int, high: int) -> int:
@@ -223,10 +223,10 @@ def parse(params: dict[str, str]) -> tuple[Query, str | None, int]:
             value = low - 1
         if not low <= value <= high:
             raise Invalid(
-                "{name} must be a whole number from {low} to {high}",
+                "{field} must be a whole number from {low} to {high}",
                 field=name,
                 rule=f"{low} to {high}",
-                params={"name": name, "low": low, "high": high},
+                params={"field": name, "low": low, "high": high},
             )
         return value
 
@@ -234,10 +234,10 @@ def parse(params: dict[str, str]) -> tuple[Query, str | None, int]:
         raw = params.get(name, "false").lower()
         if raw not in _BOOLS:
             raise Invalid(
-                "{name} must be true or false",
+                "{field} must be true or false",
                 field=name,
                 rule="true or false",
-                params={"name": name},
+                params={"field": name},
             )
         return _BOOLS[raw]
 

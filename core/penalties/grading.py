@@ -292,7 +292,7 @@ async def decide_appeal(
             ticket,
             old.graded_at,
             redo_staff_ids=frozenset({staff.id}),
-            because=(p.user_id, role, f"appeal {appeal.id} overturned: {body.reason}"),
+            because=(p.user_id, role, f"申诉 {appeal.id} 改判：{body.reason}"),
             # whoever set the new grade proposed what follows from it: they do not decide it
             # (core.people.duties, as for the first grader)
             by=p.user_id,

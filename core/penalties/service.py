@@ -451,10 +451,10 @@ async def rederive_for_facts(
                 )  # fmt: skip
                 row.proposed_fen = new - base
                 row.minimum_fen = None
-                row.reason = (
-                    f"difference after a late fact: {prop.reason} — penalty "
-                    f"{', '.join(str(r.id) for r in decided)} was decided at "
-                    f"{base / 100:.2f} yuan and stands; this proposes the rest"
+                row.reason = (  # stored in Chinese, as the desk reads it
+                    f"事实补录后的差额：{prop.reason}。处罚 "
+                    f"{', '.join(str(r.id) for r in decided)} 已按 {base / 100:.2f} 元决定，"
+                    "维持不变；本条提出其余部分"
                 )
                 scope.add(row)
                 proposed.append(row)

@@ -22,12 +22,14 @@ from sqlalchemy import select
 
 from core import cache
 from core.db import Database, read_only
+from core.error_text import READER_ZONE
 from core.errors import Unauthorized
 from core.logs import bind as bind_log_context
 from core.people import throttle
 from core.people.invalidation import Listener, publish
 from core.people.models import ApiKey, Tenant, User
 from core.principal import Principal
+from core.settings import DEFAULT_TIMEZONE
 
 TOKEN_PREFIX = "tsu_"
 CACHE_SECONDS = 10.0
@@ -176,6 +178,7 @@ def principal_of(user: User, tenant: Tenant | None) -> Principal:
         plugin=tenant.plugin if tenant else None,
         department_id=user.department_id,
         staff_id=user.staff_id,
+        timezone=tenant.timezone if tenant else DEFAULT_TIMEZONE,
     )
 
 
@@ -205,4 +208,5 @@ class BearerAuth(AbstractAuthenticationMiddleware):
             )
         # Every log line of the request names who asked (core.logs), never the token.
         bind_log_context(tenant=principal.tenant_slug or "platform", user=principal.username)
+        READER_ZONE.set(principal.timezone)  # times in this request's messages
         return AuthenticationResult(user=principal, auth=token)

@@ -35,6 +35,7 @@ from sqlalchemy import JSON, ForeignKey, LargeBinary, String, delete, select, up
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, Database, utcnow
+from core.error_text import READER_ZONE
 from core.errors import ApiError, Invalid, Unauthorized
 from core.people import passwords
 from core.people.auth import BearerAuth, principal_of
@@ -452,6 +453,7 @@ class SessionOrBearerAuth(BearerAuth):
         if isinstance(data, dict) and data.get("uid"):
             principal = await session_principal(connection.app.state.db, data)
             if principal is not None:
+                READER_ZONE.set(principal.timezone)  # times in this request's messages
                 return AuthenticationResult(user=principal, auth="session")
             connection.scope["session"] = {}  # stale: the cookie is cleared on the way out
         if not connection.url.path.startswith("/api"):

@@ -36,6 +36,10 @@ from core.rules import (
     TicketFacts,
 )
 from plugins.property.penalties import HEADINGS_ZH, PICKABLE, SCHEDULE
+from plugins.property.taxonomy import GRADES
+
+GRADE_ZH = {g.code: g.label_zh for g in GRADES}
+"""A grade's Chinese (全责, 主责, 次责) for a penalty's reason."""
 
 # --- validity — 000 §篇1 1(1) -------------------------------------------------------------
 
@@ -316,9 +320,9 @@ def propose(
                 sanctions=rule.sanctions,
                 appraisal_points=rule.appraisal_points,
                 whole_month_pay=rule.whole_month_pay,
-                reason=(
-                    f"{ticket.number}: graded {grade.grade}; offence tier picked by the "
-                    f"grader: {HEADINGS_ZH[rule.code]} [{rule.seed}]"
+                reason=(  # stored as the desk reads it: Chinese, the seed's heading
+                    f"{ticket.number}：定责为{GRADE_ZH.get(grade.grade, grade.grade)}；"
+                    f"处罚档次由定责人选定：{HEADINGS_ZH[rule.code]} [{rule.seed}]"
                 ),
             )
         )

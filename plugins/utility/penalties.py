@@ -292,6 +292,17 @@ EXTERNAL_ESCALATION_MULTIPLIER = 2
 # ---------------------------------------------------------------- a late step is itself a breach
 
 
+STEP_ZH = {
+    "dispatch": "派单",  # 将投诉工单传递到相关职能部门或单位 [第十四条]
+    "first_contact": "首日联系",  # 1个工作日内与客户联系 [第十五条]
+    "reply": "答复客户",  # 查处完毕并答复客户 [第十五条]
+    "resolution": "查处",  # 4个工作日内查处完毕 [第十五条]
+    "follow_up": "回访",  # 24小时内对客户进行回访 [第十六条]
+    "invalid_notice": "无效告知",
+}
+"""A step of the table as a breach's reason names it (the seed's words)."""
+
+
 def breach_proposals(
     step: str, staff: str | None, unit: str | None, amounts: Mapping[str, int | None]
 ) -> list[PenaltyProposal]:
@@ -310,17 +321,17 @@ def breach_proposals(
     the person (a unit proposal never reaches the fine ledger)."""
     if step == "return" or (staff is None and unit is None):
         return []
-    who = f"staff {staff}" if staff else f"unit {unit} (nobody had taken the step)"
+    who = f"员工 {staff}" if staff else f"单位 {unit}（无人接手该环节）"
     return [
         PenaltyProposal(
             rule=TEN_PROHIBITIONS.code,
             staff=staff,
             unit=None if staff else unit,
             amount_fen=amounts.get(TEN_PROHIBITIONS.code),
-            reason=(
-                f"step {step} overran its time limit while {who} held it: 处理不及时 is a "
-                f"breach of the 十个不准 [{_ART24}(一)]; the provincial schedule is not in the "
-                "seeds: the tenant's amount, or the manager sets it"
+            reason=(  # stored as the desk reads it: the seed's words, in Chinese
+                f"{STEP_ZH.get(step, step)}环节超过时限，当时负责的是{who}：处理不及时，属违反员工"
+                f"服务“十个不准” [{_ART24}(一)]；省公司的考核细则不在种子材料中：按租户设定的金额，"
+                "或由经理确定"
             ),
         )
     ]

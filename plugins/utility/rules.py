@@ -403,26 +403,24 @@ def _rule_for(severity: str | None, grade: GradeFacts) -> PenaltyRule | None:
 
 
 def _reason(rule: PenaltyRule, grade: GradeFacts, multiplier: int) -> str:
-    parts = [f"{rule.label_zh} — {rule.label} [{rule.seed}]"]
+    """Why the rule applies, stored in Chinese as the desk reads it (the seed's words)."""
+    parts = [f"{rule.label_zh} [{rule.seed}]"]
     if rule.min_fen is None and rule.max_fen is None:
         parts.append(
-            "the seed gives no amount (provincial rules not in the seeds): the tenant's "
-            "amount, or the manager sets it"
+            "种子材料未给出金额（省公司细则不在种子材料中）：按租户设定的金额，或由经理确定"
         )
     if rule is p.SEVERE_UNIT_LEADER:
-        parts.append(
-            "the seed names only the unit's deputy in charge (分管副职) for a severe event; a "
-            f"unit head is assessed by reference [{_ART24}(五)]"
-        )
+        parts.append(f"严重投诉事件只点名单位分管副职；单位正职参照上述条款逐级考核 [{_ART24}(五)]")
     if grade.capacity != "direct" and rule.pickable:
-        parts.append(f"{grade.capacity} assessed by reference, level by level [{_ART24}(五)]")
+        capacity = next((c.label_zh for c in TAXONOMY.capacities if c.code == grade.capacity),
+                        grade.capacity)  # fmt: skip
+        parts.append(f"{capacity}：参照上述条款逐级进行考核 [{_ART24}(五)]")
     if multiplier != 1:
         parts.append(
-            f"assessed ×{multiplier}: complaint confirmed through a supervision channel outside "
-            f"the company [{_ART25}]; amount and minimum doubled, sanctions are not raised "
-            "automatically: a manager confirms sanctions"
+            f"按 {multiplier} 倍考核：客户投诉到公司以外的服务监督渠道，经查属实 [{_ART25}]；"
+            "金额和下限加倍，处分不自动加重，由经理确认"
         )
-    return "; ".join(parts)
+    return "；".join(parts)
 
 
 def _responsible_unit(grades: list[GradeFacts]) -> str | None:
@@ -469,11 +467,11 @@ def propose(
         unit = _responsible_unit(grades)
         reason = f"{rule.label_zh} [{rule.seed}]"
         if unit is None:
-            reason += "; no graded person's department is known: the manager names the unit"
+            reason += "；不知道被定责人员所在的单位：由经理指定责任单位"
         if multiplier != 1:
             reason += (
-                f"; not doubled: {_ART25} doubles the assessment of the persons responsible, "
-                f"{_ART26} is a fixed charge per case (a manager may adjust)"
+                f"；不加倍：{_ART25} 加倍考核的是责任人，{_ART26} 是每件固定的考核金额"
+                "（经理可调整）"
             )
         out.append(
             PenaltyProposal(
