@@ -2,11 +2,14 @@
 ``/api/reports``, :data:`ROUTES`).
 
 Every route reads the reports database when one is configured, a second database beside
-the request's own (:func:`core.reports.replica.reading`; lag in ``X-Replica-Lag``): the
-handlers take the request for it, not the ``tenant`` dependency. Every route takes the same
-window (``period=YYYY-MM``, or ``from`` and ``to`` as timezone-aware ISO times, default the
-current month in the tenant's time zone) and answers only what the caller may read
-(:mod:`core.reports.access`). Files come back with their media type and a download name.
+the request's own (lag in ``X-Replica-Lag``): the routes take the ``report`` dependency
+(:func:`core.reports.replica.provide_report`), not ``tenant``. The two file routes open
+:func:`core.reports.replica.reading` themselves and close it before the file is drawn (up to
+:data:`RENDER_SECONDS` in a thread), so no connection is held while it is. Every route
+takes the same window (``period=YYYY-MM``, or ``from`` and ``to`` as timezone-aware ISO
+times, default the current month in the tenant's time zone) and answers only what the
+caller may read (:mod:`core.reports.access`). Files come back with their media type and a
+download name.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from core.reports import charts, exports, headers, issues, kpis, stats
 from core.reports.access import Access
 from core.reports.models import ReportIssue
 from core.reports.period import Period, resolve, tenant_timezone
-from core.reports.replica import reading
+from core.reports.replica import REPORT, ReportScopeDep, reading
 
 TAGS = ["reports"]
 PeriodQ = Annotated[
@@ -104,7 +107,7 @@ def _file(
 
 @get("/stats", operation_id="reportStats")
 async def get_stats(
-    request: Request[Any, Any, Any],
+    report: ReportScopeDep,
     principal: PrincipalDep,
     period: PeriodQ = None,
     start: FromQ = None,
@@ -112,14 +115,13 @@ async def get_stats(
 ) -> stats.Stats:
     """Counts by category, severity, channel, department, staff and grade, and the trend:
     counted complaints and, apart, the tickets that do not count (domain §8)."""
-    async with reading(request, principal) as scope:
-        _, window = await window_for(scope, period, start, end)
-        return await stats.statistics(scope, Access(principal), window)
+    _, window = await window_for(report, period, start, end)
+    return await stats.statistics(report, Access(principal), window)
 
 
 @get("/kpis", operation_id="reportKpis")
 async def get_kpis(
-    request: Request[Any, Any, Any],
+    report: ReportScopeDep,
     principal: PrincipalDep,
     period: PeriodQ = None,
     start: FromQ = None,
@@ -127,14 +129,13 @@ async def get_kpis(
     window_days: WindowDays = kpis.DEFAULT_WINDOW_DAYS,
 ) -> kpis.Kpis:
     """The KPIs as docs/reports.md defines them, with every ticket missing a follow-up."""
-    async with reading(request, principal) as scope:
-        _, window = await window_for(scope, period, start, end)
-        return await kpis.kpis(scope, Access(principal), window, window_days)
+    _, window = await window_for(report, period, start, end)
+    return await kpis.kpis(report, Access(principal), window, window_days)
 
 
 @get("/bulletin", operation_id="reportBulletin")
 async def get_bulletin(
-    request: Request[Any, Any, Any],
+    report: ReportScopeDep,
     principal: PrincipalDep,
     period: PeriodQ = None,
     start: FromQ = None,
@@ -146,11 +147,10 @@ async def get_bulletin(
     """The per-case bulletin (投诉事件通报), complainant identity removed; JSON or Markdown.
     JSON comes a page at a time (``limit``, default 500; pass ``next_cursor`` back as
     ``cursor``), Markdown whole unless ``limit`` is given."""
-    async with reading(request, principal) as scope:
-        tenant, window = await window_for(scope, period, start, end)
-        out = await bulletins.bulletin(
-            scope, Access(principal), window, limit=bulletins.page_limit(fmt, limit), cursor=cursor
-        )
+    tenant, window = await window_for(report, period, start, end)
+    out = await bulletins.bulletin(
+        report, Access(principal), window, limit=bulletins.page_limit(fmt, limit), cursor=cursor
+    )
     if fmt == "markdown":
         name = f"{tenant.slug}_{window.name}_bulletin.md"
         return _file(bulletins.markdown(out), MARKDOWN, name, "inline")
@@ -233,16 +233,12 @@ class PackIssueOut(msgspec.Struct, kw_only=True):
     operation_id="reportPackIssue",
     guards=[requires(Role.SUPERVISOR, Role.MANAGER, Role.GENERAL_MANAGER, Role.TENANT_ADMIN)],
 )
-async def get_pack_issue(
-    request: Request[Any, Any, Any], principal: PrincipalDep, period: PeriodQ = None
-) -> PackIssueOut:
+async def get_pack_issue(report: ReportScopeDep, period: PeriodQ = None) -> PackIssueOut:
     """The month's report pack: due date, when it was issued, whether on time (default: the
     current month). Bad month: 422 naming ``period``."""
-    async with reading(request, principal) as scope:
-        tenant, window = await window_for(scope, period, None, None)
-        tz = tenant_timezone(tenant.config)
-        due = issues.due_at(window.name, tz)
-        row = await scope.scalar(select(ReportIssue).where(ReportIssue.period == window.name))
+    tenant, window = await window_for(report, period, None, None)
+    due = issues.due_at(window.name, tenant_timezone(tenant.config))
+    row = await report.scalar(select(ReportIssue).where(ReportIssue.period == window.name))
     if row is None:
         return PackIssueOut(period=window.name, due_at=due, issued_at=None, issued_by=None,
                             on_time=False if utcnow() >= due else None)  # fmt: skip
@@ -253,6 +249,7 @@ ROUTES = [
     Router(
         path="/api/reports",
         tags=TAGS,
+        dependencies=REPORT,
         route_handlers=[get_stats, get_kpis, get_bulletin, get_export, get_chart, get_pack_issue],
     )
 ]

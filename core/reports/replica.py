@@ -17,11 +17,12 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import MutableScopeHeaders
+from litestar.di import NamedDependency, Provide
 from litestar.types import Message, Scope
 from sqlalchemy import case, func, select
 
 from core.db import Database, TenantScope
-from core.errors import Forbidden
+from core.people.guards import tenant_of
 from core.principal import Principal
 
 LAG_HEADER = "X-Replica-Lag"
@@ -54,18 +55,29 @@ async def reading(
     request's ``tenant`` dependency (which is the primary's); on a separate PostgreSQL one,
     the lag is read in the same transaction and answered in :data:`LAG_HEADER`. A principal
     of no tenant is refused as the ``tenant`` dependency refuses it (403 ``tenant member``)."""
-    if principal.tenant_id is None:
-        raise Forbidden(
-            "this route works on a tenant's data; a platform operator has none",
-            rule="tenant member",
-        )
+    tenant_id = tenant_of(principal)
     db = reports_database(request)
-    async with db.tenant(principal.tenant_id) as scope:
+    async with db.tenant(tenant_id) as scope:
         if db is not request.app.state.db and db.dialect == "postgresql":
             lag = float(await scope.scalar(LAG_SECONDS) or 0.0)
             # an extension key of the ASGI scope, read back by lag_header below
             request.scope[_LAG] = lag  # type: ignore[literal-required]  # Scope is a TypedDict
         yield scope
+
+
+async def provide_report(
+    request: Request[Any, Any, Any], principal: Principal
+) -> AsyncIterator[TenantScope]:
+    """The ``report`` dependency: :func:`reading` as the route's unit of work (opened before
+    the handler, closed after its answer is built)."""
+    async with reading(request, principal) as scope:
+        yield scope
+
+
+REPORT = {"report": Provide(provide_report)}
+"""The reports router's dependencies."""
+ReportScopeDep = NamedDependency[TenantScope]
+"""A handler's ``report`` parameter: the caller's read scope on the reports database."""
 
 
 async def lag_header(message: Message, scope: Scope) -> None:
