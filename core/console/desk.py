@@ -20,7 +20,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
-from core.console import calls, i18n, labels
+from core.console import i18n, labels
 from core.console import ticket_forms as tf
 from core.console.calls import run
 from core.console.forms import form_dict, label_id
@@ -184,7 +184,7 @@ async def _intake(request: Request[Any, Any, Any], status: int = 200, **extra: A
     )
 
 
-@get("/tickets/new", include_in_schema=False, name="console:intake", guards=calls.INTAKE)
+@get("/tickets/new", include_in_schema=False, name="console:intake", guards=flow_api.INTAKE_GUARDS)
 async def intake_page(request: Request[Any, Any, Any]) -> Template:
     return await _intake(request)
 
@@ -194,7 +194,7 @@ async def intake_page(request: Request[Any, Any, Any]) -> Template:
     include_in_schema=False,
     name="console:intake-post",
     status_code=303,
-    guards=calls.INTAKE,
+    guards=flow_api.INTAKE_GUARDS,
     request_max_body_size=None,  # files ride along; each is held to the tenant's limit
 )
 async def intake_post(request: Request[Any, Any, Any]) -> Any:
