@@ -210,6 +210,7 @@ async def intake_post(request: Request[Any, Any, Any]) -> Any:
             ts.TicketCreate,
             ctx.zone,
             ctx.gettext,
+            intake_fields(ctx),
         )
         out = await run(
             request, flow_api.create_ticket, data=body, idempotency_key=form.get("_idem") or None
@@ -331,11 +332,15 @@ def action_form(action: str, ctx: tf.Context, ticket: Any) -> dict[str, Any]:
                 line[0].value = involved[i]
             lines.append(line)
         form["lines"] = lines
+    classifies = issubclass(body, ts.TriageValid)  # triage_valid, convert: check_complete
     for f in form["fields"]:
         if f.name == "department" and ticket.accused_department:
             f.value = ticket.accused_department.code
         elif f.name in ("category", "severity"):
             f.value = getattr(ticket, f.name)
+            f.required = f.required or classifies  # a valid complaint needs both
+        if f.name == "severity" and classifies and not f.value:  # the industry's definition
+            f.value = (ticket.classification or {}).get("defined_severity")
     return form
 
 
@@ -454,9 +459,10 @@ async def act(
     form = form_dict(await request.form())
     ctx = await context(request)
     ticket = await run(request, flow_api.get_ticket, ticket_id=ticket_id)
-    known = known_fields(action_form(action, ctx, ticket)) | {"version"}
+    drawn = action_form(action, ctx, ticket)
+    known = known_fields(drawn) | {"version"}
     try:
-        body = tf.parse(form, TRANSITIONS[action].body, ctx.zone, ctx.gettext)
+        body = tf.parse(form, TRANSITIONS[action].body, ctx.zone, ctx.gettext, drawn["fields"])
         await run(request, ACTIONS[action], ticket_id=ticket_id, data=body)
     except (ApiError, tf.FormErrors) as exc:
         return await _refused(request, ticket_id, exc, action, form, known)
