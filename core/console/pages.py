@@ -10,6 +10,7 @@ as "此工单已被他人修改，请刷新"; never a trace.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -111,6 +112,12 @@ async def render(
             return "—"
         return str(term.label_zh if lang == "zh_CN" else term.label)
 
+    def rule_parts(code: str | None) -> tuple[str, str]:
+        """A penalty rule's label as (heading, the rest): ``第2档 警告处分,200元/次…`` and its
+        offences, so a table shows the heading and opens the rest on request."""
+        head, *rest = re.split(r"[:：]", T("rule", code), maxsplit=1)
+        return head.strip(), "".join(rest).strip()
+
     def when(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         if value is None:
             return "—"
@@ -127,6 +134,7 @@ async def render(
         "lang": lang,
         "L": L,
         "T": T,
+        "rule_parts": rule_parts,
         "when": when,
         "me": p,
         "tenant": tenant,
