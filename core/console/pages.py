@@ -113,8 +113,8 @@ async def render(
         return str(term.label_zh if lang == "zh_CN" else term.label)
 
     def rule_parts(code: str | None) -> tuple[str, str]:
-        """A penalty rule's label as (heading, the rest): ``第2档 警告处分,200元/次…`` and its
-        offences, so a table shows the heading and opens the rest on request."""
+        """A penalty rule's label as (heading, the rest): ``第2档 警告处分,200元/次…`` and the
+        offences it covers, so a table on a phone shows the heading."""
         head, *rest = re.split(r"[:：]", T("rule", code), maxsplit=1)
         return head.strip(), "".join(rest).strip()
 
