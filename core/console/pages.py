@@ -387,7 +387,12 @@ async def approvals_render(
     bulk: dict[str, Any] | None = None,
 ) -> Template:
     """The reader's own inbox (:func:`core.console.inbox.inbox`): only what they may decide."""
+    from core.console.ticket_forms import Context, closing_conditions
+
     box, staff = await run(request, _inbox)
+    p = _principal(request)
+    lang = _lang(request)
+    words = Context(lang, i18n.translations(lang).gettext, (p.plugin if p else "") or "", "")
     return await render(
         request,
         "approvals.html",
@@ -396,6 +401,8 @@ async def approvals_render(
         extensions=box.extensions,
         appeals=box.appeals,
         closable=box.closable,
+        # how a close may be verified in this industry (the ticket's close form offers these)
+        verifications=closing_conditions(words),
         staff=staff,
         numbers=box.numbers,
         ext_clocks=box.clocks,
