@@ -140,7 +140,10 @@ def open_action(page: Page, action: str) -> Any:
 
 
 def test_twenty_penalties_decided_at_once_one_refused_with_its_reason(
-    api: Api, phone: Any, server: str, shots: Path  # noqa: F811
+    api: Api,
+    phone: Any,
+    server: str,  # noqa: F811
+    shots: Path,
 ) -> None:
     ids = api.graded(20)
     manager = phone("manager")
@@ -177,7 +180,10 @@ def test_twenty_penalties_decided_at_once_one_refused_with_its_reason(
 
 
 def test_reply_follow_up_and_close_on_a_phone_refuse_beside_the_field(
-    api: Api, phone: Any, server: str, shots: Path  # noqa: F811
+    api: Api,
+    phone: Any,
+    server: str,  # noqa: F811
+    shots: Path,
 ) -> None:
     (tid,) = api.graded(1)
     penalty = api.call("greenwood", "manager", "GET", f"/api/tickets/{tid}/penalties")[0]
@@ -215,7 +221,10 @@ def test_reply_follow_up_and_close_on_a_phone_refuse_beside_the_field(
 
 
 def test_a_bus_company_grades_replies_and_closes_in_its_own_words(
-    api: Api, phone: Any, server: str, shots: Path  # noqa: F811
+    api: Api,
+    phone: Any,
+    server: str,  # noqa: F811
+    shots: Path,
 ) -> None:
     cb = "citybus"
     t = api.call(
