@@ -79,6 +79,9 @@ def test_the_channel_filter_offers_the_tenants_own_channels_only(web: TestClient
     assert "电话" in select
     for other in ("95598", "hotline_95598", "voice_mailbox"):  # the utility's channels
         assert other not in select, select
+    owners = page.split('id="owner"', 1)[1].split("</select>", 1)[0]
+    assert "李娜" in owners  # the desk, who follow tickets
+    assert "系统" not in owners and "马志刚" not in owners, owners  # not the system, not a head
 
 
 def test_deleting_a_view_asks_first_then_says_it_was_deleted(

@@ -41,7 +41,7 @@ from core.flow import views
 from core.flow.listing import SORTS
 from core.people import api as people_api
 from core.people.models import User
-from core.people.roles import Role
+from core.people.roles import DESK, Role
 from core.principal import Principal
 from core.tickets.models import Ticket, TicketEvent
 from core.tickets.reading import visible
@@ -226,8 +226,10 @@ async def queue(request: Request[Any, Any, Any]) -> Any:
     except ApiError as exc:
         errors = _errors(exc, request)
     clocks = await run(request, _clock_summary, ids=[t.id for t in items])
-    owner_names = {u: v["name"] for u, v in (await run(request, people)).items()}
-    owners = list(owner_names.items())
+    everyone = await run(request, people)
+    owner_names = {u: v["name"] for u, v in everyone.items()}
+    desk = {r.value for r in DESK}  # who may follow a ticket (register's owner choices)
+    owners = [(u, v["name"]) for u, v in everyone.items() if desk & set(v["roles"])]
     now = utcnow()
     for c in clocks.values():
         c["countdown"] = countdown(c["due_at"], now, lang)
