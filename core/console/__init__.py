@@ -166,6 +166,24 @@ def _t(request: Request[Any, Any, Any], message: str) -> str:
     return i18n.translations(lang).gettext(message)
 
 
+def _roles_by_label(exc: ApiError, lang: str) -> str:
+    """A role refusal (:class:`core.people.guards.RoleRequired`) for a console reader: the
+    roles by their labels only (``此操作需要以下角色之一：接待员、班长``); the API's text adds
+    each role's code for API clients. "" for any other error."""
+    from core.console.labels import label
+    from core.error_text import ZH, fill, translations
+    from core.people.guards import RoleRequired
+
+    if not isinstance(exc, RoleRequired):
+        return ""
+    gettext = i18n.translations(lang).gettext
+    names = [gettext(label("role", code)) for code in exc.extra.get("allowed_roles", [])]
+    if lang == ZH:
+        template = translations().get(exc.template, exc.template)
+        return fill(template, {"what": exc.what_zh, "roles": "、".join(names)})
+    return fill(exc.template, {"what": "This", "roles": ", ".join(names)})
+
+
 def _console_aware(handler: Any) -> Any:
     from core.errors import RETRY_AFTER_SECONDS, database_unavailable
 
@@ -181,9 +199,8 @@ def _console_aware(handler: Any) -> Any:
             )
         if isinstance(exc, ApiError):
             lang = i18n.pick(request.query_params.get("lang"), request.cookies.get(i18n.COOKIE))
-            return _html_error(
-                request, exc.status, _TITLES.get(exc.status, "Error"), exc.localised(lang)
-            )
+            text = _roles_by_label(exc, lang) or exc.localised(lang)
+            return _html_error(request, exc.status, _TITLES.get(exc.status, "Error"), text)
         if database_unavailable(exc):  # the same 503 + Retry-After the API gives
             return _html_error(
                 request,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,6 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from core.client_address import client_address
-from core.console import calls
 from core.console.calls import run
 from core.console.forms import convert, form_dict, unflatten
 from core.console.i18n import COOKIE, pick, translations
@@ -55,29 +54,45 @@ class Form:
 
     operation: Any
     body: Any
-    path: dict[str, str] = field(default_factory=dict)
-    guards: list[Guard] = field(default_factory=lambda: calls.TENANT_ADMIN)
+    path: dict[str, str]
+    guards: list[Guard]
 
+
+ADMIN_PAGE = tasks_api.ADMIN_GUARDS
+"""The admin page's own guard (tenant admins): its webhook list is ``listWebhooks``'s."""
 
 FORMS: dict[str, Form] = {
-    "fine": Form(penalties_api.set_fine, penalties_api.FineSet, {"rule": "_rule"}),
-    "deadline": Form(deadlines_api.set_deadline, deadlines_api.DeadlineIn),
+    "fine": Form(
+        penalties_api.set_fine, penalties_api.FineSet, {"rule": "_rule"},
+        penalties_api.ADMIN_GUARDS,
+    ),
+    "deadline": Form(
+        deadlines_api.set_deadline, deadlines_api.DeadlineIn, {}, deadlines_api.ADMIN_GUARDS
+    ),
     "calendar": Form(
         deadlines_api.set_calendar_day, deadlines_api.CalendarDayIn, {"day": "_day"},
-        calls.CALENDAR,
+        deadlines_api.CALENDAR_GUARDS,
     ),
     "calendar-remove": Form(
-        deadlines_api.remove_calendar_day, None, {"day": "_day"}, calls.CALENDAR
+        deadlines_api.remove_calendar_day, None, {"day": "_day"}, deadlines_api.CALENDAR_GUARDS
     ),
     "pay": Form(
-        penalties_api.set_pay, penalties_api.PaySet, {"staff_code": "_staff", "period": "_period"}
+        penalties_api.set_pay, penalties_api.PaySet, {"staff_code": "_staff", "period": "_period"},
+        penalties_api.ADMIN_GUARDS,
     ),
-    "ledger": Form(penalties_api.run_ledger, penalties_api.RunRequest, {}, calls.LEDGER),
-    "webhook": Form(tasks_api.create_webhook, tasks_api.WebhookIn),
-    "webhook-disable": Form(tasks_api.disable_webhook, None, {"webhook_id": "_webhook"}),
-    "webhook-enable": Form(tasks_api.enable_webhook, None, {"webhook_id": "_webhook"}),
+    "ledger": Form(
+        penalties_api.run_ledger, penalties_api.RunRequest, {}, penalties_api.LEDGER_GUARDS
+    ),
+    "webhook": Form(tasks_api.create_webhook, tasks_api.WebhookIn, {}, tasks_api.ADMIN_GUARDS),
+    "webhook-disable": Form(
+        tasks_api.disable_webhook, None, {"webhook_id": "_webhook"}, tasks_api.ADMIN_GUARDS
+    ),
+    "webhook-enable": Form(
+        tasks_api.enable_webhook, None, {"webhook_id": "_webhook"}, tasks_api.ADMIN_GUARDS
+    ),
     "webhook-redeliver": Form(
-        tasks_api.redeliver, None, {"webhook_id": "_webhook", "delivery_id": "_delivery"}
+        tasks_api.redeliver, None, {"webhook_id": "_webhook", "delivery_id": "_delivery"},
+        tasks_api.ADMIN_GUARDS,
     ),
 }  # fmt: skip
 """Each form posts to the API operation itself, so the console's webhook changes are checked
@@ -123,7 +138,7 @@ async def _active_users(tenant: TenantScopeDep) -> list[User]:
     return [u for u in rows if u.username != "system"]
 
 
-@get("/admin", include_in_schema=False, name="console:admin", guards=calls.TENANT_ADMIN)
+@get("/admin", include_in_schema=False, name="console:admin", guards=ADMIN_PAGE)
 async def admin(request: Request[Any, Any, Any]) -> Template:
     return await _admin(request)
 
@@ -139,7 +154,7 @@ def _form_route(form_name: str, spec: Form) -> Any:
         name=f"console:admin-do-{form_name}",
         status_code=303,
         # the API route's guard, and the admin page's own (a refusal draws that page again)
-        guards=[*spec.guards, *calls.TENANT_ADMIN],
+        guards=[*spec.guards, *ADMIN_PAGE],
     )(admin_do)
 
 
@@ -208,7 +223,7 @@ async def _deliveries(
     "/admin/webhooks/{webhook_id:int}",
     include_in_schema=False,
     name="console:webhook",
-    guards=calls.TENANT_ADMIN,
+    guards=ADMIN_PAGE,
 )
 async def webhook_page(request: Request[Any, Any, Any], webhook_id: FromPath[int]) -> Template:
     return await _deliveries(request, webhook_id)
@@ -219,7 +234,7 @@ async def webhook_page(request: Request[Any, Any, Any], webhook_id: FromPath[int
     include_in_schema=False,
     name="console:admin-pw",
     status_code=303,
-    guards=calls.TENANT_ADMIN,
+    guards=ADMIN_PAGE,
 )
 async def admin_password(
     request: Request[Any, Any, Any], db: DatabaseDep, user_id: FromPath[int]
@@ -312,7 +327,12 @@ async def reports(request: Request[Any, Any, Any]) -> Template:
 # ---------------------------------------------------------------- platform
 
 
-@get("/platform", include_in_schema=False, name="console:platform", guards=calls.PLATFORM)
+@get(
+    "/platform",
+    include_in_schema=False,
+    name="console:platform",
+    guards=provisioning_api.PLATFORM_GUARDS,
+)
 async def platform(request: Request[Any, Any, Any]) -> Template:
     tenants = await run(request, provisioning_api.list_tenants)
     return await render(request, "platform.html", tenants=tenants, errors={}, doc="")
@@ -323,7 +343,7 @@ async def platform(request: Request[Any, Any, Any]) -> Template:
     include_in_schema=False,
     name="console:platform-create",
     status_code=303,
-    guards=calls.PLATFORM,
+    guards=provisioning_api.PLATFORM_GUARDS,
 )
 async def platform_create(request: Request[Any, Any, Any]) -> Any:
     from core.provisioning.tenant_file import TenantFile

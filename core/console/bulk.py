@@ -86,6 +86,10 @@ async def _decide(request: Request[Any, Any, Any], kind: str) -> Any:
         return await approvals_render(
             request, status=422, errors={kind: "Tick at least one row first"}
         )
+    if kind == "closures" and not data.get("verification"):  # marked *: never a default
+        return await approvals_render(
+            request, status=422, errors={kind: "Choose how the closes were verified"}
+        )
     try:
         body = convert(data, body_type)  # a refused value: a 422 in the reader's language
         result = await run(

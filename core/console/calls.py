@@ -9,9 +9,9 @@ converted to dependencies, ``request``. So a desk clerk filing a complaint in th
 goes through the same intake, masking and version checks as ``curl``.
 
 No guard is run here. Each console route that performs an operation carries the role guard
-of the API route behind it (the constants below, built from :mod:`core.people.roles` as the
-API modules build theirs), and Litestar runs it; a reader lacking the role gets the console's
-403 page.
+of the API route behind it, imported from that route's module (``core.flow.api.INTAKE_GUARDS``,
+``core.penalties.api.ADMIN_GUARDS`` …), and Litestar runs it; a reader lacking the role gets
+the console's 403 page.
 """
 
 from __future__ import annotations
@@ -24,22 +24,6 @@ from litestar import Request
 from litestar.handlers import HTTPRouteHandler
 
 from core.context import provide_db, provide_principal, provide_settings, provide_tenant
-from core.people.guards import Guard, operator_only, requires
-from core.people.roles import DESK, MANAGEMENT, Role
-
-# The role guards of the API routes the console's forms and pages run (same roles as the
-# API route's ``requires(...)``; the service checks the rest).
-INTAKE: list[Guard] = [requires(*(DESK | MANAGEMENT))]
-"""``createTicket`` (core.flow.api)."""
-TENANT_ADMIN: list[Guard] = [requires(Role.TENANT_ADMIN)]
-"""``setFine``, ``setPay`` (core.penalties.api), ``setDeadline`` (core.deadlines.api), the
-webhook routes (core.tasks.api), a user's password (the admin page)."""
-LEDGER: list[Guard] = [requires(Role.TENANT_ADMIN, *MANAGEMENT)]
-"""``listFines``, ``runLedger`` (core.penalties.api: ``LEDGER_READERS``)."""
-CALENDAR: list[Guard] = [requires(Role.TENANT_ADMIN, *MANAGEMENT)]
-"""``setCalendarDay``, ``removeCalendarDay`` (core.deadlines.api)."""
-PLATFORM: list[Guard] = [operator_only]
-"""``listTenants``, ``createTenant`` (core.provisioning.api)."""
 
 
 async def run(request: Request[Any, Any, Any], operation: Any, **kwargs: Any) -> Any:

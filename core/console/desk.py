@@ -20,7 +20,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
-from core.console import calls, i18n, labels
+from core.console import i18n, labels
 from core.console import ticket_forms as tf
 from core.console.calls import run
 from core.console.forms import form_dict, label_id
@@ -184,7 +184,7 @@ async def _intake(request: Request[Any, Any, Any], status: int = 200, **extra: A
     )
 
 
-@get("/tickets/new", include_in_schema=False, name="console:intake", guards=calls.INTAKE)
+@get("/tickets/new", include_in_schema=False, name="console:intake", guards=flow_api.INTAKE_GUARDS)
 async def intake_page(request: Request[Any, Any, Any]) -> Template:
     return await _intake(request)
 
@@ -194,7 +194,7 @@ async def intake_page(request: Request[Any, Any, Any]) -> Template:
     include_in_schema=False,
     name="console:intake-post",
     status_code=303,
-    guards=calls.INTAKE,
+    guards=flow_api.INTAKE_GUARDS,
     request_max_body_size=None,  # files ride along; each is held to the tenant's limit
 )
 async def intake_post(request: Request[Any, Any, Any]) -> Any:
@@ -210,6 +210,7 @@ async def intake_post(request: Request[Any, Any, Any]) -> Any:
             ts.TicketCreate,
             ctx.zone,
             ctx.gettext,
+            intake_fields(ctx),
         )
         out = await run(
             request, flow_api.create_ticket, data=body, idempotency_key=form.get("_idem") or None
@@ -331,11 +332,15 @@ def action_form(action: str, ctx: tf.Context, ticket: Any) -> dict[str, Any]:
                 line[0].value = involved[i]
             lines.append(line)
         form["lines"] = lines
+    classifies = issubclass(body, ts.TriageValid)  # triage_valid, convert: check_complete
     for f in form["fields"]:
         if f.name == "department" and ticket.accused_department:
             f.value = ticket.accused_department.code
         elif f.name in ("category", "severity"):
             f.value = getattr(ticket, f.name)
+            f.required = f.required or classifies  # a valid complaint needs both
+        if f.name == "severity" and classifies and not f.value:  # the industry's definition
+            f.value = (ticket.classification or {}).get("defined_severity")
     return form
 
 
@@ -454,9 +459,10 @@ async def act(
     form = form_dict(await request.form())
     ctx = await context(request)
     ticket = await run(request, flow_api.get_ticket, ticket_id=ticket_id)
-    known = known_fields(action_form(action, ctx, ticket)) | {"version"}
+    drawn = action_form(action, ctx, ticket)
+    known = known_fields(drawn) | {"version"}
     try:
-        body = tf.parse(form, TRANSITIONS[action].body, ctx.zone, ctx.gettext)
+        body = tf.parse(form, TRANSITIONS[action].body, ctx.zone, ctx.gettext, drawn["fields"])
         await run(request, ACTIONS[action], ticket_id=ticket_id, data=body)
     except (ApiError, tf.FormErrors) as exc:
         return await _refused(request, ticket_id, exc, action, form, known)

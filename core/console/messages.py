@@ -19,6 +19,11 @@ EXTRA = [
     "Back to the queue",
     "Something went wrong",
     "Error",
+    "“Only mine” takes 1 (yes) or 0 (no), not “%s”",  # the queue's address (core.console.queue)
+    "Rows a page",
+    "Page number",
+    "Choose how the closes were verified",  # the approvals page's bulk close
+    "%s takes a whole number from 1 to %d, not “%s”",
 ]
 
 

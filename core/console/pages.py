@@ -10,6 +10,7 @@ as "此工单已被他人修改，请刷新"; never a trace.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -111,6 +112,12 @@ async def render(
             return "—"
         return str(term.label_zh if lang == "zh_CN" else term.label)
 
+    def rule_parts(code: str | None) -> tuple[str, str]:
+        """A penalty rule's label as (heading, the rest): ``第2档 警告处分,200元/次…`` and the
+        offences it covers, so a table on a phone shows the heading."""
+        head, *rest = re.split(r"[:：]", T("rule", code), maxsplit=1)
+        return head.strip(), "".join(rest).strip()
+
     def when(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         if value is None:
             return "—"
@@ -127,6 +134,7 @@ async def render(
         "lang": lang,
         "L": L,
         "T": T,
+        "rule_parts": rule_parts,
         "when": when,
         "me": p,
         "tenant": tenant,
@@ -379,7 +387,12 @@ async def approvals_render(
     bulk: dict[str, Any] | None = None,
 ) -> Template:
     """The reader's own inbox (:func:`core.console.inbox.inbox`): only what they may decide."""
+    from core.console.ticket_forms import Context, closing_conditions
+
     box, staff = await run(request, _inbox)
+    p = _principal(request)
+    lang = _lang(request)
+    words = Context(lang, i18n.translations(lang).gettext, (p.plugin if p else "") or "", "")
     return await render(
         request,
         "approvals.html",
@@ -388,6 +401,8 @@ async def approvals_render(
         extensions=box.extensions,
         appeals=box.appeals,
         closable=box.closable,
+        # how a close may be verified in this industry (the ticket's close form offers these)
+        verifications=closing_conditions(words),
         staff=staff,
         numbers=box.numbers,
         ext_clocks=box.clocks,

@@ -31,6 +31,8 @@ from core import error_text
 from core.console import labels
 from core.console.calls import run
 from core.console.forms import form_dict
+from core.console.i18n import translations
+from core.console.ticket_forms import Context, channels
 from core.context import PrincipalDep, TenantScopeDep
 from core.db import TenantScope, utcnow
 from core.errors import ApiError, Invalid
@@ -39,12 +41,16 @@ from core.flow import views
 from core.flow.listing import SORTS
 from core.people import api as people_api
 from core.people.models import User
-from core.people.roles import Role
+from core.people.roles import DESK, Role
 from core.principal import Principal
 from core.tickets.models import Ticket, TicketEvent
 from core.tickets.reading import visible
 
 PAGE_SIZE = 50
+"""Rows a page unless the address gives ``limit`` (1–200, as ``listTickets`` takes)."""
+MAX_LIMIT, MAX_PAGE = 200, 2000
+FLAGS = {"1": True, "true": True, "on": True, "0": False, "false": False, "off": False}
+"""What ``mine`` may say (a checkbox sends ``1``; a link may say ``true`` or ``0``)."""
 FILTERS = (
     "state", "severity", "category", "department", "owner", "due", "channel", "q",
     "created_from", "created_to",
@@ -93,7 +99,7 @@ def countdown(due_at: dt.datetime, now: dt.datetime, lang: str) -> str:
 def _params(request: Request[Any, Any, Any]) -> dict[str, str]:
     """The queue's own query parameters, as given (empty ones dropped)."""
     qp = request.query_params
-    out = {k: qp.get(k, "").strip() for k in (*FILTERS, "sort", "mine", "page")}
+    out = {k: qp.get(k, "").strip() for k in (*FILTERS, "sort", "mine", "page", "limit")}
     return {k: v for k, v in out.items() if v}
 
 
@@ -115,6 +121,34 @@ async def _stamp(tenant: TenantScope, principal: Principal) -> str:
         )
     ).one()
     return f"{newest.isoformat()}~{last}" if newest else ""
+
+
+def _paging(params: dict[str, str], gettext: Any) -> tuple[bool, int, int, dict[str, str]]:
+    """``mine``, ``limit`` and ``page`` of the address as the queue reads them: (mine, rows a
+    page, page, {parameter: message}). A value it cannot read is named in the reader's
+    language beside its filter and the queue is not drawn on a guess (``mine=yes`` would
+    otherwise list everyone's tickets under a ticked "only mine")."""
+    errors: dict[str, str] = {}
+    mine = FLAGS.get(params.get("mine", "0").lower())
+    if mine is None:
+        errors["mine"] = (
+            gettext("“Only mine” takes 1 (yes) or 0 (no), not “%s”") % (params["mine"][:32])
+        )
+    numbers = {"limit": (PAGE_SIZE, MAX_LIMIT), "page": (1, MAX_PAGE)}
+    read: dict[str, int] = {}
+    for name, (default, most) in numbers.items():
+        raw = params.get(name, str(default))
+        if raw.isdigit() and 1 <= int(raw) <= most:
+            read[name] = int(raw)
+            continue
+        label = gettext("Rows a page") if name == "limit" else gettext("Page number")
+        errors[name] = gettext("%s takes a whole number from 1 to %d, not “%s”") % (
+            label,
+            most,
+            raw[:32],
+        )
+        read[name] = default
+    return bool(mine), read["limit"], read["page"], errors
 
 
 async def _days(request: Request[Any, Any, Any], params: dict[str, str]) -> dict[str, dt.datetime]:
@@ -169,43 +203,45 @@ async def queue(request: Request[Any, Any, Any]) -> Any:
         return Redirect("/platform")
     params = _params(request)
     sort = params.get("sort", DEFAULT_SORT)
-    try:
-        page = max(1, min(int(params.get("page", "1")), 2000))
-    except ValueError:
-        page = 1
+    lang = _lang(request)
+    mine, size, page, errors = _paging(params, translations(lang).gettext)
     kwargs: dict[str, Any] = {
         "ticket_state": params.get("state"),
-        "limit": PAGE_SIZE,
-        "offset": (page - 1) * PAGE_SIZE,
+        "limit": size,
+        "offset": (page - 1) * size,
         "total": True,
         "sort": sort,
-        "mine": params.get("mine") in ("1", "true", "on"),
+        "mine": mine,
     }
     for k in ("severity", "category", "department", "owner", "due", "channel", "q"):
         if params.get(k):
             kwargs[k] = params[k]
-    errors: dict[str, str] = {}
     total = 0
+    items: list[Any] = []
     try:
-        kwargs.update(await _days(request, params))
-        result = await run(request, flow_api.list_tickets, **kwargs)
-        items, total = result.items, result.total or 0
+        if not errors:
+            kwargs.update(await _days(request, params))
+            result = await run(request, flow_api.list_tickets, **kwargs)
+            items, total = result.items, result.total or 0
     except ApiError as exc:
-        errors, items = _errors(exc, request), []
+        errors = _errors(exc, request)
     clocks = await run(request, _clock_summary, ids=[t.id for t in items])
-    owner_names = {u: v["name"] for u, v in (await run(request, people)).items()}
-    owners = list(owner_names.items())
-    lang = _lang(request)
+    everyone = await run(request, people)
+    owner_names = {u: v["name"] for u, v in everyone.items()}
+    desk = {r.value for r in DESK}  # who may follow a ticket (register's owner choices)
+    owners = [(u, v["name"]) for u, v in everyone.items() if desk & set(v["roles"])]
     now = utcnow()
     for c in clocks.values():
         c["countdown"] = countdown(c["due_at"], now, lang)
-    first = (page - 1) * PAGE_SIZE + 1 if items else 0
+    first = (page - 1) * size + 1 if items else 0
     ctx = {
         "items": items,
         "clocks": clocks,
         "params": params,
         "sort": sort,
         "page": page,
+        "pages": (total + size - 1) // size,
+        "mine": mine,
         "total": total,
         "first": first,
         "last": first + len(items) - 1 if items else 0,
@@ -225,7 +261,8 @@ async def queue(request: Request[Any, Any, Any]) -> Any:
         request,
         "queue.html",
         states=list(labels.STATES),
-        channels=list(labels.CHANNELS),
+        # the tenant's industry's channels with the intake form's words (no other industry's)
+        channels=channels(Context(lang, translations(lang).gettext, p.plugin or "", zone="")),
         departments=depts,
         owners=owners,
         sorts=SORT_LABELS,
@@ -233,6 +270,7 @@ async def queue(request: Request[Any, Any, Any]) -> Any:
         may_share=p.has(Role.TENANT_ADMIN),
         # a refused save (view_save), carried in the session: never text from the address
         request_view_error=(request.session.pop("_view_error", "") if request.session else ""),
+        view_deleted=(request.session.pop("_view_deleted", None) if request.session else None),
         view_query=urlencode({k: v for k, v in params.items() if k != "page"}),
         **ctx,
     )
@@ -314,10 +352,19 @@ async def view_save(request: Request[Any, Any, Any]) -> Any:
     status_code=303,
 )
 async def view_delete(request: Request[Any, Any, Any], view_id: FromPath[int]) -> Redirect:
+    """Delete one of the reader's views (``deleteView``; the page asked to confirm first) and
+    say so beside the list, by the view's name, or say why not."""
+    from core.console.pages import _lang, message
+
+    gettext = translations(_lang(request)).gettext
+    names = {v.id: v.name for v in await run(request, views.list_views)}
     try:
         await run(request, views.delete_view, view_id=view_id)
-    except ApiError:
-        pass  # already gone or not the reader's: the list shows the truth
+    except ApiError as exc:  # already gone, or not the reader's to delete
+        note = {"ok": False, "text": message(request, exc)[:300]}
+    else:
+        note = {"ok": True, "text": (gettext("View “%s” deleted") % names.get(view_id, ""))[:300]}
+    request.session["_view_deleted"] = note
     return Redirect("/", status_code=303)
 
 

@@ -466,9 +466,18 @@ class FormErrors(Exception):
         self.status = status
 
 
-def parse(form: dict[str, Any], body: Any, zone: str, gettext: Gettext) -> Any:
+def parse(
+    form: dict[str, Any],
+    body: Any,
+    zone: str,
+    gettext: Gettext,
+    marked: list[Field] | None = None,
+) -> Any:
     """The submitted ``form`` as ``body`` (see the module text). Raises :class:`FormErrors`
-    naming every empty required field by its label, or the API's 422 for a bad value."""
+    naming every empty required field by its label — the body's required fields and the
+    form's own fields ``marked`` required (``*``), even where the API has a default for
+    them: what the reader was told to fill is never filled in for them — or the API's 422
+    for a bad value."""
     data = unflatten(form)
     if isinstance(data.get("grades"), list):  # rows left blank are not lines
         data["grades"] = [
@@ -476,9 +485,22 @@ def parse(form: dict[str, Any], body: Any, zone: str, gettext: Gettext) -> Any:
         ]
     data = local_times(data, body, zone)
     missing = missing_required(data, body)
+    for f in marked or []:
+        name = f.name.removesuffix("[]")
+        if f.required and not f.show_for and name not in missing and _empty(data, name):
+            missing.append(name)
     if missing:
         raise FormErrors({m: required_text(m, gettext) for m in missing if m != "version"})
     return convert(data, body)
+
+
+def _empty(data: dict[str, Any], path: str) -> bool:
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return True
+        node = node[part]
+    return node in (None, "", [], {})
 
 
 def required_text(path: str, gettext: Gettext) -> str:

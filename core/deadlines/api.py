@@ -22,6 +22,8 @@ from core.tickets.facts import plugin_of
 from core.tickets.schemas import from_row
 
 TAGS = ["deadlines"]
+ADMIN_GUARDS = [requires(Role.TENANT_ADMIN)]  # setDeadline (and the console's form for it)
+CALENDAR_GUARDS = [requires(Role.TENANT_ADMIN, *MANAGEMENT)]  # setCalendarDay, removeCalendarDay
 Text = Annotated[str, Meta(min_length=1, max_length=2000)]
 
 

@@ -21,6 +21,7 @@ from core.tickets import schemas as s
 from core.tickets.lifecycle import TRANSITIONS, Transition
 
 TAGS = ["tickets"]
+INTAKE_GUARDS = [requires(*(DESK | MANAGEMENT))]  # createTicket (and the console's intake)
 ID_KEY = Annotated[
     str | None,
     HeaderParameter(name="Idempotency-Key", required=False, max_length=128, min_length=1),

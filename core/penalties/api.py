@@ -34,6 +34,8 @@ MAX_YUAN = Decimal(10_000_000)
 """No single fine or month's pay goes beyond ten million yuan (and int columns hold it)."""
 ADMIN = frozenset({Role.TENANT_ADMIN})
 LEDGER_READERS = ADMIN | MANAGEMENT
+ADMIN_GUARDS = [requires(*ADMIN)]  # setFine, setPay (and the console's forms for them)
+LEDGER_GUARDS = [requires(*LEDGER_READERS)]  # listFines, runLedger, the ledger's readers
 
 
 def to_fen(amount: Decimal, field: str = "amount_yuan") -> int:

@@ -14,6 +14,8 @@ from core.people.models import Tenant
 from core.provisioning.sync import sync_tenant
 from core.provisioning.tenant_file import TenantFile, TenantFileError, validate_references
 
+PLATFORM_GUARDS = [operator_only]  # listTenants, createTenant (and the console's /platform)
+
 
 class TenantOut(msgspec.Struct, kw_only=True):
     slug: str

@@ -23,6 +23,8 @@ from core.people.roles import Role
 from core.strict import fits
 from core.tasks.models import Notification, Webhook, WebhookDelivery
 
+ADMIN_GUARDS = [requires(Role.TENANT_ADMIN)]  # the webhook routes (and the console's admin page)
+
 
 class NotificationOut(msgspec.Struct, kw_only=True):
     id: int
