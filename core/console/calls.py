@@ -4,9 +4,10 @@ A console page or form calls :func:`run` with the function the API route itself 
 route handler, imported by reference) and its parameters. ``run`` gives the function what
 it asks for by name — ``principal``, ``tenant`` (one unit of work: it commits when the
 function returns and rolls back when it raises, so a refused form changes nothing and the
-page shows the refusal beside its field), ``settings``, ``db`` and, for handlers not yet
-converted to dependencies, ``request``. So a desk clerk filing a complaint in the browser
-goes through the same intake, masking and version checks as ``curl``.
+page shows the refusal beside its field), ``settings``, ``db``, ``report`` (a report's read
+scope) and, for handlers not yet converted to dependencies, ``request``. So a desk clerk
+filing a complaint in the browser goes through the same intake, masking and version checks
+as ``curl``.
 
 No guard is run here. Each console route that performs an operation carries the role guard
 of the API route behind it, imported from that route's module (``core.flow.api.INTAKE_GUARDS``,
@@ -24,6 +25,7 @@ from litestar import Request
 from litestar.handlers import HTTPRouteHandler
 
 from core.context import provide_db, provide_principal, provide_settings, provide_tenant
+from core.reports.replica import provide_report
 
 
 async def run(request: Request[Any, Any, Any], operation: Any, **kwargs: Any) -> Any:
@@ -44,6 +46,10 @@ async def run(request: Request[Any, Any, Any], operation: Any, **kwargs: Any) ->
         accepted["settings"] = provide_settings(request)
     if "db" in params:
         accepted["db"] = provide_db(request)
+    if "report" in params:  # the reports' read scope (core.reports.replica)
+        async with asynccontextmanager(provide_report)(request, provide_principal(request)) as r:
+            accepted["report"] = r
+            return await _answer(fn, accepted)
     if "tenant" not in params:
         return await _answer(fn, accepted)
     async with asynccontextmanager(provide_tenant)(request) as tenant:  # the route's unit of work

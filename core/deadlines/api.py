@@ -235,7 +235,7 @@ async def list_deadlines(tenant: TenantScopeDep) -> list[DeadlineRow]:
     "/api/config/deadlines",
     operation_id="setDeadline",
     tags=["configuration"],
-    guards=[requires(Role.TENANT_ADMIN)],
+    guards=ADMIN_GUARDS,
 )
 async def set_deadline(
     tenant: TenantScopeDep, principal: PrincipalDep, data: JSONBody[DeadlineIn]
@@ -268,7 +268,7 @@ async def list_calendar(tenant: TenantScopeDep) -> list[dict[str, str]]:
     "/api/config/calendar/{day:date}",
     operation_id="setCalendarDay",
     tags=["configuration"],
-    guards=[requires(Role.TENANT_ADMIN, *MANAGEMENT)],
+    guards=CALENDAR_GUARDS,
 )
 async def set_calendar_day(
     tenant: TenantScopeDep,
@@ -287,7 +287,7 @@ async def set_calendar_day(
     "/api/config/calendar/{day:date}",
     operation_id="removeCalendarDay",
     tags=["configuration"],
-    guards=[requires(Role.TENANT_ADMIN, *MANAGEMENT)],
+    guards=CALENDAR_GUARDS,
     status_code=200,
 )
 async def remove_calendar_day(

@@ -40,7 +40,7 @@ async def _out(tenant: TenantScopeDep, principal: PrincipalDep, ticket: Any) -> 
     operation_id="createTicket",
     tags=TAGS,
     status_code=201,
-    guards=[requires(*(DESK | MANAGEMENT))],
+    guards=INTAKE_GUARDS,
 )
 async def create_ticket(
     tenant: TenantScopeDep,

@@ -345,7 +345,7 @@ async def decide_appeal(
     "/api/config/fines",
     operation_id="listFines",
     tags=["configuration"],
-    guards=[requires(*LEDGER_READERS)],
+    guards=LEDGER_GUARDS,
 )
 async def list_fines(tenant: TenantScopeDep) -> list[FineRuleOut]:
     """The industry's penalty schedule with the tenant's amounts in force now."""
@@ -373,7 +373,7 @@ async def list_fines(tenant: TenantScopeDep) -> list[FineRuleOut]:
     "/api/config/fines/{rule:str}",
     operation_id="setFine",
     tags=["configuration"],
-    guards=[requires(Role.TENANT_ADMIN)],
+    guards=ADMIN_GUARDS,
 )
 async def set_fine(
     tenant: TenantScopeDep, principal: PrincipalDep, rule: FromPath[str], data: JSONBody[FineSet]
@@ -416,7 +416,7 @@ def _setting_out(x: FineSetting) -> FineSettingOut:
     "/api/config/fines/history",
     operation_id="fineHistory",
     tags=["configuration"],
-    guards=[requires(*LEDGER_READERS)],
+    guards=LEDGER_GUARDS,
 )
 async def fine_history(tenant: TenantScopeDep) -> list[FineSettingOut]:
     """Every version of every amount the tenant set, oldest first."""
@@ -431,7 +431,7 @@ async def fine_history(tenant: TenantScopeDep) -> list[FineSettingOut]:
     "/api/staff/{staff_code:str}/pay/{period:str}",
     operation_id="setPay",
     tags=["ledger"],
-    guards=[requires(Role.TENANT_ADMIN)],
+    guards=ADMIN_GUARDS,
 )
 async def set_pay(
     tenant: TenantScopeDep,
@@ -476,7 +476,7 @@ async def _statements(scope: TenantScope, q: Any) -> list[StatementOut]:
     "/api/ledger/runs",
     operation_id="runLedger",
     tags=["ledger"],
-    guards=[requires(*LEDGER_READERS)],
+    guards=LEDGER_GUARDS,
 )
 async def run_ledger(
     tenant: TenantScopeDep, principal: PrincipalDep, data: JSONBody[RunRequest]

@@ -30,7 +30,7 @@ class TenantOut(msgspec.Struct, kw_only=True):
 # handler's own guards (core.console.calls).
 
 
-@get("/api/tenants", operation_id="listTenants", tags=["platform"], guards=[operator_only])
+@get("/api/tenants", operation_id="listTenants", tags=["platform"], guards=PLATFORM_GUARDS)
 async def list_tenants(db: DatabaseDep) -> list[TenantOut]:
     async with db.cross_tenant() as session:  # the platform operator sees every tenant
         rows = await session.scalars(select(Tenant).order_by(Tenant.slug))
@@ -49,7 +49,7 @@ def _tenant_doc(data: TenantFile) -> TenantOut:
     "/api/tenants",
     operation_id="createTenant",
     tags=["platform"],
-    guards=[operator_only],
+    guards=PLATFORM_GUARDS,
     status_code=201,
 )
 async def create_tenant(

@@ -336,7 +336,7 @@ async def delete_webhook(
 WEBHOOKS = Router(
     path="/api/webhooks",
     tags=["webhooks"],
-    guards=[requires(Role.TENANT_ADMIN)],
+    guards=ADMIN_GUARDS,
     route_handlers=[
         create_webhook,
         list_webhooks,
