@@ -17,6 +17,12 @@ ports (tests/serverkit.py). Set-up is paid once: a database from :func:`database
 per state of the code (SQLite: a file under the system's temporary folder; PostgreSQL: a
 ``tousu_tmpl_<hash>`` database made with ``CREATE DATABASE … TEMPLATE``), keyed by a hash of
 core/, plugins/, migrations/ and tenants/, so any change there makes a new one.
+
+Speed, with nothing a test asserts changed (throw-away data need not survive a power cut):
+temporary files — SQLite databases and templates, private servers' folders, browser
+profiles — go to the memory file system ``/dev/shm`` when it has room (``TMPDIR`` set by the
+caller is kept), and the PostgreSQL databases made here run with ``synchronous_commit =
+off`` (a commit does not wait for the disk; what it makes visible, and when, is unchanged).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import datetime as dt
 import hashlib
 import itertools
 import os
+import shutil
 import sqlite3
 import tempfile
 import time
@@ -46,6 +53,26 @@ from core.db import Database
 from core.migrate import upgrade
 from core.provisioning.tenant_file import load_dir
 from core.settings import load_settings
+
+
+def _temporary_files_in_memory() -> None:
+    """``TMPDIR`` is ``/dev/shm/tousu-tests`` when the caller set none and ``/dev/shm``
+    has at least 2 GiB free (a container's default 64 MiB is left alone): a commit to a
+    SQLite file there costs microseconds instead of a disk flush (milliseconds). Set before
+    pytest makes its temporary folders; xdist workers and servers started here inherit it."""
+    shm = Path("/dev/shm")
+    if "TMPDIR" in os.environ or not shm.is_dir() or not os.access(shm, os.W_OK):
+        return
+    if shutil.disk_usage(shm).free < 2 * 1024**3:
+        return
+    folder = shm / "tousu-tests"
+    folder.mkdir(exist_ok=True)
+    folder.chmod(0o1777)  # like /tmp: private servers run as ``postgres`` below it
+    os.environ["TMPDIR"] = str(folder)
+    tempfile.tempdir = None  # tempfile caches its choice: let it choose again
+
+
+_temporary_files_in_memory()
 
 ROOT = Path(__file__).resolve().parent.parent
 TENANTS = ROOT / "tenants"
@@ -73,9 +100,17 @@ async def _fresh_database(name: str) -> str:
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.execute(f'CREATE DATABASE "{name}"')
+        await conn.execute(NO_FLUSH.format(name=name))
     finally:
         await conn.close()
     return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
+NO_FLUSH = 'ALTER DATABASE "{name}" SET synchronous_commit = off'
+"""For the databases the tests make (a setting of the database, not copied by ``CREATE
+DATABASE … TEMPLATE``, so set on every copy): a commit returns before its WAL reaches the
+disk (about 9 ms less each on a busy machine); a crash could lose the last commits of a
+database thrown away anyway. Visibility and locking are as with the default."""
 
 
 async def _drop_database(url: str) -> None:
@@ -230,8 +265,6 @@ def _sqlite_template() -> Path:
                 os.replace(work / "copy.db", target)
                 _prune_sqlite_templates()
             finally:
-                import shutil
-
                 shutil.rmtree(work, ignore_errors=True)
     return target
 
@@ -257,6 +290,7 @@ def _postgres_template() -> str:
                 return
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await conn.execute(f'CREATE DATABASE "{name}"')
+            await conn.execute(NO_FLUSH.format(name=name))
             owner = PG_URL.rsplit("/", 1)[0] + "/" + name
             # alembic and the sync run their own event loops: in a thread of their own
             await asyncio.to_thread(_migrate_and_load, owner, TENANTS)
@@ -308,6 +342,7 @@ async def _clone_database(template: str, name: str) -> None:
         for attempt in range(20):
             try:
                 await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+                await conn.execute(NO_FLUSH.format(name=name))
                 return
             except asyncpg.ObjectInUseError:  # another worker is cloning it this instant
                 if attempt == 19:
@@ -547,13 +582,55 @@ def graded_penalty(api: Api) -> dict[str, Any]:
     return next(x for x in rows if x["status"] == "proposed" and x["staff"] == "CB-S001")
 
 
+SLOW_FIRST = (
+    "test_console_walk",
+    "test_console_language",
+    "test_reports",
+    "test_queue_browser",
+    "test_faults",
+    "test_decide_once",
+    "test_trust_address",
+    "test_failover",
+    "test_handoff_notifications",
+    "test_faults_db",
+    "test_search_oracle",
+    "test_console_browser",
+    "test_attachment_concurrency",
+    "test_brokers",
+    "test_console_approvals",
+    "test_console_auth",
+    "test_redis_worker",
+    "test_pgbouncer",
+    "test_acceptance_issue23_periods",
+    "test_revocation",
+    "test_console_grade_form",
+    "test_redis_outage",
+)
+"""The modules that take longest (a whole module, set-up included; ``--durations`` of a
+full run, issue 18), longest first. Under ``--dist loadscope --no-loadscope-reorder`` (the
+README's command) xdist hands modules out in collection order, so these start first and the
+run does not end on one long module on one worker while the others idle. A module missing
+from the list runs after them, in the usual order; a stale entry only costs time."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests run last. Playwright's sync API keeps an event loop running on the main
-    thread from its first use to the end of the session, and the fixtures here call
-    ``asyncio.run``, which refuses to start while another loop runs. (Under pytest-xdist with
-    ``--dist loadscope`` the browser module is sent whole, in this order, so it comes last on
-    its worker too.)"""
+    """The modules of :data:`SLOW_FIRST` first, in that order; the rest keep theirs; in a
+    module, its browser tests last.
+
+    Playwright's sync API keeps an event loop running on the main thread while it lives,
+    and the fixtures here call ``asyncio.run``, which refuses to start while another loop
+    runs. Browser modules start Playwright per module (their ``playwright`` fixture is
+    module-scoped, as in tests/test_console_browser.py; pytest-playwright's own is
+    session-scoped and must not be used) and stop it at the module's end, so a browser
+    module may come first; inside one, the tests without a browser run before it starts."""
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    first_seen: dict[Path, int] = {}
+    for item in items:
+        first_seen.setdefault(item.path, len(first_seen))
     browser = {"page", "browser", "context", "playwright"}
-    late = [i for i in items if browser & set(getattr(i, "fixturenames", ()))]
-    if late:
-        items[:] = [i for i in items if i not in late] + late
+
+    def order(item: pytest.Item) -> tuple[int, int, bool]:
+        uses_browser = bool(browser & set(getattr(item, "fixturenames", ())))
+        return rank.get(item.path.stem, len(rank)), first_seen[item.path], uses_browser
+
+    items.sort(key=order)  # stable: otherwise the collection order
