@@ -47,6 +47,8 @@ ALLOWED = re.compile(
 )
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*[A-Za-z0-9]|[A-Za-z]")
 
+pytestmark = pytest.mark.timeout(600)  # whole walks in a browser, started first (SLOW_FIRST)
+
 
 def visible_main(page: Page) -> str:
     return page.locator("main").inner_text()

@@ -43,6 +43,8 @@ from test_console_browser import (  # noqa: F401  (module-scoped fixtures: one s
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
+pytestmark = pytest.mark.timeout(600)  # whole walks in a browser, started first (SLOW_FIRST)
+
 
 def png(colour: tuple[int, int, int] = (200, 30, 30), size: int = 24) -> bytes:
     """A small valid PNG (the API sniffs the bytes)."""
