@@ -23,7 +23,7 @@ from sqlalchemy import select
 from core.console import i18n, labels
 from core.console import ticket_forms as tf
 from core.console.calls import run
-from core.console.forms import form_dict, label_id
+from core.console.forms import form_dict
 from core.context import TenantScopeDep
 from core.db import utcnow
 from core.deadlines import api as deadlines_api
@@ -525,7 +525,7 @@ async def side_action(
             )
         errors = tf.errors_of(exc, ctx.lang, ctx.gettext)
         text = "；".join(
-            v if k == "_form" else f"{ctx.gettext(label_id(k))}：{v}" for k, v in errors.items()
+            v if k == "_form" else tf.led(k, v, ctx.gettext) for k, v in errors.items()
         )
         return await approvals_render(request, status=exc.status, errors={form_name: text})
     back = form.get("_back") or (f"/tickets/{page_ticket}" if page_ticket else "/approvals")
