@@ -349,6 +349,8 @@ async def reports(request: Request[Any, Any, Any]) -> Template:
         stats = await run(request, reports_api.get_stats, period=period)
         kpis = await run(request, reports_api.get_kpis, period=period)
     except ApiError as exc:
+        if exc.status != 422:  # not the month's fault (a platform operator: no tenant's page)
+            raise
         errors["period"] = message(request, exc)
         stats = kpis = None
     return await render(
