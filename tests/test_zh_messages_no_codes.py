@@ -68,3 +68,25 @@ def test_a_session_write_without_its_csrf_header_is_refused_in_chinese(api: Any)
         r = web.post("/api/views", json={"name": "x", "query": ""}, headers={
             "Accept-Language": "en"})  # fmt: skip
         assert "CSRF" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("user", "path", "label"),
+    [
+        ("manager", "/api/tickets?mine=maybe", "只看我负责的"),
+        ("manager", "/api/tickets?total=maybe", "返回总数"),
+        ("manager", "/api/reports/kpis?window_days=abc", "统计天数"),
+        ("manager", "/api/reports/export/tickets.csv?codes=maybe&period=2026-12", "附带代码"),
+        ("manager", "/api/reports/bulletin?format=zzz&period=2026-12", "格式"),
+        ("manager", "/api/reports/charts/trend.svg?granularity=zzz&period=2026-12", "时间粒度"),
+        ("manager", "/api/notifications?unread=maybe", "只看未读"),
+        ("admin", "/api/notifications/outbound?status=zzz", "状态"),
+    ],
+)
+def test_a_query_parameter_is_named_by_its_label(
+    api: Any, user: str, path: str, label: str
+) -> None:
+    r = api.client.get(path, headers={**api.headers("greenwood", user), **ZH})
+    assert r.status_code == 422, r.text
+    message = r.json()["error"]["message"]
+    assert label in message and not LATIN.search(typed(message)), message
