@@ -208,13 +208,41 @@ def _library() -> tuple[_Pattern, ...]:
     return tuple(sorted(found, key=lambda p: -p.literal))
 
 
+KINDS = {
+    "str": "文本",
+    "int": "整数",
+    "float": "数字",
+    "number": "数字",
+    "decimal": "数字",
+    "bool": "布尔值（true 或 false）",
+    "object": "对象",
+    "array": "数组",
+    "null": "空值（null）",
+    "datetime": "日期时间",
+    "date": "日期",
+    "time": "时间",
+    "uuid": "编号",
+    "bytes": "字节串",
+}
+"""msgspec's type names (``Expected `int`, got `str```) in Chinese words."""
+
+
+def _kind(value: str) -> str:
+    """A msgspec type (``str | null``) in Chinese (``文本或空值（null）``); an unknown one as it
+    is."""
+    parts = [KINDS.get(p.strip()) for p in value.split("|")]
+    return "或".join(p for p in parts if p) if all(parts) else value
+
+
 def library_chinese(text: str) -> str | None:
-    """A library's sentence (``Expected `int`, got `str```) in Chinese, or None."""
+    """A library's sentence (``Expected `int`, got `str```) in Chinese, or None; a type name
+    in it as its Chinese word (:data:`KINDS`)."""
     text = text.strip()
     for p in _library():
         m = p.regex.match(text)
         if m:
-            return fill(p.chinese, dict(m.groupdict()))
+            params = {k: _kind(v) if k in ("kind", "got") else v for k, v in m.groupdict().items()}
+            return fill(p.chinese, params)
     return None
 
 

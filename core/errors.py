@@ -373,6 +373,24 @@ def N_(template: str) -> str:
     return template
 
 
+class Named:
+    """A code in a message (an industry, a facet): quoted in English (``'nature'``), its
+    Chinese label in Chinese (``“投诉性质”``) — pass it as a parameter of an
+    :class:`ApiError` (``params={"key": Named(facet.code, facet.label_zh)}``)."""
+
+    def __init__(self, code: str, label_zh: str) -> None:
+        self.code = code
+        self.label_zh = label_zh
+
+    def localised(self, lang: str) -> str:
+        from core.error_text import ZH
+
+        return f"“{self.label_zh}”" if lang == ZH else repr(self.code)
+
+    def __str__(self) -> str:
+        return repr(self.code)
+
+
 class Phrase:
     """A message that is not an error of its own — a part of one (a range, a reason) — kept
     as its English template and parameters, written in the reader's language where it is

@@ -81,3 +81,12 @@ def test_half_year_report_then_marketing_proposes_and_leading_group_approves(api
     ]  # fmt: skip
     r = api.get(TENANT, "manager", "/api/appraisals", params={"half": "2039-H1"})
     assert [a["status"] for a in r.json()] == ["approved"]
+
+
+def test_the_list_refuses_a_half_year_that_is_none(api):
+    """``GET /api/appraisals?half=2026-H3`` is a 422 naming ``half``, not an empty list."""
+    for bad in ("2026-H3", "2026", "abc"):
+        r = api.get(TENANT, "manager", "/api/appraisals", params={"half": bad})
+        assert r.status_code == 422 and r.json()["error"]["field"] == "half", (bad, r.text)
+    r = api.get(TENANT, "manager", "/api/appraisals", params={"half": "2026-H2"})
+    assert r.status_code == 200, r.text

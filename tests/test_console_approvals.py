@@ -191,3 +191,32 @@ def test_bulk_refusal_reads_in_the_console_language_with_the_status_label(
     assert m, r.text
     assert "不能重复决定" in m.group(1) and "已确认" in m.group(1), m.group(1)
     assert "already decided" not in m.group(1) and "confirmed" not in m.group(1)
+
+
+def test_a_penalty_refusal_names_no_code_and_no_label_twice(api: Any, web: TestClient[Any]) -> None:
+    """A penalty decision refused on the approvals page reads ``原因为必填项`` (not
+    ``原因：原因为必填项``); decided elsewhere, it is refused on its ticket's page without the
+    field's code (``status：…``)."""
+    pen = graded_penalty(api)
+    web.cookies.clear()
+    assert login(web, "manager", tenant="citybus").status_code == 303
+    r = web.post(f"/penalties/{pen['id']}/waive", data={
+        "_csrf_token": csrf(web, "/approvals"), "reason": "",
+    })  # fmt: skip
+    assert r.status_code == 422, r.text[:300]
+    said = re.findall(r'<p class="form-error"[^>]*>([^<]*)</p>', r.text)
+    assert said and all(s == "原因为必填项" for s in said), said
+    r = web.post(f"/penalties/{pen['id']}/adjust", data={
+        "_csrf_token": csrf(web, "/approvals"), "amount_yuan": "", "reason": "",
+    })  # fmt: skip
+    said = re.findall(r'<p class="form-error"[^>]*>([^<]*)</p>', r.text)
+    assert said and all("：" not in s for s in said), said
+    r = api.post("citybus", "manager", f"/api/penalties/{pen['id']}/confirm", json={})
+    assert r.status_code == 200, r.text
+    r = web.post(f"/penalties/{pen['id']}/confirm?from=ticket", data={
+        "_csrf_token": csrf(web, "/approvals"),
+    })  # fmt: skip
+    assert r.status_code == 409, r.text[:300]
+    said = re.findall(r'<p class="form-error"[^>]*>([^<]*)</p>', r.text)
+    assert said and "已被处理" in said[0], said
+    assert not any(re.search(r"[A-Za-z_]{3,}", s) for s in said), said

@@ -116,7 +116,7 @@ def test_catalogue_entries_keep_their_placeholders(catalogue: Any) -> None:
         ("an unheard-of message", {}, "请求内容不正确：an unheard-of message",
          "an unheard-of message"),
         ("{field}: {rule}", {"field": "x", "rule": "Expected `int`, got `str`"},
-         "x：类型应为 `int`，实际为 `str`", "x: Expected `int`, got `str`"),
+         "x：类型应为整数，实际为文本", "x: Expected `int`, got `str`"),
         ("ticket {id} not found", {"id": 7}, "找不到工单 7", "ticket 7 not found"),
         ("Method Not Allowed", {}, error_text.library_chinese("Method Not Allowed"),
          "Method Not Allowed"),

@@ -102,3 +102,63 @@ def test_triage_marks_category_and_severity_and_refuses_them_empty_beside_them(
     assert beside(r.text, "severity").endswith("为必填项")
     after = api.get("greenwood", "clerk", f"/api/tickets/{ticket['id']}").json()
     assert after["state"] == ticket["state"] and after["version"] == ticket["version"]
+
+
+def test_triage_refuses_a_required_facet_left_empty_beside_it_by_its_label(
+    api: Any, web: TestClient[Any]
+) -> None:
+    """The property industry's 投诉性质 is marked on triage and, left on "— 请选择 —", refused
+    beside its select by its label — not at the top of the form as ``facets.nature``."""
+    ticket = api.create("greenwood")
+    assert login(web, "clerk").status_code == 303
+    page = web.get(f"/tickets/{ticket['id']}").text
+    form_html = page.split('id="form-triage_valid"', 1)[1].split("</form>", 1)[0]
+    assert "facets.nature" in marked(form_html)
+    r = web.post(
+        f"/tickets/{ticket['id']}/act/triage_valid",
+        data={
+            "_csrf_token": csrf(web, f"/tickets/{ticket['id']}"),
+            "version": str(ticket["version"]),
+            "category": "repair_quality",
+            "severity": "major",
+            "facets.nature": "",
+        },
+    )
+    assert r.status_code == 422, r.text[:300]
+    assert beside(r.text, "facets.nature") == "投诉性质为必填项", r.text[:3000]
+    assert "facets" not in r.text.split('id="form-triage_valid"', 1)[1].split("<select", 1)[0]
+    after = api.get("greenwood", "clerk", f"/api/tickets/{ticket['id']}").json()
+    assert after["state"] == ticket["state"] and after["version"] == ticket["version"]
+
+
+def test_reclassify_does_not_mark_a_facet_it_keeps_when_left_empty(
+    api: Any, web: TestClient[Any]
+) -> None:
+    """Reclassifying keeps a facet left on "— 请选择 —" (the API takes the facets it is
+    given), so the reclassify form does not mark it required."""
+    ticket = api.create("greenwood")
+    tid = ticket["id"]
+    api.post("greenwood", "clerk", f"/api/tickets/{tid}/triage-valid", json={
+        "version": ticket["version"], "category": "repair_quality", "severity": "important",
+        "facets": {"nature": "valid"},
+    })  # fmt: skip
+    assert login(web, "clerk").status_code == 303
+    page = web.get(f"/tickets/{tid}").text
+    form_html = page.split('id="form-reclassify"', 1)[1].split("</form>", 1)[0]
+    assert "facets.nature" not in marked(form_html), form_html[:1500]
+    version = api.get("greenwood", "clerk", f"/api/tickets/{tid}").json()["version"]
+    r = web.post(
+        f"/tickets/{tid}/act/reclassify",
+        data={
+            "_csrf_token": csrf(web, f"/tickets/{tid}"),
+            "version": str(version),
+            "facets.nature": "",
+            "category": "repair_quality",
+            "severity": "major",
+            "reason": "重新核对等级",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text[:3000]
+    after = api.get("greenwood", "clerk", f"/api/tickets/{tid}").json()
+    assert after["severity"] == "major" and after["facets"] == {"nature": "valid"}

@@ -93,3 +93,17 @@ def test_an_admin_form_by_a_non_admin_is_the_chinese_403_and_changes_nothing(
     assert web.get("/admin").status_code == 403
     r = web.get("/platform")
     assert r.status_code == 403 and CJK.search(r.text)
+
+
+def test_a_platform_operator_on_the_reports_page_is_refused_as_no_tenant_member(
+    api: Any,
+) -> None:
+    """The reports page reads a tenant's figures: a platform operator gets the 403 page that
+    says so, not a 422 with the refusal shown as the month's error."""
+    from conftest import make_operator
+
+    with TestClient(create_app(load_settings({"DATABASE_URL": api.url}))) as web:
+        r = web.get("/reports", headers=make_operator(api))
+        assert r.status_code == 403, (r.status_code, r.text[:500])
+        assert "平台运营方不属于任何租户" in r.text
+        assert 'data-field="period"' not in r.text

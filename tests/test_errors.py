@@ -131,7 +131,7 @@ def test_transition_body_errors_name_the_field(api):
     t = api.create(TENANT)
     url = f"/api/tickets/{t['id']}"
     err = error(api.post(TENANT, "clerk", f"{url}/triage-invalid", json={"reason": "x"}), 422)
-    assert "version" in err["message"]
+    assert err["field"] == "version" and "工单版本" in err["message"]  # its label, not its code
     err = error(
         api.post(TENANT, "clerk", f"{url}/triage-invalid", json={"version": 0, "reason": "x"}), 422
     )
@@ -156,7 +156,7 @@ def test_missing_body_or_wrong_shape_is_4xx(api):
     assert err["code"] in {"invalid", "bad_request", "http_error"}
     err = error(api.post(TENANT, "clerk", "/api/tickets", json=[BODY]), 422)
     err = error(api.post(TENANT, "clerk", "/api/tickets", json={"channel": "phone"}), 422)
-    assert "complainant" in err["message"]
+    assert err["field"] == "complainant" and "投诉人" in err["message"]
 
 
 # ---------------------------------------------------------------- list parameters

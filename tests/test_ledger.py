@@ -243,3 +243,18 @@ def test_ledger_inputs_are_checked(api):
         assert run(api, "riverside-power", "2033-01", user=user).status_code == 403, user
     r = api.get("riverside-power", "manager", "/api/ledger/statements", params={"staff": "X-1"})
     assert r.status_code == 404, r.text
+
+
+def test_statements_refuse_a_month_that_is_no_month(api):
+    """``?period=2026-13`` is a 422 naming ``period`` in Chinese, never an empty list that
+    reads as "nothing was deducted"."""
+    for bad in ("2026-13", "2026-00", "abc", "2026-1"):
+        r = api.client.get("/api/ledger/statements", params={"period": bad}, headers={
+            **api.headers("riverside-power", "manager"), "Accept-Language": "zh-CN",
+        })  # fmt: skip
+        assert r.status_code == 422, (bad, r.text)
+        error = r.json()["error"]
+        assert error["field"] == "period" and "期间" in error["message"], error
+    r = api.get("riverside-power", "manager", "/api/ledger/statements",
+                params={"period": "2026-12"})  # fmt: skip
+    assert r.status_code == 200, r.text

@@ -27,6 +27,7 @@ from core.console.i18n import COOKIE, pick, translations
 from core.console.pages import _principal, _zone, message, render
 from core.context import DatabaseDep, TenantScopeDep
 from core.deadlines import api as deadlines_api
+from core.error_text import field_label
 from core.errors import ApiError, Invalid, NotFound
 from core.penalties import api as penalties_api
 from core.people import api as people_api
@@ -158,8 +159,48 @@ def _form_route(form_name: str, spec: Form) -> Any:
     )(admin_do)
 
 
+LABELS = {
+    "_period": "Month",
+    "period": "Month",
+    "_staff": "Staff member",
+    "_day": "Day",
+    "kind": "Kind",
+    "url": "Address (URL)",
+}
+"""An admin form's input name → the message id of the label the page shows beside it (the
+month of pay and of the ledger run reads 月份, not the report's 期间); any other input: its
+field's label (:data:`core.tickets.labels.FIELDS`)."""
+
+
+def _label(name: str, lang: str) -> str:
+    from core.console.forms import label_id
+
+    return translations(lang).gettext(LABELS.get(name) or label_id(name.lstrip("_")))
+
+
+def _missing(form: dict[str, Any], spec: Form) -> list[str]:
+    """The form's inputs the page marks required and the admin left empty, in page order:
+    the path parameters, then the body's required fields."""
+    from core.console.forms import missing_required
+
+    out = [name for name in spec.path.values() if not form.get(name)]
+    if spec.body is not None:
+        data = {k: v for k, v in unflatten(form).items() if v not in ("", None)}
+        out += missing_required(data, spec.body)
+    return out
+
+
 async def _admin_do(request: Request[Any, Any, Any], form_name: str, spec: Form) -> Any:
     form = form_dict(await request.form())
+    missing = _missing(form, spec)
+    if missing:  # every empty marked field at once, by the label beside it
+        lang = pick(request.query_params.get("lang"), request.cookies.get("tousu_lang"))
+        said = translations(lang).gettext("Please fill in %s")
+        return await _admin(
+            request,
+            status=422,
+            errors={form_name: "；".join(said % _label(m, lang) for m in missing)},
+        )
     try:
         kwargs: dict[str, Any] = {}
         for param, name in spec.path.items():
@@ -308,6 +349,8 @@ async def reports(request: Request[Any, Any, Any]) -> Template:
         stats = await run(request, reports_api.get_stats, period=period)
         kpis = await run(request, reports_api.get_kpis, period=period)
     except ApiError as exc:
+        if exc.status != 422:  # not the month's fault (a platform operator: no tenant's page)
+            raise
         errors["period"] = message(request, exc)
         stats = kpis = None
     return await render(
@@ -396,7 +439,7 @@ def admin_message(request: Request[Any, Any, Any], exc: ApiError) -> str:
     text = message(request, exc)
     if lang != "zh_CN":
         return text
-    text = strip_field(text)
+    text = _PATTERN.sub("", strip_field(text))
     for pattern, repl in _MONEY:
         text = pattern.sub(repl, text)
     p = _principal(request)
@@ -404,8 +447,17 @@ def admin_message(request: Request[Any, Any, Any], exc: ApiError) -> str:
     for rule in schedule.rules if schedule else ():
         text = re.sub(rf"\b{re.escape(rule.code)}\b", rule.label_zh, text)
     name = path_of(exc.field)
-    if name and not name.startswith("_"):
-        label = translations(lang).gettext(label_id(name))
-        if label != name:
+    if name:
+        said = {translations(lang).gettext(label_id(name.lstrip("_"))), field_label(name)}
+        for other in said - {None}:
+            # a label the API's message already carries (数量：数量：…) is said once
+            text = text.removeprefix(f"{other}：")
+        label = _label(name, lang)
+        if label != name.lstrip("_"):
             text = f"{label}：{text}"
     return text
+
+
+_PATTERN = re.compile(r"[（(]应匹配 [^（）()]*[）)]")
+"""The regular expression a format refusal quotes (``（应匹配 '^https?://'）``): the admin
+is told the format is wrong, by the input's own picker, never shown a pattern."""

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from core.console import i18n, labels
 from core.console import ticket_forms as tf
 from core.console.calls import run
-from core.console.forms import form_dict, label_id
+from core.console.forms import form_dict
 from core.context import TenantScopeDep
 from core.db import utcnow
 from core.deadlines import api as deadlines_api
@@ -321,7 +321,12 @@ def action_form(action: str, ctx: tf.Context, ticket: Any) -> dict[str, Any]:
     """One lifecycle action's form: its body's fields, plus taxonomy widgets."""
     body = TRANSITIONS[action].body
     names = {f.name for f in __import__("msgspec").structs.fields(body)}
-    form: dict[str, Any] = {"fields": tf.fields_of(body, ctx), "facets": "facets" in names}
+    tax = ctx.tax
+    form: dict[str, Any] = {
+        "fields": tf.fields_of(body, ctx),
+        # the facets' input names (``facets.nature``): their refusals go beside them
+        "facets": [f"facets.{f.code}" for f in tax.facets] if tax and "facets" in names else [],
+    }
     if "grades" in names:
         needs = tf.grade_needs(ctx.plugin, ticket.severity)
         involved = [s.code for s in ticket.accused_staff]
@@ -333,6 +338,8 @@ def action_form(action: str, ctx: tf.Context, ticket: Any) -> dict[str, Any]:
             lines.append(line)
         form["lines"] = lines
     classifies = issubclass(body, ts.TriageValid)  # triage_valid, convert: check_complete
+    # an industry's required facet is required there; reclassify keeps one left empty
+    form["facets_required"] = classifies
     for f in form["fields"]:
         if f.name == "department" and ticket.accused_department:
             f.value = ticket.accused_department.code
@@ -349,7 +356,7 @@ def known_fields(form: dict[str, Any]) -> set[str]:
     for line in form.get("lines", []):
         names |= {f.name for f in line}
     if form.get("facets"):
-        names |= {"facets"}
+        names |= {"facets", *form["facets"]}
     return names
 
 
@@ -439,10 +446,26 @@ async def _refused(
     known: set[str],
 ) -> Template:
     ctx = await context(request)
-    errors = tf.place(tf.errors_of(exc, ctx.lang, ctx.gettext), known, ctx.gettext)
+    errors = facet_labels(
+        tf.place(tf.errors_of(exc, ctx.lang, ctx.gettext), known, ctx.gettext), ctx
+    )
     return await page(
         request, ticket_id, status=exc.status, errors=errors, open_form=form_name, values=form
     )
+
+
+def facet_labels(errors: dict[str, str], ctx: tf.Context) -> dict[str, str]:
+    """Refusals with a facet's input name (``facets.nature``, which no label catalogue knows:
+    facets are the plugin's) written as the facet's label (投诉性质)."""
+    tax = ctx.tax
+    if tax is None:
+        return errors
+    out = {}
+    for name, text in errors.items():
+        for facet in tax.facets:
+            text = text.replace(f"facets.{facet.code}", ctx.term(facet))
+        out[name] = text
+    return out
 
 
 @post(
@@ -502,7 +525,7 @@ async def side_action(
             )
         errors = tf.errors_of(exc, ctx.lang, ctx.gettext)
         text = "；".join(
-            v if k == "_form" else f"{ctx.gettext(label_id(k))}：{v}" for k, v in errors.items()
+            v if k == "_form" else tf.led(k, v, ctx.gettext) for k, v in errors.items()
         )
         return await approvals_render(request, status=exc.status, errors={form_name: text})
     back = form.get("_back") or (f"/tickets/{page_ticket}" if page_ticket else "/approvals")

@@ -565,9 +565,19 @@ def place(errors: dict[str, str], known: set[str], gettext: Gettext) -> dict[str
         if inner is not None:  # e.g. "decision.offence" on the appeal form's "offence"
             out[inner] = text
             continue
-        top = f"{gettext(label_id(name))}：{text}"
+        top = led(name, text, gettext)
         out["_form"] = f"{out['_form']}；{top}" if "_form" in out else top
     return out
+
+
+def led(name: str, text: str, gettext: Gettext) -> str:
+    """A refusal shown away from its field, led by the field's label (``金额（元）：…``) —
+    unless the text already names it (``原因为必填项``) or the field has no label (a code such
+    as ``status`` is never shown)."""
+    label = gettext(label_id(name))
+    if label == name or label in text:
+        return text
+    return f"{label}：{text}"
 
 
 MSGIDS = [

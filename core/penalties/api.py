@@ -502,9 +502,12 @@ async def statements(
     period: FromQuery[str | None] = None,
     staff: FromQuery[str | None] = None,
 ) -> list[StatementOut]:
-    """Statements per staff member per month: owed, deducted, carried (staff: their own)."""
+    """Statements per staff member per month: owed, deducted, carried (staff: their own).
+    ``period``: ``YYYY-MM``; a month that is none (``2026-13``) is a 422 naming it, never an
+    empty list."""
     q = select(LedgerLine).order_by(LedgerLine.period, LedgerLine.staff_id)
     if period:
+        service.period_bounds(period)  # raises Invalid (422 period) for a month that is none
         q = q.where(LedgerLine.period == period)
     if not principal.has(*LEDGER_READERS):
         if principal.staff_id is None:

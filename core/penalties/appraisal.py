@@ -39,6 +39,7 @@ from core.people.roles import MANAGEMENT, Role
 from core.people.tenant_data import tenant_info
 from core.principal import Principal
 from core.rules import TicketFacts
+from core.settings import DEFAULT_TIMEZONE
 from core.strict import fits
 from core.tickets.counting import counted
 from core.tickets.facts import plugin_of
@@ -348,9 +349,11 @@ async def propose_appraisal(
 async def list_appraisals(
     tenant: TenantScopeDep, half: FromQuery[str | None] = None
 ) -> list[AppraisalOut]:
-    """Every appraisal proposed, oldest first (``half`` narrows to one half-year)."""
+    """Every appraisal proposed, oldest first (``half``, ``YYYY-H1|H2``, narrows to one
+    half-year; one that is none is a 422 naming ``half``, never an empty list)."""
     q = select(UnitAppraisal).order_by(UnitAppraisal.id)
     if half:
+        half_bounds(half, DEFAULT_TIMEZONE)  # raises Invalid (422 half) for a half that is none
         q = q.where(UnitAppraisal.half == half)
     return await _out(tenant, list(await tenant.scalars(q)))
 

@@ -6,8 +6,13 @@ import datetime as dt
 from typing import Any
 
 from core.error_text import fill
-from core.errors import N_, Invalid
+from core.errors import N_, Invalid, Named
 from core.taxonomy import Taxonomy
+
+
+def _industry(tax: Taxonomy) -> Named:
+    """The industry in a message: ``'property'`` in English, “物业” in Chinese."""
+    return Named(tax.industry, tax.label_zh)
 
 
 def check_classification(
@@ -29,7 +34,7 @@ def check_classification(
                 template,
                 field=prefix + field,
                 rule=f"must be a {field} of the tenant's taxonomy",
-                params={"code": repr(code), "industry": repr(tax.industry)},
+                params={"code": repr(code), "industry": _industry(tax)},
                 allowed=[c.code for c in known],
             )
     for key, value in (facets or {}).items():
@@ -47,7 +52,7 @@ def check_classification(
                 "unknown value {value} for facet {key}",
                 field=f"{prefix}facets.{key}",
                 rule="must be one of the facet's values",
-                params={"value": repr(value), "key": repr(key)},
+                params={"value": repr(value), "key": Named(key, facet.label_zh)},
                 allowed=[v.code for v in facet.values],
             )
 
@@ -63,7 +68,7 @@ def check_channel(tax: Taxonomy, channel: str) -> None:
             "unknown channel {code} for industry {industry}",
             field="channel",
             rule="must be a channel of the tenant's taxonomy",
-            params={"code": repr(channel), "industry": repr(tax.industry)},
+            params={"code": repr(channel), "industry": _industry(tax)},
             allowed=list(allowed),
         )
 
@@ -78,7 +83,7 @@ def check_close_checklist(tax: Taxonomy, ticked: list[str]) -> None:
                 "unknown close check {code} for industry {industry}",
                 field=f"four_donts[{i}]",
                 rule="must be a check of the tenant's close checklist",
-                params={"code": repr(code), "industry": repr(tax.industry)},
+                params={"code": repr(code), "industry": _industry(tax)},
                 allowed=allowed,
             )
 
@@ -106,7 +111,7 @@ def check_desk_word(tax: Taxonomy, field: str, code: str) -> None:
             template,
             field=field,
             rule=f"must be a {what} of the tenant's taxonomy",
-            params={"code": repr(code), "industry": repr(tax.industry)},
+            params={"code": repr(code), "industry": _industry(tax)},
             allowed=allowed,
         )
 
@@ -125,7 +130,7 @@ def check_complete(
                 "facet {key} is required by the industry",
                 field=f"facets.{facet.code}",
                 rule="required",
-                params={"key": repr(facet.code)},
+                params={"key": Named(facet.code, facet.label_zh)},
                 allowed=[v.code for v in facet.values],
             )
 
