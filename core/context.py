@@ -30,7 +30,6 @@ from litestar.di import NamedDependency, Provide
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from core.db import Database, TenantScope
-from core.people.guards import tenant_of
 from core.principal import Principal
 from core.settings import Settings
 
@@ -74,7 +73,7 @@ async def provide_tenant(request: Request[Any, Any, Any]) -> AsyncIterator[Tenan
 
     Raises :class:`core.errors.Forbidden` (403, rule ``tenant member``) for a principal of
     no tenant (the platform operator)."""
-    tenant_id = tenant_of(provide_principal(request))
+    tenant_id = provide_principal(request).require_tenant()
     state = cast(dict[str, Any], request.scope)
     async with provide_db(request).tenant(tenant_id) as scope:
         # The answer is built (and the confidentiality hook reads) before this commits: they

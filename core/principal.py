@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import msgspec
 
+from core.errors import Forbidden
 from core.settings import DEFAULT_TIMEZONE
 
 
@@ -22,6 +23,17 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     staff_id: int | None
     timezone: str = DEFAULT_TIMEZONE
     """The tenant's IANA zone (``Tenant.timezone``): times in its messages are read in it."""
+
+    def require_tenant(self) -> int:
+        """The principal's tenant id; :class:`core.errors.Forbidden` (403, rule ``tenant
+        member``) for a principal of no tenant (the platform operator) — the one home of that
+        refusal (the tenant API's guard, the ``tenant`` and ``report`` dependencies, bulk)."""
+        if self.tenant_id is None:
+            raise Forbidden(
+                "this route works on a tenant's data; a platform operator has none",
+                rule="tenant member",
+            )
+        return self.tenant_id
 
     def has(self, *roles: str) -> bool:
         return not self.roles.isdisjoint(roles)

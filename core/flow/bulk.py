@@ -97,7 +97,7 @@ async def run(
 ) -> BulkResult:
     """``one(scope, id)`` for each id (duplicates once), each in its own transaction; an
     :class:`ApiError` refuses that item only (rolled back) and is reported."""
-    tenant_id = reading.tenant_of(p)
+    tenant_id = p.require_tenant()
     out = BulkResult(done=[], refused=[])
     for item in dict.fromkeys(ids):
         try:

@@ -71,18 +71,7 @@ def requires(*roles: str) -> Guard:
 
 def tenant_member(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Tenant routes need a principal that belongs to a tenant (not a platform operator)."""
-    tenant_of(connection.user)
-
-
-def tenant_of(principal: Principal) -> int:
-    """The principal's tenant id; :class:`core.errors.Forbidden` (403, rule ``tenant
-    member``) for a principal of no tenant (the platform operator)."""
-    if principal.tenant_id is None:
-        raise Forbidden(
-            "this route works on a tenant's data; a platform operator has none",
-            rule="tenant member",
-        )
-    return principal.tenant_id
+    connection.user.require_tenant()
 
 
 def operator_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -22,7 +22,6 @@ from litestar.types import Message, Scope
 from sqlalchemy import case, func, select
 
 from core.db import Database, TenantScope
-from core.people.guards import tenant_of
 from core.principal import Principal
 
 LAG_HEADER = "X-Replica-Lag"
@@ -55,7 +54,7 @@ async def reading(
     request's ``tenant`` dependency (which is the primary's); on a separate PostgreSQL one,
     the lag is read in the same transaction and answered in :data:`LAG_HEADER`. A principal
     of no tenant is refused as the ``tenant`` dependency refuses it (403 ``tenant member``)."""
-    tenant_id = tenant_of(principal)
+    tenant_id = principal.require_tenant()
     db = reports_database(request)
     async with db.tenant(tenant_id) as scope:
         if db is not request.app.state.db and db.dialect == "postgresql":

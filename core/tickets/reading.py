@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Select, exists, false, or_, select
 from sqlalchemy.orm import joinedload
 
 from core.db import TenantScope
-from core.errors import Forbidden, Invalid, NotFound
+from core.errors import Invalid, NotFound
 from core.people import tenant_data
 from core.people.models import Staff, User
 from core.people.roles import READ_ALL, Role
@@ -96,17 +96,6 @@ async def load_with(
     note(ticket, involved(principal, ticket))  # spares the boundary a query
     extra = [] if model is None else [row[1] for row in rows if row[1] is not None]
     return ticket, extra
-
-
-def tenant_of(p: Principal) -> int:
-    """The caller's tenant; 403 (rule ``tenant member``) for a principal of none, as the
-    tenant API's guard answers (a caller that reaches a handler past it: the console)."""
-    if p.tenant_id is None:
-        raise Forbidden(
-            "this route works on a tenant's data; a platform operator has none",
-            rule="tenant member",
-        )
-    return p.tenant_id
 
 
 async def department_by_code(scope: TenantScope, code: str, field: str) -> int:
