@@ -65,7 +65,7 @@ async def reading(
 
 
 async def provide_report(
-    request: Request[Any, Any, Any], principal: Principal
+    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> AsyncIterator[TenantScope]:
     """The ``report`` dependency: :func:`reading` as the route's unit of work (opened before
     the handler, closed after its answer is built)."""
