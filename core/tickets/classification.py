@@ -11,7 +11,8 @@ from core.taxonomy import Taxonomy
 
 
 def _industry(tax: Taxonomy) -> Named:
-    """The industry in a message: ``'property'`` in English, “物业” in Chinese."""
+    """The industry in a message: its plugin's code in English, its Chinese label
+    (``Taxonomy.label_zh``) in Chinese."""
     return Named(tax.industry, tax.label_zh)
 
 
@@ -91,9 +92,9 @@ def check_close_checklist(tax: Taxonomy, ticked: list[str]) -> None:
 def check_desk_word(tax: Taxonomy, field: str, code: str) -> None:
     """Raise :class:`Invalid` (422 naming ``field``) when the industry lists its own words
     for ``field`` — ``verification``: its ``closing_conditions``, ``reason``: its
-    ``register_reasons`` — and ``code`` is not among them (e.g. property's signed
-    《维修服务单》 [000 §篇1 5(5)2①a] is no way to close a bus complaint). An industry that
-    lists none takes the core's codes (the body's own ``Literal``)."""
+    ``register_reasons`` — and ``code`` is not among them (one industry's way to verify a
+    close is no way to close another's complaint). An industry that lists none takes the
+    core's codes (the body's own ``Literal``)."""
     terms = tax.closing_conditions if field == "verification" else tax.register_reasons
     allowed = [t.code for t in terms]
     if allowed and code not in allowed:
